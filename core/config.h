@@ -1,0 +1,138 @@
+/* Effective configuration of herd and herd-node.
+ *
+ * One loader for both programs. Sources, highest first: command line,
+ * environment (FLEET_* names of the reference where one exists, HERD_*
+ * otherwise), the INI file, built-in defaults. The INI file is read and
+ * validated whole (unknown section or key, bad value, over-long line: an
+ * error naming file:line) before anything is applied; config_load either
+ * fills a complete struct herd_config or changes nothing.
+ *
+ * Sections: [router] [security] [agent] [node.ID] and plugin sections
+ * [scoring.NAME] [discovery.NAME] [storage.NAME] (optionally
+ * [KIND.NAME.INSTANCE]). In plugin sections the host keys `enabled` and
+ * `weight` are consumed here; every other key is kept, with its file and
+ * line, for the plugin's config() callback. */
+#ifndef HERD_CORE_CONFIG_H
+#define HERD_CORE_CONFIG_H
+
+#include <stddef.h>
+#include <stdio.h>
+
+enum config_program {
+    CONFIG_PROGRAM_ROUTER, /* herd */
+    CONFIG_PROGRAM_AGENT   /* herd-node */
+};
+
+enum config_source {
+    CONFIG_SRC_DEFAULT = 0,
+    CONFIG_SRC_FILE,
+    CONFIG_SRC_ENV,
+    CONFIG_SRC_CLI
+};
+
+/* What the command line asked the program to do. */
+enum config_action {
+    CONFIG_ACTION_RUN = 0,
+    CONFIG_ACTION_HELP,
+    CONFIG_ACTION_VERSION,
+    CONFIG_ACTION_PRINT_CONFIG,
+    CONFIG_ACTION_LIST_PLUGINS
+};
+
+/* One key = value line of a plugin section, kept for the plugin. */
+struct config_entry {
+    char *key;
+    char *value;
+    char *file; /* NULL when it came from a default */
+    int line;
+};
+
+/* One plugin instance: [kind.name] or [kind.name.instance]. */
+struct config_plugin_section {
+    char *kind;     /* "scoring", "discovery", "storage" */
+    char *name;     /* plugin name = file stem */
+    char *instance; /* NULL for [kind.name] */
+    int enabled;    /* host key `enabled`, default 1 */
+    double weight;  /* host key `weight`, default 1.0 (scoring only) */
+    struct config_entry *entries;
+    size_t entry_count;
+    char *file; /* where the section starts; NULL for a built-in default */
+    int line;
+};
+
+/* [node.ID]: settings for one node, whatever discovered it. */
+struct config_node {
+    char *id;
+    int num_parallel; /* 0 = not set */
+    int enabled;      /* 0 = never route to it */
+};
+
+struct herd_config {
+    enum config_action action;
+    char *config_file; /* the file read, NULL when none */
+
+    /* [router] */
+    char *host;                   /* 0.0.0.0 */
+    int port;                     /* 11435 */
+    char *data_dir;               /* ~/.fleet-manager */
+    int log_level;                /* enum herd_log_level, info */
+    double heartbeat_interval;    /* s, liveness check period, 5 */
+    double heartbeat_timeout;     /* s, online -> degraded, 15 */
+    double heartbeat_offline;     /* s, -> offline, 30 */
+    double node_forget_after;     /* s, offline nodes dropped, 3600 */
+    size_t max_body_bytes;        /* 64 MiB (images) */
+    size_t max_header_bytes;      /* 64 KiB */
+    double client_timeout;        /* s, idle client connection, 600 */
+    int default_num_parallel;     /* slots when the node does not say, 0 = derive */
+    double poll_interval;         /* s, agentless nodes, 5 */
+
+    /* plugin search path: --plugin-dir (repeatable), HERD_PLUGIN_PATH */
+    char **plugin_dirs;
+    size_t plugin_dir_count;
+
+    /* [security] */
+    char *node_token;  /* NULL = heartbeats need no token */
+    char *admin_token; /* NULL = admin actions from loopback only */
+    char **api_keys;   /* client API keys; none = open */
+    size_t api_key_count;
+
+    /* [agent] (herd-node) */
+    char *agent_node_id;            /* short host name */
+    char *agent_ollama_host;        /* http://localhost:11434 */
+    char *agent_router_url;         /* NULL = discover */
+    double agent_heartbeat_interval; /* 5 */
+    int agent_learn_capacity;       /* 0 */
+    int agent_num_parallel;         /* 0 = OLLAMA_NUM_PARALLEL or unknown */
+
+    struct config_plugin_section *plugins;
+    size_t plugin_count;
+    struct config_node *nodes;
+    size_t node_count;
+
+    struct config_provenance *provenance; /* private: where each value came from */
+};
+
+/* Fills cfg from argv, the environment and the INI file. On error returns
+ * -EINVAL with "file:line: reason" or "option --x: reason" in err, and cfg
+ * is left zeroed. argv is not modified. */
+int config_load(struct herd_config *cfg, enum config_program program,
+                int argc, char *const *argv, char *err, size_t errlen);
+
+/* Re-reads cfg->config_file with the command line and environment of the
+ * first load (SIGHUP). On error returns -EINVAL and leaves *out zeroed. */
+int config_reload(const struct herd_config *current, struct herd_config *out,
+                  char *err, size_t errlen);
+
+void config_free(struct herd_config *cfg);
+
+/* --print-config: every effective value with its source, as INI that
+ * config_load accepts back. */
+void config_print(const struct herd_config *cfg, FILE *out);
+
+/* --help text of the program. */
+void config_usage(enum config_program program, FILE *out);
+
+const struct config_node *config_find_node(const struct herd_config *cfg,
+                                           const char *id);
+
+#endif

@@ -1,0 +1,76 @@
+/* Loads plugins through libltdl and checks them against the ABI of
+ * <herd/plugin.h> before any of their code runs.
+ *
+ * Search order for a plugin KIND/NAME: each --plugin-dir (in order), each
+ * entry of HERD_PLUGIN_PATH, then the installed $(pkglibdir)/KIND. In each
+ * directory DIR both DIR/KIND/NAME and DIR/NAME are tried, with libltdl's
+ * extensions (.la in a build tree, .so installed).
+ *
+ * Refusals (each names the file and the reason, logged and put in err):
+ * no entry symbol, a different major, a newer minor, a size shorter than
+ * the 1.0 descriptor of its kind, a wrong kind, a name other than the
+ * file's stem, reserved0 not 0, `requires` the host lacks, a missing
+ * required callback, a failing init/config/start (then destroy is called
+ * exactly once). */
+#ifndef HERD_CORE_PLUGIN_LOADER_H
+#define HERD_CORE_PLUGIN_LOADER_H
+
+#include <herd/plugin.h>
+#include <stddef.h>
+#include <stdio.h>
+
+#include "config.h"
+
+/* One loaded, initialised instance. The descriptor is a zeroed local copy
+ * of min(plugin's size, host's size) bytes, so callbacks the plugin did not
+ * know about read as NULL. */
+struct loaded_plugin {
+    enum herd_kind kind;
+    char *name;
+    char *instance; /* NULL for [kind.name] */
+    char *path;     /* the file that was opened */
+    double weight;  /* scoring: INI weight */
+    uint32_t abi_version; /* as the plugin declared it */
+    union {
+        struct herd_plugin base;
+        struct herd_scoring_plugin scoring;
+        struct herd_discovery_plugin discovery;
+        struct herd_storage_plugin storage;
+    } desc;
+    void *ctx;
+    void *handle; /* lt_dlhandle */
+    int started;
+};
+
+struct plugin_set;
+
+/* dirs: extra search directories (--plugin-dir), borrowed for the set's
+ * life. host: the table handed to every plugin, borrowed likewise. */
+struct plugin_set *plugin_set_new(const struct herd_host *host,
+                                  char *const *dirs, size_t dir_count);
+
+/* Opens, checks, init()s and config()s the plugin of sec. Plugin keys not
+ * in the descriptor's config_keys are refused with the entry's file:line.
+ * Returns 0, or -errno with the reason in err (nothing stays loaded). */
+int plugin_set_load(struct plugin_set *set,
+                    const struct config_plugin_section *sec, char *err,
+                    size_t errlen);
+
+/* start()s every loaded plugin in load order. On a failure the failing
+ * instance is destroyed and unloaded, and the error returned. */
+int plugin_set_start(struct plugin_set *set, char *err, size_t errlen);
+
+size_t plugin_set_count(const struct plugin_set *set);
+const struct loaded_plugin *plugin_set_get(const struct plugin_set *set,
+                                           size_t i);
+
+/* destroy()s every instance in reverse load order, then closes the
+ * files (kept open when HERD_KEEP_PLUGINS=1, for valgrind). NULL-safe. */
+void plugin_set_free(struct plugin_set *set);
+
+/* --list-plugins: every plugin file found in the search path, its kind,
+ * ABI version and whether it loads (with the refusal when not). */
+void plugin_list(const struct herd_host *host, char *const *dirs,
+                 size_t dir_count, FILE *out);
+
+#endif

@@ -1,0 +1,9 @@
+# Test harness pieces shared by all tests.
+noinst_HEADERS += tests/tap.h
+EXTRA_DIST += tests/wrapper.sh
+
+check_PROGRAMS += tests/unit/test_log
+tests_unit_test_log_CFLAGS = $(AM_CFLAGS) $(JSONC_CFLAGS)
+tests_unit_test_log_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/tests
+tests_unit_test_log_LDADD = core/common/libherdcommon.la
+TESTS += tests/unit/test_log
