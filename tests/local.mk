@@ -1,6 +1,6 @@
 # Test harness pieces shared by all tests.
 noinst_HEADERS += tests/tap.h
-EXTRA_DIST += tests/wrapper.sh
+EXTRA_DIST += tests/wrapper.sh tests/integration/lib.sh
 
 check_PROGRAMS += tests/unit/test_log
 tests_unit_test_log_CFLAGS = $(AM_CFLAGS) $(JSONC_CFLAGS)

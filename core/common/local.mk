@@ -1,6 +1,7 @@
 # Code shared by herd, herd-node and herd-sim.
 noinst_LTLIBRARIES += core/common/libherdcommon.la
 core_common_libherdcommon_la_SOURCES = \
-	core/common/log.c core/common/log.h
+	core/common/log.c core/common/log.h \
+	core/common/http_util.c core/common/http_util.h
 core_common_libherdcommon_la_CFLAGS = $(AM_CFLAGS) $(JSONC_CFLAGS) $(LIBEVENT_CFLAGS)
 core_common_libherdcommon_la_LIBADD = $(JSONC_LIBS) $(LIBEVENT_LIBS) $(LIBS)

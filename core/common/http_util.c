@@ -1,0 +1,137 @@
+/* evhttp reply and body helpers. */
+#include "autoconfig.h"
+
+#include "common/http_util.h"
+
+#include <event2/buffer.h>
+#include <event2/keyvalq_struct.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+const char *
+http_reason(int code)
+{
+    switch (code) {
+    case 200: return "OK";
+    case 201: return "Created";
+    case 204: return "No Content";
+    case 302: return "Found";
+    case 400: return "Bad Request";
+    case 401: return "Unauthorized";
+    case 403: return "Forbidden";
+    case 404: return "Not Found";
+    case 405: return "Method Not Allowed";
+    case 408: return "Request Timeout";
+    case 409: return "Conflict";
+    case 413: return "Payload Too Large";
+    case 429: return "Too Many Requests";
+    case 500: return "Internal Server Error";
+    case 502: return "Bad Gateway";
+    case 503: return "Service Unavailable";
+    case 504: return "Gateway Timeout";
+    default: return code < 400 ? "OK" : "Error";
+    }
+}
+
+void
+http_reply_json(struct evhttp_request *req, int code, const json_object *body)
+{
+    size_t len;
+    const char *text = json_object_to_json_string_length(
+        (json_object *)body, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE,
+        &len);
+    struct evbuffer *buf = evbuffer_new();
+    evbuffer_add(buf, text, len);
+    struct evkeyvalq *h = evhttp_request_get_output_headers(req);
+    evhttp_remove_header(h, "Content-Type");
+    evhttp_add_header(h, "Content-Type", "application/json; charset=utf-8");
+    evhttp_send_reply(req, code, http_reason(code), buf);
+    evbuffer_free(buf);
+}
+
+static void
+http_reply_message(struct evhttp_request *req, int code, json_object *err)
+{
+    json_object *o = json_object_new_object();
+    json_object_object_add(o, "error", err);
+    http_reply_json(req, code, o);
+    json_object_put(o);
+}
+
+void
+http_reply_error(struct evhttp_request *req, int code, const char *fmt, ...)
+{
+    char msg[1024];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    http_reply_message(req, code, json_object_new_string(msg));
+}
+
+void
+http_reply_openai_error(struct evhttp_request *req, int code, const char *type,
+                        const char *fmt, ...)
+{
+    char msg[1024];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    json_object *e = json_object_new_object();
+    json_object_object_add(e, "message", json_object_new_string(msg));
+    json_object_object_add(e, "type", json_object_new_string(type));
+    json_object_object_add(e, "param", NULL);
+    json_object_object_add(e, "code", NULL);
+    http_reply_message(req, code, e);
+}
+
+json_object *
+http_body_json(struct evhttp_request *req, size_t limit, char *err,
+               size_t errlen)
+{
+    struct evbuffer *in = evhttp_request_get_input_buffer(req);
+    size_t len = evbuffer_get_length(in);
+    if (len == 0) {
+        snprintf(err, errlen, "missing request body");
+        return NULL;
+    }
+    if (len > limit) {
+        snprintf(err, errlen, "request body of %zu bytes exceeds %zu", len,
+                 limit);
+        return NULL;
+    }
+    const char *text = (const char *)evbuffer_pullup(in, -1);
+    json_tokener *tok = json_tokener_new();
+    json_object *o = json_tokener_parse_ex(tok, text, (int)len);
+    enum json_tokener_error jerr = json_tokener_get_error(tok);
+    size_t used = json_tokener_get_parse_end(tok);
+    json_tokener_free(tok);
+    if (!o || jerr != json_tokener_success) {
+        json_object_put(o);
+        snprintf(err, errlen, "invalid JSON: %s",
+                 jerr == json_tokener_continue ? "unexpected end of input"
+                                               : json_tokener_error_desc(jerr));
+        return NULL;
+    }
+    for (; used < len; used++) {
+        if (!strchr(" \t\r\n", text[used])) {
+            json_object_put(o);
+            snprintf(err, errlen, "invalid JSON: trailing data after value");
+            return NULL;
+        }
+    }
+    return o;
+}
+
+const char *
+http_peer_addr(struct evhttp_request *req)
+{
+    struct evhttp_connection *conn = evhttp_request_get_connection(req);
+    const char *addr = NULL;
+    ev_uint16_t port;
+    if (conn)
+        evhttp_connection_get_peer(conn, (char **)&addr, &port);
+    return addr ? addr : "";
+}

@@ -1,0 +1,37 @@
+/* Small helpers over evhttp shared by herd, herd-node and herd-sim. */
+#ifndef HERD_COMMON_HTTP_UTIL_H
+#define HERD_COMMON_HTTP_UTIL_H
+
+#include <event2/http.h>
+#include <json-c/json.h>
+#include <stddef.h>
+
+#include <herd/plugin.h> /* HERD_PRINTF */
+
+/* Sends body (borrowed) as application/json with status code. */
+void http_reply_json(struct evhttp_request *req, int code,
+                     const json_object *body);
+
+/* Sends {"error":"<message>"} (Ollama's error shape) with status code. */
+void http_reply_error(struct evhttp_request *req, int code, const char *fmt,
+                      ...) HERD_PRINTF(3, 4);
+
+/* Sends {"error":{"message":..,"type":..,"param":null,"code":null}}
+ * (OpenAI's error shape) with status code. */
+void http_reply_openai_error(struct evhttp_request *req, int code,
+                             const char *type, const char *fmt, ...)
+    HERD_PRINTF(4, 5);
+
+/* Parses the request body as one JSON value. Returns a new reference, or
+ * NULL with a message fit for a 400 in err (empty body, too large, not
+ * JSON, trailing data). */
+json_object *http_body_json(struct evhttp_request *req, size_t limit,
+                            char *err, size_t errlen);
+
+/* The client address of req as text ("" when unknown). */
+const char *http_peer_addr(struct evhttp_request *req);
+
+/* Standard reason phrase for code ("OK", "Not Found", ...). */
+const char *http_reason(int code);
+
+#endif
