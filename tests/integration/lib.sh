@@ -10,7 +10,8 @@ _tap_n=0
 _tap_failed=0
 _bg_pids=""
 
-plan() { echo "1..$1"; }
+_tap_planned=0
+plan() { echo "1..$1"; _tap_planned=1; }
 skip_all() { echo "1..0 # SKIP $*"; exit 0; }
 diag() { printf '# %s\n' "$*"; }
 ok() { # ok CONDITION-EXIT-STATUS DESCRIPTION
@@ -26,7 +27,7 @@ like() { # like GOT PATTERN DESCRIPTION (grep -E)
         ok 1 "$3"; diag "'$(printf '%s' "$1" | head -c 400)' does not match /$2/"; fi
 }
 done_testing() {
-    [ "${_tap_planned_late:-0}" = 1 ] && echo "1..$_tap_n"
+    [ "$_tap_planned" = 1 ] || echo "1..$_tap_n"
     exit $((_tap_failed > 0))
 }
 
