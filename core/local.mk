@@ -1,1 +1,18 @@
-# (filled in by its part of the tree)
+# The router: everything but main() goes into a convenience library so the
+# unit tests link the same code the daemon runs.
+noinst_LTLIBRARIES += core/libherdcore.la
+core_libherdcore_la_SOURCES = \
+	core/heartbeat.c core/heartbeat.h \
+	core/registry.c core/registry.h
+core_libherdcore_la_CFLAGS = $(AM_CFLAGS) $(JSONC_CFLAGS) $(LIBEVENT_CFLAGS)
+core_libherdcore_la_LIBADD = core/common/libherdcommon.la \
+	$(JSONC_LIBS) $(LIBEVENT_LIBS) $(LIBS)
+
+check_PROGRAMS += tests/unit/test_heartbeat tests/unit/test_registry
+TESTS += tests/unit/test_heartbeat tests/unit/test_registry
+tests_unit_test_heartbeat_CFLAGS = $(AM_CFLAGS) $(JSONC_CFLAGS)
+tests_unit_test_heartbeat_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/tests
+tests_unit_test_heartbeat_LDADD = core/libherdcore.la
+tests_unit_test_registry_CFLAGS = $(AM_CFLAGS) $(JSONC_CFLAGS)
+tests_unit_test_registry_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/tests
+tests_unit_test_registry_LDADD = core/libherdcore.la
