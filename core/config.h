@@ -18,6 +18,9 @@
 #include <stddef.h>
 #include <stdio.h>
 
+/* A comfortable size for the err buffers of the functions below. */
+#define CONFIG_ERR_MAX 512
+
 enum config_program {
     CONFIG_PROGRAM_ROUTER, /* herd */
     CONFIG_PROGRAM_AGENT   /* herd-node */
@@ -86,7 +89,9 @@ struct herd_config {
     int default_num_parallel;     /* slots when the node does not say, 0 = derive */
     double poll_interval;         /* s, agentless nodes, 5 */
 
-    /* plugin search path: --plugin-dir (repeatable), HERD_PLUGIN_PATH */
+    /* extra plugin directories: --plugin-dir, then [router] plugin_dir
+     * (both repeatable; herd-node uses them too). HERD_PLUGIN_PATH is the
+     * plugin loader's business, not read here. */
     char **plugin_dirs;
     size_t plugin_dir_count;
 
@@ -103,6 +108,8 @@ struct herd_config {
     double agent_heartbeat_interval; /* 5 */
     int agent_learn_capacity;       /* 0 */
     int agent_num_parallel;         /* 0 = OLLAMA_NUM_PARALLEL or unknown */
+    char *agent_data_dir;           /* ~/.fleet-manager (herd-node --data-dir) */
+    int agent_log_level;            /* herd-node --log-level, info */
 
     struct config_plugin_section *plugins;
     size_t plugin_count;

@@ -1,0 +1,162 @@
+/* The table of every key of [router], [security] and [agent]: type,
+ * default, environment variable, command-line option, help. Everything
+ * else in the loader (parsing, --help, --print-config) is driven by it. */
+#include "autoconfig.h"
+
+#include <stddef.h>
+#include <string.h>
+
+#include "config_impl.h"
+
+#define F(field) offsetof(struct herd_config, field)
+#define NOCOUNT 0
+#define DMAX 1e9 /* about 31 years: bounds every duration */
+
+const struct config_key config_keys[] = {
+    /* [router] */
+    {"router", "host", CONFIG_T_HOST, 0, "0.0.0.0", "FLEET_HOST", "host",
+     NULL, "ADDR", F(host), NOCOUNT, 0, 0, "address to listen on"},
+    {"router", "port", CONFIG_T_PORT, 0, "11435", "FLEET_PORT", "port", NULL,
+     "N", F(port), NOCOUNT, 1, 65535, "TCP port to listen on"},
+    {"router", "data_dir", CONFIG_T_PATH, 0, "~/.fleet-manager",
+     "FLEET_DATA_DIR", "data-dir", NULL, "DIR", F(data_dir), NOCOUNT, 0, 0,
+     "traces database and logs"},
+    {"router", "log_level", CONFIG_T_LEVEL, 0, "info", "FLEET_LOG_LEVEL",
+     "log-level", NULL, "LEVEL", F(log_level), NOCOUNT, 0, 0,
+     "error, warning, info or debug"},
+    {"router", "heartbeat_interval", CONFIG_T_DURATION, 0, "5",
+     "FLEET_HEARTBEAT_INTERVAL", NULL, NULL, NULL, F(heartbeat_interval),
+     NOCOUNT, 0.001, DMAX, "period of the liveness check"},
+    {"router", "heartbeat_timeout", CONFIG_T_DURATION, 0, "15",
+     "FLEET_HEARTBEAT_TIMEOUT", NULL, NULL, NULL, F(heartbeat_timeout),
+     NOCOUNT, 0.001, DMAX, "silence after which a node is degraded"},
+    {"router", "heartbeat_offline", CONFIG_T_DURATION, 0, "30",
+     "FLEET_HEARTBEAT_OFFLINE", NULL, NULL, NULL, F(heartbeat_offline),
+     NOCOUNT, 0.001, DMAX, "silence after which a node is offline"},
+    {"router", "node_forget_after", CONFIG_T_DURATION, 0, "3600",
+     "HERD_NODE_FORGET_AFTER", NULL, NULL, NULL, F(node_forget_after),
+     NOCOUNT, 0, DMAX, "offline nodes are forgotten after this; 0 = never"},
+    {"router", "max_body_bytes", CONFIG_T_SIZE, 0, "64M",
+     "HERD_MAX_BODY_BYTES", NULL, NULL, NULL, F(max_body_bytes), NOCOUNT,
+     1024, 68719476736.0, "largest request body accepted"},
+    {"router", "max_header_bytes", CONFIG_T_SIZE, 0, "64K",
+     "HERD_MAX_HEADER_BYTES", NULL, NULL, NULL, F(max_header_bytes), NOCOUNT,
+     1024, 16777216.0, "largest request header block accepted"},
+    {"router", "client_timeout", CONFIG_T_DURATION, 0, "600",
+     "HERD_CLIENT_TIMEOUT", NULL, NULL, NULL, F(client_timeout), NOCOUNT,
+     0.001, DMAX, "idle time after which a client connection is closed"},
+    {"router", "default_num_parallel", CONFIG_T_COUNT, 0, "0",
+     "HERD_DEFAULT_NUM_PARALLEL", NULL, NULL, NULL, F(default_num_parallel),
+     NOCOUNT, 0, 1024,
+     "parallel slots per node:model when the node does not say; "
+     "0 = derive from memory"},
+    {"router", "poll_interval", CONFIG_T_DURATION, 0, "5",
+     "HERD_POLL_INTERVAL", NULL, NULL, NULL, F(poll_interval), NOCOUNT, 0.001,
+     DMAX, "period of polling agentless nodes"},
+    {"router", "plugin_dir", CONFIG_T_PATH, CONFIG_K_REPEAT, NULL, NULL,
+     "plugin-dir", "plugin-dir", "DIR", F(plugin_dirs), F(plugin_dir_count),
+     0, 0, "extra plugin directory, searched first (repeatable)"},
+
+    /* [security] */
+    {"security", "node_token", CONFIG_T_STRING,
+     CONFIG_K_SECRET | CONFIG_K_OPTIONAL, NULL, "HERD_NODE_TOKEN", NULL, NULL,
+     NULL, F(node_token), NOCOUNT, 0, 0,
+     "bearer token heartbeats must carry; unset = none needed"},
+    {"security", "admin_token", CONFIG_T_STRING,
+     CONFIG_K_SECRET | CONFIG_K_OPTIONAL, NULL, "HERD_ADMIN_TOKEN", NULL,
+     NULL, NULL, F(admin_token), NOCOUNT, 0, 0,
+     "bearer token for admin actions; unset = loopback only"},
+    {"security", "api_key", CONFIG_T_STRING,
+     CONFIG_K_SECRET | CONFIG_K_REPEAT, NULL, NULL, NULL, NULL, NULL,
+     F(api_keys), F(api_key_count), 0, 0,
+     "client API key (repeatable); none = open"},
+
+    /* [agent] */
+    {"agent", "node_id", CONFIG_T_NODE_ID, 0, NULL, "FLEET_NODE_NODE_ID",
+     NULL, "node-id", "ID", F(agent_node_id), NOCOUNT, 0, 0,
+     "name of this node (default: short host name)"},
+    {"agent", "ollama_host", CONFIG_T_URL, 0, "http://localhost:11434",
+     "FLEET_NODE_OLLAMA_HOST", NULL, "ollama-host", "URL",
+     F(agent_ollama_host), NOCOUNT, 0, 0, "the local Ollama server"},
+    {"agent", "router_url", CONFIG_T_URL, CONFIG_K_OPTIONAL, NULL,
+     "FLEET_NODE_ROUTER_URL", NULL, "router-url", "URL", F(agent_router_url),
+     NOCOUNT, 0, 0, "the router; unset = discover it"},
+    {"agent", "heartbeat_interval", CONFIG_T_DURATION, 0, "5",
+     "FLEET_NODE_HEARTBEAT_INTERVAL", NULL, "heartbeat-interval", "SECONDS",
+     F(agent_heartbeat_interval), NOCOUNT, 0.001, DMAX,
+     "period of heartbeats"},
+    {"agent", "learn_capacity", CONFIG_T_BOOL, 0, "false",
+     "FLEET_NODE_ENABLE_CAPACITY_LEARNING", NULL, "learn-capacity", "BOOL",
+     F(agent_learn_capacity), NOCOUNT, 0, 0, "learn this node's capacity"},
+    {"agent", "num_parallel", CONFIG_T_COUNT, 0, "0", "OLLAMA_NUM_PARALLEL",
+     NULL, "num-parallel", "N", F(agent_num_parallel), NOCOUNT, 0, 1024,
+     "parallel slots Ollama runs per model; 0 = unknown"},
+    {"agent", "data_dir", CONFIG_T_PATH, 0, "~/.fleet-manager",
+     "FLEET_NODE_DATA_DIR", NULL, "data-dir", "DIR", F(agent_data_dir),
+     NOCOUNT, 0, 0, "the agent's state (capacity learner)"},
+    {"agent", "log_level", CONFIG_T_LEVEL, 0, "info", "HERD_AGENT_LOG_LEVEL",
+     NULL, "log-level", "LEVEL", F(agent_log_level), NOCOUNT, 0, 0,
+     "error, warning, info or debug"},
+};
+
+const size_t config_key_count = sizeof config_keys / sizeof config_keys[0];
+
+int
+config_key_find(const char *section, const char *name)
+{
+    for (size_t i = 0; i < config_key_count; i++)
+        if (strcmp(config_keys[i].section, section) == 0 &&
+            strcmp(config_keys[i].name, name) == 0)
+            return (int)i;
+    return -1;
+}
+
+/* Levenshtein distance, capped: words longer than 63 never match. */
+static size_t
+schema_distance(const char *a, const char *b)
+{
+    size_t la = strlen(a), lb = strlen(b);
+    size_t row[64];
+
+    if (la > 63 || lb > 63)
+        return (size_t)-1;
+    for (size_t j = 0; j <= lb; j++)
+        row[j] = j;
+    for (size_t i = 1; i <= la; i++) {
+        size_t diag = row[0];
+        row[0] = i;
+        for (size_t j = 1; j <= lb; j++) {
+            size_t up = row[j];
+            size_t best = diag + (a[i - 1] != b[j - 1]);
+            if (up + 1 < best)
+                best = up + 1;
+            if (row[j - 1] + 1 < best)
+                best = row[j - 1] + 1;
+            row[j] = best;
+            diag = up;
+        }
+    }
+    return row[lb];
+}
+
+const char *
+config_suggest(const char *word, const char *const *candidates, size_t count)
+{
+    const char *best = NULL;
+    size_t best_d = (size_t)-1;
+    /* a third of the word may be wrong, at least one edit, at most three */
+    size_t limit = strlen(word) / 3;
+
+    if (limit < 1)
+        limit = 1;
+    if (limit > 3)
+        limit = 3;
+    for (size_t i = 0; i < count; i++) {
+        size_t d = schema_distance(word, candidates[i]);
+        if (d <= limit && d < best_d) {
+            best = candidates[i];
+            best_d = d;
+        }
+    }
+    return best;
+}
