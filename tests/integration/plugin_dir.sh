@@ -1,0 +1,82 @@
+#!/usr/bin/env bash
+# A scoring plugin built outside the tree with a plain compiler (no
+# libtool) is found through --plugin-dir and listed as loadable; one built
+# for another ABI major is listed as refused, with the reason.
+[ -n "$BASH_VERSION" ] || exec bash "$0" "$@"
+. "$top_srcdir/tests/integration/lib.sh"
+
+if [ ! -f "$top_srcdir/core/main.c" ]; then
+    skip_all "the herd program (core/main.c) is not written yet"
+fi
+herd=$(herd_bin)
+cc=${CC:-cc}
+dir=$TEST_TMP/plugins
+mkdir -p "$dir/scoring"
+
+# write_plugin FILE NAME ABI-EXPRESSION
+write_plugin() {
+    cat >"$1" <<EOC
+#include <herd/plugin.h>
+
+static int
+p_init(const struct herd_host *host, void **ctx)
+{
+    *ctx = (void *)host;
+    return HERD_OK;
+}
+
+static void
+p_destroy(void *ctx)
+{
+}
+
+static int
+p_score(void *ctx, const struct herd_candidate *c, double *points)
+{
+    *points = 1.0;
+    return HERD_OK;
+}
+
+static const struct herd_scoring_plugin p_plugin = {
+    .base = {
+        .abi_version = $3,
+        .size = sizeof(struct herd_scoring_plugin),
+        .kind = HERD_KIND_SCORING,
+        .name = "$2",
+        .version = "0.1",
+        .description = "built outside the tree",
+        .init = p_init,
+        .destroy = p_destroy,
+    },
+    .score = p_score,
+};
+
+HERD_PLUGIN_DEFINE(p_plugin)
+EOC
+}
+
+write_plugin "$TEST_TMP/outside.c" outside HERD_ABI_VERSION
+write_plugin "$TEST_TMP/oldabi.c" oldabi '(2u << 16)'
+write_plugin "$TEST_TMP/nested.c" nested HERD_ABI_VERSION
+build() { # build SOURCE OUTPUT
+    "$cc" -shared -fPIC -I"$top_srcdir/core/include" -o "$2" "$1" \
+        >"$TEST_TMP/cc.log" 2>&1
+}
+build "$TEST_TMP/outside.c" "$dir/outside.so"
+ok $? "outside.so compiled with plain $cc -shared -fPIC"
+build "$TEST_TMP/oldabi.c" "$dir/oldabi.so"
+ok $? "oldabi.so (ABI 2.0) compiled"
+build "$TEST_TMP/nested.c" "$dir/scoring/nested.so"
+ok $? "scoring/nested.so compiled"
+
+out=$("$herd" --list-plugins --plugin-dir "$dir" 2>"$TEST_TMP/herd.log")
+ok $? "herd --list-plugins --plugin-dir exits 0"
+printf '%s\n' "$out" >"$TEST_TMP/list.log"
+like "$out" "^KIND +NAME +ABI +STATUS +PATH" "the list has a header"
+like "$out" "scoring +outside +1\.0 +ok +$dir/outside\.so" \
+    "the outside plugin is listed: kind scoring, ABI 1.0, ok"
+like "$out" "scoring +nested +1\.0 +ok +$dir/scoring/nested\.so" \
+    "the KIND/ subdirectory of --plugin-dir is scanned too"
+like "$out" "scoring +oldabi +2\.0 +refused: built for ABI 2\.0, this herd speaks 1\.0 +$dir/oldabi\.so" \
+    "the ABI 2.0 plugin is listed as refused, with the reason"
+done_testing
