@@ -53,16 +53,14 @@ loader_keep_open(void)
     return v && strcmp(v, "1") == 0;
 }
 
-/* Closes the file, or with HERD_KEEP_PLUGINS=1 pins it for good, so that
- * valgrind and LeakSanitizer can still name the plugin's functions. */
+/* Closes the file, except with HERD_KEEP_PLUGINS=1: then it stays open so
+ * that valgrind and LeakSanitizer can still name the plugin's functions.
+ * (Making it resident would not do: lt_dlexit() then drops its handle and
+ * the leak checkers report libltdl's records as lost.) */
 static void
 loader_close(lt_dlhandle h)
 {
-    if (!h)
-        return;
-    if (loader_keep_open())
-        lt_dlmakeresident(h);
-    else
+    if (h && !loader_keep_open())
         lt_dlclose(h);
 }
 
@@ -362,5 +360,7 @@ plugin_set_free(struct plugin_set *set)
     free(set->items);
     plugin_path_free(&set->path);
     free(set);
-    lt_dlexit();
+    /* Kept files stay listed in libltdl, reachable, until the exit. */
+    if (!loader_keep_open())
+        lt_dlexit();
 }

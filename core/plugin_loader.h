@@ -84,8 +84,9 @@ const struct loaded_plugin *plugin_set_get(const struct plugin_set *set,
                                            size_t i);
 
 /* destroy()s every instance in reverse load order, then closes the
- * files (kept open when HERD_KEEP_PLUGINS=1, for valgrind: they are made
- * resident so that lt_dlexit leaves them too). NULL-safe. */
+ * files and calls lt_dlexit(). With HERD_KEEP_PLUGINS=1 (for valgrind and
+ * LeakSanitizer, so that leaks in a plugin keep their symbols) neither
+ * happens: the files stay open until the process exits. NULL-safe. */
 void plugin_set_free(struct plugin_set *set);
 
 /* --list-plugins: every plugin file found in the search path, its kind,

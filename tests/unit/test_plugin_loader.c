@@ -6,6 +6,7 @@
 #include "plugin_loader.h"
 #include "tap.h"
 
+#include <dlfcn.h>
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -408,6 +409,43 @@ test_list(const char *abi)
     free(buf);
 }
 
+/* Whether the shared object of tests/abi/NAME.la is mapped right now. */
+static int
+is_mapped(const char *abi, const char *name)
+{
+    char so[600];
+    snprintf(so, sizeof so, "%s/.libs/%s.so", abi, name);
+    void *h = dlopen(so, RTLD_NOW | RTLD_NOLOAD);
+    if (h)
+        dlclose(h);
+    return h != NULL;
+}
+
+/* Files are closed on free, or kept open with HERD_KEEP_PLUGINS=1. Last:
+ * keeping also leaves libltdl initialised. */
+static void
+test_keep(const char *abi)
+{
+    char err[1024];
+    struct plugin_set *set = plugin_set_new(&fake_host, NULL, 0);
+    is_int(load(set, "scoring", "good", NULL, NULL, 0, err, sizeof err), 0,
+           "good loads");
+    ok(is_mapped(abi, "good"), "good.so is mapped while loaded");
+    plugin_set_free(set);
+    ok(!is_mapped(abi, "good"), "good.so is unmapped after plugin_set_free");
+
+    setenv("HERD_KEEP_PLUGINS", "1", 1);
+    fake_rec.n = 0;
+    set = plugin_set_new(&fake_host, NULL, 0);
+    is_int(load(set, "scoring", "good", NULL, NULL, 0, err, sizeof err), 0,
+           "good loads with HERD_KEEP_PLUGINS=1");
+    plugin_set_free(set);
+    is_int(fake_count("scoring/good: destroy -"), 1,
+           "HERD_KEEP_PLUGINS=1: destroy() still called");
+    ok(is_mapped(abi, "good"), "HERD_KEEP_PLUGINS=1: good.so stays mapped");
+    unsetenv("HERD_KEEP_PLUGINS");
+}
+
 int
 main(void)
 {
@@ -420,5 +458,6 @@ main(void)
     test_lifecycle(abi);
     test_list(abi);
     test_search(abi);
+    test_keep(abi);
     return done_testing();
 }
