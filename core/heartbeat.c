@@ -13,7 +13,10 @@
 #include <string.h>
 
 /* Fails the parse with a message; always returns -EINVAL. */
-static int HERD_PRINTF(3, 4)
+static int hb_fail(char *err, size_t errlen, const char *fmt, ...)
+    HERD_PRINTF(3, 4);
+
+static int
 hb_fail(char *err, size_t errlen, const char *fmt, ...)
 {
     va_list ap;
@@ -122,8 +125,8 @@ hb_string(json_object *o, const char *key, const char *path, int required,
 }
 
 static int
-hb_bool(json_object *o, const char *key, const char *path, int *out,
-        char *err, size_t errlen)
+hb_bool(json_object *o, const char *key, const char *path, int *out, char *err,
+        size_t errlen)
 {
     json_object *v = hb_get(o, key);
     if (!v)
@@ -150,8 +153,7 @@ hb_object(json_object *o, const char *key, json_object **out, char *err,
 }
 
 static int
-hb_parse_cpu(json_object *cpu, struct hb_snapshot *s, char *err,
-             size_t errlen)
+hb_parse_cpu(json_object *cpu, struct hb_snapshot *s, char *err, size_t errlen)
 {
     int r = hb_uint(cpu, "cores_physical", "cpu.cores_physical", 1,
                     &s->cores_physical, err, errlen);
@@ -183,8 +185,8 @@ hb_parse_memory(json_object *mem, struct hb_snapshot *s, char *err,
         r = hb_number(mem, "wired_gb", "memory.wired_gb", 0, &ignored, NULL,
                       err, errlen);
     if (r == 0)
-        r = hb_number(mem, "compressed_gb", "memory.compressed_gb", 0,
-                      &ignored, NULL, err, errlen);
+        r = hb_number(mem, "compressed_gb", "memory.compressed_gb", 0, &ignored,
+                      NULL, err, errlen);
     if (r != 0)
         return r;
     s->pressure = HERD_PRESSURE_NORMAL;
@@ -216,8 +218,7 @@ hb_parse_thermal(json_object *th, struct hb_snapshot *s, char *err,
     int r = hb_string(th, "state", "thermal.state", 0, &s->thermal_state, err,
                       errlen);
     if (r == 0)
-        r = hb_string(th, "source", "thermal.source", 0, &source, err,
-                      errlen);
+        r = hb_string(th, "source", "thermal.source", 0, &source, err, errlen);
     free(source);
     if (r != 0)
         return r;
@@ -257,8 +258,8 @@ hb_parse_capacity(json_object *c, struct hb_snapshot *s, char *err,
         r = hb_number(c, "ceiling_gb", "capacity.ceiling_gb", 0,
                       &s->capacity_ceiling_gb, NULL, err, errlen);
     if (r == 0)
-        r = hb_number(c, "availability_score", "capacity.availability_score",
-                      0, &s->availability_score, NULL, err, errlen);
+        r = hb_number(c, "availability_score", "capacity.availability_score", 0,
+                      &s->availability_score, NULL, err, errlen);
     if (r == 0 && s->availability_score > 1.0)
         r = hb_fail(err, errlen,
                     "capacity.availability_score must be between 0 and 1");
@@ -289,10 +290,9 @@ hb_parse_loaded(json_object *arr, struct hb_snapshot *s, char *err,
         if (!m || !json_object_is_type(m, json_type_object))
             return hb_fail(err, errlen,
                            "ollama.models_loaded[%zu] must be an object", i);
-#define HB_PATH(field)                                                        \
+#define HB_PATH(field)                                                         \
     (snprintf(path, sizeof path, "ollama.models_loaded[%zu]." field, i), path)
-        int r = hb_string(m, "name", HB_PATH("name"), 1, &l->name, err,
-                          errlen);
+        int r = hb_string(m, "name", HB_PATH("name"), 1, &l->name, err, errlen);
         if (r == 0)
             r = hb_number(m, "size_gb", HB_PATH("size_gb"), 0, &l->size_gb,
                           NULL, err, errlen);
@@ -348,8 +348,7 @@ hb_parse_available(json_object *arr, struct hb_snapshot *s, char *err,
             json_object_put(w);
         } else if (m && json_object_is_type(m, json_type_object)) {
             /* Ollama's ListModel: "name", else "model". */
-            snprintf(path, sizeof path, "ollama.models_available[%zu].name",
-                     i);
+            snprintf(path, sizeof path, "ollama.models_available[%zu].name", i);
             const char *key = hb_get(m, "name") ? "name" : "model";
             r = hb_string(m, key, path, 1, &a->name, err, errlen);
             if (r == 0)
@@ -380,8 +379,7 @@ hb_parse_ollama(json_object *ol, struct hb_snapshot *s, char *err,
         return r;
     v = hb_get(ol, "models_available");
     if (v && !json_object_is_type(v, json_type_array))
-        return hb_fail(err, errlen,
-                       "ollama.models_available must be an array");
+        return hb_fail(err, errlen, "ollama.models_available must be an array");
     if (v)
         r = hb_parse_available(v, s, err, errlen);
     if (r == 0)
@@ -397,8 +395,8 @@ hb_parse_identity(json_object *p, struct hb_snapshot *s, char *err,
 {
     uint32_t ignored;
     double when;
-    int r = hb_string(p, "ollama_host", "ollama_host", 0, &s->ollama_host,
-                      err, errlen);
+    int r = hb_string(p, "ollama_host", "ollama_host", 0, &s->ollama_host, err,
+                      errlen);
     if (r == 0)
         r = hb_string(p, "lan_ip", "lan_ip", 0, &s->lan_ip, err, errlen);
     if (r == 0)
@@ -406,8 +404,8 @@ hb_parse_identity(json_object *p, struct hb_snapshot *s, char *err,
     if (r == 0)
         r = hb_string(p, "arch", "arch", 0, &s->arch, err, errlen);
     if (r == 0)
-        r = hb_string(p, "agent_version", "agent_version", 0,
-                      &s->agent_version, err, errlen);
+        r = hb_string(p, "agent_version", "agent_version", 0, &s->agent_version,
+                      err, errlen);
     if (r == 0)
         r = hb_string(p, "ollama_version", "ollama_version", 0,
                       &s->ollama_version, err, errlen);
@@ -415,17 +413,16 @@ hb_parse_identity(json_object *p, struct hb_snapshot *s, char *err,
         r = hb_number(p, "memory_bandwidth_gbps", "memory_bandwidth_gbps", 0,
                       &s->memory_bandwidth_gbps, NULL, err, errlen);
     if (r == 0)
-        r = hb_uint(p, "num_parallel", "num_parallel", 0, &s->num_parallel,
-                    err, errlen);
+        r = hb_uint(p, "num_parallel", "num_parallel", 0, &s->num_parallel, err,
+                    errlen);
     if (r == 0)
         r = hb_uint(p, "connection_failures", "connection_failures", 0,
                     &ignored, err, errlen);
     if (r == 0)
-        r = hb_uint(p, "connection_failures_total",
-                    "connection_failures_total", 0, &ignored, err, errlen);
+        r = hb_uint(p, "connection_failures_total", "connection_failures_total",
+                    0, &ignored, err, errlen);
     if (r == 0)
-        r = hb_number(p, "timestamp", "timestamp", 0, &when, NULL, err,
-                      errlen);
+        r = hb_number(p, "timestamp", "timestamp", 0, &when, NULL, err, errlen);
     return r;
 }
 
@@ -499,8 +496,7 @@ heartbeat_parse_text(const char *text, size_t len, size_t limit,
     *payload_out = NULL;
     memset(out, 0, sizeof *out);
     if (len > limit) {
-        snprintf(err, errlen, "heartbeat of %zu bytes exceeds %zu", len,
-                 limit);
+        snprintf(err, errlen, "heartbeat of %zu bytes exceeds %zu", len, limit);
         return -E2BIG;
     }
     if (len == 0 || len > INT32_MAX)
@@ -609,16 +605,14 @@ heartbeat_node_url(const struct hb_snapshot *s, const char *peer_addr,
         n = snprintf(buf, buflen, "http://localhost:%d", hb_url_port(host));
     } else if (s->lan_ip && *s->lan_ip && strcmp(s->lan_ip, "127.0.0.1")) {
         n = snprintf(buf, buflen,
-                     strchr(s->lan_ip, ':') ? "http://[%s]:%d"
-                                            : "http://%s:%d",
+                     strchr(s->lan_ip, ':') ? "http://[%s]:%d" : "http://%s:%d",
                      s->lan_ip, hb_url_port(host));
     } else if (host && *host) {
         n = snprintf(buf, buflen, "%s", host);
     } else {
         /* Neither told us where Ollama is: the peer is the best guess. */
         n = snprintf(buf, buflen,
-                     strchr(peer_addr, ':') ? "http://[%s]:%d"
-                                            : "http://%s:%d",
+                     strchr(peer_addr, ':') ? "http://[%s]:%d" : "http://%s:%d",
                      peer_addr, hb_url_port(host));
     }
     if (n < 0 || (size_t)n >= buflen)

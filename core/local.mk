@@ -3,7 +3,10 @@
 noinst_LTLIBRARIES += core/libherdcore.la
 core_libherdcore_la_SOURCES = \
 	core/heartbeat.c core/heartbeat.h \
-	core/registry.c core/registry.h
+	core/registry.c core/registry.h \
+	core/host.c core/host.h \
+	core/router.c core/router.h \
+	core/api_heartbeat.c core/api_fleet.c core/api_meta.c
 core_libherdcore_la_CFLAGS = $(AM_CFLAGS) $(JSONC_CFLAGS) $(LIBEVENT_CFLAGS)
 core_libherdcore_la_LIBADD = core/common/libherdcommon.la \
 	$(JSONC_LIBS) $(LIBEVENT_LIBS) $(LIBS)
@@ -16,3 +19,10 @@ tests_unit_test_heartbeat_LDADD = core/libherdcore.la
 tests_unit_test_registry_CFLAGS = $(AM_CFLAGS) $(JSONC_CFLAGS)
 tests_unit_test_registry_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/tests
 tests_unit_test_registry_LDADD = core/libherdcore.la
+
+bin_PROGRAMS += herd
+herd_SOURCES = core/main.c
+herd_CFLAGS = $(AM_CFLAGS) $(JSONC_CFLAGS) $(LIBEVENT_CFLAGS)
+herd_LDADD = core/libherdcore.la core/libherdplugin.la core/libherdconfig.la \
+	core/common/libherdcommon.la $(JSONC_LIBS) $(LIBEVENT_LIBS) $(LTDL_LIBS) \
+	$(INIH_LIBS) $(LIBS)

@@ -254,8 +254,7 @@ registry_add(struct registry *reg, const char *id, double now, char *err,
     }
     if (reg->count == reg->cap) {
         size_t cap = reg->cap ? reg->cap * 2 : 16;
-        struct registry_node **nodes =
-            realloc(reg->nodes, cap * sizeof *nodes);
+        struct registry_node **nodes = realloc(reg->nodes, cap * sizeof *nodes);
         if (!nodes)
             goto nomem;
         reg->nodes = nodes;
@@ -291,8 +290,8 @@ registry_set_string(char **field, const char *value)
 
 int
 registry_report(struct registry *reg, struct hb_snapshot *snap,
-                 json_object *payload, const char *url, const char *source,
-                 double now, char *err, size_t errlen)
+                json_object *payload, const char *url, const char *source,
+                double now, char *err, size_t errlen)
 {
     int r = 0;
     ssize_t idx = registry_index(reg, snap->node_id);
@@ -326,8 +325,8 @@ registry_report(struct registry *reg, struct hb_snapshot *snap,
     }
     registry_track_unloads(reg, n, snap, now);
     if (n->status != HERD_NODE_ONLINE)
-        log_info(registry_comp, "node %s is online at %s (%s)", n->id,
-                 n->url, n->source);
+        log_info(registry_comp, "node %s is online at %s (%s)", n->id, n->url,
+                 n->source);
     n->status = HERD_NODE_ONLINE;
     n->draining = 0;
     n->missed_heartbeats = 0;

@@ -80,8 +80,7 @@ int registry_remove(struct registry *reg, const char *id);
 
 size_t registry_count(const struct registry *reg);
 /* Nodes in the order they first reported. */
-const struct registry_node *registry_at(const struct registry *reg,
-                                        size_t i);
+const struct registry_node *registry_at(const struct registry *reg, size_t i);
 const struct registry_node *registry_find(const struct registry *reg,
                                           const char *id);
 

@@ -26,7 +26,8 @@ static const char *appendix_a =
     "            \"quantization\":\"Q4_K_M\",\"context_length\":40960}],\n"
     "           \"models_available\":[\"qwen3:32b\",\"nomic-embed-text:"
     "latest\"],\"requests_active\":0},\n"
-    " \"ollama_host\":\"http://192.168.1.20:11434\",\"lan_ip\":\"192.168.1.20\","
+    " \"ollama_host\":\"http://"
+    "192.168.1.20:11434\",\"lan_ip\":\"192.168.1.20\","
     "\"draining\":false,\"capacity\":null,\n"
     " \"agent_version\":\"0.6.1\",\"image\":null,\"image_port\":0,"
     "\"transcription\":null,\"transcription_port\":0,\n"
@@ -142,8 +143,8 @@ test_malformed(void)
     like(mutate("memory", NULL), "memory is required", "missing memory");
     like(mutate("memory.total_gb", json_object_new_string("lots")),
          "memory.total_gb must be a number", "memory.total_gb string");
-    like(mutate("memory.available_gb", NULL),
-         "memory.available_gb is required", "memory.available_gb missing");
+    like(mutate("memory.available_gb", NULL), "memory.available_gb is required",
+         "memory.available_gb missing");
     like(mutate("memory.pressure", json_object_new_string("high")),
          "memory.pressure must be normal, warn or critical", "bad pressure");
     like(mutate("thermal.temperature_c", json_object_new_string("hot")),
@@ -187,8 +188,8 @@ test_ours(void)
     /* Drain notice of the reference: node_id and draining only. */
     struct hb_snapshot s;
     char err[256] = "";
-    json_object *o = json_tokener_parse(
-        "{\"node_id\":\"gpu-box\",\"draining\":true}");
+    json_object *o =
+        json_tokener_parse("{\"node_id\":\"gpu-box\",\"draining\":true}");
     is_int(heartbeat_parse(o, &s, err, sizeof err), 0,
            "drain notice without metrics is accepted");
     ok(s.draining, "drain notice is draining");
@@ -224,8 +225,14 @@ test_garbage(void)
     json_object *p;
     struct hb_snapshot s;
     char err[256];
-    const char *cases[] = {"", "{", "[]", "null", "42", "{\"node_id\":",
-                           "{\"node_id\":\"a\"} trailing", "\xff\xfe"};
+    const char *cases[] = {"",
+                           "{",
+                           "[]",
+                           "null",
+                           "42",
+                           "{\"node_id\":",
+                           "{\"node_id\":\"a\"} trailing",
+                           "\xff\xfe"};
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         err[0] = '\0';
         int r = heartbeat_parse_text(cases[i], strlen(cases[i]), 1 << 20, &p,
@@ -250,8 +257,7 @@ test_garbage(void)
         deep[depth * 2 - 1 - i] = ']';
     }
     deep[depth * 2] = '\0';
-    r = heartbeat_parse_text(deep, depth * 2, 1 << 20, &p, &s, err,
-                             sizeof err);
+    r = heartbeat_parse_text(deep, depth * 2, 1 << 20, &p, &s, err, sizeof err);
     is_int(r, -EINVAL, "deeply nested input refused");
     free(deep);
 
@@ -263,8 +269,8 @@ test_garbage(void)
         json_object_object_add(m, "name", json_object_new_string("m"));
         json_object_array_add(arr, m);
     }
-    json_object_object_add(json_object_object_get(o, "ollama"),
-                           "models_loaded", arr);
+    json_object_object_add(json_object_object_get(o, "ollama"), "models_loaded",
+                           arr);
     r = heartbeat_parse(o, &s, err, sizeof err);
     ok(r == -EINVAL && strstr(err, "more than"), "too many loaded models");
     json_object_put(o);

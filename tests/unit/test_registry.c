@@ -23,14 +23,14 @@ report(struct registry *reg, const char *id, const char *loaded, double now)
     json_object *payload;
     struct hb_snapshot s;
     char err[256];
-    int r = heartbeat_parse_text(text, strlen(text), 1 << 16, &payload, &s,
-                                 err, sizeof err);
+    int r = heartbeat_parse_text(text, strlen(text), 1 << 16, &payload, &s, err,
+                                 sizeof err);
     if (r != 0) {
         diag("parse: %s", err);
         return r;
     }
-    r = registry_report(reg, &s, payload, "http://localhost:11434",
-                        "heartbeat", now, err, sizeof err);
+    r = registry_report(reg, &s, payload, "http://localhost:11434", "heartbeat",
+                        now, err, sizeof err);
     if (r != 0)
         diag("report: %s", err);
     return r;

@@ -1,0 +1,178 @@
+/* GET /fleet/status: the reference's shape (fleet counters, nodes, queues,
+ * timestamp) plus what it leaves out: thermal, disk, capacity, liveness
+ * details, where each node came from and its slots. Members of the last
+ * payload that herd does not model are passed through unchanged. */
+#include "autoconfig.h"
+
+#include <math.h>
+#include <string.h>
+#include <sys/time.h>
+
+#include "common/http_util.h"
+#include "router.h"
+
+/* Members built here; everything else in the payload is passed through. */
+static const char *const fleet_modelled[] = {
+    "node_id", "cpu",  "memory", "thermal",  "disk",         "capacity",
+    "ollama",  "arch", "chip",   "draining", "num_parallel", NULL};
+
+static json_object *
+fleet_raw(const struct registry_node *n, const char *key)
+{
+    json_object *v = NULL;
+    if (n->payload && json_object_object_get_ex(n->payload, key, &v) && v)
+        return json_object_get(v);
+    return NULL;
+}
+
+static json_object *
+fleet_double_or_null(int known, double v)
+{
+    return known && isfinite(v) ? json_object_new_double(v) : NULL;
+}
+
+static json_object *
+fleet_string_or_null(const char *s)
+{
+    return s ? json_object_new_string(s) : NULL;
+}
+
+static int
+fleet_is_modelled(const char *key)
+{
+    for (size_t i = 0; fleet_modelled[i]; i++)
+        if (strcmp(fleet_modelled[i], key) == 0)
+            return 1;
+    return 0;
+}
+
+static json_object *
+fleet_hardware(const struct registry_node *n)
+{
+    const struct hb_snapshot *s = &n->snap;
+    json_object *hw = json_object_new_object();
+    json_object_object_add(
+        hw, "memory_total_gb",
+        fleet_double_or_null(s->has_memory, s->memory_total_gb));
+    json_object_object_add(
+        hw, "cores_physical",
+        s->has_cpu ? json_object_new_int64((int64_t)s->cores_physical) : NULL);
+    json_object_object_add(hw, "chip", fleet_string_or_null(s->chip));
+    json_object_object_add(hw, "memory_bandwidth_gbps",
+                           json_object_new_double(s->memory_bandwidth_gbps));
+    json_object_object_add(hw, "arch", fleet_string_or_null(s->arch));
+    return hw;
+}
+
+static json_object *
+fleet_unloaded(const struct registry_node *n, double now)
+{
+    json_object *arr = json_object_new_array();
+    for (size_t i = 0; i < n->unloaded_count; i++) {
+        json_object *u = json_object_new_object();
+        json_object_object_add(u, "name",
+                               json_object_new_string(n->unloaded[i].name));
+        json_object_object_add(
+            u, "seconds_ago",
+            json_object_new_double(round((now - n->unloaded[i].when) * 10) /
+                                   10));
+        json_object_array_add(arr, u);
+    }
+    return arr;
+}
+
+static json_object *
+fleet_node(const struct registry_node *n, double now)
+{
+    json_object *o = json_object_new_object();
+    unsigned slots = registry_node_num_parallel(n);
+    json_object *ollama = fleet_raw(n, "ollama");
+
+    json_object_object_add(o, "node_id", json_object_new_string(n->id));
+    json_object_object_add(
+        o, "status", json_object_new_string(registry_status_name(n->status)));
+    json_object_object_add(
+        o, "source", fleet_string_or_null(n->source ? n->source : "heartbeat"));
+    json_object_object_add(o, "url", fleet_string_or_null(n->url));
+    json_object_object_add(o, "ollama_url", fleet_string_or_null(n->url));
+    json_object_object_add(o, "agentless",
+                           json_object_new_boolean(n->snap.agentless));
+    json_object_object_add(o, "draining", json_object_new_boolean(n->draining));
+    json_object_object_add(o, "enabled",
+                           json_object_new_boolean(n->cfg_enabled));
+    json_object_object_add(o, "hardware", fleet_hardware(n));
+    json_object_object_add(o, "cpu", fleet_raw(n, "cpu"));
+    json_object_object_add(o, "memory", fleet_raw(n, "memory"));
+    json_object_object_add(o, "thermal", fleet_raw(n, "thermal"));
+    json_object_object_add(o, "disk", fleet_raw(n, "disk"));
+    json_object_object_add(o, "capacity", fleet_raw(n, "capacity"));
+    if (!ollama) {
+        ollama = json_object_new_object();
+        json_object_object_add(ollama, "models_loaded",
+                               json_object_new_array());
+        json_object_object_add(ollama, "models_available",
+                               json_object_new_array());
+        json_object_object_add(ollama, "requests_active",
+                               json_object_new_int(0));
+    }
+    json_object_object_add(o, "ollama", ollama);
+    json_object_object_add(o, "num_parallel",
+                           slots ? json_object_new_int64(slots) : NULL);
+    json_object_object_add(
+        o, "last_heartbeat_age_s",
+        json_object_new_double(round((now - n->last_seen) * 10) / 10));
+    json_object_object_add(o, "missed_heartbeats",
+                           json_object_new_int64(n->missed_heartbeats));
+    json_object_object_add(o, "recently_unloaded", fleet_unloaded(n, now));
+
+    if (n->payload) {
+        json_object_object_foreach(n->payload, key, val)
+        {
+            json_object *have = NULL;
+            if (fleet_is_modelled(key) ||
+                json_object_object_get_ex(o, key, &have))
+                continue;
+            json_object_object_add(o, key, json_object_get(val));
+        }
+    }
+    return o;
+}
+
+void
+api_fleet_status(struct router *r, struct evhttp_request *req)
+{
+    double now = router_now();
+    size_t total = registry_count(r->registry), online = 0, loaded = 0;
+    uint64_t active = 0;
+    json_object *nodes = json_object_new_array();
+
+    for (size_t i = 0; i < total; i++) {
+        const struct registry_node *n = registry_at(r->registry, i);
+        if (n->status == HERD_NODE_ONLINE)
+            online++;
+        if (n->status != HERD_NODE_OFFLINE) {
+            loaded += n->snap.loaded_count;
+            active += n->snap.requests_active;
+        }
+        json_object_array_add(nodes, fleet_node(n, now));
+    }
+    json_object *fleet = json_object_new_object();
+    json_object_object_add(fleet, "nodes_total", json_object_new_int64(total));
+    json_object_object_add(fleet, "nodes_online",
+                           json_object_new_int64(online));
+    json_object_object_add(fleet, "models_loaded",
+                           json_object_new_int64(loaded));
+    json_object_object_add(fleet, "requests_active",
+                           json_object_new_int64((int64_t)active));
+
+    struct timeval tv;
+    gettimeofday(&tv, NULL);
+    json_object *o = json_object_new_object();
+    json_object_object_add(o, "fleet", fleet);
+    json_object_object_add(o, "nodes", nodes);
+    json_object_object_add(o, "queues", json_object_new_object());
+    json_object_object_add(
+        o, "timestamp", json_object_new_double(tv.tv_sec + tv.tv_usec / 1e6));
+    http_reply_json(req, 200, o);
+    json_object_put(o);
+}

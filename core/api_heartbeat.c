@@ -1,0 +1,128 @@
+/* POST /heartbeat: node agents report their state here. The reference
+ * agent's payload is accepted as is; a bad one gets a 400 naming the field
+ * and changes nothing. */
+#include "autoconfig.h"
+
+#include <errno.h>
+#include <event2/buffer.h>
+#include <event2/keyvalq_struct.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "common/http_util.h"
+#include "common/log.h"
+#include "router.h"
+
+int
+api_heartbeat_ingest(struct router *r, struct hb_snapshot *snap,
+                     json_object *payload, const char *peer_addr,
+                     const char *source, char *err, size_t errlen)
+{
+    char url[512] = "";
+    if (!snap->draining &&
+        heartbeat_node_url(snap, peer_addr, url, sizeof url) != 0) {
+        snprintf(err, errlen, "ollama_host: no usable Ollama URL");
+        heartbeat_free(snap);
+        json_object_put(payload);
+        return -EINVAL;
+    }
+    return registry_report(r->registry, snap, payload, url, source,
+                           router_now(), err, errlen);
+}
+
+/* Compares in time independent of where the first difference is, so the
+ * token cannot be guessed byte by byte. */
+static int
+api_heartbeat_token_equal(const char *given, size_t glen, const char *want)
+{
+    size_t wlen = strlen(want);
+    unsigned char diff = glen != wlen;
+    for (size_t i = 0; i < wlen; i++)
+        diff |=
+            (unsigned char)(i < glen ? given[i] : 0) ^ (unsigned char)want[i];
+    return diff == 0;
+}
+
+static int
+api_heartbeat_authorized(struct router *r, struct evhttp_request *req)
+{
+    const char *token = r->cfg->node_token;
+    if (!token || !*token)
+        return 1;
+    const char *auth = evhttp_find_header(evhttp_request_get_input_headers(req),
+                                          "Authorization");
+    if (!auth || strncasecmp(auth, "Bearer ", 7) != 0)
+        return 0;
+    auth += 7;
+    while (*auth == ' ')
+        auth++;
+    return api_heartbeat_token_equal(auth, strlen(auth), token);
+}
+
+void
+api_heartbeat_post(struct router *r, struct evhttp_request *req)
+{
+    char err[512];
+    const char *peer = http_peer_addr(req);
+
+    if (!api_heartbeat_authorized(r, req)) {
+        evhttp_add_header(evhttp_request_get_output_headers(req),
+                          "WWW-Authenticate", "Bearer");
+        log_warn("heartbeat",
+                 "refused heartbeat from %s: bad or missing "
+                 "node token",
+                 peer);
+        http_reply_error(req, 401, "missing or invalid node token");
+        return;
+    }
+    size_t len = evbuffer_get_length(evhttp_request_get_input_buffer(req));
+    if (len > ROUTER_HEARTBEAT_MAX_BYTES) {
+        http_reply_error(req, 413, "heartbeat of %zu bytes exceeds %u", len,
+                         ROUTER_HEARTBEAT_MAX_BYTES);
+        return;
+    }
+    json_object *payload =
+        http_body_json(req, ROUTER_HEARTBEAT_MAX_BYTES, err, sizeof err);
+    if (!payload) {
+        http_reply_error(req, 400, "%s", err);
+        return;
+    }
+    struct hb_snapshot snap;
+    if (heartbeat_parse(payload, &snap, err, sizeof err) != 0) {
+        log_debug("heartbeat", "invalid heartbeat from %s: %s", peer, err);
+        json_object_put(payload);
+        http_reply_error(req, 400, "invalid heartbeat: %s", err);
+        return;
+    }
+    int draining = snap.draining;
+    char *node_id = strdup(snap.node_id);
+    int rc = node_id ? api_heartbeat_ingest(r, &snap, payload, peer,
+                                            "heartbeat", err, sizeof err)
+                     : -ENOMEM;
+    if (!node_id) {
+        heartbeat_free(&snap);
+        json_object_put(payload);
+    }
+    if (rc == -EINVAL) {
+        http_reply_error(req, 400, "invalid heartbeat: %s", err);
+    } else if (rc != 0) {
+        http_reply_error(req, 503, "%s", rc == -ENOSPC ? err : "out of memory");
+    } else {
+        json_object *o = json_object_new_object();
+        if (draining) {
+            json_object_object_add(o, "status",
+                                   json_object_new_string("draining"));
+            json_object_object_add(o, "node_id",
+                                   json_object_new_string(node_id));
+        } else {
+            json_object_object_add(o, "status", json_object_new_string("ok"));
+            json_object_object_add(o, "node_status",
+                                   json_object_new_string("online"));
+        }
+        http_reply_json(req, 200, o);
+        json_object_put(o);
+    }
+    free(node_id);
+}

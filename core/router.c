@@ -1,0 +1,396 @@
+/* Router lifecycle: set up the data directory and log, bind the HTTP
+ * server, load plugins, run the loop, and tear everything down again.
+ * Signals arrive as libevent events, so their work runs on the loop. */
+#include "autoconfig.h"
+
+#include "router.h"
+
+#include <errno.h>
+#include <event2/buffer.h>
+#include <event2/http.h>
+#include <event2/keyvalq_struct.h>
+#include <netinet/in.h>
+#include <arpa/inet.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <time.h>
+
+#include "common/http_util.h"
+#include "common/log.h"
+#include "plugin_loader.h"
+
+#define ROUTER_M_GET (EVHTTP_REQ_GET | EVHTTP_REQ_HEAD)
+
+struct router_route {
+    const char *path;
+    int methods;       /* EVHTTP_REQ_* accepted */
+    const char *allow; /* the same, for the Allow header of a 405 */
+    void (*handler)(struct router *r, struct evhttp_request *req);
+};
+
+static const struct router_route router_routes[] = {
+    {"/", ROUTER_M_GET, "GET, HEAD", api_meta_root},
+    {"/heartbeat", EVHTTP_REQ_POST, "POST", api_heartbeat_post},
+    {"/fleet/status", EVHTTP_REQ_GET, "GET", api_fleet_status},
+    {"/api/tags", ROUTER_M_GET, "GET, HEAD", api_meta_tags},
+    {"/api/ps", EVHTTP_REQ_GET, "GET", api_meta_ps},
+    {"/api/version", ROUTER_M_GET, "GET, HEAD", api_meta_version},
+};
+
+static const char *router_comp = "router";
+
+double
+router_now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+static void
+router_dispatch(struct evhttp_request *req, void *arg)
+{
+    struct router *r = arg;
+    const struct evhttp_uri *uri = evhttp_request_get_evhttp_uri(req);
+    const char *path = uri ? evhttp_uri_get_path(uri) : NULL;
+    int method = (int)evhttp_request_get_command(req);
+
+    if (!path || !*path)
+        path = "/";
+    for (size_t i = 0; i < sizeof router_routes / sizeof router_routes[0];
+         i++) {
+        const struct router_route *rt = &router_routes[i];
+        if (strcmp(rt->path, path) != 0)
+            continue;
+        if (!(rt->methods & method)) {
+            evhttp_add_header(evhttp_request_get_output_headers(req), "Allow",
+                              rt->allow);
+            http_reply_error(req, 405, "method not allowed for %s", path);
+            return;
+        }
+        rt->handler(r, req);
+        return;
+    }
+    http_reply_error(req, 404, "no such endpoint: %s", path);
+}
+
+static void
+router_registry_settings(const struct herd_config *cfg,
+                         struct registry_settings *s)
+{
+    memset(s, 0, sizeof *s);
+    s->heartbeat_timeout = cfg->heartbeat_timeout;
+    s->heartbeat_offline = cfg->heartbeat_offline;
+    s->forget_after = cfg->node_forget_after;
+    s->unloaded_memory = ROUTER_WARM_WINDOW_S;
+    s->max_nodes = REGISTRY_DEFAULT_MAX_NODES;
+}
+
+static void
+router_http_limits(struct router *r)
+{
+    const struct herd_config *cfg = r->cfg;
+    struct timeval tv;
+    evhttp_set_max_body_size(r->http, (ev_ssize_t)cfg->max_body_bytes);
+    evhttp_set_max_headers_size(r->http, (ev_ssize_t)cfg->max_header_bytes);
+    tv.tv_sec = (time_t)cfg->client_timeout;
+    tv.tv_usec = (suseconds_t)((cfg->client_timeout - (double)tv.tv_sec) * 1e6);
+    evhttp_set_timeout_tv(r->http, &tv);
+}
+
+static void
+router_liveness_cb(evutil_socket_t fd, short what, void *arg)
+{
+    struct router *r = arg;
+    (void)fd;
+    (void)what;
+    registry_tick(r->registry, router_now());
+}
+
+static int
+router_liveness_arm(struct router *r)
+{
+    struct timeval tv;
+    double s =
+        r->cfg->heartbeat_interval > 0 ? r->cfg->heartbeat_interval : 5.0;
+    tv.tv_sec = (time_t)s;
+    tv.tv_usec = (suseconds_t)((s - (double)tv.tv_sec) * 1e6);
+    return event_add(r->liveness, &tv);
+}
+
+/* Applies the settings that may change while running. */
+static void
+router_apply(struct router *r)
+{
+    struct registry_settings s;
+    log_set_level(r->cfg->log_level);
+    router_registry_settings(r->cfg, &s);
+    registry_set_settings(r->registry, &s);
+    if (registry_set_node_config(r->registry, r->cfg->nodes,
+                                 r->cfg->node_count) != 0)
+        log_err(router_comp, "out of memory applying [node.*] settings");
+    router_http_limits(r);
+    router_liveness_arm(r);
+}
+
+static void
+router_reload(struct router *r)
+{
+    char err[CONFIG_ERR_MAX];
+    struct herd_config *next = calloc(1, sizeof *next);
+    if (!next) {
+        log_err(router_comp, "reload: out of memory; keeping the old config");
+        return;
+    }
+    if (config_reload(r->cfg, next, err, sizeof err) != 0) {
+        log_err(router_comp, "reload failed, keeping the old config: %s", err);
+        free(next);
+        return;
+    }
+    if (next->port != r->cfg->port || strcmp(next->host, r->cfg->host) != 0)
+        log_warn(router_comp, "reload: host and port take effect on restart");
+    if (next->plugin_count != r->cfg->plugin_count)
+        log_warn(router_comp, "reload: plugin sections take effect on "
+                              "restart");
+    /* The start-up config stays alive: the plugins borrow from it. */
+    if (r->cfg != r->boot) {
+        config_free(r->cfg);
+        free(r->cfg);
+    }
+    r->cfg = next;
+    router_apply(r);
+    log_info(router_comp, "configuration reloaded from %s",
+             next->config_file ? next->config_file : "(defaults)");
+}
+
+static void
+router_signal_cb(evutil_socket_t sig, short what, void *arg)
+{
+    struct router *r = arg;
+    (void)what;
+    if (sig == SIGHUP) {
+        router_reload(r);
+        return;
+    }
+    log_info(router_comp, "%s received, stopping",
+             sig == SIGINT ? "SIGINT" : "SIGTERM");
+    event_base_loopexit(r->base, NULL);
+}
+
+/* mkdir -p with mode 0700 for each created component. */
+static int
+router_mkdirs(const char *path)
+{
+    char buf[4096];
+    if (snprintf(buf, sizeof buf, "%s", path) >= (int)sizeof buf)
+        return -ENAMETOOLONG;
+    for (char *p = buf + 1;; p++) {
+        if (*p != '/' && *p != '\0')
+            continue;
+        char c = *p;
+        *p = '\0';
+        if (mkdir(buf, 0700) != 0 && errno != EEXIST)
+            return -errno;
+        *p = c;
+        if (c == '\0')
+            break;
+    }
+    struct stat st;
+    if (stat(buf, &st) != 0)
+        return -errno;
+    return S_ISDIR(st.st_mode) ? 0 : -ENOTDIR;
+}
+
+static int
+router_setup_data(struct router *r)
+{
+    char dir[4096], logs[4200], file[4300];
+    const char *d = r->cfg->data_dir;
+    const char *home = getenv("HOME");
+    int rc;
+
+    if (!d || !*d) {
+        log_err(router_comp, "no data directory configured");
+        return -EINVAL;
+    }
+    if (d[0] == '~' && (d[1] == '/' || d[1] == '\0') && home)
+        snprintf(dir, sizeof dir, "%s%s", home, d + 1);
+    else
+        snprintf(dir, sizeof dir, "%s", d);
+    snprintf(logs, sizeof logs, "%s/logs", dir);
+    snprintf(file, sizeof file, "%s/herd.jsonl", logs);
+    if ((rc = router_mkdirs(logs)) != 0) {
+        log_err(router_comp, "cannot create %s: %s", logs, strerror(-rc));
+        return rc;
+    }
+    if ((rc = log_open_jsonl(file)) != 0) {
+        log_err(router_comp, "cannot open %s: %s", file, strerror(-rc));
+        return rc;
+    }
+    return 0;
+}
+
+static int
+router_bind(struct router *r)
+{
+    const struct herd_config *cfg = r->cfg;
+    r->http = evhttp_new(r->base);
+    if (!r->http)
+        return -ENOMEM;
+    evhttp_set_allowed_methods(
+        r->http, EVHTTP_REQ_GET | EVHTTP_REQ_HEAD | EVHTTP_REQ_POST |
+                     EVHTTP_REQ_PUT | EVHTTP_REQ_DELETE | EVHTTP_REQ_OPTIONS |
+                     EVHTTP_REQ_PATCH);
+    evhttp_set_gencb(r->http, router_dispatch, r);
+    router_http_limits(r);
+    struct evhttp_bound_socket *sock = evhttp_bind_socket_with_handle(
+        r->http, cfg->host, (ev_uint16_t)cfg->port);
+    if (!sock) {
+        log_err(router_comp, "cannot listen on %s:%d: %s", cfg->host, cfg->port,
+                strerror(errno));
+        return -EADDRINUSE;
+    }
+    /* Read the address back: port 0 asks the kernel for a free one. */
+    struct sockaddr_storage ss;
+    socklen_t sl = sizeof ss;
+    char addr[64] = "?";
+    int port = cfg->port;
+    if (getsockname(evhttp_bound_socket_get_fd(sock), (struct sockaddr *)&ss,
+                    &sl) == 0) {
+        if (ss.ss_family == AF_INET) {
+            struct sockaddr_in *in = (struct sockaddr_in *)&ss;
+            inet_ntop(AF_INET, &in->sin_addr, addr, sizeof addr);
+            port = ntohs(in->sin_port);
+        } else if (ss.ss_family == AF_INET6) {
+            struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)&ss;
+            addr[0] = '[';
+            inet_ntop(AF_INET6, &in6->sin6_addr, addr + 1, sizeof addr - 2);
+            strcat(addr, "]");
+            port = ntohs(in6->sin6_port);
+        }
+    }
+    snprintf(r->listen_addr, sizeof r->listen_addr, "%s:%d", addr, port);
+    return 0;
+}
+
+static int
+router_load_plugins(struct router *r)
+{
+    char err[CONFIG_ERR_MAX];
+    const struct herd_config *cfg = r->boot;
+    r->plugins =
+        plugin_set_new(&r->host.table, cfg->plugin_dirs, cfg->plugin_dir_count);
+    if (!r->plugins) {
+        log_err(router_comp, "cannot start the plugin loader");
+        return -ENOMEM;
+    }
+    for (size_t i = 0; i < cfg->plugin_count; i++) {
+        const struct config_plugin_section *sec = &cfg->plugins[i];
+        if (!sec->enabled)
+            continue;
+        int rc = plugin_set_load(r->plugins, sec, err, sizeof err);
+        if (rc != 0) {
+            log_err(router_comp, "plugin [%s.%s%s%s]: %s", sec->kind, sec->name,
+                    sec->instance ? "." : "",
+                    sec->instance ? sec->instance : "", err);
+            return rc;
+        }
+    }
+    int rc = plugin_set_start(r->plugins, err, sizeof err);
+    if (rc != 0) {
+        log_err(router_comp, "plugin start failed: %s", err);
+        return rc;
+    }
+    for (size_t i = 0; i < plugin_set_count(r->plugins); i++) {
+        const struct loaded_plugin *p = plugin_set_get(r->plugins, i);
+        log_info(router_comp, "plugin %s loaded from %s", p->name, p->path);
+    }
+    return 0;
+}
+
+static int
+router_signals(struct router *r)
+{
+    r->sig_int = evsignal_new(r->base, SIGINT, router_signal_cb, r);
+    r->sig_term = evsignal_new(r->base, SIGTERM, router_signal_cb, r);
+    r->sig_hup = evsignal_new(r->base, SIGHUP, router_signal_cb, r);
+    if (!r->sig_int || !r->sig_term || !r->sig_hup ||
+        evsignal_add(r->sig_int, NULL) != 0 ||
+        evsignal_add(r->sig_term, NULL) != 0 ||
+        evsignal_add(r->sig_hup, NULL) != 0)
+        return -ENOMEM;
+    return 0;
+}
+
+static void
+router_teardown(struct router *r)
+{
+    /* Plugins first: their events live on the base. */
+    plugin_set_free(r->plugins);
+    if (r->http)
+        evhttp_free(r->http);
+    if (r->liveness)
+        event_free(r->liveness);
+    if (r->sig_int)
+        event_free(r->sig_int);
+    if (r->sig_term)
+        event_free(r->sig_term);
+    if (r->sig_hup)
+        event_free(r->sig_hup);
+    registry_free(r->registry);
+    if (r->base)
+        event_base_free(r->base);
+    if (r->cfg != r->boot) {
+        config_free(r->cfg);
+        free(r->cfg);
+    }
+    log_open_jsonl(NULL);
+}
+
+int
+router_run(struct herd_config *cfg)
+{
+    struct router r;
+    struct registry_settings rs;
+    int status = 1;
+
+    memset(&r, 0, sizeof r);
+    r.boot = r.cfg = cfg;
+    log_set_program("herd");
+    log_set_level(cfg->log_level);
+    signal(SIGPIPE, SIG_IGN);
+
+    if (router_setup_data(&r) != 0)
+        goto out;
+    router_registry_settings(cfg, &rs);
+    r.base = event_base_new();
+    r.registry = registry_new(&rs);
+    if (!r.base || !r.registry ||
+        registry_set_node_config(r.registry, cfg->nodes, cfg->node_count)) {
+        log_err(router_comp, "out of memory");
+        goto out;
+    }
+    host_init(&r.host, r.base, &r);
+    r.liveness = event_new(r.base, -1, EV_PERSIST, router_liveness_cb, &r);
+    if (!r.liveness || router_liveness_arm(&r) != 0 ||
+        router_signals(&r) != 0) {
+        log_err(router_comp, "cannot set up events");
+        goto out;
+    }
+    if (router_bind(&r) != 0 || router_load_plugins(&r) != 0)
+        goto out;
+    log_info(router_comp, "listening on %s", r.listen_addr);
+    if (event_base_dispatch(r.base) < 0) {
+        log_err(router_comp, "event loop failed");
+        goto out;
+    }
+    log_info(router_comp, "stopped");
+    status = 0;
+out:
+    router_teardown(&r);
+    return status;
+}

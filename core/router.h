@@ -1,0 +1,65 @@
+/* The router daemon: one libevent loop serving the HTTP API, the node
+ * registry with its liveness timer, plugins, and signal handling.
+ *
+ * The endpoint groups live in api_*.c; they see the router through this
+ * header. Everything here runs on the loop thread. */
+#ifndef HERD_CORE_ROUTER_H
+#define HERD_CORE_ROUTER_H
+
+#include <event2/event.h>
+#include <event2/http.h>
+#include <json-c/json.h>
+#include <stddef.h>
+
+#include "config.h"
+#include "host.h"
+#include "registry.h"
+
+/* Largest heartbeat accepted (POST /heartbeat and node_report): an
+ * agentless report carries full /api/tags objects of every model. */
+#define ROUTER_HEARTBEAT_MAX_BYTES (4u << 20)
+
+/* How long a model unloaded from a node still counts as warm. */
+#define ROUTER_WARM_WINDOW_S 1800.0
+
+struct plugin_set;
+
+struct router {
+    struct herd_config *boot; /* config at start; plugins borrow from it */
+    struct herd_config *cfg;  /* current config (== boot until SIGHUP) */
+    struct event_base *base;
+    struct evhttp *http;
+    struct registry *registry;
+    struct host host;
+    struct plugin_set *plugins;
+    struct event *liveness;
+    struct event *sig_int, *sig_term, *sig_hup;
+    char listen_addr[96]; /* "127.0.0.1:11435" once bound */
+};
+
+/* Runs the router with cfg (borrowed; stays the caller's) until SIGINT or
+ * SIGTERM. Returns the process exit status: 0 after a clean stop, 1 when
+ * start-up fails (the reason is logged). */
+int router_run(struct herd_config *cfg);
+
+/* Monotonic seconds, the clock of the registry. */
+double router_now(void);
+
+/* Registers a parsed report: snap and the payload reference are taken in
+ * every case. peer_addr: where it came from ("" when unknown). source:
+ * "heartbeat", "static" (agentless, from discovery) or "discovery".
+ * Returns 0, -EINVAL (no node URL can be derived), -ENOSPC (registry
+ * full), -ENOMEM; err says why. */
+int api_heartbeat_ingest(struct router *r, struct hb_snapshot *snap,
+                         json_object *payload, const char *peer_addr,
+                         const char *source, char *err, size_t errlen);
+
+/* Endpoint handlers (api_*.c). Each answers req itself. */
+void api_heartbeat_post(struct router *r, struct evhttp_request *req);
+void api_fleet_status(struct router *r, struct evhttp_request *req);
+void api_meta_root(struct router *r, struct evhttp_request *req);
+void api_meta_tags(struct router *r, struct evhttp_request *req);
+void api_meta_ps(struct router *r, struct evhttp_request *req);
+void api_meta_version(struct router *r, struct evhttp_request *req);
+
+#endif
