@@ -305,10 +305,6 @@ router_load_plugins(struct router *r)
         log_err(router_comp, "plugin start failed: %s", err);
         return rc;
     }
-    for (size_t i = 0; i < plugin_set_count(r->plugins); i++) {
-        const struct loaded_plugin *p = plugin_set_get(r->plugins, i);
-        log_info(router_comp, "plugin %s loaded from %s", p->name, p->path);
-    }
     return 0;
 }
 

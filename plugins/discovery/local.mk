@@ -1,1 +1,11 @@
-# (filled in by its part of the tree)
+# Discovery plugins. Each links against libraries it uses itself, never
+# against herd: the host table is its only way in.
+if BUILD_DISCOVERY_STATIC
+discovery_LTLIBRARIES += plugins/discovery/static.la
+plugins_discovery_static_la_SOURCES = plugins/discovery/static.c
+plugins_discovery_static_la_CPPFLAGS = -I$(top_srcdir)/core/include
+plugins_discovery_static_la_CFLAGS = $(AM_CFLAGS) $(LIBEVENT_CFLAGS) \
+	$(JSONC_CFLAGS)
+plugins_discovery_static_la_LDFLAGS = $(PLUGIN_LINK_FLAGS)
+plugins_discovery_static_la_LIBADD = $(LIBEVENT_LIBS) $(JSONC_LIBS) -lm
+endif
