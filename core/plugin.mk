@@ -8,3 +8,6 @@ core_libherdplugin_la_SOURCES = \
 # Users link core/common/libherdcommon.la too (logging).
 core_libherdplugin_la_LIBADD = $(LTDL_LIBS)
 include tests/abi/local.mk
+
+dist_man_MANS += doc/herd-plugin.3
+dist_doc_DATA += doc/plugin-abi.md
