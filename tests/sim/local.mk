@@ -1,1 +1,21 @@
-# (filled in by its part of the tree)
+# herd-sim: the Ollama-protocol simulator (installed; see doc/herd-sim.1).
+bin_PROGRAMS += herd-sim
+herd_sim_SOURCES = \
+	tests/sim/sim.h \
+	tests/sim/sim_main.c \
+	tests/sim/sim_config.c \
+	tests/sim/sim_util.c \
+	tests/sim/sim_json.c \
+	tests/sim/sim_models.c \
+	tests/sim/sim_sched.c \
+	tests/sim/sim_generate.c \
+	tests/sim/sim_faults.c \
+	tests/sim/sim_state.c \
+	tests/sim/sim_http.c \
+	tests/sim/sim_api_common.c \
+	tests/sim/sim_api_native.c \
+	tests/sim/sim_api_manage.c \
+	tests/sim/sim_api_openai.c
+herd_sim_CFLAGS = $(AM_CFLAGS) $(LIBEVENT_CFLAGS) $(JSONC_CFLAGS) $(INIH_CFLAGS)
+herd_sim_LDADD = core/common/libherdcommon.la $(LIBEVENT_LIBS) $(JSONC_LIBS) \
+	$(INIH_LIBS) $(LIBS)
