@@ -9,3 +9,14 @@ plugins_discovery_static_la_CFLAGS = $(AM_CFLAGS) $(LIBEVENT_CFLAGS) \
 plugins_discovery_static_la_LDFLAGS = $(PLUGIN_LINK_FLAGS)
 plugins_discovery_static_la_LIBADD = $(LIBEVENT_LIBS) $(JSONC_LIBS) -lm
 endif
+
+if BUILD_DISCOVERY_STATIC
+check_PROGRAMS += tests/plugins/test_static
+TESTS += tests/plugins/test_static
+tests_plugins_test_static_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/tests
+tests_plugins_test_static_CFLAGS = $(AM_CFLAGS) $(LIBEVENT_CFLAGS) \
+	$(JSONC_CFLAGS)
+tests_plugins_test_static_LDADD = core/libherdplugin.la \
+	core/common/libherdcommon.la $(LIBEVENT_LIBS) $(JSONC_LIBS) \
+	$(LTDL_LIBS) $(LIBS)
+endif

@@ -126,7 +126,9 @@ static_parse_url(const char *text, char **host, int *port, char *err,
     int p = u ? evhttp_uri_get_port(u) : -1;
     int rc = -EINVAL;
 
-    if (!u || !scheme || strcmp(scheme, "http") != 0)
+    if (!u)
+        snprintf(err, errlen, "'%s' is not a valid URL", text);
+    else if (!scheme || strcmp(scheme, "http") != 0)
         snprintf(err, errlen, "'%s' is not an http:// URL", text);
     else if (!h || !*h)
         snprintf(err, errlen, "'%s' has no host", text);
