@@ -62,8 +62,9 @@ list_probe(const struct herd_host *host, const char *path, const char *stem,
     memset(&probe, 0, sizeof probe);
     lt_dlhandle h = plugin_check_open(path, reason, sizeof reason);
     if (h) {
-        rc = plugin_check_descriptor(h, stem, 0, NULL, host->features, &probe,
-                                     reason, sizeof reason);
+        rc =
+            plugin_check_descriptor(h, stem, 0, NULL, host ? host->features : 0,
+                                    &probe, reason, sizeof reason);
         lt_dlclose(h);
     }
     const char *kind = probe.have_desc ? plugin_kind_name(probe.kind) : NULL;

@@ -94,7 +94,8 @@ void plugin_set_free(struct plugin_set *set);
  * search directory and its scoring/, discovery/ and storage/
  * subdirectories are scanned for *.la and *.so (a .so is skipped when a .la
  * of the same stem sits beside it). Descriptors are checked as for
- * loading, except for configuration keys; init() is never called. */
+ * loading, except for configuration keys; init() is never called. host
+ * may be NULL (a host with no features). */
 void plugin_list(const struct herd_host *host, char *const *dirs,
                  size_t dir_count, FILE *out);
 

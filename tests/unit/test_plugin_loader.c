@@ -407,6 +407,21 @@ test_list(const char *abi)
     is_int(rows, 17, "one row per test plugin, each listed once");
     is_int((int)fake_rec.n, 0, "no plugin code ran while listing");
     free(buf);
+
+    /* Without a host table: no features, same checks. */
+    buf = NULL;
+    out = open_memstream(&buf, &len);
+    if (!out) {
+        ok(0, "open_memstream");
+        return;
+    }
+    plugin_list(NULL, NULL, 0, out);
+    fclose(out);
+    list_is(buf, abi, "good.la", "scoring good 1.0 ok");
+    list_is(buf, abi, "needs_feature.la",
+            "scoring needs_feature 1.0 refused: requires host features this "
+            "host lacks: router_url, bit 40");
+    free(buf);
 }
 
 /* Whether the shared object of tests/abi/NAME.la is mapped right now. */
