@@ -108,8 +108,8 @@ config_check_layer(const struct config_layer *layer,
             double d;
             size_t z;
         } tmp = {0};
-        int rc = config_parse_setting(k, s->value, &s->origin, env, &tmp,
-                                      err, errlen);
+        int rc = config_parse_setting(k, s->value, &s->origin, env, &tmp, err,
+                                      errlen);
         if (rc < 0)
             return rc;
         if (config_type_is_text(k->type))
@@ -267,8 +267,7 @@ config_describe(const struct config_origin *o, char *buf, size_t len)
 
 /* Relations between keys that each look fine alone. */
 static int
-config_check_relations(const struct herd_config *cfg, char *err,
-                       size_t errlen)
+config_check_relations(const struct herd_config *cfg, char *err, size_t errlen)
 {
     char a[32], b[32], wa[CONFIG_ERR_MAX / 2], wb[CONFIG_ERR_MAX / 2];
 
@@ -351,8 +350,7 @@ config_build(struct herd_config *cfg, enum config_program program, int argc,
     prov->env = *env; /* taken */
     memset(env, 0, sizeof *env);
     prov->origins = calloc(config_key_count, sizeof *prov->origins);
-    prov->origin_counts = calloc(config_key_count,
-                                 sizeof *prov->origin_counts);
+    prov->origin_counts = calloc(config_key_count, sizeof *prov->origin_counts);
     prov->argv = calloc((size_t)argc + 1, sizeof *prov->argv);
     if (!prov->origins || !prov->origin_counts || !prov->argv) {
         rc = -ENOMEM;
@@ -372,8 +370,7 @@ config_build(struct herd_config *cfg, enum config_program program, int argc,
         goto out;
     cfg->action = cli.action;
     /* --help and --version must work whatever the file says */
-    if (cli.action == CONFIG_ACTION_HELP ||
-        cli.action == CONFIG_ACTION_VERSION)
+    if (cli.action == CONFIG_ACTION_HELP || cli.action == CONFIG_ACTION_VERSION)
         goto out;
 
     if (reload) {
@@ -432,8 +429,7 @@ config_load(struct herd_config *cfg, enum config_program program, int argc,
         snprintf(err, errlen, "out of memory");
         return -ENOMEM;
     }
-    return config_build(cfg, program, argc, argv, &env, 0, NULL, err,
-                        errlen);
+    return config_build(cfg, program, argc, argv, &env, 0, NULL, err, errlen);
 }
 
 int
@@ -492,23 +488,8 @@ config_free(struct herd_config *cfg)
         } else if (config_type_is_text(key->type))
             free(*(char **)field);
     }
-    for (size_t i = 0; i < cfg->plugin_count; i++) {
-        struct config_plugin_section *p = &cfg->plugins[i];
-        for (size_t j = 0; j < p->entry_count; j++) {
-            free(p->entries[j].key);
-            free(p->entries[j].value);
-            free(p->entries[j].file);
-        }
-        free(p->entries);
-        free(p->kind);
-        free(p->name);
-        free(p->instance);
-        free(p->file);
-    }
-    free(cfg->plugins);
-    for (size_t i = 0; i < cfg->node_count; i++)
-        free(cfg->nodes[i].id);
-    free(cfg->nodes);
+    config_plugins_free(cfg->plugins, cfg->plugin_count);
+    config_nodes_free(cfg->nodes, cfg->node_count);
     free(cfg->config_file);
     config_free_provenance(cfg->provenance);
     memset(cfg, 0, sizeof *cfg);

@@ -75,19 +75,19 @@ struct herd_config {
     char *config_file; /* the file read, NULL when none */
 
     /* [router] */
-    char *host;                   /* 0.0.0.0 */
-    int port;                     /* 11435 */
-    char *data_dir;               /* ~/.fleet-manager */
-    int log_level;                /* enum herd_log_level, info */
-    double heartbeat_interval;    /* s, liveness check period, 5 */
-    double heartbeat_timeout;     /* s, online -> degraded, 15 */
-    double heartbeat_offline;     /* s, -> offline, 30 */
-    double node_forget_after;     /* s, offline nodes dropped, 3600 */
-    size_t max_body_bytes;        /* 64 MiB (images) */
-    size_t max_header_bytes;      /* 64 KiB */
-    double client_timeout;        /* s, idle client connection, 600 */
-    int default_num_parallel;     /* slots when the node does not say, 0 = derive */
-    double poll_interval;         /* s, agentless nodes, 5 */
+    char *host;                /* 0.0.0.0 */
+    int port;                  /* 11435 */
+    char *data_dir;            /* ~/.fleet-manager */
+    int log_level;             /* enum herd_log_level, info */
+    double heartbeat_interval; /* s, liveness check period, 5 */
+    double heartbeat_timeout;  /* s, online -> degraded, 15 */
+    double heartbeat_offline;  /* s, -> offline, 30 */
+    double node_forget_after;  /* s, offline nodes dropped, 3600 */
+    size_t max_body_bytes;     /* 64 MiB (images) */
+    size_t max_header_bytes;   /* 64 KiB */
+    double client_timeout;     /* s, idle client connection, 600 */
+    int default_num_parallel; /* slots when the node does not say, 0 = derive */
+    double poll_interval;     /* s, agentless nodes, 5 */
 
     /* extra plugin directories: --plugin-dir, then [router] plugin_dir
      * (both repeatable; herd-node uses them too). HERD_PLUGIN_PATH is the
@@ -102,28 +102,29 @@ struct herd_config {
     size_t api_key_count;
 
     /* [agent] (herd-node) */
-    char *agent_node_id;            /* short host name */
-    char *agent_ollama_host;        /* http://localhost:11434 */
-    char *agent_router_url;         /* NULL = discover */
+    char *agent_node_id;             /* short host name */
+    char *agent_ollama_host;         /* http://localhost:11434 */
+    char *agent_router_url;          /* NULL = discover */
     double agent_heartbeat_interval; /* 5 */
-    int agent_learn_capacity;       /* 0 */
-    int agent_num_parallel;         /* 0 = OLLAMA_NUM_PARALLEL or unknown */
-    char *agent_data_dir;           /* ~/.fleet-manager (herd-node --data-dir) */
-    int agent_log_level;            /* herd-node --log-level, info */
+    int agent_learn_capacity;        /* 0 */
+    int agent_num_parallel;          /* 0 = OLLAMA_NUM_PARALLEL or unknown */
+    char *agent_data_dir; /* ~/.fleet-manager (herd-node --data-dir) */
+    int agent_log_level;  /* herd-node --log-level, info */
 
     struct config_plugin_section *plugins;
     size_t plugin_count;
     struct config_node *nodes;
     size_t node_count;
 
-    struct config_provenance *provenance; /* private: where each value came from */
+    struct config_provenance
+        *provenance; /* private: where each value came from */
 };
 
 /* Fills cfg from argv, the environment and the INI file. On error returns
  * -EINVAL with "file:line: reason" or "option --x: reason" in err, and cfg
  * is left zeroed. argv is not modified. */
-int config_load(struct herd_config *cfg, enum config_program program,
-                int argc, char *const *argv, char *err, size_t errlen);
+int config_load(struct herd_config *cfg, enum config_program program, int argc,
+                char *const *argv, char *err, size_t errlen);
 
 /* Re-reads cfg->config_file with the command line and environment of the
  * first load (SIGHUP). On error returns -EINVAL and leaves *out zeroed. */

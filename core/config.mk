@@ -16,3 +16,6 @@ check_PROGRAMS += tests/unit/test_config
 tests_unit_test_config_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/tests
 tests_unit_test_config_LDADD = core/libherdconfig.la
 TESTS += tests/unit/test_config
+
+TESTS += tests/integration/config_cli.sh
+dist_check_SCRIPTS += tests/integration/config_cli.sh

@@ -36,16 +36,15 @@ cli_options(struct option *opts, enum config_program program)
 {
     size_t n = 0;
 
-    opts[n++] = (struct option){"config", required_argument, NULL,
-                                CLI_CONFIG};
+    opts[n++] = (struct option){"config", required_argument, NULL, CLI_CONFIG};
     for (size_t i = 0; i < config_key_count; i++) {
         const char *name = cli_opt_name(&config_keys[i], program);
         if (name)
             opts[n++] = (struct option){name, cli_has_arg(&config_keys[i]),
                                         NULL, CLI_KEY + (int)i};
     }
-    opts[n++] = (struct option){"print-config", no_argument, NULL,
-                                CLI_PRINT_CONFIG};
+    opts[n++] =
+        (struct option){"print-config", no_argument, NULL, CLI_PRINT_CONFIG};
     if (program == CONFIG_PROGRAM_ROUTER)
         opts[n++] = (struct option){"list-plugins", no_argument, NULL,
                                     CLI_LIST_PLUGINS};
@@ -65,8 +64,8 @@ cli_name_of(const struct option *opts, int val)
 }
 
 int
-config_cli_parse(struct config_cli *cli, enum config_program program,
-                 int argc, char *const *argv, char *err, size_t errlen)
+config_cli_parse(struct config_cli *cli, enum config_program program, int argc,
+                 char *const *argv, char *err, size_t errlen)
 {
     struct option opts[64];
     char **args;
@@ -82,8 +81,7 @@ config_cli_parse(struct config_cli *cli, enum config_program program,
         args[i] = argv[i];
     optind = 0; /* GNU: full re-initialisation, as on reload */
     opterr = 0;
-    while (rc == 0 &&
-           (c = getopt_long(argc, args, ":hV", opts, NULL)) != -1) {
+    while (rc == 0 && (c = getopt_long(argc, args, ":hV", opts, NULL)) != -1) {
         char where[80];
         switch (c) {
         case 'h':
@@ -162,8 +160,7 @@ config_cli_free(struct config_cli *cli)
 }
 
 static void
-cli_usage_line(FILE *out, const char *opt, const char *help,
-               const char *more)
+cli_usage_line(FILE *out, const char *opt, const char *help, const char *more)
 {
     fprintf(out, "  %-28s %s\n", opt, help);
     if (more && *more)
@@ -175,8 +172,7 @@ config_usage(enum config_program program, FILE *out)
 {
     int router = program == CONFIG_PROGRAM_ROUTER;
 
-    fprintf(out, "Usage: %s [OPTION]...\n",
-            router ? "herd" : "herd-node");
+    fprintf(out, "Usage: %s [OPTION]...\n", router ? "herd" : "herd-node");
     fprintf(out, "%s\n\nOptions:\n",
             router ? "Route Ollama and OpenAI API requests to the best node "
                      "of an Ollama fleet."
@@ -198,7 +194,7 @@ config_usage(enum config_program program, FILE *out)
         else
             snprintf(opt, sizeof opt, "--%s %s", name, k->meta);
         n = (size_t)snprintf(more, sizeof more, "default: %s",
-                             k->def                         ? k->def
+                             k->def                        ? k->def
                              : k->type == CONFIG_T_NODE_ID ? "short host name"
                                                            : "none");
         if (k->env && n < sizeof more)
@@ -216,8 +212,9 @@ config_usage(enum config_program program, FILE *out)
                        NULL);
     cli_usage_line(out, "-h, --help", "show this help and exit", NULL);
     cli_usage_line(out, "-V, --version", "show the version and exit", NULL);
-    fprintf(out, "\nPrecedence: options, then environment, then the "
-                 "configuration file, then defaults.\nSee %s and "
-                 "herd.ini(5).\n",
+    fprintf(out,
+            "\nPrecedence: options, then environment, then the "
+            "configuration file, then defaults.\nSee %s and "
+            "herd.ini(5).\n",
             router ? "herd(8)" : "herd-node(8)");
 }

@@ -98,8 +98,7 @@ config_env_settings(const struct config_env *env, struct config_layer *layer,
         const char *value = name ? config_env_get(env, name) : NULL;
         if (!value)
             continue;
-        if (config_layer_add(layer, (int)i, value, CONFIG_SRC_ENV, name) <
-            0) {
+        if (config_layer_add(layer, (int)i, value, CONFIG_SRC_ENV, name) < 0) {
             snprintf(err, errlen, "out of memory");
             return -ENOMEM;
         }

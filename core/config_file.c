@@ -81,16 +81,15 @@ file_is_name(const char *s, size_t n)
 }
 
 static void
-file_unknown_section(const char *path, int line, const char *section,
-                     char *err, size_t errlen)
+file_unknown_section(const char *path, int line, const char *section, char *err,
+                     size_t errlen)
 {
-    static const char *const heads[] = {"router",  "security", "agent",
-                                        "node",    "scoring",  "discovery",
+    static const char *const heads[] = {"router", "security", "agent",
+                                        "node",   "scoring",  "discovery",
                                         "storage"};
     static const char *const shown[] = {
-        "[router]",        "[security]",        "[agent]",
-        "[node.ID]",       "[scoring.NAME]",    "[discovery.NAME]",
-        "[storage.NAME]"};
+        "[router]",       "[security]",       "[agent]",       "[node.ID]",
+        "[scoring.NAME]", "[discovery.NAME]", "[storage.NAME]"};
     char head[64];
     const char *hint;
     size_t i;
@@ -110,8 +109,7 @@ file_unknown_section(const char *path, int line, const char *section,
 /* The plugin section of sec, created on its first header. */
 static int
 file_plugin_section(struct config_file *f, const char *path, int line,
-                    const char *section, size_t *out, char *err,
-                    size_t errlen)
+                    const char *section, size_t *out, char *err, size_t errlen)
 {
     const char *dot1 = strchr(section, '.');
     const char *name = dot1 + 1;
@@ -201,8 +199,8 @@ enum file_kind { FILE_MAIN, FILE_NODE, FILE_PLUGIN };
  * or creates what it configures. */
 static int
 file_section(struct config_file *f, const char *path, int line,
-             const char *section, enum file_kind *kind, size_t *idx,
-             char *err, size_t errlen)
+             const char *section, enum file_kind *kind, size_t *idx, char *err,
+             size_t errlen)
 {
     if (strcmp(section, "router") == 0 || strcmp(section, "security") == 0 ||
         strcmp(section, "agent") == 0) {
@@ -224,8 +222,8 @@ file_section(struct config_file *f, const char *path, int line,
         }
         if (section[kl] == '\0') {
             snprintf(err, errlen,
-                     "%s:%d: section [%s] needs a plugin name: [%s.NAME]",
-                     path, line, section, section);
+                     "%s:%d: section [%s] needs a plugin name: [%s.NAME]", path,
+                     line, section, section);
             return -EINVAL;
         }
     }
@@ -279,19 +277,16 @@ file_main_key(struct config_file *f, int *seen, const char *path,
             double d;
             size_t z;
         } tmp = {0};
-        int rc = config_value_parse(key, r->value, env, &tmp, why,
-                                    sizeof why);
+        int rc = config_value_parse(key, r->value, env, &tmp, why, sizeof why);
         if (rc == 0 && config_type_is_text(key->type))
             free(tmp.s);
         if (rc < 0) {
-            snprintf(err, errlen, "%s:%d: %s: %s", path, r->line, r->key,
-                     why);
+            snprintf(err, errlen, "%s:%d: %s: %s", path, r->line, r->key, why);
             return rc;
         }
     }
     snprintf(where, sizeof where, "%s:%d", path, r->line);
-    return config_layer_add(&f->settings, k, r->value, CONFIG_SRC_FILE,
-                            where);
+    return config_layer_add(&f->settings, k, r->value, CONFIG_SRC_FILE, where);
 }
 
 static int
@@ -319,19 +314,18 @@ file_node_key(struct config_node *nd, int *lines, const char *path,
         return -EINVAL;
     }
     lines[which] = r->line;
-    rc = which == 0 ? config_parse_int(r->value, 0, 1024, &nd->num_parallel,
-                                       why, sizeof why)
-                    : config_parse_bool(r->value, &nd->enabled, why,
-                                        sizeof why);
+    rc = which == 0
+             ? config_parse_int(r->value, 0, 1024, &nd->num_parallel, why,
+                                sizeof why)
+             : config_parse_bool(r->value, &nd->enabled, why, sizeof why);
     if (rc < 0)
         snprintf(err, errlen, "%s:%d: %s: %s", path, r->line, r->key, why);
     return rc;
 }
 
 static int
-file_plugin_key(struct config_plugin_section *p, int *lines,
-                const char *path, const struct file_record *r, char *err,
-                size_t errlen)
+file_plugin_key(struct config_plugin_section *p, int *lines, const char *path,
+                const struct file_record *r, char *err, size_t errlen)
 {
     char why[CONFIG_ERR_MAX];
     struct config_entry *e;
@@ -356,13 +350,12 @@ file_plugin_key(struct config_plugin_section *p, int *lines,
             return -EINVAL;
         }
         lines[which] = r->line;
-        rc = which == 0 ? config_parse_bool(r->value, &p->enabled, why,
-                                            sizeof why)
-                        : config_parse_double(r->value, 0, 1e6, &p->weight,
-                                              why, sizeof why);
+        rc = which == 0
+                 ? config_parse_bool(r->value, &p->enabled, why, sizeof why)
+                 : config_parse_double(r->value, 0, 1e6, &p->weight, why,
+                                       sizeof why);
         if (rc < 0)
-            snprintf(err, errlen, "%s:%d: %s: %s", path, r->line, r->key,
-                     why);
+            snprintf(err, errlen, "%s:%d: %s: %s", path, r->line, r->key, why);
         return rc;
     }
     /* everything else is the plugin's, repeated keys included */
@@ -462,8 +455,7 @@ file_validate(struct config_file *f, const char *path,
         if (kind == FILE_NODE)
             rc = file_node_key(&f->nodes[idx], lines, path, r, err, errlen);
         else
-            rc = file_plugin_key(&f->plugins[idx], lines, path, r, err,
-                                 errlen);
+            rc = file_plugin_key(&f->plugins[idx], lines, path, r, err, errlen);
     }
     free(objs);
     free(seen);
@@ -490,11 +482,10 @@ config_file_read(struct config_file *f, const char *path,
 }
 
 void
-config_file_free(struct config_file *f)
+config_plugins_free(struct config_plugin_section *plugins, size_t count)
 {
-    config_layer_free(&f->settings);
-    for (size_t i = 0; i < f->plugin_count; i++) {
-        struct config_plugin_section *p = &f->plugins[i];
+    for (size_t i = 0; i < count; i++) {
+        struct config_plugin_section *p = &plugins[i];
         for (size_t j = 0; j < p->entry_count; j++) {
             free(p->entries[j].key);
             free(p->entries[j].value);
@@ -506,9 +497,22 @@ config_file_free(struct config_file *f)
         free(p->instance);
         free(p->file);
     }
-    free(f->plugins);
-    for (size_t i = 0; i < f->node_count; i++)
-        free(f->nodes[i].id);
-    free(f->nodes);
+    free(plugins);
+}
+
+void
+config_nodes_free(struct config_node *nodes, size_t count)
+{
+    for (size_t i = 0; i < count; i++)
+        free(nodes[i].id);
+    free(nodes);
+}
+
+void
+config_file_free(struct config_file *f)
+{
+    config_layer_free(&f->settings);
+    config_plugins_free(f->plugins, f->plugin_count);
+    config_nodes_free(f->nodes, f->node_count);
     memset(f, 0, sizeof *f);
 }

@@ -29,8 +29,8 @@ enum config_type {
 static inline int
 config_type_is_text(enum config_type t)
 {
-    return t == CONFIG_T_STRING || t == CONFIG_T_HOST ||
-           t == CONFIG_T_PATH || t == CONFIG_T_URL || t == CONFIG_T_NODE_ID;
+    return t == CONFIG_T_STRING || t == CONFIG_T_HOST || t == CONFIG_T_PATH ||
+           t == CONFIG_T_URL || t == CONFIG_T_NODE_ID;
 }
 
 #define CONFIG_K_REPEAT 0x1u   /* may appear many times; values add up */
@@ -99,8 +99,7 @@ const char *config_env_get(const struct config_env *env, const char *name);
 void config_env_free(struct config_env *env);
 /* Adds the schema's variables that are set to layer. */
 int config_env_settings(const struct config_env *env,
-                        struct config_layer *layer, char *err,
-                        size_t errlen);
+                        struct config_layer *layer, char *err, size_t errlen);
 
 /* The command line, parsed but not yet applied. */
 struct config_cli {
@@ -126,14 +125,16 @@ struct config_file {
 int config_file_read(struct config_file *file, const char *path,
                      const struct config_env *env, char *err, size_t errlen);
 void config_file_free(struct config_file *file);
+void config_plugins_free(struct config_plugin_section *plugins, size_t count);
+void config_nodes_free(struct config_node *nodes, size_t count);
 
 /* Line-level INI reading (config_ini.c): calls back once per section
  * header (key == NULL) and once per key = value, with its line. */
-typedef int (*config_ini_fn)(void *user, const char *section,
-                             const char *key, const char *value, int line,
-                             char *err, size_t errlen);
-int config_ini_parse(const char *path, config_ini_fn fn, void *user,
-                     char *err, size_t errlen);
+typedef int (*config_ini_fn)(void *user, const char *section, const char *key,
+                             const char *value, int line, char *err,
+                             size_t errlen);
+int config_ini_parse(const char *path, config_ini_fn fn, void *user, char *err,
+                     size_t errlen);
 
 /* Longest line the INI reader accepts (inih's INI_MAX_LINE less \r\n\0). */
 size_t config_ini_line_max(void);
@@ -144,8 +145,8 @@ int config_value_parse(const struct config_key *k, const char *text,
                        const struct config_env *env, void *field, char *err,
                        size_t errlen);
 int config_parse_bool(const char *text, int *out, char *err, size_t errlen);
-int config_parse_double(const char *text, double min, double max,
-                        double *out, char *err, size_t errlen);
+int config_parse_double(const char *text, double min, double max, double *out,
+                        char *err, size_t errlen);
 int config_parse_int(const char *text, double min, double max, int *out,
                      char *err, size_t errlen);
 /* Writes the INI text of a parsed value (field points into the config). */

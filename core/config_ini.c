@@ -114,8 +114,8 @@ ini_next_line(char *str, int num, void *stream)
     }
     if (raw > config_ini_line_max() || n + 1 > (size_t)num) {
         snprintf(r->err, r->errlen,
-                 "%s:%d: line too long (%zu characters, at most %zu)",
-                 r->path, r->line, raw, config_ini_line_max());
+                 "%s:%d: line too long (%zu characters, at most %zu)", r->path,
+                 r->line, raw, config_ini_line_max());
         r->failed = 1;
         return NULL;
     }
@@ -141,8 +141,8 @@ ini_next_line(char *str, int num, void *stream)
             }
             memcpy(name, str + 1, sn);
             name[sn] = '\0';
-            if (r->fn(r->user, name, NULL, NULL, r->line, r->err,
-                      r->errlen) < 0) {
+            if (r->fn(r->user, name, NULL, NULL, r->line, r->err, r->errlen) <
+                0) {
                 r->failed = 1;
                 return NULL;
             }
@@ -153,15 +153,13 @@ ini_next_line(char *str, int num, void *stream)
 
 /* inih's convention is inverted: non-zero means "go on". */
 static int
-ini_record(void *user, const char *section, const char *name,
-           const char *value)
+ini_record(void *user, const char *section, const char *name, const char *value)
 {
     struct ini_reader *r = user;
 
     if (r->failed)
         return 0;
-    if (r->fn(r->user, section, name, value, r->line, r->err, r->errlen) <
-        0) {
+    if (r->fn(r->user, section, name, value, r->line, r->err, r->errlen) < 0) {
         r->failed = 1;
         return 0;
     }
@@ -172,8 +170,8 @@ int
 config_ini_parse(const char *path, config_ini_fn fn, void *user, char *err,
                  size_t errlen)
 {
-    struct ini_reader r = {.path = path, .fn = fn, .user = user,
-                           .err = err, .errlen = errlen};
+    struct ini_reader r = {
+        .path = path, .fn = fn, .user = user, .err = err, .errlen = errlen};
     char *buf = NULL;
     size_t len = 0;
     int rc;

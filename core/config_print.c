@@ -10,8 +10,7 @@
 /* Writes "key = value  ; comment", or the comment on a line of its own
  * first when the whole would be longer than the reader accepts. */
 static void
-print_line(FILE *out, const char *key, const char *value,
-           const char *comment)
+print_line(FILE *out, const char *key, const char *value, const char *comment)
 {
     size_t len = strlen(key) + 3 + strlen(value) + 4 + strlen(comment);
 
@@ -45,9 +44,9 @@ print_key(const struct herd_config *cfg, size_t k, FILE *out)
         if (n == 0)
             fprintf(out, "; %s: none  ; default\n", key->name);
         for (size_t i = 0; i < n; i++) {
-            const struct config_origin *o =
-                prov && i < prov->origin_counts[k] ? &prov->origins[k][i]
-                                                    : NULL;
+            const struct config_origin *o = prov && i < prov->origin_counts[k]
+                                                ? &prov->origins[k][i]
+                                                : NULL;
             print_origin(o, comment, sizeof comment);
             print_line(out, key->name,
                        (key->flags & CONFIG_K_SECRET) ? "***" : list[i],
@@ -58,8 +57,7 @@ print_key(const struct herd_config *cfg, size_t k, FILE *out)
     config_value_format(key, field, value, sizeof value);
     if ((key->flags & CONFIG_K_SECRET) && value[0])
         snprintf(value, sizeof value, "***");
-    print_origin(prov && prov->origin_counts[k] ? &prov->origins[k][0]
-                                                : NULL,
+    print_origin(prov && prov->origin_counts[k] ? &prov->origins[k][0] : NULL,
                  comment, sizeof comment);
     if (!value[0])
         strncat(comment, ", not set", sizeof comment - strlen(comment) - 1);
@@ -83,8 +81,7 @@ print_plugin(const struct config_plugin_section *p, FILE *out)
     for (size_t i = 0; i < p->entry_count; i++) {
         const struct config_entry *e = &p->entries[i];
         if (e->file)
-            snprintf(comment, sizeof comment, "from %s:%d", e->file,
-                     e->line);
+            snprintf(comment, sizeof comment, "from %s:%d", e->file, e->line);
         else
             snprintf(comment, sizeof comment, "default");
         print_line(out, e->key, e->value, comment);

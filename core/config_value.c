@@ -37,8 +37,8 @@ value_check_text(const struct config_key *k, const char *text, char *err,
             return -EINVAL;
         }
         if (c == ';' && i > 0 && isspace((unsigned char)text[i - 1])) {
-            snprintf(err, errlen,
-                     "'%s': ' ;' would start an INI comment", text);
+            snprintf(err, errlen, "'%s': ' ;' would start an INI comment",
+                     text);
             return -EINVAL;
         }
     }
@@ -108,8 +108,8 @@ value_range(const char *text, double v, double min, double max, char *err,
 }
 
 int
-config_parse_int(const char *text, double min, double max, int *out,
-                 char *err, size_t errlen)
+config_parse_int(const char *text, double min, double max, int *out, char *err,
+                 size_t errlen)
 {
     double v;
     const char *rest;
@@ -167,8 +167,8 @@ config_parse_bool(const char *text, int *out, char *err, size_t errlen)
 }
 
 static int
-value_duration(const char *text, double min, double max, double *out,
-               char *err, size_t errlen)
+value_duration(const char *text, double min, double max, double *out, char *err,
+               size_t errlen)
 {
     double v, unit = 1;
     const char *rest;
@@ -218,10 +218,10 @@ value_size(const char *text, double min, double max, size_t *out, char *err,
     v *= unit;
     if (v < min || v > max) {
         size_t a = (size_t)min, b = (size_t)max;
-        config_value_format(&(struct config_key){.type = CONFIG_T_SIZE}, &a,
-                            lo, sizeof lo);
-        config_value_format(&(struct config_key){.type = CONFIG_T_SIZE}, &b,
-                            hi, sizeof hi);
+        config_value_format(&(struct config_key){.type = CONFIG_T_SIZE}, &a, lo,
+                            sizeof lo);
+        config_value_format(&(struct config_key){.type = CONFIG_T_SIZE}, &b, hi,
+                            sizeof hi);
         snprintf(err, errlen, "'%s' is out of range (%s-%s)", text, lo, hi);
         return -EINVAL;
     }

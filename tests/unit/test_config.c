@@ -157,48 +157,46 @@ test_file_values(void)
     struct herd_config c;
     const struct config_node *n;
     const struct config_plugin_section *p;
-    const char *path =
-        put("full.ini",
-            "# full file\n"
-            "[router]\n"
-            "host = 127.0.0.1\n"
-            "port = 11500 ; inline comment\n"
-            "data_dir = /var/lib/herd\n"
-            "log_level = DEBUG\n"
-            "heartbeat_interval = 2.5\n"
-            "heartbeat_timeout = 1m\n"
-            "heartbeat_offline = 2m\n"
-            "node_forget_after = 0\n"
-            "max_body_bytes = 1G\n"
-            "max_header_bytes = 8k\n"
-            "client_timeout = 1h\n"
-            "default_num_parallel = 3\n"
-            "poll_interval = 10s\n"
-            "plugin_dir = /opt/a\n"
-            "plugin_dir = /opt/b\n"
-            "[security]\n"
-            "node_token = s3cret\n"
-            "api_key = k1\n"
-            "api_key = k2\n"
-            "[agent]\n"
-            "node_id = box-1\n"
-            "ollama_host = http://127.0.0.1:11999\n"
-            "router_url = http://[::1]:11435/\n"
-            "learn_capacity = yes\n"
-            "num_parallel = 4\n"
-            "[node.gpu-1.lan]\n"
-            "num_parallel = 8\n"
-            "enabled = off\n"
-            "[scoring.latency]\n"
-            "weight = 0.25\n"
-            "window = 30s\n"
-            "[discovery.static.lab]\n"
-            "node = a http://127.0.0.1:1\n"
-            "node = b http://127.0.0.1:2\n"
-            "enabled = 0\n"
-            "[storage.sqlite]\n"
-            "[scoring.latency]\n"
-            "window = 45s\n");
+    const char *path = put("full.ini", "# full file\n"
+                                       "[router]\n"
+                                       "host = 127.0.0.1\n"
+                                       "port = 11500 ; inline comment\n"
+                                       "data_dir = /var/lib/herd\n"
+                                       "log_level = DEBUG\n"
+                                       "heartbeat_interval = 2.5\n"
+                                       "heartbeat_timeout = 1m\n"
+                                       "heartbeat_offline = 2m\n"
+                                       "node_forget_after = 0\n"
+                                       "max_body_bytes = 1G\n"
+                                       "max_header_bytes = 8k\n"
+                                       "client_timeout = 1h\n"
+                                       "default_num_parallel = 3\n"
+                                       "poll_interval = 10s\n"
+                                       "plugin_dir = /opt/a\n"
+                                       "plugin_dir = /opt/b\n"
+                                       "[security]\n"
+                                       "node_token = s3cret\n"
+                                       "api_key = k1\n"
+                                       "api_key = k2\n"
+                                       "[agent]\n"
+                                       "node_id = box-1\n"
+                                       "ollama_host = http://127.0.0.1:11999\n"
+                                       "router_url = http://[::1]:11435/\n"
+                                       "learn_capacity = yes\n"
+                                       "num_parallel = 4\n"
+                                       "[node.gpu-1.lan]\n"
+                                       "num_parallel = 8\n"
+                                       "enabled = off\n"
+                                       "[scoring.latency]\n"
+                                       "weight = 0.25\n"
+                                       "window = 30s\n"
+                                       "[discovery.static.lab]\n"
+                                       "node = a http://127.0.0.1:1\n"
+                                       "node = b http://127.0.0.1:2\n"
+                                       "enabled = 0\n"
+                                       "[storage.sqlite]\n"
+                                       "[scoring.latency]\n"
+                                       "window = 45s\n");
     int rc = load(&c, CONFIG_PROGRAM_ROUTER, "--config", path, NULL);
 
     ok(rc == 0, "full file loads (%s)", err);
@@ -238,7 +236,8 @@ test_file_values(void)
     is_double(p->weight, 0.25, 0, "weight consumed");
     ok(p->entry_count == 2 && strcmp(p->entries[0].key, "window") == 0 &&
            strcmp(p->entries[0].value, "30s") == 0 &&
-           p->entries[0].line == 33 && strcmp(p->entries[1].value, "45s") == 0 &&
+           p->entries[0].line == 33 &&
+           strcmp(p->entries[1].value, "45s") == 0 &&
            p->entries[1].line == 40 && strcmp(p->entries[0].file, path) == 0,
        "plugin keys kept with file:line, repeated section appended");
     is_int(p->line, 31, "section line");
@@ -309,14 +308,13 @@ test_precedence(void)
     is_int(c.log_level, HERD_LOG_WARNING, "router log_level untouched");
     config_free(&c);
 
-    rc = load(&c, CONFIG_PROGRAM_AGENT, "--config", path,
-              "--learn-capacity=no", NULL);
+    rc = load(&c, CONFIG_PROGRAM_AGENT, "--config", path, "--learn-capacity=no",
+              NULL);
     ok(rc == 0 && c.agent_learn_capacity == 0, "--learn-capacity=no");
     config_free(&c);
 
     setenv("FLEET_PORT", "abc", 1);
-    rc = load(&c, CONFIG_PROGRAM_ROUTER, "--config", path, "--port", "5",
-              NULL);
+    rc = load(&c, CONFIG_PROGRAM_ROUTER, "--config", path, "--port", "5", NULL);
     ok(rc == -EINVAL, "a bad env value fails even when overridden");
     like(err, "FLEET_PORT: 'abc' is not a number", "message names FLEET_PORT");
     setenv("FLEET_PORT", "0", 1);
@@ -356,8 +354,8 @@ test_file_discovery(void)
     ok(rc == -EINVAL, "missing $HERD_CONFIG is an error");
     like(err, "HERD_CONFIG: cannot read '/nonexistent/herd.ini'", "message");
     clean_env();
-    rc = load(&c, CONFIG_PROGRAM_ROUTER, "--config", "/nonexistent/x.ini",
-              NULL);
+    rc =
+        load(&c, CONFIG_PROGRAM_ROUTER, "--config", "/nonexistent/x.ini", NULL);
     ok(rc == -EINVAL, "missing --config file is an error");
     like(err, "option --config: cannot read '/nonexistent/x.ini'", "message");
 }
@@ -431,22 +429,22 @@ test_file_errors(void)
              "2: num_parallel: 'x' is not a number", "bad node value");
     bad_file("port = 1\n[router]\n", "1: key 'port' is outside any section",
              "key before any section");
-    bad_file("[router]\nthis is not ini\n", "2: syntax error",
-             "syntax error");
+    bad_file("[router]\nthis is not ini\n", "2: syntax error", "syntax error");
     bad_file("[router]\nport = 1\n   2\n", "3: syntax error",
              "indented continuation lines are not values");
     bad_file("[router\n", "1: syntax error", "unclosed section");
     bad_file("[router]\n= 5\n", "2: empty key name", "empty key");
     {
         struct herd_config c;
-        int rc = load(&c, CONFIG_PROGRAM_ROUTER, "--config",
-                      put("rel.ini", "[router]\nheartbeat_timeout = 40\n"),
-                      NULL);
+        int rc =
+            load(&c, CONFIG_PROGRAM_ROUTER, "--config",
+                 put("rel.ini", "[router]\nheartbeat_timeout = 40\n"), NULL);
         ok(rc == -EINVAL && c.provenance == NULL,
            "heartbeat_timeout not below heartbeat_offline: refused");
         like(err, "heartbeat_timeout (40, from ", "message names the value");
-        like(err, "rel.ini:2) must be less than heartbeat_offline (30, "
-                  "default)",
+        like(err,
+             "rel.ini:2) must be less than heartbeat_offline (30, "
+             "default)",
              "and both origins");
     }
 
@@ -469,12 +467,10 @@ test_cli(void)
 
     bad_args("unknown or ambiguous option '--bogus'", "unknown option",
              "--bogus", NULL);
-    bad_args("option --port needs a value", "missing value", "--port",
-             NULL);
+    bad_args("option --port needs a value", "missing value", "--port", NULL);
     bad_args("option --port: 'abc' is not a number", "bad value", "--port",
              "abc", NULL);
-    bad_args("option --host: empty value", "empty host", "--host", "",
-             NULL);
+    bad_args("option --host: empty value", "empty host", "--host", "", NULL);
     bad_args("option --print-config takes no value", "flag with a value",
              "--print-config=1", NULL);
     bad_args("unexpected argument 'serve'", "positional argument", "serve",
@@ -499,22 +495,21 @@ test_cli(void)
     ok(memcmp(copy, argv, sizeof copy) == 0, "argv is not modified");
     config_free(&c);
 
-    rc = load(&c, CONFIG_PROGRAM_ROUTER, "--help", "--config",
-              "/nonexistent", NULL);
+    rc = load(&c, CONFIG_PROGRAM_ROUTER, "--help", "--config", "/nonexistent",
+              NULL);
     ok(rc == 0 && c.action == CONFIG_ACTION_HELP,
        "--help works whatever the file");
     config_free(&c);
     rc = load(&c, CONFIG_PROGRAM_AGENT, "-V", NULL);
     ok(rc == 0 && c.action == CONFIG_ACTION_VERSION, "-V");
     config_free(&c);
-    rc = load(&c, CONFIG_PROGRAM_ROUTER, "--list-plugins", "--config",
-              argv[4], NULL);
+    rc = load(&c, CONFIG_PROGRAM_ROUTER, "--list-plugins", "--config", argv[4],
+              NULL);
     ok(rc == 0 && c.action == CONFIG_ACTION_LIST_PLUGINS, "--list-plugins");
     config_free(&c);
     rc = load(&c, CONFIG_PROGRAM_AGENT, "--list-plugins", NULL);
     ok(rc == -EINVAL, "herd-node has no --list-plugins");
-    rc = load(&c, CONFIG_PROGRAM_ROUTER, "--plugin-dir", "/cli/p",
-              "--config",
+    rc = load(&c, CONFIG_PROGRAM_ROUTER, "--plugin-dir", "/cli/p", "--config",
               put("pd.ini", "[router]\nplugin_dir = /file/p\n"), NULL);
     ok(rc == 0 && c.plugin_dir_count == 2 &&
            strcmp(c.plugin_dirs[0], "/cli/p") == 0 &&
@@ -610,8 +605,7 @@ test_print_round_trip(void)
                strcmp(b.agent_node_id, a.agent_node_id) == 0 &&
                b.agent_router_url == NULL && b.node_token == NULL,
            "router and agent values survive the round trip");
-        ok(b.plugin_dir_count == 2 &&
-               strcmp(b.plugin_dirs[0], "/p/cli") == 0 &&
+        ok(b.plugin_dir_count == 2 && strcmp(b.plugin_dirs[0], "/p/cli") == 0 &&
                strcmp(b.plugin_dirs[1], "/p/file") == 0,
            "plugin dirs survive");
         is_str(b.admin_token, "***", "secrets come back masked");
@@ -619,8 +613,7 @@ test_print_round_trip(void)
                b.nodes[0].enabled == 1,
            "node section survives");
         ok(b.plugin_count == 2 && b.plugins[0].enabled == 0 &&
-               b.plugins[0].weight == 0.7 &&
-               b.plugins[0].entry_count == 1 &&
+               b.plugins[0].weight == 0.7 && b.plugins[0].entry_count == 1 &&
                b.plugins[1].entry_count == 3 &&
                strcmp(b.plugins[1].entries[2].value,
                       a.plugins[1].entries[2].value) == 0,
@@ -696,8 +689,7 @@ test_example_and_docs(void)
         snprintf(needle, sizeof needle, ".SS [%s]", k->section);
         like(text, needle, "herd.ini(5) has section [%s]", k->section);
         snprintf(needle, sizeof needle, ".B %s\n", k->name);
-        like(text, needle, "herd.ini(5) documents %s.%s", k->section,
-             k->name);
+        like(text, needle, "herd.ini(5) documents %s.%s", k->section, k->name);
         if (k->env)
             like(text, k->env, "herd.ini(5) names %s", k->env);
     }
@@ -730,8 +722,7 @@ test_example_and_docs(void)
             }
             needle[n] = '\0';
         }
-        like(text, needle, "herd(8) documents --%s",
-             config_keys[i].opt_router);
+        like(text, needle, "herd(8) documents --%s", config_keys[i].opt_router);
         if (config_keys[i].env)
             like(text, config_keys[i].env, "herd(8) names %s",
                  config_keys[i].env);
