@@ -28,11 +28,7 @@ api_meta_root(struct router *r, struct evhttp_request *req)
         evhttp_send_reply(req, 302, http_reason(302), NULL);
         return;
     }
-    struct evbuffer *buf = evbuffer_new();
-    evbuffer_add_printf(buf, "Ollama is running");
-    evhttp_add_header(out, "Content-Type", "text/plain; charset=utf-8");
-    evhttp_send_reply(req, 200, http_reason(200), buf);
-    evbuffer_free(buf);
+    router_reply_text(req, 200, "Ollama is running");
 }
 
 static json_object *
@@ -196,12 +192,12 @@ api_meta_tags(struct router *r, struct evhttp_request *req)
     free(tags.v);
     if (nomem) {
         json_object_put(models);
-        http_reply_error(req, 503, "out of memory");
+        router_reply_error(req, 503, "out of memory");
         return;
     }
     json_object *o = json_object_new_object();
     json_object_object_add(o, "models", models);
-    http_reply_json(req, 200, o);
+    router_reply_json(req, 200, o);
     json_object_put(o);
 }
 
@@ -268,6 +264,6 @@ api_meta_version(struct router *r, struct evhttp_request *req)
     json_object_object_add(o, "version", json_object_new_string(version));
     json_object_object_add(o, "herd_version",
                            json_object_new_string(PACKAGE_VERSION));
-    http_reply_json(req, 200, o);
+    router_reply_json(req, 200, o);
     json_object_put(o);
 }

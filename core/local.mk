@@ -26,3 +26,10 @@ herd_CFLAGS = $(AM_CFLAGS) $(JSONC_CFLAGS) $(LIBEVENT_CFLAGS)
 herd_LDADD = core/libherdcore.la core/libherdplugin.la core/libherdconfig.la \
 	core/common/libherdcommon.la $(JSONC_LIBS) $(LIBEVENT_LIBS) $(LTDL_LIBS) \
 	$(INIH_LIBS) $(LIBS)
+
+router_integration_tests = \
+	tests/integration/router_heartbeat.sh \
+	tests/integration/router_liveness.sh \
+	tests/integration/router_http.sh
+TESTS += $(router_integration_tests)
+dist_check_SCRIPTS += $(router_integration_tests)

@@ -12,6 +12,7 @@
 #include <netinet/in.h>
 #include <arpa/inet.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -51,6 +52,70 @@ router_now(void)
     return (double)ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
+static int
+router_is_head(struct evhttp_request *req)
+{
+    return evhttp_request_get_command(req) == EVHTTP_REQ_HEAD;
+}
+
+static void
+router_head_reply(struct evhttp_request *req, int code, const char *ctype,
+                  size_t len)
+{
+    struct evkeyvalq *h = evhttp_request_get_output_headers(req);
+    char n[32];
+    snprintf(n, sizeof n, "%zu", len);
+    evhttp_remove_header(h, "Content-Type");
+    evhttp_add_header(h, "Content-Type", ctype);
+    evhttp_add_header(h, "Content-Length", n);
+    evhttp_send_reply(req, code, http_reason(code), NULL);
+}
+
+void
+router_reply_json(struct evhttp_request *req, int code, const json_object *body)
+{
+    if (!router_is_head(req)) {
+        http_reply_json(req, code, body);
+        return;
+    }
+    size_t len;
+    json_object_to_json_string_length(
+        (json_object *)body,
+        JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE, &len);
+    router_head_reply(req, code, "application/json; charset=utf-8", len);
+}
+
+void
+router_reply_error(struct evhttp_request *req, int code, const char *fmt, ...)
+{
+    char msg[1024];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    json_object *o = json_object_new_object();
+    json_object_object_add(o, "error", json_object_new_string(msg));
+    router_reply_json(req, code, o);
+    json_object_put(o);
+}
+
+void
+router_reply_text(struct evhttp_request *req, int code, const char *text)
+{
+    const char *ctype = "text/plain; charset=utf-8";
+    if (router_is_head(req)) {
+        router_head_reply(req, code, ctype, strlen(text));
+        return;
+    }
+    struct evbuffer *buf = evbuffer_new();
+    evbuffer_add(buf, text, strlen(text));
+    struct evkeyvalq *h = evhttp_request_get_output_headers(req);
+    evhttp_remove_header(h, "Content-Type");
+    evhttp_add_header(h, "Content-Type", ctype);
+    evhttp_send_reply(req, code, http_reason(code), buf);
+    evbuffer_free(buf);
+}
+
 static void
 router_dispatch(struct evhttp_request *req, void *arg)
 {
@@ -69,13 +134,13 @@ router_dispatch(struct evhttp_request *req, void *arg)
         if (!(rt->methods & method)) {
             evhttp_add_header(evhttp_request_get_output_headers(req), "Allow",
                               rt->allow);
-            http_reply_error(req, 405, "method not allowed for %s", path);
+            router_reply_error(req, 405, "method not allowed for %s", path);
             return;
         }
         rt->handler(r, req);
         return;
     }
-    http_reply_error(req, 404, "no such endpoint: %s", path);
+    router_reply_error(req, 404, "no such endpoint: %s", path);
 }
 
 static void

@@ -54,6 +54,15 @@ int api_heartbeat_ingest(struct router *r, struct hb_snapshot *snap,
                          json_object *payload, const char *peer_addr,
                          const char *source, char *err, size_t errlen);
 
+/* Like http_reply_json/http_reply_error, but correct for HEAD requests:
+ * libevent 2.1 would send the body after a HEAD answer, so only the
+ * headers (with the body's Content-Length) go out. */
+void router_reply_json(struct evhttp_request *req, int code,
+                       const json_object *body);
+void router_reply_error(struct evhttp_request *req, int code, const char *fmt,
+                        ...) HERD_PRINTF(3, 4);
+void router_reply_text(struct evhttp_request *req, int code, const char *text);
+
 /* Endpoint handlers (api_*.c). Each answers req itself. */
 void api_heartbeat_post(struct router *r, struct evhttp_request *req);
 void api_fleet_status(struct router *r, struct evhttp_request *req);
