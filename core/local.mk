@@ -30,6 +30,7 @@ herd_LDADD = core/libherdcore.la core/libherdplugin.la core/libherdconfig.la \
 router_integration_tests = \
 	tests/integration/router_heartbeat.sh \
 	tests/integration/router_liveness.sh \
-	tests/integration/router_http.sh
+	tests/integration/router_http.sh \
+	tests/integration/static_discovery.sh
 TESTS += $(router_integration_tests)
 dist_check_SCRIPTS += $(router_integration_tests)
