@@ -61,6 +61,8 @@ struct config_plugin_section {
     size_t entry_count;
     char *file; /* where the section starts; NULL for a built-in default */
     int line;
+    int enabled_line; /* line of `enabled` in file, 0 = default */
+    int weight_line;  /* line of `weight` in file, 0 = default */
 };
 
 /* [node.ID]: settings for one node, whatever discovered it. */
@@ -68,6 +70,10 @@ struct config_node {
     char *id;
     int num_parallel; /* 0 = not set */
     int enabled;      /* 0 = never route to it */
+    char *file;       /* where the section starts */
+    int line;
+    int num_parallel_line; /* line of the key in file, 0 = default */
+    int enabled_line;
 };
 
 struct herd_config {

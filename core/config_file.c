@@ -184,11 +184,16 @@ file_node_section(struct config_file *f, const char *path, int line,
         return -ENOMEM;
     f->nodes = nd;
     nd = &f->nodes[f->node_count];
+    memset(nd, 0, sizeof *nd);
     nd->id = strdup(id);
-    nd->num_parallel = 0;
+    nd->file = strdup(path);
+    nd->line = line;
     nd->enabled = 1;
-    if (!nd->id)
+    if (!nd->id || !nd->file) {
+        free(nd->id);
+        free(nd->file);
         return -ENOMEM;
+    }
     *out = f->node_count++;
     return 0;
 }
@@ -290,9 +295,10 @@ file_main_key(struct config_file *f, int *seen, const char *path,
 }
 
 static int
-file_node_key(struct config_node *nd, int *lines, const char *path,
+file_node_key(struct config_node *nd, const char *path,
               const struct file_record *r, char *err, size_t errlen)
 {
+    int *lines[] = {&nd->num_parallel_line, &nd->enabled_line};
     static const char *const keys[] = {"num_parallel", "enabled"};
     char why[CONFIG_ERR_MAX];
     int which = strcmp(r->key, "num_parallel") == 0 ? 0
@@ -307,13 +313,13 @@ file_node_key(struct config_node *nd, int *lines, const char *path,
                  hint ? hint : "", hint ? "'?)" : "");
         return -EINVAL;
     }
-    if (lines[which]) {
+    if (*lines[which]) {
         snprintf(err, errlen,
                  "%s:%d: duplicate key '%s' in [%s] (first set at line %d)",
-                 path, r->line, r->key, r->section, lines[which]);
+                 path, r->line, r->key, r->section, *lines[which]);
         return -EINVAL;
     }
-    lines[which] = r->line;
+    *lines[which] = r->line;
     rc = which == 0
              ? config_parse_int(r->value, 0, 1024, &nd->num_parallel, why,
                                 sizeof why)
@@ -324,9 +330,10 @@ file_node_key(struct config_node *nd, int *lines, const char *path,
 }
 
 static int
-file_plugin_key(struct config_plugin_section *p, int *lines, const char *path,
+file_plugin_key(struct config_plugin_section *p, const char *path,
                 const struct file_record *r, char *err, size_t errlen)
 {
+    int *lines[] = {&p->enabled_line, &p->weight_line};
     char why[CONFIG_ERR_MAX];
     struct config_entry *e;
     int which = strcmp(r->key, "enabled") == 0  ? 0
@@ -342,14 +349,14 @@ file_plugin_key(struct config_plugin_section *p, int *lines, const char *path,
         return -EINVAL;
     }
     if (which >= 0) {
-        if (lines[which]) {
+        if (*lines[which]) {
             snprintf(err, errlen,
                      "%s:%d: duplicate key '%s' in [%s] (first set at line "
                      "%d)",
-                     path, r->line, r->key, r->section, lines[which]);
+                     path, r->line, r->key, r->section, *lines[which]);
             return -EINVAL;
         }
-        lines[which] = r->line;
+        *lines[which] = r->line;
         rc = which == 0
                  ? config_parse_bool(r->value, &p->enabled, why, sizeof why)
                  : config_parse_double(r->value, 0, 1e6, &p->weight, why,
@@ -374,41 +381,12 @@ file_plugin_key(struct config_plugin_section *p, int *lines, const char *path,
     return 0;
 }
 
-/* Lines of the two host keys of each node or plugin section, to report
- * duplicates; keyed by kind and index (the arrays move as they grow). */
-struct file_obj_lines {
-    enum file_kind kind;
-    size_t idx;
-    int lines[2];
-};
-
-static int *
-file_obj_lines(struct file_obj_lines **tab, size_t *n, enum file_kind kind,
-               size_t idx)
-{
-    struct file_obj_lines *t;
-
-    for (size_t i = 0; i < *n; i++)
-        if ((*tab)[i].kind == kind && (*tab)[i].idx == idx)
-            return (*tab)[i].lines;
-    t = realloc(*tab, (*n + 1) * sizeof *t);
-    if (!t)
-        return NULL;
-    *tab = t;
-    t[*n].kind = kind;
-    t[*n].idx = idx;
-    t[*n].lines[0] = t[*n].lines[1] = 0;
-    return t[(*n)++].lines;
-}
-
 static int
 file_validate(struct config_file *f, const char *path,
               const struct file_records *recs, const struct config_env *env,
               char *err, size_t errlen)
 {
     int *seen = calloc(config_key_count, sizeof *seen);
-    struct file_obj_lines *objs = NULL;
-    size_t nobjs = 0;
     int rc = 0;
 
     if (!seen)
@@ -417,7 +395,6 @@ file_validate(struct config_file *f, const char *path,
         const struct file_record *r = &recs->items[i];
         enum file_kind kind;
         size_t idx = 0;
-        int *lines;
 
         if (!r->key && !*r->section) {
             snprintf(err, errlen, "%s:%d: empty section name []", path,
@@ -447,17 +424,11 @@ file_validate(struct config_file *f, const char *path,
             rc = file_main_key(f, seen, path, r, env, err, errlen);
             continue;
         }
-        lines = file_obj_lines(&objs, &nobjs, kind, idx);
-        if (!lines) {
-            rc = -ENOMEM;
-            break;
-        }
         if (kind == FILE_NODE)
-            rc = file_node_key(&f->nodes[idx], lines, path, r, err, errlen);
+            rc = file_node_key(&f->nodes[idx], path, r, err, errlen);
         else
-            rc = file_plugin_key(&f->plugins[idx], lines, path, r, err, errlen);
+            rc = file_plugin_key(&f->plugins[idx], path, r, err, errlen);
     }
-    free(objs);
     free(seen);
     if (rc == -ENOMEM)
         snprintf(err, errlen, "%s: out of memory", path);
@@ -503,8 +474,10 @@ config_plugins_free(struct config_plugin_section *plugins, size_t count)
 void
 config_nodes_free(struct config_node *nodes, size_t count)
 {
-    for (size_t i = 0; i < count; i++)
+    for (size_t i = 0; i < count; i++) {
         free(nodes[i].id);
+        free(nodes[i].file);
+    }
     free(nodes);
 }
 

@@ -64,26 +64,46 @@ print_key(const struct herd_config *cfg, size_t k, FILE *out)
     print_line(out, key->name, value, comment);
 }
 
+/* "from FILE:LINE" for a host key of a node or plugin section. */
+static void
+print_file_origin(const char *file, int line, char *buf, size_t len)
+{
+    if (file && line > 0)
+        snprintf(buf, len, "from %s:%d", file, line);
+    else
+        snprintf(buf, len, "default");
+}
+
+static void
+print_node(const struct config_node *n, FILE *out)
+{
+    char comment[4200], v[32];
+
+    fprintf(out, "\n[node.%s]\n", n->id);
+    snprintf(v, sizeof v, "%d", n->num_parallel);
+    print_file_origin(n->file, n->num_parallel_line, comment, sizeof comment);
+    print_line(out, "num_parallel", v, comment);
+    print_file_origin(n->file, n->enabled_line, comment, sizeof comment);
+    print_line(out, "enabled", n->enabled ? "true" : "false", comment);
+}
+
 static void
 print_plugin(const struct config_plugin_section *p, FILE *out)
 {
     char comment[4200], w[32];
 
-    fprintf(out, "\n[%s.%s%s%s]", p->kind, p->name, p->instance ? "." : "",
+    fprintf(out, "\n[%s.%s%s%s]\n", p->kind, p->name, p->instance ? "." : "",
             p->instance ? p->instance : "");
-    if (p->file)
-        fprintf(out, "  ; from %s:%d", p->file, p->line);
-    fprintf(out, "\nenabled = %s\n", p->enabled ? "true" : "false");
+    print_file_origin(p->file, p->enabled_line, comment, sizeof comment);
+    print_line(out, "enabled", p->enabled ? "true" : "false", comment);
     if (strcmp(p->kind, "scoring") == 0) {
         config_format_double(p->weight, w, sizeof w);
-        fprintf(out, "weight = %s\n", w);
+        print_file_origin(p->file, p->weight_line, comment, sizeof comment);
+        print_line(out, "weight", w, comment);
     }
     for (size_t i = 0; i < p->entry_count; i++) {
         const struct config_entry *e = &p->entries[i];
-        if (e->file)
-            snprintf(comment, sizeof comment, "from %s:%d", e->file, e->line);
-        else
-            snprintf(comment, sizeof comment, "default");
+        print_file_origin(e->file, e->line, comment, sizeof comment);
         print_line(out, e->key, e->value, comment);
     }
 }
@@ -105,11 +125,8 @@ config_print(const struct herd_config *cfg, FILE *out)
         }
         print_key(cfg, k, out);
     }
-    for (size_t i = 0; i < cfg->node_count; i++) {
-        const struct config_node *n = &cfg->nodes[i];
-        fprintf(out, "\n[node.%s]\nnum_parallel = %d\nenabled = %s\n", n->id,
-                n->num_parallel, n->enabled ? "true" : "false");
-    }
+    for (size_t i = 0; i < cfg->node_count; i++)
+        print_node(&cfg->nodes[i], out);
     for (size_t i = 0; i < cfg->plugin_count; i++)
         print_plugin(&cfg->plugins[i], out);
 }

@@ -448,6 +448,22 @@ test_file_errors(void)
              "and both origins");
     }
 
+    {
+        /* the longest line accepted arrives whole */
+        struct herd_config c;
+        char line[300];
+        int rc;
+        memset(line, 0, sizeof line);
+        memcpy(line, "[discovery.static]\nurls = ", 25);
+        memset(line + 25, 'u', 197 - 7);
+        line[25 + 190] = '\n';
+        rc = load(&c, CONFIG_PROGRAM_ROUTER, "--config", put("max.ini", line),
+                  NULL);
+        ok(rc == 0 && c.plugin_count == 1 &&
+               strlen(c.plugins[0].entries[0].value) == 190,
+           "a 197-character line is read whole (%s)", err);
+        config_free(&c);
+    }
     memset(longline, 'x', sizeof longline);
     memcpy(longline, "[router]\n\nhost = ", 17);
     memcpy(longline + 250, "\n", 2);
@@ -589,6 +605,14 @@ test_print_round_trip(void)
     ok(!strstr(text, "hunter2") && !strstr(text, "key-a"),
        "no secret in the output");
     like(text, "max_body_bytes = 1000000", "odd sizes in bytes");
+    snprintf(want, sizeof want, "weight = 0.7  ; from %s:12", path);
+    like(text, want, "plugin host key with its line");
+    snprintf(want, sizeof want, "[node.n1]\nnum_parallel = 2  ; from %s:10",
+             path);
+    like(text, want, "node key with its line");
+    like(text, "num_parallel = 2  ; from", "node key source");
+    snprintf(want, sizeof want, "window = 30s  ; from %s:14", path);
+    like(text, want, "plugin key with its line");
     like(text, "plugin_dir = /p/cli  ; from --plugin-dir\nplugin_dir = /p/file",
          "repeated key printed in order with sources");
     printed = put("printed.ini", text);
