@@ -19,3 +19,8 @@ herd_sim_SOURCES = \
 herd_sim_CFLAGS = $(AM_CFLAGS) $(LIBEVENT_CFLAGS) $(JSONC_CFLAGS) $(INIH_CFLAGS)
 herd_sim_LDADD = core/common/libherdcommon.la $(LIBEVENT_LIBS) $(JSONC_LIBS) \
 	$(INIH_LIBS) $(LIBS)
+
+# Integration tests (TAP, loopback only).
+dist_check_SCRIPTS += tests/integration/sim_native.sh
+TESTS += tests/integration/sim_native.sh
+EXTRA_DIST += tests/integration/sim_lib.sh

@@ -19,6 +19,9 @@
 #define SIM_BODY_LIMIT (8u << 20)   /* request bodies above this get 413 */
 #define SIM_MAX_TOKENS 100000       /* bound on one answer's length */
 #define SIM_GIB 1073741824.0
+/* Durations are capped at 100 years so that now + d fits in int64 ns. */
+#define SIM_KEEP_ALIVE_MAX_S (100.0 * 365 * 86400)
+#define SIM_FOREVER INT64_MAX /* expires_at of keep_alive < 0 */
 
 enum sim_cap {
     SIM_CAP_COMPLETION = 1 << 0,
@@ -134,7 +137,8 @@ struct sim_server {
 /* --- sim_util.c: time, randomness, text ------------------------------ */
 int64_t sim_mono_ns(void);
 int64_t sim_wall_ns(void);
-/* RFC 3339 with trimmed nanoseconds, as Go prints it; utc forces "Z". */
+/* RFC 3339 with trimmed nanoseconds, as Go prints it; utc forces "Z".
+ * SIM_FOREVER prints as now + 292 years, like Go's maximal duration. */
 void sim_format_time(int64_t wall_ns, int utc, char *out, size_t outlen);
 uint64_t sim_rand_next(uint64_t *state);
 double sim_rand_unit(uint64_t *state);

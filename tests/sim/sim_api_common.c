@@ -19,6 +19,8 @@ api_parse_keep_alive(json_object *v, int *has, int64_t *ns, char *err,
     if (json_object_is_type(v, json_type_int) ||
         json_object_is_type(v, json_type_double)) {
         double secs = json_object_get_double(v);
+        if (secs > SIM_KEEP_ALIVE_MAX_S)
+            secs = SIM_KEEP_ALIVE_MAX_S;
         *ns = secs < 0 ? -1 : (int64_t)(secs * 1e9);
         *has = 1;
         return 0;

@@ -192,8 +192,8 @@ config_set_server_key(struct sim_config *c, const char *key,
         int64_t ns;
         char *end;
         double secs = strtod(value, &end);
-        if (end != value && *end == '\0')
-            ns = (int64_t)(secs * 1e9); /* bare number: seconds */
+        if (end != value && *end == '\0') /* bare number: seconds */
+            ns = (int64_t)(fmin(secs, SIM_KEEP_ALIVE_MAX_S) * 1e9);
         else if (sim_parse_go_duration(value, &ns, derr, sizeof derr) < 0)
             rc = -EINVAL;
         if (rc == 0)

@@ -38,6 +38,14 @@ static void
 json_send(struct evhttp_request *req, int code, const char *ctype,
           struct evbuffer *buf)
 {
+    /* evhttp would send a HEAD reply's body: keep only its length. */
+    if (buf && evhttp_request_get_command(req) == EVHTTP_REQ_HEAD) {
+        char len[32];
+        snprintf(len, sizeof len, "%zu", evbuffer_get_length(buf));
+        evhttp_add_header(evhttp_request_get_output_headers(req),
+                          "Content-Length", len);
+        evbuffer_drain(buf, evbuffer_get_length(buf));
+    }
     struct evkeyvalq *h = evhttp_request_get_output_headers(req);
     evhttp_remove_header(h, "Content-Type");
     if (ctype)

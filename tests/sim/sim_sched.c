@@ -12,7 +12,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define SCHED_FOREVER_NS (292LL * 365 * 86400 * 1000000000)
 
 static void sched_pump(struct sim_server *s);
 
@@ -66,7 +65,7 @@ sched_went_idle(struct sim_server *s, struct sim_runner *r)
         return;
     }
     if (r->keep_alive_ns < 0) {
-        r->expires_wall_ns = now + SCHED_FOREVER_NS;
+        r->expires_wall_ns = SIM_FOREVER;
         return;
     }
     r->expires_wall_ns = now + r->keep_alive_ns;
@@ -177,9 +176,9 @@ sched_start_load(struct sim_server *s, struct sim_job *job, int reload)
     TAILQ_INIT(&r->slot_wait);
     r->size_bytes = m->size_bytes;
     r->expire = 0;
-    r->expires_wall_ns = sim_wall_ns() + (r->keep_alive_ns < 0
-                                              ? SCHED_FOREVER_NS
-                                              : r->keep_alive_ns);
+    r->expires_wall_ns = r->keep_alive_ns < 0
+                             ? SIM_FOREVER
+                             : sim_wall_ns() + r->keep_alive_ns;
     r->srv = s;
     /* One timer: while loading it ends the load, afterwards it is the
      * keep_alive expiry. */

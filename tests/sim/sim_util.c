@@ -31,6 +31,11 @@ sim_format_time(int64_t wall_ns, int utc, char *out, size_t outlen)
 {
     time_t sec = (time_t)(wall_ns / 1000000000);
     long ns = (long)(wall_ns % 1000000000);
+    if (wall_ns == SIM_FOREVER) {
+        int64_t now = sim_wall_ns();
+        sec = (time_t)(now / 1000000000 + 292LL * 31556952);
+        ns = (long)(now % 1000000000);
+    }
     struct tm tm;
     if (utc)
         gmtime_r(&sec, &tm);
@@ -142,8 +147,8 @@ sim_parse_go_duration(const char *s, int64_t *ns, char *err, size_t errlen)
         }
         total += v * mult;
     }
-    if (total > 9.2e18)
-        total = 9.2e18;
+    if (total > SIM_KEEP_ALIVE_MAX_S * 1e9)
+        total = SIM_KEEP_ALIVE_MAX_S * 1e9;
     *ns = (int64_t)(neg ? -total : total);
     return 0;
 invalid:
