@@ -122,30 +122,39 @@ struct herd_config {
     struct config_node *nodes;
     size_t node_count;
 
-    struct config_provenance
-        *provenance; /* private: where each value came from */
+    /* private: where each value came from, and the command line and
+     * environment to replay on reload */
+    struct config_provenance *provenance;
 };
 
 /* Fills cfg from argv, the environment and the INI file. On error returns
- * -EINVAL with "file:line: reason" or "option --x: reason" in err, and cfg
- * is left zeroed. argv is not modified. */
+ * -EINVAL (-ENOMEM) with "file:line: reason", "option --x: reason" or
+ * "VARIABLE: reason" in err, and cfg is left zeroed. argv is not modified.
+ * Every field is filled for both programs (herd-node's [agent] values are
+ * checked by herd too), except with --help or --version: then only action
+ * is set and the file is not read. Not thread-safe (getopt). Call
+ * config_free after success. */
 int config_load(struct herd_config *cfg, enum config_program program, int argc,
                 char *const *argv, char *err, size_t errlen);
 
-/* Re-reads cfg->config_file with the command line and environment of the
- * first load (SIGHUP). On error returns -EINVAL and leaves *out zeroed. */
+/* Re-reads current->config_file (none if the first load had none) with the
+ * command line and the environment captured by the first load (SIGHUP).
+ * On error returns -EINVAL and leaves *out zeroed; current is untouched. */
 int config_reload(const struct herd_config *current, struct herd_config *out,
                   char *err, size_t errlen);
 
+/* Frees everything cfg owns and zeroes it. NULL-safe, and safe on a zeroed
+ * struct. */
 void config_free(struct herd_config *cfg);
 
 /* --print-config: every effective value with its source, as INI that
- * config_load accepts back. */
+ * config_load accepts back. Secrets are written as ***. */
 void config_print(const struct herd_config *cfg, FILE *out);
 
 /* --help text of the program. */
 void config_usage(enum config_program program, FILE *out);
 
+/* The [node.ID] settings of id, or NULL. */
 const struct config_node *config_find_node(const struct herd_config *cfg,
                                            const char *id);
 

@@ -97,7 +97,7 @@ value_range(const char *text, double v, double min, double max, char *err,
 
     if (v >= min && v <= max)
         return 0;
-    if (v < min && min > 0 && min < 1) {
+    if (v == 0 && min > 0 && min < 1) {
         snprintf(err, errlen, "'%s' must be more than 0", text);
         return -EINVAL;
     }
