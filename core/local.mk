@@ -34,3 +34,5 @@ router_integration_tests = \
 	tests/integration/static_discovery.sh
 TESTS += $(router_integration_tests)
 dist_check_SCRIPTS += $(router_integration_tests)
+
+dist_doc_DATA += doc/api.md
