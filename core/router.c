@@ -359,15 +359,16 @@ router_load_plugins(struct router *r)
             continue;
         int rc = plugin_set_load(r->plugins, sec, err, sizeof err);
         if (rc != 0) {
-            log_err(router_comp, "plugin [%s.%s%s%s]: %s", sec->kind, sec->name,
-                    sec->instance ? "." : "",
-                    sec->instance ? sec->instance : "", err);
+            /* The loader has logged the reason with file:line. */
+            log_err(router_comp, "cannot start: [%s.%s%s%s] did not load",
+                    sec->kind, sec->name, sec->instance ? "." : "",
+                    sec->instance ? sec->instance : "");
             return rc;
         }
     }
     int rc = plugin_set_start(r->plugins, err, sizeof err);
     if (rc != 0) {
-        log_err(router_comp, "plugin start failed: %s", err);
+        log_err(router_comp, "cannot start: %s", err);
         return rc;
     }
     return 0;
