@@ -18,10 +18,10 @@
 
 #include "config_impl.h"
 
-#define INI_FILE_MAX (1024 * 1024)
-#define INI_SECTION_MAX 49 /* inih's MAX_SECTION less the NUL */
+#define READER_FILE_MAX (1024 * 1024)
+#define READER_SECTION_MAX 49 /* inih's MAX_SECTION less the NUL */
 
-struct ini_reader {
+struct reader_state {
     const char *path;
     const char *buf;
     size_t len, pos;
@@ -40,8 +40,8 @@ config_ini_line_max(void)
 }
 
 static int
-ini_read_all(const char *path, char **out, size_t *outlen, char *err,
-             size_t errlen)
+reader_read_all(const char *path, char **out, size_t *outlen, char *err,
+                size_t errlen)
 {
     int fd = open(path, O_RDONLY | O_CLOEXEC);
     char *buf;
@@ -51,13 +51,13 @@ ini_read_all(const char *path, char **out, size_t *outlen, char *err,
         snprintf(err, errlen, "cannot read '%s': %s", path, strerror(errno));
         return -errno;
     }
-    buf = malloc(INI_FILE_MAX + 1);
+    buf = malloc(READER_FILE_MAX + 1);
     if (!buf) {
         close(fd);
         return -ENOMEM;
     }
     for (;;) {
-        ssize_t n = read(fd, buf + len, INI_FILE_MAX + 1 - len);
+        ssize_t n = read(fd, buf + len, READER_FILE_MAX + 1 - len);
         if (n < 0 && errno == EINTR)
             continue;
         if (n < 0) {
@@ -70,9 +70,9 @@ ini_read_all(const char *path, char **out, size_t *outlen, char *err,
         if (n == 0)
             break;
         len += (size_t)n;
-        if (len > INI_FILE_MAX) {
+        if (len > READER_FILE_MAX) {
             snprintf(err, errlen, "%s: file too large (over %d bytes)", path,
-                     INI_FILE_MAX);
+                     READER_FILE_MAX);
             free(buf);
             close(fd);
             return -EFBIG;
@@ -86,9 +86,9 @@ ini_read_all(const char *path, char **out, size_t *outlen, char *err,
 
 /* An fgets-shaped reader over the file in memory. */
 static char *
-ini_next_line(char *str, int num, void *stream)
+reader_next_line(char *str, int num, void *stream)
 {
-    struct ini_reader *r = stream;
+    struct reader_state *r = stream;
     const char *line, *nl;
     size_t n, raw;
 
@@ -130,12 +130,12 @@ ini_next_line(char *str, int num, void *stream)
         char *end = strchr(str, ']');
         if (end) {
             size_t sn = (size_t)(end - str - 1);
-            char name[INI_SECTION_MAX + 1];
-            if (sn > INI_SECTION_MAX) {
+            char name[READER_SECTION_MAX + 1];
+            if (sn > READER_SECTION_MAX) {
                 snprintf(r->err, r->errlen,
                          "%s:%d: section name too long (%zu characters, at "
                          "most %d)",
-                         r->path, r->line, sn, INI_SECTION_MAX);
+                         r->path, r->line, sn, READER_SECTION_MAX);
                 r->failed = 1;
                 return NULL;
             }
@@ -153,9 +153,10 @@ ini_next_line(char *str, int num, void *stream)
 
 /* inih's convention is inverted: non-zero means "go on". */
 static int
-ini_record(void *user, const char *section, const char *name, const char *value)
+reader_record(void *user, const char *section, const char *name,
+              const char *value)
 {
-    struct ini_reader *r = user;
+    struct reader_state *r = user;
 
     if (r->failed)
         return 0;
@@ -170,18 +171,18 @@ int
 config_ini_parse(const char *path, config_ini_fn fn, void *user, char *err,
                  size_t errlen)
 {
-    struct ini_reader r = {
+    struct reader_state r = {
         .path = path, .fn = fn, .user = user, .err = err, .errlen = errlen};
     char *buf = NULL;
     size_t len = 0;
     int rc;
 
-    rc = ini_read_all(path, &buf, &len, err, errlen);
+    rc = reader_read_all(path, &buf, &len, err, errlen);
     if (rc < 0)
         return rc;
     r.buf = buf;
     r.len = len;
-    rc = ini_parse_stream(ini_next_line, &r, ini_record, &r);
+    rc = ini_parse_stream(reader_next_line, &r, reader_record, &r);
     free(buf);
     if (r.failed)
         return -EINVAL;
