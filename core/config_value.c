@@ -359,8 +359,17 @@ config_value_parse(const struct config_key *k, const char *text,
         snprintf(err, errlen, "empty value");
         return -EINVAL;
     }
-    if (k->type == CONFIG_T_PATH)
-        return value_path(text, env, field, err, errlen);
+    if (k->type == CONFIG_T_PATH) {
+        r = value_path(text, env, field, err, errlen);
+        /* printed expanded, so the expansion must fit a line as well */
+        if (r == 0 && *(char **)field != text &&
+            value_check_text(k, *(char **)field, err, errlen) < 0) {
+            free(*(char **)field);
+            *(char **)field = NULL;
+            return -EINVAL;
+        }
+        return r;
+    }
     if (k->type == CONFIG_T_HOST && !value_host_chars(text, strlen(text), 1)) {
         snprintf(err, errlen, "'%s' is not a host name or address", text);
         return -EINVAL;

@@ -397,6 +397,21 @@ test_file_errors(void)
              "2: log_level: 'loud' is not a log level", "bad level");
     bad_file("[router]\ndata_dir = ~bob/x\n",
              "2: data_dir: '~bob/x': only ~ and ~/ are expanded", "~user");
+    {
+        char text[300], home[300];
+        memset(home, 'h', 150);
+        home[0] = '/';
+        home[150] = '\0';
+        setenv("HOME", home, 1);
+        memset(text, 0, sizeof text);
+        memcpy(text, "[router]\ndata_dir = ~/", 22);
+        memset(text + 22, 'd', 60);
+        text[82] = '\n';
+        bad_file(text,
+                 "2: data_dir: value too long (211 characters, at most 186)",
+                 "expanded path too long to print");
+        clean_env();
+    }
     bad_file("[router]\nhost = a b\n",
              "2: host: 'a b' is not a host name or address", "bad host");
     bad_file("[agent]\nlearn_capacity = maybe\n",
