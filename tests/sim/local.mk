@@ -21,6 +21,6 @@ herd_sim_LDADD = core/common/libherdcommon.la $(LIBEVENT_LIBS) $(JSONC_LIBS) \
 	$(INIH_LIBS) $(LIBS)
 
 # Integration tests (TAP, loopback only).
-dist_check_SCRIPTS += tests/integration/sim_native.sh
-TESTS += tests/integration/sim_native.sh
+dist_check_SCRIPTS += tests/integration/sim_native.sh tests/integration/sim_sched.sh
+TESTS += tests/integration/sim_native.sh tests/integration/sim_sched.sh
 EXTRA_DIST += tests/integration/sim_lib.sh

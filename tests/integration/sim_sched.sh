@@ -1,0 +1,145 @@
+#!/usr/bin/env bash
+# herd-sim scheduler: load time, keep_alive, eviction, num_ctx reload,
+# parallel slots with FIFO wait and 503, prompt cache, disconnects.
+# Every assertion reads /sim/state or measured timings.
+[ -n "$BASH_VERSION" ] || exec bash "$0" "$@"
+. "$top_srcdir/tests/integration/lib.sh"
+. "$top_srcdir/tests/integration/sim_lib.sh"
+command -v jq >/dev/null || skip_all "jq not installed"
+
+cat >"$TEST_TMP/fleet.ini" <<'INI'
+[server]
+memory_gb = 7
+load_gb_per_sec = 10
+tokens_per_sec = 20
+prompt_tokens_per_sec = 100
+response_tokens = 10
+max_queue = 2
+keep_alive = 10m
+
+[model.small]
+size_gb = 1
+
+[model.big]
+size_gb = 4
+
+[model.duo]
+size_gb = 0.1
+num_parallel = 2
+INI
+sim_start sim --config "$TEST_TMP/fleet.ini" --model a:2 --model b:2 --model c:2
+
+gen() { # gen MODEL EXTRA-JSON: one non-streamed generate, body in BODY
+    sim_req POST /api/generate '{"model":"'"$1"'","prompt":"hello there","stream":false'"${2:+,$2}"'}'
+}
+ms() { echo $(( $1 / 1000000 )); }
+
+# Load time is proportional to size (1 GB: 100 ms, 4 GB: 400 ms).
+gen small '"options":{"num_predict":1}'
+small_ms=$(ms "$(jq .load_duration <<<"$BODY")")
+ok $((small_ms >= 95 && small_ms < 300 ? 0 : 1)) "1 GB loads in about 100 ms ($small_ms ms)"
+gen big '"options":{"num_predict":1}'
+big_ms=$(ms "$(jq .load_duration <<<"$BODY")")
+ok $((big_ms >= 395 && big_ms < 700 ? 0 : 1)) "4 GB loads in about 400 ms ($big_ms ms)"
+is "$(model_state small:latest loads) $(model_state big:latest loads)" "1 1" "one load each"
+gen big '"options":{"num_predict":1}'
+warm_ms=$(ms "$(jq .load_duration <<<"$BODY")")
+ok $((warm_ms < 50 ? 0 : 1)) "a loaded model starts at once ($warm_ms ms)"
+is "$(sim_state .server.memory_used)" $((5 * 1073741824)) "memory used by loaded models"
+
+# Eviction (7 GB): small (keep_alive 1m) and big (forever) are loaded; a
+# fits; b must evict the idle ones with the shortest keep_alive first.
+gen small '"keep_alive":"1m","options":{"num_predict":1}'
+gen big '"keep_alive":-1,"options":{"num_predict":1}'
+gen a '"options":{"num_predict":1}'
+is "$(model_state small:latest evictions)" 0 "a fits without eviction"
+gen b '"options":{"num_predict":1}'
+is "$(model_state small:latest evictions) $(model_state a:latest evictions)" "1 1" "shortest keep_alive first, then the next"
+is "$(model_state big:latest loaded)" true "keep_alive -1 model stays"
+gen c '"options":{"num_predict":1}'
+is "$(model_state b:latest evictions) $(model_state big:latest loaded)" "1 true" "forever is evicted last"
+is "$(sim_state .server.memory_used)" $((6 * 1073741824)) "memory used after evictions"
+
+# keep_alive: 0 unloads at the end; "1s" unloads about 1 s after.
+gen small '"keep_alive":0,"options":{"num_predict":1}'
+is "$(model_state small:latest loaded)" false "keep_alive 0: unloaded right after the request"
+gen duo '"keep_alive":"1s","options":{"num_predict":1}'
+is "$(model_state duo:latest loaded)" true "keep_alive 1s: loaded"
+sleep 0.6
+gen duo '"options":{"num_predict":1}'
+sleep 0.6
+is "$(model_state duo:latest loaded)" true "a request in the window resets the timer"
+wait_for 3 sh -c "curl -s $SIM_URL/api/ps | jq -e '[.models[].name] | index(\"duo:latest\") == null'"
+ok $? "gone from /api/ps after keep_alive"
+is "$(model_state duo:latest unloads)" 1 "counted as an unload"
+
+# num_ctx change reloads; temperature does not.
+gen c '"options":{"num_ctx":2048,"num_predict":1}'
+ctx=$(curl -s "$SIM_URL/api/ps" | jq '.models[] | select(.name=="c:latest") | .context_length')
+is "$ctx" 2048 "context_length follows num_ctx"
+reloads0=$(model_state c:latest reloads)
+gen c '"options":{"num_ctx":8192,"num_predict":1}'
+rl_ms=$(ms "$(jq .load_duration <<<"$BODY")")
+is "$(model_state c:latest reloads)" $((reloads0 + 1)) "another num_ctx reloads"
+ok $((rl_ms >= 195 ? 0 : 1)) "reload costs a full load ($rl_ms ms)"
+is "$(curl -s "$SIM_URL/api/ps" | jq '.models[] | select(.name=="c:latest") | .context_length')" 8192 "new context_length"
+gen c '"options":{"num_ctx":8192,"temperature":0.1,"num_predict":1}'
+t_ms=$(ms "$(jq .load_duration <<<"$BODY")")
+is "$(model_state c:latest reloads)" $((reloads0 + 1)) "temperature does not reload"
+ok $((t_ms < 50 ? 0 : 1)) "no load time ($t_ms ms)"
+
+# Slots: num_parallel 1, max_queue 2 -> one runs, two wait FIFO, 503.
+gen small '"keep_alive":"10m","options":{"num_predict":1}'
+for i in 1 2 3 4; do
+    curl -s -m 20 -o "$TEST_TMP/slot$i" -w '%{http_code} %{time_total}\n' \
+        "$SIM_URL/api/generate" \
+        -d '{"model":"small","prompt":"slot '$i'","stream":false}' >"$TEST_TMP/slot$i.st" &
+    sleep 0.1
+done
+wait_for 10 sh -c "[ \$(cat $TEST_TMP/slot*.st | wc -l) -eq 4 ]"
+read -r s1 t1 <"$TEST_TMP/slot1.st"; read -r s2 t2 <"$TEST_TMP/slot2.st"
+read -r s3 t3 <"$TEST_TMP/slot3.st"; read -r s4 t4 <"$TEST_TMP/slot4.st"
+is "$s1 $s2 $s3 $s4" "200 200 200 503" "past the queue limit: 503"
+is "$(cat "$TEST_TMP/slot4")" '{"error":"server busy, please try again.  maximum pending requests exceeded"}' "503 message as Ollama's"
+ok "$(awk -v a="$t4" 'BEGIN{exit !(a < 0.2)}'; echo $?)" "503 at once ($t4 s)"
+ok "$(awk -v a="$t1" -v b="$t2" -v c="$t3" 'BEGIN{exit !(a+0.1 < b+0.2 && b+0.2 < c+0.3 && b > 0.7)}'; echo $?)" "FIFO, one at a time ($t1 $t2 $t3)"
+is "$(model_state small:latest max_concurrent)" 1 "never more than one at once"
+is "$(sim_state .server.rejected_busy)" 1 "rejections counted"
+
+# num_parallel 2: two run together.
+gen duo '"options":{"num_predict":1}'
+for i in 1 2; do
+    curl -s -m 20 -o /dev/null -w '%{time_total}\n' "$SIM_URL/api/generate" \
+        -d '{"model":"duo","prompt":"p'$i'","stream":false}' >"$TEST_TMP/duo$i" &
+done
+wait_for 10 sh -c "[ -s $TEST_TMP/duo1 ] && [ -s $TEST_TMP/duo2 ]"
+is "$(model_state duo:latest max_concurrent)" 2 "num_parallel 2 runs two at once"
+
+# Prompt cache: same prefix on the same slot evaluates only the new part.
+long="In a distant fleet of machines a router chooses where every request should go, and this prompt is long enough to matter."
+sim_req POST /api/generate '{"model":"small","prompt":"'"$long"'","stream":false,"options":{"num_predict":1}}'
+first=$(jq .prompt_eval_count <<<"$BODY")
+hits0=$(model_state small:latest prompt_cache_hits)
+sim_req POST /api/generate '{"model":"small","prompt":"'"$long"' And more.","stream":false,"options":{"num_predict":1}}'
+second=$(jq .prompt_eval_count <<<"$BODY")
+is "$(model_state small:latest prompt_cache_hits)" $((hits0 + 1)) "prompt-cache hit counted"
+ok $((second < first / 4 ? 0 : 1)) "only the new part is evaluated ($first then $second tokens)"
+
+# A client that leaves frees its slot at once.
+curl -s -m 0.3 -o /dev/null "$SIM_URL/api/generate" -d '{"model":"small","prompt":"leave"}'
+sleep 0.1
+is "$(model_state small:latest active) $(sim_state .server.requests_in_flight)" "0 0" "disconnect frees the slot"
+start=$(now_ms)
+gen small '"options":{"num_predict":1}'
+took=$(( $(now_ms) - start ))
+ok $((took < 300 ? 0 : 1)) "the next request starts at once ($took ms)"
+
+# Too big for memory.
+sim_req POST /api/generate '{"model":"big","prompt":"x"}'
+is "$STATUS" 200 "big model still answers"
+sim_stop sim
+sim_start sim2 --memory-gb 1 --model huge:2
+sim_req POST /api/generate '{"model":"huge","prompt":"x","stream":false}'
+like "$STATUS $BODY" '^500 .*requires more system memory' "a model larger than memory fails with 500"
+sim_stop sim2
+done_testing
