@@ -21,6 +21,10 @@ herd_sim_LDADD = core/common/libherdcommon.la $(LIBEVENT_LIBS) $(JSONC_LIBS) \
 	$(INIH_LIBS) $(LIBS)
 
 # Integration tests (TAP, loopback only).
-dist_check_SCRIPTS += tests/integration/sim_native.sh tests/integration/sim_sched.sh
-TESTS += tests/integration/sim_native.sh tests/integration/sim_sched.sh
+SIM_TESTS = \
+	tests/integration/sim_native.sh \
+	tests/integration/sim_sched.sh \
+	tests/integration/sim_openai.sh
+dist_check_SCRIPTS += $(SIM_TESTS)
+TESTS += $(SIM_TESTS)
 EXTRA_DIST += tests/integration/sim_lib.sh
