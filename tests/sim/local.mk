@@ -24,7 +24,8 @@ herd_sim_LDADD = core/common/libherdcommon.la $(LIBEVENT_LIBS) $(JSONC_LIBS) \
 SIM_TESTS = \
 	tests/integration/sim_native.sh \
 	tests/integration/sim_sched.sh \
-	tests/integration/sim_openai.sh
+	tests/integration/sim_openai.sh \
+	tests/integration/sim_faults.sh
 dist_check_SCRIPTS += $(SIM_TESTS)
 TESTS += $(SIM_TESTS)
 EXTRA_DIST += tests/integration/sim_lib.sh
