@@ -25,7 +25,9 @@ SIM_TESTS = \
 	tests/integration/sim_native.sh \
 	tests/integration/sim_sched.sh \
 	tests/integration/sim_openai.sh \
-	tests/integration/sim_faults.sh
+	tests/integration/sim_faults.sh \
+	tests/integration/sim_cli.sh
 dist_check_SCRIPTS += $(SIM_TESTS)
 TESTS += $(SIM_TESTS)
 EXTRA_DIST += tests/integration/sim_lib.sh
+dist_man_MANS += doc/herd-sim.1

@@ -436,15 +436,22 @@ config_load_ini(struct sim_config *c, const char *path, char *err,
         snprintf(err, errlen, "%s: %s", path, strerror(e));
         return -e;
     }
-    char line[512];
-    int lineno = 0;
+    char line[256];
+    int lineno = 1;
+    size_t len = 0;
     while (fgets(line, sizeof line, f)) {
-        lineno++;
-        if (strlen(line) >= 199 && line[strlen(line) - 1] != '\n') {
+        size_t n = strlen(line);
+        int end = n > 0 && line[n - 1] == '\n';
+        len += n - (size_t)end;
+        if (len > 198) {
             snprintf(err, errlen, "%s:%d: line longer than 198 characters",
                      path, lineno);
             fclose(f);
             return -EINVAL;
+        }
+        if (end) {
+            lineno++;
+            len = 0;
         }
     }
     rewind(f);

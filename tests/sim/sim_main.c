@@ -125,7 +125,9 @@ main_parse(struct sim_config *cfg, int argc, char **argv)
         case 'V': printf("herd-sim %s (Ollama API %s)\n", PACKAGE_VERSION,
                          SIM_VERSION_OLLAMA);
             return 1;
-        default: main_usage(stderr); return -1;
+        default:
+            fprintf(stderr, "Try 'herd-sim --help' for more information.\n");
+            return -1;
         }
         if (rc < 0) {
             fprintf(stderr, "herd-sim: --%s: %s\n",
