@@ -26,8 +26,12 @@ SIM_TESTS = \
 	tests/integration/sim_sched.sh \
 	tests/integration/sim_openai.sh \
 	tests/integration/sim_faults.sh \
-	tests/integration/sim_cli.sh
+	tests/integration/sim_cli.sh \
+	tests/integration/sim_compat.sh
 dist_check_SCRIPTS += $(SIM_TESTS)
 TESTS += $(SIM_TESTS)
 EXTRA_DIST += tests/integration/sim_lib.sh
 dist_man_MANS += doc/herd-sim.1
+EXTRA_DIST += tests/compat/package.json tests/compat/tap.mjs \
+	tests/compat/run.mjs tests/compat/ollama_client.mjs \
+	tests/compat/openai_client.mjs
