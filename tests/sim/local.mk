@@ -27,7 +27,8 @@ SIM_TESTS = \
 	tests/integration/sim_openai.sh \
 	tests/integration/sim_faults.sh \
 	tests/integration/sim_cli.sh \
-	tests/integration/sim_compat.sh
+	tests/integration/sim_compat.sh \
+	tests/integration/sim_load.sh
 dist_check_SCRIPTS += $(SIM_TESTS)
 TESTS += $(SIM_TESTS)
 EXTRA_DIST += tests/integration/sim_lib.sh
@@ -35,3 +36,9 @@ dist_man_MANS += doc/herd-sim.1
 EXTRA_DIST += tests/compat/package.json tests/compat/tap.mjs \
 	tests/compat/run.mjs tests/compat/ollama_client.mjs \
 	tests/compat/openai_client.mjs
+
+# The load client of sim_load.sh (libevent, one connection per stream).
+check_PROGRAMS += tests/sim/sim_loadtest
+tests_sim_sim_loadtest_SOURCES = tests/sim/sim_loadtest.c
+tests_sim_sim_loadtest_CFLAGS = $(AM_CFLAGS) $(LIBEVENT_CFLAGS)
+tests_sim_sim_loadtest_LDADD = $(LIBEVENT_LIBS)
