@@ -54,7 +54,6 @@ like "$(err --config "$ini")" "$ini:2: line longer than 198" "long line refused"
 like "$(err --config "$TEST_TMP/none.ini")" 'No such file' "missing file"
 
 # A good file: its models, flags winning over it.
-port=$(free_port)
 cat >"$TEST_TMP/good.ini" <<INI
 [server]
 port = 1
@@ -70,9 +69,8 @@ capabilities = completion, thinking
 [fault.stall]
 count = 0
 INI
-start_bg sim "$SIM" --config "$TEST_TMP/good.ini" --port "$port" --memory-gb 9
-SIM_URL="http://127.0.0.1:$port"
-wait_http "$SIM_URL/" 20; ok $? "the flag's port wins over the file's"
+sim_start sim --config "$TEST_TMP/good.ini" --memory-gb 9
+ok $? "the flag's port wins over the file's"
 is "$(sim_state '.server.memory_total')" $((9 * 1073741824)) "flag wins: memory"
 is "$(sim_state '.server.num_parallel')" 3 "file value used"
 sim_req GET /api/tags

@@ -65,7 +65,18 @@ while IFS= read -r line; do jq -e . >/dev/null 2>&1 <<<"$line" || bad=$((bad + 1
 is "$bad" 1 "malformed: exactly one broken line"
 is "$(tail -1 "$TEST_TMP/body" | jq .done)" true "the stream still ends with done"
 
-is "$(curl -s "$SIM_URL/sim/state" | jq -c '[.faults.drop.triggered, .faults.stall.triggered, .faults.slow.triggered, .faults.malformed.triggered, .faults.error500.triggered]')" "[1,1,1,1,2]" "/sim/state counts every fault"
+# midstream_error: two lines, then Ollama's error line (native) or an
+# empty chunk and no [DONE] (OpenAI); the status is already 200.
+faults '{"midstream_error":{"count":2,"after":2}}' >/dev/null
+sim_req POST /api/chat "$CHAT"
+is "$STATUS $(wc -l <"$TEST_TMP/body")" "200 3" "midstream_error: 200, two lines and one more"
+is "$(tail -1 "$TEST_TMP/body" | jq -r 'keys | join(",")')" error "the last line is an error object"
+is "$(grep -c '"done":true' "$TEST_TMP/body")" 0 "no done line"
+sim_req POST /v1/chat/completions '{"model":"tiny","stream":true,"messages":[{"role":"user","content":"x"}]}'
+is "$(grep -c '^data: ' "$TEST_TMP/body") $(grep -c 'DONE' "$TEST_TMP/body")" "3 0" "OpenAI stream cut without [DONE]"
+is "$(grep '^data: ' "$TEST_TMP/body" | tail -1 | sed 's/^data: //' | jq -c '.choices[0] | [.delta.content, .finish_reason]')" '["",null]' "ending with an empty content chunk"
+
+is "$(curl -s "$SIM_URL/sim/state" | jq -c '[.faults.drop.triggered, .faults.stall.triggered, .faults.slow.triggered, .faults.malformed.triggered, .faults.error500.triggered, .faults.midstream_error.triggered]')" "[1,1,1,1,2,2]" "/sim/state counts every fault"
 
 # Bad settings change nothing.
 sim_req POST /sim/faults '{"stall":{"count":1},"nope":{}}'

@@ -2,13 +2,28 @@
 
 # sim_start NAME ARGS...: starts herd-sim on a free port; sets SIM_URL
 # (and SIM_URL_NAME) or fails the whole test.
+# A port that free_port found unused can be taken before the sim binds it
+# (other tests' client sockets share the range): then try another.
 sim_start() {
-    local name=$1 port; shift
-    port=$(free_port) || { echo "Bail out! no free port"; exit 1; }
-    start_bg "$name" "$(sim_bin)" --port "$port" "$@"
-    SIM_URL="http://127.0.0.1:$port"
-    eval "SIM_URL_$name=\$SIM_URL"
-    wait_http "$SIM_URL/" 20 || { echo "Bail out! herd-sim did not start"; cat "$TEST_TMP/$name.log"; exit 1; }
+    local name=$1 port attempt i pid; shift
+    for attempt in 1 2 3 4 5; do
+        port=$(free_port) || { echo "Bail out! no free port"; exit 1; }
+        start_bg "$name" "$(sim_bin)" --port "$port" "$@"
+        eval "pid=\$PID_$name"
+        SIM_URL="http://127.0.0.1:$port"
+        eval "SIM_URL_$name=\$SIM_URL"
+        for i in $(seq 1 400); do
+            curl -s -o /dev/null -m 1 "$SIM_URL/" && return 0
+            kill -0 "$pid" 2>/dev/null || break
+            sleep 0.05
+        done
+        kill -0 "$pid" 2>/dev/null && break
+        grep -q 'cannot listen' "$TEST_TMP/$name.log" || break
+        diag "port $port was taken, trying another"
+    done
+    echo "Bail out! herd-sim did not start"
+    sed 's/^/# /' "$TEST_TMP/$name.log"
+    exit 1
 }
 
 # sim_req METHOD PATH [BODY]: sets STATUS, CTYPE and BODY (file $TEST_TMP/body).

@@ -92,6 +92,7 @@ enum sim_fault_kind {
     SIM_FAULT_STALL,
     SIM_FAULT_SLOW,
     SIM_FAULT_MALFORMED,
+    SIM_FAULT_ERROR_MIDSTREAM,
     SIM_FAULT_COUNT
 };
 
@@ -292,7 +293,7 @@ struct sim_job {
     const char *done_reason;
     uint64_t rng;
     /* faults decided at submit */
-    int f_drop, f_malformed, f_stall_done;
+    int f_drop, f_malformed, f_midstream, f_stall_done;
     double f_slow;
     int64_t f_stall_ns;
     /* non-stream accumulation and per-API state */

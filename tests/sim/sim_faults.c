@@ -9,7 +9,8 @@
 #include <string.h>
 
 static const char *const faults_names[SIM_FAULT_COUNT] = {
-    "refuse", "error500", "drop", "stall", "slow", "malformed",
+    "refuse", "error500", "drop",  "stall",
+    "slow",   "malformed", "midstream_error",
 };
 
 const char *
@@ -156,7 +157,7 @@ faults_handle(struct sim_server *s, struct evhttp_request *req)
             if (k == SIM_FAULT_COUNT) {
                 snprintf(err, sizeof err,
                          "unknown fault mode \"%s\" (refuse, error500, drop, "
-                         "stall, slow, malformed)",
+                         "stall, slow, malformed, midstream_error)",
                          key);
                 rc = -1;
                 break;

@@ -129,6 +129,7 @@ job_submit(struct sim_job *job)
     if (faults_hit(s, SIM_FAULT_SLOW))
         job->f_slow = s->cfg.faults[SIM_FAULT_SLOW].factor;
     job->f_drop = faults_hit(s, SIM_FAULT_DROP);
+    job->f_midstream = faults_hit(s, SIM_FAULT_ERROR_MIDSTREAM);
     job->f_malformed = faults_hit(s, SIM_FAULT_MALFORMED);
     if (job->conn)
         evhttp_connection_set_closecb(job->conn, job_close_cb, job);
@@ -161,7 +162,6 @@ job_fail(struct sim_job *job, int code, const char *msg)
     struct evhttp_request *req = job->req;
     if (job->conn)
         evhttp_connection_set_closecb(job->conn, NULL, NULL);
-    job->req = NULL;
     if (req && !job->headers_sent) {
         if (job->fmt->openai)
             sim_reply_oai_error(req, code, msg);
@@ -170,20 +170,24 @@ job_fail(struct sim_job *job, int code, const char *msg)
                             job->stream ? "application/json"
                                         : "application/json; charset=utf-8",
                             msg);
+    } else if (req && job->fmt->openai) {
+        /* Ollama's OpenAI layer turns the error line into an empty chunk
+         * and ends with neither a finish chunk nor [DONE]. */
+        job->fmt->piece(job, SIM_PIECE_CONTENT, "");
+        evhttp_send_reply_end(req);
     } else if (req) {
-        /* After the first line: an error line, as Ollama does. */
+        /* After the first line: an error line, and no done line. */
         struct evbuffer *line = evbuffer_new();
         json_object *o = json_object_new_object();
         json_object_object_add(o, "error", json_object_new_string(msg));
-        if (job->fmt->openai)
-            evbuffer_add_printf(line, "data: ");
         sim_json_add(line, o);
-        evbuffer_add_printf(line, job->fmt->openai ? "\n\n" : "\n");
+        evbuffer_add(line, "\n", 1);
         json_object_put(o);
         evhttp_send_reply_chunk(req, line);
         evbuffer_free(line);
         evhttp_send_reply_end(req);
     }
+    job->req = NULL;
     job_free(job);
 }
 
@@ -368,6 +372,13 @@ job_timer_cb(evutil_socket_t fd, short what, void *arg)
         if (job->f_drop &&
             job->pieces_sent >= s->cfg.faults[SIM_FAULT_DROP].after) {
             job_drop(job);
+            return;
+        }
+        if (job->f_midstream &&
+            job->pieces_sent >=
+                s->cfg.faults[SIM_FAULT_ERROR_MIDSTREAM].after) {
+            job_fail(job, 500, "an error was encountered while running the "
+                               "model: simulated fault (herd-sim)");
             return;
         }
         done = job_emit(job, &reason);
