@@ -119,11 +119,19 @@ is "$(model_state duo:latest max_concurrent)" 2 "num_parallel 2 runs two at once
 long="In a distant fleet of machines a router chooses where every request should go, and this prompt is long enough to matter."
 sim_req POST /api/generate '{"model":"small","prompt":"'"$long"'","stream":false,"options":{"num_predict":1}}'
 first=$(jq .prompt_eval_count <<<"$BODY")
+p0=$(ms "$(jq .prompt_eval_duration <<<"$BODY")")
+ok $((p0 >= first * 10 - 5 && p0 < first * 10 + 150 ? 0 : 1)) "prompt evaluated at 100 tokens/s ($first tokens in $p0 ms)"
 hits0=$(model_state small:latest prompt_cache_hits)
 sim_req POST /api/generate '{"model":"small","prompt":"'"$long"' And more.","stream":false,"options":{"num_predict":1}}'
 second=$(jq .prompt_eval_count <<<"$BODY")
+p1=$(ms "$(jq .prompt_eval_duration <<<"$BODY")")
 is "$(model_state small:latest prompt_cache_hits)" $((hits0 + 1)) "prompt-cache hit counted"
 ok $((second < first / 4 ? 0 : 1)) "only the new part is evaluated ($first then $second tokens)"
+ok $((p1 < p0 / 3 ? 0 : 1)) "and faster ($p0 then $p1 ms)"
+eval_ms=$(ms "$(jq .eval_duration <<<"$BODY")")
+sim_req POST /api/generate '{"model":"small","prompt":"rate","stream":false}'
+eval_ms=$(ms "$(jq .eval_duration <<<"$BODY")")
+ok $((eval_ms >= 450 && eval_ms < 800 ? 0 : 1)) "10 tokens at 20 tokens/s take about 500 ms ($eval_ms ms)"
 
 # A client that leaves frees its slot at once.
 curl -s -m 0.3 -o /dev/null "$SIM_URL/api/generate" -d '{"model":"small","prompt":"leave"}'
@@ -142,4 +150,21 @@ sim_start sim2 --memory-gb 1 --model huge:2
 sim_req POST /api/generate '{"model":"huge","prompt":"x","stream":false}'
 like "$STATUS $BODY" '^500 .*requires more system memory' "a model larger than memory fails with 500"
 sim_stop sim2
+
+# time_scale halves every delay; max_loaded_models 1: B waits for A's
+# request, then A is evicted.
+sim_start sim3 --time-scale 0.5 --load-gb-per-sec 10 --tokens-per-sec 10 \
+    --response-tokens 8 --max-loaded-models 1 --model m4:4 --model other:0.1
+sim_req POST /api/generate '{"model":"m4","prompt":"x","stream":false,"options":{"num_predict":1}}'
+l_ms=$(ms "$(jq .load_duration <<<"$BODY")")
+ok $((l_ms >= 195 && l_ms < 400 ? 0 : 1)) "time_scale 0.5: 4 GB at 10 GB/s loads in 200 ms ($l_ms ms)"
+curl -s -m 10 -o "$TEST_TMP/busy" "$SIM_URL/api/generate" -d '{"model":"m4","prompt":"busy","stream":false}' &
+sleep 0.1
+sim_req POST /api/generate '{"model":"other","prompt":"x","stream":false,"options":{"num_predict":1}}'
+w_ms=$(ms "$(jq .load_duration <<<"$BODY")")
+ok $((w_ms >= 250 ? 0 : 1)) "B waited for A's request to end ($w_ms ms)"
+wait_for 5 test -s "$TEST_TMP/busy"
+is "$(jq -r .done_reason "$TEST_TMP/busy")" stop "A's request completed"
+is "$(model_state m4:latest evictions) $(sim_state .server.loaded_models)" "1 1" "then A was evicted for B"
+sim_stop sim3
 done_testing

@@ -61,6 +61,7 @@ struct sim_runner {
     int refs;               /* attached jobs (running or waiting a slot) */
     int active;             /* slots in use */
     int expire;             /* unload as soon as refs reaches 0 */
+    int evicting;           /* ...to make room: counted as an eviction */
     int nslots;
     struct sim_slot *slots;
     struct sim_job_list slot_wait; /* FIFO of jobs waiting for a slot */

@@ -60,7 +60,10 @@ sched_went_idle(struct sim_server *s, struct sim_runner *r)
 {
     int64_t now = sim_wall_ns();
     if (r->expire || r->keep_alive_ns == 0) {
-        r->model->st.unloads++;
+        if (r->evicting)
+            r->model->st.evictions++;
+        else
+            r->model->st.unloads++;
         sched_unload_runner(s, r);
         return;
     }
@@ -274,8 +277,8 @@ sched_pump(struct sim_server *s)
             struct sim_runner *v = sched_victim(s, 1);
             if (!v) {
                 v = sched_victim(s, 0);
-                if (v)
-                    v->expire = 1; /* unloads when its requests finish */
+                if (v) /* unloads when its requests finish */
+                    v->expire = v->evicting = 1;
                 return;
             }
             log_info("sched", "evicting %s for %s", v->model->name, m->name);
