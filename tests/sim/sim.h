@@ -56,12 +56,12 @@ struct sim_runner {
     struct sim_model *model;
     enum sim_runner_state state;
     int num_ctx;
-    int64_t keep_alive_ns;  /* < 0: forever */
+    int64_t keep_alive_ns; /* < 0: forever */
     int64_t expires_wall_ns;
-    int refs;               /* attached jobs (running or waiting a slot) */
-    int active;             /* slots in use */
-    int expire;             /* unload as soon as refs reaches 0 */
-    int evicting;           /* ...to make room: counted as an eviction */
+    int refs;     /* attached jobs (running or waiting a slot) */
+    int active;   /* slots in use */
+    int expire;   /* unload as soon as refs reaches 0 */
+    int evicting; /* ...to make room: counted as an eviction */
     int nslots;
     struct sim_slot *slots;
     struct sim_job_list slot_wait; /* FIFO of jobs waiting for a slot */
@@ -148,8 +148,7 @@ uint64_t sim_hash(const char *s, size_t len, uint64_t seed);
 struct timeval sim_tv(int64_t ns);
 /* Parses a Go duration ("5m", "1.5h", "-1m", "0"). Returns 0, or -EINVAL
  * with Go's message in err. */
-int sim_parse_go_duration(const char *s, int64_t *ns, char *err,
-                          size_t errlen);
+int sim_parse_go_duration(const char *s, int64_t *ns, char *err, size_t errlen);
 
 /* --- sim_json.c: Go-compatible JSON in and out ----------------------- */
 /* Serialises o as Go's encoding/json does (<, >, & escaped), into buf. */
@@ -161,14 +160,13 @@ void sim_reply_obj(struct evhttp_request *req, int code, json_object *o,
 void sim_reply_error(struct evhttp_request *req, int code, const char *ctype,
                      const char *msg);
 /* Replies the OpenAI error object; type from the status code. */
-void sim_reply_oai_error(struct evhttp_request *req, int code,
-                         const char *msg);
+void sim_reply_oai_error(struct evhttp_request *req, int code, const char *msg);
 void sim_reply_text(struct evhttp_request *req, int code, const char *text);
 void sim_reply_empty(struct evhttp_request *req, int code);
 /* Parses the body like Go's decoder into a struct. NULL body or a JSON
  * null give an empty object. Returns NULL with status and message set. */
-json_object *sim_body_parse(struct evhttp_request *req, int *status,
-                            char *err, size_t errlen);
+json_object *sim_body_parse(struct evhttp_request *req, int *status, char *err,
+                            size_t errlen);
 
 /* Field type rules for Go's "cannot unmarshal" errors. */
 enum sim_jtype {
@@ -271,13 +269,13 @@ struct sim_job {
     int64_t keep_alive_ns;
     int num_predict; /* -1: model's natural length */
     uint64_t seed;
-    int think;  /* emit thinking tokens */
+    int think; /* emit thinking tokens */
     int stream;
     int raw;
-    json_object *tool; /* tool definition to call (borrowed from body) */
-    json_object *body; /* the parsed request (owned) */
+    json_object *tool;   /* tool definition to call (borrowed from body) */
+    json_object *body;   /* the parsed request (owned) */
     json_object *inputs; /* embed: array of strings (borrowed from body) */
-    int embed_legacy;   /* /api/embeddings */
+    int embed_legacy;    /* /api/embeddings */
     int include_usage, oai_id;
     int64_t created_s;
     /* progress */

@@ -26,10 +26,10 @@ api_parse_keep_alive(json_object *v, int *has, int64_t *ns, char *err,
         return 0;
     }
     if (!json_object_is_type(v, json_type_string)) {
-        snprintf(err, errlen, "json: cannot unmarshal %s into Go value of "
+        snprintf(err, errlen,
+                 "json: cannot unmarshal %s into Go value of "
                  "type api.Duration",
-                 json_object_is_type(v, json_type_boolean) ? "bool"
-                                                           : "object");
+                 json_object_is_type(v, json_type_boolean) ? "bool" : "object");
         return -EINVAL;
     }
     int64_t d;
@@ -63,7 +63,8 @@ api_parse_think(json_object *v, struct sim_model *m, const char *echo,
         }
         *think = 1;
     } else {
-        snprintf(err, errlen, "invalid think value: %s (must be \"high\", "
+        snprintf(err, errlen,
+                 "invalid think value: %s (must be \"high\", "
                  "\"medium\", \"low\", \"max\", true, or false)",
                  json_object_to_json_string(v));
         return -EINVAL;

@@ -12,13 +12,16 @@
 #include <string.h>
 
 static const struct sim_field_rule native_gen_rules[] = {
-    {"model", SIM_J_STRING, "string"},   {"prompt", SIM_J_STRING, "string"},
-    {"system", SIM_J_STRING, "string"},  {"template", SIM_J_STRING, "string"},
-    {"suffix", SIM_J_STRING, "string"},  {"stream", SIM_J_BOOL, "bool"},
-    {"raw", SIM_J_BOOL, "bool"},         {"options", SIM_J_OBJECT,
-                                          "map[string]interface {}"},
-    {"context", SIM_J_ARRAY, "[]int"},   {"images", SIM_J_ARRAY,
-                                          "[]api.ImageData"},
+    {"model", SIM_J_STRING, "string"},
+    {"prompt", SIM_J_STRING, "string"},
+    {"system", SIM_J_STRING, "string"},
+    {"template", SIM_J_STRING, "string"},
+    {"suffix", SIM_J_STRING, "string"},
+    {"stream", SIM_J_BOOL, "bool"},
+    {"raw", SIM_J_BOOL, "bool"},
+    {"options", SIM_J_OBJECT, "map[string]interface {}"},
+    {"context", SIM_J_ARRAY, "[]int"},
+    {"images", SIM_J_ARRAY, "[]api.ImageData"},
     {NULL, SIM_J_ANY, NULL},
 };
 
@@ -90,8 +93,7 @@ native_message(struct sim_job *job, json_object *o, const char *content,
     json_object_object_add(o, "message", msg);
 }
 
-static int
-native_is_chat(struct sim_job *job);
+static int native_is_chat(struct sim_job *job);
 
 static void
 native_piece(struct sim_job *job, enum sim_piece kind, const char *text)
@@ -151,8 +153,7 @@ native_metrics(struct sim_job *job, json_object *o)
     if (job->eval_count > 0) {
         json_object_object_add(o, "eval_count",
                                json_object_new_int(job->eval_count));
-        json_object_object_add(o, "eval_duration",
-                               json_object_new_int64(eval));
+        json_object_object_add(o, "eval_duration", json_object_new_int64(eval));
     }
 }
 
@@ -205,8 +206,8 @@ native_finish(struct sim_job *job, const char *reason)
             int n = job->prompt_tokens + job->eval_count;
             for (int i = 0; i < n; i++)
                 json_object_array_add(
-                    ctx, json_object_new_int((int)(sim_rand_next(&rng) %
-                                                   128000)));
+                    ctx,
+                    json_object_new_int((int)(sim_rand_next(&rng) % 128000)));
             json_object_object_add(o, "context", ctx);
         }
         native_metrics(job, o);
@@ -238,16 +239,15 @@ native_error(struct evhttp_request *req, int code, const char *msg)
 
 /* Options that matter here; a wrong type is a 500 as in Ollama. */
 static int
-native_options(struct sim_job *job, json_object *opts, char *err,
-               size_t errlen)
+native_options(struct sim_job *job, json_object *opts, char *err, size_t errlen)
 {
     static const struct {
         const char *key;
         int is_int;
     } typed[] = {
-        {"num_ctx", 1},     {"num_predict", 1}, {"seed", 1},
-        {"top_k", 1},       {"num_batch", 1},   {"num_gpu", 1},
-        {"temperature", 0}, {"top_p", 0},       {"min_p", 0},
+        {"num_ctx", 1},        {"num_predict", 1}, {"seed", 1},
+        {"top_k", 1},          {"num_batch", 1},   {"num_gpu", 1},
+        {"temperature", 0},    {"top_p", 0},       {"min_p", 0},
         {"repeat_penalty", 0},
     };
     for (size_t i = 0; i < sizeof typed / sizeof typed[0]; i++) {
@@ -313,18 +313,17 @@ native_prepare(struct sim_server *s, struct evhttp_request *req, int chat)
         json_object_put(body);
         return NULL;
     }
-    struct sim_job *job = job_new(s, req, chat ? &native_chat_fmt
-                                               : &native_generate_fmt,
-                                  SIM_JOB_GENERATE);
+    struct sim_job *job =
+        job_new(s, req, chat ? &native_chat_fmt : &native_generate_fmt,
+                SIM_JOB_GENERATE);
     job->body = body;
     job->model = m;
     job->model_echo = strdup(name);
     json_object *st = sim_jget(body, "stream");
     job->stream = st ? json_object_get_boolean(st) : 1;
     int code = 400;
-    if (api_parse_keep_alive(sim_jget(body, "keep_alive"),
-                             &job->has_keep_alive, &job->keep_alive_ns, err,
-                             sizeof err) < 0)
+    if (api_parse_keep_alive(sim_jget(body, "keep_alive"), &job->has_keep_alive,
+                             &job->keep_alive_ns, err, sizeof err) < 0)
         goto fail;
     if (native_options(job, sim_jget(body, "options"), err, sizeof err) < 0) {
         code = 500;
@@ -377,15 +376,18 @@ api_native_generate(struct sim_server *s, struct evhttp_request *req)
     if (job->raw && (sim_jget(job->body, "template") || system ||
                      sim_jget(job->body, "context"))) {
         job->stream = 0;
-        job_fail(job, 400, "raw mode does not support template, system, or "
-                           "context");
+        job_fail(job, 400,
+                 "raw mode does not support template, system, or "
+                 "context");
         return;
     }
     if (sim_jstr(job->body, "suffix") && *sim_jstr(job->body, "suffix") &&
         !(job->model->caps & SIM_CAP_INSERT)) {
         char err[512];
-        snprintf(err, sizeof err, "registry.ollama.ai/library/%s does not "
-                 "support insert", job->model->name);
+        snprintf(err, sizeof err,
+                 "registry.ollama.ai/library/%s does not "
+                 "support insert",
+                 job->model->name);
         job->stream = 0;
         job_fail(job, 400, err);
         return;
@@ -397,8 +399,8 @@ api_native_generate(struct sim_server *s, struct evhttp_request *req)
     }
     size_t n = strlen(prompt) + (system ? strlen(system) + 1 : 0) + 1;
     job->prompt = malloc(n);
-    snprintf(job->prompt, n, "%s%s%s", system ? system : "",
-             system ? "\n" : "", prompt);
+    snprintf(job->prompt, n, "%s%s%s", system ? system : "", system ? "\n" : "",
+             prompt);
     job_submit(job);
 }
 
@@ -421,9 +423,10 @@ api_native_chat(struct sim_server *s, struct evhttp_request *req)
             (sim_jget(m, "content") && !content)) {
             evbuffer_free(b);
             job->stream = 0;
-            job_fail(job, 400, "json: cannot unmarshal value into Go struct "
-                               "field ChatRequest.messages of type "
-                               "api.Message");
+            job_fail(job, 400,
+                     "json: cannot unmarshal value into Go struct "
+                     "field ChatRequest.messages of type "
+                     "api.Message");
             return;
         }
         evbuffer_add_printf(b, "%s: %s\n", role ? role : "user",
@@ -437,8 +440,10 @@ api_native_chat(struct sim_server *s, struct evhttp_request *req)
     if (tools && json_object_array_length(tools) > 0) {
         if (!(job->model->caps & SIM_CAP_TOOLS)) {
             char err[512];
-            snprintf(err, sizeof err, "registry.ollama.ai/library/%s does "
-                     "not support tools", job->model->name);
+            snprintf(err, sizeof err,
+                     "registry.ollama.ai/library/%s does "
+                     "not support tools",
+                     job->model->name);
             job->stream = 0;
             job_fail(job, 400, err);
             return;
@@ -494,11 +499,11 @@ native_embed_finish(struct sim_job *job, const char *reason)
         json_object *all = json_object_new_array();
         for (size_t i = 0; i < n; i++)
             json_object_array_add(
-                all, native_vector(job,
-                                   json_object_get_string(
-                                       json_object_array_get_idx(job->inputs,
-                                                                 i)),
-                                   1));
+                all,
+                native_vector(job,
+                              json_object_get_string(
+                                  json_object_array_get_idx(job->inputs, i)),
+                              1));
         json_object_object_add(o, "embeddings", all);
         if (strcmp(reason, "load") != 0) {
             json_object_object_add(
@@ -520,8 +525,7 @@ static const struct sim_fmt native_embed_fmt = {
 };
 
 void
-api_native_embed(struct sim_server *s, struct evhttp_request *req,
-                 int legacy)
+api_native_embed(struct sim_server *s, struct evhttp_request *req, int legacy)
 {
     int status;
     char err[512];
@@ -550,8 +554,10 @@ api_native_embed(struct sim_server *s, struct evhttp_request *req,
                               ? models_find(s, name)
                               : NULL;
     if (!m) {
-        snprintf(err, sizeof err, "model \"%s\" not found, try pulling it "
-                 "first", name);
+        snprintf(err, sizeof err,
+                 "model \"%s\" not found, try pulling it "
+                 "first",
+                 name);
         native_error(req, 404, err);
         json_object_put(body);
         return;
@@ -592,17 +598,16 @@ api_native_embed(struct sim_server *s, struct evhttp_request *req,
         job_fail(job, 400, "invalid input type");
         return;
     }
-    if (api_parse_keep_alive(sim_jget(body, "keep_alive"),
-                             &job->has_keep_alive, &job->keep_alive_ns, err,
-                             sizeof err) < 0) {
+    if (api_parse_keep_alive(sim_jget(body, "keep_alive"), &job->has_keep_alive,
+                             &job->keep_alive_ns, err, sizeof err) < 0) {
         job_fail(job, 400, err);
         return;
     }
     struct evbuffer *b = evbuffer_new();
     for (size_t i = 0; i < json_object_array_length(inputs); i++)
-        evbuffer_add_printf(b, "%s\n", json_object_get_string(
-                                           json_object_array_get_idx(inputs,
-                                                                     i)));
+        evbuffer_add_printf(
+            b, "%s\n",
+            json_object_get_string(json_object_array_get_idx(inputs, i)));
     job->prompt = native_take(b);
     evbuffer_free(b);
     if (json_object_array_length(inputs) == 0)

@@ -26,10 +26,10 @@ oai_chunk_head(struct sim_job *job, const char *object)
     json_object_object_add(o, "id", json_object_new_string(id));
     json_object_object_add(o, "object", json_object_new_string(object));
     /* Chat repeats the first chunk's time; completions use "now". */
-    json_object_object_add(o, "created",
-                           json_object_new_int64(
-                               oai_is_chat(job) ? job->created_s
-                                                : sim_wall_ns() / 1000000000));
+    json_object_object_add(
+        o, "created",
+        json_object_new_int64(oai_is_chat(job) ? job->created_s
+                                               : sim_wall_ns() / 1000000000));
     json_object_object_add(o, "model", json_object_new_string(job->model_echo));
     json_object_object_add(o, "system_fingerprint",
                            json_object_new_string("fp_ollama"));
@@ -386,9 +386,11 @@ oai_effort(json_object *body, json_object **think, char *err, size_t errlen)
     else if (!strcmp(e, "xhigh") || !strcmp(e, "ultra"))
         *think = json_object_new_string("max");
     else {
-        snprintf(err, errlen, "invalid reasoning value: '%s' (must be "
+        snprintf(err, errlen,
+                 "invalid reasoning value: '%s' (must be "
                  "\"none\", \"minimal\", \"low\", \"medium\", \"high\", or "
-                 "\"max\")", e);
+                 "\"max\")",
+                 e);
         return -1;
     }
     return 0;
@@ -397,8 +399,8 @@ oai_effort(json_object *body, json_object **think, char *err, size_t errlen)
 void
 api_openai_chat(struct sim_server *s, struct evhttp_request *req)
 {
-    struct sim_job *job = oai_prepare(s, req, &oai_chat_fmt,
-                                      "ChatCompletionRequest");
+    struct sim_job *job =
+        oai_prepare(s, req, &oai_chat_fmt, "ChatCompletionRequest");
     if (!job)
         return;
     char err[512];
@@ -456,8 +458,10 @@ api_openai_chat(struct sim_server *s, struct evhttp_request *req)
     json_object *tools = sim_jget(job->body, "tools");
     if (tools && json_object_array_length(tools) > 0) {
         if (!(job->model->caps & SIM_CAP_TOOLS)) {
-            snprintf(err, sizeof err, "registry.ollama.ai/library/%s does "
-                     "not support tools", job->model->name);
+            snprintf(err, sizeof err,
+                     "registry.ollama.ai/library/%s does "
+                     "not support tools",
+                     job->model->name);
             job_fail(job, 400, err);
             return;
         }
@@ -470,14 +474,15 @@ api_openai_chat(struct sim_server *s, struct evhttp_request *req)
 void
 api_openai_completions(struct sim_server *s, struct evhttp_request *req)
 {
-    struct sim_job *job = oai_prepare(s, req, &oai_text_fmt,
-                                      "CompletionRequest");
+    struct sim_job *job =
+        oai_prepare(s, req, &oai_text_fmt, "CompletionRequest");
     if (!job)
         return;
     json_object *p = sim_jget(job->body, "prompt");
     if (p && !json_object_is_type(p, json_type_string)) {
         char err[256];
-        snprintf(err, sizeof err, "json: cannot unmarshal %s into Go struct "
+        snprintf(err, sizeof err,
+                 "json: cannot unmarshal %s into Go struct "
                  "field CompletionRequest.prompt of type string",
                  json_type_to_name(json_object_get_type(p)));
         job->stream = 0;
@@ -545,7 +550,8 @@ oai_embed_finish(struct sim_job *job, const char *reason)
             }
         }
         json_object *e = json_object_new_object();
-        json_object_object_add(e, "object", json_object_new_string("embedding"));
+        json_object_object_add(e, "object",
+                               json_object_new_string("embedding"));
         json_object_object_add(e, "embedding", vec);
         json_object_object_add(e, "index", json_object_new_int((int)i));
         json_object_array_add(data, e);
@@ -597,8 +603,10 @@ api_openai_embeddings(struct sim_server *s, struct evhttp_request *req)
         snprintf(err, sizeof err, "\"%s\" does not support embeddings", name);
     } else if (enc && strcasecmp(enc, "float") && strcasecmp(enc, "base64")) {
         code = 400;
-        snprintf(err, sizeof err, "Invalid value for 'encoding_format' = %s. "
-                 "Supported values: ['float', 'base64'].", enc);
+        snprintf(err, sizeof err,
+                 "Invalid value for 'encoding_format' = %s. "
+                 "Supported values: ['float', 'base64'].",
+                 enc);
     } else if (!in || (json_object_is_type(in, json_type_array) &&
                        json_object_array_length(in) == 0)) {
         code = 400;
@@ -632,9 +640,9 @@ api_openai_embeddings(struct sim_server *s, struct evhttp_request *req)
     job->stream = 0;
     struct evbuffer *b = evbuffer_new();
     for (size_t i = 0; i < json_object_array_length(inputs); i++)
-        evbuffer_add_printf(b, "%s\n", json_object_get_string(
-                                           json_object_array_get_idx(inputs,
-                                                                     i)));
+        evbuffer_add_printf(
+            b, "%s\n",
+            json_object_get_string(json_object_array_get_idx(inputs, i)));
     job->prompt = oai_take(b);
     evbuffer_free(b);
     job_submit(job);
@@ -646,9 +654,8 @@ oai_model(struct sim_model *m, const char *id)
     json_object *o = json_object_new_object();
     json_object_object_add(o, "id", json_object_new_string(id));
     json_object_object_add(o, "object", json_object_new_string("model"));
-    json_object_object_add(o, "created",
-                           json_object_new_int64(m->modified_wall_ns /
-                                                 1000000000));
+    json_object_object_add(
+        o, "created", json_object_new_int64(m->modified_wall_ns / 1000000000));
     const char *slash = strchr(m->name, '/');
     char owner[130] = "library";
     if (slash && !strchr(slash + 1, '/'))

@@ -151,8 +151,8 @@ config_add_model_spec(struct sim_config *c, const char *spec, int embed,
 }
 
 int
-config_set_server_key(struct sim_config *c, const char *key,
-                      const char *value, char *err, size_t errlen)
+config_set_server_key(struct sim_config *c, const char *key, const char *value,
+                      char *err, size_t errlen)
 {
     int rc = 0;
     double d;
@@ -395,8 +395,7 @@ config_ini_handler(void *user, const char *section, const char *key,
                 config_append_model(x->c, m);
         }
         if (!m) {
-            snprintf(msg, sizeof msg, "invalid model name \"%s\"",
-                     section + 6);
+            snprintf(msg, sizeof msg, "invalid model name \"%s\"", section + 6);
             rc = -EINVAL;
         } else {
             rc = config_set_model_key(m, key, value, msg, sizeof msg);
@@ -407,8 +406,7 @@ config_ini_handler(void *user, const char *section, const char *key,
             if (strcmp(section + 6, faults_name((enum sim_fault_kind)k)) == 0)
                 break;
         if (k == SIM_FAULT_COUNT) {
-            snprintf(msg, sizeof msg, "unknown fault mode \"%s\"",
-                     section + 6);
+            snprintf(msg, sizeof msg, "unknown fault mode \"%s\"", section + 6);
             rc = -EINVAL;
         } else {
             rc = config_set_fault_key(&x->c->faults[k], key, value, msg,
@@ -482,8 +480,7 @@ config_check(struct sim_config *c, char *err, size_t errlen)
     }
     for (struct sim_model *m = c->models; m; m = m->next) {
         models_finish(m, c->seed);
-        if ((m->caps & SIM_CAP_EMBEDDING) &&
-            (m->caps & SIM_CAP_COMPLETION)) {
+        if ((m->caps & SIM_CAP_EMBEDDING) && (m->caps & SIM_CAP_COMPLETION)) {
             snprintf(err, errlen,
                      "model %s: embedding and completion exclude each other",
                      m->name);

@@ -4,13 +4,14 @@
 #include "common/log.h"
 #include "sim.h"
 
+#include <errno.h>
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
 
 static const char *const faults_names[SIM_FAULT_COUNT] = {
-    "refuse", "error500", "drop",  "stall",
-    "slow",   "malformed", "midstream_error",
+    "refuse",    "error500",        "drop", "stall", "slow",
+    "malformed", "midstream_error",
 };
 
 const char *
@@ -107,12 +108,58 @@ faults_apply(struct sim_fault *f, const char *mode, json_object *o, char *err,
             return -1;
         }
         if (bad) {
-            snprintf(err, errlen, "fault %s: %s is out of range or not a "
-                     "number", mode, key);
+            snprintf(err, errlen,
+                     "fault %s: %s is out of range or not a "
+                     "number",
+                     mode, key);
             return -1;
         }
     }
     *f = n;
+    return 0;
+}
+
+/* Applies a POST body to every mode, or to none when one entry is bad. */
+static int
+faults_update(struct sim_server *s, json_object *body, char *err, size_t errlen)
+{
+    struct sim_fault staged[SIM_FAULT_COUNT];
+    memcpy(staged, s->cfg.faults, sizeof staged);
+    if (!json_object_is_type(body, json_type_object)) {
+        snprintf(err, errlen, "expected a JSON object of fault modes");
+        return -EINVAL;
+    }
+    json_object_object_foreach(body, key, v)
+    {
+        if (strcmp(key, "clear") == 0) {
+            if (!json_object_is_type(v, json_type_boolean)) {
+                snprintf(err, errlen, "clear must be a boolean");
+                return -EINVAL;
+            }
+            for (int k = 0; json_object_get_boolean(v) && k < SIM_FAULT_COUNT;
+                 k++)
+                staged[k].probability = 0, staged[k].count = 0;
+            continue;
+        }
+        int k;
+        for (k = 0; k < SIM_FAULT_COUNT; k++)
+            if (strcmp(key, faults_names[k]) == 0)
+                break;
+        if (k == SIM_FAULT_COUNT) {
+            snprintf(err, errlen,
+                     "unknown fault mode \"%s\" (refuse, error500, drop, "
+                     "stall, slow, malformed, midstream_error)",
+                     key);
+            return -EINVAL;
+        }
+        if (!v) {
+            staged[k].probability = 0;
+            staged[k].count = 0;
+        } else if (faults_apply(&staged[k], key, v, err, errlen)) {
+            return -EINVAL;
+        }
+    }
+    memcpy(s->cfg.faults, staged, sizeof staged);
     return 0;
 }
 
@@ -127,56 +174,12 @@ faults_handle(struct sim_server *s, struct evhttp_request *req)
             sim_reply_error(req, status, NULL, err);
             return;
         }
-        /* Staged: a bad entry changes nothing. */
-        struct sim_fault staged[SIM_FAULT_COUNT];
-        memcpy(staged, s->cfg.faults, sizeof staged);
-        int rc = 0;
-        if (!json_object_is_type(body, json_type_object)) {
-            snprintf(err, sizeof err, "expected a JSON object of fault modes");
-            rc = -1;
-        }
-        if (rc == 0) {
-        json_object_object_foreach(body, key, v)
-        {
-            if (strcmp(key, "clear") == 0) {
-                if (!json_object_is_type(v, json_type_boolean)) {
-                    snprintf(err, sizeof err, "clear must be a boolean");
-                    rc = -1;
-                    break;
-                }
-                for (int k = 0; json_object_get_boolean(v) &&
-                                k < SIM_FAULT_COUNT;
-                     k++)
-                    staged[k].probability = 0, staged[k].count = 0;
-                continue;
-            }
-            int k;
-            for (k = 0; k < SIM_FAULT_COUNT; k++)
-                if (strcmp(key, faults_names[k]) == 0)
-                    break;
-            if (k == SIM_FAULT_COUNT) {
-                snprintf(err, sizeof err,
-                         "unknown fault mode \"%s\" (refuse, error500, drop, "
-                         "stall, slow, malformed, midstream_error)",
-                         key);
-                rc = -1;
-                break;
-            }
-            if (!v) {
-                staged[k].probability = 0;
-                staged[k].count = 0;
-            } else if (faults_apply(&staged[k], key, v, err, sizeof err)) {
-                rc = -1;
-                break;
-            }
-        }
-        }
+        int rc = faults_update(s, body, err, sizeof err);
         json_object_put(body);
-        if (rc) {
+        if (rc < 0) {
             sim_reply_error(req, 400, NULL, err);
             return;
         }
-        memcpy(s->cfg.faults, staged, sizeof staged);
     }
     json_object *o = faults_json(s);
     sim_reply_obj(req, 200, o, NULL, 0);

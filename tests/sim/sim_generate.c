@@ -17,13 +17,12 @@
 enum gen_phase { GEN_READY, GEN_PROMPT, GEN_TOKENS };
 
 static const char *const gen_words[] = {
-    "the",    "model",   "answers", "with",   "a",       "simulated",
-    "reply",  "that",    "follows", "from",   "its",     "seed",
-    "so",     "tests",   "can",     "rely",   "on",      "every",
-    "token",  "being",   "stable",  "across", "runs",    "and",
-    "herd",   "routes",  "each",    "request", "to",     "the",
-    "best",   "node",    "in",      "fleet",  "while",   "memory",
-    "slots",  "queues",  "behave",  "like",   "ollama",  "does",
+    "the",    "model",   "answers", "with",   "a",      "simulated", "reply",
+    "that",   "follows", "from",    "its",    "seed",   "so",        "tests",
+    "can",    "rely",    "on",      "every",  "token",  "being",     "stable",
+    "across", "runs",    "and",     "herd",   "routes", "each",      "request",
+    "to",     "the",     "best",    "node",   "in",     "fleet",     "while",
+    "memory", "slots",   "queues",  "behave", "like",   "ollama",    "does",
 };
 
 const char *
@@ -124,8 +123,8 @@ job_submit(struct sim_job *job)
 {
     struct sim_server *s = job->srv;
     if (faults_hit(s, SIM_FAULT_STALL))
-        job->f_stall_ns = (int64_t)(s->cfg.faults[SIM_FAULT_STALL].seconds *
-                                    1e9);
+        job->f_stall_ns =
+            (int64_t)(s->cfg.faults[SIM_FAULT_STALL].seconds * 1e9);
     if (faults_hit(s, SIM_FAULT_SLOW))
         job->f_slow = s->cfg.faults[SIM_FAULT_SLOW].factor;
     job->f_drop = faults_hit(s, SIM_FAULT_DROP);
@@ -136,8 +135,9 @@ job_submit(struct sim_job *job)
     int rc = sched_submit(s, job);
     if (rc == -EBUSY) {
         s->rejected_busy++;
-        job_fail(job, 503, "server busy, please try again.  maximum pending "
-                           "requests exceeded");
+        job_fail(job, 503,
+                 "server busy, please try again.  maximum pending "
+                 "requests exceeded");
     } else if (rc == -E2BIG) {
         char msg[200];
         snprintf(msg, sizeof msg,
@@ -278,8 +278,8 @@ job_start_prompt(struct sim_job *job)
     double rate = m->prompt_tokens_per_sec > 0 ? m->prompt_tokens_per_sec
                                                : s->cfg.prompt_tokens_per_sec;
     job->prompt_ns = job_scaled(job, job->evaluated_tokens / rate);
-    double trate = m->tokens_per_sec > 0 ? m->tokens_per_sec
-                                         : s->cfg.tokens_per_sec;
+    double trate =
+        m->tokens_per_sec > 0 ? m->tokens_per_sec : s->cfg.tokens_per_sec;
     if (job->f_slow > 1)
         trate /= job->f_slow;
     job->token_ns = job_scaled(job, 1.0 / trate);
@@ -337,8 +337,9 @@ job_timer_cb(evutil_socket_t fd, short what, void *arg)
             return;
         }
         if (!job->f_stall_done && faults_hit(s, SIM_FAULT_ERROR500)) {
-            job_fail(job, 500, "llama runner process has terminated: "
-                               "simulated fault (herd-sim)");
+            job_fail(job, 500,
+                     "llama runner process has terminated: "
+                     "simulated fault (herd-sim)");
             return;
         }
         if (job->f_stall_ns && !job->f_stall_done) {
@@ -377,8 +378,9 @@ job_timer_cb(evutil_socket_t fd, short what, void *arg)
         if (job->f_midstream &&
             job->pieces_sent >=
                 s->cfg.faults[SIM_FAULT_ERROR_MIDSTREAM].after) {
-            job_fail(job, 500, "an error was encountered while running the "
-                               "model: simulated fault (herd-sim)");
+            job_fail(job, 500,
+                     "an error was encountered while running the "
+                     "model: simulated fault (herd-sim)");
             return;
         }
         done = job_emit(job, &reason);

@@ -18,11 +18,16 @@ static int
 http_method(struct evhttp_request *req)
 {
     switch (evhttp_request_get_command(req)) {
-    case EVHTTP_REQ_GET: return M_GET;
-    case EVHTTP_REQ_HEAD: return M_HEAD;
-    case EVHTTP_REQ_POST: return M_POST;
-    case EVHTTP_REQ_DELETE: return M_DELETE;
-    default: return 0;
+    case EVHTTP_REQ_GET:
+        return M_GET;
+    case EVHTTP_REQ_HEAD:
+        return M_HEAD;
+    case EVHTTP_REQ_POST:
+        return M_POST;
+    case EVHTTP_REQ_DELETE:
+        return M_DELETE;
+    default:
+        return 0;
     }
 }
 
@@ -31,8 +36,8 @@ static void
 http_refuse(struct evhttp_request *req)
 {
     struct evhttp_connection *conn = evhttp_request_get_connection(req);
-    struct bufferevent *bev = conn ? evhttp_connection_get_bufferevent(conn)
-                                   : NULL;
+    struct bufferevent *bev =
+        conn ? evhttp_connection_get_bufferevent(conn) : NULL;
     if (bev)
         shutdown(bufferevent_getfd(bev), SHUT_RDWR);
     /* The reply cannot be written; evhttp frees the connection. */
@@ -54,7 +59,7 @@ http_cb(struct evhttp_request *req, void *arg)
         return;
     }
     int allowed = 0;
-#define ROUTE(p, methods)                                                     \
+#define ROUTE(p, methods)                                                      \
     (strcmp(path, p) == 0 && ((allowed = (methods)), (m & (methods)) != 0))
     if (ROUTE("/", M_GET | M_HEAD))
         sim_reply_text(req, 200, "Ollama is running");
@@ -115,12 +120,10 @@ int
 http_start(struct sim_server *s, char *err, size_t errlen)
 {
     s->http = evhttp_new(s->base);
-    evhttp_set_allowed_methods(s->http, EVHTTP_REQ_GET | EVHTTP_REQ_POST |
-                                            EVHTTP_REQ_HEAD |
-                                            EVHTTP_REQ_DELETE |
-                                            EVHTTP_REQ_PUT |
-                                            EVHTTP_REQ_OPTIONS |
-                                            EVHTTP_REQ_PATCH);
+    evhttp_set_allowed_methods(
+        s->http, EVHTTP_REQ_GET | EVHTTP_REQ_POST | EVHTTP_REQ_HEAD |
+                     EVHTTP_REQ_DELETE | EVHTTP_REQ_PUT | EVHTTP_REQ_OPTIONS |
+                     EVHTTP_REQ_PATCH);
     evhttp_set_max_body_size(s->http, SIM_BODY_LIMIT);
     evhttp_set_max_headers_size(s->http, 64 * 1024);
     evhttp_set_timeout(s->http, 600);

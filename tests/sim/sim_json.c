@@ -22,10 +22,17 @@ sim_json_add(struct evbuffer *buf, json_object *o)
     for (size_t i = 0; i < len; i++) {
         const char *esc = NULL;
         switch (text[i]) {
-        case '<': esc = "\\u003c"; break;
-        case '>': esc = "\\u003e"; break;
-        case '&': esc = "\\u0026"; break;
-        default: continue;
+        case '<':
+            esc = "\\u003c";
+            break;
+        case '>':
+            esc = "\\u003e";
+            break;
+        case '&':
+            esc = "\\u0026";
+            break;
+        default:
+            continue;
         }
         evbuffer_add(buf, text + from, i - from);
         evbuffer_add(buf, esc, 6);
@@ -122,8 +129,10 @@ sim_body_parse(struct evhttp_request *req, int *status, char *err,
     }
     if (len > SIM_BODY_LIMIT) {
         *status = 413;
-        snprintf(err, errlen, "request body of %zu bytes exceeds the limit "
-                 "of %u bytes", len, SIM_BODY_LIMIT);
+        snprintf(err, errlen,
+                 "request body of %zu bytes exceeds the limit "
+                 "of %u bytes",
+                 len, SIM_BODY_LIMIT);
         return NULL;
     }
     const char *text = (const char *)evbuffer_pullup(in, -1);
@@ -165,13 +174,19 @@ static const char *
 json_kind(json_object *v)
 {
     switch (json_object_get_type(v)) {
-    case json_type_boolean: return "bool";
+    case json_type_boolean:
+        return "bool";
     case json_type_double:
-    case json_type_int: return "number";
-    case json_type_string: return "string";
-    case json_type_array: return "array";
-    case json_type_object: return "object";
-    default: return "null";
+    case json_type_int:
+        return "number";
+    case json_type_string:
+        return "string";
+    case json_type_array:
+        return "array";
+    case json_type_object:
+        return "object";
+    default:
+        return "null";
     }
 }
 
@@ -179,8 +194,10 @@ static int
 json_type_fits(json_object *v, enum sim_jtype t)
 {
     switch (t) {
-    case SIM_J_STRING: return json_object_is_type(v, json_type_string);
-    case SIM_J_BOOL: return json_object_is_type(v, json_type_boolean);
+    case SIM_J_STRING:
+        return json_object_is_type(v, json_type_string);
+    case SIM_J_BOOL:
+        return json_object_is_type(v, json_type_boolean);
     case SIM_J_INT:
         if (json_object_is_type(v, json_type_int))
             return 1;
@@ -192,9 +209,12 @@ json_type_fits(json_object *v, enum sim_jtype t)
     case SIM_J_NUMBER:
         return json_object_is_type(v, json_type_int) ||
                json_object_is_type(v, json_type_double);
-    case SIM_J_OBJECT: return json_object_is_type(v, json_type_object);
-    case SIM_J_ARRAY: return json_object_is_type(v, json_type_array);
-    default: return 1;
+    case SIM_J_OBJECT:
+        return json_object_is_type(v, json_type_object);
+    case SIM_J_ARRAY:
+        return json_object_is_type(v, json_type_array);
+    default:
+        return 1;
     }
 }
 

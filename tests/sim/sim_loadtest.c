@@ -46,9 +46,8 @@ loadtest_keep_tail(struct loadtest_stream *st, struct evbuffer *in)
             memcpy(st->tail, buf + got - keep, keep);
             st->tail_len = keep;
         } else {
-            size_t old = st->tail_len + (size_t)got > keep
-                             ? keep - (size_t)got
-                             : st->tail_len;
+            size_t old = st->tail_len + (size_t)got > keep ? keep - (size_t)got
+                                                           : st->tail_len;
             memmove(st->tail, st->tail + st->tail_len - old, old);
             memcpy(st->tail + old, buf, (size_t)got);
             st->tail_len = old + (size_t)got;
@@ -133,8 +132,7 @@ main(int argc, char **argv)
         struct evkeyvalq *h = evhttp_request_get_output_headers(req);
         evhttp_add_header(h, "Host", host);
         evhttp_add_header(h, "Content-Type", "application/json");
-        evbuffer_add(evhttp_request_get_output_buffer(req), body,
-                     strlen(body));
+        evbuffer_add(evhttp_request_get_output_buffer(req), body, strlen(body));
         if (evhttp_make_request(st->conn, req, EVHTTP_REQ_POST, "/api/chat")) {
             lt.failed++;
             lt.finished++;

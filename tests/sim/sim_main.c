@@ -41,7 +41,8 @@ static const struct option main_opts[] = {
 static void
 main_usage(FILE *f)
 {
-    fprintf(f,
+    fprintf(
+        f,
         "Usage: herd-sim [OPTION]...\n"
         "Imitates one Ollama server: models, memory, load times, token rates,\n"
         "parallel slots, prompt cache and injected faults.\n\n"
@@ -107,8 +108,12 @@ main_parse(struct sim_config *cfg, int argc, char **argv)
         int rc = 0;
         char key[64];
         switch (c) {
-        case 'H': rc = config_set_server_key(cfg, "host", optarg, err, sizeof err); break;
-        case 'p': rc = config_set_server_key(cfg, "port", optarg, err, sizeof err); break;
+        case 'H':
+            rc = config_set_server_key(cfg, "host", optarg, err, sizeof err);
+            break;
+        case 'p':
+            rc = config_set_server_key(cfg, "port", optarg, err, sizeof err);
+            break;
         case 'S':
             snprintf(key, sizeof key, "%s", main_opts[idx].name);
             for (char *k = key; *k; k++)
@@ -120,11 +125,17 @@ main_parse(struct sim_config *cfg, int argc, char **argv)
         case 'e':
             rc = config_add_model_spec(cfg, optarg, c == 'e', err, sizeof err);
             break;
-        case 'f': rc = faults_parse_spec(cfg, optarg, err, sizeof err); break;
-        case 'c': break;
-        case 'h': main_usage(stdout); return 1;
-        case 'V': printf("herd-sim %s (Ollama API %s)\n", PACKAGE_VERSION,
-                         SIM_VERSION_OLLAMA);
+        case 'f':
+            rc = faults_parse_spec(cfg, optarg, err, sizeof err);
+            break;
+        case 'c':
+            break;
+        case 'h':
+            main_usage(stdout);
+            return 1;
+        case 'V':
+            printf("herd-sim %s (Ollama API %s)\n", PACKAGE_VERSION,
+                   SIM_VERSION_OLLAMA);
             return 1;
         default:
             fprintf(stderr, "Try 'herd-sim --help' for more information.\n");
@@ -132,9 +143,13 @@ main_parse(struct sim_config *cfg, int argc, char **argv)
         }
         if (rc < 0) {
             fprintf(stderr, "herd-sim: --%s: %s\n",
-                    c == 'H' ? "host" : c == 'p' ? "port"
-                    : c == 'f' ? "fault" : c == 'm' ? "model"
-                    : c == 'e' ? "embed-model" : main_opts[idx].name, err);
+                    c == 'H'   ? "host"
+                    : c == 'p' ? "port"
+                    : c == 'f' ? "fault"
+                    : c == 'm' ? "model"
+                    : c == 'e' ? "embed-model"
+                               : main_opts[idx].name,
+                    err);
             return -1;
         }
     }
@@ -178,7 +193,8 @@ main(int argc, char **argv)
         return 1;
     }
     struct event *sigint = evsignal_new(s->base, SIGINT, main_signal_cb, NULL);
-    struct event *sigterm = evsignal_new(s->base, SIGTERM, main_signal_cb, NULL);
+    struct event *sigterm =
+        evsignal_new(s->base, SIGTERM, main_signal_cb, NULL);
     event_add(sigint, NULL);
     event_add(sigterm, NULL);
     int n = 0;

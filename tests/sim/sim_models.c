@@ -57,7 +57,8 @@ models_normalize(const char *name, char *out, size_t outlen)
     }
     if (!models_part_ok(ns, nlen, 0))
         return -EINVAL;
-    int dflt_host = hlen == 18 && strncasecmp(host, "registry.ollama.ai", 18) == 0;
+    int dflt_host =
+        hlen == 18 && strncasecmp(host, "registry.ollama.ai", 18) == 0;
     int dflt_ns = nlen == 7 && strncasecmp(ns, "library", 7) == 0;
     int w;
     if (dflt_host && dflt_ns)
@@ -163,8 +164,8 @@ models_guess(struct sim_model *m)
         m->parameter_size = strdup(buf);
     }
     if (!m->quantization)
-        m->quantization = strdup((m->caps & SIM_CAP_EMBEDDING) ? "F16"
-                                                               : "Q4_K_M");
+        m->quantization =
+            strdup((m->caps & SIM_CAP_EMBEDDING) ? "F16" : "Q4_K_M");
     if (!m->format)
         m->format = strdup("gguf");
     if (m->context_length <= 0)

@@ -12,7 +12,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-
 static void sched_pump(struct sim_server *s);
 
 static int64_t
@@ -77,8 +76,7 @@ sched_went_idle(struct sim_server *s, struct sim_runner *r)
 }
 
 static void
-sched_take_slot(struct sim_server *s, struct sim_runner *r,
-                struct sim_job *job)
+sched_take_slot(struct sim_server *s, struct sim_runner *r, struct sim_job *job)
 {
     for (int i = 0; i < r->nslots; i++) {
         if (r->slots[i].job)
@@ -173,15 +171,14 @@ sched_start_load(struct sim_server *s, struct sim_job *job, int reload)
     r->keep_alive_ns =
         job->has_keep_alive ? job->keep_alive_ns : s->cfg.keep_alive_ns;
     r->nslots = (m->caps & SIM_CAP_EMBEDDING) ? 1
-                : m->num_parallel            ? m->num_parallel
-                                             : s->cfg.num_parallel;
+                : m->num_parallel             ? m->num_parallel
+                                              : s->cfg.num_parallel;
     r->slots = calloc((size_t)r->nslots, sizeof *r->slots);
     TAILQ_INIT(&r->slot_wait);
     r->size_bytes = m->size_bytes;
     r->expire = 0;
-    r->expires_wall_ns = r->keep_alive_ns < 0
-                             ? SIM_FOREVER
-                             : sim_wall_ns() + r->keep_alive_ns;
+    r->expires_wall_ns =
+        r->keep_alive_ns < 0 ? SIM_FOREVER : sim_wall_ns() + r->keep_alive_ns;
     r->srv = s;
     /* One timer: while loading it ends the load, afterwards it is the
      * keep_alive expiry. */
@@ -231,11 +228,12 @@ sched_victim(struct sim_server *s, int idle_only)
         struct sim_runner *r = m->runner;
         if (!r || r->state != SIM_RUNNER_READY || (idle_only && r->refs))
             continue;
-        uint64_t ka = r->keep_alive_ns < 0 ? UINT64_MAX
-                                           : (uint64_t)r->keep_alive_ns;
-        uint64_t bka = !best                  ? UINT64_MAX
-                       : best->keep_alive_ns < 0 ? UINT64_MAX
-                                                 : (uint64_t)best->keep_alive_ns;
+        uint64_t ka =
+            r->keep_alive_ns < 0 ? UINT64_MAX : (uint64_t)r->keep_alive_ns;
+        uint64_t bka = !best ? UINT64_MAX
+                       : best->keep_alive_ns < 0
+                           ? UINT64_MAX
+                           : (uint64_t)best->keep_alive_ns;
         if (!best || ka < bka ||
             (ka == bka && strcmp(m->name, best->model->name) < 0))
             best = r;

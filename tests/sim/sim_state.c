@@ -23,10 +23,12 @@ state_model(struct sim_server *s, struct sim_model *m)
     waiting++;
     json_object_object_add(o, "name", json_object_new_string(m->name));
     json_object_object_add(o, "size", state_u64(m->size_bytes));
-    json_object_object_add(o, "loaded", json_object_new_boolean(
-                                            r && r->state == SIM_RUNNER_READY));
-    json_object_object_add(o, "loading", json_object_new_boolean(
-                                             r && r->state == SIM_RUNNER_LOADING));
+    json_object_object_add(
+        o, "loaded",
+        json_object_new_boolean(r && r->state == SIM_RUNNER_READY));
+    json_object_object_add(
+        o, "loading",
+        json_object_new_boolean(r && r->state == SIM_RUNNER_LOADING));
     json_object_object_add(o, "context_length",
                            json_object_new_int(r ? r->num_ctx : 0));
     json_object_object_add(o, "num_parallel",
@@ -38,7 +40,8 @@ state_model(struct sim_server *s, struct sim_model *m)
     json_object_object_add(o, "evictions", state_u64(m->st.evictions));
     json_object_object_add(o, "unloads", state_u64(m->st.unloads));
     json_object_object_add(o, "requests", state_u64(m->st.requests));
-    json_object_object_add(o, "max_concurrent", state_u64(m->st.max_concurrent));
+    json_object_object_add(o, "max_concurrent",
+                           state_u64(m->st.max_concurrent));
     json_object_object_add(o, "prompt_cache_hits", state_u64(m->st.cache_hits));
     json_object_object_add(o, "prompt_tokens_cached",
                            state_u64(m->st.cached_tokens));
@@ -58,14 +61,16 @@ state_handle(struct sim_server *s, struct evhttp_request *req)
                            json_object_new_int(sched_loaded_count(s)));
     json_object_object_add(srv, "requests_in_flight",
                            state_u64(s->requests_in_flight));
-    json_object_object_add(srv, "requests_pending", json_object_new_int(s->npending));
+    json_object_object_add(srv, "requests_pending",
+                           json_object_new_int(s->npending));
     json_object_object_add(srv, "requests_waiting_slot",
                            json_object_new_int(s->nslot_waiting));
     json_object_object_add(srv, "requests_total", state_u64(s->requests_total));
     json_object_object_add(srv, "rejected_busy", state_u64(s->rejected_busy));
     json_object_object_add(srv, "num_parallel",
                            json_object_new_int(s->cfg.num_parallel));
-    json_object_object_add(srv, "max_queue", json_object_new_int(s->cfg.max_queue));
+    json_object_object_add(srv, "max_queue",
+                           json_object_new_int(s->cfg.max_queue));
     json_object_object_add(srv, "max_loaded_models",
                            json_object_new_int(s->cfg.max_loaded));
     json_object_object_add(srv, "time_scale",

@@ -101,8 +101,8 @@ static const struct {
     const char *unit;
     double ns;
 } util_units[] = {
-    {"ns", 1},     {"us", 1e3},  {"\xc2\xb5s", 1e3}, {"\xce\xbcs", 1e3},
-    {"ms", 1e6},   {"s", 1e9},   {"m", 60e9},        {"h", 3600e9},
+    {"ns", 1},   {"us", 1e3}, {"\xc2\xb5s", 1e3}, {"\xce\xbcs", 1e3},
+    {"ms", 1e6}, {"s", 1e9},  {"m", 60e9},        {"h", 3600e9},
 };
 
 int
@@ -141,8 +141,10 @@ sim_parse_go_duration(const char *s, int64_t *ns, char *err, size_t errlen)
                 memcmp(util_units[i].unit, u, ulen) == 0)
                 mult = util_units[i].ns;
         if (mult == 0) {
-            snprintf(err, errlen, "time: unknown unit \"%.*s\" in duration "
-                     "\"%s\"", (int)ulen, u, s);
+            snprintf(err, errlen,
+                     "time: unknown unit \"%.*s\" in duration "
+                     "\"%s\"",
+                     (int)ulen, u, s);
             return -EINVAL;
         }
         total += v * mult;
