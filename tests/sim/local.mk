@@ -28,7 +28,8 @@ SIM_TESTS = \
 	tests/integration/sim_faults.sh \
 	tests/integration/sim_cli.sh \
 	tests/integration/sim_compat.sh \
-	tests/integration/sim_load.sh
+	tests/integration/sim_load.sh \
+	tests/integration/sim_badinput.sh
 dist_check_SCRIPTS += $(SIM_TESTS)
 TESTS += $(SIM_TESTS)
 EXTRA_DIST += tests/integration/sim_lib.sh

@@ -204,6 +204,8 @@ native_finish(struct sim_job *job, const char *reason)
             json_object *ctx = json_object_new_array();
             uint64_t rng = sim_hash(job->prompt, strlen(job->prompt), 7);
             int n = job->prompt_tokens + job->eval_count;
+            if (job->runner && n > job->runner->num_ctx)
+                n = job->runner->num_ctx;
             for (int i = 0; i < n; i++)
                 json_object_array_add(
                     ctx,
@@ -337,6 +339,25 @@ native_prepare(struct sim_server *s, struct evhttp_request *req, int chat)
     if (api_parse_think(sim_jget(body, "think"), m, name, &job->think, err,
                         sizeof err) < 0)
         goto fail;
+    json_object *v = sim_jget(body, "top_logprobs");
+    if (v && (!json_object_is_type(v, json_type_int) ||
+              json_object_get_int64(v) < 0 || json_object_get_int64(v) > 20)) {
+        snprintf(err, sizeof err, "top_logprobs must be between 0 and 20");
+        goto fail;
+    }
+    v = sim_jget(body, "format");
+    if (v && !json_object_is_type(v, json_type_object) &&
+        !(json_object_is_type(v, json_type_string) &&
+          (!*json_object_get_string(v) ||
+           strcmp(json_object_get_string(v), "json") == 0))) {
+        /* Ollama finds out once generation has started: a 500. */
+        code = 500;
+        snprintf(err, sizeof err,
+                 "invalid format: %s; expected \"json\" or a valid JSON "
+                 "Schema object",
+                 json_object_to_json_string_ext(v, JSON_C_TO_STRING_PLAIN));
+        goto fail;
+    }
     return job;
 fail:
     job->stream = 0;

@@ -585,6 +585,15 @@ api_openai_embeddings(struct sim_server *s, struct evhttp_request *req)
         sim_reply_oai_error(req, status, err);
         return;
     }
+    if (!json_object_is_type(body, json_type_object)) {
+        snprintf(err, sizeof err,
+                 "json: cannot unmarshal %s into Go value "
+                 "of type openai.EmbedRequest",
+                 json_type_to_name(json_object_get_type(body)));
+        sim_reply_oai_error(req, 400, err);
+        json_object_put(body);
+        return;
+    }
     const char *name = sim_jstr(body, "model");
     struct sim_model *m = name ? models_find(s, name) : NULL;
     json_object *in = sim_jget(body, "input");
@@ -592,7 +601,7 @@ api_openai_embeddings(struct sim_server *s, struct evhttp_request *req)
     json_object *inputs = json_object_new_array();
     json_object_object_add(body, "_inputs", inputs);
     int code = 0;
-    if (!json_object_is_type(body, json_type_object) || !name) {
+    if (!name) {
         code = 400;
         snprintf(err, sizeof err, "invalid request: model is required");
     } else if (!m) {

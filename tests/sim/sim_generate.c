@@ -272,6 +272,11 @@ job_start_prompt(struct sim_job *job)
         slot->last_prompt = strdup(p);
     }
     /* The last prompt token is always evaluated again, as llama.cpp does. */
+    /* A prompt longer than the context is truncated (truncate:true). */
+    if (r && job->prompt_tokens > r->num_ctx)
+        job->prompt_tokens = r->num_ctx;
+    if (cached > job->prompt_tokens)
+        cached = job->prompt_tokens;
     job->evaluated_tokens = job->prompt_tokens - cached;
     if (job->evaluated_tokens < 1)
         job->evaluated_tokens = 1;
