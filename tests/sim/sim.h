@@ -242,14 +242,13 @@ void sched_shutdown(struct sim_server *s);
 /* --- sim_generate.c -------------------------------------------------- */
 enum sim_piece { SIM_PIECE_THINKING, SIM_PIECE_CONTENT };
 
-/* How one API renders a job. All callbacks are optional but finish. */
+/* How one API renders a job. A streaming format sends its headers with
+ * its first piece; finish sends the last line or the only object. */
 struct sim_fmt {
     int openai; /* errors in OpenAI shape */
-    /* Before the first token (streaming only): send headers. */
-    void (*start)(struct sim_job *job);
     void (*piece)(struct sim_job *job, enum sim_piece kind, const char *text);
     void (*tool_call)(struct sim_job *job, json_object *call);
-    /* Final line or object; done_reason "stop", "length", "load". */
+    /* done_reason: "stop", "length", "load" or "unload". */
     void (*finish)(struct sim_job *job, const char *done_reason);
 };
 
@@ -288,7 +287,6 @@ struct sim_job {
     int64_t prompt_ns, token_ns;
     int prompt_tokens, evaluated_tokens, eval_count, target_tokens;
     int think_tokens, pieces_sent;
-    int load_only;
     const char *done_reason;
     uint64_t rng;
     /* faults decided at submit */
@@ -313,7 +311,7 @@ void job_fail(struct sim_job *job, int code, const char *msg);
 void job_free(struct sim_job *job);
 /* Writes one chunk of a streaming reply; applies the malformed fault. */
 void job_send_line(struct sim_job *job, struct evbuffer *line);
-/* Deterministic token number i of the answer. */
+/* A word drawn from rng: the vocabulary of every answer. */
 const char *gen_word(uint64_t *rng);
 int gen_count_tokens(const char *text);
 /* Fills a unit-length vector of dim floats for text. */

@@ -47,8 +47,9 @@ manage_collect(struct sim_server *s, struct sim_model ***out, int loaded)
     return n;
 }
 
+/* One /api/tags entry. */
 static json_object *
-manage_entry(struct sim_model *m, uint64_t size)
+manage_tag(struct sim_model *m)
 {
     char ts[64];
     json_object *o = json_object_new_object();
@@ -56,7 +57,8 @@ manage_entry(struct sim_model *m, uint64_t size)
     json_object_object_add(o, "model", json_object_new_string(m->name));
     sim_format_time(m->modified_wall_ns, 0, ts, sizeof ts);
     json_object_object_add(o, "modified_at", json_object_new_string(ts));
-    json_object_object_add(o, "size", json_object_new_int64((int64_t)size));
+    json_object_object_add(o, "size",
+                           json_object_new_int64((int64_t)m->size_bytes));
     json_object_object_add(o, "digest", json_object_new_string(m->digest));
     json_object_object_add(o, "details", models_details(m));
     return o;
@@ -68,10 +70,8 @@ api_native_tags(struct sim_server *s, struct evhttp_request *req)
     struct sim_model **list;
     size_t n = manage_collect(s, &list, 0);
     json_object *a = json_object_new_array();
-    for (size_t i = 0; i < n; i++) {
-        json_object *e = manage_entry(list[i], list[i]->size_bytes);
-        json_object_array_add(a, e);
-    }
+    for (size_t i = 0; i < n; i++)
+        json_object_array_add(a, manage_tag(list[i]));
     free(list);
     json_object *o = json_object_new_object();
     json_object_object_add(o, "models", a);

@@ -219,10 +219,16 @@ native_finish(struct sim_job *job, const char *reason)
 }
 
 static const struct sim_fmt native_generate_fmt = {
-    0, NULL, native_piece, native_tool_call, native_finish,
+    .openai = 0,
+    .piece = native_piece,
+    .tool_call = native_tool_call,
+    .finish = native_finish,
 };
 static const struct sim_fmt native_chat_fmt = {
-    0, NULL, native_piece, native_tool_call, native_finish,
+    .openai = 0,
+    .piece = native_piece,
+    .tool_call = native_tool_call,
+    .finish = native_finish,
 };
 
 static int
@@ -542,7 +548,8 @@ native_embed_finish(struct sim_job *job, const char *reason)
 }
 
 static const struct sim_fmt native_embed_fmt = {
-    0, NULL, NULL, NULL, native_embed_finish,
+    .openai = 0,
+    .finish = native_embed_finish,
 };
 
 void

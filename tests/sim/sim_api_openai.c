@@ -219,7 +219,10 @@ oai_chat_finish(struct sim_job *job, const char *reason)
 }
 
 static const struct sim_fmt oai_chat_fmt = {
-    1, NULL, oai_chat_piece, oai_chat_tool_call, oai_chat_finish,
+    .openai = 1,
+    .piece = oai_chat_piece,
+    .tool_call = oai_chat_tool_call,
+    .finish = oai_chat_finish,
 };
 
 static int
@@ -303,7 +306,9 @@ oai_text_finish(struct sim_job *job, const char *reason)
 }
 
 static const struct sim_fmt oai_text_fmt = {
-    1, NULL, oai_text_piece, NULL, oai_text_finish,
+    .openai = 1,
+    .piece = oai_text_piece,
+    .finish = oai_text_finish,
 };
 
 /* --- requests -------------------------------------------------------- */
@@ -572,7 +577,8 @@ oai_embed_finish(struct sim_job *job, const char *reason)
 }
 
 static const struct sim_fmt oai_embed_fmt = {
-    1, NULL, NULL, NULL, oai_embed_finish,
+    .openai = 1,
+    .finish = oai_embed_finish,
 };
 
 void
