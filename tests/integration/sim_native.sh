@@ -196,6 +196,17 @@ is "$STATUS $BODY" "404 {\"error\":\"model 'tiny-copy' not found\"}" "delete twi
 sim_req GET /api/tags
 is "$(jq -r '[.models[].name] | index("tiny-copy:latest")' <<<"$BODY")" null "deleted model not listed"
 
+# Guards of a loopback-bound server: Host (DNS rebinding) and Origin (CORS).
+code() { curl -s -o "$TEST_TMP/g" -w '%{http_code}' "$@"; }
+is "$(code -H 'Host: evil.example' "$SIM_URL/api/version") $(wc -c <"$TEST_TMP/g")" "403 0" "foreign Host: bare 403"
+is "$(code -H 'Host: localhost:11434' "$SIM_URL/api/version")" 200 "Host localhost"
+is "$(code -H 'Host: box.local' "$SIM_URL/api/version")" 200 "Host *.local"
+is "$(code -H 'Host: 192.168.1.5:11434' "$SIM_URL/api/version")" 200 "Host private IP"
+is "$(code -H 'Origin: https://evil.example' "$SIM_URL/api/tags")" 403 "foreign Origin: 403"
+hdrs=$(curl -s -D - -o /dev/null -H 'Origin: http://localhost:3000' "$SIM_URL/api/tags" | tr -d '\r')
+like "$hdrs" 'Access-Control-Allow-Origin: http://localhost:3000' "local Origin allowed with CORS headers"
+is "$(code -X OPTIONS -H 'Origin: app://desktop' "$SIM_URL/api/chat")" 204 "preflight"
+
 # Go's HTML-safe escaping
 sim_req POST /api/show '{"model":"a<b"}'
 ok "$(grep -q 'u003c' "$TEST_TMP/body"; echo $?)" "< is escaped as \\u003c"

@@ -12,6 +12,7 @@ herd_sim_SOURCES = \
 	tests/sim/sim_faults.c \
 	tests/sim/sim_state.c \
 	tests/sim/sim_http.c \
+	tests/sim/sim_guard.c \
 	tests/sim/sim_api_common.c \
 	tests/sim/sim_api_native.c \
 	tests/sim/sim_api_manage.c \

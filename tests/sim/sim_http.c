@@ -54,9 +54,13 @@ http_cb(struct evhttp_request *req, void *arg)
     if (!path || !*path)
         path = "/";
     log_debug("http", "%s %s", m == M_POST ? "POST" : "GET", path);
-    if (strncmp(path, "/sim/", 5) != 0 && faults_hit(s, SIM_FAULT_REFUSE)) {
-        http_refuse(req);
-        return;
+    if (strncmp(path, "/sim/", 5) != 0) {
+        if (faults_hit(s, SIM_FAULT_REFUSE)) {
+            http_refuse(req);
+            return;
+        }
+        if (guard_check(s, req) < 0)
+            return;
     }
     int allowed = 0;
 #define ROUTE(p, methods)                                                      \
