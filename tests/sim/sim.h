@@ -187,6 +187,8 @@ struct sim_field_rule {
 int sim_json_check(json_object *o, const char *goname,
                    const struct sim_field_rule *rules, char *err,
                    size_t errlen);
+/* A double printed shortest-first ("0.1", not "0.10000000000000001"). */
+json_object *sim_json_double(double v);
 /* Field accessors that treat a missing or null field as absent. */
 json_object *sim_jget(json_object *o, const char *key);
 const char *sim_jstr(json_object *o, const char *key);

@@ -110,7 +110,7 @@ api_tool_call(struct sim_job *job, json_object *tool)
             else if (strcmp(type, "integer") == 0)
                 val = json_object_new_int(42);
             else if (strcmp(type, "number") == 0)
-                val = json_object_new_double(4.2);
+                val = sim_json_double(4.2);
             else if (strcmp(type, "boolean") == 0)
                 val = json_object_new_boolean(1);
             else if (strcmp(type, "array") == 0)

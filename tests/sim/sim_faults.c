@@ -46,11 +46,10 @@ faults_json(struct sim_server *s)
         const struct sim_fault *f = &s->cfg.faults[k];
         json_object *e = json_object_new_object();
         json_object_object_add(e, "probability",
-                               json_object_new_double(f->probability));
+                               sim_json_double(f->probability));
         json_object_object_add(e, "count", json_object_new_int64(f->count));
-        json_object_object_add(e, "seconds",
-                               json_object_new_double(f->seconds));
-        json_object_object_add(e, "factor", json_object_new_double(f->factor));
+        json_object_object_add(e, "seconds", sim_json_double(f->seconds));
+        json_object_object_add(e, "factor", sim_json_double(f->factor));
         json_object_object_add(e, "after", json_object_new_int(f->after));
         json_object_object_add(e, "triggered",
                                json_object_new_int64((int64_t)f->triggered));

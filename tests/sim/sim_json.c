@@ -242,6 +242,16 @@ sim_json_check(json_object *o, const char *goname,
 }
 
 json_object *
+sim_json_double(double v)
+{
+    char num[32];
+    snprintf(num, sizeof num, "%.15g", v);
+    if (!strpbrk(num, ".eEn")) /* keep it a float: "1" -> "1.0" */
+        strcat(num, ".0");
+    return json_object_new_double_s(v, num);
+}
+
+json_object *
 sim_jget(json_object *o, const char *key)
 {
     json_object *v = NULL;

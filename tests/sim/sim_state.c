@@ -74,7 +74,7 @@ state_handle(struct sim_server *s, struct evhttp_request *req)
     json_object_object_add(srv, "max_loaded_models",
                            json_object_new_int(s->cfg.max_loaded));
     json_object_object_add(srv, "time_scale",
-                           json_object_new_double(s->cfg.time_scale));
+                           sim_json_double(s->cfg.time_scale));
     json_object *models = json_object_new_array();
     for (struct sim_model *m = s->models; m; m = m->next)
         if (!m->deleted || m->runner)
