@@ -139,12 +139,22 @@ sim_req POST /api/generate '{"model":"deep-r1","prompt":"x"}'
 ok "$(printf '%s\n' "$BODY" | head -1 | jq -e '.thinking | length > 0' >/dev/null; echo $?)" "generate streams thinking"
 
 # keep_alive forms
-for ka in '"5m"' 300 -1 '"-1m"' 0; do
+for ka in '"5m"' 300 -1 '"-1m"' 0 '"1.5h"' '"2h45m"' '"300ms"' 42.5 '"0s"'; do
     sim_req POST /api/generate '{"model":"tiny","prompt":"x","stream":false,"keep_alive":'"$ka"'}'
     is "$STATUS" 200 "keep_alive $ka accepted"
 done
 sim_req POST /api/generate '{"model":"tiny","prompt":"x","keep_alive":"300"}'
 is "$STATUS $BODY" '400 {"error":"time: missing unit in duration \"300\""}' "keep_alive \"300\" refused"
+sim_req POST /api/generate '{"model":"tiny","prompt":"x","keep_alive":"10x"}'
+is "$STATUS $BODY" '400 {"error":"time: unknown unit \"x\" in duration \"10x\""}' "unknown unit"
+sim_req POST /api/generate '{"model":"tiny","prompt":"x","keep_alive":"soon"}'
+is "$STATUS $BODY" '400 {"error":"time: invalid duration \"soon\""}' "invalid duration"
+
+# Names: tag, namespace and host defaults, case, echo as sent.
+for name in tiny TINY:Latest library/tiny registry.ollama.ai/library/tiny:latest; do
+    sim_req POST /api/generate '{"model":"'"$name"'","prompt":"x","stream":false,"options":{"num_predict":1}}'
+    is "$STATUS $(jq -r .model <<<"$BODY")" "200 $name" "model $name found and echoed as sent"
+done
 sim_req POST /api/generate '{"model":"tiny","prompt":"x","stream":false,"keep_alive":-1}'
 sim_req GET /api/ps
 like "$(jq -r '.models[] | select(.name=="tiny:latest") | .expires_at' <<<"$BODY")" '^2[3-9][0-9]{2}-' "keep_alive -1: far-future expires_at"
