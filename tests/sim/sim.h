@@ -299,6 +299,7 @@ struct sim_job {
     struct evbuffer *text, *thinking;
     json_object *tool_calls;
     int role_sent, tool_sent, headers_sent;
+    int paused; /* the client reads slower than we write */
     TAILQ_ENTRY(sim_job) link;
 };
 

@@ -16,6 +16,11 @@
 
 enum gen_phase { GEN_READY, GEN_PROMPT, GEN_TOKENS };
 
+/* Bounds per request: tokens emitted per wakeup, and bytes waiting in the
+ * socket's output buffer before generation pauses for a slow reader. */
+#define GEN_BATCH_MAX 256
+#define GEN_OUTPUT_HIGH (256 * 1024)
+
 static const char *const gen_words[] = {
     "the",    "model",   "answers", "with",   "a",      "simulated", "reply",
     "that",   "follows", "from",    "its",    "seed",   "so",        "tests",
@@ -205,6 +210,26 @@ job_drop(struct sim_job *job)
     job_free(job);
 }
 
+/* evhttp calls this whenever the connection's output has drained. */
+static void
+job_drained_cb(struct evhttp_connection *conn, void *arg)
+{
+    struct sim_job *job = arg;
+    if (job->paused) {
+        job->paused = 0;
+        struct timeval tv = {0, 0};
+        evtimer_add(job->timer, &tv);
+    }
+}
+
+static size_t
+job_unsent(struct sim_job *job)
+{
+    struct bufferevent *bev =
+        job->conn ? evhttp_connection_get_bufferevent(job->conn) : NULL;
+    return bev ? evbuffer_get_length(bufferevent_get_output(bev)) : 0;
+}
+
 void
 job_send_line(struct sim_job *job, struct evbuffer *line)
 {
@@ -217,12 +242,12 @@ job_send_line(struct sim_job *job, struct evbuffer *line)
         struct evbuffer *bad = evbuffer_new();
         evbuffer_remove_buffer(line, bad, n / 2);
         evbuffer_add(bad, "\n", 1);
-        evhttp_send_reply_chunk(job->req, bad);
+        evhttp_send_reply_chunk_with_cb(job->req, bad, job_drained_cb, job);
         evbuffer_free(bad);
         job->f_malformed = 0;
         return;
     }
-    evhttp_send_reply_chunk(job->req, line);
+    evhttp_send_reply_chunk_with_cb(job->req, line, job_drained_cb, job);
 }
 
 static void
@@ -373,7 +398,7 @@ job_timer_cb(evutil_socket_t fd, short what, void *arg)
     int64_t due = job->token_ns > 0 ? (now - job->t_gen_start) / job->token_ns
                                     : SIM_MAX_TOKENS;
     const char *reason = NULL;
-    int done = 0;
+    int done = 0, batch = 0;
     do {
         if (job->f_drop &&
             job->pieces_sent >= s->cfg.faults[SIM_FAULT_DROP].after) {
@@ -389,9 +414,13 @@ job_timer_cb(evutil_socket_t fd, short what, void *arg)
             return;
         }
         done = job_emit(job, &reason);
-    } while (!done && job->eval_count <= due);
+    } while (!done && job->eval_count <= due && ++batch < GEN_BATCH_MAX);
     if (done) {
         job_complete(job, reason);
+        return;
+    }
+    if (job->headers_sent && job_unsent(job) > GEN_OUTPUT_HIGH) {
+        job->paused = 1; /* job_drained_cb resumes */
         return;
     }
     int64_t next = job->t_gen_start + (int64_t)job->eval_count * job->token_ns;
