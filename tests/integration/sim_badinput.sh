@@ -51,8 +51,8 @@ head -c $((9 * 1024 * 1024)) /dev/zero | tr '\0' 'a' >"$TEST_TMP/big"
 status=$(curl -s -m 30 -o /dev/null -w '%{http_code}' --data-binary @"$TEST_TMP/big" "$SIM_URL/api/chat")
 is "$status" 413 "body over 8 MiB: 413"
 # A prompt longer than the context is cut to it.
-python3 -c 'import json; print(json.dumps({"model":"tiny","prompt":"word " * 20000,"stream":False,"options":{"num_ctx":2048,"num_predict":1}}))' >"$TEST_TMP/long.json"
-sim_req POST /api/generate "$(cat "$TEST_TMP/long.json")"
+words=$(printf 'word %.0s' $(seq 1 20000))
+sim_req POST /api/generate '{"model":"tiny","prompt":"'"$words"'","stream":false,"options":{"num_ctx":2048,"num_predict":1}}'
 is "$(jq -c '[.prompt_eval_count <= 2048, (.context | length) <= 2048]' <<<"$BODY")" "[true,true]" "long prompt truncated to num_ctx"
 sim_req GET /api/tags
 is "$STATUS" 200 "still serving"
@@ -62,28 +62,14 @@ sim_stop sim
 # 100,000 lines, and resumes when the client reads.
 sim_start slow --tokens-per-sec 100000000 --response-tokens 100000 --model tiny:0.1
 port=${SIM_URL##*:}
-python3 - "$port" "$SIM_URL" >"$TEST_TMP/slow.out" 2>&1 <<'PY' &
-import json, socket, sys, time, urllib.request
-port, url = int(sys.argv[1]), sys.argv[2]
-body = json.dumps({"model": "tiny", "prompt": "x"}).encode()
-s = socket.create_connection(("127.0.0.1", port), timeout=30)
-s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 65536)
-s.sendall(b"POST /api/generate HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
-          b"Connection: close\r\nContent-Length: %d\r\n\r\n" % len(body) + body)
-time.sleep(1.5)
-state = json.load(urllib.request.urlopen(url + "/sim/state", timeout=10))
-m = [x for x in state["models"] if x["name"] == "tiny:latest"][0]
-print("paused", state["server"]["requests_in_flight"], m["requests"])
-data = b""
-while True:
-    chunk = s.recv(1 << 20)
-    if not chunk:
-        break
-    data += chunk
-print("done", data.count(b'"done":true'), data.count(b'"done":false'))
-PY
-wait_for 60 grep -q '^done' "$TEST_TMP/slow.out"
-is "$(grep '^paused' "$TEST_TMP/slow.out")" "paused 1 0" "a slow reader pauses its generation"
-is "$(grep '^done' "$TEST_TMP/slow.out")" "done 1 100000" "and gets every line once it reads"
+body='{"model":"tiny","prompt":"x"}'
+exec 3<>"/dev/tcp/127.0.0.1/$port"
+printf 'POST /api/generate HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nConnection: close\r\nContent-Length: %d\r\n\r\n%s' \
+    "${#body}" "$body" >&3
+sleep 1.5
+is "$(sim_state '[.server.requests_in_flight, (.models[] | select(.name == "tiny:latest") | .requests)] | map(tostring) | join(" ")')" "1 0" "a slow reader pauses its generation"
+timeout 60 cat <&3 >"$TEST_TMP/slow.body"
+exec 3<&-
+is "$(grep -c '"done":true' "$TEST_TMP/slow.body") $(grep -c '"done":false' "$TEST_TMP/slow.body")" "1 100000" "and gets every line once it reads"
 sim_stop slow
 done_testing
