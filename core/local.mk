@@ -36,3 +36,4 @@ TESTS += $(router_integration_tests)
 dist_check_SCRIPTS += $(router_integration_tests)
 
 dist_doc_DATA += doc/api.md
+EXTRA_DIST += tests/integration/router_lib.sh

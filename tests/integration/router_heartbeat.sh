@@ -6,18 +6,14 @@
 # a node token makes heartbeats without it fail with 401.
 [ -n "$BASH_VERSION" ] || exec bash "$0" "$@"
 . "$top_srcdir/tests/integration/lib.sh"
+. "$top_srcdir/tests/integration/router_lib.sh"
 
 command -v jq >/dev/null || skip_all "jq is not installed"
 
 # start_router NAME INI-TEXT: starts herd on a free port; sets $url.
 start_router() {
-    local name=$1 port
-    port=$(free_port) || { diag "no free port"; exit 99; }
-    printf '%s\n' "$2" >"$TEST_TMP/$name.ini"
-    start_bg "$name" "$(herd_bin)" --config "$TEST_TMP/$name.ini" \
-        --host 127.0.0.1 --port "$port" --data-dir "$TEST_TMP/$name-data"
-    url=http://127.0.0.1:$port
-    wait_http "$url/api/version" 10
+    printf '%s\n' "$2" >"$TEST_TMP/$1.ini"
+    start_herd "$1" --config "$TEST_TMP/$1.ini" --data-dir "$TEST_TMP/$1-data"
 }
 
 post() { # post URL BODY [HEADER...] -> "STATUS BODY"

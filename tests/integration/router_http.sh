@@ -5,17 +5,14 @@
 # the exit status of each kind of start-up failure.
 [ -n "$BASH_VERSION" ] || exec bash "$0" "$@"
 . "$top_srcdir/tests/integration/lib.sh"
+. "$top_srcdir/tests/integration/router_lib.sh"
 
 command -v jq >/dev/null || skip_all "jq is not installed"
 herd=$(herd_bin)
 
-port=$(free_port) || exit 99
-url=http://127.0.0.1:$port
 data=$TEST_TMP/data/nested
 printf '[router]\nmax_body_bytes = 16K\n' >"$TEST_TMP/small.ini"
-start_bg herd "$herd" --config "$TEST_TMP/small.ini" --host 127.0.0.1 \
-    --port "$port" --data-dir "$data"
-wait_http "$url/" 10
+start_herd herd --config "$TEST_TMP/small.ini" --data-dir "$data"
 ok $? "router answers"
 like "$(cat "$TEST_TMP/herd.log")" "listening on 127\.0\.0\.1:$port" \
     "logs the address it listens on"
@@ -78,11 +75,13 @@ is "$(curl -s "$url/fleet/status" | jq .fleet.nodes_total)" 1 \
     "still serving after the oversized body"
 
 # The heartbeat has its own, smaller cap under a large body limit.
-port2=$(free_port) || exit 99
-start_bg big "$herd" --host 127.0.0.1 --port "$port2" --data-dir "$data"
-wait_http "http://127.0.0.1:$port2/" 10
+small_url=$url small_port=$port
+start_herd big --data-dir "$data"
+ok $? "a second router with the default body limit"
+big_url=$url
+url=$small_url port=$small_port
 head -c $((5 * 1024 * 1024)) /dev/zero | tr '\0' ' ' >"$TEST_TMP/big"
-is "$(code -X POST --data-binary @"$TEST_TMP/big" "http://127.0.0.1:$port2/heartbeat")" \
+is "$(code -X POST --data-binary @"$TEST_TMP/big" "$big_url/heartbeat")" \
     413 "heartbeat over 4 MiB: 413"
 like "$(jq -r .error "$TEST_TMP/body")" "exceeds" "with a JSON error"
 
@@ -109,9 +108,8 @@ printf '[router]\nport = many\n' >"$TEST_TMP/bad.ini"
 "$herd" --config "$TEST_TMP/bad.ini" 2>"$TEST_TMP/err"
 is $? 2 "a bad INI value: exit 2"
 like "$(cat "$TEST_TMP/err")" "bad\.ini:2" "the message names file:line"
-port3=$(free_port) || exit 99
-start_bg holder "$herd" --host 127.0.0.1 --port "$port3" --data-dir "$data"
-wait_http "http://127.0.0.1:$port3/" 10
+start_herd holder --data-dir "$data"
+port3=$port
 "$herd" --host 127.0.0.1 --port "$port3" --data-dir "$data" \
     2>"$TEST_TMP/err"
 is $? 1 "port in use: exit 1"

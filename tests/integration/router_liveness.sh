@@ -5,11 +5,10 @@
 # refused and the old settings stay.
 [ -n "$BASH_VERSION" ] || exec bash "$0" "$@"
 . "$top_srcdir/tests/integration/lib.sh"
+. "$top_srcdir/tests/integration/router_lib.sh"
 
 command -v jq >/dev/null || skip_all "jq is not installed"
 
-port=$(free_port) || exit 99
-url=http://127.0.0.1:$port
 ini=$TEST_TMP/herd.ini
 cat >"$ini" <<'EOF'
 [router]
@@ -18,9 +17,7 @@ heartbeat_timeout = 1
 heartbeat_offline = 2
 node_forget_after = 2
 EOF
-start_bg herd "$(herd_bin)" --config "$ini" --host 127.0.0.1 --port "$port" \
-    --data-dir "$TEST_TMP/data"
-wait_http "$url/api/version" 10
+start_herd herd --config "$ini" --data-dir "$TEST_TMP/data"
 ok $? "router answers"
 
 beat() { # beat NODE-ID [curl args...]

@@ -6,25 +6,23 @@
 # stops answering goes degraded and then offline.
 [ -n "$BASH_VERSION" ] || exec bash "$0" "$@"
 . "$top_srcdir/tests/integration/lib.sh"
+. "$top_srcdir/tests/integration/router_lib.sh"
 
 command -v jq >/dev/null || skip_all "jq is not installed"
 [ -x "$(sim_bin)" ] || skip_all "herd-sim is not built"
 plugin=$top_builddir/plugins/discovery/static.la
 [ -f "$plugin" ] || skip_all "the static discovery plugin is not built"
 
-sim_port=$(free_port) || exit 99
-sim=http://127.0.0.1:$sim_port
-start_bg sim "$(sim_bin)" --host 127.0.0.1 --port "$sim_port" \
+start_listening sim "listening on 127\.0\.0\.1:@PORT@" "$(sim_bin)" \
+    --host 127.0.0.1 --port @PORT@ \
     --model qwen3:0.6b:0.5 --model llama3.2:3b:2.0 --time-scale 0.01
-wait_http "$sim/api/version" 10
 ok $? "herd-sim answers"
+sim=$url
 curl -s -m 10 -o /dev/null "$sim/api/generate" \
     -d '{"model":"qwen3:0.6b","prompt":"hello","stream":false}'
 is "$(curl -s "$sim/api/ps" | jq -r '.models[0].name')" "qwen3:0.6b" \
     "one model loaded on the sim"
 
-port=$(free_port) || exit 99
-url=http://127.0.0.1:$port
 cat >"$TEST_TMP/herd.ini" <<EOF
 [router]
 heartbeat_interval = 0.2
@@ -35,9 +33,7 @@ heartbeat_offline = 3.5
 node = sim1 $sim
 interval = 1
 EOF
-start_bg herd "$(herd_bin)" --config "$TEST_TMP/herd.ini" --host 127.0.0.1 \
-    --port "$port" --data-dir "$TEST_TMP/data"
-wait_http "$url/api/version" 10
+start_herd herd --config "$TEST_TMP/herd.ini" --data-dir "$TEST_TMP/data"
 ok $? "router with [discovery.static] answers"
 
 has_models() {
