@@ -24,6 +24,6 @@ AC_DEFUN([HERD_PLUGIN], [
     ])
     AM_CONDITIONAL([BUILD_]herd_id, [test "x$herd_build" = xyes])
     herd_plugin_summary="$herd_plugin_summary
-    m4_format([%-12s %-14s], [$1], [$2]) $herd_build${herd_why:+ ($herd_why)}"
+    m4_format([%-12s %-20s], [$1], [$2]) $herd_build${herd_why:+ ($herd_why)}"
     m4_popdef([herd_id])
 ])
