@@ -44,7 +44,7 @@ ok $((big_ms >= 395 && big_ms < 700 ? 0 : 1)) "4 GB loads in about 400 ms ($big_
 is "$(model_state small:latest loads) $(model_state big:latest loads)" "1 1" "one load each"
 gen big '"options":{"num_predict":1}'
 warm_ms=$(ms "$(jq .load_duration <<<"$BODY")")
-ok $((warm_ms < 50 ? 0 : 1)) "a loaded model starts at once ($warm_ms ms)"
+ok $((warm_ms < 100 ? 0 : 1)) "a loaded model starts at once ($warm_ms ms)"
 is "$(sim_state .server.memory_used)" $((5 * 1073741824)) "memory used by loaded models"
 
 # Eviction (7 GB): small (keep_alive 1m) and big (forever) are loaded; a
@@ -86,7 +86,7 @@ is "$(curl -s "$SIM_URL/api/ps" | jq '.models[] | select(.name=="c:latest") | .c
 gen c '"options":{"num_ctx":8192,"temperature":0.1,"num_predict":1}'
 t_ms=$(ms "$(jq .load_duration <<<"$BODY")")
 is "$(model_state c:latest reloads)" $((reloads0 + 1)) "temperature does not reload"
-ok $((t_ms < 50 ? 0 : 1)) "no load time ($t_ms ms)"
+ok $((t_ms < 100 ? 0 : 1)) "no load time ($t_ms ms)"
 
 # Slots: num_parallel 1, max_queue 2 -> one runs, two wait FIFO, 503.
 gen small '"keep_alive":"10m","options":{"num_predict":1}'
