@@ -342,6 +342,37 @@ router_bind(struct router *r)
     return 0;
 }
 
+/* [router] poll_interval is static discovery's default interval: a section
+ * without its own `interval` gets it as one more entry. */
+static int
+router_load_section(struct router *r, const struct config_plugin_section *sec,
+                    char *err, size_t errlen)
+{
+    if (strcmp(sec->kind, "discovery") != 0 || strcmp(sec->name, "static"))
+        return plugin_set_load(r->plugins, sec, err, errlen);
+    for (size_t i = 0; i < sec->entry_count; i++)
+        if (strcmp(sec->entries[i].key, "interval") == 0)
+            return plugin_set_load(r->plugins, sec, err, errlen);
+    struct config_plugin_section with = *sec;
+    struct config_entry *entries =
+        calloc(sec->entry_count + 1, sizeof *entries);
+    char value[64];
+    if (!entries) {
+        snprintf(err, errlen, "out of memory");
+        return -ENOMEM;
+    }
+    if (sec->entry_count)
+        memcpy(entries, sec->entries, sec->entry_count * sizeof *entries);
+    snprintf(value, sizeof value, "%.17g", r->boot->poll_interval);
+    entries[sec->entry_count].key = (char *)"interval";
+    entries[sec->entry_count].value = value;
+    with.entries = entries;
+    with.entry_count = sec->entry_count + 1;
+    int rc = plugin_set_load(r->plugins, &with, err, errlen);
+    free(entries);
+    return rc;
+}
+
 static int
 router_load_plugins(struct router *r)
 {
@@ -357,7 +388,7 @@ router_load_plugins(struct router *r)
         const struct config_plugin_section *sec = &cfg->plugins[i];
         if (!sec->enabled)
             continue;
-        int rc = plugin_set_load(r->plugins, sec, err, sizeof err);
+        int rc = router_load_section(r, sec, err, sizeof err);
         if (rc != 0) {
             /* The loader has logged the reason with file:line. */
             log_err(router_comp, "cannot start: [%s.%s%s%s] did not load",

@@ -24,6 +24,9 @@
 #include <herd/plugin.h>
 
 #define STATIC_DEFAULT_INTERVAL 5.0
+#define STATIC_MIN_INTERVAL                                                    \
+    0.001 /* the same bounds as [router] poll_interval */
+#define STATIC_MAX_INTERVAL 1e9
 #define STATIC_MAX_NODES 1024
 #define STATIC_MAX_BODY (8 << 20)
 #define STATIC_GIB 1073741824.0
@@ -239,6 +242,32 @@ static_config_node(struct static_ctx *ctx, const char *value, char *err,
     return HERD_OK;
 }
 
+/* interval = seconds, or a number with s, m or h, as herd.ini durations. */
+static int
+static_config_interval(struct static_ctx *ctx, const char *value, char *err,
+                       size_t errlen)
+{
+    char *end;
+    double v = strtod(value, &end), unit = 1;
+    if (strcmp(end, "m") == 0)
+        unit = 60;
+    else if (strcmp(end, "h") == 0)
+        unit = 3600;
+    else if (*end && strcmp(end, "s") != 0)
+        end = (char *)value; /* not a duration */
+    v *= unit;
+    if (end == value || !isfinite(v) || v < STATIC_MIN_INTERVAL ||
+        v > STATIC_MAX_INTERVAL) {
+        snprintf(err, errlen,
+                 "interval: '%s' is not a duration between 0.001 s and 1e9 s "
+                 "(seconds, or a number with s, m or h)",
+                 value);
+        return -EINVAL;
+    }
+    ctx->interval = v;
+    return HERD_OK;
+}
+
 static int
 static_config(void *arg, const char *key, const char *value, char *err,
               size_t errlen)
@@ -255,19 +284,8 @@ static_config(void *arg, const char *key, const char *value, char *err,
         }
         return static_config_node(ctx, value, err, errlen);
     }
-    if (strcmp(key, "interval") == 0) {
-        char *end;
-        double v = strtod(value, &end);
-        if (end == value || *end || !isfinite(v) || v < 0.1 || v > 3600) {
-            snprintf(err, errlen,
-                     "interval: '%s' is not a number of seconds between "
-                     "0.1 and 3600",
-                     value);
-            return -EINVAL;
-        }
-        ctx->interval = v;
-        return HERD_OK;
-    }
+    if (strcmp(key, "interval") == 0)
+        return static_config_interval(ctx, value, err, errlen);
     if (strcmp(key, "router") == 0) {
         char *host = NULL;
         int port;

@@ -77,6 +77,16 @@ wait_for 4 warm
 ok $? "an unloaded model is remembered as recently unloaded"
 is "$(curl -s "$url/api/ps" | jq -c .models)" '[]' "and left /api/ps"
 
+# Without its own interval the section takes [router] poll_interval.
+printf '[router]\npoll_interval = 0.5\n[discovery.static]\nnode = sim1 %s\n' \
+    "$sim" >"$TEST_TMP/poll.ini"
+main_url=$url
+start_herd poll --config "$TEST_TMP/poll.ini" --data-dir "$TEST_TMP/data"
+ok $? "router with [router] poll_interval answers"
+like "$(cat "$TEST_TMP/poll.log")" "discovery/static: polling 1 node\(s\) every 0\.5 s" \
+    "[router] poll_interval is the default interval"
+url=$main_url
+
 # The sim goes away: liveness takes over.
 kill "$PID_sim"
 status_is() {

@@ -320,8 +320,9 @@ test_config_errors(void)
         {"node", "sim1 http://127.0.0.1:99999", "is not a valid URL"},
         {"node", "sim1 http://127.0.0.1:1/v1", "must be just http://host:port"},
         {"node", "bad/id http://127.0.0.1:1", "must be 1-64 of"},
-        {"interval", "0", "between 0.1 and 3600"},
-        {"interval", "soon", "is not a number of seconds"},
+        {"interval", "0", "between 0.001 s and 1e9 s"},
+        {"interval", "soon", "is not a duration"},
+        {"interval", "5d", "is not a duration"},
         {"router", "http://127.0.0.1:1", "only herd-node looks for a router"},
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
@@ -337,6 +338,9 @@ test_config_errors(void)
     ok(rc == -EINVAL && strstr(err, "listed twice"), "duplicate id refused");
     rc = load(&f, NULL, 0, err, sizeof err, "colour", "blue", NULL);
     ok(rc == -ENOENT && strstr(err, "colour"), "unknown key refused: %s", err);
+    rc = load(&f, NULL, 0, err, sizeof err, "node", "a http://h:1", "interval",
+              "2m", NULL);
+    is_int(rc, 0, "interval takes a unit (2m)");
     rc = load(&f, NULL, 1, err, sizeof err, "interval", "1", NULL);
     ok(rc != 0 && strstr(err, "no node"), "router side without nodes: %s", err);
     event_base_free(base);
