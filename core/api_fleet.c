@@ -13,8 +13,10 @@
 
 /* Members built here; everything else in the payload is passed through. */
 static const char *const fleet_modelled[] = {
-    "node_id", "cpu",  "memory", "thermal",  "disk",         "capacity",
-    "ollama",  "arch", "chip",   "draining", "num_parallel", NULL};
+    "node_id", "cpu",      "memory",       "thermal",
+    "disk",    "capacity", "ollama",       "arch",
+    "chip",    "draining", "num_parallel", "memory_bandwidth_gbps",
+    NULL};
 
 static json_object *
 fleet_raw(const struct registry_node *n, const char *key)

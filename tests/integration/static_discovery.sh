@@ -99,4 +99,8 @@ ok $? "then offline"
 like "$(cat "$TEST_TMP/herd.log")" "discovery/static: node sim1 .*(no answer|answered)" \
     "the failed poll is logged by the plugin"
 
+kill -TERM "$PID_herd"
+wait "$PID_herd"
+is $? 0 "SIGTERM with a static node polled: clean exit 0"
+
 done_testing
