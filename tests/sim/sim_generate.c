@@ -256,7 +256,8 @@ job_complete(struct sim_job *job, const char *reason)
     struct sim_model *m = job->model;
     job->t_end = sim_mono_ns();
     job->done_reason = reason;
-    m->st.requests++;
+    if (job->kind != SIM_JOB_LOAD) /* a preload serves nothing */
+        m->st.requests++;
     m->st.prompt_tokens += (uint64_t)job->evaluated_tokens;
     m->st.eval_tokens += (uint64_t)job->eval_count;
     if (job->conn)
