@@ -18,7 +18,7 @@ done
 is "$missing" "" "every flag of --help is in herd-sim(1)"
 missing=""
 for key in $(grep -oE 'strcmp\(key, "[a-z_]+"\)' "$top_srcdir/tests/sim/sim_config.c" | sed 's/.*"\(.*\)".*/\1/' | sort -u); do
-    grep -qE "^\.B[R]? $key( |$)|^\.BR $key ," "$MAN" || grep -qE "(^|[ ,])$key( |,|$)" "$MAN" || missing="$missing $key"
+    grep -qE "^\.(BR?|RB \() $key( |,|\)|$)|\" $key( |$)" "$MAN" || missing="$missing $key"
 done
 is "$missing" "" "every INI key is in herd-sim(1)"
 like "$("$SIM" --version)" '^herd-sim [0-9.]+ \(Ollama API [0-9.]+\)$' "--version"
@@ -77,5 +77,10 @@ sim_req GET /api/tags
 is "$(jq -c '[.models[] | .name, .size]' <<<"$BODY")" "[\"mymodel:7b\",$((3 * 1073741824 / 2))]" "the file's model only"
 sim_req POST /api/show '{"model":"mymodel:7b"}'
 is "$(jq -c '[.capabilities, .model_info["llama.context_length"]]' <<<"$BODY")" '[["completion","thinking"],32768]' "its keys"
+missing=""
+for key in $(curl -s "$SIM_URL/sim/state" | jq -r '(.server, .models[0], .faults.stall) | keys[]' | sort -u); do
+    grep -qE "^\.(BR?|RB \() $key( |\)|$)" "$MAN" || missing="$missing $key"
+done
+is "$missing" "" "every /sim/state and /sim/faults field is in herd-sim(1)"
 sim_stop sim
 done_testing
