@@ -349,6 +349,6 @@ void state_handle(struct sim_server *s, struct evhttp_request *req);
 /* Ollama's Host and Origin checks; -1 when it already answered (403, or
  * 204 to a CORS preflight). */
 int guard_check(struct sim_server *s, struct evhttp_request *req);
-int http_start(struct sim_server *s, char *err, size_t errlen);
+int sim_http_start(struct sim_server *s, char *err, size_t errlen);
 
 #endif

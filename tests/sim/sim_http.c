@@ -15,7 +15,7 @@
 enum { M_GET = 1, M_HEAD = 2, M_POST = 4, M_DELETE = 8 };
 
 static int
-http_method(struct evhttp_request *req)
+sim_http_method(struct evhttp_request *req)
 {
     switch (evhttp_request_get_command(req)) {
     case EVHTTP_REQ_GET:
@@ -33,7 +33,7 @@ http_method(struct evhttp_request *req)
 
 /* Accept-and-close: the client gets no response at all. */
 static void
-http_refuse(struct evhttp_request *req)
+sim_http_refuse(struct evhttp_request *req)
 {
     struct evhttp_connection *conn = evhttp_request_get_connection(req);
     struct bufferevent *bev =
@@ -45,18 +45,18 @@ http_refuse(struct evhttp_request *req)
 }
 
 static void
-http_cb(struct evhttp_request *req, void *arg)
+sim_http_cb(struct evhttp_request *req, void *arg)
 {
     struct sim_server *s = arg;
     const struct evhttp_uri *uri = evhttp_request_get_evhttp_uri(req);
     const char *path = uri ? evhttp_uri_get_path(uri) : NULL;
-    int m = http_method(req);
+    int m = sim_http_method(req);
     if (!path || !*path)
         path = "/";
     log_debug("http", "%s %s", m == M_POST ? "POST" : "GET", path);
     if (strncmp(path, "/sim/", 5) != 0) {
         if (faults_hit(s, SIM_FAULT_REFUSE)) {
-            http_refuse(req);
+            sim_http_refuse(req);
             return;
         }
         if (guard_check(s, req) < 0)
@@ -121,7 +121,7 @@ http_cb(struct evhttp_request *req, void *arg)
 }
 
 int
-http_start(struct sim_server *s, char *err, size_t errlen)
+sim_http_start(struct sim_server *s, char *err, size_t errlen)
 {
     s->http = evhttp_new(s->base);
     evhttp_set_allowed_methods(
@@ -131,7 +131,7 @@ http_start(struct sim_server *s, char *err, size_t errlen)
     evhttp_set_max_body_size(s->http, SIM_BODY_LIMIT);
     evhttp_set_max_headers_size(s->http, 64 * 1024);
     evhttp_set_timeout(s->http, 600);
-    evhttp_set_gencb(s->http, http_cb, s);
+    evhttp_set_gencb(s->http, sim_http_cb, s);
     if (!evhttp_bind_socket_with_handle(s->http, s->cfg.host,
                                         (ev_uint16_t)s->cfg.port)) {
         snprintf(err, errlen, "cannot listen on %s:%d", s->cfg.host,

@@ -42,8 +42,8 @@ sim_json_add(struct evbuffer *buf, json_object *o)
 }
 
 static void
-json_send(struct evhttp_request *req, int code, const char *ctype,
-          struct evbuffer *buf)
+sim_json_send(struct evhttp_request *req, int code, const char *ctype,
+              struct evbuffer *buf)
 {
     /* evhttp would send a HEAD reply's body: keep only its length. */
     if (buf && evhttp_request_get_command(req) == EVHTTP_REQ_HEAD) {
@@ -68,8 +68,8 @@ sim_reply_obj(struct evhttp_request *req, int code, json_object *o,
     sim_json_add(buf, o);
     if (newline)
         evbuffer_add(buf, "\n", 1);
-    json_send(req, code, ctype ? ctype : "application/json; charset=utf-8",
-              buf);
+    sim_json_send(req, code, ctype ? ctype : "application/json; charset=utf-8",
+                  buf);
     evbuffer_free(buf);
 }
 
@@ -105,15 +105,16 @@ sim_reply_text(struct evhttp_request *req, int code, const char *text)
 {
     struct evbuffer *buf = evbuffer_new();
     evbuffer_add(buf, text, strlen(text));
-    json_send(req, code,
-              code == 200 ? "text/plain; charset=utf-8" : "text/plain", buf);
+    sim_json_send(req, code,
+                  code == 200 ? "text/plain; charset=utf-8" : "text/plain",
+                  buf);
     evbuffer_free(buf);
 }
 
 void
 sim_reply_empty(struct evhttp_request *req, int code)
 {
-    json_send(req, code, NULL, NULL);
+    sim_json_send(req, code, NULL, NULL);
 }
 
 json_object *
@@ -171,7 +172,7 @@ sim_body_parse(struct evhttp_request *req, int *status, char *err,
 }
 
 static const char *
-json_kind(json_object *v)
+sim_json_kind(json_object *v)
 {
     switch (json_object_get_type(v)) {
     case json_type_boolean:
@@ -191,7 +192,7 @@ json_kind(json_object *v)
 }
 
 static int
-json_type_fits(json_object *v, enum sim_jtype t)
+sim_json_fits(json_object *v, enum sim_jtype t)
 {
     switch (t) {
     case SIM_J_STRING:
@@ -225,17 +226,17 @@ sim_json_check(json_object *o, const char *goname,
     if (!json_object_is_type(o, json_type_object)) {
         snprintf(err, errlen,
                  "json: cannot unmarshal %s into Go value of type api.%s",
-                 json_kind(o), goname);
+                 sim_json_kind(o), goname);
         return -EINVAL;
     }
     for (const struct sim_field_rule *r = rules; r->name; r++) {
         json_object *v = sim_jget(o, r->name);
-        if (!v || json_type_fits(v, r->type))
+        if (!v || sim_json_fits(v, r->type))
             continue;
         snprintf(err, errlen,
                  "json: cannot unmarshal %s into Go struct field %s.%s of "
                  "type %s",
-                 json_kind(v), goname, r->name, r->gotype);
+                 sim_json_kind(v), goname, r->name, r->gotype);
         return -EINVAL;
     }
     return 0;

@@ -184,7 +184,7 @@ main(int argc, char **argv)
     signal(SIGPIPE, SIG_IGN);
     s->base = main_base = event_base_new();
     char err[256];
-    if (http_start(s, err, sizeof err) < 0) {
+    if (sim_http_start(s, err, sizeof err) < 0) {
         fprintf(stderr, "herd-sim: %s\n", err);
         evhttp_free(s->http);
         event_base_free(s->base);
