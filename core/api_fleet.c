@@ -12,14 +12,14 @@
 #include "router.h"
 
 /* Members built here; everything else in the payload is passed through. */
-static const char *const fleet_modelled[] = {
+static const char *const api_fleet_modelled[] = {
     "node_id", "cpu",      "memory",       "thermal",
     "disk",    "capacity", "ollama",       "arch",
     "chip",    "draining", "num_parallel", "memory_bandwidth_gbps",
     NULL};
 
 static json_object *
-fleet_raw(const struct registry_node *n, const char *key)
+api_fleet_raw(const struct registry_node *n, const char *key)
 {
     json_object *v = NULL;
     if (n->payload && json_object_object_get_ex(n->payload, key, &v) && v)
@@ -28,46 +28,46 @@ fleet_raw(const struct registry_node *n, const char *key)
 }
 
 static json_object *
-fleet_double_or_null(int known, double v)
+api_fleet_double_or_null(int known, double v)
 {
     return known && isfinite(v) ? json_object_new_double(v) : NULL;
 }
 
 static json_object *
-fleet_string_or_null(const char *s)
+api_fleet_string_or_null(const char *s)
 {
     return s ? json_object_new_string(s) : NULL;
 }
 
 static int
-fleet_is_modelled(const char *key)
+api_fleet_is_modelled(const char *key)
 {
-    for (size_t i = 0; fleet_modelled[i]; i++)
-        if (strcmp(fleet_modelled[i], key) == 0)
+    for (size_t i = 0; api_fleet_modelled[i]; i++)
+        if (strcmp(api_fleet_modelled[i], key) == 0)
             return 1;
     return 0;
 }
 
 static json_object *
-fleet_hardware(const struct registry_node *n)
+api_fleet_hardware(const struct registry_node *n)
 {
     const struct hb_snapshot *s = &n->snap;
     json_object *hw = json_object_new_object();
     json_object_object_add(
         hw, "memory_total_gb",
-        fleet_double_or_null(s->has_memory, s->memory_total_gb));
+        api_fleet_double_or_null(s->has_memory, s->memory_total_gb));
     json_object_object_add(
         hw, "cores_physical",
         s->has_cpu ? json_object_new_int64((int64_t)s->cores_physical) : NULL);
-    json_object_object_add(hw, "chip", fleet_string_or_null(s->chip));
+    json_object_object_add(hw, "chip", api_fleet_string_or_null(s->chip));
     json_object_object_add(hw, "memory_bandwidth_gbps",
                            json_object_new_double(s->memory_bandwidth_gbps));
-    json_object_object_add(hw, "arch", fleet_string_or_null(s->arch));
+    json_object_object_add(hw, "arch", api_fleet_string_or_null(s->arch));
     return hw;
 }
 
 static json_object *
-fleet_unloaded(const struct registry_node *n, double now)
+api_fleet_unloaded(const struct registry_node *n, double now)
 {
     json_object *arr = json_object_new_array();
     for (size_t i = 0; i < n->unloaded_count; i++) {
@@ -84,30 +84,31 @@ fleet_unloaded(const struct registry_node *n, double now)
 }
 
 static json_object *
-fleet_node(const struct registry_node *n, double now)
+api_fleet_node(const struct registry_node *n, double now)
 {
     json_object *o = json_object_new_object();
     unsigned slots = registry_node_num_parallel(n);
-    json_object *ollama = fleet_raw(n, "ollama");
+    json_object *ollama = api_fleet_raw(n, "ollama");
 
     json_object_object_add(o, "node_id", json_object_new_string(n->id));
     json_object_object_add(
         o, "status", json_object_new_string(registry_status_name(n->status)));
     json_object_object_add(
-        o, "source", fleet_string_or_null(n->source ? n->source : "heartbeat"));
-    json_object_object_add(o, "url", fleet_string_or_null(n->url));
-    json_object_object_add(o, "ollama_url", fleet_string_or_null(n->url));
+        o, "source",
+        api_fleet_string_or_null(n->source ? n->source : "heartbeat"));
+    json_object_object_add(o, "url", api_fleet_string_or_null(n->url));
+    json_object_object_add(o, "ollama_url", api_fleet_string_or_null(n->url));
     json_object_object_add(o, "agentless",
                            json_object_new_boolean(n->snap.agentless));
     json_object_object_add(o, "draining", json_object_new_boolean(n->draining));
     json_object_object_add(o, "enabled",
                            json_object_new_boolean(n->cfg_enabled));
-    json_object_object_add(o, "hardware", fleet_hardware(n));
-    json_object_object_add(o, "cpu", fleet_raw(n, "cpu"));
-    json_object_object_add(o, "memory", fleet_raw(n, "memory"));
-    json_object_object_add(o, "thermal", fleet_raw(n, "thermal"));
-    json_object_object_add(o, "disk", fleet_raw(n, "disk"));
-    json_object_object_add(o, "capacity", fleet_raw(n, "capacity"));
+    json_object_object_add(o, "hardware", api_fleet_hardware(n));
+    json_object_object_add(o, "cpu", api_fleet_raw(n, "cpu"));
+    json_object_object_add(o, "memory", api_fleet_raw(n, "memory"));
+    json_object_object_add(o, "thermal", api_fleet_raw(n, "thermal"));
+    json_object_object_add(o, "disk", api_fleet_raw(n, "disk"));
+    json_object_object_add(o, "capacity", api_fleet_raw(n, "capacity"));
     if (!ollama) {
         ollama = json_object_new_object();
         json_object_object_add(ollama, "models_loaded",
@@ -125,13 +126,13 @@ fleet_node(const struct registry_node *n, double now)
         json_object_new_double(round((now - n->last_seen) * 10) / 10));
     json_object_object_add(o, "missed_heartbeats",
                            json_object_new_int64(n->missed_heartbeats));
-    json_object_object_add(o, "recently_unloaded", fleet_unloaded(n, now));
+    json_object_object_add(o, "recently_unloaded", api_fleet_unloaded(n, now));
 
     if (n->payload) {
         json_object_object_foreach(n->payload, key, val)
         {
             json_object *have = NULL;
-            if (fleet_is_modelled(key) ||
+            if (api_fleet_is_modelled(key) ||
                 json_object_object_get_ex(o, key, &have))
                 continue;
             json_object_object_add(o, key, json_object_get(val));
@@ -156,7 +157,7 @@ api_fleet_status(struct router *r, struct evhttp_request *req)
             loaded += n->snap.loaded_count;
             active += n->snap.requests_active;
         }
-        json_object_array_add(nodes, fleet_node(n, now));
+        json_object_array_add(nodes, api_fleet_node(n, now));
     }
     json_object *fleet = json_object_new_object();
     json_object_object_add(fleet, "nodes_total", json_object_new_int64(total));

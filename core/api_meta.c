@@ -12,7 +12,7 @@
 #include "common/http_util.h"
 #include "router.h"
 
-#define META_GIB 1073741824.0
+#define API_META_GIB 1073741824.0
 
 void
 api_meta_root(struct router *r, struct evhttp_request *req)
@@ -32,7 +32,7 @@ api_meta_root(struct router *r, struct evhttp_request *req)
 }
 
 static json_object *
-meta_member(json_object *o, const char *key, json_type type)
+api_meta_member(json_object *o, const char *key, json_type type)
 {
     json_object *v = NULL;
     if (o && json_object_object_get_ex(o, key, &v) && v &&
@@ -43,7 +43,7 @@ meta_member(json_object *o, const char *key, json_type type)
 
 /* Ollama's details object from what a heartbeat says about a model. */
 static json_object *
-meta_details(const struct hb_loaded *l)
+api_meta_details(const struct hb_loaded *l)
 {
     json_object *d = json_object_new_object();
     json_object_object_add(d, "parent_model", json_object_new_string(""));
@@ -57,41 +57,41 @@ meta_details(const struct hb_loaded *l)
 }
 
 static int64_t
-meta_loaded_bytes(const struct hb_loaded *l)
+api_meta_loaded_bytes(const struct hb_loaded *l)
 {
-    json_object *size = meta_member(l->raw, "size", json_type_int);
+    json_object *size = api_meta_member(l->raw, "size", json_type_int);
     if (size)
         return json_object_get_int64(size);
-    return (int64_t)(l->size_gb * META_GIB);
+    return (int64_t)(l->size_gb * API_META_GIB);
 }
 
-struct meta_tag {
+struct api_meta_tag {
     const char *name;
     json_object *raw;           /* first /api/tags object seen, borrowed */
     const struct hb_loaded *ld; /* first loaded entry seen, borrowed */
     json_object *nodes;         /* ids holding it */
 };
 
-struct meta_tags {
-    struct meta_tag *v;
+struct api_meta_tags {
+    struct api_meta_tag *v;
     size_t n, cap;
 };
 
-static struct meta_tag *
-meta_tags_get(struct meta_tags *t, const char *name)
+static struct api_meta_tag *
+api_meta_tags_get(struct api_meta_tags *t, const char *name)
 {
     for (size_t i = 0; i < t->n; i++)
         if (strcmp(t->v[i].name, name) == 0)
             return &t->v[i];
     if (t->n == t->cap) {
         size_t cap = t->cap ? t->cap * 2 : 32;
-        struct meta_tag *v = realloc(t->v, cap * sizeof *v);
+        struct api_meta_tag *v = realloc(t->v, cap * sizeof *v);
         if (!v)
             return NULL;
         t->v = v;
         t->cap = cap;
     }
-    struct meta_tag *m = &t->v[t->n++];
+    struct api_meta_tag *m = &t->v[t->n++];
     memset(m, 0, sizeof *m);
     m->name = name;
     m->nodes = json_object_new_array();
@@ -99,7 +99,7 @@ meta_tags_get(struct meta_tags *t, const char *name)
 }
 
 static void
-meta_tag_node(struct meta_tag *m, const char *id)
+api_meta_tag_node(struct api_meta_tag *m, const char *id)
 {
     size_t n = json_object_array_length(m->nodes);
     for (size_t i = 0; i < n; i++)
@@ -111,14 +111,14 @@ meta_tag_node(struct meta_tag *m, const char *id)
 }
 
 static int
-meta_tag_cmp(const void *a, const void *b)
+api_meta_tag_cmp(const void *a, const void *b)
 {
-    return strcmp(((const struct meta_tag *)a)->name,
-                  ((const struct meta_tag *)b)->name);
+    return strcmp(((const struct api_meta_tag *)a)->name,
+                  ((const struct api_meta_tag *)b)->name);
 }
 
 static json_object *
-meta_tag_json(struct meta_tag *m)
+api_meta_tag_json(struct api_meta_tag *m)
 {
     json_object *o = json_object_new_object();
     json_object_object_add(o, "name", json_object_new_string(m->name));
@@ -136,15 +136,15 @@ meta_tag_json(struct meta_tag *m)
     if (!json_object_object_get_ex(o, "size", &have))
         json_object_object_add(
             o, "size",
-            json_object_new_int64(m->ld ? meta_loaded_bytes(m->ld) : 0));
+            json_object_new_int64(m->ld ? api_meta_loaded_bytes(m->ld) : 0));
     if (!json_object_object_get_ex(o, "details", &have))
-        json_object_object_add(o, "details", meta_details(m->ld));
+        json_object_object_add(o, "details", api_meta_details(m->ld));
     json_object_object_add(o, "nodes", json_object_get(m->nodes));
     return o;
 }
 
 static int
-meta_node_serves(const struct registry_node *n)
+api_meta_node_serves(const struct registry_node *n)
 {
     return n->status != HERD_NODE_OFFLINE && n->cfg_enabled;
 }
@@ -152,41 +152,42 @@ meta_node_serves(const struct registry_node *n)
 void
 api_meta_tags(struct router *r, struct evhttp_request *req)
 {
-    struct meta_tags tags = {0};
+    struct api_meta_tags tags = {0};
     int nomem = 0;
     for (size_t i = 0; i < registry_count(r->registry) && !nomem; i++) {
         const struct registry_node *n = registry_at(r->registry, i);
-        if (!meta_node_serves(n))
+        if (!api_meta_node_serves(n))
             continue;
         for (size_t j = 0; j < n->snap.available_count && !nomem; j++) {
-            struct meta_tag *m =
-                meta_tags_get(&tags, n->snap.available[j].name);
+            struct api_meta_tag *m =
+                api_meta_tags_get(&tags, n->snap.available[j].name);
             if (!m) {
                 nomem = 1;
                 break;
             }
             if (!m->raw)
                 m->raw = n->snap.available[j].raw;
-            meta_tag_node(m, n->id);
+            api_meta_tag_node(m, n->id);
         }
         /* A loaded model is on disk too, whatever the list said. */
         for (size_t j = 0; j < n->snap.loaded_count && !nomem; j++) {
-            struct meta_tag *m = meta_tags_get(&tags, n->snap.loaded[j].name);
+            struct api_meta_tag *m =
+                api_meta_tags_get(&tags, n->snap.loaded[j].name);
             if (!m) {
                 nomem = 1;
                 break;
             }
             if (!m->ld)
                 m->ld = &n->snap.loaded[j];
-            meta_tag_node(m, n->id);
+            api_meta_tag_node(m, n->id);
         }
     }
     if (tags.n > 1)
-        qsort(tags.v, tags.n, sizeof tags.v[0], meta_tag_cmp);
+        qsort(tags.v, tags.n, sizeof tags.v[0], api_meta_tag_cmp);
     json_object *models = json_object_new_array();
     for (size_t i = 0; i < tags.n; i++) {
         if (!nomem)
-            json_object_array_add(models, meta_tag_json(&tags.v[i]));
+            json_object_array_add(models, api_meta_tag_json(&tags.v[i]));
         json_object_put(tags.v[i].nodes);
     }
     free(tags.v);
@@ -202,24 +203,24 @@ api_meta_tags(struct router *r, struct evhttp_request *req)
 }
 
 static json_object *
-meta_ps_entry(const struct registry_node *n, const struct hb_loaded *l)
+api_meta_ps_entry(const struct registry_node *n, const struct hb_loaded *l)
 {
     json_object *o = json_object_new_object();
     json_object *v;
     json_object_object_add(o, "name", json_object_new_string(l->name));
-    v = meta_member(l->raw, "model", json_type_string);
+    v = api_meta_member(l->raw, "model", json_type_string);
     json_object_object_add(
         o, "model", v ? json_object_get(v) : json_object_new_string(l->name));
     json_object_object_add(o, "size",
-                           json_object_new_int64(meta_loaded_bytes(l)));
-    if ((v = meta_member(l->raw, "digest", json_type_string)))
+                           json_object_new_int64(api_meta_loaded_bytes(l)));
+    if ((v = api_meta_member(l->raw, "digest", json_type_string)))
         json_object_object_add(o, "digest", json_object_get(v));
-    v = meta_member(l->raw, "details", json_type_object);
+    v = api_meta_member(l->raw, "details", json_type_object);
     json_object_object_add(o, "details",
-                           v ? json_object_get(v) : meta_details(l));
-    if ((v = meta_member(l->raw, "expires_at", json_type_string)))
+                           v ? json_object_get(v) : api_meta_details(l));
+    if ((v = api_meta_member(l->raw, "expires_at", json_type_string)))
         json_object_object_add(o, "expires_at", json_object_get(v));
-    if ((v = meta_member(l->raw, "size_vram", json_type_int)))
+    if ((v = api_meta_member(l->raw, "size_vram", json_type_int)))
         json_object_object_add(o, "size_vram", json_object_get(v));
     if (l->context_length)
         json_object_object_add(o, "context_length",
@@ -240,7 +241,8 @@ api_meta_ps(struct router *r, struct evhttp_request *req)
         if (n->status == HERD_NODE_OFFLINE)
             continue;
         for (size_t j = 0; j < n->snap.loaded_count; j++)
-            json_object_array_add(models, meta_ps_entry(n, &n->snap.loaded[j]));
+            json_object_array_add(models,
+                                  api_meta_ps_entry(n, &n->snap.loaded[j]));
     }
     json_object *o = json_object_new_object();
     json_object_object_add(o, "models", models);

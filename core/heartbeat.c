@@ -13,11 +13,11 @@
 #include <string.h>
 
 /* Fails the parse with a message; always returns -EINVAL. */
-static int hb_fail(char *err, size_t errlen, const char *fmt, ...)
+static int heartbeat_fail(char *err, size_t errlen, const char *fmt, ...)
     HERD_PRINTF(3, 4);
 
 static int
-hb_fail(char *err, size_t errlen, const char *fmt, ...)
+heartbeat_fail(char *err, size_t errlen, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
@@ -28,7 +28,7 @@ hb_fail(char *err, size_t errlen, const char *fmt, ...)
 
 /* Member of o, treating JSON null like an absent member. */
 static json_object *
-hb_get(json_object *o, const char *key)
+heartbeat_get(json_object *o, const char *key)
 {
     json_object *v = NULL;
     if (!json_object_object_get_ex(o, key, &v))
@@ -37,7 +37,7 @@ hb_get(json_object *o, const char *key)
 }
 
 static int
-hb_is_number(json_object *v)
+heartbeat_is_number(json_object *v)
 {
     return json_object_is_type(v, json_type_double) ||
            json_object_is_type(v, json_type_int);
@@ -45,22 +45,23 @@ hb_is_number(json_object *v)
 
 /* A finite number >= 0 at path; required when *present is NULL. */
 static int
-hb_number(json_object *o, const char *key, const char *path, int required,
-          double *out, int *present, char *err, size_t errlen)
+heartbeat_number(json_object *o, const char *key, const char *path,
+                 int required, double *out, int *present, char *err,
+                 size_t errlen)
 {
-    json_object *v = hb_get(o, key);
+    json_object *v = heartbeat_get(o, key);
     if (present)
         *present = 0;
     if (!v) {
         if (required)
-            return hb_fail(err, errlen, "%s is required", path);
+            return heartbeat_fail(err, errlen, "%s is required", path);
         return 0;
     }
-    if (!hb_is_number(v))
-        return hb_fail(err, errlen, "%s must be a number", path);
+    if (!heartbeat_is_number(v))
+        return heartbeat_fail(err, errlen, "%s must be a number", path);
     double d = json_object_get_double(v);
     if (!isfinite(d) || d < 0)
-        return hb_fail(err, errlen, "%s must be a number >= 0", path);
+        return heartbeat_fail(err, errlen, "%s must be a number >= 0", path);
     *out = d;
     if (present)
         *present = 1;
@@ -69,20 +70,21 @@ hb_number(json_object *o, const char *key, const char *path, int required,
 
 /* A non-negative integer below 2^31 at path. */
 static int
-hb_uint(json_object *o, const char *key, const char *path, int required,
-        uint32_t *out, char *err, size_t errlen)
+heartbeat_uint(json_object *o, const char *key, const char *path, int required,
+               uint32_t *out, char *err, size_t errlen)
 {
-    json_object *v = hb_get(o, key);
+    json_object *v = heartbeat_get(o, key);
     if (!v) {
         if (required)
-            return hb_fail(err, errlen, "%s is required", path);
+            return heartbeat_fail(err, errlen, "%s is required", path);
         return 0;
     }
     double d;
     if (json_object_is_type(v, json_type_int)) {
         int64_t i = json_object_get_int64(v);
         if (i < 0 || i > INT32_MAX)
-            return hb_fail(err, errlen, "%s must be an integer >= 0", path);
+            return heartbeat_fail(err, errlen, "%s must be an integer >= 0",
+                                  path);
         *out = (uint32_t)i;
         return 0;
     }
@@ -94,107 +96,111 @@ hb_uint(json_object *o, const char *key, const char *path, int required,
             return 0;
         }
     }
-    return hb_fail(err, errlen, "%s must be an integer >= 0", path);
+    return heartbeat_fail(err, errlen, "%s must be an integer >= 0", path);
 }
 
 static int
-hb_string(json_object *o, const char *key, const char *path, int required,
-          char **out, char *err, size_t errlen)
+heartbeat_string(json_object *o, const char *key, const char *path,
+                 int required, char **out, char *err, size_t errlen)
 {
-    json_object *v = hb_get(o, key);
+    json_object *v = heartbeat_get(o, key);
     if (!v) {
         if (required)
-            return hb_fail(err, errlen, "%s is required", path);
+            return heartbeat_fail(err, errlen, "%s is required", path);
         return 0;
     }
     if (!json_object_is_type(v, json_type_string))
-        return hb_fail(err, errlen, "%s must be a string", path);
+        return heartbeat_fail(err, errlen, "%s must be a string", path);
     size_t len = (size_t)json_object_get_string_len(v);
     const char *s = json_object_get_string(v);
     if (len > HEARTBEAT_MAX_STRING)
-        return hb_fail(err, errlen, "%s is longer than %d bytes", path,
-                       HEARTBEAT_MAX_STRING);
+        return heartbeat_fail(err, errlen, "%s is longer than %d bytes", path,
+                              HEARTBEAT_MAX_STRING);
     for (size_t i = 0; i < len; i++)
         if ((unsigned char)s[i] < 0x20)
-            return hb_fail(err, errlen, "%s contains a control character",
-                           path);
+            return heartbeat_fail(err, errlen,
+                                  "%s contains a control character", path);
     if (required && len == 0)
-        return hb_fail(err, errlen, "%s must not be empty", path);
+        return heartbeat_fail(err, errlen, "%s must not be empty", path);
     *out = strdup(s);
     return *out ? 0 : -ENOMEM;
 }
 
 static int
-hb_bool(json_object *o, const char *key, const char *path, int *out, char *err,
-        size_t errlen)
+heartbeat_bool(json_object *o, const char *key, const char *path, int *out,
+               char *err, size_t errlen)
 {
-    json_object *v = hb_get(o, key);
+    json_object *v = heartbeat_get(o, key);
     if (!v)
         return 0;
     if (!json_object_is_type(v, json_type_boolean))
-        return hb_fail(err, errlen, "%s must be true or false", path);
+        return heartbeat_fail(err, errlen, "%s must be true or false", path);
     *out = json_object_get_boolean(v);
     return 0;
 }
 
 /* An optional member that, when present and not null, must be an object. */
 static int
-hb_object(json_object *o, const char *key, json_object **out, char *err,
-          size_t errlen)
+heartbeat_object(json_object *o, const char *key, json_object **out, char *err,
+                 size_t errlen)
 {
-    json_object *v = hb_get(o, key);
+    json_object *v = heartbeat_get(o, key);
     *out = NULL;
     if (!v)
         return 0;
     if (!json_object_is_type(v, json_type_object))
-        return hb_fail(err, errlen, "%s must be an object", key);
+        return heartbeat_fail(err, errlen, "%s must be an object", key);
     *out = v;
     return 0;
 }
 
 static int
-hb_parse_cpu(json_object *cpu, struct hb_snapshot *s, char *err, size_t errlen)
+heartbeat_parse_cpu(json_object *cpu, struct hb_snapshot *s, char *err,
+                    size_t errlen)
 {
-    int r = hb_uint(cpu, "cores_physical", "cpu.cores_physical", 1,
-                    &s->cores_physical, err, errlen);
+    int r = heartbeat_uint(cpu, "cores_physical", "cpu.cores_physical", 1,
+                           &s->cores_physical, err, errlen);
     if (r == 0 && s->cores_physical < 1)
-        r = hb_fail(err, errlen, "cpu.cores_physical must be at least 1");
+        r = heartbeat_fail(err, errlen,
+                           "cpu.cores_physical must be at least 1");
     if (r == 0)
-        r = hb_number(cpu, "utilization_pct", "cpu.utilization_pct", 1,
-                      &s->cpu_utilization_pct, NULL, err, errlen);
+        r = heartbeat_number(cpu, "utilization_pct", "cpu.utilization_pct", 1,
+                             &s->cpu_utilization_pct, NULL, err, errlen);
     if (r == 0 && s->cpu_utilization_pct > 100.0)
-        r = hb_fail(err, errlen, "cpu.utilization_pct must be at most 100");
+        r = heartbeat_fail(err, errlen,
+                           "cpu.utilization_pct must be at most 100");
     s->has_cpu = r == 0;
     return r;
 }
 
 static int
-hb_parse_memory(json_object *mem, struct hb_snapshot *s, char *err,
-                size_t errlen)
+heartbeat_parse_memory(json_object *mem, struct hb_snapshot *s, char *err,
+                       size_t errlen)
 {
     double ignored;
-    int r = hb_number(mem, "total_gb", "memory.total_gb", 1,
-                      &s->memory_total_gb, NULL, err, errlen);
+    int r = heartbeat_number(mem, "total_gb", "memory.total_gb", 1,
+                             &s->memory_total_gb, NULL, err, errlen);
     if (r == 0)
-        r = hb_number(mem, "used_gb", "memory.used_gb", 1, &s->memory_used_gb,
-                      NULL, err, errlen);
+        r = heartbeat_number(mem, "used_gb", "memory.used_gb", 1,
+                             &s->memory_used_gb, NULL, err, errlen);
     if (r == 0)
-        r = hb_number(mem, "available_gb", "memory.available_gb", 1,
-                      &s->memory_available_gb, NULL, err, errlen);
+        r = heartbeat_number(mem, "available_gb", "memory.available_gb", 1,
+                             &s->memory_available_gb, NULL, err, errlen);
     if (r == 0)
-        r = hb_number(mem, "wired_gb", "memory.wired_gb", 0, &ignored, NULL,
-                      err, errlen);
+        r = heartbeat_number(mem, "wired_gb", "memory.wired_gb", 0, &ignored,
+                             NULL, err, errlen);
     if (r == 0)
-        r = hb_number(mem, "compressed_gb", "memory.compressed_gb", 0, &ignored,
-                      NULL, err, errlen);
+        r = heartbeat_number(mem, "compressed_gb", "memory.compressed_gb", 0,
+                             &ignored, NULL, err, errlen);
     if (r != 0)
         return r;
     s->pressure = HERD_PRESSURE_NORMAL;
-    json_object *p = hb_get(mem, "pressure");
+    json_object *p = heartbeat_get(mem, "pressure");
     if (p) {
         const char *v = json_object_get_string(p);
         if (!json_object_is_type(p, json_type_string))
-            return hb_fail(err, errlen, "memory.pressure must be a string");
+            return heartbeat_fail(err, errlen,
+                                  "memory.pressure must be a string");
         if (strcmp(v, "normal") == 0)
             s->pressure = HERD_PRESSURE_NORMAL;
         else if (strcmp(v, "warn") == 0)
@@ -202,80 +208,83 @@ hb_parse_memory(json_object *mem, struct hb_snapshot *s, char *err,
         else if (strcmp(v, "critical") == 0)
             s->pressure = HERD_PRESSURE_CRITICAL;
         else
-            return hb_fail(err, errlen,
-                           "memory.pressure must be normal, warn or "
-                           "critical");
+            return heartbeat_fail(err, errlen,
+                                  "memory.pressure must be normal, warn or "
+                                  "critical");
     }
     s->has_memory = 1;
     return 0;
 }
 
 static int
-hb_parse_thermal(json_object *th, struct hb_snapshot *s, char *err,
-                 size_t errlen)
+heartbeat_parse_thermal(json_object *th, struct hb_snapshot *s, char *err,
+                        size_t errlen)
 {
     char *source = NULL;
-    int r = hb_string(th, "state", "thermal.state", 0, &s->thermal_state, err,
-                      errlen);
+    int r = heartbeat_string(th, "state", "thermal.state", 0, &s->thermal_state,
+                             err, errlen);
     if (r == 0)
-        r = hb_string(th, "source", "thermal.source", 0, &source, err, errlen);
+        r = heartbeat_string(th, "source", "thermal.source", 0, &source, err,
+                             errlen);
     free(source);
     if (r != 0)
         return r;
     /* Temperatures may be negative (outdoor boxes), so no >= 0 check. */
-    json_object *t = hb_get(th, "temperature_c");
+    json_object *t = heartbeat_get(th, "temperature_c");
     if (t) {
-        if (!hb_is_number(t) || !isfinite(json_object_get_double(t)))
-            return hb_fail(err, errlen,
-                           "thermal.temperature_c must be a number or null");
+        if (!heartbeat_is_number(t) || !isfinite(json_object_get_double(t)))
+            return heartbeat_fail(
+                err, errlen, "thermal.temperature_c must be a number or null");
         s->temperature_c = json_object_get_double(t);
     }
     return 0;
 }
 
 static int
-hb_parse_disk(json_object *d, struct hb_snapshot *s, char *err, size_t errlen)
+heartbeat_parse_disk(json_object *d, struct hb_snapshot *s, char *err,
+                     size_t errlen)
 {
-    int r = hb_number(d, "total_gb", "disk.total_gb", 0, &s->disk_total_gb,
-                      NULL, err, errlen);
+    int r = heartbeat_number(d, "total_gb", "disk.total_gb", 0,
+                             &s->disk_total_gb, NULL, err, errlen);
     if (r == 0)
-        r = hb_number(d, "used_gb", "disk.used_gb", 0, &s->disk_used_gb, NULL,
-                      err, errlen);
+        r = heartbeat_number(d, "used_gb", "disk.used_gb", 0, &s->disk_used_gb,
+                             NULL, err, errlen);
     if (r == 0)
-        r = hb_number(d, "available_gb", "disk.available_gb", 0,
-                      &s->disk_available_gb, NULL, err, errlen);
+        r = heartbeat_number(d, "available_gb", "disk.available_gb", 0,
+                             &s->disk_available_gb, NULL, err, errlen);
     s->has_disk = r == 0;
     return r;
 }
 
 static int
-hb_parse_capacity(json_object *c, struct hb_snapshot *s, char *err,
-                  size_t errlen)
+heartbeat_parse_capacity(json_object *c, struct hb_snapshot *s, char *err,
+                         size_t errlen)
 {
-    int r = hb_string(c, "mode", "capacity.mode", 0, &s->capacity_mode, err,
-                      errlen);
+    int r = heartbeat_string(c, "mode", "capacity.mode", 0, &s->capacity_mode,
+                             err, errlen);
     if (r == 0)
-        r = hb_number(c, "ceiling_gb", "capacity.ceiling_gb", 0,
-                      &s->capacity_ceiling_gb, NULL, err, errlen);
+        r = heartbeat_number(c, "ceiling_gb", "capacity.ceiling_gb", 0,
+                             &s->capacity_ceiling_gb, NULL, err, errlen);
     if (r == 0)
-        r = hb_number(c, "availability_score", "capacity.availability_score", 0,
-                      &s->availability_score, NULL, err, errlen);
+        r = heartbeat_number(c, "availability_score",
+                             "capacity.availability_score", 0,
+                             &s->availability_score, NULL, err, errlen);
     if (r == 0 && s->availability_score > 1.0)
-        r = hb_fail(err, errlen,
-                    "capacity.availability_score must be between 0 and 1");
+        r = heartbeat_fail(
+            err, errlen, "capacity.availability_score must be between 0 and 1");
     s->has_capacity = r == 0;
     return r;
 }
 
 static int
-hb_parse_loaded(json_object *arr, struct hb_snapshot *s, char *err,
-                size_t errlen)
+heartbeat_parse_loaded(json_object *arr, struct hb_snapshot *s, char *err,
+                       size_t errlen)
 {
     size_t n = json_object_array_length(arr);
     if (n > HEARTBEAT_MAX_LOADED)
-        return hb_fail(err, errlen,
-                       "ollama.models_loaded has more than %d entries",
-                       HEARTBEAT_MAX_LOADED);
+        return heartbeat_fail(err, errlen,
+                              "ollama.models_loaded has more than %d entries",
+                              HEARTBEAT_MAX_LOADED);
     if (n == 0)
         return 0;
     s->loaded = calloc(n, sizeof *s->loaded);
@@ -288,29 +297,30 @@ hb_parse_loaded(json_object *arr, struct hb_snapshot *s, char *err,
         uint32_t active = 0;
         s->loaded_count = i + 1;
         if (!m || !json_object_is_type(m, json_type_object))
-            return hb_fail(err, errlen,
-                           "ollama.models_loaded[%zu] must be an object", i);
+            return heartbeat_fail(
+                err, errlen, "ollama.models_loaded[%zu] must be an object", i);
 #define HB_PATH(field)                                                         \
     (snprintf(path, sizeof path, "ollama.models_loaded[%zu]." field, i), path)
-        int r = hb_string(m, "name", HB_PATH("name"), 1, &l->name, err, errlen);
+        int r = heartbeat_string(m, "name", HB_PATH("name"), 1, &l->name, err,
+                                 errlen);
         if (r == 0)
-            r = hb_number(m, "size_gb", HB_PATH("size_gb"), 0, &l->size_gb,
-                          NULL, err, errlen);
+            r = heartbeat_number(m, "size_gb", HB_PATH("size_gb"), 0,
+                                 &l->size_gb, NULL, err, errlen);
         if (r == 0)
-            r = hb_string(m, "parameter_size", HB_PATH("parameter_size"), 0,
-                          &l->parameter_size, err, errlen);
+            r = heartbeat_string(m, "parameter_size", HB_PATH("parameter_size"),
+                                 0, &l->parameter_size, err, errlen);
         if (r == 0)
-            r = hb_string(m, "quantization", HB_PATH("quantization"), 0,
-                          &l->quantization, err, errlen);
+            r = heartbeat_string(m, "quantization", HB_PATH("quantization"), 0,
+                                 &l->quantization, err, errlen);
         if (r == 0)
-            r = hb_uint(m, "context_length", HB_PATH("context_length"), 0,
-                        &l->context_length, err, errlen);
+            r = heartbeat_uint(m, "context_length", HB_PATH("context_length"),
+                               0, &l->context_length, err, errlen);
         if (r == 0)
-            r = hb_uint(m, "num_parallel", HB_PATH("num_parallel"), 0,
-                        &l->num_parallel, err, errlen);
+            r = heartbeat_uint(m, "num_parallel", HB_PATH("num_parallel"), 0,
+                               &l->num_parallel, err, errlen);
         if (r == 0)
-            r = hb_uint(m, "requests_active", HB_PATH("requests_active"), 0,
-                        &active, err, errlen);
+            r = heartbeat_uint(m, "requests_active", HB_PATH("requests_active"),
+                               0, &active, err, errlen);
 #undef HB_PATH
         if (r != 0)
             return r;
@@ -320,14 +330,14 @@ hb_parse_loaded(json_object *arr, struct hb_snapshot *s, char *err,
 }
 
 static int
-hb_parse_available(json_object *arr, struct hb_snapshot *s, char *err,
-                   size_t errlen)
+heartbeat_parse_available(json_object *arr, struct hb_snapshot *s, char *err,
+                          size_t errlen)
 {
     size_t n = json_object_array_length(arr);
     if (n > HEARTBEAT_MAX_AVAILABLE)
-        return hb_fail(err, errlen,
-                       "ollama.models_available has more than %d entries",
-                       HEARTBEAT_MAX_AVAILABLE);
+        return heartbeat_fail(
+            err, errlen, "ollama.models_available has more than %d entries",
+            HEARTBEAT_MAX_AVAILABLE);
     if (n == 0)
         return 0;
     s->available = calloc(n, sizeof *s->available);
@@ -344,20 +354,21 @@ hb_parse_available(json_object *arr, struct hb_snapshot *s, char *err,
             json_object *w = json_object_new_object();
             json_object_object_add(w, "name", json_object_get(m));
             snprintf(path, sizeof path, "ollama.models_available[%zu]", i);
-            r = hb_string(w, "name", path, 1, &a->name, err, errlen);
+            r = heartbeat_string(w, "name", path, 1, &a->name, err, errlen);
             json_object_put(w);
         } else if (m && json_object_is_type(m, json_type_object)) {
             /* Ollama's ListModel: "name", else "model". */
             snprintf(path, sizeof path, "ollama.models_available[%zu].name", i);
-            const char *key = hb_get(m, "name") ? "name" : "model";
-            r = hb_string(m, key, path, 1, &a->name, err, errlen);
+            const char *key = heartbeat_get(m, "name") ? "name" : "model";
+            r = heartbeat_string(m, key, path, 1, &a->name, err, errlen);
             if (r == 0)
                 a->raw = json_object_get(m);
         } else {
-            r = hb_fail(err, errlen,
-                        "ollama.models_available[%zu] must be a string or "
-                        "an object",
-                        i);
+            r = heartbeat_fail(
+                err, errlen,
+                "ollama.models_available[%zu] must be a string or "
+                "an object",
+                i);
         }
         if (r != 0)
             return r;
@@ -366,107 +377,116 @@ hb_parse_available(json_object *arr, struct hb_snapshot *s, char *err,
 }
 
 static int
-hb_parse_ollama(json_object *ol, struct hb_snapshot *s, char *err,
-                size_t errlen)
+heartbeat_parse_ollama(json_object *ol, struct hb_snapshot *s, char *err,
+                       size_t errlen)
 {
-    json_object *v = hb_get(ol, "models_loaded");
+    json_object *v = heartbeat_get(ol, "models_loaded");
     int r = 0;
     if (v && !json_object_is_type(v, json_type_array))
-        return hb_fail(err, errlen, "ollama.models_loaded must be an array");
+        return heartbeat_fail(err, errlen,
+                              "ollama.models_loaded must be an array");
     if (v)
-        r = hb_parse_loaded(v, s, err, errlen);
+        r = heartbeat_parse_loaded(v, s, err, errlen);
     if (r != 0)
         return r;
-    v = hb_get(ol, "models_available");
+    v = heartbeat_get(ol, "models_available");
     if (v && !json_object_is_type(v, json_type_array))
-        return hb_fail(err, errlen, "ollama.models_available must be an array");
+        return heartbeat_fail(err, errlen,
+                              "ollama.models_available must be an array");
     if (v)
-        r = hb_parse_available(v, s, err, errlen);
+        r = heartbeat_parse_available(v, s, err, errlen);
     if (r == 0)
-        r = hb_uint(ol, "requests_active", "ollama.requests_active", 0,
-                    &s->requests_active, err, errlen);
+        r = heartbeat_uint(ol, "requests_active", "ollama.requests_active", 0,
+                           &s->requests_active, err, errlen);
     return r;
 }
 
 /* Top-level scalars of the reference agent and ours. */
 static int
-hb_parse_identity(json_object *p, struct hb_snapshot *s, char *err,
-                  size_t errlen)
+heartbeat_parse_identity(json_object *p, struct hb_snapshot *s, char *err,
+                         size_t errlen)
 {
     uint32_t ignored;
     double when;
-    int r = hb_string(p, "ollama_host", "ollama_host", 0, &s->ollama_host, err,
-                      errlen);
+    int r = heartbeat_string(p, "ollama_host", "ollama_host", 0,
+                             &s->ollama_host, err, errlen);
     if (r == 0)
-        r = hb_string(p, "lan_ip", "lan_ip", 0, &s->lan_ip, err, errlen);
+        r = heartbeat_string(p, "lan_ip", "lan_ip", 0, &s->lan_ip, err, errlen);
     if (r == 0)
-        r = hb_string(p, "chip", "chip", 0, &s->chip, err, errlen);
+        r = heartbeat_string(p, "chip", "chip", 0, &s->chip, err, errlen);
     if (r == 0)
-        r = hb_string(p, "arch", "arch", 0, &s->arch, err, errlen);
+        r = heartbeat_string(p, "arch", "arch", 0, &s->arch, err, errlen);
     if (r == 0)
-        r = hb_string(p, "agent_version", "agent_version", 0, &s->agent_version,
-                      err, errlen);
+        r = heartbeat_string(p, "agent_version", "agent_version", 0,
+                             &s->agent_version, err, errlen);
     if (r == 0)
-        r = hb_string(p, "ollama_version", "ollama_version", 0,
-                      &s->ollama_version, err, errlen);
+        r = heartbeat_string(p, "ollama_version", "ollama_version", 0,
+                             &s->ollama_version, err, errlen);
     if (r == 0)
-        r = hb_number(p, "memory_bandwidth_gbps", "memory_bandwidth_gbps", 0,
-                      &s->memory_bandwidth_gbps, NULL, err, errlen);
+        r = heartbeat_number(p, "memory_bandwidth_gbps",
+                             "memory_bandwidth_gbps", 0,
+                             &s->memory_bandwidth_gbps, NULL, err, errlen);
     if (r == 0)
-        r = hb_uint(p, "num_parallel", "num_parallel", 0, &s->num_parallel, err,
-                    errlen);
+        r = heartbeat_uint(p, "num_parallel", "num_parallel", 0,
+                           &s->num_parallel, err, errlen);
     if (r == 0)
-        r = hb_uint(p, "connection_failures", "connection_failures", 0,
-                    &ignored, err, errlen);
+        r = heartbeat_uint(p, "connection_failures", "connection_failures", 0,
+                           &ignored, err, errlen);
     if (r == 0)
-        r = hb_uint(p, "connection_failures_total", "connection_failures_total",
-                    0, &ignored, err, errlen);
+        r = heartbeat_uint(p, "connection_failures_total",
+                           "connection_failures_total", 0, &ignored, err,
+                           errlen);
     if (r == 0)
-        r = hb_number(p, "timestamp", "timestamp", 0, &when, NULL, err, errlen);
+        r = heartbeat_number(p, "timestamp", "timestamp", 0, &when, NULL, err,
+                             errlen);
     return r;
 }
 
 static int
-hb_parse_all(json_object *p, struct hb_snapshot *s, char *err, size_t errlen)
+heartbeat_parse_all(json_object *p, struct hb_snapshot *s, char *err,
+                    size_t errlen)
 {
     json_object *cpu, *mem, *th, *disk, *cap, *ol;
-    int r = hb_string(p, "node_id", "node_id", 1, &s->node_id, err, errlen);
+    int r =
+        heartbeat_string(p, "node_id", "node_id", 1, &s->node_id, err, errlen);
     if (r == 0)
-        r = hb_bool(p, "draining", "draining", &s->draining, err, errlen);
+        r = heartbeat_bool(p, "draining", "draining", &s->draining, err,
+                           errlen);
     if (r == 0)
-        r = hb_bool(p, "agentless", "agentless", &s->agentless, err, errlen);
+        r = heartbeat_bool(p, "agentless", "agentless", &s->agentless, err,
+                           errlen);
     if (r != 0)
         return r;
     /* The drain notice of the reference carries only node_id. */
     if (s->draining)
         return 0;
 
-    if ((r = hb_object(p, "cpu", &cpu, err, errlen)) != 0 ||
-        (r = hb_object(p, "memory", &mem, err, errlen)) != 0 ||
-        (r = hb_object(p, "thermal", &th, err, errlen)) != 0 ||
-        (r = hb_object(p, "disk", &disk, err, errlen)) != 0 ||
-        (r = hb_object(p, "capacity", &cap, err, errlen)) != 0 ||
-        (r = hb_object(p, "ollama", &ol, err, errlen)) != 0)
+    if ((r = heartbeat_object(p, "cpu", &cpu, err, errlen)) != 0 ||
+        (r = heartbeat_object(p, "memory", &mem, err, errlen)) != 0 ||
+        (r = heartbeat_object(p, "thermal", &th, err, errlen)) != 0 ||
+        (r = heartbeat_object(p, "disk", &disk, err, errlen)) != 0 ||
+        (r = heartbeat_object(p, "capacity", &cap, err, errlen)) != 0 ||
+        (r = heartbeat_object(p, "ollama", &ol, err, errlen)) != 0)
         return r;
     /* An agentless report comes from Ollama's API, which says nothing
      * about the machine; an agent must say what it has. */
     if (!cpu && !s->agentless)
-        return hb_fail(err, errlen, "cpu is required");
+        return heartbeat_fail(err, errlen, "cpu is required");
     if (!mem && !s->agentless)
-        return hb_fail(err, errlen, "memory is required");
-    if (cpu && (r = hb_parse_cpu(cpu, s, err, errlen)) != 0)
+        return heartbeat_fail(err, errlen, "memory is required");
+    if (cpu && (r = heartbeat_parse_cpu(cpu, s, err, errlen)) != 0)
         return r;
-    if (mem && (r = hb_parse_memory(mem, s, err, errlen)) != 0)
+    if (mem && (r = heartbeat_parse_memory(mem, s, err, errlen)) != 0)
         return r;
-    if (th && (r = hb_parse_thermal(th, s, err, errlen)) != 0)
+    if (th && (r = heartbeat_parse_thermal(th, s, err, errlen)) != 0)
         return r;
-    if (disk && (r = hb_parse_disk(disk, s, err, errlen)) != 0)
+    if (disk && (r = heartbeat_parse_disk(disk, s, err, errlen)) != 0)
         return r;
-    if (cap && (r = hb_parse_capacity(cap, s, err, errlen)) != 0)
+    if (cap && (r = heartbeat_parse_capacity(cap, s, err, errlen)) != 0)
         return r;
-    if (ol && (r = hb_parse_ollama(ol, s, err, errlen)) != 0)
+    if (ol && (r = heartbeat_parse_ollama(ol, s, err, errlen)) != 0)
         return r;
-    return hb_parse_identity(p, s, err, errlen);
+    return heartbeat_parse_identity(p, s, err, errlen);
 }
 
 int
@@ -477,8 +497,8 @@ heartbeat_parse(json_object *payload, struct hb_snapshot *out, char *err,
     out->temperature_c = NAN;
     out->pressure = HERD_PRESSURE_UNKNOWN;
     if (!payload || !json_object_is_type(payload, json_type_object))
-        return hb_fail(err, errlen, "heartbeat must be a JSON object");
-    int r = hb_parse_all(payload, out, err, errlen);
+        return heartbeat_fail(err, errlen, "heartbeat must be a JSON object");
+    int r = heartbeat_parse_all(payload, out, err, errlen);
     if (r == -ENOMEM)
         snprintf(err, errlen, "out of memory");
     if (r != 0) {
@@ -500,7 +520,7 @@ heartbeat_parse_text(const char *text, size_t len, size_t limit,
         return -E2BIG;
     }
     if (len == 0 || len > INT32_MAX)
-        return hb_fail(err, errlen, "empty heartbeat");
+        return heartbeat_fail(err, errlen, "empty heartbeat");
     json_tokener *tok = json_tokener_new();
     if (!tok)
         return -ENOMEM;
@@ -510,15 +530,15 @@ heartbeat_parse_text(const char *text, size_t len, size_t limit,
     json_tokener_free(tok);
     if (!o || jerr != json_tokener_success) {
         json_object_put(o);
-        return hb_fail(err, errlen, "invalid JSON: %s",
-                       jerr == json_tokener_continue
-                           ? "unexpected end of input"
-                           : json_tokener_error_desc(jerr));
+        return heartbeat_fail(err, errlen, "invalid JSON: %s",
+                              jerr == json_tokener_continue
+                                  ? "unexpected end of input"
+                                  : json_tokener_error_desc(jerr));
     }
     for (; used < len; used++)
         if (!strchr(" \t\r\n", text[used])) {
             json_object_put(o);
-            return hb_fail(err, errlen, "invalid JSON: trailing data");
+            return heartbeat_fail(err, errlen, "invalid JSON: trailing data");
         }
     int r = heartbeat_parse(o, out, err, errlen);
     if (r != 0) {
@@ -559,7 +579,7 @@ heartbeat_free(struct hb_snapshot *s)
 }
 
 static int
-hb_is_loopback(const char *peer)
+heartbeat_is_loopback(const char *peer)
 {
     return !peer || !*peer || strcmp(peer, "127.0.0.1") == 0 ||
            strcmp(peer, "::1") == 0 || strcmp(peer, "::ffff:127.0.0.1") == 0;
@@ -567,7 +587,7 @@ hb_is_loopback(const char *peer)
 
 /* The port of an http://host[:port][/...] URL, 11434 when absent. */
 static int
-hb_url_port(const char *url)
+heartbeat_url_port(const char *url)
 {
     const char *p = url ? strstr(url, "://") : NULL;
     p = p ? p + 3 : url;
@@ -601,19 +621,20 @@ heartbeat_node_url(const struct hb_snapshot *s, const char *peer_addr,
         if (!host || !*host)
             return -EINVAL;
         n = snprintf(buf, buflen, "%s", host);
-    } else if (hb_is_loopback(peer_addr)) {
-        n = snprintf(buf, buflen, "http://localhost:%d", hb_url_port(host));
+    } else if (heartbeat_is_loopback(peer_addr)) {
+        n = snprintf(buf, buflen, "http://localhost:%d",
+                     heartbeat_url_port(host));
     } else if (s->lan_ip && *s->lan_ip && strcmp(s->lan_ip, "127.0.0.1")) {
         n = snprintf(buf, buflen,
                      strchr(s->lan_ip, ':') ? "http://[%s]:%d" : "http://%s:%d",
-                     s->lan_ip, hb_url_port(host));
+                     s->lan_ip, heartbeat_url_port(host));
     } else if (host && *host) {
         n = snprintf(buf, buflen, "%s", host);
     } else {
         /* Neither told us where Ollama is: the peer is the best guess. */
         n = snprintf(buf, buflen,
                      strchr(peer_addr, ':') ? "http://[%s]:%d" : "http://%s:%d",
-                     peer_addr, hb_url_port(host));
+                     peer_addr, heartbeat_url_port(host));
     }
     if (n < 0 || (size_t)n >= buflen)
         return -EINVAL;
