@@ -1,0 +1,142 @@
+/* Request parsing: model normalisation, fallbacks, tags from the three
+ * sources, stream flag, errors, and the token estimate. */
+#include "autoconfig.h"
+
+#include "request.h"
+#include "tap.h"
+
+#include <errno.h>
+#include <string.h>
+
+static int
+parse(const char *text, const char *hdr, int stream_default,
+      struct request_info *ri, char *err, size_t errlen)
+{
+    json_object *b = json_tokener_parse(text);
+    int rc = request_parse(b, hdr, stream_default, ri, err, errlen);
+    json_object_put(b);
+    return rc;
+}
+
+static void
+test_normalise(void)
+{
+    char out[64];
+    is_int(request_normalise_model("llama3", out, sizeof out), 0, "plain");
+    is_str(out, "llama3:latest", ":latest appended");
+    request_normalise_model("qwen3:0.6b", out, sizeof out);
+    is_str(out, "qwen3:0.6b", "a tag is kept");
+    request_normalise_model("reg.local:5000/lib/m", out, sizeof out);
+    is_str(out, "reg.local:5000/lib/m:latest", "a registry port is not a tag");
+    is_int(request_normalise_model("", out, sizeof out), -EINVAL, "empty");
+    is_int(request_normalise_model("a b", out, sizeof out), -EINVAL,
+           "space refused");
+    is_int(request_normalise_model("abcdefghij", out, 12), -ENAMETOOLONG,
+           "too long for the buffer");
+}
+
+static void
+test_parse(void)
+{
+    struct request_info ri;
+    char err[128];
+    int rc = parse("{\"model\":\"m\",\"fallback_models\":[\"a\",\"b:7b\"],"
+                   "\"metadata\":{\"tags\":[\"x\",\"y\",false,3,\"x\"]},"
+                   "\"user\":\"bob\",\"messages\":[]}",
+                   " y , z,,", 1, &ri, err, sizeof err);
+    is_int(rc, 0, "a full body parses");
+    is_str(ri.model, "m:latest", "model normalised");
+    is_int((int)ri.fallback_count, 2, "two fallbacks");
+    is_str(ri.fallbacks[0], "a:latest", "fallbacks normalised");
+    is_str(ri.fallbacks[1], "b:7b", "fallback tag kept");
+    is_int((int)ri.tag_count, 5, "tags: body, header, user, de-duplicated");
+    is_str(ri.tags[0], "x", "body tag first");
+    is_str(ri.tags[2], "3", "numbers stringified");
+    is_str(ri.tags[3], "z", "header tag trimmed");
+    is_str(ri.tags[4], "user:bob", "user tag last");
+    ok(ri.stream == 1, "stream defaults as asked");
+    json_object *t = request_tags_json(&ri);
+    is_str(json_object_to_json_string_ext(t, JSON_C_TO_STRING_PLAIN),
+           "[\"x\",\"y\",\"3\",\"z\",\"user:bob\"]", "tags as JSON");
+    json_object_put(t);
+
+    rc = parse("{\"model\":\"m\",\"stream\":false}", NULL, 1, &ri, err,
+               sizeof err);
+    ok(rc == 0 && ri.stream == 0, "stream:false read");
+    ok(request_tags_json(&ri) == NULL, "no tags -> NULL");
+    rc = parse("{\"name\":\"m\"}", NULL, 0, &ri, err, sizeof err);
+    ok(rc == 0 && strcmp(ri.model, "m:latest") == 0, "name accepted");
+
+    struct {
+        const char *body, *msg;
+    } bad[] = {
+        {"[]", "request body must be a JSON object"},
+        {"{}", "model is required"},
+        {"{\"model\":\"\"}", "model is required"},
+        {"{\"model\":7}", "model is required"},
+        {"{\"model\":\"a\\nb\"}", "model: invalid name"},
+        {"{\"model\":\"m\",\"stream\":\"yes\"}",
+         "stream must be true or false"},
+        {"{\"model\":\"m\",\"fallback_models\":\"x\"}",
+         "fallback_models must be an array of names"},
+        {"{\"model\":\"m\",\"fallback_models\":[1]}",
+         "fallback_models[0] is not a model name"},
+        {"{\"model\":\"m\",\"fallback_models\":[\"1\",\"2\",\"3\",\"4\",\"5\","
+         "\"6\",\"7\",\"8\",\"9\"]}",
+         "fallback_models: at most 8 names"},
+        {"{\"model\":\"m\",\"metadata\":[]}", "metadata must be an object"},
+        {"{\"model\":\"m\",\"metadata\":{\"tags\":\"a\"}}",
+         "metadata.tags must be an array"},
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        err[0] = '\0';
+        rc = parse(bad[i].body, NULL, 1, &ri, err, sizeof err);
+        ok(rc == -EINVAL && strcmp(err, bad[i].msg) == 0, "refused: %s",
+           bad[i].msg);
+        if (strcmp(err, bad[i].msg) != 0)
+            diag("got '%s'", err);
+    }
+}
+
+static void
+test_estimate(void)
+{
+    struct token_estimate e;
+    json_object *b = json_tokener_parse(
+        "{\"messages\":[{\"role\":\"user\",\"content\":\"12345678\"},"
+        "{\"role\":\"user\",\"content\":[{\"type\":\"text\",\"text\":"
+        "\"abcd\"},{\"type\":\"image_url\",\"image_url\":{\"url\":\"x\"}}]},"
+        "{\"role\":\"user\",\"content\":\"\\u00e9\\u00e9\\u00e9\\u00e9\","
+        "\"images\":[\"a\",\"b\"]}]}");
+    token_estimate_body(b, &e);
+    is_int((int)e.chars, 16 * 3 + 8 + 4 + 4, "chars: text, parts, UTF-8");
+    is_int((int)e.images, 3, "an image part and two images");
+    is_int((int)e.tokens, 64 / 4 + 450, "tokens = chars/4 + 150/image");
+    json_object_put(b);
+
+    b = json_tokener_parse("{\"prompt\":\"0123456789012345\",\"system\":"
+                           "\"abcd\",\"images\":[\"i\"]}");
+    token_estimate_body(b, &e);
+    is_int((int)e.tokens, (16 + 16 + 4) / 4 + 150,
+           "generate: the prompt is one message");
+    json_object_put(b);
+
+    b = json_tokener_parse("{\"input\":[\"abcdefgh\",\"abcd\",5]}");
+    token_estimate_body(b, &e);
+    is_int((int)e.tokens, 3, "embedding input array");
+    json_object_put(b);
+
+    b = json_tokener_parse("{\"messages\":7}");
+    token_estimate_body(b, &e);
+    is_int((int)e.tokens, 1, "odd types count nothing, minimum 1");
+    json_object_put(b);
+}
+
+int
+main(void)
+{
+    test_normalise();
+    test_parse();
+    test_estimate();
+    return done_testing();
+}
