@@ -1,0 +1,306 @@
+/* Slots per node:model and the holding queue. A few hundred keys at most
+ * (nodes x models), so a linear table is enough. */
+#include "autoconfig.h"
+
+#include "admission.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct admission_key {
+    char *node, *model;
+    unsigned in_flight, slots, max_in_flight;
+    uint64_t completed, failed, rejected;
+};
+
+struct admission_waiter {
+    struct admission_waiter *next, *prev;
+    char *model;
+    double deadline;
+    admission_retry_fn retry;
+    admission_expire_fn expire;
+    void *arg;
+};
+
+struct admission {
+    struct admission_key *keys;
+    size_t key_count, key_cap;
+    struct admission_waiter *head, *tail;
+    size_t waiting, max_waiting;
+    double wait_s;
+    int kicking, rekick;
+};
+
+struct admission *
+admission_new(size_t max_waiting, double wait_s)
+{
+    struct admission *a = calloc(1, sizeof *a);
+    if (a)
+        admission_configure(a, max_waiting, wait_s);
+    return a;
+}
+
+void
+admission_configure(struct admission *a, size_t max_waiting, double wait_s)
+{
+    a->max_waiting = max_waiting;
+    a->wait_s = wait_s;
+}
+
+static void
+admission_unlink(struct admission *a, struct admission_waiter *w)
+{
+    if (w->prev)
+        w->prev->next = w->next;
+    else
+        a->head = w->next;
+    if (w->next)
+        w->next->prev = w->prev;
+    else
+        a->tail = w->prev;
+    a->waiting--;
+    free(w->model);
+    free(w);
+}
+
+void
+admission_free(struct admission *a)
+{
+    if (!a)
+        return;
+    while (a->head)
+        admission_unlink(a, a->head);
+    for (size_t i = 0; i < a->key_count; i++) {
+        free(a->keys[i].node);
+        free(a->keys[i].model);
+    }
+    free(a->keys);
+    free(a);
+}
+
+static struct admission_key *
+admission_find(const struct admission *a, const char *node,
+               const char *model)
+{
+    for (size_t i = 0; i < a->key_count; i++)
+        if (strcmp(a->keys[i].node, node) == 0 &&
+            strcmp(a->keys[i].model, model) == 0)
+            return &a->keys[i];
+    return NULL;
+}
+
+static struct admission_key *
+admission_get(struct admission *a, const char *node, const char *model)
+{
+    struct admission_key *k = admission_find(a, node, model);
+    if (k)
+        return k;
+    if (a->key_count == a->key_cap) {
+        size_t cap = a->key_cap ? a->key_cap * 2 : 16;
+        struct admission_key *keys = realloc(a->keys, cap * sizeof *keys);
+        if (!keys)
+            return NULL;
+        a->keys = keys;
+        a->key_cap = cap;
+    }
+    k = &a->keys[a->key_count];
+    memset(k, 0, sizeof *k);
+    k->node = strdup(node);
+    k->model = strdup(model);
+    if (!k->node || !k->model) {
+        free(k->node);
+        free(k->model);
+        return NULL;
+    }
+    a->key_count++;
+    return k;
+}
+
+int
+admission_acquire(struct admission *a, const char *node, const char *model,
+                  unsigned slots)
+{
+    struct admission_key *k = admission_get(a, node, model);
+    if (!k)
+        return -ENOMEM;
+    k->slots = slots ? slots : 1;
+    if (k->in_flight >= k->slots)
+        return -EBUSY;
+    k->in_flight++;
+    if (k->in_flight > k->max_in_flight)
+        k->max_in_flight = k->in_flight;
+    return 0;
+}
+
+void
+admission_release(struct admission *a, const char *node, const char *model,
+                  enum admission_outcome outcome)
+{
+    struct admission_key *k = admission_find(a, node, model);
+    if (!k || k->in_flight == 0)
+        return;
+    k->in_flight--;
+    if (outcome == ADMISSION_COMPLETED)
+        k->completed++;
+    else if (outcome == ADMISSION_FAILED)
+        k->failed++;
+}
+
+void
+admission_count_rejected(struct admission *a, const char *node,
+                         const char *model)
+{
+    struct admission_key *k = admission_get(a, node, model);
+    if (k)
+        k->rejected++;
+}
+
+unsigned
+admission_in_flight(const struct admission *a, const char *node,
+                    const char *model)
+{
+    const struct admission_key *k = admission_find(a, node, model);
+    return k ? k->in_flight : 0;
+}
+
+unsigned
+admission_node_in_flight(const struct admission *a, const char *node)
+{
+    unsigned n = 0;
+    for (size_t i = 0; i < a->key_count; i++)
+        if (strcmp(a->keys[i].node, node) == 0)
+            n += a->keys[i].in_flight;
+    return n;
+}
+
+int
+admission_wait(struct admission *a, const char *model, double now,
+               admission_retry_fn retry, admission_expire_fn expire,
+               void *arg, struct admission_waiter **out)
+{
+    if (a->waiting >= a->max_waiting)
+        return -ENOSPC;
+    struct admission_waiter *w = calloc(1, sizeof *w);
+    if (!w || !(w->model = strdup(model))) {
+        free(w);
+        return -ENOMEM;
+    }
+    w->deadline = now + a->wait_s;
+    w->retry = retry;
+    w->expire = expire;
+    w->arg = arg;
+    w->prev = a->tail;
+    if (a->tail)
+        a->tail->next = w;
+    else
+        a->head = w;
+    a->tail = w;
+    a->waiting++;
+    *out = w;
+    return 0;
+}
+
+void
+admission_cancel(struct admission *a, struct admission_waiter *w)
+{
+    if (w)
+        admission_unlink(a, w);
+}
+
+void
+admission_kick(struct admission *a)
+{
+    if (a->kicking) {
+        a->rekick = 1;
+        return;
+    }
+    a->kicking = 1;
+    do {
+        a->rekick = 0;
+        /* Waiters that arrive during the pass are behind the tail seen at
+         * its start and wait for the next pass. */
+        struct admission_waiter *w = a->head, *last = a->tail;
+        while (w) {
+            struct admission_waiter *next = w->next;
+            int end = (w == last);
+            if (w->retry(w->arg))
+                admission_unlink(a, w);
+            if (end)
+                break;
+            w = next;
+        }
+    } while (a->rekick);
+    a->kicking = 0;
+}
+
+void
+admission_expire(struct admission *a, double now)
+{
+    struct admission_waiter *w = a->head;
+    while (w) {
+        struct admission_waiter *next = w->next;
+        if (w->deadline <= now) {
+            admission_expire_fn fn = w->expire;
+            void *arg = w->arg;
+            admission_unlink(a, w);
+            fn(arg);
+            /* the callback may have cancelled others: restart */
+            next = a->head;
+        }
+        w = next;
+    }
+}
+
+double
+admission_next_deadline(const struct admission *a)
+{
+    double d = -1;
+    for (const struct admission_waiter *w = a->head; w; w = w->next)
+        if (d < 0 || w->deadline < d)
+            d = w->deadline;
+    return d;
+}
+
+size_t
+admission_waiting(const struct admission *a)
+{
+    return a->waiting;
+}
+
+size_t
+admission_waiting_model(const struct admission *a, const char *model)
+{
+    size_t n = 0;
+    for (const struct admission_waiter *w = a->head; w; w = w->next)
+        if (strcmp(w->model, model) == 0)
+            n++;
+    return n;
+}
+
+double
+admission_wait_limit(const struct admission *a)
+{
+    return a->wait_s;
+}
+
+size_t
+admission_key_count(const struct admission *a)
+{
+    return a->key_count;
+}
+
+void
+admission_key_at(const struct admission *a, size_t i,
+                 struct admission_key_stats *out)
+{
+    const struct admission_key *k = &a->keys[i];
+    out->node = k->node;
+    out->model = k->model;
+    out->in_flight = k->in_flight;
+    out->slots = k->slots;
+    out->max_in_flight = k->max_in_flight;
+    out->completed = k->completed;
+    out->failed = k->failed;
+    out->rejected = k->rejected;
+}

@@ -1,0 +1,88 @@
+/* Admission: parallel slots per node:model and the FIFO holding queue.
+ *
+ * A node:model never holds more requests than its slots: a request takes
+ * a slot with admission_acquire before it is sent upstream and gives it
+ * back with admission_release when it ends, however it ends. A request
+ * that finds no free slot (or no node yet) waits in the holding queue;
+ * admission_kick offers every waiter, oldest first, another try whenever
+ * a slot frees or a heartbeat lands, and admission_expire ends the waits
+ * that ran out. Time is passed in (monotonic seconds) so tests need no
+ * clock. Loop thread only; no callback may free the admission. */
+#ifndef HERD_CORE_ADMISSION_H
+#define HERD_CORE_ADMISSION_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct admission;
+struct admission_waiter;
+
+/* Returns 1 when the waiter found its way (it leaves the queue), 0 to keep
+ * waiting. It may acquire slots; it must not cancel itself. */
+typedef int (*admission_retry_fn)(void *arg);
+/* The wait ran out; the waiter has already left the queue. */
+typedef void (*admission_expire_fn)(void *arg);
+
+struct admission_key_stats {
+    const char *node, *model;
+    unsigned in_flight;
+    unsigned slots; /* slots at the last acquire */
+    unsigned max_in_flight;
+    uint64_t completed, failed, rejected;
+};
+
+enum admission_outcome {
+    ADMISSION_COMPLETED,
+    ADMISSION_FAILED,
+    ADMISSION_REJECTED
+};
+
+struct admission *admission_new(size_t max_waiting, double wait_s);
+void admission_free(struct admission *a);
+void admission_configure(struct admission *a, size_t max_waiting,
+                         double wait_s);
+
+/* Takes one of the slots of node:model. Returns 0, -EBUSY when all slots
+ * are taken, -ENOMEM. slots 0 counts as 1. */
+int admission_acquire(struct admission *a, const char *node,
+                      const char *model, unsigned slots);
+/* Gives a slot back. The caller kicks the queue (deferred, not from inside
+ * a retry callback). */
+void admission_release(struct admission *a, const char *node,
+                       const char *model, enum admission_outcome outcome);
+/* Counts a request that got 503 without running. */
+void admission_count_rejected(struct admission *a, const char *node,
+                              const char *model);
+
+unsigned admission_in_flight(const struct admission *a, const char *node,
+                             const char *model);
+unsigned admission_node_in_flight(const struct admission *a,
+                                  const char *node);
+
+/* Puts a request in the holding queue for at most wait_s. Returns 0,
+ * -ENOSPC when max_waiting are already waiting, -ENOMEM. model: what it
+ * waits for (statistics only). */
+int admission_wait(struct admission *a, const char *model, double now,
+                   admission_retry_fn retry, admission_expire_fn expire,
+                   void *arg, struct admission_waiter **out);
+/* Takes a waiter out of the queue without calling anything. */
+void admission_cancel(struct admission *a, struct admission_waiter *w);
+
+/* Offers each waiter, oldest first, a retry. Re-entrant calls are folded
+ * into the running one. */
+void admission_kick(struct admission *a);
+/* Expires the waiters whose time ran out at now; calls their expire. */
+void admission_expire(struct admission *a, double now);
+/* Earliest deadline of a waiter, or a negative value when none waits. */
+double admission_next_deadline(const struct admission *a);
+
+size_t admission_waiting(const struct admission *a);
+size_t admission_waiting_model(const struct admission *a, const char *model);
+double admission_wait_limit(const struct admission *a);
+
+/* Statistics of every node:model seen, in first-seen order. */
+size_t admission_key_count(const struct admission *a);
+void admission_key_at(const struct admission *a, size_t i,
+                      struct admission_key_stats *out);
+
+#endif

@@ -1,0 +1,108 @@
+/* Admission: slots are never exceeded, released slots are reused, the
+ * holding queue is FIFO, bounded, and expires on time. */
+#include "autoconfig.h"
+
+#include "admission.h"
+#include "tap.h"
+
+#include <errno.h>
+#include <string.h>
+
+struct waiter {
+    struct admission *a;
+    const char *node;
+    int id, served, expired;
+    int *order;
+    int *order_len;
+};
+
+static int
+waiter_retry(void *arg)
+{
+    struct waiter *w = arg;
+    if (admission_acquire(w->a, w->node, "m", 2) != 0)
+        return 0;
+    w->served = 1;
+    w->order[(*w->order_len)++] = w->id;
+    return 1;
+}
+
+static void
+waiter_expire(void *arg)
+{
+    struct waiter *w = arg;
+    w->expired = 1;
+}
+
+int
+main(void)
+{
+    struct admission *a = admission_new(3, 30);
+    struct admission_waiter *h;
+
+    is_int(admission_acquire(a, "n1", "m", 2), 0, "first slot");
+    is_int(admission_acquire(a, "n1", "m", 2), 0, "second slot");
+    is_int(admission_acquire(a, "n1", "m", 2), -EBUSY, "no third slot");
+    is_int(admission_acquire(a, "n2", "m", 2), 0, "another node is apart");
+    is_int(admission_acquire(a, "n1", "other", 0), 0,
+           "another model is apart; 0 slots means 1");
+    is_int(admission_acquire(a, "n1", "other", 0), -EBUSY, "and only 1");
+    is_int((int)admission_in_flight(a, "n1", "m"), 2, "in flight counted");
+    is_int((int)admission_node_in_flight(a, "n1"), 3, "per node too");
+    admission_release(a, "n1", "m", ADMISSION_COMPLETED);
+    is_int(admission_acquire(a, "n1", "m", 2), 0, "a freed slot is reused");
+    admission_release(a, "n1", "nothing", ADMISSION_FAILED);
+    admission_release(a, "n2", "m", ADMISSION_FAILED);
+    admission_release(a, "n2", "m", ADMISSION_FAILED);
+    is_int((int)admission_in_flight(a, "n2", "m"), 0,
+           "release never goes below zero");
+
+    /* n1:m is full; three waiters queue, a fourth is refused. */
+    int order[8], len = 0;
+    struct waiter w[4];
+    for (int i = 0; i < 4; i++) {
+        memset(&w[i], 0, sizeof w[i]);
+        w[i].a = a;
+        w[i].node = "n1";
+        w[i].id = i;
+        w[i].order = order;
+        w[i].order_len = &len;
+    }
+    for (int i = 0; i < 3; i++)
+        is_int(admission_wait(a, "m", 100.0 + i, waiter_retry, waiter_expire,
+                              &w[i], &h),
+               0, "waiter %d queued", i);
+    is_int(admission_wait(a, "m", 103, waiter_retry, waiter_expire, &w[3], &h),
+           -ENOSPC, "the fourth finds the queue full");
+    is_int((int)admission_waiting_model(a, "m"), 3, "three wait for m");
+    admission_kick(a);
+    is_int(len, 0, "nobody served while full");
+    admission_release(a, "n1", "m", ADMISSION_COMPLETED);
+    admission_kick(a);
+    ok(len == 1 && order[0] == 0, "the oldest is served first");
+    admission_release(a, "n1", "m", ADMISSION_COMPLETED);
+    admission_kick(a);
+    ok(len == 2 && order[1] == 1, "then the next");
+    is_int((int)admission_in_flight(a, "n1", "m"), 2, "still at most 2");
+    ok(admission_next_deadline(a) == 132.0, "deadline = arrival + wait");
+    admission_expire(a, 131.9);
+    ok(!w[2].expired, "not expired before its deadline");
+    admission_expire(a, 132.0);
+    ok(w[2].expired && admission_waiting(a) == 0, "expired at its deadline");
+    ok(admission_next_deadline(a) < 0, "no deadline when empty");
+
+    is_int(admission_wait(a, "m", 0, waiter_retry, waiter_expire, &w[3], &h),
+           0, "queued again");
+    admission_cancel(a, h);
+    is_int((int)admission_waiting(a), 0, "cancel removes without a call");
+    ok(!w[3].expired && !w[3].served, "and calls nothing");
+
+    struct admission_key_stats st;
+    ok(admission_key_count(a) == 3, "three keys seen");
+    admission_key_at(a, 0, &st);
+    ok(strcmp(st.node, "n1") == 0 && st.max_in_flight == 2 &&
+           st.completed == 3 && st.slots == 2,
+       "statistics of n1:m");
+    admission_free(a);
+    return done_testing();
+}
