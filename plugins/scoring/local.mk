@@ -1,1 +1,58 @@
-# (filled in by its part of the tree)
+# Scoring plugins: one module per signal. Each compiles scoring_param.c in
+# (they share no library) and links nothing of the daemon.
+if BUILD_SCORING_THERMAL
+scoring_LTLIBRARIES += plugins/scoring/thermal.la
+plugins_scoring_thermal_la_SOURCES = plugins/scoring/thermal.c \
+	plugins/scoring/scoring_param.c plugins/scoring/scoring_param.h
+plugins_scoring_thermal_la_CPPFLAGS = -I$(top_srcdir)/core/include
+plugins_scoring_thermal_la_LDFLAGS = $(PLUGIN_LINK_FLAGS)
+plugins_scoring_thermal_la_LIBADD = -lm
+endif
+if BUILD_SCORING_MEMORY_FIT
+scoring_LTLIBRARIES += plugins/scoring/memory_fit.la
+plugins_scoring_memory_fit_la_SOURCES = plugins/scoring/memory_fit.c \
+	plugins/scoring/scoring_param.c plugins/scoring/scoring_param.h
+plugins_scoring_memory_fit_la_CPPFLAGS = -I$(top_srcdir)/core/include
+plugins_scoring_memory_fit_la_LDFLAGS = $(PLUGIN_LINK_FLAGS)
+plugins_scoring_memory_fit_la_LIBADD = -lm
+endif
+if BUILD_SCORING_QUEUE_DEPTH
+scoring_LTLIBRARIES += plugins/scoring/queue_depth.la
+plugins_scoring_queue_depth_la_SOURCES = plugins/scoring/queue_depth.c \
+	plugins/scoring/scoring_param.c plugins/scoring/scoring_param.h
+plugins_scoring_queue_depth_la_CPPFLAGS = -I$(top_srcdir)/core/include
+plugins_scoring_queue_depth_la_LDFLAGS = $(PLUGIN_LINK_FLAGS)
+plugins_scoring_queue_depth_la_LIBADD = -lm
+endif
+if BUILD_SCORING_WAIT_TIME
+scoring_LTLIBRARIES += plugins/scoring/wait_time.la
+plugins_scoring_wait_time_la_SOURCES = plugins/scoring/wait_time.c \
+	plugins/scoring/scoring_param.c plugins/scoring/scoring_param.h
+plugins_scoring_wait_time_la_CPPFLAGS = -I$(top_srcdir)/core/include
+plugins_scoring_wait_time_la_LDFLAGS = $(PLUGIN_LINK_FLAGS)
+plugins_scoring_wait_time_la_LIBADD = -lm
+endif
+if BUILD_SCORING_ROLE_AFFINITY
+scoring_LTLIBRARIES += plugins/scoring/role_affinity.la
+plugins_scoring_role_affinity_la_SOURCES = plugins/scoring/role_affinity.c \
+	plugins/scoring/scoring_param.c plugins/scoring/scoring_param.h
+plugins_scoring_role_affinity_la_CPPFLAGS = -I$(top_srcdir)/core/include
+plugins_scoring_role_affinity_la_LDFLAGS = $(PLUGIN_LINK_FLAGS)
+plugins_scoring_role_affinity_la_LIBADD = -lm
+endif
+if BUILD_SCORING_AVAILABILITY_TREND
+scoring_LTLIBRARIES += plugins/scoring/availability_trend.la
+plugins_scoring_availability_trend_la_SOURCES = plugins/scoring/availability_trend.c \
+	plugins/scoring/scoring_param.c plugins/scoring/scoring_param.h
+plugins_scoring_availability_trend_la_CPPFLAGS = -I$(top_srcdir)/core/include
+plugins_scoring_availability_trend_la_LDFLAGS = $(PLUGIN_LINK_FLAGS)
+plugins_scoring_availability_trend_la_LIBADD = -lm
+endif
+if BUILD_SCORING_CONTEXT_FIT
+scoring_LTLIBRARIES += plugins/scoring/context_fit.la
+plugins_scoring_context_fit_la_SOURCES = plugins/scoring/context_fit.c \
+	plugins/scoring/scoring_param.c plugins/scoring/scoring_param.h
+plugins_scoring_context_fit_la_CPPFLAGS = -I$(top_srcdir)/core/include
+plugins_scoring_context_fit_la_LDFLAGS = $(PLUGIN_LINK_FLAGS)
+plugins_scoring_context_fit_la_LIBADD = -lm
+endif
