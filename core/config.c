@@ -406,6 +406,9 @@ config_build(struct herd_config *cfg, enum config_program program, int argc,
     file.plugin_count = 0;
     file.nodes = NULL;
     file.node_count = 0;
+    if (program == CONFIG_PROGRAM_ROUTER)
+        rc = config_defaults_append(&cfg->plugins, &cfg->plugin_count, err,
+                                    errlen);
 out:
     if (rc == -ENOMEM)
         snprintf(err, errlen, "out of memory");

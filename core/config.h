@@ -63,7 +63,23 @@ struct config_plugin_section {
     int line;
     int enabled_line; /* line of `enabled` in file, 0 = default */
     int weight_line;  /* line of `weight` in file, 0 = default */
+    int builtin;      /* added by config_defaults_append, not in the file */
 };
+
+/* Plugins the router loads with no section in the file
+ * (config_defaults.c): a plain table of kind and name. */
+struct config_default_plugin {
+    const char *kind;
+    const char *name;
+};
+extern const struct config_default_plugin config_default_plugins[];
+extern const size_t config_default_plugin_count;
+
+/* Appends a built-in section (builtin = 1, enabled, weight 1, no entries)
+ * for each default plugin whose kind and name have no section in
+ * plugins[0..*count-1]. Returns 0 or -ENOMEM (err says so). */
+int config_defaults_append(struct config_plugin_section **plugins,
+                           size_t *count, char *err, size_t errlen);
 
 /* [node.ID]: settings for one node, whatever discovered it. */
 struct config_node {

@@ -40,6 +40,7 @@ static const struct router_route router_routes[] = {
     {"/api/tags", ROUTER_M_GET, "GET, HEAD", api_meta_tags},
     {"/api/ps", EVHTTP_REQ_GET, "GET", api_meta_ps},
     {"/api/version", ROUTER_M_GET, "GET, HEAD", api_meta_version},
+    {"/fleet/route", EVHTTP_REQ_POST, "POST", api_route_post},
 };
 
 static const char *router_comp = "router";
@@ -218,9 +219,14 @@ router_reload(struct router *r)
     }
     if (next->port != r->cfg->port || strcmp(next->host, r->cfg->host) != 0)
         log_warn(router_comp, "reload: host and port take effect on restart");
+    if (router_scoring_reload(r, next) != 0) {
+        config_free(next);
+        free(next);
+        return;
+    }
     if (next->plugin_count != r->cfg->plugin_count)
-        log_warn(router_comp, "reload: plugin sections take effect on "
-                              "restart");
+        log_warn(router_comp, "reload: sections other than [scoring.*] "
+                              "take effect on restart");
     /* The start-up config stays alive: the plugins borrow from it. */
     if (r->cfg != r->boot) {
         config_free(r->cfg);
@@ -386,7 +392,7 @@ router_load_plugins(struct router *r)
     }
     for (size_t i = 0; i < cfg->plugin_count; i++) {
         const struct config_plugin_section *sec = &cfg->plugins[i];
-        if (!sec->enabled)
+        if (!sec->enabled || strcmp(sec->kind, "scoring") == 0)
             continue;
         int rc = router_load_section(r, sec, err, sizeof err);
         if (rc != 0) {
@@ -402,7 +408,7 @@ router_load_plugins(struct router *r)
         log_err(router_comp, "cannot start: %s", err);
         return rc;
     }
-    return 0;
+    return router_scoring_start(r);
 }
 
 static int
@@ -423,6 +429,7 @@ static void
 router_teardown(struct router *r)
 {
     /* Plugins first: their events live on the base. */
+    router_scoring_stop(r);
     plugin_set_free(r->plugins);
     if (r->http)
         evhttp_free(r->http);

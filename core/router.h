@@ -14,6 +14,7 @@
 #include "config.h"
 #include "host.h"
 #include "registry.h"
+#include "scorer.h"
 
 /* Largest heartbeat accepted (POST /heartbeat and node_report): an
  * agentless report carries full /api/tags objects of every model. */
@@ -32,6 +33,9 @@ struct router {
     struct registry *registry;
     struct host host;
     struct plugin_set *plugins;
+    struct plugin_set *scoring; /* [scoring.*], replaced on SIGHUP */
+    struct scorer *scorer;
+    struct scorer_load_provider load; /* queue depth, p75; get NULL = none */
     struct event *liveness;
     struct event *sig_int, *sig_term, *sig_hup;
     char listen_addr[96]; /* "127.0.0.1:11435" once bound */
@@ -63,6 +67,13 @@ void router_reply_error(struct evhttp_request *req, int code, const char *fmt,
                         ...) HERD_PRINTF(3, 4);
 void router_reply_text(struct evhttp_request *req, int code, const char *text);
 
+/* Scoring (router_scoring.c): load the [scoring.*] sections of r->cfg
+ * and create r->scorer; on SIGHUP re-create them from next, swapped in
+ * only when all load and start (else the old ones stay, -EINVAL). */
+int router_scoring_start(struct router *r);
+int router_scoring_reload(struct router *r, const struct herd_config *next);
+void router_scoring_stop(struct router *r);
+
 /* Endpoint handlers (api_*.c). Each answers req itself. */
 void api_heartbeat_post(struct router *r, struct evhttp_request *req);
 void api_fleet_status(struct router *r, struct evhttp_request *req);
@@ -70,5 +81,6 @@ void api_meta_root(struct router *r, struct evhttp_request *req);
 void api_meta_tags(struct router *r, struct evhttp_request *req);
 void api_meta_ps(struct router *r, struct evhttp_request *req);
 void api_meta_version(struct router *r, struct evhttp_request *req);
+void api_route_post(struct router *r, struct evhttp_request *req);
 
 #endif

@@ -34,7 +34,7 @@ struct scorer;
 
 /* The request to route; every pointer borrowed for the call. */
 struct route_request {
-    const char *model;    /* normalised (normalize_model_name) */
+    const char *model;    /* normalised (request_normalise_model) */
     const char *endpoint; /* "/api/chat", "/v1/embeddings", ... */
     uint32_t estimated_tokens;
     uint32_t num_ctx;     /* 0 = not set */
@@ -77,7 +77,8 @@ struct route_result {
     size_t signal_count;
     struct route_candidate *candidates; /* ranked, best first */
     size_t candidate_count;
-    struct route_elimination *eliminated; /* registry order */
+    /* core reasons in registry order, then the filters' vetoes */
+    struct route_elimination *eliminated;
     size_t eliminated_count;
     /* the model is loaded or on disk on at least one known node (even one
      * eliminated); tells 404 (nowhere) from 503 (nowhere usable) */
@@ -125,9 +126,5 @@ json_object *route_result_breakdown(const struct route_result *r, size_t i);
 /* The whole explanation as /fleet/route answers it: model,
  * estimated_tokens, candidates, eliminated, winner (null when none). */
 json_object *route_result_to_json(const struct route_result *r);
-
-/* Ollama's rule: a name without a ':' gets ":latest". Writes into buf and
- * returns 0, or -ENAMETOOLONG / -EINVAL (empty name). */
-int normalize_model_name(const char *name, char *buf, size_t buflen);
 
 #endif

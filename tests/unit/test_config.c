@@ -111,6 +111,16 @@ print_to_string(const struct herd_config *c)
     return buf;
 }
 
+/* Sections from the file; the router's built-in ones follow them. */
+static size_t
+file_sections(const struct herd_config *c)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < c->plugin_count; i++)
+        n += !c->plugins[i].builtin;
+    return n;
+}
+
 static void
 test_defaults(void)
 {
@@ -147,7 +157,7 @@ test_defaults(void)
     is_double(c.agent_heartbeat_interval, 5, 0, "agent heartbeat_interval");
     is_int(c.agent_learn_capacity, 0, "learn_capacity off");
     is_int(c.agent_num_parallel, 0, "agent num_parallel 0");
-    ok(c.plugin_count == 0 && c.node_count == 0, "no sections");
+    ok(file_sections(&c) == 0 && c.node_count == 0, "no sections");
     config_free(&c);
 }
 
@@ -228,7 +238,8 @@ test_file_values(void)
     ok(n && n->num_parallel == 8 && n->enabled == 0, "[node.gpu-1.lan]");
     ok(config_find_node(&c, "nope") == NULL, "unknown node is NULL");
 
-    is_int(c.plugin_count, 3, "three plugin sections (repeat merged)");
+    is_int((int)file_sections(&c), 3,
+           "three plugin sections (repeat merged)");
     p = &c.plugins[0];
     ok(strcmp(p->kind, "scoring") == 0 && strcmp(p->name, "latency") == 0 &&
            !p->instance && p->enabled == 1,
@@ -474,7 +485,7 @@ test_file_errors(void)
         line[25 + 190] = '\n';
         rc = load(&c, CONFIG_PROGRAM_ROUTER, "--config", put("max.ini", line),
                   NULL);
-        ok(rc == 0 && c.plugin_count == 1 &&
+        ok(rc == 0 && file_sections(&c) == 1 &&
                strlen(c.plugins[0].entries[0].value) == 190,
            "a 197-character line is read whole (%s)", err);
         config_free(&c);
@@ -651,7 +662,7 @@ test_print_round_trip(void)
         ok(b.node_count == 1 && b.nodes[0].num_parallel == 2 &&
                b.nodes[0].enabled == 1,
            "node section survives");
-        ok(b.plugin_count == 2 && b.plugins[0].enabled == 0 &&
+        ok(b.plugin_count == a.plugin_count && b.plugins[0].enabled == 0 &&
                b.plugins[0].weight == 0.7 && b.plugins[0].entry_count == 1 &&
                b.plugins[1].entry_count == 3 &&
                strcmp(b.plugins[1].entries[2].value,
@@ -682,7 +693,7 @@ test_reload(void)
     is_int(b.port, 2222, "new file value");
     is_int(b.log_level, HERD_LOG_DEBUG, "command line still wins");
     is_str(b.host, "env-host", "environment of the first load is replayed");
-    ok(b.plugin_count == 1 && b.plugins[0].weight == 3, "new weight");
+    ok(file_sections(&b) == 1 && b.plugins[0].weight == 3, "new weight");
     is_str(b.config_file, path, "same file");
 
     put("rl.ini", "[router]\nport = nope\n");
@@ -769,6 +780,46 @@ test_example_and_docs(void)
     free(text);
 }
 
+/* The router gets a section for every default plugin the file does not
+ * name (config_defaults.c); herd-node gets none. */
+static void
+test_builtin_sections(void)
+{
+    struct herd_config c;
+    const char *path =
+        put("builtin.ini", "[scoring.thermal]\nenabled = false\n"
+                           "[scoring.memory_fit.big]\nweight = 2\n");
+    size_t builtin = 0, thermal = 0, memory_fit = 0;
+    int rc = load(&c, CONFIG_PROGRAM_ROUTER, "--config", path, NULL);
+    ok(rc == 0, "file with scoring sections loads (%s)", err);
+    for (size_t i = 0; rc == 0 && i < c.plugin_count; i++) {
+        const struct config_plugin_section *p = &c.plugins[i];
+        builtin += p->builtin;
+        thermal += strcmp(p->name, "thermal") == 0;
+        memory_fit += strcmp(p->name, "memory_fit") == 0;
+        if (p->builtin)
+            ok(p->enabled && p->weight == 1.0 && p->entry_count == 0 &&
+                   !p->file && !p->instance,
+               "built-in [%s.%s]: enabled, weight 1, no keys", p->kind,
+               p->name);
+    }
+    is_int((int)builtin, (int)config_default_plugin_count - 2,
+           "a built-in section for each default the file does not name");
+    ok(thermal == 1 && c.plugins[0].enabled == 0,
+       "enabled = false in the file replaces the default");
+    is_int((int)memory_fit, 1, "an instance section counts as named");
+    char *text = print_to_string(&c);
+    like(text, "[scoring.wait_time]\nenabled = true  ; default\n",
+         "--print-config shows a built-in section as default");
+    free(text);
+    config_free(&c);
+
+    rc = load(&c, CONFIG_PROGRAM_AGENT, "--config", path, NULL);
+    ok(rc == 0 && file_sections(&c) == c.plugin_count,
+       "herd-node gets no built-in sections");
+    config_free(&c);
+}
+
 int
 main(void)
 {
@@ -789,6 +840,7 @@ main(void)
     test_print_round_trip();
     test_reload();
     test_example_and_docs();
+    test_builtin_sections();
     {
         char cmd[600];
         snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmpdir);
