@@ -56,3 +56,26 @@ plugins_scoring_context_fit_la_CPPFLAGS = -I$(top_srcdir)/core/include
 plugins_scoring_context_fit_la_LDFLAGS = $(PLUGIN_LINK_FLAGS)
 plugins_scoring_context_fit_la_LIBADD = -lm
 endif
+
+# Tests that need every signal: the plugin tests, the scorer's unit test
+# (Appendix B through the real plugins) and the benchmark's smoke run.
+if BUILD_SCORING_THERMAL
+if BUILD_SCORING_MEMORY_FIT
+if BUILD_SCORING_QUEUE_DEPTH
+if BUILD_SCORING_WAIT_TIME
+if BUILD_SCORING_ROLE_AFFINITY
+if BUILD_SCORING_AVAILABILITY_TREND
+if BUILD_SCORING_CONTEXT_FIT
+check_PROGRAMS += tests/plugins/test_scoring_signals
+TESTS += tests/plugins/test_scoring_signals
+endif
+endif
+endif
+endif
+endif
+endif
+endif
+tests_plugins_test_scoring_signals_CPPFLAGS = $(AM_CPPFLAGS) \
+	-I$(top_srcdir)/tests
+tests_plugins_test_scoring_signals_LDADD = core/libherdplugin.la \
+	core/common/libherdcommon.la $(LTDL_LIBS) $(LIBS) -lm
