@@ -66,8 +66,8 @@ if BUILD_SCORING_WAIT_TIME
 if BUILD_SCORING_ROLE_AFFINITY
 if BUILD_SCORING_AVAILABILITY_TREND
 if BUILD_SCORING_CONTEXT_FIT
-check_PROGRAMS += tests/plugins/test_scoring_signals
-TESTS += tests/plugins/test_scoring_signals
+check_PROGRAMS += tests/plugins/test_scoring_signals tests/unit/test_scorer
+TESTS += tests/plugins/test_scoring_signals tests/unit/test_scorer
 endif
 endif
 endif
@@ -79,3 +79,7 @@ tests_plugins_test_scoring_signals_CPPFLAGS = $(AM_CPPFLAGS) \
 	-I$(top_srcdir)/tests
 tests_plugins_test_scoring_signals_LDADD = core/libherdplugin.la \
 	core/common/libherdcommon.la $(LTDL_LIBS) $(LIBS) -lm
+tests_unit_test_scorer_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/tests
+tests_unit_test_scorer_CFLAGS = $(AM_CFLAGS) $(JSONC_CFLAGS)
+tests_unit_test_scorer_LDADD = core/libherdcore.la core/libherdplugin.la \
+	core/common/libherdcommon.la $(JSONC_LIBS) $(LTDL_LIBS) $(LIBS) -lm
