@@ -1,1 +1,34 @@
-# (filled in by its part of the tree)
+# herd-node: the agent beside each Ollama. Everything but main() is a
+# convenience library, so the unit tests link the code the agent runs.
+noinst_LTLIBRARIES += agent/libherdagent.la
+agent_libherdagent_la_SOURCES = \
+	agent/agent.h \
+	agent/agent_sysfs.c agent/agent_sysfs.h \
+	agent/agent_metrics.h \
+	agent/agent_metrics_cpu.c agent/agent_metrics_memory.c \
+	agent/agent_metrics_thermal.c agent/agent_metrics_ident.c \
+	agent/agent_gpu.c agent/agent_gpu.h \
+	agent/agent_url.c agent/agent_url.h \
+	agent/agent_ollama.c agent/agent_ollama.h \
+	agent/agent_capacity.c agent/agent_capacity.h \
+	agent/agent_payload.c agent/agent_heartbeat.c \
+	agent/agent_cycle.c agent/agent_host.c
+agent_libherdagent_la_CFLAGS = $(AM_CFLAGS) $(JSONC_CFLAGS) $(LIBEVENT_CFLAGS)
+agent_libherdagent_la_LIBADD = core/common/libherdcommon.la \
+	$(JSONC_LIBS) $(LIBEVENT_LIBS) -lm $(LIBS)
+
+bin_PROGRAMS += herd-node
+herd_node_SOURCES = agent/agent_main.c
+herd_node_CFLAGS = $(AM_CFLAGS) $(JSONC_CFLAGS) $(LIBEVENT_CFLAGS)
+herd_node_LDADD = agent/libherdagent.la core/libherdplugin.la \
+	core/libherdconfig.la core/common/libherdcommon.la \
+	$(JSONC_LIBS) $(LIBEVENT_LIBS) $(LTDL_LIBS) $(INIH_LIBS) -lm $(LIBS)
+
+dist_man_MANS += doc/herd-node.8
+
+check_PROGRAMS += tests/unit/test_agent_capacity
+tests_unit_test_agent_capacity_CFLAGS = $(AM_CFLAGS) $(JSONC_CFLAGS)
+tests_unit_test_agent_capacity_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir) \
+	-I$(top_srcdir)/tests
+tests_unit_test_agent_capacity_LDADD = agent/libherdagent.la -lm
+TESTS += tests/unit/test_agent_capacity
