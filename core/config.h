@@ -132,6 +132,8 @@ struct herd_config {
     int agent_num_parallel;          /* 0 = OLLAMA_NUM_PARALLEL or unknown */
     char *agent_data_dir; /* ~/.fleet-manager (herd-node --data-dir) */
     int agent_log_level;  /* herd-node --log-level, info */
+    double agent_capacity_bootstrap; /* s, learner's bootstrap, 7 days */
+    char *agent_capacity_seed; /* learner state to start from, NULL */
 
     struct config_plugin_section *plugins;
     size_t plugin_count;

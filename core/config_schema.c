@@ -95,6 +95,14 @@ const struct config_key config_keys[] = {
     {"agent", "log_level", CONFIG_T_LEVEL, 0, "info", "HERD_AGENT_LOG_LEVEL",
      NULL, "log-level", "LEVEL", F(agent_log_level), NOCOUNT, 0, 0,
      "error, warning, info or debug"},
+    {"agent", "capacity_bootstrap", CONFIG_T_DURATION, 0, "168h",
+     "HERD_AGENT_CAPACITY_BOOTSTRAP", NULL, "capacity-bootstrap", "SECONDS",
+     F(agent_capacity_bootstrap), NOCOUNT, 0, DMAX,
+     "learning time before the learner's advice is used"},
+    {"agent", "capacity_seed", CONFIG_T_PATH, CONFIG_K_OPTIONAL, NULL,
+     "HERD_AGENT_CAPACITY_SEED", NULL, "capacity-seed", "FILE",
+     F(agent_capacity_seed), NOCOUNT, 0, 0,
+     "learner state to start from when this node has none"},
 };
 
 const size_t config_key_count = sizeof config_keys / sizeof config_keys[0];
