@@ -348,32 +348,50 @@ router_bind(struct router *r)
     return 0;
 }
 
-/* [router] poll_interval is static discovery's default interval: a section
- * without its own `interval` gets it as one more entry. */
+/* Discovery sections get what the router knows unless they set it
+ * themselves: static's `interval` is [router] poll_interval; mdns announces
+ * the port the router listens on (`port`) and whether heartbeats need
+ * [security] node_token (`token_required`). */
 static int
 router_load_section(struct router *r, const struct config_plugin_section *sec,
                     char *err, size_t errlen)
 {
-    if (strcmp(sec->kind, "discovery") != 0 || strcmp(sec->name, "static"))
+    if (strcmp(sec->kind, "discovery") != 0)
         return plugin_set_load(r->plugins, sec, err, errlen);
-    for (size_t i = 0; i < sec->entry_count; i++)
-        if (strcmp(sec->entries[i].key, "interval") == 0)
-            return plugin_set_load(r->plugins, sec, err, errlen);
+    char interval[64], port[16];
+    const char *keys[2], *values[2];
+    size_t n = 0;
+    if (strcmp(sec->name, "static") == 0) {
+        snprintf(interval, sizeof interval, "%.17g", r->boot->poll_interval);
+        keys[n] = "interval";
+        values[n++] = interval;
+    } else if (strcmp(sec->name, "mdns") == 0) {
+        const char *colon = strrchr(r->listen_addr, ':');
+        snprintf(port, sizeof port, "%s", colon ? colon + 1 : "");
+        keys[n] = "port";
+        values[n++] = port;
+        keys[n] = "token_required";
+        values[n++] = r->boot->node_token ? "true" : "false";
+    }
     struct config_plugin_section with = *sec;
     struct config_entry *entries =
-        calloc(sec->entry_count + 1, sizeof *entries);
-    char value[64];
+        calloc(sec->entry_count + n + 1, sizeof *entries);
     if (!entries) {
         snprintf(err, errlen, "out of memory");
         return -ENOMEM;
     }
     if (sec->entry_count)
         memcpy(entries, sec->entries, sec->entry_count * sizeof *entries);
-    snprintf(value, sizeof value, "%.17g", r->boot->poll_interval);
-    entries[sec->entry_count].key = (char *)"interval";
-    entries[sec->entry_count].value = value;
     with.entries = entries;
-    with.entry_count = sec->entry_count + 1;
+    for (size_t k = 0; k < n; k++) {
+        size_t i = 0;
+        while (i < sec->entry_count && strcmp(sec->entries[i].key, keys[k]))
+            i++;
+        if (i < sec->entry_count)
+            continue; /* the section's own value wins */
+        entries[with.entry_count].key = (char *)keys[k];
+        entries[with.entry_count++].value = (char *)values[k];
+    }
     int rc = plugin_set_load(r->plugins, &with, err, errlen);
     free(entries);
     return rc;

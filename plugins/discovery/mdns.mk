@@ -21,7 +21,8 @@ tests_plugins_test_mdns_LDADD = core/libherdplugin.la \
 	core/common/libherdcommon.la $(LIBEVENT_LIBS) $(JSONC_LIBS) \
 	$(LTDL_LIBS) $(LIBS)
 
-MDNS_TESTS = tests/integration/mdns_plugin.sh
+MDNS_TESTS = tests/integration/mdns_plugin.sh \
+	tests/integration/mdns_router.sh
 TESTS += $(MDNS_TESTS)
 dist_check_SCRIPTS += $(MDNS_TESTS)
 endif
