@@ -33,7 +33,13 @@ agent_url_parse(const char *text, int default_port, struct agent_url *u,
     else {
         int port = evhttp_uri_get_port(uri);
         u->port = port > 0 ? port : default_port;
-        snprintf(u->host, sizeof u->host, "%s", host);
+        size_t hl = strlen(host);
+        /* libevent keeps the brackets of an IPv6 literal */
+        if (hl > 2 && host[0] == '[' && host[hl - 1] == ']')
+            snprintf(u->host, sizeof u->host, "%.*s", (int)(hl - 2), host + 1);
+        else
+            snprintf(u->host, sizeof u->host, "%s", host);
+        host = u->host;
         snprintf(u->hostport, sizeof u->hostport,
                  strchr(host, ':') ? "[%s]:%d" : "%s:%d", host, u->port);
         snprintf(u->prefix, sizeof u->prefix, "%s", path ? path : "");

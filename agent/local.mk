@@ -32,3 +32,20 @@ tests_unit_test_agent_capacity_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir) \
 	-I$(top_srcdir)/tests
 tests_unit_test_agent_capacity_LDADD = agent/libherdagent.la -lm
 TESTS += tests/unit/test_agent_capacity
+
+check_PROGRAMS += tests/unit/test_agent_metrics
+tests_unit_test_agent_metrics_CFLAGS = $(AM_CFLAGS) $(JSONC_CFLAGS)
+tests_unit_test_agent_metrics_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir) \
+	-I$(top_srcdir)/tests
+tests_unit_test_agent_metrics_LDADD = agent/libherdagent.la -lm
+TESTS += tests/unit/test_agent_metrics
+
+# The heartbeat against the router's own parser.
+check_PROGRAMS += tests/unit/test_agent_payload
+tests_unit_test_agent_payload_CFLAGS = $(AM_CFLAGS) $(JSONC_CFLAGS) \
+	$(LIBEVENT_CFLAGS)
+tests_unit_test_agent_payload_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir) \
+	-I$(top_srcdir)/tests
+tests_unit_test_agent_payload_LDADD = agent/libherdagent.la \
+	core/libherdcore.la -lm
+TESTS += tests/unit/test_agent_payload
