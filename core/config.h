@@ -110,6 +110,13 @@ struct herd_config {
     double client_timeout;     /* s, idle client connection, 600 */
     int default_num_parallel; /* slots when the node does not say, 0 = derive */
     double poll_interval;     /* s, agentless nodes, 5 */
+    /* the request path */
+    int max_retries;          /* further nodes before the first byte, 2 */
+    double queue_wait;        /* s a request waits for a slot, 30 */
+    int queue_max;            /* requests that may wait, 1000 */
+    double upstream_timeout;  /* s of silence from a node, 600 */
+    double drain_timeout;     /* s running requests get on SIGTERM, 30 */
+    double node_backoff;      /* s a node that refused is skipped, 5 */
 
     /* extra plugin directories: --plugin-dir, then [router] plugin_dir
      * (both repeatable; herd-node uses them too). HERD_PLUGIN_PATH is the

@@ -16,3 +16,17 @@ check_PROGRAMS += tests/unit/test_admission
 TESTS += tests/unit/test_admission
 tests_unit_test_admission_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/tests
 tests_unit_test_admission_LDADD = core/libherdcore.la
+
+core_libherdcore_la_SOURCES += \
+	core/proxy_slots.c core/proxy_slots.h \
+	core/upstream.c core/upstream.h \
+	core/relay.c core/relay.h \
+	core/proxy_body.c core/proxy_body.h \
+	core/proxy.c core/proxy.h \
+	core/api_inference.c core/api_openai.c
+
+proxy_integration_tests = \
+	tests/integration/proxy_native.sh
+TESTS += $(proxy_integration_tests)
+dist_check_SCRIPTS += $(proxy_integration_tests)
+EXTRA_DIST += tests/integration/proxy_lib.sh

@@ -23,6 +23,7 @@
 #include "common/http_util.h"
 #include "common/log.h"
 #include "plugin_loader.h"
+#include "proxy.h"
 
 #define ROUTER_M_GET (EVHTTP_REQ_GET | EVHTTP_REQ_HEAD)
 
@@ -40,6 +41,16 @@ static const struct router_route router_routes[] = {
     {"/api/tags", ROUTER_M_GET, "GET, HEAD", api_meta_tags},
     {"/api/ps", EVHTTP_REQ_GET, "GET", api_meta_ps},
     {"/api/version", ROUTER_M_GET, "GET, HEAD", api_meta_version},
+    {"/api/chat", EVHTTP_REQ_POST, "POST", api_inference_chat},
+    {"/api/generate", EVHTTP_REQ_POST, "POST", api_inference_generate},
+    {"/api/embed", EVHTTP_REQ_POST, "POST", api_inference_embed},
+    {"/api/embeddings", EVHTTP_REQ_POST, "POST", api_inference_embeddings},
+    {"/fleet/queue", EVHTTP_REQ_GET, "GET", api_inference_queue},
+    {"/v1/chat/completions", EVHTTP_REQ_POST, "POST", api_openai_chat},
+    {"/v1/completions", EVHTTP_REQ_POST, "POST", api_openai_completions},
+    {"/v1/embeddings", EVHTTP_REQ_POST, "POST", api_openai_embeddings},
+    {"/v1/models", ROUTER_M_GET, "GET, HEAD", api_openai_models},
+    {"/v1/models/*", ROUTER_M_GET, "GET, HEAD", api_openai_model},
     {"/fleet/route", EVHTTP_REQ_POST, "POST", api_route_post},
 };
 
@@ -130,8 +141,14 @@ router_dispatch(struct evhttp_request *req, void *arg)
     for (size_t i = 0; i < sizeof router_routes / sizeof router_routes[0];
          i++) {
         const struct router_route *rt = &router_routes[i];
-        if (strcmp(rt->path, path) != 0)
+        size_t plen = strlen(rt->path);
+        /* a path ending in a star matches every path below it */
+        if (plen > 1 && rt->path[plen - 1] == '*') {
+            if (strncmp(rt->path, path, plen - 1) != 0 || !path[plen - 1])
+                continue;
+        } else if (strcmp(rt->path, path) != 0) {
             continue;
+        }
         if (!(rt->methods & method)) {
             evhttp_add_header(evhttp_request_get_output_headers(req), "Allow",
                               rt->allow);
@@ -154,6 +171,20 @@ router_registry_settings(const struct herd_config *cfg,
     s->forget_after = cfg->node_forget_after;
     s->unloaded_memory = ROUTER_WARM_WINDOW_S;
     s->max_nodes = REGISTRY_DEFAULT_MAX_NODES;
+}
+
+static void
+router_proxy_settings(const struct herd_config *cfg, struct proxy_settings *s)
+{
+    memset(s, 0, sizeof *s);
+    s->max_retries = (unsigned)cfg->max_retries;
+    s->queue_wait = cfg->queue_wait;
+    s->queue_max = (size_t)cfg->queue_max;
+    s->upstream_timeout = cfg->upstream_timeout;
+    s->drain_timeout = cfg->drain_timeout;
+    s->backoff = cfg->node_backoff;
+    s->default_num_parallel = cfg->default_num_parallel;
+    s->max_body_bytes = cfg->max_body_bytes;
 }
 
 static void
@@ -201,6 +232,11 @@ router_apply(struct router *r)
         log_err(router_comp, "out of memory applying [node.*] settings");
     router_http_limits(r);
     router_liveness_arm(r);
+    if (r->proxy) {
+        struct proxy_settings ps;
+        router_proxy_settings(r->cfg, &ps);
+        proxy_configure(r->proxy, &ps);
+    }
 }
 
 static void
@@ -239,6 +275,14 @@ router_reload(struct router *r)
 }
 
 static void
+router_drained(void *arg)
+{
+    struct router *r = arg;
+    log_info(router_comp, "drained, stopping");
+    event_base_loopexit(r->base, NULL);
+}
+
+static void
 router_signal_cb(evutil_socket_t sig, short what, void *arg)
 {
     struct router *r = arg;
@@ -247,9 +291,18 @@ router_signal_cb(evutil_socket_t sig, short what, void *arg)
         router_reload(r);
         return;
     }
-    log_info(router_comp, "%s received, stopping",
+    /* The first signal drains (new work gets 503, running requests
+     * finish); a second one stops at once. */
+    if (r->stopping || !r->proxy) {
+        log_info(router_comp, "%s received again, stopping now",
+                 sig == SIGINT ? "SIGINT" : "SIGTERM");
+        event_base_loopexit(r->base, NULL);
+        return;
+    }
+    r->stopping = 1;
+    log_info(router_comp, "%s received, draining",
              sig == SIGINT ? "SIGINT" : "SIGTERM");
-    event_base_loopexit(r->base, NULL);
+    proxy_drain(r->proxy, router_drained, r);
 }
 
 /* mkdir -p with mode 0700 for each created component. */
@@ -446,6 +499,8 @@ router_signals(struct router *r)
 static void
 router_teardown(struct router *r)
 {
+    /* Running requests hold upstream calls and evhttp requests. */
+    proxy_free(r->proxy);
     /* Plugins first: their events live on the base. */
     router_scoring_stop(r);
     plugin_set_free(r->plugins);
@@ -501,6 +556,13 @@ router_run(struct herd_config *cfg)
     }
     if (router_bind(&r) != 0 || router_load_plugins(&r) != 0)
         goto out;
+    struct proxy_settings ps;
+    router_proxy_settings(cfg, &ps);
+    r.proxy = proxy_new(&r, &ps);
+    if (!r.proxy) {
+        log_err(router_comp, "cannot start the request path");
+        goto out;
+    }
     log_info(router_comp, "listening on %s", r.listen_addr);
     if (event_base_dispatch(r.base) < 0) {
         log_err(router_comp, "event loop failed");

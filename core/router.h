@@ -24,6 +24,7 @@
 #define ROUTER_WARM_WINDOW_S 1800.0
 
 struct plugin_set;
+struct proxy;
 
 struct router {
     struct herd_config *boot; /* config at start; plugins borrow from it */
@@ -38,6 +39,8 @@ struct router {
     struct scorer_load_provider load; /* queue depth, p75; get NULL = none */
     struct event *liveness;
     struct event *sig_int, *sig_term, *sig_hup;
+    struct proxy *proxy; /* the request path (proxy.h) */
+    int stopping;        /* a first SIGTERM/SIGINT is draining */
     char listen_addr[96]; /* "127.0.0.1:11435" once bound */
 };
 
@@ -81,6 +84,16 @@ void api_meta_root(struct router *r, struct evhttp_request *req);
 void api_meta_tags(struct router *r, struct evhttp_request *req);
 void api_meta_ps(struct router *r, struct evhttp_request *req);
 void api_meta_version(struct router *r, struct evhttp_request *req);
+void api_inference_chat(struct router *r, struct evhttp_request *req);
+void api_inference_generate(struct router *r, struct evhttp_request *req);
+void api_inference_embed(struct router *r, struct evhttp_request *req);
+void api_inference_embeddings(struct router *r, struct evhttp_request *req);
+void api_inference_queue(struct router *r, struct evhttp_request *req);
+void api_openai_chat(struct router *r, struct evhttp_request *req);
+void api_openai_completions(struct router *r, struct evhttp_request *req);
+void api_openai_embeddings(struct router *r, struct evhttp_request *req);
+void api_openai_models(struct router *r, struct evhttp_request *req);
+void api_openai_model(struct router *r, struct evhttp_request *req);
 void api_route_post(struct router *r, struct evhttp_request *req);
 
 #endif

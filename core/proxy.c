@@ -1,0 +1,1040 @@
+/* The life of one inference request: parse, route (or hold), dispatch,
+ * relay, retry before the client has seen a byte, and end with every
+ * slot given back. */
+#include "autoconfig.h"
+
+#include "proxy.h"
+
+#include <errno.h>
+#include <event2/buffer.h>
+#include <event2/http.h>
+#include <event2/keyvalq_struct.h>
+#include <event2/util.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/time.h>
+
+#include "admission.h"
+#include "common/http_util.h"
+#include "common/log.h"
+#include "proxy_body.h"
+#include "proxy_slots.h"
+#include "scorer.h"
+#include "relay.h"
+#include "request.h"
+#include "router.h"
+#include "upstream.h"
+
+#define PROXY_MAX_MODELS (1 + REQUEST_MAX_FALLBACKS)
+#define PROXY_MAX_EXCLUDED 16
+#define PROXY_MAX_BACKOFF 64
+#define PROXY_ERRBODY_MAX (64u << 10)
+#define PROXY_TICK_S 0.25
+#define PROXY_RETRY_AFTER_S 5
+#define PROXY_IDLE_CONNS 32
+
+static const char *proxy_comp = "proxy";
+
+struct proxy_backoff {
+    char node[HEARTBEAT_MAX_STRING];
+    double until;
+};
+
+struct proxy_req;
+
+struct proxy {
+    struct router *r;
+    struct proxy_settings set;
+    struct admission *adm;
+    struct upstream_pool *pool;
+    struct event *tick, *kick, *drain_timer;
+    struct proxy_req *head; /* every live request */
+    unsigned live;
+    struct proxy_backoff backoff[PROXY_MAX_BACKOFF];
+    int draining;
+    void (*drain_done)(void *arg);
+    void *drain_arg;
+    uint64_t served, rejected;
+};
+
+struct proxy_req {
+    struct proxy *p;
+    struct proxy_req *next, *prev;
+    struct evhttp_request *req;
+    struct evhttp_connection *conn;
+    enum proxy_api api;
+    int openai;
+    json_object *body;
+    struct request_info ri;
+    char models[PROXY_MAX_MODELS][REQUEST_MODEL_MAX];
+    size_t model_count;
+    char request_id[33];
+
+    /* the attempt under way */
+    char model[REQUEST_MODEL_MAX];
+    char node[HEARTBEAT_MAX_STRING];
+    double score;
+    int slot_held;
+    int context_overflow;
+    struct upstream_call *call;
+    int status;
+    char ctype[96];
+    int headers_sent;
+    int too_big; /* a non-streamed answer outgrew max_body_bytes */
+    struct relay relay;
+    struct evbuffer *out;    /* non-streamed answer, or error body */
+    struct evbuffer *chunk;  /* scratch for streamed chunks */
+
+    char excluded[PROXY_MAX_EXCLUDED][HEARTBEAT_MAX_STRING];
+    size_t excluded_count;
+    unsigned retries;
+    struct admission_waiter *waiter;
+    double t_start;    /* arrival */
+    double t_dispatch; /* the current attempt was sent */
+    double t_first;    /* its first byte came back; 0 = not yet */
+    int64_t bytes_out;
+    int http_status;   /* what the client got */
+    char last_error[600];
+    char client_ip[64];
+};
+
+static void proxy_kick_soon(struct proxy *p);
+static int proxy_route(struct proxy_req *q);
+static const char *proxy_client_path(enum proxy_api api);
+
+/* ---- replies ---------------------------------------------------------- */
+
+/* with_node: a node answered (or is answering) this request; an answer
+ * of the router itself names none. */
+static void
+proxy_fleet_headers(struct proxy_req *q, int with_node)
+{
+    struct evkeyvalq *h = evhttp_request_get_output_headers(q->req);
+    char v[64];
+    evhttp_add_header(h, "X-Request-Id", q->request_id);
+    snprintf(v, sizeof v, "%u", q->retries);
+    evhttp_add_header(h, "X-Fleet-Retries", v);
+    if (!with_node || !q->node[0])
+        return;
+    evhttp_add_header(h, "X-Fleet-Node", q->node);
+    snprintf(v, sizeof v, "%.2f", q->score);
+    evhttp_add_header(h, "X-Fleet-Score", v);
+    if (strcmp(q->model, q->ri.model) != 0)
+        evhttp_add_header(h, "X-Fleet-Fallback", q->model);
+    if (q->context_overflow)
+        evhttp_add_header(h, "X-Fleet-Context-Overflow", "true");
+}
+
+/* An error answer in the client's API shape, headers included. */
+static void
+proxy_reply_error(struct proxy_req *q, int code, const char *fmt, ...)
+    HERD_PRINTF(3, 4);
+
+static void
+proxy_reply_error(struct proxy_req *q, int code, const char *fmt, ...)
+{
+    char msg[512];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    proxy_fleet_headers(q, 0);
+    if (code == 503) {
+        char ra[16];
+        snprintf(ra, sizeof ra, "%d", PROXY_RETRY_AFTER_S);
+        evhttp_add_header(evhttp_request_get_output_headers(q->req),
+                          "Retry-After", ra);
+    }
+    q->http_status = code;
+    if (q->openai)
+        http_reply_openai_error(q->req, code,
+                                code == 404   ? "model_not_found"
+                                : code == 503 ? "model_not_available"
+                                : code < 500  ? "invalid_request_error"
+                                              : "server_error",
+                                "%s", msg);
+    else
+        http_reply_error(q->req, code, "%s", msg);
+    q->req = NULL;
+}
+
+/* ---- lifecycle ---------------------------------------------------------- */
+
+/* One trace record per attempt, handed to the trace writer (it copies). */
+static void
+proxy_trace(struct proxy_req *q, const char *status, const char *error)
+{
+    struct proxy *p = q->p;
+    double now = router_now();
+    struct timeval tv;
+    char excluded[PROXY_MAX_EXCLUDED * (HEARTBEAT_MAX_STRING + 4) + 4];
+    size_t off = 0;
+    json_object *tags = request_tags_json(&q->ri);
+
+    excluded[off++] = '[';
+    for (size_t i = 0; i < q->excluded_count; i++) {
+        json_object *e = json_object_new_string(q->excluded[i]);
+        off += (size_t)snprintf(excluded + off, sizeof excluded - off, "%s%s",
+                                i ? "," : "", json_object_to_json_string(e));
+        json_object_put(e);
+    }
+    snprintf(excluded + off, sizeof excluded - off, "]");
+    gettimeofday(&tv, NULL);
+    struct herd_trace t = {
+        .size = sizeof t,
+        .request_id = q->request_id,
+        .model = q->model[0] ? q->model : q->ri.model,
+        .original_model = q->ri.model,
+        .node_id = q->node[0] ? q->node : NULL,
+        .score = q->score,
+        .status = status,
+        .latency_ms = q->t_dispatch > 0 ? (now - q->t_dispatch) * 1e3 : 0,
+        .ttft_ms = q->t_first > 0 ? (q->t_first - q->t_dispatch) * 1e3 : NAN,
+        .prompt_tokens = q->relay.prompt_tokens,
+        .completion_tokens = q->relay.completion_tokens,
+        .retry_count = q->retries,
+        .fallback_used = q->model[0] && strcmp(q->model, q->ri.model) != 0,
+        .excluded_nodes = q->excluded_count ? excluded : NULL,
+        .client_ip = q->client_ip,
+        .original_format = q->openai ? "openai" : "ollama",
+        .error_message = error,
+        .timestamp = (double)tv.tv_sec + tv.tv_usec / 1e6,
+        .tags = tags ? json_object_to_json_string_ext(
+                           tags, JSON_C_TO_STRING_PLAIN)
+                     : NULL,
+        .endpoint = proxy_client_path(q->api),
+        .http_status = q->http_status,
+        .bytes_out = q->bytes_out,
+        .queue_wait_ms =
+            q->t_dispatch > 0 ? (q->t_dispatch - q->t_start) * 1e3 : 0,
+    };
+    if (!q->relay.pending) /* never dispatched: no counts */
+        t.prompt_tokens = t.completion_tokens = -1;
+    /* TODO(storage): traces_submit(p->r->traces, &t) once core/traces.h
+     * is in the router */
+    (void)p;
+    (void)t;
+    log_debug(proxy_comp, "%s %s node=%s retries=%u status=%s%s%s",
+              q->request_id, t.model, q->node[0] ? q->node : "-", q->retries,
+              status, error ? " error=" : "", error ? error : "");
+    json_object_put(tags);
+}
+
+static void
+proxy_release_slot(struct proxy_req *q, enum admission_outcome outcome)
+{
+    if (!q->slot_held)
+        return;
+    q->slot_held = 0;
+    admission_release(q->p->adm, q->node, q->model, outcome);
+    proxy_kick_soon(q->p);
+}
+
+static void
+proxy_drain_check(struct proxy *p)
+{
+    if (p->draining && p->live == 0 && p->drain_done) {
+        void (*done)(void *) = p->drain_done;
+        p->drain_done = NULL;
+        done(p->drain_arg);
+    }
+}
+
+static void
+proxy_free_req(struct proxy_req *q)
+{
+    struct proxy *p = q->p;
+    if (q->call)
+        upstream_cancel(q->call);
+    if (q->waiter)
+        admission_cancel(p->adm, q->waiter);
+    proxy_release_slot(q, ADMISSION_FAILED);
+    if (q->conn)
+        evhttp_connection_set_closecb(q->conn, NULL, NULL);
+    if (q->prev)
+        q->prev->next = q->next;
+    else
+        p->head = q->next;
+    if (q->next)
+        q->next->prev = q->prev;
+    p->live--;
+    relay_clear(&q->relay);
+    if (q->out)
+        evbuffer_free(q->out);
+    if (q->chunk)
+        evbuffer_free(q->chunk);
+    json_object_put(q->body);
+    free(q);
+    proxy_drain_check(p);
+}
+
+/* The client went away: cancel upstream, free the slot now. */
+static void
+proxy_close_cb(struct evhttp_connection *conn, void *arg)
+{
+    struct proxy_req *q = arg;
+    struct evhttp_request *req = q->req;
+    (void)conn;
+    q->conn = NULL;
+    q->req = NULL;
+    /* evhttp detached the request from the dying connection and leaves it
+     * to us; replying to a detached request frees it. */
+    if (req && !evhttp_request_get_connection(req)) {
+        if (q->headers_sent)
+            evhttp_send_reply_end(req);
+        else
+            evhttp_send_reply(req, 499, "Client Closed Request", NULL);
+    }
+    log_info(proxy_comp, "%s: client disconnected%s%s", q->request_id,
+             q->node[0] ? " from a request on " : "",
+             q->node[0] ? q->node : "");
+    proxy_trace(q, "client_disconnected", NULL);
+    proxy_free_req(q);
+}
+
+/* ---- node back-off ------------------------------------------------------ */
+
+static void
+proxy_backoff_add(struct proxy *p, const char *node)
+{
+    double now = router_now();
+    size_t slot = 0;
+    for (size_t i = 0; i < PROXY_MAX_BACKOFF; i++) {
+        if (strcmp(p->backoff[i].node, node) == 0) {
+            slot = i;
+            break;
+        }
+        if (p->backoff[i].until < p->backoff[slot].until)
+            slot = i;
+    }
+    snprintf(p->backoff[slot].node, sizeof p->backoff[slot].node, "%s", node);
+    p->backoff[slot].until = now + p->set.backoff;
+}
+
+/* ---- upstream callbacks ------------------------------------------------- */
+
+static const char *
+proxy_upstream_path(enum proxy_api api)
+{
+    switch (api) {
+    case PROXY_API_CHAT:
+        return "/api/chat";
+    case PROXY_API_GENERATE:
+        return "/api/generate";
+    case PROXY_API_EMBED:
+        return "/api/embed";
+    case PROXY_API_EMBEDDINGS:
+        return "/api/embeddings";
+    case PROXY_API_OAI_CHAT:
+        return "/v1/chat/completions";
+    case PROXY_API_OAI_COMPLETIONS:
+        return "/v1/completions";
+    case PROXY_API_OAI_EMBEDDINGS:
+        return "/v1/embeddings";
+    }
+    return "/";
+}
+
+static void
+proxy_on_head(void *arg, int status, const char *ctype)
+{
+    struct proxy_req *q = arg;
+    q->status = status;
+    snprintf(q->ctype, sizeof q->ctype, "%s", ctype ? ctype : "");
+}
+
+static void
+proxy_send_headers(struct proxy_req *q)
+{
+    struct evkeyvalq *h = evhttp_request_get_output_headers(q->req);
+    const char *ct = q->ctype[0] ? q->ctype
+                     : q->openai ? "text/event-stream"
+                                 : "application/x-ndjson";
+    proxy_fleet_headers(q, 1);
+    evhttp_add_header(h, "Content-Type", ct);
+    if (q->openai)
+        evhttp_add_header(h, "Cache-Control", "no-cache");
+    evhttp_send_reply_start(q->req, 200, "OK");
+    q->headers_sent = 1;
+    q->http_status = 200;
+}
+
+static void
+proxy_on_body(void *arg, struct evbuffer *data)
+{
+    struct proxy_req *q = arg;
+    if (q->t_first == 0)
+        q->t_first = router_now();
+    if (q->status >= 300 || !q->ri.stream) {
+        /* kept whole: an error body, or an answer sent at the end */
+        size_t n = evbuffer_get_length(data);
+        size_t cap = q->status >= 300 ? PROXY_ERRBODY_MAX
+                                      : q->p->set.max_body_bytes;
+        if (evbuffer_get_length(q->out) + n > cap) {
+            q->too_big = 1;
+            evbuffer_drain(data, n);
+            return;
+        }
+        relay_feed(&q->relay, data, q->out);
+        return;
+    }
+    if (!q->req) {
+        evbuffer_drain(data, evbuffer_get_length(data));
+        return;
+    }
+    if (!q->headers_sent)
+        proxy_send_headers(q);
+    relay_feed(&q->relay, data, q->chunk);
+    q->bytes_out += (int64_t)evbuffer_get_length(q->chunk);
+    evhttp_send_reply_chunk(q->req, q->chunk);
+}
+
+/* The attempt failed before the client saw anything: next node. */
+static void
+proxy_attempt_failed(struct proxy_req *q, const char *why, int backoff)
+{
+    log_warn(proxy_comp, "%s: %s on %s failed before the first byte: %s",
+             q->request_id, q->model, q->node, why);
+    proxy_trace(q, "retried", why);
+    proxy_release_slot(q, ADMISSION_FAILED);
+    if (backoff)
+        proxy_backoff_add(q->p, q->node);
+    if (q->excluded_count < PROXY_MAX_EXCLUDED)
+        snprintf(q->excluded[q->excluded_count++], HEARTBEAT_MAX_STRING, "%s",
+                 q->node);
+    snprintf(q->last_error, sizeof q->last_error, "%s on %s", why, q->node);
+    q->retries++;
+    q->status = 0;
+    q->too_big = 0;
+    q->ctype[0] = '\0';
+    evbuffer_drain(q->out, evbuffer_get_length(q->out));
+    relay_clear(&q->relay);
+    if (q->retries > q->p->set.max_retries) {
+        proxy_trace(q, "failed", why);
+        proxy_reply_error(q, 502, "%s failed on %u node(s); last error: %s",
+                          q->model, q->retries, why);
+        proxy_free_req(q);
+        return;
+    }
+    if (proxy_route(q) < 0)
+        proxy_free_req(q);
+}
+
+/* Status and body of an upstream error answer, relayed as they are. */
+static void
+proxy_relay_error(struct proxy_req *q)
+{
+    struct evkeyvalq *h = evhttp_request_get_output_headers(q->req);
+    proxy_fleet_headers(q, 1);
+    evhttp_add_header(h, "Content-Type",
+                      q->ctype[0] ? q->ctype : "application/json");
+    q->http_status = q->status;
+    q->bytes_out = (int64_t)evbuffer_get_length(q->out);
+    evhttp_send_reply(q->req, q->status, http_reason(q->status), q->out);
+    q->req = NULL;
+}
+
+static void
+proxy_on_end(void *arg, int err)
+{
+    struct proxy_req *q = arg;
+    char why[600];
+    q->call = NULL;
+    relay_end(&q->relay);
+    if (!q->req) { /* the client left meanwhile */
+        proxy_free_req(q);
+        return;
+    }
+    int failed = err != 0 || q->status >= 500;
+    if (failed && !q->headers_sent) {
+        if (err)
+            snprintf(why, sizeof why, "%s", strerror(-err));
+        else
+            snprintf(why, sizeof why, "HTTP %d%s%s", q->status,
+                     q->relay.error ? ": " : "",
+                     q->relay.error ? q->relay.error_msg : "");
+        proxy_attempt_failed(q, why, err == -ECONNREFUSED ||
+                                         err == -ETIMEDOUT);
+        return;
+    }
+    if (failed) {
+        /* after the first byte: end the stream with an error in its own
+         * format, never silently */
+        snprintf(why, sizeof why, "node %s failed mid-answer: %s", q->node,
+                 err ? strerror(-err) : "server error");
+        relay_error_tail(q->relay.kind, why, q->chunk);
+        evhttp_send_reply_chunk(q->req, q->chunk);
+        evhttp_send_reply_end(q->req);
+        q->req = NULL;
+        proxy_trace(q, "incomplete", why);
+        proxy_release_slot(q, ADMISSION_FAILED);
+        proxy_free_req(q);
+        return;
+    }
+    if (q->status >= 300) {
+        proxy_relay_error(q);
+        proxy_trace(q, "failed", "upstream client error");
+        proxy_release_slot(q, ADMISSION_FAILED);
+        proxy_free_req(q);
+        return;
+    }
+    if (!q->ri.stream && q->too_big) {
+        proxy_reply_error(q, 502, "the answer of node %s is larger than "
+                          "max_body_bytes", q->node);
+        proxy_trace(q, "failed", "answer too large");
+        proxy_release_slot(q, ADMISSION_FAILED);
+        proxy_free_req(q);
+        return;
+    }
+    if (!q->ri.stream) {
+        struct evkeyvalq *h = evhttp_request_get_output_headers(q->req);
+        proxy_fleet_headers(q, 1);
+        evhttp_add_header(h, "Content-Type",
+                          q->ctype[0] ? q->ctype
+                                      : "application/json; charset=utf-8");
+        q->http_status = 200;
+        q->bytes_out = (int64_t)evbuffer_get_length(q->out);
+        evhttp_send_reply(q->req, 200, "OK", q->out);
+        q->req = NULL;
+    } else {
+        if (!q->headers_sent)
+            proxy_send_headers(q);
+        if (!q->relay.done && !q->relay.error) {
+            snprintf(why, sizeof why,
+                     "node %s ended the answer without its final chunk",
+                     q->node);
+            relay_error_tail(q->relay.kind, why, q->chunk);
+            evhttp_send_reply_chunk(q->req, q->chunk);
+        }
+        evhttp_send_reply_end(q->req);
+        q->req = NULL;
+    }
+    int ok = q->relay.done && !q->relay.error;
+    proxy_trace(q, ok ? "completed" : "incomplete",
+                q->relay.error ? q->relay.error_msg : NULL);
+    proxy_release_slot(q, ok ? ADMISSION_COMPLETED : ADMISSION_FAILED);
+    q->p->served++;
+    proxy_free_req(q);
+}
+
+static const struct upstream_cbs proxy_upstream_cbs = {
+    proxy_on_head, proxy_on_body, proxy_on_end};
+
+/* ---- routing ------------------------------------------------------------ */
+
+static enum relay_kind
+proxy_relay_kind(const struct proxy_req *q)
+{
+    if (!q->ri.stream)
+        return RELAY_JSON;
+    return q->openai ? RELAY_SSE : RELAY_NDJSON;
+}
+
+/* Sends the request to candidate c for model; the slot is already held. */
+static void
+proxy_dispatch(struct proxy_req *q, const struct route_candidate *c,
+               const char *model)
+{
+    char err[256];
+    snprintf(q->model, sizeof q->model, "%s", model);
+    snprintf(q->node, sizeof q->node, "%s", c->node);
+    q->score = c->total;
+    q->slot_held = 1;
+    q->t_dispatch = router_now();
+    q->t_first = 0;
+    q->context_overflow = 0;
+    if (relay_init(&q->relay, proxy_relay_kind(q),
+                   q->p->set.max_body_bytes) != 0) {
+        proxy_attempt_failed(q, "out of memory", 0);
+        return;
+    }
+    size_t len;
+    char *body = proxy_body_build(q->body, q->api, model,
+                                  c->loaded_ctx > 0 ? (unsigned)c->loaded_ctx
+                                                    : 0,
+                                  &q->context_overflow, &len);
+    if (!body) {
+        proxy_attempt_failed(q, "out of memory", 0);
+        return;
+    }
+    q->call = upstream_start(q->p->pool, c->url, EVHTTP_REQ_POST,
+                             proxy_upstream_path(q->api), body, len,
+                             &proxy_upstream_cbs, q, err, sizeof err);
+    free(body);
+    if (!q->call)
+        proxy_attempt_failed(q, err, 1);
+}
+
+static void
+proxy_models_list(const struct proxy_req *q, char *buf, size_t len)
+{
+    size_t off = 0;
+    buf[0] = '\0';
+    for (size_t i = 0; i < q->model_count && off < len; i++)
+        off += (size_t)snprintf(buf + off, len - off, "%s'%s'",
+                                i ? ", " : "", q->models[i]);
+}
+
+static int proxy_retry_cb(void *arg);
+static void proxy_expire_cb(void *arg);
+
+/* Finds a node with a free slot for the first model that has candidates
+ * and sends the request there; otherwise holds it. Returns 1 when the
+ * request left the routing stage (sent, or answered with an error and
+ * freed), 0 when it waits, -1 when the caller must free it. */
+static const char *
+proxy_client_path(enum proxy_api api)
+{
+    switch (api) {
+    case PROXY_API_OAI_CHAT:
+        return "/v1/chat/completions";
+    case PROXY_API_OAI_COMPLETIONS:
+        return "/v1/completions";
+    case PROXY_API_OAI_EMBEDDINGS:
+        return "/v1/embeddings";
+    default:
+        return proxy_upstream_path(api);
+    }
+}
+
+/* The client's options.num_ctx, 0 when not set. */
+static uint32_t
+proxy_num_ctx(const json_object *body)
+{
+    json_object *o, *v;
+    if (json_object_object_get_ex(body, "options", &o) &&
+        json_object_object_get_ex(o, "num_ctx", &v) &&
+        json_object_is_type(v, json_type_int) &&
+        json_object_get_int64(v) > 0 && json_object_get_int64(v) < UINT32_MAX)
+        return (uint32_t)json_object_get_int64(v);
+    return 0;
+}
+
+/* Ranks the nodes for one model and takes a slot on the best one that
+ * has a free one. Returns 1 when dispatched, 0 when not; *known and *any
+ * tell whether the model exists and whether any node could serve it. */
+static int
+proxy_try_model(struct proxy_req *q, const char *model, int *known, int *any)
+{
+    struct proxy *p = q->p;
+    const char *excl[PROXY_MAX_EXCLUDED + PROXY_MAX_BACKOFF + 1];
+    const char *tags[REQUEST_MAX_TAGS + 1];
+    size_t ne = 0;
+    double now = router_now();
+    for (size_t i = 0; i < q->excluded_count; i++)
+        excl[ne++] = q->excluded[i];
+    for (size_t i = 0; i < PROXY_MAX_BACKOFF; i++)
+        if (p->backoff[i].until > now)
+            excl[ne++] = p->backoff[i].node;
+    excl[ne] = NULL;
+    for (size_t i = 0; i < q->ri.tag_count; i++)
+        tags[i] = q->ri.tags[i];
+    tags[q->ri.tag_count] = NULL;
+
+    struct route_request rq = {
+        .model = model,
+        .endpoint = proxy_client_path(q->api),
+        .estimated_tokens = q->ri.estimate.tokens,
+        .num_ctx = proxy_num_ctx(q->body),
+        .image_count = q->ri.estimate.images,
+        .format = q->openai ? "openai" : "ollama",
+        .tags = tags,
+        .excluded_nodes = excl,
+    };
+    struct route_result rr;
+    memset(&rr, 0, sizeof rr);
+    if (!p->r->scorer ||
+        scorer_rank(p->r->scorer, p->r->registry, &rq, &p->r->load, now,
+                    &rr) != 0) {
+        route_result_free(&rr);
+        return 0;
+    }
+    *known |= rr.model_known;
+    *any |= rr.candidate_count > 0;
+    for (size_t i = 0; i < rr.candidate_count; i++) {
+        const struct route_candidate *c = &rr.candidates[i];
+        unsigned slots =
+            proxy_slots(registry_find(p->r->registry, c->node), model,
+                        p->set.default_num_parallel);
+        if (admission_acquire(p->adm, c->node, model, slots) != 0)
+            continue;
+        scorer_note_chosen(p->r->scorer, c->node, now);
+        proxy_dispatch(q, c, model);
+        route_result_free(&rr);
+        return 1;
+    }
+    route_result_free(&rr);
+    return 0;
+}
+
+/* Finds a node with a free slot for the first model that has candidates
+ * and sends the request there; otherwise holds it. Returns 1 when the
+ * request left the routing stage (sent, or answered with an error and
+ * freed), 0 when it waits, -1 when the caller must free it. */
+static int
+proxy_route(struct proxy_req *q)
+{
+    struct proxy *p = q->p;
+    int known = 0, any = 0;
+    for (size_t m = 0; m < q->model_count; m++) {
+        if (proxy_try_model(q, q->models[m], &known, &any))
+            return 1;
+        /* Busy candidates for a preferred model: wait for them rather
+         * than falling back to a later model. */
+        if (any)
+            break;
+    }
+    if (!known && !any) {
+        char list[1200];
+        proxy_models_list(q, list, sizeof list);
+        proxy_trace(q, "failed", "model not found");
+        proxy_reply_error(q, 404,
+                          "model(s) %s not found on any node; pull it with "
+                          "'ollama pull' on a node or POST /api/pull",
+                          list);
+        return -1;
+    }
+    if (q->retries > 0 && !any) {
+        proxy_trace(q, "failed", "no node left");
+        proxy_reply_error(q, 502,
+                          "no available node for %s after excluding %zu "
+                          "failed node(s); last error: %s",
+                          q->ri.model, q->excluded_count, q->last_error);
+        return -1;
+    }
+    if (q->waiter)
+        return 0;
+    if (p->draining) {
+        proxy_trace(q, "rejected", "draining");
+        proxy_reply_error(q, 503, "the router is shutting down");
+        return -1;
+    }
+    int rc = admission_wait(p->adm, q->ri.model, router_now(), proxy_retry_cb,
+                            proxy_expire_cb, q, &q->waiter);
+    if (rc != 0) {
+        p->rejected++;
+        proxy_trace(q, "rejected", "holding queue full");
+        proxy_reply_error(q, 503,
+                          "every node that can serve %s is busy and the "
+                          "holding queue is full; try again shortly",
+                          q->ri.model);
+        return -1;
+    }
+    return 0;
+}
+
+static int
+proxy_retry_cb(void *arg)
+{
+    struct proxy_req *q = arg;
+    struct admission_waiter *w = q->waiter;
+    /* leaving the queue is the admission's job when we return 1 */
+    q->waiter = NULL;
+    int rc = proxy_route(q);
+    if (rc == 0) {
+        q->waiter = w;
+        return 0;
+    }
+    if (rc < 0)
+        proxy_free_req(q);
+    return 1;
+}
+
+static void
+proxy_expire_cb(void *arg)
+{
+    struct proxy_req *q = arg;
+    q->waiter = NULL;
+    q->p->rejected++;
+    proxy_trace(q, "rejected", "waited too long");
+    proxy_reply_error(q, 503,
+                      "no node could take %s within %g s; try again shortly",
+                      q->ri.model, admission_wait_limit(q->p->adm));
+    proxy_free_req(q);
+}
+
+/* ---- entry -------------------------------------------------------------- */
+
+void
+proxy_handle(struct proxy *p, struct evhttp_request *req, enum proxy_api api)
+{
+    char err[256];
+    int openai = api >= PROXY_API_OAI_CHAT;
+    struct proxy_req *q = calloc(1, sizeof *q);
+    if (!q) {
+        http_reply_error(req, 500, "out of memory");
+        return;
+    }
+    q->p = p;
+    q->req = req;
+    q->api = api;
+    q->openai = openai;
+    q->t_start = router_now();
+    snprintf(q->client_ip, sizeof q->client_ip, "%s", http_peer_addr(req));
+    unsigned char rnd[16];
+    evutil_secure_rng_get_bytes(rnd, sizeof rnd);
+    for (int i = 0; i < 16; i++)
+        snprintf(q->request_id + 2 * i, 3, "%02x", rnd[i]);
+    q->out = evbuffer_new();
+    q->chunk = evbuffer_new();
+    q->next = p->head;
+    if (p->head)
+        p->head->prev = q;
+    p->head = q;
+    p->live++;
+    if (!q->out || !q->chunk) {
+        proxy_reply_error(q, 500, "out of memory");
+        proxy_free_req(q);
+        return;
+    }
+    if (p->draining) {
+        proxy_reply_error(q, 503, "the router is shutting down");
+        proxy_free_req(q);
+        return;
+    }
+    q->body = http_body_json(req, p->set.max_body_bytes, err, sizeof err);
+    if (!q->body) {
+        proxy_reply_error(q, 400, "%s", err);
+        proxy_free_req(q);
+        return;
+    }
+    int stream_default =
+        (api == PROXY_API_CHAT || api == PROXY_API_GENERATE) ? 1 : 0;
+    const char *tags = evhttp_find_header(evhttp_request_get_input_headers(req),
+                                          "X-Herd-Tags");
+    if (request_parse(q->body, tags, stream_default, &q->ri, err,
+                      sizeof err) != 0 ||
+        proxy_body_check(q->body, api, err, sizeof err) != 0) {
+        proxy_reply_error(q, 400, "%s", err);
+        proxy_free_req(q);
+        return;
+    }
+    if (api == PROXY_API_EMBED || api == PROXY_API_EMBEDDINGS ||
+        api == PROXY_API_OAI_EMBEDDINGS)
+        q->ri.stream = 0;
+    snprintf(q->models[q->model_count++], REQUEST_MODEL_MAX, "%s",
+             q->ri.model);
+    for (size_t i = 0; i < q->ri.fallback_count; i++)
+        snprintf(q->models[q->model_count++], REQUEST_MODEL_MAX, "%s",
+                 q->ri.fallbacks[i]);
+    q->conn = evhttp_request_get_connection(req);
+    if (q->conn)
+        evhttp_connection_set_closecb(q->conn, proxy_close_cb, q);
+    if (proxy_route(q) < 0)
+        proxy_free_req(q);
+}
+
+/* ---- timers, drain, queue view ------------------------------------------ */
+
+static void
+proxy_kick_cb(evutil_socket_t fd, short what, void *arg)
+{
+    struct proxy *p = arg;
+    (void)fd;
+    (void)what;
+    admission_kick(p->adm);
+}
+
+static void
+proxy_kick_soon(struct proxy *p)
+{
+    if (p->kick)
+        event_active(p->kick, EV_TIMEOUT, 0);
+}
+
+/* Expires waits, and lets waiters see heartbeats that landed meanwhile. */
+static void
+proxy_tick_cb(evutil_socket_t fd, short what, void *arg)
+{
+    struct proxy *p = arg;
+    (void)fd;
+    (void)what;
+    admission_expire(p->adm, router_now());
+    admission_kick(p->adm);
+}
+
+static void
+proxy_drain_timeout_cb(evutil_socket_t fd, short what, void *arg)
+{
+    struct proxy *p = arg;
+    (void)fd;
+    (void)what;
+    if (!p->drain_done)
+        return;
+    log_warn(proxy_comp, "drain timeout: %u request(s) still running are cut",
+             p->live);
+    void (*done)(void *) = p->drain_done;
+    p->drain_done = NULL;
+    done(p->drain_arg);
+}
+
+void
+proxy_drain(struct proxy *p, void (*done)(void *arg), void *arg)
+{
+    p->draining = 1;
+    p->drain_done = done;
+    p->drain_arg = arg;
+    /* waiting requests get 503 now; running ones may finish */
+    admission_expire(p->adm, INFINITY);
+    log_info(proxy_comp, "draining: %u request(s) in flight, %g s to finish",
+             p->live, p->set.drain_timeout);
+    if (p->live == 0) {
+        proxy_drain_check(p);
+        return;
+    }
+    struct timeval tv;
+    tv.tv_sec = (time_t)p->set.drain_timeout;
+    tv.tv_usec =
+        (suseconds_t)((p->set.drain_timeout - (double)tv.tv_sec) * 1e6);
+    event_add(p->drain_timer, &tv);
+}
+
+unsigned
+proxy_in_flight(const struct proxy *p)
+{
+    return p->live;
+}
+
+/* The scorer's view of load: slots and requests per node:model from
+ * admission, p75 from the latency history. */
+static void
+proxy_load_get(void *arg, const char *node, const char *model,
+               struct herd_node_view *fill)
+{
+    struct proxy *p = arg;
+    fill->in_flight = admission_in_flight(p->adm, node, model);
+    fill->queue_depth =
+        fill->in_flight + (uint32_t)admission_waiting_model(p->adm, model);
+    fill->slots = proxy_slots(registry_find(p->r->registry, node), model,
+                              p->set.default_num_parallel);
+}
+
+void
+proxy_configure(struct proxy *p, const struct proxy_settings *s)
+{
+    p->set = *s;
+    if (p->adm)
+        admission_configure(p->adm, s->queue_max, s->queue_wait);
+    if (p->pool)
+        upstream_pool_set_timeout(p->pool, s->upstream_timeout);
+}
+
+struct proxy *
+proxy_new(struct router *r, const struct proxy_settings *s)
+{
+    struct proxy *p = calloc(1, sizeof *p);
+    if (!p)
+        return NULL;
+    p->r = r;
+    p->set = *s;
+    p->adm = admission_new(s->queue_max, s->queue_wait);
+    p->pool = upstream_pool_new(r->base, PROXY_IDLE_CONNS, s->upstream_timeout);
+    p->tick = event_new(r->base, -1, EV_PERSIST, proxy_tick_cb, p);
+    p->kick = event_new(r->base, -1, 0, proxy_kick_cb, p);
+    p->drain_timer = evtimer_new(r->base, proxy_drain_timeout_cb, p);
+    struct timeval tv = {0, (suseconds_t)(PROXY_TICK_S * 1e6)};
+    if (!p->adm || !p->pool || !p->tick || !p->kick || !p->drain_timer ||
+        event_add(p->tick, &tv) != 0) {
+        proxy_free(p);
+        return NULL;
+    }
+    r->load.arg = p;
+    r->load.get = proxy_load_get;
+    return p;
+}
+
+void
+proxy_free(struct proxy *p)
+{
+    if (!p)
+        return;
+    p->drain_done = NULL;
+    while (p->head) {
+        struct proxy_req *q = p->head;
+        /* the client connections go with evhttp_free */
+        q->req = NULL;
+        proxy_free_req(q);
+    }
+    if (p->tick)
+        event_free(p->tick);
+    if (p->kick)
+        event_free(p->kick);
+    if (p->drain_timer)
+        event_free(p->drain_timer);
+    admission_free(p->adm);
+    upstream_pool_free(p->pool);
+    if (p->r->load.arg == p) {
+        p->r->load.get = NULL;
+        p->r->load.arg = NULL;
+    }
+    free(p);
+}
+
+json_object *
+proxy_queue_json(const struct proxy *p)
+{
+    json_object *o = json_object_new_object(), *qs = json_object_new_object();
+    uint64_t in_flight = 0, completed = 0, failed = 0, concurrency = 0;
+    size_t n = admission_key_count(p->adm);
+    size_t pending = admission_waiting(p->adm);
+    for (size_t i = 0; i < n; i++) {
+        struct admission_key_stats st;
+        char key[600];
+        admission_key_at(p->adm, i, &st);
+        json_object *k = json_object_new_object();
+        json_object_object_add(k, "node_id", json_object_new_string(st.node));
+        json_object_object_add(k, "model", json_object_new_string(st.model));
+        json_object_object_add(
+            k, "pending",
+            json_object_new_int64((int64_t)admission_waiting_model(p->adm,
+                                                                   st.model)));
+        json_object_object_add(k, "in_flight",
+                               json_object_new_int64(st.in_flight));
+        json_object_object_add(k, "concurrency",
+                               json_object_new_int64(st.slots));
+        json_object_object_add(k, "max_in_flight",
+                               json_object_new_int64(st.max_in_flight));
+        json_object_object_add(k, "completed",
+                               json_object_new_int64((int64_t)st.completed));
+        json_object_object_add(k, "failed",
+                               json_object_new_int64((int64_t)st.failed));
+        json_object_object_add(k, "rejected",
+                               json_object_new_int64((int64_t)st.rejected));
+        snprintf(key, sizeof key, "%s:%s", st.node, st.model);
+        json_object_object_add(qs, key, k);
+        in_flight += st.in_flight;
+        completed += st.completed;
+        failed += st.failed;
+        concurrency += st.slots;
+    }
+    json_object_object_add(o, "queue_depth",
+                           json_object_new_int64((int64_t)(pending + in_flight)));
+    json_object_object_add(o, "pending", json_object_new_int64((int64_t)pending));
+    json_object_object_add(o, "in_flight",
+                           json_object_new_int64((int64_t)in_flight));
+    json_object_object_add(o, "completed",
+                           json_object_new_int64((int64_t)completed));
+    json_object_object_add(o, "failed", json_object_new_int64((int64_t)failed));
+    json_object_object_add(o, "rejected",
+                           json_object_new_int64((int64_t)p->rejected));
+    /* no latency history yet: the wait cannot be estimated honestly */
+    json_object_object_add(o, "estimated_wait_ms", NULL);
+    size_t online = 0;
+    for (size_t i = 0; i < registry_count(p->r->registry); i++)
+        if (registry_at(p->r->registry, i)->status == HERD_NODE_ONLINE)
+            online++;
+    json_object_object_add(o, "nodes_online",
+                           json_object_new_int64((int64_t)online));
+    json_object_object_add(o, "draining", json_object_new_boolean(p->draining));
+    json_object_object_add(o, "queues", qs);
+    struct timeval tv;
+    gettimeofday(&tv, NULL);
+    json_object_object_add(o, "timestamp",
+                           json_object_new_double((double)tv.tv_sec +
+                                                  tv.tv_usec / 1e6));
+    (void)concurrency;
+    return o;
+}

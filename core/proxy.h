@@ -1,0 +1,56 @@
+/* The request path of the inference APIs: route a parsed request to a
+ * node with a free slot (or hold it), send it upstream, relay the answer,
+ * retry on another node while the client has seen nothing, and account
+ * for every slot. Loop thread only. */
+#ifndef HERD_CORE_PROXY_H
+#define HERD_CORE_PROXY_H
+
+#include <event2/http.h>
+#include <json-c/json.h>
+
+struct router;
+struct proxy;
+
+enum proxy_api {
+    PROXY_API_CHAT,          /* POST /api/chat */
+    PROXY_API_GENERATE,      /* POST /api/generate */
+    PROXY_API_EMBED,         /* POST /api/embed */
+    PROXY_API_EMBEDDINGS,    /* POST /api/embeddings */
+    PROXY_API_OAI_CHAT,      /* POST /v1/chat/completions */
+    PROXY_API_OAI_COMPLETIONS, /* POST /v1/completions */
+    PROXY_API_OAI_EMBEDDINGS /* POST /v1/embeddings */
+};
+
+/* Limits of the request path, from the configuration. */
+struct proxy_settings {
+    unsigned max_retries;  /* further nodes tried before the first byte */
+    double queue_wait;     /* s a request may wait for a slot */
+    size_t queue_max;      /* requests that may wait */
+    double upstream_timeout; /* s of silence from a node */
+    double drain_timeout;  /* s in-flight requests get on SIGTERM */
+    double backoff;        /* s a refusing node is skipped */
+    int default_num_parallel;
+    size_t max_body_bytes;
+};
+
+struct proxy *proxy_new(struct router *r, const struct proxy_settings *s);
+/* Cancels what runs (upstream calls, waiting requests). */
+void proxy_free(struct proxy *p);
+void proxy_configure(struct proxy *p, const struct proxy_settings *s);
+
+/* Serves one inference request of the given API. */
+void proxy_handle(struct proxy *p, struct evhttp_request *req,
+                  enum proxy_api api);
+
+/* Stops taking new work (503), sends waiting requests away with 503 and
+ * calls done once the in-flight ones have finished or the drain timeout
+ * has passed. */
+void proxy_drain(struct proxy *p, void (*done)(void *arg), void *arg);
+
+/* Requests running upstream now, and waiting for a slot. */
+unsigned proxy_in_flight(const struct proxy *p);
+
+/* GET /fleet/queue body (new reference). */
+json_object *proxy_queue_json(const struct proxy *p);
+
+#endif

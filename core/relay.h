@@ -1,0 +1,49 @@
+/* Inspecting an upstream answer on its way to the client: the bytes pass
+ * through unchanged, and the relay reads each complete line (NDJSON of
+ * Ollama's native API, SSE of its OpenAI API) or the whole body (answers
+ * that are not streamed) to learn whether the positive end signal came
+ * (done:true, data: [DONE], a complete JSON answer), whether the node
+ * reported an error inside the stream, and the token counts. */
+#ifndef HERD_CORE_RELAY_H
+#define HERD_CORE_RELAY_H
+
+#include <event2/buffer.h>
+#include <stddef.h>
+#include <stdint.h>
+
+enum relay_kind {
+    RELAY_NDJSON, /* Ollama native stream */
+    RELAY_SSE,    /* OpenAI stream */
+    RELAY_JSON    /* one JSON body */
+};
+
+struct relay {
+    enum relay_kind kind;
+    struct evbuffer *pending; /* an incomplete line, or the JSON body */
+    size_t max_bytes;         /* longest line or body kept */
+    int done;                 /* positive end signal seen */
+    int error;                /* the node reported an error in-band */
+    char error_msg[256];
+    int64_t prompt_tokens, completion_tokens; /* -1 when unknown */
+    char done_reason[32];
+};
+
+/* Returns 0 or -ENOMEM. max_bytes bounds what is kept for inspection. */
+int relay_init(struct relay *r, enum relay_kind kind, size_t max_bytes);
+void relay_clear(struct relay *r);
+
+/* Inspects and moves every byte of in to out (out may be NULL: inspect
+ * and drain). Returns 0, or -E2BIG when a line or body outgrows
+ * max_bytes (the bytes still move). */
+int relay_feed(struct relay *r, struct evbuffer *in, struct evbuffer *out);
+
+/* The upstream answer ended: inspects what is left (a last line without
+ * newline, the JSON body). */
+void relay_end(struct relay *r);
+
+/* Appends an error in the stream's own format: {"error":msg}\n for NDJSON,
+ * an SSE data event with an OpenAI error object for SSE. */
+void relay_error_tail(enum relay_kind kind, const char *msg,
+                      struct evbuffer *out);
+
+#endif

@@ -1,0 +1,50 @@
+/* The client side towards the nodes: one POST (or other method) to a
+ * node's Ollama, streamed back through callbacks, on evhttp connections
+ * kept per node and reused. Every call sends a Host header the node
+ * accepts (a loopback-bound Ollama refuses others) and nothing of the
+ * client's own headers (so no Origin). Loop thread only. */
+#ifndef HERD_CORE_UPSTREAM_H
+#define HERD_CORE_UPSTREAM_H
+
+#include <event2/buffer.h>
+#include <event2/event.h>
+#include <stddef.h>
+
+struct upstream_pool;
+struct upstream_call;
+
+struct upstream_cbs {
+    /* The status line and headers arrived. content_type may be NULL. */
+    void (*on_head)(void *arg, int status, const char *content_type);
+    /* Body bytes; the callee drains what it takes (all of it). */
+    void (*on_body)(void *arg, struct evbuffer *data);
+    /* The call ended: err 0 after a complete answer, else a negative
+     * errno (-ECONNREFUSED, -ETIMEDOUT, -ECONNRESET for a connection lost
+     * mid-answer, -EPROTO). Called exactly once, unless the call was
+     * cancelled; the call is gone afterwards. */
+    void (*on_end)(void *arg, int err);
+};
+
+/* idle_max: idle connections kept per node; timeout_s: longest silence
+ * from the node (connect, and between bytes). */
+struct upstream_pool *upstream_pool_new(struct event_base *base,
+                                        size_t idle_max, double timeout_s);
+/* Cancels nothing: the caller cancels its calls first. */
+void upstream_pool_free(struct upstream_pool *pool);
+void upstream_pool_set_timeout(struct upstream_pool *pool, double timeout_s);
+
+/* Starts method (EVHTTP_REQ_*) base_url + path with body (copied; may be
+ * NULL). Returns the call, or NULL with a reason in err (bad URL, out of
+ * memory). */
+struct upstream_call *upstream_start(struct upstream_pool *pool,
+                                     const char *base_url, int method,
+                                     const char *path, const char *body,
+                                     size_t body_len,
+                                     const struct upstream_cbs *cbs,
+                                     void *arg, char *err, size_t errlen);
+
+/* Stops a call at once (the node sees its connection close); no callback
+ * follows. */
+void upstream_cancel(struct upstream_call *call);
+
+#endif

@@ -1,0 +1,91 @@
+# Helpers for the request-path tests (sourced after lib.sh, sim_lib.sh and
+# router_lib.sh): a fleet of herd-sims behind a router that finds them
+# through [discovery.static].
+
+command -v jq >/dev/null || skip_all "jq is not installed"
+[ -x "$(sim_bin)" ] || skip_all "herd-sim is not built"
+[ -f "$top_builddir/plugins/discovery/static.la" ] ||
+    skip_all "the static discovery plugin is not built"
+
+# fleet_sim NAME ARGS...: one more sim (on a free port); its URL is
+# $SIM_URL_NAME and it joins the router's static node list.
+FLEET_NODES=""
+fleet_sim() {
+    local name=$1; shift
+    start_listening "$name" "listening on 127\.0\.0\.1:@PORT@" "$(sim_bin)" \
+        --host 127.0.0.1 --port @PORT@ "$@" ||
+        { echo "Bail out! herd-sim $name did not start"; exit 1; }
+    eval "SIM_URL_$name=\$url"
+    FLEET_NODES="$FLEET_NODES
+node = $name $url"
+}
+
+# fleet_router EXTRA-ROUTER-INI: starts herd in front of the sims; sets
+# $ROUTER and waits until every sim's models are routable.
+fleet_router() {
+    cat >"$TEST_TMP/herd.ini" <<EOF2
+[router]
+heartbeat_interval = 0.2
+$1
+
+[discovery.static]
+interval = 0.2
+$FLEET_NODES
+EOF2
+    start_herd herd --config "$TEST_TMP/herd.ini" --data-dir "$TEST_TMP/data" \
+        --log-level debug ||
+        { echo "Bail out! herd did not start"; exit 1; }
+    ROUTER=$url
+    local want
+    want=$(printf '%s\n' "$FLEET_NODES" | grep -c '^node')
+    fleet_online() {
+        [ "$(curl -s -m 2 "$ROUTER/fleet/status" |
+            jq '[.nodes[] | select(.status == "online")] | length')" = "$want" ]
+    }
+    wait_for 10 fleet_online || { echo "Bail out! nodes not online"; exit 1; }
+}
+
+# rq METHOD PATH [BODY]: request to the router; sets STATUS, BODY and
+# HDR (the header file).
+HDR=$TEST_TMP/rq_headers
+rq() {
+    local method=$1 path=$2
+    if [ $# -ge 3 ]; then
+        STATUS=$(curl -s -m 30 -X "$method" -D "$HDR" -o "$TEST_TMP/rq_body" \
+            -w '%{http_code}' --data-binary "$3" "$ROUTER$path")
+    else
+        STATUS=$(curl -s -m 30 -X "$method" -D "$HDR" -o "$TEST_TMP/rq_body" \
+            -w '%{http_code}' "$ROUTER$path")
+    fi
+    BODY=$(cat "$TEST_TMP/rq_body")
+}
+
+# hdr NAME: a header of the last rq answer.
+hdr() { tr -d '\r' <"$HDR" | sed -n "s/^$1: //Ip" | head -1; }
+
+# sim_of NAME FILTER: a value from that sim's /sim/state.
+sim_of() {
+    local u
+    eval "u=\$SIM_URL_$1"
+    curl -s -m 10 "$u/sim/state" | jq -r "$2"
+}
+
+# fault NAME JSON: POST /sim/faults to that sim.
+fault() {
+    local u
+    eval "u=\$SIM_URL_$1"
+    curl -s -m 10 -o /dev/null -X POST "$u/sim/faults" -d "$2"
+}
+
+# router_stop: SIGTERM to herd; checks exit 0 and a clean sanitizer log.
+router_stop() {
+    local rc
+    kill -TERM "$PID_herd" 2>/dev/null
+    wait "$PID_herd"; rc=$?
+    if grep -Eq 'Sanitizer|runtime error' "$TEST_TMP/herd.log"; then
+        rc=99
+        grep -E -A12 'Sanitizer|runtime error' "$TEST_TMP/herd.log" |
+            head -40 | sed 's/^/#   /'
+    fi
+    is "$rc" 0 "herd exits 0 on SIGTERM, sanitizers quiet"
+}
