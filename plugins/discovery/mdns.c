@@ -119,6 +119,31 @@ mdns_config_name(const char *key, const char *value, char **out, char *err,
 }
 
 static int
+mdns_parse_port(const char *value, int *out, char *err, size_t errlen)
+{
+    char *end;
+    long p = strtol(value, &end, 10);
+    if (end == value || *end || p < 1 || p > 65535) {
+        snprintf(err, errlen, "port: '%.80s' is not a port (1-65535)", value);
+        return -EINVAL;
+    }
+    *out = (int)p;
+    return HERD_OK;
+}
+
+static int
+mdns_config_bool(const char *key, const char *value, int *out, char *err,
+                 size_t errlen)
+{
+    if (mdns_parse_bool(value, out) == 0)
+        return HERD_OK;
+    snprintf(err, errlen,
+             "%s: '%.80s' is not a boolean (true/false, yes/no, on/off, 1/0)",
+             key, value);
+    return -EINVAL;
+}
+
+static int
 mdns_config(void *arg, const char *key, const char *value, char *err,
             size_t errlen)
 {
@@ -127,43 +152,32 @@ mdns_config(void *arg, const char *key, const char *value, char *err,
     int is_router_key = strcmp(key, "name") == 0 || strcmp(key, "port") == 0 ||
                         strcmp(key, "token_required") == 0;
 
-    if (is_router_key && !router_side) {
-        snprintf(err, errlen,
-                 "%s: only the router publishes; herd-node takes prefer = NAME",
-                 key);
-        return -EINVAL;
-    }
-    if (strcmp(key, "prefer") == 0 && router_side) {
-        snprintf(err, errlen,
-                 "prefer: only herd-node chooses a router; the router takes "
-                 "name, port and token_required");
-        return -EINVAL;
+    /* herd and herd-node may share one herd.ini: the other side's keys
+     * are checked, then left alone. */
+    if ((is_router_key && !router_side) ||
+        (strcmp(key, "prefer") == 0 && router_side)) {
+        char *ignored = NULL;
+        int ignored_int, rc = HERD_OK;
+        if (strcmp(key, "port") == 0)
+            rc = mdns_parse_port(value, &ignored_int, err, errlen);
+        else if (strcmp(key, "token_required") == 0)
+            rc = mdns_config_bool(key, value, &ignored_int, err, errlen);
+        else
+            rc = mdns_config_name(key, value, &ignored, err, errlen);
+        free(ignored);
+        if (rc == HERD_OK)
+            MDNS_LOG(ctx, HERD_LOG_DEBUG, "%s: for the %s, not used here", key,
+                     router_side ? "agent" : "router");
+        return rc;
     }
     if (strcmp(key, "name") == 0)
         return mdns_config_name(key, value, &ctx->name, err, errlen);
     if (strcmp(key, "prefer") == 0)
         return mdns_config_name(key, value, &ctx->prefer, err, errlen);
-    if (strcmp(key, "port") == 0) {
-        char *end;
-        long p = strtol(value, &end, 10);
-        if (end == value || *end || p < 1 || p > 65535) {
-            snprintf(err, errlen, "port: '%.80s' is not a port (1-65535)",
-                     value);
-            return -EINVAL;
-        }
-        ctx->port = (int)p;
-        return HERD_OK;
-    }
-    if (strcmp(key, "token_required") == 0) {
-        if (mdns_parse_bool(value, &ctx->token_required) != 0) {
-            snprintf(err, errlen,
-                     "token_required: '%.80s' is not a boolean "
-                     "(true/false, yes/no, on/off, 1/0)",
-                     value);
-            return -EINVAL;
-        }
-        return HERD_OK;
-    }
+    if (strcmp(key, "port") == 0)
+        return mdns_parse_port(value, &ctx->port, err, errlen);
+    if (strcmp(key, "token_required") == 0)
+        return mdns_config_bool(key, value, &ctx->token_required, err, errlen);
     snprintf(err, errlen, "unknown key '%s'", key);
     return -ENOENT;
 }

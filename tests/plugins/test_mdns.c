@@ -219,9 +219,9 @@ test_keys(void)
          "a name far too long for one DNS label, which stops at sixty-three "
          "bytes",
          "is not a service name"},
-        {HERD_ROLE_ROUTER, "prefer", "x", "only herd-node chooses a router"},
-        {HERD_ROLE_AGENT, "name", "x", "only the router publishes"},
-        {HERD_ROLE_AGENT, "port", "1", "only the router publishes"},
+        {HERD_ROLE_ROUTER, "prefer", "", "is not a service name"},
+        {HERD_ROLE_AGENT, "port", "0", "is not a port"},
+        {HERD_ROLE_AGENT, "token_required", "2", "is not a boolean"},
         {HERD_ROLE_AGENT, "prefer", "", "is not a service name"},
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
@@ -233,7 +233,16 @@ test_keys(void)
         if (!strstr(err, bad[i].want))
             diag("err: %s", err);
     }
-    int rc = load(&r, NULL, err, sizeof err, "colour", "blue", NULL);
+    /* herd and herd-node may share a herd.ini: each takes the other's
+     * keys (checked, unused). */
+    int rc =
+        load(&r, NULL, err, sizeof err, "port", "1", "prefer", "herd x", NULL);
+    is_int(rc, 0, "router side accepts prefer (for herd-node)");
+    rc = load(&a, NULL, err, sizeof err, "name", "herd x", "port", "1",
+              "token_required", "no", NULL);
+    is_int(rc, 0, "agent side accepts name, port, token_required: %s", err);
+    like(a.logs, "name: for the router, not used here", "and says so");
+    rc = load(&r, NULL, err, sizeof err, "colour", "blue", NULL);
     ok(rc == -ENOENT && strstr(err, "test.ini:2") && strstr(err, "colour"),
        "unknown key refused with file:line: %s", err);
     rc = load(&r, NULL, err, sizeof err, NULL);
