@@ -4,6 +4,7 @@
 
 #include "sim.h"
 
+#include <errno.h>
 #include <event2/buffer.h>
 #include <event2/keyvalq_struct.h>
 #include <stdio.h>
@@ -396,7 +397,7 @@ oai_effort(json_object *body, json_object **think, char *err, size_t errlen)
                  "\"none\", \"minimal\", \"low\", \"medium\", \"high\", or "
                  "\"max\")",
                  e);
-        return -1;
+        return -EINVAL;
     }
     return 0;
 }

@@ -81,7 +81,7 @@ faults_apply(struct sim_fault *f, const char *mode, json_object *o, char *err,
     n.count = 0;
     if (!json_object_is_type(o, json_type_object)) {
         snprintf(err, errlen, "fault %s: expected an object or null", mode);
-        return -1;
+        return -EINVAL;
     }
     json_object_object_foreach(o, key, v)
     {
@@ -104,14 +104,14 @@ faults_apply(struct sim_fault *f, const char *mode, json_object *o, char *err,
             n.after = (int)d;
         } else {
             snprintf(err, errlen, "fault %s: unknown field \"%s\"", mode, key);
-            return -1;
+            return -EINVAL;
         }
         if (bad) {
             snprintf(err, errlen,
                      "fault %s: %s is out of range or not a "
                      "number",
                      mode, key);
-            return -1;
+            return -EINVAL;
         }
     }
     *f = n;

@@ -5,6 +5,7 @@
 #include "common/log.h"
 #include "sim.h"
 
+#include <errno.h>
 #include <event2/bufferevent.h>
 #include <event2/keyvalq_struct.h>
 #include <stdio.h>
@@ -132,11 +133,13 @@ sim_http_start(struct sim_server *s, char *err, size_t errlen)
     evhttp_set_max_headers_size(s->http, 64 * 1024);
     evhttp_set_timeout(s->http, 600);
     evhttp_set_gencb(s->http, sim_http_cb, s);
+    errno = 0;
     if (!evhttp_bind_socket_with_handle(s->http, s->cfg.host,
                                         (ev_uint16_t)s->cfg.port)) {
-        snprintf(err, errlen, "cannot listen on %s:%d", s->cfg.host,
-                 s->cfg.port);
-        return -1;
+        int e = errno ? errno : EIO;
+        snprintf(err, errlen, "cannot listen on %s:%d: %s", s->cfg.host,
+                 s->cfg.port, strerror(e));
+        return -e;
     }
     return 0;
 }
