@@ -23,6 +23,7 @@
 #include "common/http_util.h"
 #include "common/log.h"
 #include "plugin_loader.h"
+#include "storage_router.h"
 #include "proxy.h"
 
 #define ROUTER_M_GET (EVHTTP_REQ_GET | EVHTTP_REQ_HEAD)
@@ -52,6 +53,17 @@ static const struct router_route router_routes[] = {
     {"/v1/models", ROUTER_M_GET, "GET, HEAD", api_openai_models},
     {"/v1/models/*", ROUTER_M_GET, "GET, HEAD", api_openai_model},
     {"/fleet/route", EVHTTP_REQ_POST, "POST", api_route_post},
+    {"/dashboard/api/traces", EVHTTP_REQ_GET, "GET", api_analytics_traces},
+    {"/dashboard/api/usage", EVHTTP_REQ_GET, "GET", api_analytics_usage},
+    {"/dashboard/api/trends", EVHTTP_REQ_GET, "GET", api_analytics_trends},
+    {"/dashboard/api/models", EVHTTP_REQ_GET, "GET", api_analytics_models},
+    {"/dashboard/api/overview", EVHTTP_REQ_GET, "GET", api_analytics_overview},
+    {"/dashboard/api/tags", EVHTTP_REQ_GET, "GET", api_analytics_tags},
+    {"/dashboard/api/apps", EVHTTP_REQ_GET, "GET", api_analytics_tags},
+    {"/dashboard/api/tags/daily", EVHTTP_REQ_GET, "GET",
+     api_analytics_tags_daily},
+    {"/dashboard/api/apps/daily", EVHTTP_REQ_GET, "GET",
+     api_analytics_tags_daily},
 };
 
 static const char *router_comp = "router";
@@ -409,6 +421,8 @@ static int
 router_load_section(struct router *r, const struct config_plugin_section *sec,
                     char *err, size_t errlen)
 {
+    if (strcmp(sec->kind, "storage") == 0)
+        return router_storage_load(r, sec, err, errlen);
     if (strcmp(sec->kind, "discovery") != 0)
         return plugin_set_load(r->plugins, sec, err, errlen);
     char interval[64], port[16];
@@ -501,6 +515,8 @@ router_teardown(struct router *r)
 {
     /* Running requests hold upstream calls and evhttp requests. */
     proxy_free(r->proxy);
+    /* The storage thread writes through the plugins: it goes first. */
+    router_storage_stop(r);
     /* Plugins first: their events live on the base. */
     router_scoring_stop(r);
     plugin_set_free(r->plugins);
@@ -554,7 +570,8 @@ router_run(struct herd_config *cfg)
         log_err(router_comp, "cannot set up events");
         goto out;
     }
-    if (router_bind(&r) != 0 || router_load_plugins(&r) != 0)
+    if (router_bind(&r) != 0 || router_load_plugins(&r) != 0 ||
+        router_storage_start(&r) != 0)
         goto out;
     struct proxy_settings ps;
     router_proxy_settings(cfg, &ps);

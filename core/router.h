@@ -23,7 +23,9 @@
 /* How long a model unloaded from a node still counts as warm. */
 #define ROUTER_WARM_WINDOW_S 1800.0
 
+struct latency;
 struct plugin_set;
+struct traces;
 struct proxy;
 
 struct router {
@@ -37,6 +39,8 @@ struct router {
     struct plugin_set *scoring; /* [scoring.*], replaced on SIGHUP */
     struct scorer *scorer;
     struct scorer_load_provider load; /* queue depth, p75; get NULL = none */
+    struct traces *traces;   /* trace writer (storage_router.c) */
+    struct latency *latency; /* p75 per node:model, fed by traces */
     struct event *liveness;
     struct event *sig_int, *sig_term, *sig_hup;
     struct proxy *proxy; /* the request path (proxy.h) */

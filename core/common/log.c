@@ -2,6 +2,7 @@
 #include "autoconfig.h"
 
 #include "common/log.h"
+#include "common/jsonl_rotate.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -16,7 +17,9 @@
 #include <unistd.h>
 
 static int log_level = HERD_LOG_INFO;
-static int log_jsonl_fd = -1;
+/* Shared with other writers; follows their midnight rotation. */
+static struct jsonl_file log_jsonl = {.fd = -1, .checked_day = -1};
+static int log_jsonl_open;
 static const char *log_program = "herd";
 static pthread_mutex_t log_lock = PTHREAD_MUTEX_INITIALIZER;
 
@@ -75,16 +78,17 @@ log_set_program(const char *program)
 int
 log_open_jsonl(const char *path)
 {
-    int fd = -1;
+    struct jsonl_file next;
+    jsonl_file_init(&next);
     if (path) {
-        fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0640);
-        if (fd < 0)
-            return -errno;
+        int rc = jsonl_file_open(&next, path);
+        if (rc != 0)
+            return rc;
     }
     pthread_mutex_lock(&log_lock);
-    if (log_jsonl_fd >= 0)
-        close(log_jsonl_fd);
-    log_jsonl_fd = fd;
+    jsonl_file_close(&log_jsonl);
+    log_jsonl = next;
+    log_jsonl_open = path != NULL;
     pthread_mutex_unlock(&log_lock);
     return 0;
 }
@@ -126,7 +130,7 @@ log_vmsg(int level, const char *component, const char *fmt, va_list ap)
         len = (int)sizeof line - 1;
     log_write_all(STDERR_FILENO, line, (size_t)len);
 
-    if (log_jsonl_fd < 0)
+    if (!log_jsonl_open)
         return;
     json_object *o = json_object_new_object();
     json_object_object_add(o, "ts", json_object_new_string(stamp));
@@ -139,13 +143,14 @@ log_vmsg(int level, const char *component, const char *fmt, va_list ap)
     const char *js =
         json_object_to_json_string_length(o, JSON_C_TO_STRING_PLAIN, &jlen);
     pthread_mutex_lock(&log_lock);
-    if (log_jsonl_fd >= 0) {
+    int fd = log_jsonl_open ? jsonl_file_prepare(&log_jsonl, tv.tv_sec) : -1;
+    if (fd >= 0) {
         /* One write per record so lines of two processes never interleave. */
         char *rec = malloc(jlen + 1);
         if (rec) {
             memcpy(rec, js, jlen);
             rec[jlen] = '\n';
-            log_write_all(log_jsonl_fd, rec, jlen + 1);
+            log_write_all(fd, rec, jlen + 1);
             free(rec);
         }
     }
