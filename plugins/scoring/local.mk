@@ -75,6 +75,9 @@ endif
 endif
 endif
 endif
+scoring_integration_tests = tests/integration/scoring_route.sh
+TESTS += $(scoring_integration_tests)
+dist_check_SCRIPTS += $(scoring_integration_tests)
 tests_plugins_test_scoring_signals_CPPFLAGS = $(AM_CPPFLAGS) \
 	-I$(top_srcdir)/tests
 tests_plugins_test_scoring_signals_LDADD = core/libherdplugin.la \
