@@ -100,8 +100,7 @@ api_analytics_params(struct evhttp_request *req,
             goto bad;
         }
         if (seen++) {
-            router_reply_error(req, 400, "parameter %s given twice",
-                               q->param);
+            router_reply_error(req, 400, "parameter %s given twice", q->param);
             goto bad;
         }
         char *end;
@@ -135,17 +134,16 @@ api_analytics_run(struct router *r, struct evhttp_request *req,
     if (!q->param)
         snprintf(params, sizeof params, "{}");
     else if (q->unit_s > 0)
-        snprintf(params, sizeof params, "{\"%s\":%ld,\"since\":%.3f}",
-                 q->param, value,
-                 (double)time(NULL) - (double)value * q->unit_s);
+        snprintf(params, sizeof params, "{\"%s\":%ld,\"since\":%.3f}", q->param,
+                 value, (double)time(NULL) - (double)value * q->unit_s);
     else
         snprintf(params, sizeof params, "{\"%s\":%ld}", q->param, value);
     int rc = r->traces ? traces_query(r->traces, q->name, params,
                                       api_analytics_done, req)
                        : -ENOTSUP;
     if (rc == -EBUSY) {
-        evhttp_add_header(evhttp_request_get_output_headers(req),
-                          "Retry-After", "1");
+        evhttp_add_header(evhttp_request_get_output_headers(req), "Retry-After",
+                          "1");
         router_reply_error(req, 503, "too many analytics queries waiting");
     } else if (rc != 0) {
         router_reply_error(req, 503, "storage is not available");

@@ -63,8 +63,7 @@ latency_hash(const char *node, const char *model)
 }
 
 static struct latency_pair *
-latency_find(struct latency *l, const char *node, const char *model,
-             int create)
+latency_find(struct latency *l, const char *node, const char *model, int create)
 {
     size_t b = latency_hash(node, model);
     for (struct latency_pair *p = l->buckets[b]; p; p = p->next)

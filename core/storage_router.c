@@ -28,13 +28,13 @@ static const struct {
 };
 
 static int
-storage_router_default_path(const struct router *r, const char *name,
-                            char *out, size_t len)
+storage_router_default_path(const struct router *r, const char *name, char *out,
+                            size_t len)
 {
     const char *d = r->boot->data_dir;
     const char *home = getenv("HOME");
-    for (size_t i = 0; i < sizeof storage_router_defaults /
-                               sizeof storage_router_defaults[0];
+    for (size_t i = 0;
+         i < sizeof storage_router_defaults / sizeof storage_router_defaults[0];
          i++) {
         if (strcmp(storage_router_defaults[i].name, name) != 0)
             continue;
@@ -43,8 +43,7 @@ storage_router_default_path(const struct router *r, const char *name,
             n = snprintf(out, len, "%s%s/%s", home, d + 1,
                          storage_router_defaults[i].file);
         else
-            n = snprintf(out, len, "%s/%s", d,
-                         storage_router_defaults[i].file);
+            n = snprintf(out, len, "%s/%s", d, storage_router_defaults[i].file);
         return n > 0 && (size_t)n < len ? 1 : -ENAMETOOLONG;
     }
     return 0;
@@ -97,8 +96,7 @@ router_storage_start(struct router *r)
     r->traces = traces_new(r->base, r->plugins, r->latency,
                            r->boot->trace_queue_max, err, sizeof err);
     if (!r->traces) {
-        log_err(storage_router_comp, "cannot start the trace writer: %s",
-                err);
+        log_err(storage_router_comp, "cannot start the trace writer: %s", err);
         return -ENOMEM;
     }
     struct traces_stats st;
@@ -124,7 +122,8 @@ router_storage_status(struct router *r)
     struct traces_stats st;
     traces_get_stats(r->traces, &st);
     json_object *o = json_object_new_object();
-    json_object_object_add(o, "queued", json_object_new_int64((int64_t)st.queued));
+    json_object_object_add(o, "queued",
+                           json_object_new_int64((int64_t)st.queued));
     json_object_object_add(o, "queue_max",
                            json_object_new_int64((int64_t)st.queue_max));
     json_object_object_add(o, "submitted",

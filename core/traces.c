@@ -107,9 +107,9 @@ traces_copy(const struct herd_trace *t)
                traces_slen(t->original_model) + traces_slen(t->node_id) +
                traces_slen(t->scores_breakdown) + traces_slen(t->status) +
                traces_slen(t->excluded_nodes) + traces_slen(t->client_ip) +
-               traces_slen(t->original_format) +
-               traces_slen(t->error_message) + traces_slen(t->tags) +
-               traces_slen(t->endpoint) + traces_slen(t->json);
+               traces_slen(t->original_format) + traces_slen(t->error_message) +
+               traces_slen(t->tags) + traces_slen(t->endpoint) +
+               traces_slen(t->json);
     struct traces_item *it = malloc(sizeof *it + n);
     if (!it)
         return NULL;
@@ -221,8 +221,8 @@ traces_json_str(json_object *o, const char *k, const char *v)
 static void
 traces_json_num(json_object *o, const char *k, double v)
 {
-    json_object_object_add(o, k, isfinite(v) ? json_object_new_double(v)
-                                             : NULL);
+    json_object_object_add(o, k,
+                           isfinite(v) ? json_object_new_double(v) : NULL);
 }
 
 static void
@@ -364,9 +364,9 @@ traces_run_job(struct traces *tr, struct traces_job *job)
         job->len = 0;
         job->overflow = 0;
         job->err[0] = '\0';
-        int rc = p->desc.storage.query(p->ctx, job->name, job->params,
-                                       traces_emit, job, job->err,
-                                       sizeof job->err);
+        int rc =
+            p->desc.storage.query(p->ctx, job->name, job->params, traces_emit,
+                                  job, job->err, sizeof job->err);
         if (rc == HERD_DECLINED)
             continue;
         job->rc = rc < 0 ? rc : 0;
@@ -532,8 +532,9 @@ traces_preload_cb(void *arg, int rc, const char *text, size_t len,
     if (n < 0)
         log_warn(traces_comp, "latency history not loaded: bad answer");
     else if (n > 0)
-        log_info(traces_comp, "latency history loaded for %d node:model "
-                              "pairs",
+        log_info(traces_comp,
+                 "latency history loaded for %d node:model "
+                 "pairs",
                  n);
 }
 
@@ -554,8 +555,7 @@ traces_pick_backends(struct traces *tr, struct plugin_set *plugins)
 
 struct traces *
 traces_new(struct event_base *base, struct plugin_set *plugins,
-           struct latency *latency, size_t queue_max, char *err,
-           size_t errlen)
+           struct latency *latency, size_t queue_max, char *err, size_t errlen)
 {
     struct traces *tr = calloc(1, sizeof *tr);
     if (!tr) {
@@ -575,12 +575,17 @@ traces_new(struct event_base *base, struct plugin_set *plugins,
                  tr->cap);
         goto fail;
     }
-    if (pipe2(tr->wake, O_NONBLOCK | O_CLOEXEC) != 0) {
+    if (pipe(tr->wake) != 0) {
+        tr->wake[0] = tr->wake[1] = -1;
         snprintf(err, errlen, "pipe: %s", strerror(errno));
         goto fail;
     }
-    tr->answer_ev =
-        event_new(base, tr->wake[0], EV_READ | EV_PERSIST, traces_answer_cb, tr);
+    for (int i = 0; i < 2; i++) {
+        fcntl(tr->wake[i], F_SETFL, fcntl(tr->wake[i], F_GETFL) | O_NONBLOCK);
+        fcntl(tr->wake[i], F_SETFD, FD_CLOEXEC);
+    }
+    tr->answer_ev = event_new(base, tr->wake[0], EV_READ | EV_PERSIST,
+                              traces_answer_cb, tr);
     if (!tr->answer_ev || event_add(tr->answer_ev, NULL) != 0) {
         snprintf(err, errlen, "cannot register the answer event");
         goto fail;

@@ -40,7 +40,7 @@ struct traces_stats {
     uint64_t failed;    /* batches a plugin's write() reported failing */
     size_t queued;      /* waiting now */
     size_t queue_max;
-    size_t backends;    /* storage plugins in use */
+    size_t backends; /* storage plugins in use */
 };
 
 /* Creates the writer over every storage plugin of plugins (borrowed; must
@@ -50,8 +50,8 @@ struct traces_stats {
  * query. Returns NULL with the reason in err. A set without storage
  * plugins is valid: traces are then counted and discarded. */
 struct traces *traces_new(struct event_base *base, struct plugin_set *plugins,
-                          struct latency *latency, size_t queue_max,
-                          char *err, size_t errlen);
+                          struct latency *latency, size_t queue_max, char *err,
+                          size_t errlen);
 
 /* Copies t (every string; t->json may be NULL: it is then built) into the
  * queue. Loop thread; never blocks. Returns 0, -ENOSPC when the queue is
@@ -65,8 +65,8 @@ void traces_get_stats(struct traces *traces, struct traces_stats *out);
 /* Called on the loop thread with the answer of traces_query(): rc is 0
  * with the JSON text in text/len (valid for the call), HERD_DECLINED when
  * no plugin answers that query, or -errno with a message in err. */
-typedef void (*traces_query_cb)(void *arg, int rc, const char *text,
-                                size_t len, const char *err);
+typedef void (*traces_query_cb)(void *arg, int rc, const char *text, size_t len,
+                                const char *err);
 
 /* Runs the named query (see doc/storage.md) with params_json on the
  * storage thread, asking each plugin in load order until one answers.

@@ -70,8 +70,9 @@ jsonl_store_config(void *ctx, const char *key, const char *value, char *err,
     struct jsonl_store *s = ctx;
     if (strcmp(key, "path") == 0) {
         if (!*value || strlen(value) >= sizeof s->file.path - 16) {
-            snprintf(err, errlen, "path: must be a file name of 1 to %zu "
-                                  "bytes",
+            snprintf(err, errlen,
+                     "path: must be a file name of 1 to %zu "
+                     "bytes",
                      sizeof s->file.path - 17);
             return -EINVAL;
         }
@@ -86,8 +87,7 @@ jsonl_store_config(void *ctx, const char *key, const char *value, char *err,
         char *end;
         errno = 0;
         long v = strtol(value, &end, 10);
-        if (errno || end == value || *end || v < 0 ||
-            v > JSONL_MAX_KEEP_DAYS) {
+        if (errno || end == value || *end || v < 0 || v > JSONL_MAX_KEEP_DAYS) {
             snprintf(err, errlen,
                      "keep_days: \"%s\" is not a whole number of days from 0 "
                      "(keep every file) to %d",
@@ -150,13 +150,13 @@ jsonl_store_head(const struct herd_trace *t, char *out, size_t len)
              t->node_id && *t->node_id ? t->node_id : "no node",
              isfinite(t->latency_ms) ? t->latency_ms : 0.0);
     json_object *m = json_object_new_string(msg);
-    int w = snprintf(out, len,
-                     "{\"ts\":\"%s\",\"level\":\"info\",\"program\":\"herd\","
-                     "\"component\":\"trace\",\"msg\":%s,",
-                     stamp,
-                     json_object_to_json_string_ext(
-                         m, JSON_C_TO_STRING_PLAIN |
-                                JSON_C_TO_STRING_NOSLASHESCAPE));
+    int w = snprintf(
+        out, len,
+        "{\"ts\":\"%s\",\"level\":\"info\",\"program\":\"herd\","
+        "\"component\":\"trace\",\"msg\":%s,",
+        stamp,
+        json_object_to_json_string_ext(m, JSON_C_TO_STRING_PLAIN |
+                                              JSON_C_TO_STRING_NOSLASHESCAPE));
     json_object_put(m);
     return w > 0 && (size_t)w < len ? w : -1;
 }

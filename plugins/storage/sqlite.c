@@ -163,8 +163,8 @@ sqlite_store_insert(struct sqlite_store *s, const struct herd_trace *t)
     sqlite3_bind_text(st, 1, t->request_id ? t->request_id : "", -1,
                       SQLITE_STATIC);
     sqlite3_bind_text(st, 2, model, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 3, t->original_model ? t->original_model : model,
-                      -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 3, t->original_model ? t->original_model : model, -1,
+                      SQLITE_STATIC);
     /* NOT NULL in the reference: a request never dispatched has "". */
     sqlite3_bind_text(st, 4, t->node_id ? t->node_id : "", -1, SQLITE_STATIC);
     sqlite_store_bind_real(st, 5, t->score);
@@ -201,7 +201,8 @@ sqlite_store_prune(struct sqlite_store *s)
 {
     double now = sqlite_store_now(s);
     if (s->retention_days == 0 ||
-        (s->last_prune != 0 && now - s->last_prune < SQLITE_STORE_PRUNE_EVERY_S))
+        (s->last_prune != 0 &&
+         now - s->last_prune < SQLITE_STORE_PRUNE_EVERY_S))
         return;
     s->last_prune = now;
     sqlite3_stmt *st;
@@ -224,12 +225,11 @@ sqlite_store_prune(struct sqlite_store *s)
 }
 
 static int
-sqlite_store_write(void *ctx, const struct herd_trace *const *traces,
-                   size_t n, char *err, size_t errlen)
+sqlite_store_write(void *ctx, const struct herd_trace *const *traces, size_t n,
+                   char *err, size_t errlen)
 {
     struct sqlite_store *s = ctx;
-    if (sqlite3_exec(s->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) !=
-        SQLITE_OK) {
+    if (sqlite3_exec(s->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK) {
         snprintf(err, errlen, "begin: %s", sqlite3_errmsg(s->db));
         return -EIO;
     }
@@ -269,8 +269,7 @@ sqlite_store_query(void *ctx, const char *name, const char *params_json,
                               errlen);
 }
 
-static const char *const sqlite_store_keys[] = {"path", "retention_days",
-                                                NULL};
+static const char *const sqlite_store_keys[] = {"path", "retention_days", NULL};
 
 static const struct herd_storage_plugin sqlite_store_plugin = {
     .base =

@@ -22,7 +22,6 @@ int sqlite_schema_open(const char *path, sqlite3 **out, char *err,
 /* Answers the analytics query name with params_json through emit.
  * Returns HERD_OK, HERD_DECLINED (unknown name) or -errno. */
 int sqlite_queries_run(sqlite3 *db, const char *name, const char *params_json,
-                       herd_emit_fn emit, void *sink, char *err,
-                       size_t errlen);
+                       herd_emit_fn emit, void *sink, char *err, size_t errlen);
 
 #endif

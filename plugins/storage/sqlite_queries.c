@@ -17,8 +17,8 @@
 /* Final rows: a retried attempt is not a request of its own. */
 #define Q_FINAL "status != 'retried'"
 #define Q_DAY "CAST(timestamp / 86400 AS INTEGER) * 86400"
-#define Q_TAGS_OF(t)                                                          \
-    "json_each(CASE WHEN json_valid(" t ".tags) AND json_type(" t             \
+#define Q_TAGS_OF(t)                                                           \
+    "json_each(CASE WHEN json_valid(" t ".tags) AND json_type(" t              \
     ".tags) = 'array' THEN " t ".tags ELSE '[]' END)"
 
 static const char queries_traces_sql[] =
@@ -81,16 +81,16 @@ static const char queries_overview_sql[] =
     " COUNT(DISTINCT model) AS models_count"
     " FROM request_traces WHERE status = 'completed'";
 
-#define Q_TAG_COLUMNS                                                         \
-    "SELECT j.value AS tag, SUM(t." Q_FINAL ") AS request_count,"             \
-    " SUM(t.status = 'completed') AS completed_count,"                        \
-    " SUM(t.status = 'failed') AS failed_count,"                              \
-    " AVG(CASE WHEN t.status = 'completed' THEN t.latency_ms END)"            \
-    "  AS avg_latency_ms,"                                                    \
-    " AVG(CASE WHEN t.status = 'completed' THEN t.time_to_first_token_ms"     \
-    "  END) AS avg_ttft_ms,"                                                  \
-    " COALESCE(SUM(t.prompt_tokens), 0) AS total_prompt_tokens,"              \
-    " COALESCE(SUM(t.completion_tokens), 0) AS total_completion_tokens"       \
+#define Q_TAG_COLUMNS                                                          \
+    "SELECT j.value AS tag, SUM(t." Q_FINAL ") AS request_count,"              \
+    " SUM(t.status = 'completed') AS completed_count,"                         \
+    " SUM(t.status = 'failed') AS failed_count,"                               \
+    " AVG(CASE WHEN t.status = 'completed' THEN t.latency_ms END)"             \
+    "  AS avg_latency_ms,"                                                     \
+    " AVG(CASE WHEN t.status = 'completed' THEN t.time_to_first_token_ms"      \
+    "  END) AS avg_ttft_ms,"                                                   \
+    " COALESCE(SUM(t.prompt_tokens), 0) AS total_prompt_tokens,"               \
+    " COALESCE(SUM(t.completion_tokens), 0) AS total_completion_tokens"        \
     " FROM request_traces t, " Q_TAGS_OF("t") " j"
 
 static const char queries_tags_sql[] =
@@ -109,9 +109,10 @@ static const char queries_tags_daily_sql[] =
     "  AS avg_latency_ms,"
     " COALESCE(SUM(t.prompt_tokens), 0) + COALESCE(SUM(t.completion_tokens),"
     " 0) AS total_tokens"
-    " FROM request_traces t, " Q_TAGS_OF("t") " j WHERE t.tags IS NOT NULL"
-    " AND t.timestamp >= ?1 GROUP BY j.value, day_bucket"
-    " ORDER BY day_bucket, tag" Q_LIMIT;
+    " FROM request_traces t, " Q_TAGS_OF(
+        "t") " j WHERE t.tags IS NOT NULL"
+             " AND t.timestamp >= ?1 GROUP BY j.value, day_bucket"
+             " ORDER BY day_bucket, tag" Q_LIMIT;
 
 /* The newest `window` completed latencies per node:model, newest first. */
 static const char queries_latency_sql[] =
@@ -166,8 +167,8 @@ queries_fail(sqlite3 *db, char *err, size_t errlen)
 /* Runs sql with ?1 bound to bind and returns its rows as an array of
  * objects keyed by column name (NULL on failure, err filled). */
 static json_object *
-queries_rows(sqlite3 *db, const char *sql, int has_bind, double bind,
-             char *err, size_t errlen)
+queries_rows(sqlite3 *db, const char *sql, int has_bind, double bind, char *err,
+             size_t errlen)
 {
     sqlite3_stmt *st;
     if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK) {
@@ -224,9 +225,8 @@ static json_object *
 queries_envelope(json_object *params, const char *key)
 {
     json_object *o = json_object_new_object();
-    json_object_object_add(o, key,
-                           json_object_new_int64(
-                               (int64_t)queries_param(params, key, 0)));
+    json_object_object_add(
+        o, key, json_object_new_int64((int64_t)queries_param(params, key, 0)));
     return o;
 }
 
@@ -243,12 +243,11 @@ queries_add_rows(json_object *o, const char *member, sqlite3 *db,
 }
 
 static int
-queries_latency(sqlite3 *db, json_object *params, herd_emit_fn emit,
-                void *sink, char *err, size_t errlen)
+queries_latency(sqlite3 *db, json_object *params, herd_emit_fn emit, void *sink,
+                char *err, size_t errlen)
 {
     sqlite3_stmt *st;
-    if (sqlite3_prepare_v2(db, queries_latency_sql, -1, &st, NULL) !=
-        SQLITE_OK)
+    if (sqlite3_prepare_v2(db, queries_latency_sql, -1, &st, NULL) != SQLITE_OK)
         return queries_fail(db, err, errlen);
     sqlite3_bind_int64(st, 1, (int64_t)queries_param(params, "window", 500));
     json_object *arr = json_object_new_array(), *cur = NULL, *lat = NULL;
@@ -267,14 +266,14 @@ queries_latency(sqlite3 *db, json_object *params, herd_emit_fn emit,
                 break;
             cur = json_object_new_object();
             lat = json_object_new_array();
-            json_object_object_add(cur, "node_id", json_object_new_string(node));
+            json_object_object_add(cur, "node_id",
+                                   json_object_new_string(node));
             json_object_object_add(cur, "model", json_object_new_string(model));
             json_object_object_add(cur, "latencies", lat);
             json_object_array_add(arr, cur);
         }
-        json_object_array_add(lat,
-                              json_object_new_double(
-                                  sqlite3_column_double(st, 2)));
+        json_object_array_add(
+            lat, json_object_new_double(sqlite3_column_double(st, 2)));
     }
     if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
         sqlite3_finalize(st);
@@ -306,8 +305,7 @@ sqlite_queries_run(sqlite3 *db, const char *name, const char *params_json,
     if (strcmp(name, "traces") == 0) {
         o = json_object_new_object();
         rc = queries_add_rows(o, "traces", db, queries_traces_sql, 1,
-                              queries_param(params, "limit", 50), err,
-                              errlen);
+                              queries_param(params, "limit", 50), err, errlen);
     } else if (strcmp(name, "usage") == 0) {
         o = queries_envelope(params, "days");
         rc = queries_add_rows(o, "data", db, queries_usage_sql, 1, since, err,

@@ -40,10 +40,8 @@ static const struct {
     const char *decl;
 } sqlite_schema_added[] = {
     {"tags", "TEXT"}, /* the reference adds it by migration too */
-    {"endpoint", "TEXT"},
-    {"http_status", "INTEGER"},
-    {"bytes_out", "INTEGER"},
-    {"queue_wait_ms", "REAL"},
+    {"endpoint", "TEXT"},     {"http_status", "INTEGER"},
+    {"bytes_out", "INTEGER"}, {"queue_wait_ms", "REAL"},
 };
 
 static const char sqlite_schema_indexes[] =

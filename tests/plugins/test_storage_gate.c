@@ -61,8 +61,8 @@ gate_write(void *ctx, const struct herd_trace *const *traces, size_t n,
 {
     struct gate *g = ctx;
     struct timespec tick = {0, 10 * 1000 * 1000};
-    for (int i = 0; g->gate && access(g->gate, F_OK) == 0 &&
-                    i < GATE_MAX_WAIT_S * 100;
+    for (int i = 0;
+         g->gate && access(g->gate, F_OK) == 0 && i < GATE_MAX_WAIT_S * 100;
          i++)
         nanosleep(&tick, NULL);
     if (g->log) {

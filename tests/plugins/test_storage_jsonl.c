@@ -74,8 +74,7 @@ static const char *
 member(json_object *o, const char *k)
 {
     json_object *v;
-    return json_object_object_get_ex(o, k, &v) ? json_object_get_string(v)
-                                               : "";
+    return json_object_object_get_ex(o, k, &v) ? json_object_get_string(v) : "";
 }
 
 static struct plugin_set *
@@ -84,11 +83,11 @@ open_instance(const char *offset, const char *keep_days)
     char err[512];
     setenv("HERD_STORAGE_CLOCK_OFFSET", offset, 1);
     struct plugin_set *set = plugin_set_new(&host.table, NULL, 0);
-    int rc = keep_days ? storage_host_load(set, "jsonl", 1, err, sizeof err,
-                                           "path", path, "keep_days",
-                                           keep_days, NULL)
-                       : storage_host_load(set, "jsonl", 1, err, sizeof err,
-                                           "path", path, NULL);
+    int rc = keep_days
+                 ? storage_host_load(set, "jsonl", 1, err, sizeof err, "path",
+                                     path, "keep_days", keep_days, NULL)
+                 : storage_host_load(set, "jsonl", 1, err, sizeof err, "path",
+                                     path, NULL);
     unsetenv("HERD_STORAGE_CLOCK_OFFSET");
     if (rc != 0) {
         diag("jsonl did not load: %s", err);
@@ -103,8 +102,8 @@ write_one(struct plugin_set *set, const char *id)
 {
     char err[256], json[256];
     const struct loaded_plugin *p = plugin_set_get(set, 0);
-    struct herd_trace t = storage_host_trace(id, "completed", "n", "m", 5,
-                                             (double)time(NULL));
+    struct herd_trace t =
+        storage_host_trace(id, "completed", "n", "m", 5, (double)time(NULL));
     snprintf(json, sizeof json, "{\"event\":\"trace\",\"request_id\":\"%s\"}",
              id);
     t.json = json;
@@ -121,9 +120,9 @@ test_config(void)
                              "1.5", NULL),
            -EINVAL, "keep_days must be whole");
     like(err, "keep_days", "the message names the key");
-    is_int(storage_host_load(set, "jsonl", 0, err, sizeof err, "path", "",
-                             NULL),
-           -EINVAL, "empty path refused");
+    is_int(
+        storage_host_load(set, "jsonl", 0, err, sizeof err, "path", "", NULL),
+        -EINVAL, "empty path refused");
     ok(storage_host_load(set, "jsonl", 1, err, sizeof err, "path",
                          "/nonexistent-dir/x/herd.jsonl", NULL) != 0,
        "an unwritable path fails at start");
@@ -157,8 +156,9 @@ test_rotation(void)
            "beside the log line");
     json_object *rec = line_json(path, "a-before");
     ok(rec != NULL, "the trace line is JSON");
-    is_str(member(rec, "component"), "trace", "a log record of component "
-                                              "trace");
+    is_str(member(rec, "component"), "trace",
+           "a log record of component "
+           "trace");
     is_str(member(rec, "msg"), "completed m on n in 5 ms", "with a message");
     ok(strlen(member(rec, "ts")) == 24 && member(rec, "ts")[10] == 'T' &&
            member(rec, "ts")[23] == 'Z',

@@ -117,8 +117,8 @@ test_config(void)
     is_int(storage_host_load(set, "sqlite", 0, err, sizeof err,
                              "retention_days", "-1", NULL),
            -EINVAL, "negative retention refused");
-    is_int(storage_host_load(set, "sqlite", 0, err, sizeof err, "colour",
-                             "red", NULL),
+    is_int(storage_host_load(set, "sqlite", 0, err, sizeof err, "colour", "red",
+                             NULL),
            -ENOENT, "unknown key refused");
     like(err, "test.ini:2", "with file:line");
     ok(storage_host_load(set, "sqlite", 1, err, sizeof err, NULL) != 0,
@@ -131,8 +131,8 @@ test_config(void)
     fputs("this is not an sqlite database, not at all, definitely not", f);
     fclose(f);
     set = plugin_set_new(&host.table, NULL, 0);
-    ok(storage_host_load(set, "sqlite", 1, err, sizeof err, "path", db,
-                         NULL) != 0,
+    ok(storage_host_load(set, "sqlite", 1, err, sizeof err, "path", db, NULL) !=
+           0,
        "a non-database file is refused");
     like(err, db, "the message names the file (%s)", err);
     plugin_set_free(set);
@@ -141,8 +141,8 @@ test_config(void)
     unlink(db);
     sql(db, "PRAGMA user_version = 99");
     set = plugin_set_new(&host.table, NULL, 0);
-    ok(storage_host_load(set, "sqlite", 1, err, sizeof err, "path", db,
-                         NULL) != 0,
+    ok(storage_host_load(set, "sqlite", 1, err, sizeof err, "path", db, NULL) !=
+           0,
        "a newer schema is refused");
     like(err, "newer", "and says why (%s)", err);
     plugin_set_free(set);
@@ -168,9 +168,9 @@ test_migrate(void)
             "'llama3:8b', 'llama3:8b', 'mac', 12.5, 'completed', 900, "
             "strftime('%s','now'));");
     struct plugin_set *set = plugin_set_new(&host.table, NULL, 0);
-    is_int(storage_host_load(set, "sqlite", 1, err, sizeof err, "path", db,
-                             NULL),
-           0, "a reference database opens (%s)", err);
+    is_int(
+        storage_host_load(set, "sqlite", 1, err, sizeof err, "path", db, NULL),
+        0, "a reference database opens (%s)", err);
     plugin_set_free(set);
     sql_text(db, "PRAGMA user_version", got, sizeof got);
     is_str(got, "1", "schema version recorded");
@@ -189,9 +189,9 @@ test_migrate(void)
     is_str(got, "5", "the reference's five indexes");
     /* a second start changes nothing */
     set = plugin_set_new(&host.table, NULL, 0);
-    is_int(storage_host_load(set, "sqlite", 1, err, sizeof err, "path", db,
-                             NULL),
-           0, "opens again");
+    is_int(
+        storage_host_load(set, "sqlite", 1, err, sizeof err, "path", db, NULL),
+        0, "opens again");
     plugin_set_free(set);
     sql_text(db, "SELECT count(*) FROM request_traces", got, sizeof got);
     is_str(got, "1", "still one row");
@@ -204,17 +204,17 @@ test_write_and_query(void)
     double now = (double)time(NULL);
     snprintf(db, sizeof db, "%s/traces.db", tmpdir);
     struct plugin_set *set = plugin_set_new(&host.table, NULL, 0);
-    is_int(storage_host_load(set, "sqlite", 1, err, sizeof err, "path", db,
-                             NULL),
-           0, "loads (%s)", err);
+    is_int(
+        storage_host_load(set, "sqlite", 1, err, sizeof err, "path", db, NULL),
+        0, "loads (%s)", err);
     const struct loaded_plugin *p = only(set);
 
     struct herd_trace t[8];
     t[0] = storage_host_trace("a", "completed", "gpu1", "qwen3:8b", 1000,
                               now - 50);
     t[0].tags = "[\"app:chat\",\"team:x\"]";
-    t[1] = storage_host_trace("b", "retried", "gpu2", "qwen3:8b", 300,
-                              now - 40);
+    t[1] =
+        storage_host_trace("b", "retried", "gpu2", "qwen3:8b", 300, now - 40);
     t[1].error_message = "ConnectError: connection refused";
     t[1].tags = "[\"app:chat\"]";
     t[2] = storage_host_trace("b", "completed", "gpu1", "qwen3:8b", 3000,
@@ -228,14 +228,14 @@ test_write_and_query(void)
     t[3].completion_tokens = -1;
     t[4] = storage_host_trace("d", "client_disconnected", "gpu1", "qwen3:8b",
                               50, now - 20);
-    t[5] = storage_host_trace("e", "incomplete", "gpu1", "qwen3:8b", 60,
-                              now - 10);
+    t[5] =
+        storage_host_trace("e", "incomplete", "gpu1", "qwen3:8b", 60, now - 10);
     t[6] = storage_host_trace("f", "rejected", NULL, "nope:1b", 0, now - 5);
     t[6].http_status = 404;
     t[6].score = NAN;
     t[6].ttft_ms = NAN;
-    t[7] = storage_host_trace("g", "completed", "gpu2", "llama3:8b", 500,
-                              now - 1);
+    t[7] =
+        storage_host_trace("g", "completed", "gpu2", "llama3:8b", 500, now - 1);
     t[7].original_model = "llama3:70b";
     t[7].fallback_used = 1;
     t[7].endpoint = "/v1/embeddings";
@@ -381,29 +381,31 @@ test_retention(void)
     snprintf(db, sizeof db, "%s/ret.db", tmpdir);
     for (int round = 0; round < 3; round++) {
         setenv("HERD_STORAGE_CLOCK_OFFSET",
-               round == 0 ? "0" : round == 1 ? "0" : "7344000", 1);
+               round == 0   ? "0"
+               : round == 1 ? "0"
+                            : "7344000",
+               1);
         struct plugin_set *set = plugin_set_new(&host.table, NULL, 0);
-        int rc = round == 1
-                     ? storage_host_load(set, "sqlite", 1, err, sizeof err,
-                                         "path", db, "retention_days", "0",
-                                         NULL)
-                     : storage_host_load(set, "sqlite", 1, err, sizeof err,
-                                         "path", db, NULL);
+        int rc = round == 1 ? storage_host_load(set, "sqlite", 1, err,
+                                                sizeof err, "path", db,
+                                                "retention_days", "0", NULL)
+                            : storage_host_load(set, "sqlite", 1, err,
+                                                sizeof err, "path", db, NULL);
         is_int(rc, 0, "round %d loads", round);
         const struct loaded_plugin *p = only(set);
         if (round == 0) {
-            struct herd_trace a = storage_host_trace("fresh", "completed",
-                                                     "n", "m", 1, now);
-            struct herd_trace b = storage_host_trace(
-                "old", "completed", "n", "m", 1, now - 10 * 86400);
+            struct herd_trace a =
+                storage_host_trace("fresh", "completed", "n", "m", 1, now);
+            struct herd_trace b = storage_host_trace("old", "completed", "n",
+                                                     "m", 1, now - 10 * 86400);
             const struct herd_trace *batch[] = {&a, &b};
             p->desc.storage.write(p->ctx, batch, 2, err, sizeof err);
         } else {
             p->desc.storage.flush(p->ctx);
         }
         plugin_set_free(set);
-        sql_text(db, "SELECT group_concat(request_id) FROM request_traces",
-                 got, sizeof got);
+        sql_text(db, "SELECT group_concat(request_id) FROM request_traces", got,
+                 sizeof got);
         if (round == 0)
             is_str(got, "fresh,old", "both rows inside 90 days");
         else if (round == 1)

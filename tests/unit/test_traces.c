@@ -130,8 +130,8 @@ test_stall(struct storage_host *h)
     struct traces *tr = traces_new(base, set, lat, 100, err, sizeof err);
     ok(tr != NULL, "writer starts (%s)", tr ? "" : err);
 
-    struct herd_trace bad = storage_host_trace(NULL, "completed", "n", "m",
-                                               1, 1);
+    struct herd_trace bad =
+        storage_host_trace(NULL, "completed", "n", "m", 1, 1);
     is_int(traces_submit(tr, &bad), -EINVAL, "a trace without id is refused");
 
     int accepted = 0, dropped = 0;
@@ -157,8 +157,7 @@ test_stall(struct storage_host *h)
          worst * 1e3);
     is_int(accepted + dropped, 1000, "every submit accepted or dropped");
     ok(accepted >= 100 && accepted <= 100 + 512,
-       "about the queue's size accepted while storage stalls (%d)",
-       accepted);
+       "about the queue's size accepted while storage stalls (%d)", accepted);
     is_int((long)st.dropped, dropped, "drops are counted");
     ok(worst < 0.05, "no submit waited for the stalled storage");
     is_int(count_lines(log), 0, "nothing written while stalled");
