@@ -11,7 +11,6 @@
 #include "common/http_util.h"
 #include "router.h"
 #include "storage_router.h"
-#include "storage_router.h"
 
 /* Members built here; everything else in the payload is passed through. */
 static const char *const api_fleet_modelled[] = {
@@ -176,7 +175,6 @@ api_fleet_status(struct router *r, struct evhttp_request *req)
     json_object_object_add(o, "fleet", fleet);
     json_object_object_add(o, "nodes", nodes);
     json_object_object_add(o, "queues", json_object_new_object());
-    json_object_object_add(o, "traces", router_storage_status(r));
     json_object_object_add(o, "traces", router_storage_status(r));
     json_object_object_add(
         o, "timestamp", json_object_new_double(tv.tv_sec + tv.tv_usec / 1e6));

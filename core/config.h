@@ -111,7 +111,6 @@ struct herd_config {
     int default_num_parallel; /* slots when the node does not say, 0 = derive */
     double poll_interval;     /* s, agentless nodes, 5 */
     int trace_queue_max;      /* traces waiting for storage, 10000 */
-    int trace_queue_max;      /* traces waiting for storage, 10000 */
     /* the request path */
     int max_retries;          /* further nodes before the first byte, 2 */
     double queue_wait;        /* s a request waits for a slot, 30 */

@@ -17,7 +17,6 @@ const struct config_default_plugin config_default_plugins[] = {
     {"scoring", "role_affinity"}, {"scoring", "availability_trend"},
     {"scoring", "context_fit"},
     {"storage", "sqlite"},        {"storage", "jsonl"},
-    {"storage", "sqlite"},        {"storage", "jsonl"},
 };
 const size_t config_default_plugin_count =
     sizeof config_default_plugins / sizeof config_default_plugins[0];
