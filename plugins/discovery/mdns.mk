@@ -22,7 +22,8 @@ tests_plugins_test_mdns_LDADD = core/libherdplugin.la \
 	$(LTDL_LIBS) $(LIBS)
 
 MDNS_TESTS = tests/integration/mdns_plugin.sh \
-	tests/integration/mdns_router.sh tests/integration/mdns_agents.sh
+	tests/integration/mdns_router.sh tests/integration/mdns_agents.sh \
+	tests/integration/mdns_netns.sh
 TESTS += $(MDNS_TESTS)
 dist_check_SCRIPTS += $(MDNS_TESTS)
 endif

@@ -10,9 +10,11 @@
 #                            and mount namespace (lo only, a tmpfs on /run)
 #                            or returns 1 when namespaces are not permitted
 #   avahi_available          0 when dbus-daemon and avahi-daemon are there
-#   avahi_start DIR [IFACE]  starts dbus (unless DIR has one running) and
-#                            avahi-daemon on IFACE (default lo); waits for
-#                            "Server startup complete"; pids in DIR/*.pid
+#   avahi_start DIR [IFACE [HOST]]
+#                            starts dbus (unless DIR has one running) and
+#                            avahi-daemon on IFACE (default lo), as host name
+#                            HOST when given; waits for "Server startup
+#                            complete"; pids in DIR/*.pid
 #   avahi_stop DIR           stops avahi-daemon (dbus stays)
 #   avahi_stop_all DIR       stops both
 # DBUS_SYSTEM_BUS_ADDRESS must point at DIR/bus for the programs under
@@ -41,7 +43,7 @@ avahi_enter_netns() {
 _avahi_alive() { [ -f "$1" ] && kill -0 "$(cat "$1")" 2>/dev/null; }
 
 avahi_start() {
-    local dir=$1 iface=${2:-lo} i
+    local dir=$1 iface=${2:-lo} host=${3:-} i
     mkdir -p "$dir" /run/avahi-daemon || return 1
     if ! _avahi_alive "$dir/dbus.pid"; then
         cat >"$dir/dbus.conf" <<EOF
@@ -64,6 +66,7 @@ EOF
         dbus-daemon --config-file="$dir/dbus.conf" --nofork --nopidfile \
             >"$dir/dbus.log" 2>&1 &
         echo $! >"$dir/dbus.pid"
+        _bg_pids="${_bg_pids:-} $!" # lib.sh stops it too, whatever happens
         for i in $(seq 1 100); do
             [ -S "$dir/bus" ] && break
             sleep 0.05
@@ -72,6 +75,7 @@ EOF
     fi
     cat >"$dir/avahi.conf" <<EOF
 [server]
+${host:+host-name=$host}
 use-ipv4=yes
 use-ipv6=no
 allow-interfaces=$iface
@@ -93,6 +97,7 @@ EOF
         -f "$dir/avahi.conf" --no-drop-root --no-chroot --no-rlimits --debug \
         >"$dir/avahi.log" 2>&1 &
     echo $! >"$dir/avahi.pid"
+    _bg_pids="${_bg_pids:-} $!"
     for i in $(seq 1 100); do
         grep -q "Server startup complete" "$dir/avahi.log" 2>/dev/null &&
             return 0
@@ -102,16 +107,25 @@ EOF
     return 1
 }
 
+# Gone, or a zombie waiting for its parent (this shell) to reap it.
+_avahi_gone() {
+    local st
+    st=$(ps -o stat= -p "$1" 2>/dev/null) || return 0
+    case $st in Z*) return 0 ;; esac
+    return 1
+}
+
 _avahi_kill() {
     local pid i
     [ -f "$1" ] || return 0
     pid=$(cat "$1")
     kill "$pid" 2>/dev/null
     for i in $(seq 1 100); do
-        kill -0 "$pid" 2>/dev/null || break
+        _avahi_gone "$pid" && break
         sleep 0.05
     done
-    kill -9 "$pid" 2>/dev/null
+    _avahi_gone "$pid" || kill -9 "$pid" 2>/dev/null
+    wait "$pid" 2>/dev/null # reaps it when it is this shell's child
     rm -f "$1"
 }
 

@@ -23,7 +23,7 @@ av=$TEST_TMP/avahi
 mkdir -p "$av"
 export DBUS_SYSTEM_BUS_ADDRESS
 DBUS_SYSTEM_BUS_ADDRESS=$(avahi_bus "$av")
-trap '_lib_cleanup; avahi_stop_all "$av"' EXIT
+trap 'avahi_stop_all "$av"; _lib_cleanup' EXIT
 avahi_start "$av"
 ok $? "private avahi-daemon on lo"
 

@@ -22,7 +22,7 @@ av=$TEST_TMP/avahi
 mkdir -p "$av"
 export DBUS_SYSTEM_BUS_ADDRESS
 DBUS_SYSTEM_BUS_ADDRESS=$(avahi_bus "$av")
-trap '_lib_cleanup; avahi_stop_all "$av"' EXIT
+trap 'avahi_stop_all "$av"; _lib_cleanup' EXIT
 version=$("$(herd_bin)" --version | awk '{print $2}')
 
 # browse: one line per resolved IPv4 service: name;address;port;txt
