@@ -76,8 +76,9 @@ void mdns_publish_stop(struct mdns_ctx *ctx, int keep);
 
 /* mdns_browse.c (agent): starts the browser; called when the client runs. */
 void mdns_browse_start(struct mdns_ctx *ctx);
-/* Forgets every service and the browser (the client is going away);
- * tells the host the router is lost when one was announced. */
+/* Forgets every service and the browser (the client is going away). The
+ * host keeps the router it was given: losing the daemon says nothing
+ * about the router. */
 void mdns_browse_stop(struct mdns_ctx *ctx);
 
 #endif

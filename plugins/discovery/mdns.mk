@@ -28,3 +28,4 @@ TESTS += $(MDNS_TESTS)
 dist_check_SCRIPTS += $(MDNS_TESTS)
 endif
 EXTRA_DIST += tests/integration/avahi.sh
+dist_doc_DATA += doc/discovery.md
