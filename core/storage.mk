@@ -24,7 +24,8 @@ tests_unit_test_traces_LDADD = core/libherdcore.la core/libherdplugin.la \
 EXTRA_DIST += tests/plugins/test_storage_host.h
 
 storage_integration_tests = \
-	tests/integration/storage_api.sh
+	tests/integration/storage_api.sh \
+	tests/integration/storage_mixed.sh
 TESTS += $(storage_integration_tests)
 dist_check_SCRIPTS += $(storage_integration_tests)
 dist_doc_DATA += doc/storage.md
