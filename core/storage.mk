@@ -25,7 +25,8 @@ EXTRA_DIST += tests/plugins/test_storage_host.h
 
 storage_integration_tests = \
 	tests/integration/storage_api.sh \
-	tests/integration/storage_mixed.sh
+	tests/integration/storage_mixed.sh \
+	tests/integration/storage_stall.sh
 TESTS += $(storage_integration_tests)
 dist_check_SCRIPTS += $(storage_integration_tests)
 dist_doc_DATA += doc/storage.md
