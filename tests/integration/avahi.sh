@@ -35,7 +35,8 @@ avahi_enter_netns() {
         mount -t tmpfs -o size=4m herd-test-run /run || return 1
         return 0
     fi
-    command -v unshare >/dev/null 2>&1 || return 1
+    command -v unshare >/dev/null 2>&1 && command -v ip >/dev/null 2>&1 ||
+        return 1
     unshare -n -m true 2>/dev/null || return 1
     HERD_TEST_NETNS=1 exec unshare -n -m bash "$0" "$@"
 }
