@@ -32,6 +32,13 @@ struct scorer_chosen {
     double when;
 };
 
+struct scorer_rank_item {
+    double total;
+    double last_chosen;
+    size_t order; /* registry order */
+    size_t view;
+};
+
 /* Per-request working memory, grown as the fleet grows and reused. */
 struct scorer_scratch {
     struct herd_node_view *views;
@@ -46,6 +53,12 @@ struct scorer_scratch {
     size_t unloaded_cap;
     double *figures; /* for medians */
     size_t figures_cap;
+    struct scorer_rank_item *items;
+    size_t items_cap;
+    double *matrix; /* signal points of each view */
+    size_t matrix_cap;
+    char *keep; /* per registry node: passed the core elimination */
+    size_t keep_cap;
     char *vetoed; /* per view: eliminated by a filter */
 };
 
@@ -129,6 +142,9 @@ scorer_free(struct scorer *s)
     free(s->scratch.unloaded);
     free(s->scratch.figures);
     free(s->scratch.vetoed);
+    free(s->scratch.items);
+    free(s->scratch.matrix);
+    free(s->scratch.keep);
     free(s);
 }
 
@@ -172,19 +188,24 @@ scorer_reserve_views(struct scorer_scratch *sc, size_t n)
     return 0;
 }
 
+/* Names mostly differ in their first letter: test it before the call. */
+static inline int
+scorer_same(const char *a, const char *b)
+{
+    return a && a[0] == b[0] && strcmp(a, b) == 0;
+}
+
 static int
 scorer_has_model(const struct registry_node *n, const char *model, int *hot)
 {
     *hot = 0;
     for (size_t i = 0; i < n->snap.loaded_count; i++)
-        if (n->snap.loaded[i].name &&
-            strcmp(n->snap.loaded[i].name, model) == 0) {
+        if (scorer_same(n->snap.loaded[i].name, model)) {
             *hot = 1;
             return 1;
         }
     for (size_t i = 0; i < n->snap.available_count; i++)
-        if (n->snap.available[i].name &&
-            strcmp(n->snap.available[i].name, model) == 0)
+        if (scorer_same(n->snap.available[i].name, model))
             return 1;
     return 0;
 }
@@ -222,21 +243,56 @@ scorer_core_reason(const struct registry_node *n,
     return NULL;
 }
 
-static int
-scorer_cmp_double(const void *a, const void *b)
+/* The k-th smallest of v[0..n-1] (reordered in place), by quickselect:
+ * linear on average, where a sort would be n log n per request. */
+static double
+scorer_select(double *v, size_t n, size_t k)
 {
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
+    size_t lo = 0, hi = n - 1;
+    while (lo < hi) {
+        double pivot = v[lo + (hi - lo) / 2];
+        size_t i = lo, j = hi;
+        while (i <= j) {
+            while (v[i] < pivot)
+                i++;
+            while (v[j] > pivot)
+                j--;
+            if (i <= j) {
+                double t = v[i];
+                v[i] = v[j];
+                v[j] = t;
+                i++;
+                if (j == 0)
+                    break;
+                j--;
+            }
+        }
+        if (k <= j)
+            hi = j;
+        else if (k >= i)
+            lo = i;
+        else
+            break;
+    }
+    return v[k];
 }
 
-/* Median of v[0..n-1] (sorted in place); 0 when n is 0. */
+/* Median of v[0..n-1] (reordered); the mean of the middle two for an even
+ * count; 0 when n is 0. */
 static double
 scorer_median(double *v, size_t n)
 {
     if (n == 0)
         return 0;
-    qsort(v, n, sizeof *v, scorer_cmp_double);
-    return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2.0;
+    double upper = scorer_select(v, n, n / 2);
+    if (n % 2)
+        return upper;
+    /* after the select, everything below n/2 is <= upper */
+    double lower = v[0];
+    for (size_t i = 1; i < n / 2; i++)
+        if (v[i] > lower)
+            lower = v[i];
+    return (lower + upper) / 2.0;
 }
 
 static int
@@ -365,13 +421,6 @@ scorer_note_chosen(struct scorer *s, const char *node_id, double now)
     s->chosen[s->chosen_count].when = now;
     s->chosen_count++;
 }
-
-struct scorer_rank_item {
-    double total;
-    double last_chosen;
-    size_t order; /* registry order */
-    size_t view;
-};
 
 static int
 scorer_cmp_total(const void *a, const void *b)
@@ -509,9 +558,7 @@ scorer_emit(struct scorer *s, struct route_result *out, size_t nviews,
 {
     struct scorer_scratch *sc = &s->scratch;
     size_t ns = s->signal_count, nc = 0;
-    struct scorer_rank_item *items = calloc(nviews + 1, sizeof *items);
-    if (!items)
-        return -ENOMEM;
+    struct scorer_rank_item *items = sc->items;
     for (size_t i = 0; i < nviews; i++) {
         if (sc->vetoed[i])
             continue;
@@ -526,40 +573,40 @@ scorer_emit(struct scorer *s, struct route_result *out, size_t nviews,
     qsort(items, nc, sizeof *items, scorer_cmp_total);
     scorer_break_ties(s, items, nc, sc->views);
 
-    int rc = 0;
-    out->candidates = calloc(nc + 1, sizeof *out->candidates);
-    double *points = calloc(nc * ns + 1, sizeof *points);
-    if (!out->candidates || !points) {
-        free(points);
-        rc = -ENOMEM;
-        goto done;
+    /* one block for the points, one for the node ids and URLs */
+    size_t text = 0;
+    for (size_t r = 0; r < nc; r++) {
+        const struct herd_node_view *v = &sc->views[items[r].view];
+        text += strlen(v->id) + strlen(v->url) + 2;
     }
-    if (nc == 0) {
+    out->candidates = calloc(nc + 1, sizeof *out->candidates);
+    double *points = nc ? calloc(nc * ns + 1, sizeof *points) : NULL;
+    char *arena = nc ? malloc(text) : NULL;
+    if (!out->candidates || (nc && (!points || !arena))) {
         free(points);
-        goto done;
+        free(arena);
+        return -ENOMEM;
     }
     for (size_t r = 0; r < nc; r++) {
         size_t i = items[r].view;
         struct route_candidate *c = &out->candidates[r];
         const struct herd_node_view *v = &sc->views[i];
+        size_t idl = strlen(v->id) + 1, urll = strlen(v->url) + 1;
         c->points = points + r * ns;
         memcpy(c->points, matrix + i * ns, ns * sizeof *points);
         c->total = items[r].total;
         for (size_t m = 0; m < v->loaded_count; m++)
-            if (strcmp(v->loaded[m].name, out->model) == 0) {
+            if (scorer_same(v->loaded[m].name, out->model)) {
                 c->hot = 1;
                 c->loaded_ctx = (int)v->loaded[m].context_length;
                 break;
             }
-        out->candidate_count++;
-        if (!(c->node = strdup(v->id)) || !(c->url = strdup(v->url))) {
-            rc = -ENOMEM;
-            goto done;
-        }
+        c->node = memcpy(arena, v->id, idl);
+        c->url = memcpy(arena + idl, v->url, urll);
+        arena += idl + urll;
     }
-done:
-    free(items);
-    return rc;
+    out->candidate_count = nc;
+    return 0;
 }
 
 /* Counts what the views of the kept nodes need and reserves it. */
@@ -609,8 +656,8 @@ scorer_rank(struct scorer *s, const struct registry *reg,
     struct scorer_scratch *sc = &s->scratch;
     size_t count = registry_count(reg), nviews = 0;
     struct herd_fleet_view fleet;
-    double *matrix = NULL;
-    char *keep = NULL;
+    double *matrix;
+    char *keep;
     int rc = -ENOMEM;
 
     memset(out, 0, sizeof *out);
@@ -619,11 +666,14 @@ scorer_rank(struct scorer *s, const struct registry *reg,
         return -ENOMEM;
     out->signals = calloc(s->signal_count + 1, sizeof *out->signals);
     out->eliminated = calloc(count + 1, sizeof *out->eliminated);
-    keep = calloc(count + 1, 1);
-    if (!out->signals || !out->eliminated || !keep ||
+    if (!out->signals || !out->eliminated ||
+        scorer_reserve(&sc->keep, &sc->keep_cap, count + 1, 1) != 0 ||
+        scorer_reserve(&sc->items, &sc->items_cap, count + 1,
+                       sizeof *sc->items) != 0 ||
         scorer_reserve_views(sc, count + 1) != 0 ||
         scorer_fleet(s, reg, &fleet) != 0)
         goto out;
+    keep = sc->keep;
     out->signal_count = s->signal_count;
     for (size_t k = 0; k < s->signal_count; k++)
         memcpy(out->signals[k], s->signals[k].name, SCORER_NAME_MAX);
@@ -633,6 +683,7 @@ scorer_rank(struct scorer *s, const struct registry *reg,
         const struct registry_node *n = registry_at(reg, i);
         int has, hot;
         const char *why = scorer_core_reason(n, req, &has, &hot);
+        keep[i] = 0;
         if (has)
             out->model_known = 1;
         if (why) {
@@ -671,14 +722,13 @@ scorer_rank(struct scorer *s, const struct registry *reg,
     }
     if (scorer_filter(s, out, nviews, &fleet) != 0)
         goto out;
-    matrix = calloc(nviews * s->signal_count + 1, sizeof *matrix);
-    if (!matrix)
+    if (scorer_reserve(&sc->matrix, &sc->matrix_cap,
+                       nviews * s->signal_count + 1, sizeof *sc->matrix))
         goto out;
+    matrix = sc->matrix;
     scorer_score(s, nviews, &fleet, matrix, now);
     rc = scorer_emit(s, out, nviews, matrix);
 out:
-    free(matrix);
-    free(keep);
     out->elapsed_us = (scorer_clock() - t0) * 1e6;
     if (rc == -ENOMEM)
         log_err(scorer_comp, "out of memory while scoring %s", req->model);
@@ -692,12 +742,10 @@ route_result_free(struct route_result *r)
         return;
     free(r->model);
     free(r->signals);
-    if (r->candidates) {
-        free(r->candidates[0].points); /* one block for all */
-        for (size_t i = 0; i < r->candidate_count; i++) {
-            free(r->candidates[i].node);
-            free(r->candidates[i].url);
-        }
+    if (r->candidates && r->candidate_count) {
+        /* one block each for all points and for all names (scorer_emit) */
+        free(r->candidates[0].points);
+        free(r->candidates[0].node);
     }
     free(r->candidates);
     if (r->eliminated)

@@ -66,8 +66,10 @@ if BUILD_SCORING_WAIT_TIME
 if BUILD_SCORING_ROLE_AFFINITY
 if BUILD_SCORING_AVAILABILITY_TREND
 if BUILD_SCORING_CONTEXT_FIT
-check_PROGRAMS += tests/plugins/test_scoring_signals tests/unit/test_scorer
-TESTS += tests/plugins/test_scoring_signals tests/unit/test_scorer
+check_PROGRAMS += tests/plugins/test_scoring_signals tests/unit/test_scorer \
+	tests/bench/scoring/bench_scoring
+TESTS += tests/plugins/test_scoring_signals tests/unit/test_scorer \
+	tests/bench/scoring/bench_scoring
 endif
 endif
 endif
@@ -86,3 +88,13 @@ tests_unit_test_scorer_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/tests
 tests_unit_test_scorer_CFLAGS = $(AM_CFLAGS) $(JSONC_CFLAGS)
 tests_unit_test_scorer_LDADD = core/libherdcore.la core/libherdplugin.la \
 	core/common/libherdcommon.la $(JSONC_LIBS) $(LTDL_LIBS) $(LIBS) -lm
+tests_bench_scoring_bench_scoring_CPPFLAGS = $(AM_CPPFLAGS) \
+	-I$(top_srcdir)/tests
+tests_bench_scoring_bench_scoring_CFLAGS = $(AM_CFLAGS) $(JSONC_CFLAGS)
+tests_bench_scoring_bench_scoring_LDADD = $(tests_unit_test_scorer_LDADD)
+
+# The full table: make bench-scoring (best on a build without sanitizers).
+bench-scoring: tests/bench/scoring/bench_scoring
+	HERD_PLUGIN_PATH='$(abs_top_builddir)/plugins/scoring' \
+		tests/bench/scoring/bench_scoring --full
+.PHONY: bench-scoring

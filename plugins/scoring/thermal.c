@@ -55,6 +55,13 @@ thermal_destroy(void *ctx)
     free(ctx);
 }
 
+/* Most names differ in their first letter: test it before the call. */
+static int
+thermal_same(const char *a, const char *b)
+{
+    return a[0] == b[0] && strcmp(a, b) == 0;
+}
+
 static int
 thermal_score(void *arg, const struct herd_candidate *c, double *points)
 {
@@ -63,18 +70,18 @@ thermal_score(void *arg, const struct herd_candidate *c, double *points)
     const char *model = c->request->model;
 
     for (size_t i = 0; i < n->loaded_count; i++)
-        if (strcmp(n->loaded[i].name, model) == 0) {
+        if (thermal_same(n->loaded[i].name, model)) {
             *points = ctx->hot_points;
             return HERD_OK;
         }
     for (size_t i = 0; i < n->unloaded_count; i++)
-        if (strcmp(n->unloaded[i].name, model) == 0 &&
+        if (thermal_same(n->unloaded[i].name, model) &&
             n->unloaded[i].seconds_ago < ctx->warm_window) {
             *points = ctx->warm_points;
             return HERD_OK;
         }
     for (size_t i = 0; i < n->available_count; i++)
-        if (strcmp(n->available[i], model) == 0) {
+        if (thermal_same(n->available[i], model)) {
             *points = ctx->cold_points;
             return HERD_OK;
         }
