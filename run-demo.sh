@@ -33,6 +33,9 @@ host = 127.0.0.1
 port = $port
 data_dir = $PWD/$demo/data
 
+[discovery.mdns]
+enabled = false               ; a demo on loopback announces nothing
+
 [discovery.static]
 interval = 2
 INI

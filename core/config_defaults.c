@@ -1,5 +1,5 @@
 /* Plugin sections the router has even when the INI file does not name
- * them: the scoring signals (and later the default storage). A section of
+ * them: the scoring signals, the trace stores and mDNS. A section of
  * the same kind and name in the file (with or without an instance) takes
  * the default's place; `enabled = false` there turns it off. */
 #include "autoconfig.h"
@@ -17,6 +17,7 @@ const struct config_default_plugin config_default_plugins[] = {
     {"scoring", "role_affinity"}, {"scoring", "availability_trend"},
     {"scoring", "context_fit"},
     {"storage", "sqlite"},        {"storage", "jsonl"},
+    {"discovery", "mdns"},
 };
 const size_t config_default_plugin_count =
     sizeof config_default_plugins / sizeof config_default_plugins[0];

@@ -23,8 +23,8 @@
 #include "common/http_util.h"
 #include "common/log.h"
 #include "plugin_loader.h"
-#include "storage_router.h"
 #include "proxy.h"
+#include "storage_router.h"
 
 #define ROUTER_M_GET (EVHTTP_REQ_GET | EVHTTP_REQ_HEAD)
 
@@ -480,6 +480,12 @@ router_load_plugins(struct router *r)
         if (!sec->enabled || strcmp(sec->kind, "scoring") == 0)
             continue;
         int rc = router_load_section(r, sec, err, sizeof err);
+        if (rc == -ENOENT && sec->builtin) {
+            /* Left out at configure time: the router works without it. */
+            log_info(router_comp, "built-in [%s.%s] is not installed; "
+                     "going on without it", sec->kind, sec->name);
+            continue;
+        }
         if (rc != 0) {
             /* The loader has logged the reason with file:line. */
             log_err(router_comp, "cannot start: [%s.%s%s%s] did not load",
