@@ -4,6 +4,7 @@
 # for another ABI major is listed as refused, with the reason.
 [ -n "$BASH_VERSION" ] || exec bash "$0" "$@"
 . "$top_srcdir/tests/integration/lib.sh"
+. "$top_srcdir/tests/integration/router_lib.sh"
 
 if [ ! -f "$top_srcdir/core/main.c" ]; then
     skip_all "the herd program (core/main.c) is not written yet"
@@ -82,30 +83,26 @@ like "$out" "^- +oldabi +2\.0 +refused: built for ABI 2\.0, this herd speaks 1\.
     "the ABI 2.0 plugin is listed as refused, with the reason"
 
 # The router loads the outside plugin for [scoring.outside] and runs.
-port=$(free_port)
 mkdir -p "$TEST_TMP/data"
 cat >"$TEST_TMP/outside.ini" <<EOC
 [router]
-host = 127.0.0.1
-port = $port
 data_dir = $TEST_TMP/data
+[discovery.mdns]
+enabled = false
 [scoring.outside]
 weight = 0.5
 EOC
-start_bg router "$herd" --config "$TEST_TMP/outside.ini" --plugin-dir "$dir"
-wait_http "http://127.0.0.1:$port/api/version" 10
+start_herd router --config "$TEST_TMP/outside.ini" --plugin-dir "$dir"
 ok $? "herd runs with [scoring.outside] from --plugin-dir"
 like "$(cat "$TEST_TMP/router.log")" "loaded $dir/outside\.so" \
     "the log names the file it loaded"
 
 # A section naming the ABI 2.0 plugin stops the router with the reason.
-port=$(free_port)
-sed -e "s/^port = .*/port = $port/" -e 's/^\[scoring.outside\]/[scoring.oldabi]/' \
+sed -e 's/^\[scoring.outside\]/[scoring.oldabi]/' \
     "$TEST_TMP/outside.ini" >"$TEST_TMP/oldabi.ini"
 timeout 10 "$herd" --config "$TEST_TMP/oldabi.ini" --plugin-dir "$dir" \
-    >"$TEST_TMP/oldabi.log" 2>&1
-rc=$?
-ok $((rc == 0 || rc == 124)) "herd refuses to start with [scoring.oldabi] (exit $rc)"
+    --host 127.0.0.1 --port "$(free_port)" >"$TEST_TMP/oldabi.log" 2>&1
+is "$?" 1 "herd refuses to start with [scoring.oldabi] (exit 1)"
 like "$(cat "$TEST_TMP/oldabi.log")" \
     "$dir/oldabi\.so: built for ABI 2\.0, this herd speaks 1\.0" \
     "the error names the file and the ABI mismatch"
