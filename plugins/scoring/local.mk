@@ -77,7 +77,8 @@ endif
 endif
 endif
 endif
-scoring_integration_tests = tests/integration/scoring_route.sh
+scoring_integration_tests = tests/integration/scoring_route.sh \
+	tests/integration/scoring_example.sh
 TESTS += $(scoring_integration_tests)
 dist_check_SCRIPTS += $(scoring_integration_tests)
 tests_plugins_test_scoring_signals_CPPFLAGS = $(AM_CPPFLAGS) \
@@ -98,3 +99,7 @@ bench-scoring: tests/bench/scoring/bench_scoring
 	HERD_PLUGIN_PATH='$(abs_top_builddir)/plugins/scoring' \
 		tests/bench/scoring/bench_scoring --full
 .PHONY: bench-scoring
+
+# The out-of-tree example signal, built by tests/integration/scoring_example.sh.
+EXTRA_DIST += doc/examples/prefer_node/prefer_node.c \
+	doc/examples/prefer_node/Makefile
