@@ -78,6 +78,7 @@ endif
 endif
 endif
 scoring_integration_tests = tests/integration/scoring_route.sh \
+	tests/integration/scoring_fleet.sh \
 	tests/integration/scoring_example.sh
 TESTS += $(scoring_integration_tests)
 dist_check_SCRIPTS += $(scoring_integration_tests)
