@@ -49,3 +49,12 @@ tests_unit_test_agent_payload_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir) \
 tests_unit_test_agent_payload_LDADD = agent/libherdagent.la \
 	core/libherdcore.la -lm
 TESTS += tests/unit/test_agent_payload
+
+# Integration tests: herd-node with herd and herd-sim on loopback.
+agent_integration_tests = \
+	tests/integration/agent_fleet.sh \
+	tests/integration/agent_lifecycle.sh \
+	tests/integration/agent_input.sh
+TESTS += $(agent_integration_tests)
+dist_check_SCRIPTS += $(agent_integration_tests)
+EXTRA_DIST += tests/integration/agent_lib.sh
