@@ -472,6 +472,54 @@ test_context_fit(void)
     sig_free(&s);
 }
 
+/* Every key a signal accepts is documented in its herd.ini(5) section. */
+static void
+test_documented(void)
+{
+    static const char *const names[] = {
+        "thermal",       "memory_fit",         "queue_depth", "wait_time",
+        "role_affinity", "availability_trend", "context_fit", NULL};
+    char path[4096], err[512];
+    const char *src = getenv("top_srcdir");
+    snprintf(path, sizeof path, "%s/doc/herd.ini.5", src ? src : ".");
+    FILE *f = fopen(path, "r");
+    if (!f) {
+        ok(0, "cannot read %s", path);
+        return;
+    }
+    static char man[1 << 18];
+    size_t n = fread(man, 1, sizeof man - 1, f);
+    man[n] = '\0';
+    fclose(f);
+    for (size_t i = 0; names[i]; i++) {
+        struct sig s;
+        char head[128], want[128];
+        int missing = 0;
+        if (sig_load(&s, names[i], err, sizeof err, NULL) != 0) {
+            ok(0, "%s loads (%s)", names[i], err);
+            continue;
+        }
+        snprintf(head, sizeof head, ".SS \"[scoring.%s]\"", names[i]);
+        char *start = strstr(man, head);
+        char *end = start ? strstr(start + 1, ".SS ") : NULL;
+        if (end)
+            *end = '\0';
+        for (const char *const *k = s.p->desc.base.config_keys;
+             start && k && *k; k++) {
+            snprintf(want, sizeof want, "\n.B %s\n", *k);
+            if (!strstr(start, want)) {
+                diag("%s: key %s is not documented", names[i], *k);
+                missing++;
+            }
+        }
+        if (end)
+            *end = '.';
+        ok(start && s.p->desc.base.config_keys && !missing,
+           "every key of scoring/%s is in herd.ini(5)", names[i]);
+        sig_free(&s);
+    }
+}
+
 int
 main(void)
 {
@@ -490,5 +538,6 @@ main(void)
     test_role_affinity();
     test_availability();
     test_context_fit();
+    test_documented();
     return done_testing();
 }
