@@ -151,7 +151,9 @@ cycle_tick_cb(evutil_socket_t fd, short what, void *arg)
 void
 agent_cycle_kick(struct agent *a)
 {
-    if (a->draining || a->cycle_busy)
+    /* a plugin may find the router while starting, before the cycle:
+     * the first tick comes at once anyway */
+    if (!a->tick || a->draining || a->cycle_busy)
         return;
     event_del(a->tick);
     cycle_arm(a->tick, 0);

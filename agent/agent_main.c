@@ -115,8 +115,10 @@ main_load_discovery(struct agent *a)
             continue;
         int rc = plugin_set_load(a->plugins, sec, err, sizeof err);
         if (rc != 0) {
-            log_err(main_comp, "[discovery.%s] did not load: %s", sec->name,
-                    err);
+            /* the loader has logged why, with file:line */
+            log_err(main_comp, "cannot start: [discovery.%s%s%s] did not load",
+                    sec->name, sec->instance ? "." : "",
+                    sec->instance ? sec->instance : "");
             return rc;
         }
         loaded++;

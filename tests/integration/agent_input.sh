@@ -131,7 +131,25 @@ like "$(node_value gpu .hardware.chip)" "\\+ NVIDIA GeForce RTX 4090$" \
 is "$(node_value gpu .hardware.memory_bandwidth_gbps)" 1008 \
     "and gives the memory bandwidth"
 
-for n in notoken wrongtoken withtoken noollama damaged seeded gpu; do
+# ---- the router from a discovery plugin: static's router = URL ----
+# The file may be shared with the router: its other sections are skipped.
+cat >"$TEST_TMP/shared.ini" <<INI
+[security]
+node_token = s3cret
+[scoring.thermal]
+weight = 2
+[discovery.static]
+router = $url
+INI
+start_agent static --config "$TEST_TMP/shared.ini" \
+    --ollama-host "$SIM_URL_s1" --heartbeat-interval 0.2
+on5() { node_is static .status online; }
+wait_for 5 on5
+ok $? "the static plugin's router = URL is followed"
+grep -q "router found at $url" "$TEST_TMP/static.log"
+ok $? "and logged"
+
+for n in notoken wrongtoken withtoken noollama damaged seeded gpu static; do
     stop_agent $n
     is "$AGENT_RC" 0 "$n exits 0 on SIGTERM, sanitizers quiet"
 done
