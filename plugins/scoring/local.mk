@@ -101,6 +101,9 @@ bench-scoring: tests/bench/scoring/bench_scoring
 		tests/bench/scoring/bench_scoring --full
 .PHONY: bench-scoring
 
-# The out-of-tree example signal, built by tests/integration/scoring_example.sh.
-EXTRA_DIST += doc/examples/prefer_node/prefer_node.c \
+# The guides, and the out-of-tree example signal (built by
+# tests/integration/scoring_example.sh), installed with the docs.
+dist_doc_DATA += doc/scoring.md doc/writing-a-scoring-plugin.md
+preferexampledir = $(docdir)/examples/prefer_node
+dist_preferexample_DATA = doc/examples/prefer_node/prefer_node.c \
 	doc/examples/prefer_node/Makefile
