@@ -44,3 +44,14 @@ check_PROGRAMS += tests/sim/sim_loadtest
 tests_sim_sim_loadtest_SOURCES = tests/sim/sim_loadtest.c
 tests_sim_sim_loadtest_CFLAGS = $(AM_CFLAGS) $(LIBEVENT_CFLAGS)
 tests_sim_sim_loadtest_LDADD = $(LIBEVENT_LIBS)
+
+# sim_compat.sh installs the npm clients into the build tree; an in-tree
+# build keeps them (the copies there are the sources).
+clean-local: clean-local-sim-compat
+clean-local-sim-compat:
+	-if test "$(abs_top_builddir)" != "$(abs_top_srcdir)"; then \
+	    rm -rf tests/compat/node_modules tests/compat/package-lock.json \
+	        tests/compat/.installed.json tests/compat/package.json \
+	        tests/compat/*.mjs; \
+	fi
+.PHONY: clean-local-sim-compat
