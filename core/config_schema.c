@@ -94,7 +94,7 @@ const struct config_key config_keys[] = {
     /* [agent] */
     {"agent", "node_id", CONFIG_T_NODE_ID, 0, NULL, "FLEET_NODE_NODE_ID", NULL,
      "node-id", "ID", F(agent_node_id), NOCOUNT, 0, 0,
-     "name of this node (default: short host name)"},
+     "name of this node"},
     {"agent", "ollama_host", CONFIG_T_URL, 0, "http://localhost:11434",
      "FLEET_NODE_OLLAMA_HOST", NULL, "ollama-host", "URL", F(agent_ollama_host),
      NOCOUNT, 0, 0, "the local Ollama server"},
