@@ -83,13 +83,12 @@ api_route_check_what_if(json_object *w, char *err, size_t errlen)
                 return -EINVAL;
             }
             int is_count = strcmp(key, "p75_latency_ms") != 0;
-            double d = v && api_route_is_number(v) ? json_object_get_double(v)
-                                                   : -1;
-            if (!isfinite(d) || d < 0 || (is_count && (d != floor(d) ||
-                                                       d > 4294967295.0))) {
-                snprintf(err, errlen,
-                         "what_if.%s.%s must be a non-negative %s", node, key,
-                         is_count ? "integer" : "number");
+            double d =
+                v && api_route_is_number(v) ? json_object_get_double(v) : -1;
+            if (!isfinite(d) || d < 0 ||
+                (is_count && (d != floor(d) || d > 4294967295.0))) {
+                snprintf(err, errlen, "what_if.%s.%s must be a non-negative %s",
+                         node, key, is_count ? "integer" : "number");
                 return -EINVAL;
             }
         }
@@ -148,8 +147,9 @@ api_route_num_ctx(json_object *body, uint32_t *num_ctx, char *err,
         return 0;
     int64_t n = json_object_get_int64(v);
     if (!json_object_is_type(v, json_type_int) || n < 0 || n > UINT32_MAX) {
-        snprintf(err, errlen, "options.num_ctx must be a non-negative "
-                              "integer");
+        snprintf(err, errlen,
+                 "options.num_ctx must be a non-negative "
+                 "integer");
         return -EINVAL;
     }
     *num_ctx = (uint32_t)n;
@@ -165,8 +165,8 @@ api_route_post(struct router *r, struct evhttp_request *req)
     struct route_result res;
     json_object *what_if = NULL;
 
-    json_object *body = http_body_json(req, API_ROUTE_MAX_BODY, err,
-                                       sizeof err);
+    json_object *body =
+        http_body_json(req, API_ROUTE_MAX_BODY, err, sizeof err);
     if (!body) {
         router_reply_error(req, 400, "%s", err);
         return;

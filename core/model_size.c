@@ -28,8 +28,8 @@ static double
 model_size_token_params(const char *tok, size_t len)
 {
     char buf[32];
-    if (len < 2 || len >= sizeof buf || tolower((unsigned char)tok[len - 1]) !=
-                                            'b')
+    if (len < 2 || len >= sizeof buf ||
+        tolower((unsigned char)tok[len - 1]) != 'b')
         return 0;
     memcpy(buf, tok, len - 1);
     buf[len - 1] = '\0';
@@ -77,8 +77,7 @@ model_size_from_name(const char *model)
         size_t len = strcspn(p, ":-_/ ");
         if (len > 0) {
             for (size_t i = 0;
-                 i < sizeof model_size_table / sizeof model_size_table[0];
-                 i++)
+                 i < sizeof model_size_table / sizeof model_size_table[0]; i++)
                 if (strlen(model_size_table[i].token) == len &&
                     memcmp(model_size_table[i].token, p, len) == 0)
                     return model_size_table[i].gb;
@@ -201,8 +200,8 @@ model_size_estimate(const struct registry *reg, const char *model)
             if (l->size_gb > loaded)
                 loaded = l->size_gb;
             if (details <= 0)
-                details = model_size_from_params(l->parameter_size,
-                                                 l->quantization);
+                details =
+                    model_size_from_params(l->parameter_size, l->quantization);
         }
         if (loaded > 0 || details > 0)
             continue;

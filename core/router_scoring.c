@@ -24,9 +24,8 @@ router_scoring_build(struct router *r, const struct herd_config *cfg)
     char err[CONFIG_ERR_MAX];
     /* The directories come from the start-up config: they change only
      * with a restart, and the set borrows them for its life. */
-    struct plugin_set *set = plugin_set_new(&r->host.table,
-                                            r->boot->plugin_dirs,
-                                            r->boot->plugin_dir_count);
+    struct plugin_set *set = plugin_set_new(
+        &r->host.table, r->boot->plugin_dirs, r->boot->plugin_dir_count);
     if (!set) {
         log_err(router_scoring_comp, "cannot start the plugin loader");
         return NULL;

@@ -515,8 +515,7 @@ scorer_filter(struct scorer *s, struct route_result *out, size_t nviews,
                 continue;
             sc->vetoed[i] = 1;
             reason[sizeof reason - 1] = '\0';
-            if (scorer_add_elimination(out, sc->views[i].id,
-                                       s->signals[k].name,
+            if (scorer_add_elimination(out, sc->views[i].id, s->signals[k].name,
                                        reason[0] ? reason : "vetoed"))
                 return -ENOMEM;
         }

@@ -37,9 +37,9 @@ struct route_request {
     const char *model;    /* normalised (request_normalise_model) */
     const char *endpoint; /* "/api/chat", "/v1/embeddings", ... */
     uint32_t estimated_tokens;
-    uint32_t num_ctx;     /* 0 = not set */
+    uint32_t num_ctx; /* 0 = not set */
     uint32_t image_count;
-    const char *format;   /* "ollama" or "openai" */
+    const char *format;                /* "ollama" or "openai" */
     const char *const *tags;           /* NULL-terminated, may be NULL */
     const char *const *excluded_nodes; /* retries; NULL-terminated or NULL */
 };
@@ -55,9 +55,9 @@ struct scorer_load_provider {
 };
 
 struct route_candidate {
-    char *node;   /* node id */
-    char *url;    /* its Ollama base URL */
-    double total; /* sum of weight x points */
+    char *node;     /* node id */
+    char *url;      /* its Ollama base URL */
+    double total;   /* sum of weight x points */
     double *points; /* [signal_count], weighted points of each signal */
     int hot;        /* model loaded on the node */
     int loaded_ctx; /* context_length of the loaded model, 0 = unknown */
@@ -115,8 +115,7 @@ void scorer_note_chosen(struct scorer *s, const char *node_id, double now);
 void route_result_free(struct route_result *r);
 
 /* The winner (first ranked candidate) or NULL. */
-const struct route_candidate *
-route_result_winner(const struct route_result *r);
+const struct route_candidate *route_result_winner(const struct route_result *r);
 
 /* The trace's scores_breakdown of candidate i: an object keyed by signal
  * name with its weighted points, plus "total". New reference, or NULL when

@@ -19,17 +19,20 @@ struct context_fit_ctx {
 };
 
 #define CTX_P(f) offsetof(struct context_fit_ctx, f)
-#define CTX_N(f, lo, hi) {#f, SCORING_PARAM_NUMBER, CTX_P(f), lo, hi}
+#define CTX_N(f, lo, hi)                                                       \
+    {                                                                          \
+#f, SCORING_PARAM_NUMBER, CTX_P(f), lo, hi                             \
+    }
 static const struct scoring_param context_fit_params[] = {
-    CTX_N(overflow_points, -1000, 1000), CTX_N(ratio_tight, 0, 1e6),
-    CTX_N(points_tight, -1000, 1000),    CTX_N(ratio_snug, 0, 1e6),
-    CTX_N(points_snug, -1000, 1000),     CTX_N(ratio_fit, 0, 1e6),
-    CTX_N(points_fit, -1000, 1000),      CTX_N(points_roomy, -1000, 1000),
+    CTX_N(overflow_points, -1000, 1000),  CTX_N(ratio_tight, 0, 1e6),
+    CTX_N(points_tight, -1000, 1000),     CTX_N(ratio_snug, 0, 1e6),
+    CTX_N(points_snug, -1000, 1000),      CTX_N(ratio_fit, 0, 1e6),
+    CTX_N(points_fit, -1000, 1000),       CTX_N(points_roomy, -1000, 1000),
     {NULL, SCORING_PARAM_NUMBER, 0, 0, 0}};
 static const char *const context_fit_keys[] = {
-    "overflow_points", "ratio_tight", "points_tight", "ratio_snug",
-    "points_snug",     "ratio_fit",   "points_fit",   "points_roomy",
-    NULL};
+    "overflow_points", "ratio_tight",  "points_tight",
+    "ratio_snug",      "points_snug",  "ratio_fit",
+    "points_fit",      "points_roomy", NULL};
 
 static int
 context_fit_init(const struct herd_host *host, void **out)

@@ -22,7 +22,10 @@ struct memory_fit_ctx {
 };
 
 #define MEMFIT_P(f) offsetof(struct memory_fit_ctx, f)
-#define MEMFIT_N(k, f) {k, SCORING_PARAM_NUMBER, MEMFIT_P(f), -1000, 1000}
+#define MEMFIT_N(k, f)                                                         \
+    {                                                                          \
+        k, SCORING_PARAM_NUMBER, MEMFIT_P(f), -1000, 1000                      \
+    }
 static const struct scoring_param memory_fit_params[] = {
     MEMFIT_N("loaded_points", loaded_points),
     MEMFIT_N("ratio_high", ratio_high),
@@ -33,14 +36,14 @@ static const struct scoring_param memory_fit_params[] = {
     MEMFIT_N("points_low", points_low),
     MEMFIT_N("ratio_min", ratio_min),
     MEMFIT_N("points_min", points_min),
-    {"eliminate_critical", SCORING_PARAM_BOOL, MEMFIT_P(eliminate_critical),
-     0, 1},
+    {"eliminate_critical", SCORING_PARAM_BOOL, MEMFIT_P(eliminate_critical), 0,
+     1},
     {"eliminate_no_room", SCORING_PARAM_BOOL, MEMFIT_P(eliminate_no_room), 0,
      1},
     {NULL, SCORING_PARAM_NUMBER, 0, 0, 0}};
 static const char *const memory_fit_keys[] = {
-    "loaded_points", "ratio_high", "points_high", "ratio_mid",
-    "points_mid",    "ratio_low",  "points_low",  "ratio_min",
+    "loaded_points", "ratio_high",         "points_high",       "ratio_mid",
+    "points_mid",    "ratio_low",          "points_low",        "ratio_min",
     "points_min",    "eliminate_critical", "eliminate_no_room", NULL};
 
 static int

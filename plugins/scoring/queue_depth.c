@@ -29,8 +29,8 @@ static const struct scoring_param queue_depth_params[] = {
     {"max_ratio", SCORING_PARAM_NUMBER, QDEPTH_P(max_ratio), 0.001, 1000},
     {NULL, SCORING_PARAM_NUMBER, 0, 0, 0}};
 static const char *const queue_depth_keys[] = {
-    "penalty_per", "max_penalty", "bandwidth_normalize", "min_ratio",
-    "max_ratio", NULL};
+    "penalty_per", "max_penalty", "bandwidth_normalize",
+    "min_ratio",   "max_ratio",   NULL};
 
 static int
 queue_depth_init(const struct herd_host *host, void **out)

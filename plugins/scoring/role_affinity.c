@@ -25,7 +25,10 @@ struct role_affinity_ctx {
 };
 
 #define ROLE_P(f) offsetof(struct role_affinity_ctx, f)
-#define ROLE_N(f, lo, hi) {#f, SCORING_PARAM_NUMBER, ROLE_P(f), lo, hi}
+#define ROLE_N(f, lo, hi)                                                      \
+    {                                                                          \
+#f, SCORING_PARAM_NUMBER, ROLE_P(f), lo, hi                            \
+    }
 static const struct scoring_param role_affinity_params[] = {
     ROLE_N(large_gb, 0, 1e6),
     ROLE_N(small_gb, 0, 1e6),
@@ -49,18 +52,28 @@ static const struct scoring_param role_affinity_params[] = {
     ROLE_N(small_other_points, -1000, 1000),
     ROLE_N(mid_points, -1000, 1000),
     {NULL, SCORING_PARAM_NUMBER, 0, 0, 0}};
-static const char *const role_affinity_keys[] = {
-    "large_gb",          "small_gb",
-    "bandwidth_aware",   "bw_base",
-    "bw_divisor",        "bw_max",
-    "small_base",        "small_factor",
-    "small_min",         "mid_factor",
-    "large_ram_high_gb", "large_ram_high_points",
-    "large_ram_mid_gb",  "large_ram_mid_points",
-    "large_other_points", "small_ram_low_gb",
-    "small_ram_low_points", "small_ram_mid_gb",
-    "small_ram_mid_points", "small_other_points",
-    "mid_points",        NULL};
+static const char *const role_affinity_keys[] = {"large_gb",
+                                                 "small_gb",
+                                                 "bandwidth_aware",
+                                                 "bw_base",
+                                                 "bw_divisor",
+                                                 "bw_max",
+                                                 "small_base",
+                                                 "small_factor",
+                                                 "small_min",
+                                                 "mid_factor",
+                                                 "large_ram_high_gb",
+                                                 "large_ram_high_points",
+                                                 "large_ram_mid_gb",
+                                                 "large_ram_mid_points",
+                                                 "large_other_points",
+                                                 "small_ram_low_gb",
+                                                 "small_ram_low_points",
+                                                 "small_ram_mid_gb",
+                                                 "small_ram_mid_points",
+                                                 "small_other_points",
+                                                 "mid_points",
+                                                 NULL};
 
 static int
 role_affinity_init(const struct herd_host *host, void **out)
@@ -125,8 +138,8 @@ role_affinity_bandwidth(const struct role_affinity_ctx *ctx, double bw,
 }
 
 static double
-role_affinity_legacy(const struct role_affinity_ctx *ctx, double ram,
-                     int large, int small)
+role_affinity_legacy(const struct role_affinity_ctx *ctx, double ram, int large,
+                     int small)
 {
     if (large) {
         if (ram >= ctx->large_ram_high_gb)

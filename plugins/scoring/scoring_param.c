@@ -27,9 +27,8 @@ scoring_param_bool(const char *v, int *out)
 }
 
 int
-scoring_param_set(const struct scoring_param *table, void *ctx,
-                  const char *key, const char *value, char *err,
-                  size_t errlen)
+scoring_param_set(const struct scoring_param *table, void *ctx, const char *key,
+                  const char *value, char *err, size_t errlen)
 {
     const struct scoring_param *p = table;
     while (p->key && strcmp(p->key, key) != 0)

@@ -13,7 +13,7 @@ enum scoring_param_type { SCORING_PARAM_NUMBER, SCORING_PARAM_BOOL };
 struct scoring_param {
     const char *key;
     enum scoring_param_type type;
-    size_t offset; /* of a double (NUMBER) or an int (BOOL) in ctx */
+    size_t offset;   /* of a double (NUMBER) or an int (BOOL) in ctx */
     double min, max; /* inclusive bounds of a NUMBER */
 };
 

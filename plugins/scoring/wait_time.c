@@ -14,11 +14,11 @@
 struct wait_time_ctx {
     double max_penalty;
     double seconds_per_point;
-    double tokens;          /* output tokens the estimate is for */
+    double tokens;           /* output tokens the estimate is for */
     double bandwidth_factor; /* tokens/s per GB/s for a 10 GB model */
     double size_unit_gb;
     double min_tps_bandwidth;
-    double fallback_tps;    /* tokens/s of a 1 GB model, no bandwidth */
+    double fallback_tps; /* tokens/s of a 1 GB model, no bandwidth */
     double min_tps;
 };
 
@@ -37,9 +37,9 @@ static const struct scoring_param wait_time_params[] = {
     {"min_tps", SCORING_PARAM_NUMBER, WAIT_P(min_tps), 0.001, 1e6},
     {NULL, SCORING_PARAM_NUMBER, 0, 0, 0}};
 static const char *const wait_time_keys[] = {
-    "max_penalty",       "seconds_per_point", "tokens",  "bandwidth_factor",
-    "size_unit_gb",      "min_tps_bandwidth", "fallback_tps", "min_tps",
-    NULL};
+    "max_penalty",      "seconds_per_point", "tokens",
+    "bandwidth_factor", "size_unit_gb",      "min_tps_bandwidth",
+    "fallback_tps",     "min_tps",           NULL};
 
 static int
 wait_time_init(const struct herd_host *host, void **out)

@@ -156,12 +156,12 @@ test_thermal(void)
     struct sig s;
     struct cand k;
     char err[512];
-    ok(sig_load(&s, "thermal", err, sizeof err, NULL) == 0, "thermal loads (%s)",
-       err);
+    ok(sig_load(&s, "thermal", err, sizeof err, NULL) == 0,
+       "thermal loads (%s)", err);
     cand_init(&k);
     is_double(score(&s, &k), 10, 1e-9, "cold: on disk only -> 10");
-    k.unloaded[0] = (struct herd_unloaded_model){sizeof k.unloaded[0],
-                                                 "qwen3:32b", 1799.9};
+    k.unloaded[0] =
+        (struct herd_unloaded_model){sizeof k.unloaded[0], "qwen3:32b", 1799.9};
     k.node.unloaded_count = 1;
     is_double(score(&s, &k), 30, 1e-9, "warm: unloaded 1799.9 s ago -> 30");
     k.unloaded[0].seconds_ago = 1800;
@@ -183,8 +183,8 @@ test_thermal(void)
     cand_load(&k, 24.6, 0);
     is_double(score(&s, &k), 70, 1e-9, "hot_points = 70 applies");
     k.node.loaded_count = 0;
-    k.unloaded[0] = (struct herd_unloaded_model){sizeof k.unloaded[0],
-                                                 "qwen3:32b", 61};
+    k.unloaded[0] =
+        (struct herd_unloaded_model){sizeof k.unloaded[0], "qwen3:32b", 61};
     k.node.unloaded_count = 1;
     is_double(score(&s, &k), 10, 1e-9, "warm_window = 60: 61 s is cold");
     sig_free(&s);
@@ -217,10 +217,14 @@ test_memory_fit(void)
         double avail, want;
         const char *what;
     } rows[] = {
-        {20.01, 20, "r just over 2.0 -> 20"}, {20, 15, "r = 2.0 -> 15"},
-        {15.01, 15, "r just over 1.5 -> 15"}, {15, 8, "r = 1.5 -> 8"},
-        {12.01, 8, "r just over 1.2 -> 8"},   {12, 3, "r = 1.2 -> 3"},
-        {10, 3, "r = 1.0 -> 3"},              {9.99, 0, "r under 1.0 -> 0"},
+        {20.01, 20, "r just over 2.0 -> 20"},
+        {20, 15, "r = 2.0 -> 15"},
+        {15.01, 15, "r just over 1.5 -> 15"},
+        {15, 8, "r = 1.5 -> 8"},
+        {12.01, 8, "r just over 1.2 -> 8"},
+        {12, 3, "r = 1.2 -> 3"},
+        {10, 3, "r = 1.0 -> 3"},
+        {9.99, 0, "r under 1.0 -> 0"},
     };
     for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) {
         k.node.memory_available_gb = rows[i].avail;
@@ -265,8 +269,8 @@ test_memory_fit(void)
     ok(!veto(&s, &k, why, sizeof why), "critical kept when switched off");
     is_double(score(&s, &k), 25, 1e-9, "points_high = 25 applies");
     sig_free(&s);
-    ok(sig_load(&s, "memory_fit", err, sizeof err, "eliminate_no_room",
-                "maybe", NULL) == -EINVAL &&
+    ok(sig_load(&s, "memory_fit", err, sizeof err, "eliminate_no_room", "maybe",
+                NULL) == -EINVAL &&
            strstr(err, "true or false"),
        "bad boolean refused (%s)", err);
 }
@@ -455,16 +459,20 @@ test_context_fit(void)
         double want;
         const char *what;
     } rows[] = {
-        {999, -15, "r < 1 -> -15"},   {1000, 3, "r = 1 -> 3"},
-        {1499, 3, "r < 1.5 -> 3"},    {1500, 7.5, "r = 1.5 -> 7.5"},
-        {2999, 7.5, "r < 3 -> 7.5"},  {3000, 12, "r = 3 -> 12"},
-        {7999, 12, "r < 8 -> 12"},    {8000, 15, "r = 8 -> 15"},
+        {999, -15, "r < 1 -> -15"},
+        {1000, 3, "r = 1 -> 3"},
+        {1499, 3, "r < 1.5 -> 3"},
+        {1500, 7.5, "r = 1.5 -> 7.5"},
+        {2999, 7.5, "r < 3 -> 7.5"},
+        {3000, 12, "r = 3 -> 12"},
+        {7999, 12, "r < 8 -> 12"},
+        {8000, 15, "r = 8 -> 15"},
         {40960, 15, "Appendix B: 40960 / 2000 tokens -> 15"},
     };
     for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) {
         k.loaded[0].context_length = rows[i].ctx;
-        k.req.estimated_tokens = i + 1 < sizeof rows / sizeof rows[0] ? 1000
-                                                                      : 2000;
+        k.req.estimated_tokens =
+            i + 1 < sizeof rows / sizeof rows[0] ? 1000 : 2000;
         is_double(score(&s, &k), rows[i].want, 1e-9, "%s", rows[i].what);
     }
     k.req.estimated_tokens = 0;

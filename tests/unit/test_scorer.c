@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "common/log.h"
 #include "model_size.h"
@@ -196,14 +197,13 @@ test_appendix_b(void)
        "scores_breakdown: the seven signals plus total");
     json_object_put(bd);
     json_object *j = route_result_to_json(&res);
-    json_object *c0 = json_object_array_get_idx(
-        json_object_object_get(j, "candidates"), 0);
+    json_object *c0 =
+        json_object_array_get_idx(json_object_object_get(j, "candidates"), 0);
     ok(strcmp(json_object_get_string(json_object_object_get(j, "winner")),
               "A") == 0 &&
            strcmp(json_object_get_string(json_object_object_get(c0, "node")),
                   "A") == 0 &&
-           json_object_object_length(json_object_object_get(c0, "scores")) ==
-               7,
+           json_object_object_length(json_object_object_get(c0, "scores")) == 7,
        "explanation JSON: winner, ranked candidates with their scores");
     json_object_put(j);
     route_result_free(&res);
@@ -357,14 +357,14 @@ test_model_size(void)
         const char *name;
         double gb;
     } rows[] = {
-        {"qwen3:32b", 20},        {"llama2:13b", 13 * 0.6},
-        {"llama3.2:3b", 2.5},     {"gemma3:31b-it", 31 * 0.6},
-        {"tinyllama:1b", 1},      {"deepseek-r1:671b", 370},
-        {"mixtral:8x7b", 20},     {"mixtral:8x22b", 176 * 0.6},
-        {"qwen2.5:0.5b", 1},      {"qwen2.5:1.5b", 1.5 * 0.6},
-        {"llama3:70b-q4", 40},    {"nomic-embed-text:latest", 0.3},
-        {"llama3.2:latest", 10},  {"web:latest", 10},
-        {"QWEN3:14B", 9},         {"org/phi-4b:latest", 2.5},
+        {"qwen3:32b", 20},       {"llama2:13b", 13 * 0.6},
+        {"llama3.2:3b", 2.5},    {"gemma3:31b-it", 31 * 0.6},
+        {"tinyllama:1b", 1},     {"deepseek-r1:671b", 370},
+        {"mixtral:8x7b", 20},    {"mixtral:8x22b", 176 * 0.6},
+        {"qwen2.5:0.5b", 1},     {"qwen2.5:1.5b", 1.5 * 0.6},
+        {"llama3:70b-q4", 40},   {"nomic-embed-text:latest", 0.3},
+        {"llama3.2:latest", 10}, {"web:latest", 10},
+        {"QWEN3:14B", 9},        {"org/phi-4b:latest", 2.5},
     };
     for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++)
         is_double(model_size_from_name(rows[i].name), rows[i].gb, 1e-9,
@@ -390,6 +390,47 @@ test_model_size(void)
     registry_free(reg);
 }
 
+/* A signal over the time budget is logged, once a minute at most. */
+static void
+test_budget(void)
+{
+    struct registry *reg = new_registry();
+    struct plugin_set *set = load_signals(NULL, 1);
+    struct scorer *s = scorer_new(set);
+    struct route_result res;
+    struct route_request rq = {0};
+    char path[] = "/tmp/herd-scorer-log.XXXXXX", text[8192];
+    int fd = mkstemp(path), saved = dup(2);
+
+    beat(reg, 0, "n", 64, 40, 0, "normal", "m:1b", 1, 4096, "", NULL);
+    rq.model = "m:1b";
+    log_set_level(HERD_LOG_WARNING);
+    dup2(fd, 2);
+    scorer_set_budget_us(s, 1e-9); /* everything is over it */
+    for (int i = 0; i < 3; i++) {
+        scorer_rank(s, reg, &rq, NULL, 10 + i, &res);
+        route_result_free(&res);
+    }
+    scorer_set_budget_us(s, 0);
+    scorer_rank(s, reg, &rq, NULL, 100, &res); /* no check: not logged */
+    route_result_free(&res);
+    dup2(saved, 2);
+    close(saved);
+    log_set_level(HERD_LOG_ERR);
+    ssize_t n = pread(fd, text, sizeof text - 1, 0);
+    text[n > 0 ? n : 0] = '\0';
+    close(fd);
+    unlink(path);
+    int lines = 0;
+    for (const char *p = text; (p = strstr(p, "for one request (budget")); p++)
+        lines++;
+    is_int(lines, 7, "three slow rounds: one line per signal, not three");
+    like(text, "signal thermal took", "the line names the signal");
+    scorer_free(s);
+    plugin_set_free(set);
+    registry_free(reg);
+}
+
 int
 main(void)
 {
@@ -406,5 +447,6 @@ main(void)
     test_eliminations();
     test_tie_break();
     test_model_size();
+    test_budget();
     return done_testing();
 }

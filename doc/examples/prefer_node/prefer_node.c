@@ -27,8 +27,8 @@ struct prefer_node {
     int exclusive;
 };
 
-static const char *const prefer_node_keys[] = {"pattern", "points",
-                                               "exclusive", NULL};
+static const char *const prefer_node_keys[] = {"pattern", "points", "exclusive",
+                                               NULL};
 
 static int
 prefer_node_init(const struct herd_host *host, void **ctx)

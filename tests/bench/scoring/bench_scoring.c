@@ -191,12 +191,12 @@ main(int argc, char **argv)
         size_t cands = 0;
         double us = bad ? NAN : bench_run(s, reg, rounds, &cands);
         if (full)
-            printf("%-8u %-10zu %-10u %-12.2f %-10.1f\n", n, cands, rounds,
-                   us, us * 1000 / n);
+            printf("%-8u %-10zu %-10u %-12.2f %-10.1f\n", n, cands, rounds, us,
+                   us * 1000 / n);
         else
             ok(!bad && cands > 0 && cands < n && isfinite(us),
-               "%u nodes: %zu eligible, %.2f us per request (smoke)", n,
-               cands, us);
+               "%u nodes: %zu eligible, %.2f us per request (smoke)", n, cands,
+               us);
         registry_free(reg);
     }
     scorer_free(s);
