@@ -3,7 +3,11 @@
  * every one ends with 200 and a done:true line. Prints one summary line;
  * exits 0 only when all succeeded within the time limit.
  *
- *   sim_loadtest HOST PORT N MODEL [SECONDS]
+ *   sim_loadtest HOST PORT N MODEL [SECONDS [LOCAL_ADDRESS]]
+ *
+ * Client sockets are bound to LOCAL_ADDRESS (default 127.0.0.2, still
+ * loopback): their 2,000 ports then never collide with a port that
+ * another test is about to listen on at 127.0.0.1.
  */
 #include "autoconfig.h"
 
@@ -97,7 +101,9 @@ int
 main(int argc, char **argv)
 {
     if (argc < 5) {
-        fprintf(stderr, "usage: %s HOST PORT N MODEL [SECONDS]\n", argv[0]);
+        fprintf(stderr,
+                "usage: %s HOST PORT N MODEL [SECONDS [LOCAL_ADDRESS]]\n",
+                argv[0]);
         return 2;
     }
     const char *host = argv[1];
@@ -105,7 +111,8 @@ main(int argc, char **argv)
     int n = atoi(argv[3]);
     const char *model = argv[4];
     int limit = argc > 5 ? atoi(argv[5]) : 120;
-    if (port <= 0 || port > 65535 || n <= 0 || n > 100000 || limit <= 0) {
+    const char *local = argc > 6 ? argv[6] : "127.0.0.2";
+    if (port <= 0 || port > 65535 || n <= 0 || n > 60000 || limit <= 0) {
         fprintf(stderr, "%s: bad PORT, N or SECONDS\n", argv[0]);
         return 2;
     }
@@ -127,6 +134,8 @@ main(int argc, char **argv)
         st->conn = evhttp_connection_base_new(lt.base, NULL, host,
                                               (unsigned short)port);
         evhttp_connection_set_timeout(st->conn, limit);
+        if (*local)
+            evhttp_connection_set_local_address(st->conn, local);
         struct evhttp_request *req = evhttp_request_new(loadtest_done_cb, st);
         evhttp_request_set_chunked_cb(req, loadtest_chunk_cb);
         struct evkeyvalq *h = evhttp_request_get_output_headers(req);
