@@ -152,6 +152,8 @@ agent_cpu_model(const char *root, char *buf, size_t len)
     static char info[1 << 20];
     static const char *const keys[] = {"model name", "Hardware", "Model",
                                        "cpu model", NULL};
+    if (len == 0)
+        return;
     buf[0] = '\0';
     if (agent_sysfs_read(root, "/proc/cpuinfo", info, sizeof info) < 0)
         return;
