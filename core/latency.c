@@ -1,5 +1,7 @@
-/* Latency history per node:model: a ring of the newest samples and its
- * p75, recomputed when the ring changes so that scoring reads a number. */
+/* Latency history per node:model: a ring of the newest samples (their
+ * order of arrival) beside the same samples kept sorted, so that adding
+ * one costs two binary searches and a memmove, and p75 is one read --
+ * both happen on the loop for every request. */
 #include "autoconfig.h"
 
 #include "latency.h"
@@ -17,9 +19,9 @@ struct latency_pair {
     struct latency_pair *next;
     char *node;
     char *model;
-    double ring[LATENCY_WINDOW]; /* ring[(head - 1) % n] is the newest */
+    double ring[LATENCY_WINDOW];   /* ring[(head - 1) % n] is the newest */
+    double sorted[LATENCY_WINDOW]; /* the same count samples, ascending */
     size_t head, count;
-    double p75;
 };
 
 struct latency {
@@ -82,43 +84,45 @@ latency_find(struct latency *l, const char *node, const char *model, int create)
         free(p);
         return NULL;
     }
-    p->p75 = NAN;
     p->next = l->buckets[b];
     l->buckets[b] = p;
     l->pairs++;
     return p;
 }
 
-static int
-latency_cmp(const void *a, const void *b)
+/* First index of sorted[0..n) whose value is >= v. */
+static size_t
+latency_lower_bound(const double *sorted, size_t n, double v)
 {
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
-
-static void
-latency_recompute(struct latency_pair *p)
-{
-    double sorted[LATENCY_WINDOW];
-    if (p->count == 0) {
-        p->p75 = NAN;
-        return;
+    size_t lo = 0, hi = n;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (sorted[mid] < v)
+            lo = mid + 1;
+        else
+            hi = mid;
     }
-    memcpy(sorted, p->ring, p->count * sizeof sorted[0]);
-    qsort(sorted, p->count, sizeof sorted[0], latency_cmp);
-    size_t i = (size_t)floor((double)p->count * 0.75);
-    if (i >= p->count)
-        i = p->count - 1;
-    p->p75 = sorted[i];
+    return lo;
 }
 
 static void
 latency_push(struct latency_pair *p, double ms)
 {
+    if (p->count == LATENCY_WINDOW) {
+        /* the oldest leaves: it sits where the newest goes in the ring */
+        double old = p->ring[p->head];
+        size_t i = latency_lower_bound(p->sorted, p->count, old);
+        memmove(&p->sorted[i], &p->sorted[i + 1],
+                (p->count - i - 1) * sizeof p->sorted[0]);
+        p->count--;
+    }
+    size_t i = latency_lower_bound(p->sorted, p->count, ms);
+    memmove(&p->sorted[i + 1], &p->sorted[i],
+            (p->count - i) * sizeof p->sorted[0]);
+    p->sorted[i] = ms;
+    p->count++;
     p->ring[p->head] = ms;
     p->head = (p->head + 1) % LATENCY_WINDOW;
-    if (p->count < LATENCY_WINDOW)
-        p->count++;
 }
 
 void
@@ -131,7 +135,6 @@ latency_observe(struct latency *l, const char *node, const char *model,
     if (!p)
         return;
     latency_push(p, ms);
-    latency_recompute(p);
 }
 
 double
@@ -140,7 +143,10 @@ latency_p75_ms(struct latency *l, const char *node, const char *model)
     if (!l || !node || !model)
         return NAN;
     struct latency_pair *p = latency_find(l, node, model, 0);
-    return p ? p->p75 : NAN;
+    if (!p || p->count == 0)
+        return NAN;
+    /* of n samples ascending, element floor(n * 0.75) (< n for n >= 1) */
+    return p->sorted[p->count * 3 / 4];
 }
 
 /* Older samples go behind the ones observed since start: rebuild the ring
@@ -165,7 +171,6 @@ latency_merge_older(struct latency_pair *p, json_object *arr)
     p->head = p->count = 0;
     for (size_t i = from; i < n; i++)
         latency_push(p, merged[i]);
-    latency_recompute(p);
 }
 
 int

@@ -30,3 +30,12 @@ storage_integration_tests = \
 TESTS += $(storage_integration_tests)
 dist_check_SCRIPTS += $(storage_integration_tests)
 dist_doc_DATA += doc/storage.md
+
+# Router throughput with and without storage, in one run (100,000
+# requests each by default): make bench-storage [BENCH_REQUESTS=N]
+# [BENCH_CONCURRENCY=N]. Best on a build without sanitizers.
+EXTRA_DIST += tests/bench/storage/bench_storage.sh
+bench-storage: all tests/sim/sim_loadtest
+	top_builddir='$(abs_top_builddir)' $(SHELL) \
+		$(top_srcdir)/tests/bench/storage/bench_storage.sh
+.PHONY: bench-storage

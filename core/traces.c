@@ -28,6 +28,8 @@
 #define TRACES_FLUSH_IDLE_S 1
 #define TRACES_MAINTAIN_S 60
 #define TRACES_DROP_LOG_S 10.0
+/* A trace waits this long for others, so a transaction carries many. */
+#define TRACES_LINGER_NS (20 * 1000 * 1000L)
 
 static const char *traces_comp = "traces";
 
@@ -59,6 +61,7 @@ struct traces {
     size_t job_count;
     struct traces_job *done, **done_tail;
     int stopping;
+    int idle; /* the storage thread waits for work: wake it */
     uint64_t submitted, written, dropped, failed;
 
     pthread_t thread;
@@ -70,6 +73,8 @@ struct traces {
     size_t backend_count;
     struct latency *latency;
     double last_drop_log;
+    double last_fail_log; /* storage thread only */
+    uint64_t failed_at_log;
     uint64_t dropped_at_log;
 };
 
@@ -188,7 +193,9 @@ traces_submit(struct traces *tr, const struct herd_trace *t)
     tr->ring[(tr->head + tr->count) % tr->cap] = it;
     tr->count++;
     tr->submitted++;
-    pthread_cond_signal(&tr->cv);
+    /* While the thread lingers over a batch it is not woken per trace. */
+    if (tr->idle || tr->count >= TRACES_BATCH)
+        pthread_cond_signal(&tr->cv);
     pthread_mutex_unlock(&tr->mu);
     return 0;
 }
@@ -302,8 +309,22 @@ traces_write_batch(struct traces *tr, struct traces_item **items, size_t n)
         int rc = p->desc.storage.write(p->ctx, view, n, err, sizeof err);
         if (rc < 0) {
             failed++;
-            log_err(traces_comp, "storage/%s: write of %zu traces failed: %s",
-                    p->name, n, err[0] ? err : strerror(-rc));
+            /* A full or broken disk fails every batch: say so every 10 s
+             * with the count, not 50 times a second. */
+            double now = traces_mono();
+            if (tr->last_fail_log == 0 ||
+                now - tr->last_fail_log >= TRACES_DROP_LOG_S) {
+                pthread_mutex_lock(&tr->mu);
+                uint64_t total = tr->failed + failed;
+                pthread_mutex_unlock(&tr->mu);
+                log_err(traces_comp,
+                        "storage/%s: write of %zu traces failed: %s (%llu "
+                        "failed batches since the last message)",
+                        p->name, n, err[0] ? err : strerror(-rc),
+                        (unsigned long long)(total - tr->failed_at_log));
+                tr->last_fail_log = now;
+                tr->failed_at_log = total;
+            }
         }
     }
     for (size_t i = 0; i < n; i++) {
@@ -396,7 +417,7 @@ traces_thread(void *arg)
     struct traces *tr = arg;
     struct traces_item *batch[TRACES_BATCH];
     time_t last_maintain = time(NULL);
-    int dirty = 0;
+    int dirty = 0, lingered = 0;
 
     pthread_mutex_lock(&tr->mu);
     for (;;) {
@@ -416,6 +437,20 @@ traces_thread(void *arg)
             continue;
         }
         if (tr->count > 0) {
+            if (tr->count < TRACES_BATCH && !tr->stopping && !lingered) {
+                /* Let more arrive: one transaction for many traces. */
+                lingered = 1;
+                struct timespec until;
+                clock_gettime(CLOCK_REALTIME, &until);
+                until.tv_nsec += TRACES_LINGER_NS;
+                if (until.tv_nsec >= 1000000000L) {
+                    until.tv_sec++;
+                    until.tv_nsec -= 1000000000L;
+                }
+                pthread_cond_timedwait(&tr->cv, &tr->mu, &until);
+                continue;
+            }
+            lingered = 0;
             size_t n = tr->count < TRACES_BATCH ? tr->count : TRACES_BATCH;
             for (size_t i = 0; i < n; i++) {
                 batch[i] = tr->ring[tr->head];
@@ -425,6 +460,13 @@ traces_thread(void *arg)
             pthread_mutex_unlock(&tr->mu);
             traces_write_batch(tr, batch, n);
             dirty = 1;
+            /* Under steady load the thread is never idle: maintain here. */
+            time_t now = time(NULL);
+            if (now - last_maintain >= TRACES_MAINTAIN_S) {
+                traces_flush_all(tr);
+                last_maintain = now;
+                dirty = 0;
+            }
             pthread_mutex_lock(&tr->mu);
             continue;
         }
@@ -433,7 +475,9 @@ traces_thread(void *arg)
         struct timespec until;
         clock_gettime(CLOCK_REALTIME, &until);
         until.tv_sec += TRACES_FLUSH_IDLE_S;
+        tr->idle = 1;
         int rc = pthread_cond_timedwait(&tr->cv, &tr->mu, &until);
+        tr->idle = 0;
         if (rc != ETIMEDOUT)
             continue;
         /* Idle: make recent writes durable, and let the plugins do their

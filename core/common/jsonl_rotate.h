@@ -10,7 +10,8 @@
  *    files older than keep_days, and unlocks.
  *  - Before writing, every writer compares FILE's inode with the one it
  *    has open, and re-opens FILE when they differ (someone rotated).
- *  - Each record is one write(2) with O_APPEND, so lines never interleave.
+ *  - Each record (or batch of whole records) is one write(2) with
+ *    O_APPEND, so lines never interleave.
  *
  * Static functions in a header: the logger (libherdcommon) and the plugin
  * (which links nothing of herd's) compile the same code. */

@@ -172,6 +172,7 @@ jsonl_store_write(void *ctx, const struct herd_trace *const *traces, size_t n,
         snprintf(err, errlen, "%s is not open", s->path);
         return -EIO;
     }
+    size_t used = 0;
     for (size_t i = 0; i < n; i++) {
         const char *json = traces[i]->json;
         if (!json || json[0] != '{')
@@ -186,25 +187,30 @@ jsonl_store_write(void *ctx, const struct herd_trace *const *traces, size_t n,
         size_t blen = strlen(body);
         if (*body == '}') /* an empty object: close the head instead */
             hlen--;
-        size_t len = (size_t)hlen + blen;
-        if (len + 1 > s->cap) {
-            char *b = realloc(s->buf, len + 1);
+        size_t len = (size_t)hlen + blen + 1;
+        if (used + len > s->cap) {
+            size_t cap = s->cap ? s->cap : 4096;
+            while (cap < used + len)
+                cap *= 2;
+            char *b = realloc(s->buf, cap);
             if (!b) {
                 snprintf(err, errlen, "out of memory");
                 return -ENOMEM;
             }
             s->buf = b;
-            s->cap = len + 1;
+            s->cap = cap;
         }
-        memcpy(s->buf, head, (size_t)hlen);
-        memcpy(s->buf + hlen, body, blen);
-        s->buf[len] = '\n';
-        /* One write per record: lines of other writers never interleave. */
-        int rc = jsonl_store_write_all(fd, s->buf, len + 1);
-        if (rc != 0) {
-            snprintf(err, errlen, "writing %s: %s", s->path, strerror(-rc));
-            return rc;
-        }
+        memcpy(s->buf + used, head, (size_t)hlen);
+        memcpy(s->buf + used + hlen, body, blen);
+        s->buf[used + len - 1] = '\n';
+        used += len;
+    }
+    /* The batch, whole lines only, in one append: lines of other writers
+     * never land inside it. */
+    int rc = used ? jsonl_store_write_all(fd, s->buf, used) : 0;
+    if (rc != 0) {
+        snprintf(err, errlen, "writing %s: %s", s->path, strerror(-rc));
+        return rc;
     }
     return HERD_OK;
 }

@@ -1,6 +1,7 @@
 /* storage/test_storage_gate: a storage plugin for tests. write() waits
  * while the file named by `gate` exists -- a disk that stalls on demand --
- * then appends "request_id status" per trace to the file `log`. It answers
+ * then appends "request_id status" per trace to the file `log`; while the
+ * file named by `fail` exists it fails instead (a broken disk). It answers
  * the query "count" with the number of traces written. Test use only. */
 #include "autoconfig.h"
 
@@ -18,6 +19,7 @@
 struct gate {
     char *gate;
     char *log;
+    char *fail;
     long written;
 };
 
@@ -35,6 +37,7 @@ gate_destroy(void *ctx)
     struct gate *g = ctx;
     free(g->gate);
     free(g->log);
+    free(g->fail);
     free(g);
 }
 
@@ -43,9 +46,10 @@ gate_config(void *ctx, const char *key, const char *value, char *err,
             size_t errlen)
 {
     struct gate *g = ctx;
-    char **slot = strcmp(key, "gate") == 0  ? &g->gate
-                  : strcmp(key, "log") == 0 ? &g->log
-                                            : NULL;
+    char **slot = strcmp(key, "gate") == 0   ? &g->gate
+                  : strcmp(key, "log") == 0  ? &g->log
+                  : strcmp(key, "fail") == 0 ? &g->fail
+                                             : NULL;
     if (!slot) {
         snprintf(err, errlen, "unknown key \"%s\"", key);
         return -ENOENT;
@@ -65,6 +69,10 @@ gate_write(void *ctx, const struct herd_trace *const *traces, size_t n,
          g->gate && access(g->gate, F_OK) == 0 && i < GATE_MAX_WAIT_S * 100;
          i++)
         nanosleep(&tick, NULL);
+    if (g->fail && access(g->fail, F_OK) == 0) {
+        snprintf(err, errlen, "simulated disk failure");
+        return -EIO;
+    }
     if (g->log) {
         FILE *f = fopen(g->log, "a");
         if (!f) {
@@ -95,7 +103,7 @@ gate_query(void *ctx, const char *name, const char *params_json,
     return HERD_OK;
 }
 
-static const char *const gate_keys[] = {"gate", "log", NULL};
+static const char *const gate_keys[] = {"gate", "log", "fail", NULL};
 
 static const struct herd_storage_plugin gate_plugin = {
     .base =
