@@ -414,9 +414,6 @@ api_openai_chat(struct sim_server *s, struct evhttp_request *req)
     size_t n = msgs && json_object_is_type(msgs, json_type_array)
                    ? json_object_array_length(msgs)
                    : 0;
-    job->stream = job->stream; /* errors below are plain JSON */
-    int stream = job->stream;
-    job->stream = 0;
     if (n == 0) {
         job_fail(job, 400, "[] is too short - 'messages'");
         return;
@@ -473,7 +470,6 @@ api_openai_chat(struct sim_server *s, struct evhttp_request *req)
         }
         job->tool = api_pick_tool(tools, last_user);
     }
-    job->stream = stream;
     job_submit(job);
 }
 
