@@ -1,0 +1,651 @@
+/* bench_load: the one load generator of the benchmarks (direct, nginx and
+ * herd all see the same client). libevent, keep-alive connections pooled
+ * per target, every request timed from its scheduled start (an open loop
+ * does not hide queueing), first chunk and gaps between chunks recorded.
+ *
+ *   bench_load [OPTIONS] HOST:PORT...
+ *     --schedule FILE   open loop: lines "OFFSET_MS TAG PATH BODY"
+ *     --closed N        closed loop: N connections send --path/--body back
+ *                       to back for --duration seconds (saturation)
+ *     --path P --body JSON --duration S
+ *     --timeout S       per-request inactivity timeout (60)
+ *     --limit S         the whole run stops after S seconds (600)
+ *     --max-conns N     connections at most; later requests wait (10000)
+ *     --out FILE        one TSV line per request (see bench_out_header)
+ *
+ * Prints one JSON summary line; exits 0 when the run finished in time. */
+#include "autoconfig.h"
+
+#include <errno.h>
+#include <event2/buffer.h>
+#include <event2/event.h>
+#include <event2/http.h>
+#include <event2/keyvalq_struct.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#define BENCH_MAX_TARGETS 64
+#define BENCH_MAX_REQUESTS 1000000 /* schedule lines */
+#define BENCH_MAX_CLOSED 400000    /* closed-loop requests recorded */
+#define BENCH_MAX_GAPS 4000000
+#define BENCH_MAX_BODY (1024 * 1024)
+#define BENCH_TAIL 128
+
+struct bench_target {
+    char host[64];
+    unsigned short port;
+};
+
+struct bench_conn {
+    struct evhttp_connection *evcon;
+    int target;
+    struct bench_conn *next_idle;
+};
+
+struct bench;
+
+struct bench_req {
+    struct bench *b;
+    double sched; /* seconds since start */
+    double sent, first, done;
+    char *tag, *path, *body; /* borrowed from the schedule text */
+    int status, chunks, target;
+    double gap_sum, gap_max, last_chunk;
+    char node[64];
+    char tail[BENCH_TAIL];
+    size_t tail_len;
+    struct bench_conn *conn;
+    struct bench_req *next_wait;
+};
+
+struct bench {
+    struct event_base *base;
+    struct bench_target targets[BENCH_MAX_TARGETS];
+    int ntargets, next_target;
+    double t0, timeout, limit;
+    int max_conns, nconns;
+    struct bench_conn **conns; /* all, freed at the end */
+    struct bench_conn *idle[BENCH_MAX_TARGETS];
+    struct bench_req *wait_head, *wait_tail;
+    /* open loop */
+    struct bench_req *reqs;
+    size_t nreqs, next_sched, finished;
+    struct event *tick;
+    /* closed loop */
+    int closed;
+    double duration;
+    const char *path, *body;
+    size_t closed_active;
+    /* chunk gaps of every request, for percentiles */
+    double *gaps;
+    size_t ngaps, gaps_dropped;
+    int timed_out;
+};
+
+static double
+bench_now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static double
+bench_elapsed(const struct bench *b)
+{
+    return bench_now() - b->t0;
+}
+
+static struct bench_conn *
+bench_conn_get(struct bench *b, int target)
+{
+    struct bench_conn *c = b->idle[target];
+    if (c) {
+        b->idle[target] = c->next_idle;
+        return c;
+    }
+    if (b->nconns >= b->max_conns)
+        return NULL;
+    c = calloc(1, sizeof *c);
+    if (!c)
+        return NULL;
+    c->target = target;
+    c->evcon = evhttp_connection_base_new(
+        b->base, NULL, b->targets[target].host, b->targets[target].port);
+    if (!c->evcon) {
+        free(c);
+        return NULL;
+    }
+    evhttp_connection_set_timeout(c->evcon, (int)b->timeout);
+    b->conns[b->nconns++] = c;
+    return c;
+}
+
+static void
+bench_keep_tail(struct bench_req *r, struct evbuffer *in)
+{
+    size_t n = evbuffer_get_length(in);
+    size_t keep = sizeof r->tail - 1;
+    if (n >= keep) {
+        evbuffer_drain(in, n - keep);
+        r->tail_len = 0;
+        n = keep;
+    }
+    if (r->tail_len + n > keep) {
+        size_t drop = r->tail_len + n - keep;
+        memmove(r->tail, r->tail + drop, r->tail_len - drop);
+        r->tail_len -= drop;
+    }
+    evbuffer_remove(in, r->tail + r->tail_len, n);
+    r->tail_len += n;
+    r->tail[r->tail_len] = '\0';
+}
+
+static void
+bench_chunk_cb(struct evhttp_request *req, void *arg)
+{
+    struct bench_req *r = arg;
+    double t = bench_now();
+    if (r->chunks == 0) {
+        r->first = t;
+    } else {
+        double gap = t - r->last_chunk;
+        r->gap_sum += gap;
+        if (gap > r->gap_max)
+            r->gap_max = gap;
+    }
+    r->last_chunk = t;
+    r->chunks++;
+    bench_keep_tail(r, evhttp_request_get_input_buffer(req));
+}
+
+static void bench_send(struct bench *b, struct bench_req *r);
+static void bench_closed_next(struct bench *b, struct bench_conn *c);
+
+/* Gaps go to one shared array once the request is over. */
+static void
+bench_collect_gaps(struct bench *b, const struct bench_req *r)
+{
+    if (r->chunks < 2)
+        return;
+    /* per-request mean gap keeps the array small and each stream's weight
+     * equal; the max is reported separately */
+    if (b->ngaps < BENCH_MAX_GAPS)
+        b->gaps[b->ngaps++] = r->gap_sum / (r->chunks - 1);
+    else
+        b->gaps_dropped++;
+}
+
+static void
+bench_done_cb(struct evhttp_request *req, void *arg)
+{
+    struct bench_req *r = arg;
+    struct bench *b = r->b;
+    struct bench_conn *c = r->conn;
+
+    r->done = bench_now();
+    r->status = req ? evhttp_request_get_response_code(req) : 0;
+    if (req) {
+        const char *node = evhttp_find_header(
+            evhttp_request_get_input_headers(req), "X-Fleet-Node");
+        if (!node)
+            node = evhttp_find_header(evhttp_request_get_input_headers(req),
+                                      "X-Bench-Upstream");
+        if (node)
+            snprintf(r->node, sizeof r->node, "%s", node);
+        struct evbuffer *in = evhttp_request_get_input_buffer(req);
+        if (evbuffer_get_length(in) > 0) {
+            if (r->chunks == 0)
+                r->first = r->done;
+            bench_keep_tail(r, in);
+        }
+    }
+    if (r->chunks == 0 && r->first == 0)
+        r->first = r->done;
+    if (!r->node[0])
+        snprintf(r->node, sizeof r->node, "%s:%u", b->targets[c->target].host,
+                 b->targets[c->target].port);
+    bench_collect_gaps(b, r);
+    b->finished++;
+
+    if (b->closed) {
+        bench_closed_next(b, c);
+        return;
+    }
+    /* the connection goes back to the pool, or to a waiting request */
+    if (b->wait_head) {
+        struct bench_req *w = b->wait_head;
+        b->wait_head = w->next_wait;
+        if (!b->wait_head)
+            b->wait_tail = NULL;
+        w->target = c->target;
+        w->conn = c;
+        bench_send(b, w);
+    } else {
+        c->next_idle = b->idle[c->target];
+        b->idle[c->target] = c;
+    }
+    if (b->finished == b->nreqs)
+        event_base_loopexit(b->base, NULL);
+}
+
+static void
+bench_send(struct bench *b, struct bench_req *r)
+{
+    struct evhttp_request *req = evhttp_request_new(bench_done_cb, r);
+    r->b = b;
+    if (!req) {
+        fprintf(stderr, "bench_load: out of memory\n");
+        event_base_loopbreak(b->base);
+        return;
+    }
+    r->sent = bench_now();
+    evhttp_request_set_chunked_cb(req, bench_chunk_cb);
+    struct evkeyvalq *h = evhttp_request_get_output_headers(req);
+    evhttp_add_header(h, "Host", b->targets[r->conn->target].host);
+    evhttp_add_header(h, "Content-Type", "application/json");
+    evbuffer_add(evhttp_request_get_output_buffer(req), r->body,
+                 strlen(r->body));
+    /* a failure here (no socket) is a failed request; libevent does not
+     * call back for it */
+    if (evhttp_make_request(r->conn->evcon, req, EVHTTP_REQ_POST, r->path))
+        bench_done_cb(NULL, r);
+}
+
+/* Open loop: every request due by now goes out. */
+static void
+bench_dispatch(struct bench *b, struct bench_req *r)
+{
+    int t = b->next_target;
+    b->next_target = (b->next_target + 1) % b->ntargets;
+    r->target = t;
+    r->conn = bench_conn_get(b, t);
+    if (r->conn) {
+        bench_send(b, r);
+        return;
+    }
+    if (b->wait_tail)
+        b->wait_tail->next_wait = r;
+    else
+        b->wait_head = r;
+    b->wait_tail = r;
+}
+
+static void
+bench_tick_cb(evutil_socket_t fd, short what, void *arg)
+{
+    struct bench *b = arg;
+    double now = bench_elapsed(b);
+    (void)fd;
+    (void)what;
+    while (b->next_sched < b->nreqs && b->reqs[b->next_sched].sched <= now)
+        bench_dispatch(b, &b->reqs[b->next_sched++]);
+    if (b->next_sched < b->nreqs) {
+        double wait = b->reqs[b->next_sched].sched - now;
+        struct timeval tv = {(time_t)wait,
+                             (suseconds_t)((wait - (time_t)wait) * 1e6)};
+        evtimer_add(b->tick, &tv);
+    }
+}
+
+/* Closed loop: the connection sends again until the duration is over. */
+static void
+bench_closed_next(struct bench *b, struct bench_conn *c)
+{
+    if (bench_elapsed(b) >= b->duration || b->nreqs >= BENCH_MAX_CLOSED) {
+        if (--b->closed_active == 0)
+            event_base_loopexit(b->base, NULL);
+        return;
+    }
+    struct bench_req *r = &b->reqs[b->nreqs++];
+    memset(r, 0, sizeof *r);
+    r->sched = bench_elapsed(b);
+    r->tag = (char *)"closed";
+    r->path = (char *)b->path;
+    r->body = (char *)b->body;
+    r->target = c->target;
+    r->conn = c;
+    bench_send(b, r);
+}
+
+static void
+bench_limit_cb(evutil_socket_t fd, short what, void *arg)
+{
+    struct bench *b = arg;
+    (void)fd;
+    (void)what;
+    fprintf(stderr, "bench_load: time limit reached, %zu of %zu finished\n",
+            b->finished, b->nreqs);
+    b->timed_out = 1;
+    event_base_loopbreak(b->base);
+}
+
+/* Reads the schedule; text stays allocated for the borrowed pointers. */
+static int
+bench_read_schedule(struct bench *b, const char *file, char **text)
+{
+    FILE *f = fopen(file, "r");
+    if (!f) {
+        fprintf(stderr, "bench_load: %s: %s\n", file, strerror(errno));
+        return -1;
+    }
+    size_t cap = 0, len = 0, lines = 0;
+    char *buf = NULL;
+    char chunk[65536];
+    size_t n;
+    while ((n = fread(chunk, 1, sizeof chunk, f)) > 0) {
+        if (len + n + 1 > cap) {
+            cap = (len + n + 1) * 2;
+            char *nb = realloc(buf, cap);
+            if (!nb) {
+                free(buf);
+                fclose(f);
+                return -1;
+            }
+            buf = nb;
+        }
+        memcpy(buf + len, chunk, n);
+        len += n;
+    }
+    fclose(f);
+    if (!buf)
+        buf = calloc(1, 1);
+    if (!buf)
+        return -1;
+    buf[len] = '\0';
+    for (size_t i = 0; i < len; i++)
+        lines += buf[i] == '\n';
+    lines++;
+    if (lines > BENCH_MAX_REQUESTS) {
+        fprintf(stderr, "bench_load: %s: more than %d lines\n", file,
+                BENCH_MAX_REQUESTS);
+        free(buf);
+        return -1;
+    }
+    b->reqs = calloc(lines, sizeof *b->reqs);
+    if (!b->reqs) {
+        free(buf);
+        return -1;
+    }
+    double last = 0;
+    size_t lineno = 0;
+    for (char *save = NULL, *line = strtok_r(buf, "\n", &save); line;
+         line = strtok_r(NULL, "\n", &save)) {
+        lineno++;
+        struct bench_req *r = &b->reqs[b->nreqs];
+        char *end;
+        double ms = strtod(line, &end);
+        char *tag = end + strspn(end, " ");
+        char *path = strchr(tag, ' ');
+        char *body = path ? strchr(path + 1, ' ') : NULL;
+        if (end == line || ms < last || !body || path[1] != '/') {
+            fprintf(stderr,
+                    "bench_load: %s:%zu: want OFFSET_MS TAG PATH BODY with "
+                    "offsets in order\n",
+                    file, lineno);
+            free(buf);
+            return -1;
+        }
+        *path++ = '\0';
+        *body++ = '\0';
+        r->sched = ms / 1000.0;
+        r->tag = tag;
+        r->path = path;
+        r->body = body;
+        last = ms;
+        b->nreqs++;
+    }
+    *text = buf;
+    return 0;
+}
+
+static int
+bench_cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return x < y ? -1 : x > y;
+}
+
+/* Percentile of sorted v[0..n-1] (nearest rank). */
+static double
+bench_pct(const double *v, size_t n, double p)
+{
+    if (n == 0)
+        return 0;
+    size_t k = (size_t)(p / 100.0 * (double)n + 0.999999);
+    if (k < 1)
+        k = 1;
+    if (k > n)
+        k = n;
+    return v[k - 1];
+}
+
+static int
+bench_req_ok(const struct bench_req *r)
+{
+    return r->status == 200 && r->done > 0 && !strstr(r->tail, "{\"error\"");
+}
+
+static void
+bench_summary(struct bench *b, double seconds, FILE *out)
+{
+    size_t n = b->nreqs, ok = 0, nl = 0;
+    double *lat = calloc(n + 1, sizeof *lat);
+    double *ttf = calloc(n + 1, sizeof *ttf);
+    double lsum = 0, tsum = 0, gsum = 0;
+    if (!lat || !ttf) {
+        free(lat);
+        free(ttf);
+        return;
+    }
+    for (size_t i = 0; i < n; i++) {
+        const struct bench_req *r = &b->reqs[i];
+        if (out && r->sent > 0)
+            fprintf(out, "%s\t%.3f\t%.3f\t%d\t%.3f\t%.3f\t%d\t%.3f\t%.3f\t%s\n",
+                    r->tag, r->sched * 1e3, (r->sent - b->t0 - r->sched) * 1e3,
+                    r->status,
+                    r->first > 0 ? (r->first - b->t0 - r->sched) * 1e3 : -1,
+                    r->done > 0 ? (r->done - b->t0 - r->sched) * 1e3 : -1,
+                    r->chunks,
+                    r->chunks > 1 ? r->gap_sum / (r->chunks - 1) * 1e3 : 0,
+                    r->gap_max * 1e3, r->node);
+        if (!bench_req_ok(r))
+            continue;
+        ok++;
+        lat[nl] = (r->done - b->t0 - r->sched) * 1e3;
+        ttf[nl] = (r->first - b->t0 - r->sched) * 1e3;
+        lsum += lat[nl];
+        tsum += ttf[nl];
+        nl++;
+    }
+    qsort(lat, nl, sizeof *lat, bench_cmp_double);
+    qsort(ttf, nl, sizeof *ttf, bench_cmp_double);
+    qsort(b->gaps, b->ngaps, sizeof *b->gaps, bench_cmp_double);
+    for (size_t i = 0; i < b->ngaps; i++)
+        gsum += b->gaps[i];
+    double d = nl ? (double)nl : 1;
+    double g = b->ngaps ? (double)b->ngaps : 1;
+    printf("{\"requests\":%zu,\"ok\":%zu,\"failed\":%zu,\"seconds\":%.3f,"
+           "\"rps\":%.1f,\"lat_mean\":%.3f,\"lat_p50\":%.3f,\"lat_p95\":%.3f,"
+           "\"lat_p99\":%.3f,\"ttfc_mean\":%.3f,\"ttfc_p50\":%.3f,"
+           "\"ttfc_p95\":%.3f,\"ttfc_p99\":%.3f,\"gap_mean\":%.4f,"
+           "\"gap_p50\":%.4f,\"gap_p99\":%.4f,\"timed_out\":%s}\n",
+           n, ok, n - ok, seconds, seconds > 0 ? (double)ok / seconds : 0,
+           lsum / d, bench_pct(lat, nl, 50), bench_pct(lat, nl, 95),
+           bench_pct(lat, nl, 99), tsum / d, bench_pct(ttf, nl, 50),
+           bench_pct(ttf, nl, 95), bench_pct(ttf, nl, 99), gsum / g * 1e3,
+           bench_pct(b->gaps, b->ngaps, 50) * 1e3,
+           bench_pct(b->gaps, b->ngaps, 99) * 1e3,
+           b->timed_out ? "true" : "false");
+    free(lat);
+    free(ttf);
+}
+
+static int
+bench_parse_target(struct bench *b, const char *arg)
+{
+    const char *colon = strrchr(arg, ':');
+    char *end;
+    long port = colon ? strtol(colon + 1, &end, 10) : 0;
+    if (!colon || colon == arg || (size_t)(colon - arg) >= 64 || *end ||
+        port <= 0 || port > 65535 || b->ntargets == BENCH_MAX_TARGETS) {
+        fprintf(stderr, "bench_load: bad target '%s' (want HOST:PORT)\n", arg);
+        return -1;
+    }
+    struct bench_target *t = &b->targets[b->ntargets++];
+    memcpy(t->host, arg, (size_t)(colon - arg));
+    t->host[colon - arg] = '\0';
+    t->port = (unsigned short)port;
+    return 0;
+}
+
+static int
+bench_positive(const char *opt, const char *v, double *out)
+{
+    char *end;
+    double d = strtod(v, &end);
+    if (end == v || *end || !(d > 0) || d > 1e7) {
+        fprintf(stderr, "bench_load: %s wants a positive number, not '%s'\n",
+                opt, v);
+        return -1;
+    }
+    *out = d;
+    return 0;
+}
+
+int
+main(int argc, char **argv)
+{
+    static const struct option opts[] = {
+        {"schedule", required_argument, 0, 's'},
+        {"closed", required_argument, 0, 'c'},
+        {"path", required_argument, 0, 'p'},
+        {"body", required_argument, 0, 'b'},
+        {"duration", required_argument, 0, 'd'},
+        {"timeout", required_argument, 0, 't'},
+        {"limit", required_argument, 0, 'l'},
+        {"max-conns", required_argument, 0, 'm'},
+        {"out", required_argument, 0, 'o'},
+        {0, 0, 0, 0}};
+    struct bench b = {0};
+    const char *schedule = NULL, *outfile = NULL;
+    double closed = 0, maxc = 10000;
+    char *text = NULL;
+    int opt, rc = 2;
+
+    b.timeout = 60;
+    b.limit = 600;
+    b.path = "/api/chat";
+    while ((opt = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+        int bad = 0;
+        switch (opt) {
+        case 's':
+            schedule = optarg;
+            break;
+        case 'c':
+            bad = bench_positive("--closed", optarg, &closed);
+            break;
+        case 'p':
+            b.path = optarg;
+            break;
+        case 'b':
+            b.body = optarg;
+            break;
+        case 'd':
+            bad = bench_positive("--duration", optarg, &b.duration);
+            break;
+        case 't':
+            bad = bench_positive("--timeout", optarg, &b.timeout);
+            break;
+        case 'l':
+            bad = bench_positive("--limit", optarg, &b.limit);
+            break;
+        case 'm':
+            bad = bench_positive("--max-conns", optarg, &maxc);
+            break;
+        case 'o':
+            outfile = optarg;
+            break;
+        default:
+            bad = 1;
+        }
+        if (bad)
+            return 2;
+    }
+    for (int i = optind; i < argc; i++)
+        if (bench_parse_target(&b, argv[i]))
+            return 2;
+    if (b.ntargets == 0 || (!schedule == !closed) ||
+        (closed && (!b.body || b.duration <= 0))) {
+        fprintf(stderr,
+                "usage: bench_load (--schedule FILE | --closed N --body JSON "
+                "--duration S [--path P]) [--timeout S] [--limit S] "
+                "[--max-conns N] [--out FILE] HOST:PORT...\n");
+        return 2;
+    }
+    b.max_conns = closed ? (int)closed : (int)maxc;
+    b.conns = calloc((size_t)b.max_conns, sizeof *b.conns);
+    b.gaps = calloc(BENCH_MAX_GAPS, sizeof *b.gaps);
+    b.base = event_base_new();
+    if (!b.conns || !b.gaps || !b.base)
+        goto out;
+    if (schedule) {
+        if (bench_read_schedule(&b, schedule, &text))
+            goto out;
+    } else {
+        b.closed = 1;
+        b.reqs = calloc(BENCH_MAX_CLOSED, sizeof *b.reqs);
+        if (!b.reqs)
+            goto out;
+    }
+    FILE *out = NULL;
+    if (outfile && !(out = fopen(outfile, "w"))) {
+        fprintf(stderr, "bench_load: %s: %s\n", outfile, strerror(errno));
+        goto out;
+    }
+    struct event *limit = evtimer_new(b.base, bench_limit_cb, &b);
+    struct timeval ltv = {(time_t)b.limit, 0};
+    evtimer_add(limit, &ltv);
+    b.t0 = bench_now();
+    if (b.closed) {
+        for (int i = 0; i < b.max_conns; i++) {
+            struct bench_conn *c = bench_conn_get(&b, i % b.ntargets);
+            if (!c)
+                break;
+            b.closed_active++;
+            bench_closed_next(&b, c);
+        }
+    } else {
+        b.tick = evtimer_new(b.base, bench_tick_cb, &b);
+        bench_tick_cb(-1, 0, &b);
+    }
+    if (b.closed ? b.closed_active > 0 : b.finished < b.nreqs)
+        event_base_dispatch(b.base);
+    double secs = bench_elapsed(&b);
+    if (out)
+        fprintf(out, "# tag\tsched_ms\twait_ms\tstatus\tfirst_ms\tlatency_ms"
+                     "\tchunks\tgap_mean_ms\tgap_max_ms\tnode\n");
+    bench_summary(&b, b.closed ? (b.duration < secs ? secs : b.duration) : secs,
+                  out);
+    if (out)
+        fclose(out);
+    rc = b.timed_out ? 1 : 0;
+    for (int i = 0; i < b.nconns; i++) {
+        evhttp_connection_free(b.conns[i]->evcon);
+        free(b.conns[i]);
+    }
+    if (b.tick)
+        event_free(b.tick);
+    event_free(limit);
+out:
+    if (b.base)
+        event_base_free(b.base);
+    free(b.conns);
+    free(b.gaps);
+    free(b.reqs);
+    free(text);
+    return rc;
+}

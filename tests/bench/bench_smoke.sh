@@ -1,0 +1,58 @@
+#!/usr/bin/env bash
+# Smoke run of the benchmarks for make check: each benchmark's one command
+# at tiny sizes (seconds), then its results.md and plots are checked. The
+# numbers are not judged (sanitizer builds on shared cores); that the
+# pipeline runs end to end, every request succeeds through each path and
+# herd exits cleanly is.
+[ -n "$BASH_VERSION" ] || exec bash "$0" "$@"
+. "$top_srcdir/tests/integration/lib.sh"
+
+for c in nginx gnuplot jq curl; do
+    command -v "$c" >/dev/null 2>&1 || skip_all "$c is not installed"
+done
+[ -x "$top_builddir/tests/bench/bench_load" ] || skip_all "bench_load not built"
+
+# The load client refuses bad input with a message and status 2.
+load=$top_builddir/tests/bench/bench_load
+msg=$("$load" --closed 2 127.0.0.1:1 2>&1)
+ok $([ $? = 2 ]; echo $?) "bench_load without --body/--duration exits 2"
+like "$msg" "usage" "and prints its usage"
+msg=$("$load" --closed 1 --duration 1 --body x nohost 2>&1)
+like "$msg" "bad target 'nohost'" "a target without a port is named"
+printf '5 a /api/chat {}\n1 b /api/chat {}\n' >"$TEST_TMP/bad.sched"
+msg=$("$load" --schedule "$TEST_TMP/bad.sched" 127.0.0.1:1 2>&1)
+like "$msg" "bad.sched:2: want OFFSET_MS TAG PATH BODY" \
+    "a schedule out of order is refused with file:line"
+
+# A refused connection is a failed request, not a hang or a crash.
+port=$(free_port)
+printf '0 a /api/chat {}\n' >"$TEST_TMP/one.sched"
+res=$("$load" --schedule "$TEST_TMP/one.sched" --limit 10 "127.0.0.1:$port")
+is "$(jq -r '[.requests, .failed] | join(" ")' <<<"$res")" "1 1" \
+    "nothing listening: one request, one failure"
+
+# Overhead, smoke-sized.
+ov=$TEST_TMP/overhead
+bash "$top_srcdir/tests/bench/overhead/run.sh" --smoke --out "$ov" \
+    >"$TEST_TMP/overhead.out" 2>&1
+rc=$?
+ok $rc "overhead/run.sh --smoke exits 0"
+[ $rc = 0 ] || sed 's/^/#   /' "$TEST_TMP/overhead.out" | tail -30
+ok $([ -s "$ov/results.md" ]; echo $?) "overhead results.md written"
+for f in throughput latency streams_ttfc streams_gap streams_rss scoring; do
+    ok $([ -s "$ov/$f.png" ] && [ "$(head -c 4 "$ov/$f.png" | tail -c 3)" = PNG ]
+    echo $?) "overhead plot $f.png"
+done
+for p in direct nginx herd; do
+    is "$(jq -r '[.failed, (.ok > 0)] | join(" ")' "$ov/saturation-$p.json")" \
+        "0 true" "saturation through $p: requests, none failed"
+    is "$(jq -r '[.failed, .ok] | join(" ")' "$ov/streams-50-$p.json")" \
+        "0 50" "50 streams through $p all complete"
+done
+herd_nodes=$(awk -F'\t' '!/^#/ { print $10 }' "$ov/streams-50-herd.tsv" |
+    sort -u | wc -l)
+is "$herd_nodes" 2 "herd spread the streams over both sims"
+like "$(cat "$ov/results.md")" "herd/direct [0-9.]+, herd/nginx [0-9.]+" \
+    "results.md gives herd/direct and herd/nginx ratios"
+
+done_testing

@@ -1,0 +1,44 @@
+# Benchmarks (tests/bench, see doc/benchmarks.md). make check runs only the
+# smoke-sized run of each; the real ones are make bench-overhead and make
+# bench-fleet (minutes each, results under tests/bench/results/).
+
+# The load generator every benchmark uses (direct, nginx and herd alike).
+check_PROGRAMS += tests/bench/bench_load
+tests_bench_bench_load_SOURCES = tests/bench/bench_load.c
+tests_bench_bench_load_CFLAGS = $(AM_CFLAGS) $(LIBEVENT_CFLAGS)
+tests_bench_bench_load_LDADD = $(LIBEVENT_LIBS)
+
+# Baseline policies as scoring plugins, loaded with --plugin-dir; never
+# installed.
+check_LTLIBRARIES += tests/bench/policies/round_robin.la \
+	tests/bench/policies/random.la \
+	tests/bench/policies/least_connections.la
+tests_bench_policies_round_robin_la_SOURCES = \
+	tests/bench/policies/round_robin.c
+tests_bench_policies_round_robin_la_LDFLAGS = $(TEST_PLUGIN_LINK_FLAGS)
+tests_bench_policies_random_la_SOURCES = tests/bench/policies/random.c
+tests_bench_policies_random_la_LDFLAGS = $(TEST_PLUGIN_LINK_FLAGS)
+tests_bench_policies_least_connections_la_SOURCES = \
+	tests/bench/policies/least_connections.c
+tests_bench_policies_least_connections_la_LDFLAGS = $(TEST_PLUGIN_LINK_FLAGS)
+
+bench_scripts = tests/bench/lib.sh tests/bench/overhead/run.sh
+EXTRA_DIST += $(bench_scripts)
+dist_check_SCRIPTS += tests/bench/bench_smoke.sh
+TESTS += tests/bench/bench_smoke.sh
+
+bench_deps = all $(check_PROGRAMS) $(check_LTLIBRARIES)
+BENCH_OUT = tests/bench/results
+bench-overhead: $(bench_deps)
+	top_builddir='$(abs_top_builddir)' top_srcdir='$(abs_top_srcdir)' \
+		$(SHELL) $(top_srcdir)/tests/bench/overhead/run.sh \
+		--out '$(BENCH_OUT)/overhead'
+bench-fleet: $(bench_deps)
+	top_builddir='$(abs_top_builddir)' top_srcdir='$(abs_top_srcdir)' \
+		$(SHELL) $(top_srcdir)/tests/bench/fleet/run.sh \
+		--out '$(BENCH_OUT)/fleet'
+.PHONY: bench-overhead bench-fleet
+clean-local: clean-local-bench
+clean-local-bench:
+	-rm -rf tests/bench/results
+.PHONY: clean-local-bench

@@ -1,0 +1,366 @@
+#!/usr/bin/env bash
+# Router overhead: the same herd-sim backends and the same load client
+# (bench_load) reached three ways -- directly, through nginx least_conn
+# with upstream keep-alive, and through herd -- in one run, so every herd
+# figure is a ratio against baselines measured minutes apart on the same
+# machine. Writes results.md, the raw data and PNG plots to --out.
+#
+#   run.sh --out DIR [--smoke] [--streams "100 1000 5000"] [--duration S]
+#          [--connections N]
+#
+# See doc/benchmarks.md. Loopback only; every phase is bounded in time.
+[ -n "$BASH_VERSION" ] || exec bash "$0" "$@"
+set -u
+
+here=$(cd "$(dirname "$0")" && pwd)
+: "${top_srcdir:=$(cd "$here/../../.." && pwd)}"
+: "${top_builddir:=$PWD}"
+out="" smoke=0 streams="100 1000 5000" duration=10 conns=32
+
+usage() {
+    echo "usage: $0 --out DIR [--smoke] [--streams \"N...\"] [--duration S]" \
+        "[--connections N]" >&2
+    exit 2
+}
+while [ $# -gt 0 ]; do
+    case $1 in
+    --out) out=${2-}; shift ;;
+    --smoke) smoke=1 ;;
+    --streams) streams=${2-}; shift ;;
+    --duration) duration=${2-}; shift ;;
+    --connections) conns=${2-}; shift ;;
+    *) usage ;;
+    esac
+    shift || usage
+done
+[ -n "$out" ] || usage
+case "$duration $conns $streams" in
+*[!0-9\ ]* | "") echo "$0: --duration, --connections and --streams take" \
+    "whole numbers" >&2; exit 2 ;;
+esac
+for n in $streams; do
+    [ "$n" -ge 1 ] && [ "$n" -le 5000 ] ||
+        { echo "$0: stream levels go from 1 to 5000, not $n" >&2; exit 2; }
+done
+[ "$duration" -ge 1 ] && [ "$duration" -le 120 ] ||
+    { echo "$0: --duration is 1..120 seconds" >&2; exit 2; }
+[ "$conns" -ge 1 ] && [ "$conns" -le 1000 ] ||
+    { echo "$0: --connections is 1..1000" >&2; exit 2; }
+if [ "$smoke" = 1 ]; then
+    streams="10 50" duration=1 conns=4
+fi
+
+. "$top_srcdir/tests/integration/lib.sh"
+. "$top_srcdir/tests/integration/router_lib.sh"
+. "$top_srcdir/tests/bench/lib.sh"
+bench_need nginx gnuplot jq curl awk
+bench_files_ok
+mkdir -p "$out" || exit 2
+out=$(cd "$out" && pwd)
+rm -f "$out"/*.json "$out"/*.tsv "$out"/*.dat "$out"/*.png "$out"/results.md
+
+# Each stream holds a client and an upstream socket in the router.
+ulimit -n "$(ulimit -Hn)" 2>/dev/null
+maxfd=$(ulimit -n)
+levels=""
+for n in $streams; do
+    if [ "$maxfd" != unlimited ] && [ $((2 * n + 200)) -gt "$maxfd" ]; then
+        echo "# skipping $n streams: ulimit -n is $maxfd" >&2
+        continue
+    fi
+    levels="$levels $n"
+done
+
+# Backends: slots for every stream, no load time in the measurements;
+# "fast" answers at once (router cost dominates), "stream" emits a token
+# every 5 ms so the relay delay shows against a steady cadence.
+nsims=$([ "$smoke" = 1 ] && echo 2 || echo 5)
+cat >"$TEST_TMP/sim.ini" <<EOF
+[server]
+num_parallel = 1024
+max_queue = 20000
+memory_gb = 64
+load_gb_per_sec = 1000
+[model.fast:1b]
+size_gb = 1
+tokens_per_sec = 1000000
+prompt_tokens_per_sec = 1000000
+[model.stream:1b]
+size_gb = 1
+tokens_per_sec = 200
+prompt_tokens_per_sec = 1000000
+EOF
+direct="" nginx_up="" nodes=""
+for i in $(seq 1 "$nsims"); do
+    bench_sim "sim$i" --config "$TEST_TMP/sim.ini"
+    direct="$direct 127.0.0.1:$port"
+    nginx_up="$nginx_up 127.0.0.1:$port"
+    nodes="$nodes
+node = sim$i $url"
+    for m in fast:1b stream:1b; do
+        curl -s -m 30 -o /dev/null "$url/api/generate" \
+            -d "{\"model\":\"$m\",\"prompt\":\"warm\",\"stream\":false}"
+    done
+done
+
+cat >"$TEST_TMP/herd.ini" <<EOF
+[router]
+default_num_parallel = 1024
+queue_max = 20000
+
+[discovery.static]
+interval = 1
+$nodes
+EOF
+bench_herd herd "$TEST_TMP/herd.ini"
+herd_url=$url herd_pid=$PID_herd
+bench_nginx nginx $nginx_up
+nginx_url=$url nginx_pid=$PID_nginx
+target_of() {
+    case $1 in
+    direct) echo $direct ;;
+    nginx) echo "${nginx_url#http://}" ;;
+    herd) echo "${herd_url#http://}" ;;
+    esac
+}
+pids_of() {
+    case $1 in
+    nginx) bench_children "$nginx_pid" ;;
+    herd) echo "$herd_pid" ;;
+    esac
+}
+paths="direct nginx herd"
+small='{"model":"fast:1b","stream":false,"messages":[{"role":"user","content":"Say hi in one word."}]}'
+streamed='{"model":"stream:1b","messages":[{"role":"user","content":"Tell a short story."}],"options":{"num_predict":32}}'
+limit=$((duration * 3 + 120))
+
+# 1. Throughput at saturation (closed loop, keep-alive connections).
+for p in $paths; do
+    "$(bench_load_bin)" --closed "$conns" --duration "$duration" \
+        --body "$small" --limit "$limit" $(target_of "$p") \
+        >"$out/saturation-$p.json" 2>>"$TEST_TMP/load.err" ||
+        echo "# saturation $p: load client failed" >&2
+done
+rps() { jq -r ".rps // 0" "$out/saturation-$1.json" 2>/dev/null || echo 0; }
+
+# 2. Latency at a fixed rate: 40% of the slowest path's saturation, the
+# same rate for all three (an open loop: queueing shows up as latency).
+rate=$(for p in $paths; do rps "$p"; done | sort -g | head -1)
+rate=$(awk -v r="$rate" 'BEGIN { r = int(r * 0.4); print (r < 5 ? 5 : r) }')
+awk -v r="$rate" -v d="$duration" -v b="$small" 'BEGIN {
+    n = r * d; for (i = 0; i < n; i++) printf "%.3f fixed /api/chat %s\n", i * 1000 / r, b }' \
+    >"$TEST_TMP/fixed.sched"
+for p in $paths; do
+    "$(bench_load_bin)" --schedule "$TEST_TMP/fixed.sched" --limit "$limit" \
+        $(target_of "$p") >"$out/fixed-$p.json" 2>>"$TEST_TMP/load.err" ||
+        echo "# fixed rate $p: load client failed" >&2
+done
+
+# 3. Streams: N at once, time to first chunk, gaps between chunks, and the
+# router's memory while they run (sampled, plus the high-water mark).
+for n in $levels; do
+    awk -v n="$n" -v b="$streamed" 'BEGIN {
+        for (i = 0; i < n; i++) printf "0 stream /api/chat %s\n", b }' \
+        >"$TEST_TMP/streams-$n.sched"
+    for p in $paths; do
+        "$(bench_load_bin)" --schedule "$TEST_TMP/streams-$n.sched" \
+            --limit 300 --timeout 120 --out "$out/streams-$n-$p.tsv" \
+            $(target_of "$p") >"$out/streams-$n-$p.json" \
+            2>>"$TEST_TMP/load.err" &
+        load=$!
+        peak=0
+        while kill -0 "$load" 2>/dev/null; do
+            if [ "$p" != direct ]; then
+                set -- $(bench_rss_kb $(pids_of "$p"))
+                [ "$1" -gt "$peak" ] && peak=$1
+            fi
+            sleep 0.1
+        done
+        wait "$load" || echo "# $n streams $p: load client failed" >&2
+        hwm=0
+        [ "$p" != direct ] && { set -- $(bench_rss_kb $(pids_of "$p")); hwm=$2; }
+        echo "$peak $hwm" >"$out/streams-$n-$p.rss"
+    done
+done
+
+# 4. Scoring cost per request (the scoring engineer's benchmark).
+scoring_bin=$top_builddir/tests/bench/scoring/bench_scoring
+if [ -x "$scoring_bin" ]; then
+    if [ "$smoke" = 1 ]; then
+        HERD_PLUGIN_PATH=$top_builddir/plugins/scoring "$scoring_bin" \
+            >"$out/scoring.txt" 2>&1
+    else
+        HERD_PLUGIN_PATH=$top_builddir/plugins/scoring "$scoring_bin" --full \
+            >"$out/scoring.txt" 2>&1
+    fi
+else
+    echo "# $scoring_bin is not built" >"$out/scoring.txt"
+fi
+
+# herd must have stayed healthy through all of it.
+kill -TERM "$herd_pid" 2>/dev/null
+wait "$herd_pid"
+herd_rc=$?
+sanitizer=$(grep -Ec 'Sanitizer|runtime error' "$TEST_TMP/herd.log")
+cp "$TEST_TMP/herd.log" "$out/herd.log"
+[ -s "$TEST_TMP/load.err" ] && cp "$TEST_TMP/load.err" "$out/load.err"
+
+# ---- tables ----
+j() { jq -r "$2 // 0" "$out/$1.json" 2>/dev/null || echo 0; }
+{
+    printf 'path\trps\n'
+    for p in $paths; do printf '%s\t%s\n' "$p" "$(rps "$p")"; done
+} >"$out/saturation.dat"
+{
+    printf 'path\tp50\tp99\n'
+    for p in $paths; do
+        printf '%s\t%s\t%s\n' "$p" "$(j "fixed-$p" .lat_p50)" \
+            "$(j "fixed-$p" .lat_p99)"
+    done
+} >"$out/fixed.dat"
+{
+    printf 'streams'
+    for p in $paths; do
+        printf '\t%s_ttfc50\t%s_ttfc99\t%s_gap\t%s_gap99\t%s_rss\t%s_failed' \
+            "$p" "$p" "$p" "$p" "$p" "$p"
+    done
+    printf '\n'
+    for n in $levels; do
+        printf '%s' "$n"
+        for p in $paths; do
+            read -r peak hwm <"$out/streams-$n-$p.rss"
+            printf '\t%s\t%s\t%s\t%s\t%s\t%s' "$(j "streams-$n-$p" .ttfc_p50)" \
+                "$(j "streams-$n-$p" .ttfc_p99)" "$(j "streams-$n-$p" .gap_mean)" \
+                "$(j "streams-$n-$p" .gap_p99)" \
+                "$(awk -v k="$peak" 'BEGIN { printf "%.1f", k / 1024 }')" \
+                "$(j "streams-$n-$p" .failed)"
+        done
+        printf '\n'
+    done
+} >"$out/streams.dat"
+awk '/^[0-9]/ && NF >= 5 { print $1 "\t" $4 }' "$out/scoring.txt" \
+    >"$out/scoring.dat"
+
+# ---- plots ----
+plot() { gnuplot -e "set terminal pngcairo size 800,480 font 'sans,10'" \
+    -e "set output '$out/$1.png'" -e "$2" 2>>"$out/gnuplot.err"; }
+plot throughput "set title 'Non-streaming chat at saturation ($conns connections)';
+set ylabel 'requests/s'; set style fill solid 0.6; set boxwidth 0.6;
+set yrange [0:*]; set grid ytics; unset key;
+plot '$out/saturation.dat' skip 1 using 0:2:xtic(1) with boxes lc rgb '#4477aa'"
+plot latency "set title 'Latency at a fixed $rate requests/s';
+set ylabel 'ms'; set style data histograms; set style histogram clustered;
+set style fill solid 0.6; set yrange [0:*]; set grid ytics; set key top left;
+plot '$out/fixed.dat' skip 1 using 2:xtic(1) title 'p50', '' skip 1 using 3 title 'p99'"
+if [ -n "$levels" ]; then
+    plot streams_ttfc "set title 'Time to first chunk, N concurrent streams';
+set xlabel 'concurrent streams'; set ylabel 'ms'; set logscale x; set grid;
+set key top left;
+plot for [i=0:2] '$out/streams.dat' skip 1 using 1:(column(2+6*i)) with linespoints lc i+1 \
+    title word('direct nginx herd', i+1).' p50', \
+    for [i=0:2] '' skip 1 using 1:(column(3+6*i)) with linespoints lc i+1 dt 2 \
+    title word('direct nginx herd', i+1).' p99'"
+    plot streams_gap "set title 'Mean gap between chunks (the sim emits one every 5 ms)';
+set xlabel 'concurrent streams'; set ylabel 'ms'; set logscale x; set grid;
+set key top left;
+plot for [i=0:2] '$out/streams.dat' skip 1 using 1:(column(4+6*i)) with linespoints lc i+1 \
+    title word('direct nginx herd', i+1).' mean', \
+    for [i=0:2] '' skip 1 using 1:(column(5+6*i)) with linespoints lc i+1 dt 2 \
+    title word('direct nginx herd', i+1).' p99 of stream means'"
+    plot streams_rss "set title 'Router resident memory while N streams run';
+set xlabel 'concurrent streams'; set ylabel 'MiB (peak VmRSS)'; set logscale x;
+set grid; set yrange [0:*]; set key top left;
+plot '$out/streams.dat' skip 1 using 1:12 with linespoints lc 2 title 'nginx (master + worker)', \
+    '' skip 1 using 1:18 with linespoints lc 3 title 'herd'"
+fi
+if [ -s "$out/scoring.dat" ]; then
+    plot scoring "set title 'Scoring one request, seven signals';
+set xlabel 'registered nodes'; set ylabel 'microseconds per request';
+set logscale xy; set grid; unset key;
+plot '$out/scoring.dat' using 1:2 with linespoints lw 2"
+fi
+
+# ---- results.md ----
+r2() { bench_ratio "$1" "$2"; }
+col() { awk -v n="$1" -v c="$2" -F'\t' '$1 == n { print $c }' "$out/streams.dat"; }
+{
+    echo "# herd overhead benchmark"
+    echo
+    echo "- date: $(date -u '+%Y-%m-%d %H:%M UTC')"
+    echo "- machine: $(bench_hostinfo)"
+    echo "- command: \`tests/bench/overhead/run.sh --out $out$([ "$smoke" = 1 ] && echo ' --smoke')\`" \
+        "(or \`make bench-overhead\`)"
+    echo "- herd $("$(herd_bin)" --version 2>/dev/null | head -1), nginx $(nginx -v 2>&1 | sed 's/.*\///')," \
+        "$nsims herd-sim backends, load client tests/bench/bench_load"
+    echo "- herd exit status after SIGTERM: $herd_rc; sanitizer reports: $sanitizer"
+    echo
+    echo "Ratios compare paths measured in this run; on 2 shared cores the"
+    echo "client, the router and the sims compete for CPU, so absolute"
+    echo "numbers move between runs more than the ratios do."
+    echo
+    echo "## Non-streaming chat"
+    echo
+    echo "| path | req/s at saturation ($conns conns, ${duration} s) | p50 ms at $rate req/s | p99 ms | failed |"
+    echo "|---|---|---|---|---|"
+    for p in $paths; do
+        echo "| $p | $(rps "$p") | $(j "fixed-$p" .lat_p50) | $(j "fixed-$p" .lat_p99) |" \
+            "$(($(j "saturation-$p" .failed) + $(j "fixed-$p" .failed))) |"
+    done
+    echo
+    echo "- throughput herd/direct $(r2 "$(rps herd)" "$(rps direct)")," \
+        "herd/nginx $(r2 "$(rps herd)" "$(rps nginx)")"
+    echo "- added latency at $rate req/s (herd - direct): p50" \
+        "$(bench_diff "$(j fixed-herd .lat_p50)" "$(j fixed-direct .lat_p50)") ms," \
+        "p99 $(bench_diff "$(j fixed-herd .lat_p99)" "$(j fixed-direct .lat_p99)") ms;" \
+        "nginx - direct: p50" \
+        "$(bench_diff "$(j fixed-nginx .lat_p50)" "$(j fixed-direct .lat_p50)") ms," \
+        "p99 $(bench_diff "$(j fixed-nginx .lat_p99)" "$(j fixed-direct .lat_p99)") ms"
+    echo "- p50 latency herd/direct $(r2 "$(j fixed-herd .lat_p50)" "$(j fixed-direct .lat_p50)")," \
+        "herd/nginx $(r2 "$(j fixed-herd .lat_p50)" "$(j fixed-nginx .lat_p50)")"
+    echo
+    if [ -n "$levels" ]; then
+        echo "## Streaming (32 chunks per stream, one every 5 ms at the sim)"
+        echo
+        echo "| streams | path | TTFC p50 ms | TTFC p99 ms | chunk gap mean ms | gap p99 ms | router RSS MiB | failed |"
+        echo "|---|---|---|---|---|---|---|---|"
+        for n in $levels; do
+            i=0
+            for p in $paths; do
+                b=$((2 + 6 * i))
+                rss=$(col "$n" $((b + 4)))
+                [ "$p" = direct ] && rss=-
+                echo "| $n | $p | $(col "$n" "$b") | $(col "$n" $((b + 1))) |" \
+                    "$(col "$n" $((b + 2))) | $(col "$n" $((b + 3))) | $rss |" \
+                    "$(col "$n" $((b + 5))) |"
+                i=$((i + 1))
+            done
+        done
+        echo
+        echo "| streams | TTFC p50 herd-direct ms | herd/direct | herd/nginx | relay delay per chunk herd-direct ms | gap herd/nginx | RSS herd/nginx |"
+        echo "|---|---|---|---|---|---|---|"
+        for n in $levels; do
+            echo "| $n | $(bench_diff "$(col "$n" 14)" "$(col "$n" 2)") |" \
+                "$(r2 "$(col "$n" 14)" "$(col "$n" 2)") | $(r2 "$(col "$n" 14)" "$(col "$n" 8)") |" \
+                "$(bench_diff "$(col "$n" 16)" "$(col "$n" 4)") |" \
+                "$(r2 "$(col "$n" 16)" "$(col "$n" 10)") | $(r2 "$(col "$n" 18)" "$(col "$n" 12)") |"
+        done
+        echo
+        echo "Router RSS is the peak VmRSS sampled every 0.1 s while the level ran;"
+        echo "herd's VmHWM over the whole run: $(awk '{ printf "%.1f", $2 / 1024 }' \
+            "$out/streams-$(echo $levels | awk '{ print $NF }')-herd.rss") MiB."
+        echo
+    fi
+    echo "## Scoring cost per request"
+    echo
+    echo '```'
+    cat "$out/scoring.txt"
+    echo '```'
+    echo
+    echo "## Plots"
+    echo
+    for f in throughput latency streams_ttfc streams_gap streams_rss scoring; do
+        [ -f "$out/$f.png" ] && echo "![$f]($f.png)"
+    done
+} >"$out/results.md"
+echo "overhead: results in $out/results.md"
+[ "$herd_rc" = 0 ] && [ "$sanitizer" = 0 ]
