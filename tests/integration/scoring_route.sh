@@ -131,6 +131,23 @@ is "$(round1 '.candidates[0].total' <<<"$res")" 81.8 \
 curl -s -m 5 -o /dev/null "$url/"
 ok $? "router still serving"
 
+# Built-in signals that are not installed are skipped; a signal the file
+# asks for must exist.
+mkdir -p "$TEST_TMP/empty"
+HERD_PLUGIN_PATH=$TEST_TMP/empty start_herd bare --data-dir "$TEST_TMP/d-bare"
+ok $? "router starts with no scoring plugin installed"
+like "$(cat "$TEST_TMP/bare.log")" "default signal scoring/thermal is not installed" \
+    "each missing default signal is logged and skipped"
+like "$(post /heartbeat "$node_b")" '^200 ' "heartbeat of B"
+res=$(route '{"model":"qwen3:32b","prompt":"x"}')
+is "$(jq -c '[.winner, .candidates[0].total, .candidates[0].scores]' <<<"$res")" \
+    '["B",0,{}]' "no signal: B is still routable, with no points"
+printf '[scoring.nope]\n' >"$TEST_TMP/nope.ini"
+out=$("$(herd_bin)" --host 127.0.0.1 --port "$(free_port)" \
+    --config "$TEST_TMP/nope.ini" --data-dir "$TEST_TMP/d-nope" 2>&1)
+ok $([ $? -eq 1 ]; echo $?) "a signal named in the file but missing: exit 1"
+like "$out" 'scoring plugin "nope" not found' "naming it"
+
 # --print-config shows the built-in sections as defaults.
 printf '[scoring.thermal]\nweight = 2\n' >"$TEST_TMP/p.ini"
 out=$("$(herd_bin)" --config "$TEST_TMP/p.ini" --print-config)
