@@ -3,11 +3,11 @@
  * midnight to FILE.YYYY-MM-DD and pruned after keep_days.
  *
  * The protocol every writer follows, so that they agree without talking:
- *  - Before writing, a writer whose UTC day changed takes flock(LOCK_EX)
- *    on FILE.lock, and renames FILE to FILE.<day of FILE's mtime> only if
- *    that mtime is from an earlier day and the target does not exist yet:
- *    a day is rotated once, whoever comes first. Then it removes rotated
- *    files older than keep_days, and unlocks.
+ *  - Before writing, a writer whose UTC day changed and who finds FILE
+ *    last modified on an earlier day takes flock(LOCK_EX) on FILE.lock,
+ *    and renames FILE to FILE.<day of FILE's mtime> only if that is still
+ *    so and the target does not exist yet: a day is rotated once, whoever
+ *    comes first. Then it removes rotated files older than keep_days.
  *  - Before writing, every writer compares FILE's inode with the one it
  *    has open, and re-opens FILE when they differ (someone rotated).
  *  - Each record (or batch of whole records) is one write(2) with
@@ -100,30 +100,42 @@ jsonl_rotate_prune(const struct jsonl_file *f, long today)
     closedir(d);
 }
 
-/* The midnight check; see the protocol above. */
+/* Whether path holds lines of a day before today (then it is due). */
+static inline int
+jsonl_rotate_due(const char *path, long today, long *mday)
+{
+    struct stat st;
+    if (stat(path, &st) != 0 || st.st_size == 0)
+        return 0;
+    *mday = (long)(st.st_mtime / 86400);
+    return *mday < today;
+}
+
+/* The midnight check; see the protocol above. The lock file is made only
+ * when a rotation looks due, and the look is repeated under the lock. */
 static inline void
 jsonl_rotate_check(struct jsonl_file *f, long today)
 {
     char lock[4200], target[4200], day[16];
-    snprintf(lock, sizeof lock, "%s.lock", f->path);
-    int lfd = open(lock, O_WRONLY | O_CREAT | O_CLOEXEC, 0640);
-    if (lfd < 0)
-        return;
-    while (flock(lfd, LOCK_EX) != 0 && errno == EINTR)
-        ;
-    struct stat st;
-    if (stat(f->path, &st) == 0 && st.st_size > 0) {
-        long mday = (long)(st.st_mtime / 86400);
-        if (mday < today) {
-            jsonl_rotate_day_name(mday, day, sizeof day);
-            snprintf(target, sizeof target, "%s.%s", f->path, day);
-            if (access(target, F_OK) != 0 && errno == ENOENT)
-                rename(f->path, target);
+    long mday;
+    if (jsonl_rotate_due(f->path, today, &mday)) {
+        snprintf(lock, sizeof lock, "%s.lock", f->path);
+        int lfd = open(lock, O_WRONLY | O_CREAT | O_CLOEXEC, 0640);
+        if (lfd >= 0) {
+            while (flock(lfd, LOCK_EX) != 0 && errno == EINTR)
+                ;
+            if (jsonl_rotate_due(f->path, today, &mday)) {
+                jsonl_rotate_day_name(mday, day, sizeof day);
+                snprintf(target, sizeof target, "%s.%s", f->path, day);
+                if (access(target, F_OK) != 0 && errno == ENOENT)
+                    rename(f->path, target);
+            }
+            flock(lfd, LOCK_UN);
+            close(lfd);
         }
     }
+    /* Two writers pruning at once only race to unlink the same names. */
     jsonl_rotate_prune(f, today);
-    flock(lfd, LOCK_UN);
-    close(lfd);
 }
 
 static inline void
