@@ -251,6 +251,36 @@ router_apply(struct router *r)
     }
 }
 
+/* Whether the plugin sections that only a restart applies (all but
+ * [scoring.*]) differ between a and b: names, instances, enabled, entries. */
+static int
+router_restart_sections_differ(const struct herd_config *a,
+                               const struct herd_config *b)
+{
+    size_t ia = 0, ib = 0;
+    for (;;) {
+        while (ia < a->plugin_count &&
+               strcmp(a->plugins[ia].kind, "scoring") == 0)
+            ia++;
+        while (ib < b->plugin_count &&
+               strcmp(b->plugins[ib].kind, "scoring") == 0)
+            ib++;
+        if (ia == a->plugin_count || ib == b->plugin_count)
+            return ia != a->plugin_count || ib != b->plugin_count;
+        const struct config_plugin_section *x = &a->plugins[ia++];
+        const struct config_plugin_section *y = &b->plugins[ib++];
+        if (strcmp(x->kind, y->kind) != 0 || strcmp(x->name, y->name) != 0 ||
+            !x->instance != !y->instance ||
+            (x->instance && strcmp(x->instance, y->instance) != 0) ||
+            x->enabled != y->enabled || x->entry_count != y->entry_count)
+            return 1;
+        for (size_t e = 0; e < x->entry_count; e++)
+            if (strcmp(x->entries[e].key, y->entries[e].key) != 0 ||
+                strcmp(x->entries[e].value, y->entries[e].value) != 0)
+                return 1;
+    }
+}
+
 static void
 router_reload(struct router *r)
 {
@@ -272,7 +302,7 @@ router_reload(struct router *r)
         free(next);
         return;
     }
-    if (next->plugin_count != r->cfg->plugin_count)
+    if (router_restart_sections_differ(r->cfg, next))
         log_warn(router_comp, "reload: sections other than [scoring.*] "
                               "take effect on restart");
     /* The start-up config stays alive: the plugins borrow from it. */

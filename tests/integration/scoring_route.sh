@@ -117,6 +117,15 @@ res=$(route "$chat_a2")
 is "$(jq -r '[.winner, (.candidates[0].scores | has("context_fit"))] | join(" ")' <<<"$res")" \
     "A false" "A wins again, context_fit is gone"
 is "$(round1 '.candidates[0].total' <<<"$res")" 81.8 "A = 96.8 - 15"
+! grep -q 'take effect on restart' "$TEST_TMP/r.log"
+ok $? "scoring-only reloads do not warn about a restart"
+
+# A new discovery section needs a restart, and the log says so.
+printf '[scoring.queue_depth]\nweight = 1\n[scoring.context_fit]\nenabled = false\n[discovery.static]\nnode = x http://127.0.0.1:9\n' \
+    >"$TEST_TMP/herd.ini"
+kill -HUP "$PID_r"
+wait_for 5 grep -q 'take effect on restart' "$TEST_TMP/r.log"
+ok $? "a changed [discovery.static] is reported as needing a restart"
 
 # A bad plugin value: the reload is refused, the signals stay as they were.
 printf '[scoring.thermal]\nhot_points = lots\n' >"$TEST_TMP/herd.ini"
