@@ -219,6 +219,12 @@ plugin_set_load(struct plugin_set *set, const struct config_plugin_section *sec,
                              section, sec->name);
 
     rc = plugin_path_find(&set->path, sec->kind, sec->name, &base, &file);
+    if (rc == -ENOENT && sec->builtin) {
+        /* A default the build left out: the caller decides, quietly. */
+        snprintf(err, errlen, "%s: %s plugin \"%s\" is not installed", section,
+                 sec->kind, sec->name);
+        return rc;
+    }
     if (rc == -ENOENT) {
         plugin_path_describe(&set->path, dirs, sizeof dirs);
         return loader_refuse(rc, err, errlen,

@@ -147,6 +147,8 @@ HERD_PLUGIN_PATH=$TEST_TMP/empty start_herd bare --data-dir "$TEST_TMP/d-bare"
 ok $? "router starts with no scoring plugin installed"
 like "$(cat "$TEST_TMP/bare.log")" "default signal scoring/thermal is not installed" \
     "each missing default signal is logged and skipped"
+! grep -q ' error .*not found' "$TEST_TMP/bare.log"
+ok $? "missing defaults are not logged as errors"
 like "$(post /heartbeat "$node_b")" '^200 ' "heartbeat of B"
 res=$(route '{"model":"qwen3:32b","prompt":"x"}')
 is "$(jq -c '[.winner, .candidates[0].total, .candidates[0].scores]' <<<"$res")" \
