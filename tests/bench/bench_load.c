@@ -443,16 +443,18 @@ bench_summary(struct bench *b, double seconds, FILE *out)
     }
     for (size_t i = 0; i < n; i++) {
         const struct bench_req *r = &b->reqs[i];
+        int good = bench_req_ok(r);
         if (out && r->sent > 0)
-            fprintf(out, "%s\t%.3f\t%.3f\t%d\t%.3f\t%.3f\t%d\t%.3f\t%.3f\t%s\n",
+            fprintf(out,
+                    "%s\t%.3f\t%.3f\t%d\t%d\t%.3f\t%.3f\t%d\t%.3f\t%.3f\t%s\n",
                     r->tag, r->sched * 1e3, (r->sent - b->t0 - r->sched) * 1e3,
-                    r->status,
+                    r->status, good,
                     r->first > 0 ? (r->first - b->t0 - r->sched) * 1e3 : -1,
                     r->done > 0 ? (r->done - b->t0 - r->sched) * 1e3 : -1,
                     r->chunks,
                     r->chunks > 1 ? r->gap_sum / (r->chunks - 1) * 1e3 : 0,
                     r->gap_max * 1e3, r->node);
-        if (!bench_req_ok(r))
+        if (!good)
             continue;
         ok++;
         lat[nl] = (r->done - b->t0 - r->sched) * 1e3;
@@ -626,8 +628,9 @@ main(int argc, char **argv)
         event_base_dispatch(b.base);
     double secs = bench_elapsed(&b);
     if (out)
-        fprintf(out, "# tag\tsched_ms\twait_ms\tstatus\tfirst_ms\tlatency_ms"
-                     "\tchunks\tgap_mean_ms\tgap_max_ms\tnode\n");
+        fprintf(out,
+                "# tag\tsched_ms\twait_ms\tstatus\tok\tfirst_ms\tlatency_ms"
+                "\tchunks\tgap_mean_ms\tgap_max_ms\tnode\n");
     bench_summary(&b, b.closed ? (b.duration < secs ? secs : b.duration) : secs,
                   out);
     if (out)

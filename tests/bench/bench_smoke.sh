@@ -49,10 +49,37 @@ for p in direct nginx herd; do
     is "$(jq -r '[.failed, .ok] | join(" ")' "$ov/streams-50-$p.json")" \
         "0 50" "50 streams through $p all complete"
 done
-herd_nodes=$(awk -F'\t' '!/^#/ { print $10 }' "$ov/streams-50-herd.tsv" |
+herd_nodes=$(awk -F'\t' '!/^#/ { print $11 }' "$ov/streams-50-herd.tsv" |
     sort -u | wc -l)
 is "$herd_nodes" 2 "herd spread the streams over both sims"
 like "$(cat "$ov/results.md")" "herd/direct [0-9.]+, herd/nginx [0-9.]+" \
     "results.md gives herd/direct and herd/nginx ratios"
+
+# Scheduling quality, smoke-sized: both workloads through the five policies.
+fl=$TEST_TMP/fleet
+bash "$top_srcdir/tests/bench/fleet/run.sh" --smoke --out "$fl" \
+    >"$TEST_TMP/fleet.out" 2>&1
+rc=$?
+ok $rc "fleet/run.sh --smoke exits 0"
+[ $rc = 0 ] || sed 's/^/#   /' "$TEST_TMP/fleet.out" | tail -30
+ok $([ -s "$fl/results.md" ]; echo $?) "fleet results.md written"
+for f in latency_steady latency_dies cold_loads nodes_steady; do
+    ok $([ -s "$fl/$f.png" ] && [ "$(head -c 4 "$fl/$f.png" | tail -c 3)" = PNG ]
+    echo $?) "fleet plot $f.png"
+done
+n=$(wc -l <"$fl/steady.sched")
+for p in herd round_robin random least_connections nginx; do
+    is "$(jq -r '[.requests, .failed] | join(" ")' "$fl/steady-$p.json")" \
+        "$n 0" "steady through $p: all $n requests succeed"
+done
+# round_robin takes turns: every node serves some of the steady requests
+is "$(awk -F'\t' '$1 == "round_robin" { print ($13 >= 1) }' "$fl/steady.dat")" 1 \
+    "round_robin: every node served requests"
+# the same seed gives the same requests to every policy
+is "$(awk -F'\t' '!/^#/ { print $1, $2 }' "$fl/steady-herd.tsv" | md5sum)" \
+    "$(awk -F'\t' '!/^#/ { print $1, $2 }' "$fl/steady-nginx.tsv" | md5sum)" \
+    "herd and nginx saw the same schedule"
+like "$(cat "$fl/results.md")" "vs round_robin: mean (better|NOT better)" \
+    "results.md compares herd with round-robin on the steady workload"
 
 done_testing

@@ -68,6 +68,7 @@ bench_herd() {
 # bench_nginx NAME UPSTREAM-SERVERS...: nginx with its own prefix in
 # $TEST_TMP/NAME, least_conn with upstream keep-alive, listening on a free
 # loopback port; sets $url. Stopped at exit like every start_bg process.
+# $BENCH_NGINX_EXTRA, when set, is added to the location (retry rules).
 bench_nginx() {
     local name=$1 prefix="$TEST_TMP/$1" s servers="" user=""
     shift
@@ -102,6 +103,7 @@ $servers        keepalive 1024;
             proxy_buffering off;
             proxy_read_timeout 600s;
             add_header X-Bench-Upstream \$upstream_addr always;
+            ${BENCH_NGINX_EXTRA:-}
         }
     }
 }

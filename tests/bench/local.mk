@@ -22,7 +22,8 @@ tests_bench_policies_least_connections_la_SOURCES = \
 	tests/bench/policies/least_connections.c
 tests_bench_policies_least_connections_la_LDFLAGS = $(TEST_PLUGIN_LINK_FLAGS)
 
-bench_scripts = tests/bench/lib.sh tests/bench/overhead/run.sh
+bench_scripts = tests/bench/lib.sh tests/bench/overhead/run.sh \
+	tests/bench/fleet/run.sh tests/bench/fleet/workload.awk
 EXTRA_DIST += $(bench_scripts)
 dist_check_SCRIPTS += tests/bench/bench_smoke.sh
 TESTS += tests/bench/bench_smoke.sh

@@ -238,8 +238,15 @@ j() { jq -r "$2 // 0" "$out/$1.json" 2>/dev/null || echo 0; }
         printf '\n'
     done
 } >"$out/streams.dat"
-awk '/^[0-9]/ && NF >= 5 { print $1 "\t" $4 }' "$out/scoring.txt" \
-    >"$out/scoring.dat"
+# the --full table ("nodes eligible rounds us/request ns/node"), or the
+# smoke run's TAP lines ("ok 1 - 10 nodes: 6 eligible, 3.10 us per ...")
+awk '/^[0-9]/ && NF >= 5 { print $1 "\t" $4 }
+    /^ok .* nodes: .* us per request/ {
+        for (i = 1; i < NF; i++) {
+            if ($(i + 1) == "nodes:") n = $i
+            if ($(i + 1) == "us") us = $i
+        }
+        print n "\t" us }' "$out/scoring.txt" >"$out/scoring.dat"
 
 # ---- plots ----
 plot() { gnuplot -e "set terminal pngcairo size 800,480 font 'sans,10'" \
@@ -251,7 +258,8 @@ plot '$out/saturation.dat' skip 1 using 0:2:xtic(1) with boxes lc rgb '#4477aa'"
 plot latency "set title 'Latency at a fixed $rate requests/s';
 set ylabel 'ms'; set style data histograms; set style histogram clustered;
 set style fill solid 0.6; set yrange [0:*]; set grid ytics; set key top left;
-plot '$out/fixed.dat' skip 1 using 2:xtic(1) title 'p50', '' skip 1 using 3 title 'p99'"
+set key autotitle columnhead;
+plot '$out/fixed.dat' using 2:xtic(1) title 'p50', '' using 3 title 'p99'"
 if [ -n "$levels" ]; then
     plot streams_ttfc "set title 'Time to first chunk, N concurrent streams';
 set xlabel 'concurrent streams'; set ylabel 'ms'; set logscale x; set grid;
