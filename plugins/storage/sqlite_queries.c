@@ -21,7 +21,7 @@
     "json_each(CASE WHEN json_valid(" t ".tags) AND json_type(" t              \
     ".tags) = 'array' THEN " t ".tags ELSE '[]' END)"
 
-static const char queries_traces_sql[] =
+static const char sqlite_queries_traces_sql[] =
     "SELECT id, request_id, model, original_model, node_id, score,"
     " scores_breakdown, status, latency_ms, time_to_first_token_ms,"
     " prompt_tokens, completion_tokens, retry_count, fallback_used,"
@@ -29,7 +29,7 @@ static const char queries_traces_sql[] =
     " tags, endpoint, http_status, bytes_out, queue_wait_ms"
     " FROM request_traces ORDER BY timestamp DESC, id DESC LIMIT ?1";
 
-static const char queries_usage_sql[] =
+static const char sqlite_queries_usage_sql[] =
     "SELECT node_id, model, " Q_DAY " AS day_bucket,"
     " SUM(" Q_FINAL ") AS request_count,"
     " SUM(status = 'completed') AS completed_count,"
@@ -46,7 +46,7 @@ static const char queries_usage_sql[] =
     " GROUP BY node_id, model, day_bucket"
     " ORDER BY day_bucket, node_id, model" Q_LIMIT;
 
-static const char queries_trends_sql[] =
+static const char sqlite_queries_trends_sql[] =
     "SELECT CAST(timestamp / 3600 AS INTEGER) * 3600 AS hour_bucket,"
     " COUNT(*) AS request_count, AVG(latency_ms) AS avg_latency_ms,"
     " COALESCE(SUM(prompt_tokens), 0) AS total_prompt_tokens,"
@@ -54,7 +54,7 @@ static const char queries_trends_sql[] =
     " FROM request_traces WHERE status = 'completed' AND timestamp >= ?1"
     " GROUP BY hour_bucket ORDER BY hour_bucket" Q_LIMIT;
 
-static const char queries_models_daily_sql[] =
+static const char sqlite_queries_models_daily_sql[] =
     "SELECT model AS model_name, " Q_DAY " AS day_bucket,"
     " COUNT(*) AS request_count, AVG(latency_ms) AS avg_latency_ms,"
     " COALESCE(SUM(prompt_tokens), 0) AS total_prompt_tokens,"
@@ -62,7 +62,7 @@ static const char queries_models_daily_sql[] =
     " FROM request_traces WHERE status = 'completed' AND timestamp >= ?1"
     " GROUP BY model, day_bucket ORDER BY day_bucket, model" Q_LIMIT;
 
-static const char queries_models_summary_sql[] =
+static const char sqlite_queries_models_summary_sql[] =
     "SELECT model AS model_name, COUNT(*) AS total_requests,"
     " AVG(latency_ms) AS avg_latency_ms, MIN(latency_ms) AS min_latency_ms,"
     " MAX(latency_ms) AS max_latency_ms,"
@@ -72,7 +72,7 @@ static const char queries_models_summary_sql[] =
     " FROM request_traces WHERE status = 'completed' AND timestamp >= ?1"
     " GROUP BY model ORDER BY total_requests DESC, model" Q_LIMIT;
 
-static const char queries_overview_sql[] =
+static const char sqlite_queries_overview_sql[] =
     "SELECT COUNT(*) AS total_requests,"
     " COALESCE(SUM(prompt_tokens), 0) AS total_prompt_tokens,"
     " COALESCE(SUM(completion_tokens), 0) AS total_completion_tokens,"
@@ -93,15 +93,15 @@ static const char queries_overview_sql[] =
     " COALESCE(SUM(t.completion_tokens), 0) AS total_completion_tokens"        \
     " FROM request_traces t, " Q_TAGS_OF("t") " j"
 
-static const char queries_tags_sql[] =
+static const char sqlite_queries_tags_sql[] =
     Q_TAG_COLUMNS " WHERE t.tags IS NOT NULL AND t.timestamp >= ?1"
                   " GROUP BY j.value ORDER BY request_count DESC, tag" Q_LIMIT;
 
-static const char queries_tags_all_sql[] =
+static const char sqlite_queries_tags_all_sql[] =
     Q_TAG_COLUMNS " WHERE t.tags IS NOT NULL"
                   " GROUP BY j.value ORDER BY request_count DESC, tag" Q_LIMIT;
 
-static const char queries_tags_daily_sql[] =
+static const char sqlite_queries_tags_daily_sql[] =
     "SELECT j.value AS tag,"
     " CAST(t.timestamp / 86400 AS INTEGER) * 86400 AS day_bucket,"
     " SUM(t." Q_FINAL ") AS request_count,"
@@ -115,7 +115,7 @@ static const char queries_tags_daily_sql[] =
              " ORDER BY day_bucket, tag" Q_LIMIT;
 
 /* The newest `window` completed latencies per node:model, newest first. */
-static const char queries_latency_sql[] =
+static const char sqlite_queries_latency_sql[] =
     "SELECT node_id, model, latency_ms FROM ("
     " SELECT node_id, model, latency_ms, ROW_NUMBER() OVER ("
     "  PARTITION BY node_id, model ORDER BY timestamp DESC, id DESC) AS rn"
@@ -126,14 +126,14 @@ static const char queries_latency_sql[] =
 #define QUERIES_LATENCY_MAX_PAIRS 4096
 
 static int
-queries_is_json_column(const char *name)
+sqlite_queries_is_json_column(const char *name)
 {
     return strcmp(name, "scores_breakdown") == 0 ||
            strcmp(name, "excluded_nodes") == 0 || strcmp(name, "tags") == 0;
 }
 
 static json_object *
-queries_value(sqlite3_stmt *st, int i)
+sqlite_queries_value(sqlite3_stmt *st, int i)
 {
     const char *name = sqlite3_column_name(st, i);
     switch (sqlite3_column_type(st, i)) {
@@ -145,7 +145,7 @@ queries_value(sqlite3_stmt *st, int i)
         return json_object_new_double(sqlite3_column_double(st, i));
     case SQLITE_TEXT: {
         const char *s = (const char *)sqlite3_column_text(st, i);
-        if (queries_is_json_column(name)) {
+        if (sqlite_queries_is_json_column(name)) {
             json_object *v = json_tokener_parse(s);
             if (v)
                 return v;
@@ -158,7 +158,7 @@ queries_value(sqlite3_stmt *st, int i)
 }
 
 static int
-queries_fail(sqlite3 *db, char *err, size_t errlen)
+sqlite_queries_fail(sqlite3 *db, char *err, size_t errlen)
 {
     snprintf(err, errlen, "query failed: %s", sqlite3_errmsg(db));
     return -EIO;
@@ -167,12 +167,12 @@ queries_fail(sqlite3 *db, char *err, size_t errlen)
 /* Runs sql with ?1 bound to bind and returns its rows as an array of
  * objects keyed by column name (NULL on failure, err filled). */
 static json_object *
-queries_rows(sqlite3 *db, const char *sql, int has_bind, double bind, char *err,
-             size_t errlen)
+sqlite_queries_rows(sqlite3 *db, const char *sql, int has_bind, double bind,
+                    char *err, size_t errlen)
 {
     sqlite3_stmt *st;
     if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK) {
-        queries_fail(db, err, errlen);
+        sqlite_queries_fail(db, err, errlen);
         return NULL;
     }
     if (has_bind)
@@ -183,13 +183,13 @@ queries_rows(sqlite3 *db, const char *sql, int has_bind, double bind, char *err,
         json_object *row = json_object_new_object();
         for (int i = 0; i < cols; i++)
             json_object_object_add(row, sqlite3_column_name(st, i),
-                                   queries_value(st, i));
+                                   sqlite_queries_value(st, i));
         json_object_array_add(arr, row);
         if (json_object_array_length(arr) >= SQLITE_STORE_MAX_ROWS)
             break;
     }
     if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
-        queries_fail(db, err, errlen);
+        sqlite_queries_fail(db, err, errlen);
         json_object_put(arr);
         arr = NULL;
     }
@@ -198,7 +198,7 @@ queries_rows(sqlite3 *db, const char *sql, int has_bind, double bind, char *err,
 }
 
 static int
-queries_emit(json_object *o, herd_emit_fn emit, void *sink)
+sqlite_queries_emit(json_object *o, herd_emit_fn emit, void *sink)
 {
     size_t len;
     const char *s = json_object_to_json_string_length(
@@ -210,7 +210,7 @@ queries_emit(json_object *o, herd_emit_fn emit, void *sink)
 
 /* A numeric parameter; def when absent. */
 static double
-queries_param(json_object *params, const char *key, double def)
+sqlite_queries_param(json_object *params, const char *key, double def)
 {
     json_object *v;
     if (params && json_object_object_get_ex(params, key, &v) &&
@@ -222,20 +222,22 @@ queries_param(json_object *params, const char *key, double def)
 
 /* {"<key>": params[key], member: rows, ...}: the reference's envelope. */
 static json_object *
-queries_envelope(json_object *params, const char *key)
+sqlite_queries_envelope(json_object *params, const char *key)
 {
     json_object *o = json_object_new_object();
     json_object_object_add(
-        o, key, json_object_new_int64((int64_t)queries_param(params, key, 0)));
+        o, key,
+        json_object_new_int64((int64_t)sqlite_queries_param(params, key, 0)));
     return o;
 }
 
 static int
-queries_add_rows(json_object *o, const char *member, sqlite3 *db,
-                 const char *sql, int has_bind, double bind, char *err,
-                 size_t errlen)
+sqlite_queries_add_rows(json_object *o, const char *member, sqlite3 *db,
+                        const char *sql, int has_bind, double bind, char *err,
+                        size_t errlen)
 {
-    json_object *rows = queries_rows(db, sql, has_bind, bind, err, errlen);
+    json_object *rows =
+        sqlite_queries_rows(db, sql, has_bind, bind, err, errlen);
     if (!rows)
         return -EIO;
     json_object_object_add(o, member, rows);
@@ -243,13 +245,15 @@ queries_add_rows(json_object *o, const char *member, sqlite3 *db,
 }
 
 static int
-queries_latency(sqlite3 *db, json_object *params, herd_emit_fn emit, void *sink,
-                char *err, size_t errlen)
+sqlite_queries_latency(sqlite3 *db, json_object *params, herd_emit_fn emit,
+                       void *sink, char *err, size_t errlen)
 {
     sqlite3_stmt *st;
-    if (sqlite3_prepare_v2(db, queries_latency_sql, -1, &st, NULL) != SQLITE_OK)
-        return queries_fail(db, err, errlen);
-    sqlite3_bind_int64(st, 1, (int64_t)queries_param(params, "window", 500));
+    if (sqlite3_prepare_v2(db, sqlite_queries_latency_sql, -1, &st, NULL) !=
+        SQLITE_OK)
+        return sqlite_queries_fail(db, err, errlen);
+    sqlite3_bind_int64(st, 1,
+                       (int64_t)sqlite_queries_param(params, "window", 500));
     json_object *arr = json_object_new_array(), *cur = NULL, *lat = NULL;
     int rc;
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
@@ -278,10 +282,10 @@ queries_latency(sqlite3 *db, json_object *params, herd_emit_fn emit, void *sink,
     if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
         sqlite3_finalize(st);
         json_object_put(arr);
-        return queries_fail(db, err, errlen);
+        return sqlite_queries_fail(db, err, errlen);
     }
     sqlite3_finalize(st);
-    return queries_emit(arr, emit, sink);
+    return sqlite_queries_emit(arr, emit, sink);
 }
 
 int
@@ -290,7 +294,7 @@ sqlite_queries_run(sqlite3 *db, const char *name, const char *params_json,
 {
     json_object *params = params_json ? json_tokener_parse(params_json) : NULL;
     json_object *o = NULL;
-    double since = queries_param(params, "since", 0);
+    double since = sqlite_queries_param(params, "since", 0);
     int rc = 0;
 
     if (params && !json_object_is_type(params, json_type_object)) {
@@ -298,32 +302,35 @@ sqlite_queries_run(sqlite3 *db, const char *name, const char *params_json,
         params = NULL;
     }
     if (strcmp(name, "latency") == 0) {
-        rc = queries_latency(db, params, emit, sink, err, errlen);
+        rc = sqlite_queries_latency(db, params, emit, sink, err, errlen);
         json_object_put(params);
         return rc;
     }
     if (strcmp(name, "traces") == 0) {
         o = json_object_new_object();
-        rc = queries_add_rows(o, "traces", db, queries_traces_sql, 1,
-                              queries_param(params, "limit", 50), err, errlen);
+        rc = sqlite_queries_add_rows(
+            o, "traces", db, sqlite_queries_traces_sql, 1,
+            sqlite_queries_param(params, "limit", 50), err, errlen);
     } else if (strcmp(name, "usage") == 0) {
-        o = queries_envelope(params, "days");
-        rc = queries_add_rows(o, "data", db, queries_usage_sql, 1, since, err,
-                              errlen);
+        o = sqlite_queries_envelope(params, "days");
+        rc = sqlite_queries_add_rows(o, "data", db, sqlite_queries_usage_sql, 1,
+                                     since, err, errlen);
     } else if (strcmp(name, "trends") == 0) {
-        o = queries_envelope(params, "hours");
-        rc = queries_add_rows(o, "data", db, queries_trends_sql, 1, since, err,
-                              errlen);
+        o = sqlite_queries_envelope(params, "hours");
+        rc = sqlite_queries_add_rows(o, "data", db, sqlite_queries_trends_sql,
+                                     1, since, err, errlen);
     } else if (strcmp(name, "models") == 0) {
-        o = queries_envelope(params, "days");
-        rc = queries_add_rows(o, "daily", db, queries_models_daily_sql, 1,
-                              since, err, errlen);
+        o = sqlite_queries_envelope(params, "days");
+        rc = sqlite_queries_add_rows(o, "daily", db,
+                                     sqlite_queries_models_daily_sql, 1, since,
+                                     err, errlen);
         if (rc == 0)
-            rc = queries_add_rows(o, "summary", db, queries_models_summary_sql,
-                                  1, since, err, errlen);
+            rc = sqlite_queries_add_rows(o, "summary", db,
+                                         sqlite_queries_models_summary_sql, 1,
+                                         since, err, errlen);
     } else if (strcmp(name, "overview") == 0) {
-        json_object *rows =
-            queries_rows(db, queries_overview_sql, 0, 0, err, errlen);
+        json_object *rows = sqlite_queries_rows(db, sqlite_queries_overview_sql,
+                                                0, 0, err, errlen);
         if (!rows) {
             rc = -EIO;
         } else {
@@ -331,16 +338,18 @@ sqlite_queries_run(sqlite3 *db, const char *name, const char *params_json,
             json_object_put(rows);
         }
     } else if (strcmp(name, "tags") == 0) {
-        o = queries_envelope(params, "days");
-        rc = queries_add_rows(o, "data", db, queries_tags_sql, 1, since, err,
-                              errlen);
+        o = sqlite_queries_envelope(params, "days");
+        rc = sqlite_queries_add_rows(o, "data", db, sqlite_queries_tags_sql, 1,
+                                     since, err, errlen);
         if (rc == 0)
-            rc = queries_add_rows(o, "summary", db, queries_tags_all_sql, 0, 0,
-                                  err, errlen);
+            rc = sqlite_queries_add_rows(o, "summary", db,
+                                         sqlite_queries_tags_all_sql, 0, 0, err,
+                                         errlen);
     } else if (strcmp(name, "tags_daily") == 0) {
-        o = queries_envelope(params, "days");
-        rc = queries_add_rows(o, "data", db, queries_tags_daily_sql, 1, since,
-                              err, errlen);
+        o = sqlite_queries_envelope(params, "days");
+        rc = sqlite_queries_add_rows(o, "data", db,
+                                     sqlite_queries_tags_daily_sql, 1, since,
+                                     err, errlen);
     } else {
         json_object_put(params);
         return HERD_DECLINED;
@@ -350,5 +359,5 @@ sqlite_queries_run(sqlite3 *db, const char *name, const char *params_json,
         json_object_put(o);
         return rc ? rc : -EIO;
     }
-    return queries_emit(o, emit, sink);
+    return sqlite_queries_emit(o, emit, sink);
 }
