@@ -1,7 +1,9 @@
 /* bench_load: the one load generator of the benchmarks (direct, nginx and
  * herd all see the same client). libevent, keep-alive connections pooled
  * per target, every request timed from its scheduled start (an open loop
- * does not hide queueing), first chunk and gaps between chunks recorded.
+ * does not hide queueing), first chunk and gaps between chunks recorded,
+ * and each Ollama chunk's delay: arrival minus the created_at its server
+ * stamped on it (same machine, same clock), the relay delay per chunk.
  *
  *   bench_load [OPTIONS] HOST:PORT...
  *     --schedule FILE   open loop: lines "OFFSET_MS TAG PATH BODY"
@@ -15,6 +17,8 @@
  *
  * Prints one JSON summary line; exits 0 when the run finished in time. */
 #include "autoconfig.h"
+
+#define _GNU_SOURCE /* memmem, timegm */
 
 #include <errno.h>
 #include <event2/buffer.h>
@@ -82,6 +86,9 @@ struct bench {
     /* chunk gaps of every request, for percentiles */
     double *gaps;
     size_t ngaps, gaps_dropped;
+    /* per chunk: arrival minus the created_at the server stamped on it */
+    double *delays;
+    size_t ndelays;
     int timed_out;
 };
 
@@ -144,11 +151,58 @@ bench_keep_tail(struct bench_req *r, struct evbuffer *in)
     r->tail[r->tail_len] = '\0';
 }
 
+/* created_at of an Ollama chunk ("2026-01-02T03:04:05.123456789Z", UTC)
+ * as epoch seconds; 0 when the chunk has none. */
+static double
+bench_created_at(struct evbuffer *in)
+{
+    static const char key[] = "\"created_at\":\"";
+    size_t len = evbuffer_get_length(in);
+    const char *data = (const char *)evbuffer_pullup(in, (ev_ssize_t)len);
+    const char *p = NULL;
+    for (const char *q = data; q && (size_t)(q - data) < len;) {
+        q = memmem(q, len - (size_t)(q - data), key, sizeof key - 1);
+        if (!q)
+            break;
+        p = q + sizeof key - 1;
+        q = p;
+    }
+    struct tm tm = {0};
+    int frac_start = 0;
+    if (!p || (size_t)(data + len - p) < 20 ||
+        sscanf(p, "%4d-%2d-%2dT%2d:%2d:%2d%n", &tm.tm_year, &tm.tm_mon,
+               &tm.tm_mday, &tm.tm_hour, &tm.tm_min, &tm.tm_sec,
+               &frac_start) != 6)
+        return 0;
+    tm.tm_year -= 1900;
+    tm.tm_mon -= 1;
+    double t = (double)timegm(&tm), scale = 0.1;
+    for (p += frac_start; *p == '.' || (*p >= '0' && *p <= '9'); p++) {
+        if (*p == '.')
+            continue;
+        t += (*p - '0') * scale;
+        scale /= 10;
+    }
+    return t;
+}
+
+static double
+bench_wallclock(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
 static void
 bench_chunk_cb(struct evhttp_request *req, void *arg)
 {
     struct bench_req *r = arg;
     double t = bench_now();
+    struct bench *b = r->b;
+    double created = bench_created_at(evhttp_request_get_input_buffer(req));
+    if (created > 0 && b->ndelays < BENCH_MAX_GAPS)
+        b->delays[b->ndelays++] = bench_wallclock() - created;
     if (r->chunks == 0) {
         r->first = t;
     } else {
@@ -468,19 +522,28 @@ bench_summary(struct bench *b, double seconds, FILE *out)
     qsort(b->gaps, b->ngaps, sizeof *b->gaps, bench_cmp_double);
     for (size_t i = 0; i < b->ngaps; i++)
         gsum += b->gaps[i];
+    double dsum = 0;
+    qsort(b->delays, b->ndelays, sizeof *b->delays, bench_cmp_double);
+    for (size_t i = 0; i < b->ndelays; i++)
+        dsum += b->delays[i];
     double d = nl ? (double)nl : 1;
     double g = b->ngaps ? (double)b->ngaps : 1;
     printf("{\"requests\":%zu,\"ok\":%zu,\"failed\":%zu,\"seconds\":%.3f,"
            "\"rps\":%.1f,\"lat_mean\":%.3f,\"lat_p50\":%.3f,\"lat_p95\":%.3f,"
            "\"lat_p99\":%.3f,\"ttfc_mean\":%.3f,\"ttfc_p50\":%.3f,"
            "\"ttfc_p95\":%.3f,\"ttfc_p99\":%.3f,\"gap_mean\":%.4f,"
-           "\"gap_p50\":%.4f,\"gap_p99\":%.4f,\"timed_out\":%s}\n",
+           "\"gap_p50\":%.4f,\"gap_p99\":%.4f,\"delay_chunks\":%zu,"
+           "\"delay_mean\":%.4f,\"delay_p50\":%.4f,\"delay_p99\":%.4f,"
+           "\"timed_out\":%s}\n",
            n, ok, n - ok, seconds, seconds > 0 ? (double)ok / seconds : 0,
            lsum / d, bench_pct(lat, nl, 50), bench_pct(lat, nl, 95),
            bench_pct(lat, nl, 99), tsum / d, bench_pct(ttf, nl, 50),
            bench_pct(ttf, nl, 95), bench_pct(ttf, nl, 99), gsum / g * 1e3,
            bench_pct(b->gaps, b->ngaps, 50) * 1e3,
-           bench_pct(b->gaps, b->ngaps, 99) * 1e3,
+           bench_pct(b->gaps, b->ngaps, 99) * 1e3, b->ndelays,
+           b->ndelays ? dsum / (double)b->ndelays * 1e3 : 0,
+           bench_pct(b->delays, b->ndelays, 50) * 1e3,
+           bench_pct(b->delays, b->ndelays, 99) * 1e3,
            b->timed_out ? "true" : "false");
     free(lat);
     free(ttf);
@@ -591,8 +654,9 @@ main(int argc, char **argv)
     b.max_conns = closed ? (int)closed : (int)maxc;
     b.conns = calloc((size_t)b.max_conns, sizeof *b.conns);
     b.gaps = calloc(BENCH_MAX_GAPS, sizeof *b.gaps);
+    b.delays = calloc(BENCH_MAX_GAPS, sizeof *b.delays);
     b.base = event_base_new();
-    if (!b.conns || !b.gaps || !b.base)
+    if (!b.conns || !b.gaps || !b.delays || !b.base)
         goto out;
     if (schedule) {
         if (bench_read_schedule(&b, schedule, &text))
@@ -648,6 +712,7 @@ out:
         event_base_free(b.base);
     free(b.conns);
     free(b.gaps);
+    free(b.delays);
     free(b.reqs);
     free(text);
     return rc;

@@ -39,7 +39,8 @@ rc=$?
 ok $rc "overhead/run.sh --smoke exits 0"
 [ $rc = 0 ] || sed 's/^/#   /' "$TEST_TMP/overhead.out" | tail -30
 ok $([ -s "$ov/results.md" ]; echo $?) "overhead results.md written"
-for f in throughput latency streams_ttfc streams_gap streams_rss scoring; do
+for f in throughput latency streams_ttfc streams_gap streams_relay streams_rss \
+    scoring; do
     ok $([ -s "$ov/$f.png" ] && [ "$(head -c 4 "$ov/$f.png" | tail -c 3)" = PNG ]
     echo $?) "overhead plot $f.png"
 done

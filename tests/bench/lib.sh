@@ -6,6 +6,9 @@
 # Uninstalled plugins of the build tree, as make check sets them.
 : "${HERD_PLUGIN_PATH:=$top_builddir/plugins/scoring:$top_builddir/plugins/discovery:$top_builddir/plugins/storage}"
 export HERD_PLUGIN_PATH
+# As in make check: no router under benchmark announces itself by mDNS.
+: "${DBUS_SYSTEM_BUS_ADDRESS:=unix:path=/nonexistent/herd-bench}"
+export DBUS_SYSTEM_BUS_ADDRESS
 
 bench_load_bin() { echo "$top_builddir/tests/bench/bench_load"; }
 bench_policy_dir() { echo "$top_builddir/tests/bench/policies"; }
@@ -143,6 +146,13 @@ bench_rss_kb() {
 bench_children() {
     echo "$1"
     cat "/proc/$1/task/$1/children" 2>/dev/null | tr ' ' '\n' | grep .
+}
+
+# bench_listen_overflows: the kernel's count of connections dropped by a
+# full accept backlog (TcpExtListenOverflows), machine-wide.
+bench_listen_overflows() {
+    awk '$1 == "TcpExt:" && !h { for (i = 2; i <= NF; i++) n[$i] = i; h = 1; next }
+        $1 == "TcpExt:" { print $n["ListenOverflows"] + 0; exit }' /proc/net/netstat
 }
 
 # bench_hostinfo: one line naming the machine, for results.md.

@@ -77,7 +77,7 @@ done
 mkdir -p "$out" || exit 2
 out=$(cd "$out" && pwd)
 rm -f "$out"/*.json "$out"/*.tsv "$out"/*.dat "$out"/*.png "$out"/results.md \
-    "$out"/*.sched
+    "$out"/*.sched "$out"/*.sims "$out"/*.names "$out"/gnuplot.err
 
 # The fleet. Token rates fall with model size and memory bandwidth; load
 # time is size / load_gb_per_sec; everything runs --time-scale faster.

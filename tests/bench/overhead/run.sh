@@ -57,7 +57,8 @@ bench_need nginx gnuplot jq curl awk
 bench_files_ok
 mkdir -p "$out" || exit 2
 out=$(cd "$out" && pwd)
-rm -f "$out"/*.json "$out"/*.tsv "$out"/*.dat "$out"/*.png "$out"/results.md
+rm -f "$out"/*.json "$out"/*.tsv "$out"/*.dat "$out"/*.png "$out"/results.md \
+    "$out"/gnuplot.err "$out"/*.rss
 
 # Each stream holds a client and an upstream socket in the router.
 ulimit -n "$(ulimit -Hn)" 2>/dev/null
@@ -168,7 +169,7 @@ for n in $levels; do
             $(target_of "$p") >"$out/streams-$n-$p.json" \
             2>>"$TEST_TMP/load.err" &
         load=$!
-        peak=0
+        peak=0 over0=$(bench_listen_overflows)
         while kill -0 "$load" 2>/dev/null; do
             if [ "$p" != direct ]; then
                 set -- $(bench_rss_kb $(pids_of "$p"))
@@ -179,7 +180,8 @@ for n in $levels; do
         wait "$load" || echo "# $n streams $p: load client failed" >&2
         hwm=0
         [ "$p" != direct ] && { set -- $(bench_rss_kb $(pids_of "$p")); hwm=$2; }
-        echo "$peak $hwm" >"$out/streams-$n-$p.rss"
+        echo "$peak $hwm $(($(bench_listen_overflows) - over0))" \
+            >"$out/streams-$n-$p.rss"
     done
 done
 
@@ -223,17 +225,20 @@ j() { jq -r "$2 // 0" "$out/$1.json" 2>/dev/null || echo 0; }
     for p in $paths; do
         printf '\t%s_ttfc50\t%s_ttfc99\t%s_gap\t%s_gap99\t%s_rss\t%s_failed' \
             "$p" "$p" "$p" "$p" "$p" "$p"
+        printf '\t%s_delay50\t%s_delay99\t%s_overflows' "$p" "$p" "$p"
     done
     printf '\n'
     for n in $levels; do
         printf '%s' "$n"
         for p in $paths; do
-            read -r peak hwm <"$out/streams-$n-$p.rss"
+            read -r peak hwm over <"$out/streams-$n-$p.rss"
             printf '\t%s\t%s\t%s\t%s\t%s\t%s' "$(j "streams-$n-$p" .ttfc_p50)" \
                 "$(j "streams-$n-$p" .ttfc_p99)" "$(j "streams-$n-$p" .gap_mean)" \
                 "$(j "streams-$n-$p" .gap_p99)" \
                 "$(awk -v k="$peak" 'BEGIN { printf "%.1f", k / 1024 }')" \
                 "$(j "streams-$n-$p" .failed)"
+            printf '\t%s\t%s\t%s' "$(j "streams-$n-$p" .delay_p50)" \
+                "$(j "streams-$n-$p" .delay_p99)" "$over"
         done
         printf '\n'
     done
@@ -264,22 +269,29 @@ if [ -n "$levels" ]; then
     plot streams_ttfc "set title 'Time to first chunk, N concurrent streams';
 set xlabel 'concurrent streams'; set ylabel 'ms'; set logscale x; set grid;
 set key top left;
-plot for [i=0:2] '$out/streams.dat' skip 1 using 1:(column(2+6*i)) with linespoints lc i+1 \
+plot for [i=0:2] '$out/streams.dat' skip 1 using 1:(column(2+9*i)) with linespoints lc i+1 \
     title word('direct nginx herd', i+1).' p50', \
-    for [i=0:2] '' skip 1 using 1:(column(3+6*i)) with linespoints lc i+1 dt 2 \
+    for [i=0:2] '' skip 1 using 1:(column(3+9*i)) with linespoints lc i+1 dt 2 \
     title word('direct nginx herd', i+1).' p99'"
     plot streams_gap "set title 'Mean gap between chunks (the sim emits one every 5 ms)';
 set xlabel 'concurrent streams'; set ylabel 'ms'; set logscale x; set grid;
 set key top left;
-plot for [i=0:2] '$out/streams.dat' skip 1 using 1:(column(4+6*i)) with linespoints lc i+1 \
+plot for [i=0:2] '$out/streams.dat' skip 1 using 1:(column(4+9*i)) with linespoints lc i+1 \
     title word('direct nginx herd', i+1).' mean', \
-    for [i=0:2] '' skip 1 using 1:(column(5+6*i)) with linespoints lc i+1 dt 2 \
+    for [i=0:2] '' skip 1 using 1:(column(5+9*i)) with linespoints lc i+1 dt 2 \
     title word('direct nginx herd', i+1).' p99 of stream means'"
+    plot streams_relay "set title 'Relay delay per chunk: arrival minus created_at stamped by the sim' noenhanced;
+set xlabel 'concurrent streams'; set ylabel 'ms'; set logscale xy; set grid;
+set key top left;
+plot for [i=0:2] '$out/streams.dat' skip 1 using 1:(column(8+9*i)) with linespoints lc i+1 \
+    title word('direct nginx herd', i+1).' p50', \
+    for [i=0:2] '' skip 1 using 1:(column(9+9*i)) with linespoints lc i+1 dt 2 \
+    title word('direct nginx herd', i+1).' p99'"
     plot streams_rss "set title 'Router resident memory while N streams run';
 set xlabel 'concurrent streams'; set ylabel 'MiB (peak VmRSS)'; set logscale x;
 set grid; set yrange [0:*]; set key top left;
-plot '$out/streams.dat' skip 1 using 1:12 with linespoints lc 2 title 'nginx (master + worker)', \
-    '' skip 1 using 1:18 with linespoints lc 3 title 'herd'"
+plot '$out/streams.dat' skip 1 using 1:15 with linespoints lc 2 title 'nginx (master + worker)', \
+    '' skip 1 using 1:24 with linespoints lc 3 title 'herd'"
 fi
 if [ -s "$out/scoring.dat" ]; then
     plot scoring "set title 'Scoring one request, seven signals';
@@ -329,30 +341,37 @@ col() { awk -v n="$1" -v c="$2" -F'\t' '$1 == n { print $c }' "$out/streams.dat"
     if [ -n "$levels" ]; then
         echo "## Streaming (32 chunks per stream, one every 5 ms at the sim)"
         echo
-        echo "| streams | path | TTFC p50 ms | TTFC p99 ms | chunk gap mean ms | gap p99 ms | router RSS MiB | failed |"
-        echo "|---|---|---|---|---|---|---|---|"
+        echo "| streams | path | TTFC p50 ms | TTFC p99 ms | chunk gap mean ms | gap p99 ms | chunk delay p50 ms | p99 ms | router RSS MiB | listen overflows | failed |"
+        echo "|---|---|---|---|---|---|---|---|---|---|---|"
         for n in $levels; do
             i=0
             for p in $paths; do
-                b=$((2 + 6 * i))
+                b=$((2 + 9 * i))
                 rss=$(col "$n" $((b + 4)))
                 [ "$p" = direct ] && rss=-
                 echo "| $n | $p | $(col "$n" "$b") | $(col "$n" $((b + 1))) |" \
-                    "$(col "$n" $((b + 2))) | $(col "$n" $((b + 3))) | $rss |" \
-                    "$(col "$n" $((b + 5))) |"
+                    "$(col "$n" $((b + 2))) | $(col "$n" $((b + 3))) |" \
+                    "$(col "$n" $((b + 6))) | $(col "$n" $((b + 7))) | $rss |" \
+                    "$(col "$n" $((b + 8))) | $(col "$n" $((b + 5))) |"
                 i=$((i + 1))
             done
         done
         echo
-        echo "| streams | TTFC p50 herd-direct ms | herd/direct | herd/nginx | relay delay per chunk herd-direct ms | gap herd/nginx | RSS herd/nginx |"
-        echo "|---|---|---|---|---|---|---|"
+        echo "| streams | TTFC p50 herd-direct ms | herd/direct | herd/nginx | chunk delay p50 herd-direct ms | p99 herd-direct ms | p50 herd/nginx | RSS herd/nginx |"
+        echo "|---|---|---|---|---|---|---|---|"
         for n in $levels; do
-            echo "| $n | $(bench_diff "$(col "$n" 14)" "$(col "$n" 2)") |" \
-                "$(r2 "$(col "$n" 14)" "$(col "$n" 2)") | $(r2 "$(col "$n" 14)" "$(col "$n" 8)") |" \
-                "$(bench_diff "$(col "$n" 16)" "$(col "$n" 4)") |" \
-                "$(r2 "$(col "$n" 16)" "$(col "$n" 10)") | $(r2 "$(col "$n" 18)" "$(col "$n" 12)") |"
+            echo "| $n | $(bench_diff "$(col "$n" 20)" "$(col "$n" 2)") |" \
+                "$(r2 "$(col "$n" 20)" "$(col "$n" 2)") | $(r2 "$(col "$n" 20)" "$(col "$n" 11)") |" \
+                "$(bench_diff "$(col "$n" 26)" "$(col "$n" 8)") |" \
+                "$(bench_diff "$(col "$n" 27)" "$(col "$n" 9)") |" \
+                "$(r2 "$(col "$n" 26)" "$(col "$n" 17)") | $(r2 "$(col "$n" 24)" "$(col "$n" 15)") |"
         done
         echo
+        echo "Chunk delay: each chunk's arrival at the client minus the created_at"
+        echo "the sim stamped on it (one clock): the relay delay per chunk."
+        echo "Listen overflows: the kernel's TcpExtListenOverflows while the level"
+        echo "ran (connections whose SYN was dropped by a full accept backlog and"
+        echo "retried a second later; machine-wide, so other work may add some)."
         echo "Router RSS is the peak VmRSS sampled every 0.1 s while the level ran;"
         echo "herd's VmHWM over the whole run: $(awk '{ printf "%.1f", $2 / 1024 }' \
             "$out/streams-$(echo $levels | awk '{ print $NF }')-herd.rss") MiB."
@@ -366,7 +385,8 @@ col() { awk -v n="$1" -v c="$2" -F'\t' '$1 == n { print $c }' "$out/streams.dat"
     echo
     echo "## Plots"
     echo
-    for f in throughput latency streams_ttfc streams_gap streams_rss scoring; do
+    for f in throughput latency streams_ttfc streams_gap streams_relay \
+        streams_rss scoring; do
         [ -f "$out/$f.png" ] && echo "![$f]($f.png)"
     done
 } >"$out/results.md"
