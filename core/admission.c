@@ -80,8 +80,7 @@ admission_free(struct admission *a)
 }
 
 static struct admission_key *
-admission_find(const struct admission *a, const char *node,
-               const char *model)
+admission_find(const struct admission *a, const char *node, const char *model)
 {
     for (size_t i = 0; i < a->key_count; i++)
         if (strcmp(a->keys[i].node, node) == 0 &&
@@ -176,8 +175,8 @@ admission_node_in_flight(const struct admission *a, const char *node)
 
 int
 admission_wait(struct admission *a, const char *model, double now,
-               admission_retry_fn retry, admission_expire_fn expire,
-               void *arg, struct admission_waiter **out)
+               admission_retry_fn retry, admission_expire_fn expire, void *arg,
+               struct admission_waiter **out)
 {
     if (a->waiting >= a->max_waiting)
         return -ENOSPC;

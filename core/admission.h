@@ -44,20 +44,19 @@ void admission_configure(struct admission *a, size_t max_waiting,
 
 /* Takes one of the slots of node:model. Returns 0, -EBUSY when all slots
  * are taken, -ENOMEM. slots 0 counts as 1. */
-int admission_acquire(struct admission *a, const char *node,
-                      const char *model, unsigned slots);
+int admission_acquire(struct admission *a, const char *node, const char *model,
+                      unsigned slots);
 /* Gives a slot back. The caller kicks the queue (deferred, not from inside
  * a retry callback). */
-void admission_release(struct admission *a, const char *node,
-                       const char *model, enum admission_outcome outcome);
+void admission_release(struct admission *a, const char *node, const char *model,
+                       enum admission_outcome outcome);
 /* Counts a request that got 503 without running. */
 void admission_count_rejected(struct admission *a, const char *node,
                               const char *model);
 
 unsigned admission_in_flight(const struct admission *a, const char *node,
                              const char *model);
-unsigned admission_node_in_flight(const struct admission *a,
-                                  const char *node);
+unsigned admission_node_in_flight(const struct admission *a, const char *node);
 
 /* Puts a request in the holding queue for at most wait_s. Returns 0,
  * -ENOSPC when max_waiting are already waiting, -ENOMEM. model: what it

@@ -115,8 +115,7 @@ api_openai_model(struct router *r, struct evhttp_request *req)
         json_object_put(m);
     } else {
         http_reply_openai_error(req, 404, "invalid_request_error",
-                                "The model '%s' does not exist",
-                                id ? id : "");
+                                "The model '%s' does not exist", id ? id : "");
     }
     json_object_put(seen);
     free(id);

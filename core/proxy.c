@@ -21,8 +21,10 @@
 #include "common/http_util.h"
 #include "common/log.h"
 #include "proxy_body.h"
+#include "latency.h"
 #include "proxy_slots.h"
 #include "scorer.h"
+#include "traces.h"
 #include "relay.h"
 #include "request.h"
 #include "router.h"
@@ -85,8 +87,8 @@ struct proxy_req {
     int headers_sent;
     int too_big; /* a non-streamed answer outgrew max_body_bytes */
     struct relay relay;
-    struct evbuffer *out;    /* non-streamed answer, or error body */
-    struct evbuffer *chunk;  /* scratch for streamed chunks */
+    struct evbuffer *out;   /* non-streamed answer, or error body */
+    struct evbuffer *chunk; /* scratch for streamed chunks */
 
     char excluded[PROXY_MAX_EXCLUDED][HEARTBEAT_MAX_STRING];
     size_t excluded_count;
@@ -96,7 +98,7 @@ struct proxy_req {
     double t_dispatch; /* the current attempt was sent */
     double t_first;    /* its first byte came back; 0 = not yet */
     int64_t bytes_out;
-    int http_status;   /* what the client got */
+    int http_status; /* what the client got */
     char last_error[600];
     char client_ip[64];
 };
@@ -129,9 +131,8 @@ proxy_fleet_headers(struct proxy_req *q, int with_node)
 }
 
 /* An error answer in the client's API shape, headers included. */
-static void
-proxy_reply_error(struct proxy_req *q, int code, const char *fmt, ...)
-    HERD_PRINTF(3, 4);
+static void proxy_reply_error(struct proxy_req *q, int code, const char *fmt,
+                              ...) HERD_PRINTF(3, 4);
 
 static void
 proxy_reply_error(struct proxy_req *q, int code, const char *fmt, ...)
@@ -202,9 +203,9 @@ proxy_trace(struct proxy_req *q, const char *status, const char *error)
         .original_format = q->openai ? "openai" : "ollama",
         .error_message = error,
         .timestamp = (double)tv.tv_sec + tv.tv_usec / 1e6,
-        .tags = tags ? json_object_to_json_string_ext(
-                           tags, JSON_C_TO_STRING_PLAIN)
-                     : NULL,
+        .tags =
+            tags ? json_object_to_json_string_ext(tags, JSON_C_TO_STRING_PLAIN)
+                 : NULL,
         .endpoint = proxy_client_path(q->api),
         .http_status = q->http_status,
         .bytes_out = q->bytes_out,
@@ -213,10 +214,8 @@ proxy_trace(struct proxy_req *q, const char *status, const char *error)
     };
     if (!q->relay.pending) /* never dispatched: no counts */
         t.prompt_tokens = t.completion_tokens = -1;
-    /* TODO(storage): traces_submit(p->r->traces, &t) once core/traces.h
-     * is in the router */
-    (void)p;
-    (void)t;
+    if (p->r->traces)
+        traces_submit(p->r->traces, &t);
     log_debug(proxy_comp, "%s %s node=%s retries=%u status=%s%s%s",
               q->request_id, t.model, q->node[0] ? q->node : "-", q->retries,
               status, error ? " error=" : "", error ? error : "");
@@ -371,8 +370,8 @@ proxy_on_body(void *arg, struct evbuffer *data)
     if (q->status >= 300 || !q->ri.stream) {
         /* kept whole: an error body, or an answer sent at the end */
         size_t n = evbuffer_get_length(data);
-        size_t cap = q->status >= 300 ? PROXY_ERRBODY_MAX
-                                      : q->p->set.max_body_bytes;
+        size_t cap =
+            q->status >= 300 ? PROXY_ERRBODY_MAX : q->p->set.max_body_bytes;
         if (evbuffer_get_length(q->out) + n > cap) {
             q->too_big = 1;
             evbuffer_drain(data, n);
@@ -456,8 +455,7 @@ proxy_on_end(void *arg, int err)
             snprintf(why, sizeof why, "HTTP %d%s%s", q->status,
                      q->relay.error ? ": " : "",
                      q->relay.error ? q->relay.error_msg : "");
-        proxy_attempt_failed(q, why, err == -ECONNREFUSED ||
-                                         err == -ETIMEDOUT);
+        proxy_attempt_failed(q, why, err == -ECONNREFUSED || err == -ETIMEDOUT);
         return;
     }
     if (failed) {
@@ -482,8 +480,10 @@ proxy_on_end(void *arg, int err)
         return;
     }
     if (!q->ri.stream && q->too_big) {
-        proxy_reply_error(q, 502, "the answer of node %s is larger than "
-                          "max_body_bytes", q->node);
+        proxy_reply_error(q, 502,
+                          "the answer of node %s is larger than "
+                          "max_body_bytes",
+                          q->node);
         proxy_trace(q, "failed", "answer too large");
         proxy_release_slot(q, ADMISSION_FAILED);
         proxy_free_req(q);
@@ -533,34 +533,40 @@ proxy_relay_kind(const struct proxy_req *q)
     return q->openai ? RELAY_SSE : RELAY_NDJSON;
 }
 
-/* Sends the request to candidate c for model; the slot is already held. */
+/* A node chosen for an attempt, copied out of the scorer's result. */
+struct proxy_pick {
+    char model[REQUEST_MODEL_MAX];
+    char node[HEARTBEAT_MAX_STRING];
+    char url[512];
+    double total;
+    unsigned loaded_ctx;
+};
+
+/* Sends the request as picked; the slot is already held. */
 static void
-proxy_dispatch(struct proxy_req *q, const struct route_candidate *c,
-               const char *model)
+proxy_dispatch(struct proxy_req *q, const struct proxy_pick *pk)
 {
     char err[256];
-    snprintf(q->model, sizeof q->model, "%s", model);
-    snprintf(q->node, sizeof q->node, "%s", c->node);
-    q->score = c->total;
+    snprintf(q->model, sizeof q->model, "%s", pk->model);
+    snprintf(q->node, sizeof q->node, "%s", pk->node);
+    q->score = pk->total;
     q->slot_held = 1;
     q->t_dispatch = router_now();
     q->t_first = 0;
     q->context_overflow = 0;
-    if (relay_init(&q->relay, proxy_relay_kind(q),
-                   q->p->set.max_body_bytes) != 0) {
+    if (relay_init(&q->relay, proxy_relay_kind(q), q->p->set.max_body_bytes) !=
+        0) {
         proxy_attempt_failed(q, "out of memory", 0);
         return;
     }
     size_t len;
-    char *body = proxy_body_build(q->body, q->api, model,
-                                  c->loaded_ctx > 0 ? (unsigned)c->loaded_ctx
-                                                    : 0,
+    char *body = proxy_body_build(q->body, q->api, pk->model, pk->loaded_ctx,
                                   &q->context_overflow, &len);
     if (!body) {
         proxy_attempt_failed(q, "out of memory", 0);
         return;
     }
-    q->call = upstream_start(q->p->pool, c->url, EVHTTP_REQ_POST,
+    q->call = upstream_start(q->p->pool, pk->url, EVHTTP_REQ_POST,
                              proxy_upstream_path(q->api), body, len,
                              &proxy_upstream_cbs, q, err, sizeof err);
     free(body);
@@ -574,17 +580,13 @@ proxy_models_list(const struct proxy_req *q, char *buf, size_t len)
     size_t off = 0;
     buf[0] = '\0';
     for (size_t i = 0; i < q->model_count && off < len; i++)
-        off += (size_t)snprintf(buf + off, len - off, "%s'%s'",
-                                i ? ", " : "", q->models[i]);
+        off += (size_t)snprintf(buf + off, len - off, "%s'%s'", i ? ", " : "",
+                                q->models[i]);
 }
 
 static int proxy_retry_cb(void *arg);
 static void proxy_expire_cb(void *arg);
 
-/* Finds a node with a free slot for the first model that has candidates
- * and sends the request there; otherwise holds it. Returns 1 when the
- * request left the routing stage (sent, or answered with an error and
- * freed), 0 when it waits, -1 when the caller must free it. */
 static const char *
 proxy_client_path(enum proxy_api api)
 {
@@ -607,23 +609,25 @@ proxy_num_ctx(const json_object *body)
     json_object *o, *v;
     if (json_object_object_get_ex(body, "options", &o) &&
         json_object_object_get_ex(o, "num_ctx", &v) &&
-        json_object_is_type(v, json_type_int) &&
-        json_object_get_int64(v) > 0 && json_object_get_int64(v) < UINT32_MAX)
+        json_object_is_type(v, json_type_int) && json_object_get_int64(v) > 0 &&
+        json_object_get_int64(v) < UINT32_MAX)
         return (uint32_t)json_object_get_int64(v);
     return 0;
 }
 
 /* Ranks the nodes for one model and takes a slot on the best one that
- * has a free one. Returns 1 when dispatched, 0 when not; *known and *any
- * tell whether the model exists and whether any node could serve it. */
+ * has a free one. Returns 1 with *pk filled, or 0; *known and *any tell
+ * whether the model exists and whether any node could serve it. */
 static int
-proxy_try_model(struct proxy_req *q, const char *model, int *known, int *any)
+proxy_try_model(struct proxy_req *q, const char *model, int *known, int *any,
+                struct proxy_pick *pk)
 {
     struct proxy *p = q->p;
     const char *excl[PROXY_MAX_EXCLUDED + PROXY_MAX_BACKOFF + 1];
     const char *tags[REQUEST_MAX_TAGS + 1];
     size_t ne = 0;
     double now = router_now();
+    int got = 0;
     for (size_t i = 0; i < q->excluded_count; i++)
         excl[ne++] = q->excluded[i];
     for (size_t i = 0; i < PROXY_MAX_BACKOFF; i++)
@@ -646,48 +650,59 @@ proxy_try_model(struct proxy_req *q, const char *model, int *known, int *any)
     };
     struct route_result rr;
     memset(&rr, 0, sizeof rr);
-    if (!p->r->scorer ||
-        scorer_rank(p->r->scorer, p->r->registry, &rq, &p->r->load, now,
-                    &rr) != 0) {
+    if (!p->r->scorer || scorer_rank(p->r->scorer, p->r->registry, &rq,
+                                     &p->r->load, now, &rr) != 0) {
         route_result_free(&rr);
         return 0;
     }
     *known |= rr.model_known;
     *any |= rr.candidate_count > 0;
-    for (size_t i = 0; i < rr.candidate_count; i++) {
+    for (size_t i = 0; i < rr.candidate_count && !got; i++) {
         const struct route_candidate *c = &rr.candidates[i];
-        unsigned slots =
-            proxy_slots(registry_find(p->r->registry, c->node), model,
-                        p->set.default_num_parallel);
+        unsigned slots = proxy_slots(registry_find(p->r->registry, c->node),
+                                     model, p->set.default_num_parallel);
         if (admission_acquire(p->adm, c->node, model, slots) != 0)
             continue;
         scorer_note_chosen(p->r->scorer, c->node, now);
-        proxy_dispatch(q, c, model);
-        route_result_free(&rr);
-        return 1;
+        snprintf(pk->model, sizeof pk->model, "%s", model);
+        snprintf(pk->node, sizeof pk->node, "%s", c->node);
+        snprintf(pk->url, sizeof pk->url, "%s", c->url);
+        pk->total = c->total;
+        pk->loaded_ctx = c->loaded_ctx > 0 ? (unsigned)c->loaded_ctx : 0;
+        got = 1;
     }
     route_result_free(&rr);
-    return 0;
+    return got;
 }
 
-/* Finds a node with a free slot for the first model that has candidates
- * and sends the request there; otherwise holds it. Returns 1 when the
- * request left the routing stage (sent, or answered with an error and
- * freed), 0 when it waits, -1 when the caller must free it. */
+/* Takes a slot for the first model (in fallback order) that has
+ * candidates. Returns 1 with *pk filled, 0 when it must wait, -ENOENT
+ * when no node knows any of the models, -ENODEV when every node that
+ * could serve failed this request already. */
 static int
-proxy_route(struct proxy_req *q)
+proxy_select(struct proxy_req *q, struct proxy_pick *pk)
 {
-    struct proxy *p = q->p;
     int known = 0, any = 0;
     for (size_t m = 0; m < q->model_count; m++) {
-        if (proxy_try_model(q, q->models[m], &known, &any))
+        if (proxy_try_model(q, q->models[m], &known, &any, pk))
             return 1;
         /* Busy candidates for a preferred model: wait for them rather
          * than falling back to a later model. */
         if (any)
-            break;
+            return 0;
     }
-    if (!known && !any) {
+    if (!known)
+        return -ENOENT;
+    if (q->retries > 0)
+        return -ENODEV;
+    return 0;
+}
+
+/* Answers a request that cannot be routed (proxy_select < 0). */
+static void
+proxy_reply_unroutable(struct proxy_req *q, int rc)
+{
+    if (rc == -ENOENT) {
         char list[1200];
         proxy_models_list(q, list, sizeof list);
         proxy_trace(q, "failed", "model not found");
@@ -695,25 +710,40 @@ proxy_route(struct proxy_req *q)
                           "model(s) %s not found on any node; pull it with "
                           "'ollama pull' on a node or POST /api/pull",
                           list);
+        return;
+    }
+    proxy_trace(q, "failed", "no node left");
+    proxy_reply_error(q, 502,
+                      "no available node for %s after excluding %zu "
+                      "failed node(s); last error: %s",
+                      q->ri.model, q->excluded_count, q->last_error);
+}
+
+/* Sends the request to a node with a free slot, or holds it. Returns 1
+ * when sent (the attempt owns the request now; it may already have ended
+ * and been freed), 0 when it waits, -1 when it was answered with an
+ * error and the caller must free it. */
+static int
+proxy_route(struct proxy_req *q)
+{
+    struct proxy *p = q->p;
+    struct proxy_pick pk;
+    int rc = proxy_select(q, &pk);
+    if (rc == 1) {
+        proxy_dispatch(q, &pk);
+        return 1;
+    }
+    if (rc < 0) {
+        proxy_reply_unroutable(q, rc);
         return -1;
     }
-    if (q->retries > 0 && !any) {
-        proxy_trace(q, "failed", "no node left");
-        proxy_reply_error(q, 502,
-                          "no available node for %s after excluding %zu "
-                          "failed node(s); last error: %s",
-                          q->ri.model, q->excluded_count, q->last_error);
-        return -1;
-    }
-    if (q->waiter)
-        return 0;
     if (p->draining) {
         proxy_trace(q, "rejected", "draining");
         proxy_reply_error(q, 503, "the router is shutting down");
         return -1;
     }
-    int rc = admission_wait(p->adm, q->ri.model, router_now(), proxy_retry_cb,
-                            proxy_expire_cb, q, &q->waiter);
+    rc = admission_wait(p->adm, q->ri.model, router_now(), proxy_retry_cb,
+                        proxy_expire_cb, q, &q->waiter);
     if (rc != 0) {
         p->rejected++;
         proxy_trace(q, "rejected", "holding queue full");
@@ -726,20 +756,23 @@ proxy_route(struct proxy_req *q)
     return 0;
 }
 
+/* A slot freed or a heartbeat landed: another try for a waiting request.
+ * Returning 1 takes it out of the holding queue. */
 static int
 proxy_retry_cb(void *arg)
 {
     struct proxy_req *q = arg;
-    struct admission_waiter *w = q->waiter;
-    /* leaving the queue is the admission's job when we return 1 */
-    q->waiter = NULL;
-    int rc = proxy_route(q);
-    if (rc == 0) {
-        q->waiter = w;
+    struct proxy_pick pk;
+    int rc = proxy_select(q, &pk);
+    if (rc == 0)
         return 0;
-    }
-    if (rc < 0)
+    q->waiter = NULL; /* the admission unlinks it when we return */
+    if (rc == 1) {
+        proxy_dispatch(q, &pk);
+    } else {
+        proxy_reply_unroutable(q, rc);
         proxy_free_req(q);
+    }
     return 1;
 }
 
@@ -805,8 +838,8 @@ proxy_handle(struct proxy *p, struct evhttp_request *req, enum proxy_api api)
         (api == PROXY_API_CHAT || api == PROXY_API_GENERATE) ? 1 : 0;
     const char *tags = evhttp_find_header(evhttp_request_get_input_headers(req),
                                           "X-Herd-Tags");
-    if (request_parse(q->body, tags, stream_default, &q->ri, err,
-                      sizeof err) != 0 ||
+    if (request_parse(q->body, tags, stream_default, &q->ri, err, sizeof err) !=
+            0 ||
         proxy_body_check(q->body, api, err, sizeof err) != 0) {
         proxy_reply_error(q, 400, "%s", err);
         proxy_free_req(q);
@@ -815,8 +848,7 @@ proxy_handle(struct proxy *p, struct evhttp_request *req, enum proxy_api api)
     if (api == PROXY_API_EMBED || api == PROXY_API_EMBEDDINGS ||
         api == PROXY_API_OAI_EMBEDDINGS)
         q->ri.stream = 0;
-    snprintf(q->models[q->model_count++], REQUEST_MODEL_MAX, "%s",
-             q->ri.model);
+    snprintf(q->models[q->model_count++], REQUEST_MODEL_MAX, "%s", q->ri.model);
     for (size_t i = 0; i < q->ri.fallback_count; i++)
         snprintf(q->models[q->model_count++], REQUEST_MODEL_MAX, "%s",
                  q->ri.fallbacks[i]);
@@ -910,6 +942,8 @@ proxy_load_get(void *arg, const char *node, const char *model,
         fill->in_flight + (uint32_t)admission_waiting_model(p->adm, model);
     fill->slots = proxy_slots(registry_find(p->r->registry, node), model,
                               p->set.default_num_parallel);
+    if (p->r->latency)
+        fill->p75_latency_ms = latency_p75_ms(p->r->latency, node, model);
 }
 
 void
@@ -989,8 +1023,8 @@ proxy_queue_json(const struct proxy *p)
         json_object_object_add(k, "model", json_object_new_string(st.model));
         json_object_object_add(
             k, "pending",
-            json_object_new_int64((int64_t)admission_waiting_model(p->adm,
-                                                                   st.model)));
+            json_object_new_int64(
+                (int64_t)admission_waiting_model(p->adm, st.model)));
         json_object_object_add(k, "in_flight",
                                json_object_new_int64(st.in_flight));
         json_object_object_add(k, "concurrency",
@@ -1010,9 +1044,11 @@ proxy_queue_json(const struct proxy *p)
         failed += st.failed;
         concurrency += st.slots;
     }
-    json_object_object_add(o, "queue_depth",
-                           json_object_new_int64((int64_t)(pending + in_flight)));
-    json_object_object_add(o, "pending", json_object_new_int64((int64_t)pending));
+    json_object_object_add(
+        o, "queue_depth",
+        json_object_new_int64((int64_t)(pending + in_flight)));
+    json_object_object_add(o, "pending",
+                           json_object_new_int64((int64_t)pending));
     json_object_object_add(o, "in_flight",
                            json_object_new_int64((int64_t)in_flight));
     json_object_object_add(o, "completed",
@@ -1032,9 +1068,9 @@ proxy_queue_json(const struct proxy *p)
     json_object_object_add(o, "queues", qs);
     struct timeval tv;
     gettimeofday(&tv, NULL);
-    json_object_object_add(o, "timestamp",
-                           json_object_new_double((double)tv.tv_sec +
-                                                  tv.tv_usec / 1e6));
+    json_object_object_add(
+        o, "timestamp",
+        json_object_new_double((double)tv.tv_sec + tv.tv_usec / 1e6));
     (void)concurrency;
     return o;
 }

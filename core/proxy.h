@@ -12,23 +12,23 @@ struct router;
 struct proxy;
 
 enum proxy_api {
-    PROXY_API_CHAT,          /* POST /api/chat */
-    PROXY_API_GENERATE,      /* POST /api/generate */
-    PROXY_API_EMBED,         /* POST /api/embed */
-    PROXY_API_EMBEDDINGS,    /* POST /api/embeddings */
-    PROXY_API_OAI_CHAT,      /* POST /v1/chat/completions */
+    PROXY_API_CHAT,            /* POST /api/chat */
+    PROXY_API_GENERATE,        /* POST /api/generate */
+    PROXY_API_EMBED,           /* POST /api/embed */
+    PROXY_API_EMBEDDINGS,      /* POST /api/embeddings */
+    PROXY_API_OAI_CHAT,        /* POST /v1/chat/completions */
     PROXY_API_OAI_COMPLETIONS, /* POST /v1/completions */
-    PROXY_API_OAI_EMBEDDINGS /* POST /v1/embeddings */
+    PROXY_API_OAI_EMBEDDINGS   /* POST /v1/embeddings */
 };
 
 /* Limits of the request path, from the configuration. */
 struct proxy_settings {
-    unsigned max_retries;  /* further nodes tried before the first byte */
-    double queue_wait;     /* s a request may wait for a slot */
-    size_t queue_max;      /* requests that may wait */
+    unsigned max_retries;    /* further nodes tried before the first byte */
+    double queue_wait;       /* s a request may wait for a slot */
+    size_t queue_max;        /* requests that may wait */
     double upstream_timeout; /* s of silence from a node */
-    double drain_timeout;  /* s in-flight requests get on SIGTERM */
-    double backoff;        /* s a refusing node is skipped */
+    double drain_timeout;    /* s in-flight requests get on SIGTERM */
+    double backoff;          /* s a refusing node is skipped */
     int default_num_parallel;
     size_t max_body_bytes;
 };

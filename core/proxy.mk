@@ -26,7 +26,9 @@ core_libherdcore_la_SOURCES += \
 	core/api_inference.c core/api_openai.c
 
 proxy_integration_tests = \
-	tests/integration/proxy_native.sh
+	tests/integration/proxy_native.sh \
+	tests/integration/proxy_queue.sh \
+	tests/integration/proxy_slots.sh
 TESTS += $(proxy_integration_tests)
 dist_check_SCRIPTS += $(proxy_integration_tests)
 EXTRA_DIST += tests/integration/proxy_lib.sh

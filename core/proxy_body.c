@@ -68,9 +68,9 @@ proxy_body_check(const json_object *body, enum proxy_api api, char *err,
 int
 proxy_body_is_thinking(const char *model)
 {
-    static const char *const names[] = {"deepseek-r1",     "gpt-oss",
-                                        "qwq",             "phi-4-reasoning",
-                                        "phi4-reasoning", "reasoning"};
+    static const char *const names[] = {
+        "deepseek-r1",     "gpt-oss",        "qwq",
+        "phi-4-reasoning", "phi4-reasoning", "reasoning"};
     for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
         if (strstr(model, names[i]))
             return 1;
@@ -119,9 +119,8 @@ body_thinking(json_object *opts, const char *model)
 }
 
 char *
-proxy_body_build(const json_object *body, enum proxy_api api,
-                 const char *model, unsigned loaded_ctx,
-                 int *overflow, size_t *len)
+proxy_body_build(const json_object *body, enum proxy_api api, const char *model,
+                 unsigned loaded_ctx, int *overflow, size_t *len)
 {
     json_object *b = NULL, *opts;
     *overflow = 0;

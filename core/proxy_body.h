@@ -25,8 +25,8 @@ int proxy_body_check(const json_object *body, enum proxy_api api, char *err,
  * out. loaded_ctx: the model's context on the serving node (0 unknown);
  * *overflow is set when the client's num_ctx exceeds it. */
 char *proxy_body_build(const json_object *body, enum proxy_api api,
-                       const char *model, unsigned loaded_ctx,
-                       int *overflow, size_t *len);
+                       const char *model, unsigned loaded_ctx, int *overflow,
+                       size_t *len);
 
 /* A thinking model by name (the reference's list). */
 int proxy_body_is_thinking(const char *model);

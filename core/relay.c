@@ -125,8 +125,7 @@ static void
 relay_lines(struct relay *r)
 {
     for (;;) {
-        struct evbuffer_ptr nl =
-            evbuffer_search(r->pending, "\n", 1, NULL);
+        struct evbuffer_ptr nl = evbuffer_search(r->pending, "\n", 1, NULL);
         if (nl.pos < 0)
             return;
         size_t len = (size_t)nl.pos;
@@ -186,16 +185,16 @@ relay_error_tail(enum relay_kind kind, const char *msg, struct evbuffer *out)
         json_object_object_add(e, "param", NULL);
         json_object_object_add(e, "code", NULL);
         json_object_object_add(o, "error", e);
-        evbuffer_add_printf(out, "data: %s\n\n",
-                            json_object_to_json_string_ext(
-                                o, JSON_C_TO_STRING_PLAIN |
-                                       JSON_C_TO_STRING_NOSLASHESCAPE));
+        evbuffer_add_printf(
+            out, "data: %s\n\n",
+            json_object_to_json_string_ext(
+                o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
     } else {
         json_object_object_add(o, "error", json_object_new_string(msg));
-        evbuffer_add_printf(out, "%s\n",
-                            json_object_to_json_string_ext(
-                                o, JSON_C_TO_STRING_PLAIN |
-                                       JSON_C_TO_STRING_NOSLASHESCAPE));
+        evbuffer_add_printf(
+            out, "%s\n",
+            json_object_to_json_string_ext(
+                o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
     }
     json_object_put(o);
 }

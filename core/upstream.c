@@ -46,9 +46,9 @@ struct upstream_call {
     struct evhttp_request *req;
     struct upstream_cbs cbs;
     void *arg;
-    int err;       /* from the error callback */
-    int ended;     /* on_end called or cancelled: callbacks ignored */
-    int reusable;  /* the answer completed: the connection may be pooled */
+    int err;      /* from the error callback */
+    int ended;    /* on_end called or cancelled: callbacks ignored */
+    int reusable; /* the answer completed: the connection may be pooled */
 };
 
 struct upstream_pool *
@@ -96,8 +96,8 @@ upstream_pool_free(struct upstream_pool *pool)
 }
 
 static long
-upstream_node_index(struct upstream_pool *pool, const char *base_url,
-                    char *err, size_t errlen)
+upstream_node_index(struct upstream_pool *pool, const char *base_url, char *err,
+                    size_t errlen)
 {
     struct evhttp_uri *uri = evhttp_uri_parse(base_url);
     const char *host = uri ? evhttp_uri_get_host(uri) : NULL;
@@ -127,8 +127,7 @@ upstream_node_index(struct upstream_pool *pool, const char *base_url,
     }
     if (pool->node_count == pool->node_cap) {
         size_t cap = pool->node_cap ? pool->node_cap * 2 : 8;
-        struct upstream_node *nodes =
-            realloc(pool->nodes, cap * sizeof *nodes);
+        struct upstream_node *nodes = realloc(pool->nodes, cap * sizeof *nodes);
         if (!nodes) {
             snprintf(err, errlen, "out of memory");
             goto out;
@@ -166,9 +165,8 @@ upstream_take(struct upstream_pool *pool, struct upstream_node *n)
         free(it);
         return c;
     }
-    struct evhttp_connection *c =
-        evhttp_connection_base_new(pool->base, pool->dns, n->host,
-                                   (unsigned short)n->port);
+    struct evhttp_connection *c = evhttp_connection_base_new(
+        pool->base, pool->dns, n->host, (unsigned short)n->port);
     if (!c)
         return NULL;
     tv.tv_sec = (time_t)pool->timeout_s;
@@ -319,8 +317,9 @@ upstream_start(struct upstream_pool *pool, const char *base_url, int method,
     struct evkeyvalq *h = evhttp_request_get_output_headers(call->req);
     evhttp_add_header(h, "Host", n->hostport);
     evhttp_add_header(h, "User-Agent", "herd/" PACKAGE_VERSION);
-    evhttp_add_header(h, "Accept", "application/json, application/x-ndjson, "
-                                   "text/event-stream");
+    evhttp_add_header(h, "Accept",
+                      "application/json, application/x-ndjson, "
+                      "text/event-stream");
     if (body) {
         char len[32];
         snprintf(len, sizeof len, "%zu", body_len);
@@ -329,8 +328,8 @@ upstream_start(struct upstream_pool *pool, const char *base_url, int method,
         evbuffer_add(evhttp_request_get_output_buffer(call->req), body,
                      body_len);
     }
-    if (evhttp_make_request(call->conn, call->req,
-                            (enum evhttp_cmd_type)method, path) != 0) {
+    if (evhttp_make_request(call->conn, call->req, (enum evhttp_cmd_type)method,
+                            path) != 0) {
         /* evhttp freed the request */
         evhttp_connection_free(call->conn);
         free(call);

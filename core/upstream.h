@@ -40,8 +40,8 @@ struct upstream_call *upstream_start(struct upstream_pool *pool,
                                      const char *base_url, int method,
                                      const char *path, const char *body,
                                      size_t body_len,
-                                     const struct upstream_cbs *cbs,
-                                     void *arg, char *err, size_t errlen);
+                                     const struct upstream_cbs *cbs, void *arg,
+                                     char *err, size_t errlen);
 
 /* Stops a call at once (the node sees its connection close); no callback
  * follows. */

@@ -91,8 +91,8 @@ main(void)
     ok(w[2].expired && admission_waiting(a) == 0, "expired at its deadline");
     ok(admission_next_deadline(a) < 0, "no deadline when empty");
 
-    is_int(admission_wait(a, "m", 0, waiter_retry, waiter_expire, &w[3], &h),
-           0, "queued again");
+    is_int(admission_wait(a, "m", 0, waiter_retry, waiter_expire, &w[3], &h), 0,
+           "queued again");
     admission_cancel(a, h);
     is_int((int)admission_waiting(a), 0, "cancel removes without a call");
     ok(!w[3].expired && !w[3].served, "and calls nothing");

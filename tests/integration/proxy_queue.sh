@@ -1,0 +1,82 @@
+#!/usr/bin/env bash
+# The holding queue and slots over time: a request that waits past
+# queue_wait gets 503 with Retry-After, a full queue answers 503 at once,
+# a waiting request takes the slot a finished one frees, and a client
+# that disconnects frees its slot at once (the sim sees the cancel).
+[ -n "$BASH_VERSION" ] || exec bash "$0" "$@"
+. "$top_srcdir/tests/integration/lib.sh"
+. "$top_srcdir/tests/integration/sim_lib.sh"
+. "$top_srcdir/tests/integration/router_lib.sh"
+. "$top_srcdir/tests/integration/proxy_lib.sh"
+
+# one slot; 10 tokens/s, so num_predict sets how long a request holds it
+fleet_sim s1 --model qwen3:0.6b:0.5 --num-parallel 1 --tokens-per-sec 10
+fleet_router "default_num_parallel = 1
+queue_wait = 1
+queue_max = 2"
+curl -s -m 10 -o /dev/null "$SIM_URL_s1/api/generate" -d '{"model":"qwen3:0.6b"}'
+
+gen() { # gen NAME NUM_PREDICT: a background request, status into NAME.code
+    curl -s -m 30 -D "$TEST_TMP/$1.hdr" -o "$TEST_TMP/$1.body" \
+        -w '%{http_code}' "$ROUTER/api/generate" \
+        -d "{\"model\":\"qwen3:0.6b\",\"prompt\":\"x\",\"stream\":false,\"options\":{\"num_predict\":$2}}" \
+        >"$TEST_TMP/$1.code" &
+    eval "PID_$1=\$!"
+}
+active() { sim_of s1 '.models[0].active'; }
+waiting() { curl -s "$ROUTER/fleet/queue" | jq -r .pending; }
+active_is() { [ "$(active)" = "$1" ]; }
+waiting_is() { [ "$(waiting)" = "$1" ]; }
+
+gen a 20           # holds the slot about 2 s
+wait_for 5 active_is 1
+is "$(active)" 1 "the first request runs"
+gen b 1
+gen c 1
+wait_for 5 waiting_is 2
+is "$(waiting)" 2 "two more wait in the holding queue"
+t0=$(now_ms)
+rq POST /api/generate '{"model":"qwen3:0.6b","prompt":"x","stream":false}'
+t1=$(now_ms)
+is "$STATUS" 503 "a full holding queue answers 503"
+ok $([ $((t1 - t0)) -lt 500 ]; echo $?) "at once ($((t1 - t0)) ms)"
+like "$(hdr Retry-After)" '^[0-9]+$' "with Retry-After"
+like "$(jq -r .error <<<"$BODY")" "queue is full" "saying the queue is full"
+wait "$PID_b" "$PID_c"
+is "$(cat "$TEST_TMP/b.code") $(cat "$TEST_TMP/c.code")" "503 503" \
+    "waits past queue_wait (1 s) end in 503"
+like "$(tr -d '\r' <"$TEST_TMP/b.hdr" | grep -i '^Retry-After:')" \
+    'Retry-After: [0-9]+' "with Retry-After"
+like "$(jq -r .error "$TEST_TMP/b.body")" "within 1 s" "saying how long it waited"
+is "$(active)" 1 "the slot stayed with the first request throughout"
+wait "$PID_a"
+is "$(cat "$TEST_TMP/a.code")" 200 "the first request completes"
+is "$(sim_of s1 '.models[0].max_concurrent')" 1 "never two at once on 1 slot"
+
+# A waiting request takes the slot as soon as it frees.
+gen e 5            # ~0.5 s
+wait_for 5 active_is 1
+gen f 1
+wait "$PID_e" "$PID_f"
+is "$(cat "$TEST_TMP/e.code") $(cat "$TEST_TMP/f.code")" "200 200" \
+    "a request waiting less than queue_wait gets the freed slot"
+
+# A client that leaves mid-stream frees its slot at once.
+curl -s -m 30 -N "$ROUTER/api/generate" \
+    -d '{"model":"qwen3:0.6b","prompt":"x","options":{"num_predict":100}}' \
+    >"$TEST_TMP/g.out" &
+pid_g=$!
+wait_for 5 test -s "$TEST_TMP/g.out"
+is "$(active)" 1 "a long stream runs"
+kill "$pid_g"; wait "$pid_g" 2>/dev/null
+t0=$(now_ms)
+wait_for 3 active_is 0
+t1=$(now_ms)
+is "$(active)" 0 "the sim sees the cancel: nothing active"
+ok $([ $((t1 - t0)) -lt 1000 ]; echo $?) "within a second ($((t1 - t0)) ms)"
+is "$(curl -s "$ROUTER/fleet/queue" | jq -r .in_flight)" 0 \
+    "the router's slot is free again"
+rq POST /api/generate '{"model":"qwen3:0.6b","prompt":"x","stream":false,"options":{"num_predict":1}}'
+is "$STATUS" 200 "and the next request gets it"
+router_stop
+done_testing
