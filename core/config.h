@@ -118,6 +118,7 @@ struct herd_config {
     double upstream_timeout;  /* s of silence from a node, 600 */
     double drain_timeout;     /* s running requests get on SIGTERM, 30 */
     double node_backoff;      /* s a node that refused is skipped, 5 */
+    char *dashboard_dir; /* NULL = installed, else the source tree's */
 
     /* extra plugin directories: --plugin-dir, then [router] plugin_dir
      * (both repeatable; herd-node uses them too). HERD_PLUGIN_PATH is the
