@@ -22,11 +22,13 @@
 
 #include "common/http_util.h"
 #include "common/log.h"
+#include "dashboard.h"
 #include "plugin_loader.h"
 #include "proxy.h"
 #include "storage_router.h"
 
 #define ROUTER_M_GET (EVHTTP_REQ_GET | EVHTTP_REQ_HEAD)
+#define ROUTER_M_ANY (~0) /* the handler checks the method itself */
 
 struct router_route {
     const char *path;
@@ -64,6 +66,9 @@ static const struct router_route router_routes[] = {
      api_analytics_tags_daily},
     {"/dashboard/api/apps/daily", EVHTTP_REQ_GET, "GET",
      api_analytics_tags_daily},
+    /* last: the files, and 404 for /dashboard/api/ paths not above */
+    {"/dashboard", ROUTER_M_GET, "GET, HEAD", api_dashboard_get},
+    {"/dashboard/*", ROUTER_M_ANY, "GET, HEAD", api_dashboard_get},
 };
 
 static const char *router_comp = "router";
@@ -558,6 +563,7 @@ router_teardown(struct router *r)
     plugin_set_free(r->plugins);
     if (r->http)
         evhttp_free(r->http);
+    dashboard_stop(r);
     if (r->liveness)
         event_free(r->liveness);
     if (r->sig_int)
@@ -606,8 +612,8 @@ router_run(struct herd_config *cfg)
         log_err(router_comp, "cannot set up events");
         goto out;
     }
-    if (router_bind(&r) != 0 || router_load_plugins(&r) != 0 ||
-        router_storage_start(&r) != 0)
+    if (dashboard_start(&r) != 0 || router_bind(&r) != 0 ||
+        router_load_plugins(&r) != 0 || router_storage_start(&r) != 0)
         goto out;
     struct proxy_settings ps;
     router_proxy_settings(cfg, &ps);

@@ -23,6 +23,7 @@
 /* How long a model unloaded from a node still counts as warm. */
 #define ROUTER_WARM_WINDOW_S 1800.0
 
+struct dashboard_assets;
 struct latency;
 struct plugin_set;
 struct traces;
@@ -44,6 +45,7 @@ struct router {
     struct event *liveness;
     struct event *sig_int, *sig_term, *sig_hup;
     struct proxy *proxy; /* the request path (proxy.h) */
+    struct dashboard_assets *dashboard; /* /dashboard files; NULL = none */
     int stopping;        /* a first SIGTERM/SIGINT is draining */
     char listen_addr[96]; /* "127.0.0.1:11435" once bound */
 };
