@@ -25,6 +25,7 @@ tests_bench_policies_least_connections_la_LDFLAGS = $(TEST_PLUGIN_LINK_FLAGS)
 bench_scripts = tests/bench/lib.sh tests/bench/overhead/run.sh \
 	tests/bench/fleet/run.sh tests/bench/fleet/workload.awk
 EXTRA_DIST += $(bench_scripts)
+dist_doc_DATA += doc/benchmarks.md
 dist_check_SCRIPTS += tests/bench/bench_smoke.sh
 TESTS += tests/bench/bench_smoke.sh
 
