@@ -68,6 +68,7 @@ static const struct router_route router_routes[] = {
      api_analytics_tags_daily},
     /* last: the files, and 404 for /dashboard/api/ paths not above */
     {"/dashboard", ROUTER_M_GET, "GET, HEAD", api_dashboard_get},
+    {"/dashboard/", ROUTER_M_GET, "GET, HEAD", api_dashboard_get},
     {"/dashboard/*", ROUTER_M_ANY, "GET, HEAD", api_dashboard_get},
 };
 
