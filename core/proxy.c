@@ -57,6 +57,7 @@ struct proxy {
     unsigned live;
     struct proxy_backoff backoff[PROXY_MAX_BACKOFF];
     int draining;
+    unsigned flushing; /* answers ended but not yet written out */
     void (*drain_done)(void *arg);
     void *drain_arg;
     uint64_t served, rejected;
@@ -107,6 +108,28 @@ static void proxy_kick_soon(struct proxy *p);
 static int proxy_route(struct proxy_req *q);
 static const char *proxy_client_path(enum proxy_api api);
 
+static void proxy_drain_check(struct proxy *p);
+
+/* The last bytes of an answer reached the socket: a drain may end. */
+static void
+proxy_flushed_cb(struct evhttp_request *req, void *arg)
+{
+    struct proxy *p = arg;
+    (void)req;
+    if (p->flushing > 0)
+        p->flushing--;
+    proxy_drain_check(p);
+}
+
+/* Called right before an answer ends, so that a drain waits until it is
+ * written out instead of cutting it off with the process. */
+static void
+proxy_track_flush(struct proxy_req *q)
+{
+    evhttp_request_set_on_complete_cb(q->req, proxy_flushed_cb, q->p);
+    q->p->flushing++;
+}
+
 /* ---- replies ---------------------------------------------------------- */
 
 /* with_node: a node answered (or is answering) this request; an answer
@@ -150,6 +173,7 @@ proxy_reply_error(struct proxy_req *q, int code, const char *fmt, ...)
                           "Retry-After", ra);
     }
     q->http_status = code;
+    proxy_track_flush(q);
     if (q->openai)
         http_reply_openai_error(q->req, code,
                                 code == 404   ? "model_not_found"
@@ -235,7 +259,7 @@ proxy_release_slot(struct proxy_req *q, enum admission_outcome outcome)
 static void
 proxy_drain_check(struct proxy *p)
 {
-    if (p->draining && p->live == 0 && p->drain_done) {
+    if (p->draining && p->live == 0 && p->flushing == 0 && p->drain_done) {
         void (*done)(void *) = p->drain_done;
         p->drain_done = NULL;
         done(p->drain_arg);
@@ -432,6 +456,7 @@ proxy_relay_error(struct proxy_req *q)
                       q->ctype[0] ? q->ctype : "application/json");
     q->http_status = q->status;
     q->bytes_out = (int64_t)evbuffer_get_length(q->out);
+    proxy_track_flush(q);
     evhttp_send_reply(q->req, q->status, http_reason(q->status), q->out);
     q->req = NULL;
 }
@@ -465,6 +490,7 @@ proxy_on_end(void *arg, int err)
                  err ? strerror(-err) : "server error");
         relay_error_tail(q->relay.kind, why, q->chunk);
         evhttp_send_reply_chunk(q->req, q->chunk);
+        proxy_track_flush(q);
         evhttp_send_reply_end(q->req);
         q->req = NULL;
         proxy_trace(q, "incomplete", why);
@@ -497,6 +523,7 @@ proxy_on_end(void *arg, int err)
                                       : "application/json; charset=utf-8");
         q->http_status = 200;
         q->bytes_out = (int64_t)evbuffer_get_length(q->out);
+        proxy_track_flush(q);
         evhttp_send_reply(q->req, 200, "OK", q->out);
         q->req = NULL;
     } else {
@@ -509,6 +536,7 @@ proxy_on_end(void *arg, int err)
             relay_error_tail(q->relay.kind, why, q->chunk);
             evhttp_send_reply_chunk(q->req, q->chunk);
         }
+        proxy_track_flush(q);
         evhttp_send_reply_end(q->req);
         q->req = NULL;
     }

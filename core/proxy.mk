@@ -28,7 +28,9 @@ core_libherdcore_la_SOURCES += \
 proxy_integration_tests = \
 	tests/integration/proxy_native.sh \
 	tests/integration/proxy_queue.sh \
-	tests/integration/proxy_slots.sh
+	tests/integration/proxy_slots.sh \
+	tests/integration/proxy_faults.sh \
+	tests/integration/proxy_drain.sh
 TESTS += $(proxy_integration_tests)
 dist_check_SCRIPTS += $(proxy_integration_tests)
 EXTRA_DIST += tests/integration/proxy_lib.sh

@@ -37,11 +37,13 @@ struct upstream_pool {
     size_t node_count, node_cap;
     size_t idle_max;
     double timeout_s;
+    struct upstream_call *releasing; /* ended, release deferred */
 };
 
 struct upstream_call {
     struct upstream_pool *pool;
-    size_t node; /* index in pool->nodes */
+    struct upstream_call *rnext, *rprev; /* in pool->releasing */
+    size_t node;                         /* index in pool->nodes */
     struct evhttp_connection *conn;
     struct evhttp_request *req;
     struct upstream_cbs cbs;
@@ -78,6 +80,14 @@ upstream_pool_free(struct upstream_pool *pool)
 {
     if (!pool)
         return;
+    /* the loop has stopped: deferred releases will not run */
+    while (pool->releasing) {
+        struct upstream_call *c = pool->releasing;
+        pool->releasing = c->rnext;
+        if (c->conn)
+            evhttp_connection_free(c->conn);
+        free(c);
+    }
     for (size_t i = 0; i < pool->node_count; i++) {
         struct upstream_node *n = &pool->nodes[i];
         while (n->idle) {
@@ -187,6 +197,12 @@ upstream_release_cb(evutil_socket_t fd, short what, void *arg)
     struct upstream_node *n = &pool->nodes[call->node];
     (void)fd;
     (void)what;
+    if (call->rprev)
+        call->rprev->rnext = call->rnext;
+    else
+        pool->releasing = call->rnext;
+    if (call->rnext)
+        call->rnext->rprev = call->rprev;
     if (call->reusable && n->idle_count < pool->idle_max) {
         struct upstream_idle *it = malloc(sizeof *it);
         if (it) {
@@ -206,7 +222,13 @@ static void
 upstream_finish(struct upstream_call *call)
 {
     struct timeval zero = {0, 0};
+    struct upstream_pool *pool = call->pool;
     call->req = NULL;
+    call->rprev = NULL;
+    call->rnext = pool->releasing;
+    if (pool->releasing)
+        pool->releasing->rprev = call;
+    pool->releasing = call;
     if (event_base_once(call->pool->base, -1, EV_TIMEOUT, upstream_release_cb,
                         call, &zero) != 0) {
         /* cannot defer: leak nothing, pool nothing */

@@ -1,0 +1,97 @@
+#!/usr/bin/env bash
+# SIGTERM drains: requests in flight complete, new ones get 503 with
+# Retry-After meanwhile, the router exits 0 when the last one ends; a
+# second signal stops at once; drain_timeout bounds the wait.
+[ -n "$BASH_VERSION" ] || exec bash "$0" "$@"
+. "$top_srcdir/tests/integration/lib.sh"
+. "$top_srcdir/tests/integration/sim_lib.sh"
+. "$top_srcdir/tests/integration/router_lib.sh"
+. "$top_srcdir/tests/integration/proxy_lib.sh"
+
+# 20 tokens/s: num_predict 20 is about one second
+fleet_sim s1 --model qwen3:0.6b:0.5 --num-parallel 4 --tokens-per-sec 20 \
+    --response-tokens 1000
+fleet_router "default_num_parallel = 4
+drain_timeout = 20"
+curl -s -m 10 -o /dev/null "$SIM_URL_s1/api/generate" -d '{"model":"qwen3:0.6b"}'
+
+pids=()
+for i in 1 2 3; do
+    curl -s -m 30 -o "$TEST_TMP/d$i.out" -w '%{http_code}' \
+        "$ROUTER/api/generate" \
+        -d '{"model":"qwen3:0.6b","prompt":"x","options":{"num_predict":20}}' \
+        >"$TEST_TMP/d$i.code" &
+    pids+=($!)
+done
+running() { [ "$(sim_of s1 '.models[0].active')" = 3 ]; }
+wait_for 5 running
+ok $? "three streams in flight"
+kill -TERM "$PID_herd"
+sleep 0.2
+rq POST /api/generate '{"model":"qwen3:0.6b","prompt":"x","stream":false}'
+is "$STATUS" 503 "while draining, a new request gets 503"
+like "$(hdr Retry-After)" '^[0-9]+$' "with Retry-After"
+like "$(jq -r .error <<<"$BODY")" "shutting down" "saying why"
+kill -0 "$PID_herd" 2>/dev/null
+ok $? "the router is still running for its in-flight requests"
+wait "${pids[@]}"
+for i in 1 2 3; do
+    is "$(cat "$TEST_TMP/d$i.code") $(tail -1 "$TEST_TMP/d$i.out" | jq -r .done)" \
+        "200 true" "in-flight request $i completed"
+    [ "$(tail -1 "$TEST_TMP/d$i.out" | jq -r .done)" = true ] ||
+        diag "$(tail -2 "$TEST_TMP/d$i.out")"
+done
+wait "$PID_herd"
+is "$?" 0 "then herd exits 0"
+ok $(! grep -Eq 'Sanitizer|runtime error' "$TEST_TMP/herd.log"; echo $?) \
+    "sanitizers quiet"
+
+# drain_timeout bounds the wait; a second signal stops at once
+cat >"$TEST_TMP/short.ini" <<EOF2
+[router]
+default_num_parallel = 4
+drain_timeout = 0.5
+heartbeat_interval = 0.2
+[discovery.static]
+interval = 0.2
+node = s1 $SIM_URL_s1
+EOF2
+start_herd herd2 --config "$TEST_TMP/short.ini" --data-dir "$TEST_TMP/data2" --log-level debug
+ROUTER=$url
+online() { curl -s "$ROUTER/api/tags" | jq -e '.models | length > 0'; }
+wait_for 10 online
+curl -s -m 30 -o "$TEST_TMP/long.out" "$ROUTER/api/generate" \
+    -d '{"model":"qwen3:0.6b","prompt":"x","options":{"num_predict":200}}' &
+pid_long=$!
+has_out() { [ -s "$TEST_TMP/long.out" ]; }
+wait_for 5 has_out
+t0=$(now_ms)
+kill -TERM "$PID_herd2"
+wait "$PID_herd2"; rc=$?
+t1=$(now_ms)
+is "$rc" 0 "past drain_timeout herd exits 0 anyway"
+ok $([ $((t1 - t0)) -lt 3000 ]; echo $?) "after about drain_timeout ($((t1 - t0)) ms)"
+wait "$pid_long" 2>/dev/null
+
+sed -i 's/drain_timeout = 0.5/drain_timeout = 60/' "$TEST_TMP/short.ini"
+start_herd herd3 --config "$TEST_TMP/short.ini" --data-dir "$TEST_TMP/data3" --log-level debug
+ROUTER=$url
+wait_for 10 online
+curl -s -m 30 -o "$TEST_TMP/long2.out" "$ROUTER/api/generate" \
+    -d '{"model":"qwen3:0.6b","prompt":"x","options":{"num_predict":200}}' &
+pid_long=$!
+has_out2() { [ -s "$TEST_TMP/long2.out" ]; }
+wait_for 5 has_out2
+diag "stream so far: $(head -c 200 "$TEST_TMP/long2.out")"
+kill -TERM "$PID_herd3"
+sleep 0.2
+t0=$(now_ms)
+kill -INT "$PID_herd3"
+wait "$PID_herd3"; rc=$?
+t1=$(now_ms)
+is "$rc" 0 "a second signal stops at once, exit 0"
+ok $([ $((t1 - t0)) -lt 1500 ]; echo $?) "promptly ($((t1 - t0)) ms)"
+wait "$pid_long" 2>/dev/null
+ok $(! grep -Eq 'Sanitizer|runtime error' "$TEST_TMP/herd2.log" "$TEST_TMP/herd3.log"; echo $?) \
+    "sanitizers quiet after a cut drain"
+done_testing
