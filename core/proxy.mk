@@ -30,7 +30,9 @@ proxy_integration_tests = \
 	tests/integration/proxy_queue.sh \
 	tests/integration/proxy_slots.sh \
 	tests/integration/proxy_faults.sh \
-	tests/integration/proxy_drain.sh
+	tests/integration/proxy_drain.sh \
+	tests/integration/router_compat.sh
 TESTS += $(proxy_integration_tests)
 dist_check_SCRIPTS += $(proxy_integration_tests)
-EXTRA_DIST += tests/integration/proxy_lib.sh
+EXTRA_DIST += tests/integration/proxy_lib.sh \
+	tests/compat/router_ollama.mjs tests/compat/router_openai.mjs
