@@ -24,13 +24,11 @@ tests_unit_test_traces_LDADD = core/libherdcore.la core/libherdplugin.la \
 EXTRA_DIST += tests/plugins/test_storage_host.h
 
 storage_integration_tests = \
-	tests/integration/storage_api.sh
+	tests/integration/storage_api.sh \
+	tests/integration/storage_mixed.sh \
+	tests/integration/storage_stall.sh
 TESTS += $(storage_integration_tests)
 dist_check_SCRIPTS += $(storage_integration_tests)
-# Traces from real requests: they join TESTS when core/proxy.c submits
-# traces in git (its traces_submit call is not committed yet).
-EXTRA_DIST += tests/integration/storage_mixed.sh \
-	tests/integration/storage_stall.sh
 dist_doc_DATA += doc/storage.md
 
 # Router throughput with and without storage, in one run (100,000
