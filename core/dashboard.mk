@@ -25,3 +25,10 @@ core_libherddashboard_la_CFLAGS = $(AM_CFLAGS) $(JSONC_CFLAGS) \
 	$(LIBEVENT_CFLAGS)
 core_libherdcore_la_LIBADD += core/libherddashboard.la
 
+dashboard_integration_tests = \
+	tests/integration/dashboard_http.sh \
+	tests/integration/dashboard_browser.sh
+TESTS += $(dashboard_integration_tests)
+dist_check_SCRIPTS += $(dashboard_integration_tests)
+EXTRA_DIST += tests/integration/dashboard_lib.sh
+dist_doc_DATA += doc/dashboard.md

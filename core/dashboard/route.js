@@ -95,26 +95,36 @@ function render(res) {
                 h('li', null, h('strong', null, e.node), ': ', e.reason)))) : null);
 }
 
+async function explain(form) {
+    const btn = form.querySelector('button');
+    btn.disabled = true;
+    fill($('#route-result'), h('p', {class: 'muted'}, 'asking the router…'));
+    try {
+        render(await getJSON('/fleet/route', {body: body(form)}));
+    } catch (e) {
+        fill($('#route-result'), h('p', {class: 'panel-error', role: 'alert'},
+            e.status ? 'The router refused: ' + e.message
+                : 'The router did not answer: ' + e.message));
+    } finally {
+        btn.disabled = false;
+    }
+}
+
 export default {
     name: 'route',
     title: 'Why this node?',
+    // /dashboard/route?model=M[&prompt=..&kind=chat|generate|embed&num_ctx=N]
+    // fills the form and asks at once: a link that explains a choice.
     init() {
         const form = $('#route-form');
-        form.addEventListener('submit', async (ev) => {
+        form.addEventListener('submit', (ev) => {
             ev.preventDefault();
-            const btn = form.querySelector('button');
-            btn.disabled = true;
-            fill($('#route-result'), h('p', {class: 'muted'}, 'asking the router…'));
-            try {
-                render(await getJSON('/fleet/route', {body: body(form)}));
-            } catch (e) {
-                fill($('#route-result'), h('p', {class: 'panel-error', role: 'alert'},
-                    e.status ? 'The router refused: ' + e.message
-                        : 'The router did not answer: ' + e.message));
-            } finally {
-                btn.disabled = false;
-            }
+            explain(form);
         });
+        const q = new URLSearchParams(location.search);
+        for (const k of ['model', 'prompt', 'kind', 'num_ctx'])
+            if (q.has(k)) form.elements[k].value = q.get(k);
+        if (q.get('model')) explain(form);
     },
     // Keeps the model list current (and tells the shell the router is up).
     async refresh() {
