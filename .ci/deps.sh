@@ -5,7 +5,7 @@ set -eu
 pkgs="build-essential autoconf automake libtool pkg-config
       libevent-dev libjson-c-dev libsqlite3-dev libltdl-dev libavahi-client-dev libinih-dev
       avahi-daemon avahi-utils dbus sqlite3 curl jq valgrind iproute2
-      nginx-light gnuplot-nox"
+      nginx-light gnuplot-nox chromium"
 missing=""
 for p in $pkgs; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing="$missing $p"
