@@ -952,6 +952,12 @@ proxy_drain(struct proxy *p, void (*done)(void *arg), void *arg)
     event_add(p->drain_timer, &tv);
 }
 
+struct upstream_pool *
+proxy_pool(struct proxy *p)
+{
+    return p->pool;
+}
+
 unsigned
 proxy_in_flight(const struct proxy *p)
 {

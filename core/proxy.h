@@ -10,6 +10,7 @@
 
 struct router;
 struct proxy;
+struct upstream_pool;
 
 enum proxy_api {
     PROXY_API_CHAT,            /* POST /api/chat */
@@ -46,6 +47,10 @@ void proxy_handle(struct proxy *p, struct evhttp_request *req,
  * calls done once the in-flight ones have finished or the drain timeout
  * has passed. */
 void proxy_drain(struct proxy *p, void (*done)(void *arg), void *arg);
+
+/* The upstream connection pool, for calls outside inference slots
+ * (model management). */
+struct upstream_pool *proxy_pool(struct proxy *p);
 
 /* Requests running upstream now, and waiting for a slot. */
 unsigned proxy_in_flight(const struct proxy *p);

@@ -23,7 +23,7 @@ core_libherdcore_la_SOURCES += \
 	core/relay.c core/relay.h \
 	core/proxy_body.c core/proxy_body.h \
 	core/proxy.c core/proxy.h \
-	core/api_inference.c core/api_openai.c
+	core/api_inference.c core/api_openai.c core/api_models.c
 
 proxy_integration_tests = \
 	tests/integration/proxy_native.sh \
@@ -31,6 +31,7 @@ proxy_integration_tests = \
 	tests/integration/proxy_slots.sh \
 	tests/integration/proxy_faults.sh \
 	tests/integration/proxy_drain.sh \
+	tests/integration/proxy_models.sh \
 	tests/integration/router_compat.sh
 TESTS += $(proxy_integration_tests)
 dist_check_SCRIPTS += $(proxy_integration_tests)

@@ -100,6 +100,9 @@ void api_openai_completions(struct router *r, struct evhttp_request *req);
 void api_openai_embeddings(struct router *r, struct evhttp_request *req);
 void api_openai_models(struct router *r, struct evhttp_request *req);
 void api_openai_model(struct router *r, struct evhttp_request *req);
+void api_models_show(struct router *r, struct evhttp_request *req);
+void api_models_pull(struct router *r, struct evhttp_request *req);
+void api_models_delete(struct router *r, struct evhttp_request *req);
 void api_route_post(struct router *r, struct evhttp_request *req);
 
 #endif

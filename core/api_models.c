@@ -1,0 +1,438 @@
+/* Model management through the router: /api/show answered by a node that
+ * has the model, /api/pull to a chosen node or the one with the most free
+ * memory (progress streamed), DELETE /api/delete on one node or on every
+ * node that has the model. These take no inference slot. Pull and delete
+ * are admin actions: from loopback only, or with [security] admin_token
+ * as a bearer token. */
+#include "autoconfig.h"
+
+#include <errno.h>
+#include <event2/buffer.h>
+#include <event2/http.h>
+#include <event2/keyvalq_struct.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/http_util.h"
+#include "common/log.h"
+#include "proxy.h"
+#include "request.h"
+#include "router.h"
+#include "upstream.h"
+
+#define MODELS_MAX_TARGETS 64
+#define MODELS_BODY_MAX (1u << 20)
+#define MODELS_ANSWER_MAX (4u << 20)
+
+struct models_op {
+    struct router *r;
+    struct evhttp_request *req;
+    struct evhttp_connection *conn;
+    int stream; /* relay chunks as they come (pull progress) */
+    int headers_sent;
+    struct upstream_call *calls[MODELS_MAX_TARGETS];
+    char nodes[MODELS_MAX_TARGETS][HEARTBEAT_MAX_STRING];
+    int status[MODELS_MAX_TARGETS];
+    size_t count, pending;
+    struct evbuffer *out; /* answer of a single call */
+};
+
+struct models_target {
+    struct models_op *op;
+    size_t i;
+};
+
+static void
+models_free(struct models_op *op)
+{
+    for (size_t i = 0; i < op->count; i++)
+        if (op->calls[i])
+            upstream_cancel(op->calls[i]);
+    if (op->conn)
+        evhttp_connection_set_closecb(op->conn, NULL, NULL);
+    if (op->out)
+        evbuffer_free(op->out);
+    free(op);
+}
+
+static void
+models_close_cb(struct evhttp_connection *conn, void *arg)
+{
+    struct models_op *op = arg;
+    struct evhttp_request *req = op->req;
+    (void)conn;
+    op->conn = NULL;
+    if (req && !evhttp_request_get_connection(req)) {
+        if (op->headers_sent)
+            evhttp_send_reply_end(req);
+        else
+            evhttp_send_reply(req, 499, "Client Closed Request", NULL);
+    }
+    op->req = NULL;
+    models_free(op);
+}
+
+static int
+models_is_loopback(const char *addr)
+{
+    return strncmp(addr, "127.", 4) == 0 || strcmp(addr, "::1") == 0 ||
+           strcmp(addr, "::ffff:127.0.0.1") == 0;
+}
+
+/* Admin actions: the admin token when one is set, else loopback only. */
+static int
+models_admin_ok(struct router *r, struct evhttp_request *req)
+{
+    const char *token = r->cfg->admin_token;
+    if (token && *token) {
+        const char *h = evhttp_find_header(
+            evhttp_request_get_input_headers(req), "Authorization");
+        if (h && strncmp(h, "Bearer ", 7) == 0 && strcmp(h + 7, token) == 0)
+            return 1;
+        http_reply_error(req, 401, "this action needs the admin token");
+        return 0;
+    }
+    if (models_is_loopback(http_peer_addr(req)))
+        return 1;
+    http_reply_error(req, 403,
+                     "this action is allowed from loopback only "
+                     "unless [security] admin_token is set");
+    return 0;
+}
+
+static int
+models_has(const struct registry_node *n, const char *model)
+{
+    for (size_t i = 0; i < n->snap.loaded_count; i++)
+        if (n->snap.loaded[i].name && !strcmp(n->snap.loaded[i].name, model))
+            return 1;
+    for (size_t i = 0; i < n->snap.available_count; i++)
+        if (n->snap.available[i].name &&
+            !strcmp(n->snap.available[i].name, model))
+            return 1;
+    return 0;
+}
+
+static int
+models_usable(const struct registry_node *n)
+{
+    return n->status != HERD_NODE_OFFLINE && !n->draining && n->cfg_enabled;
+}
+
+static void
+models_on_head(void *arg, int status, const char *ctype)
+{
+    struct models_target *t = arg;
+    struct models_op *op = t->op;
+    (void)ctype;
+    op->status[t->i] = status;
+    if (op->stream && op->req && status < 300 && !op->headers_sent) {
+        struct evkeyvalq *h = evhttp_request_get_output_headers(op->req);
+        evhttp_add_header(h, "Content-Type", "application/x-ndjson");
+        evhttp_add_header(h, "X-Fleet-Node", op->nodes[t->i]);
+        evhttp_send_reply_start(op->req, 200, "OK");
+        op->headers_sent = 1;
+    }
+}
+
+static void
+models_on_body(void *arg, struct evbuffer *data)
+{
+    struct models_target *t = arg;
+    struct models_op *op = t->op;
+    if (op->headers_sent && op->req) {
+        evhttp_send_reply_chunk(op->req, data);
+        return;
+    }
+    if (evbuffer_get_length(op->out) + evbuffer_get_length(data) >
+        MODELS_ANSWER_MAX) {
+        evbuffer_drain(data, evbuffer_get_length(data));
+        return;
+    }
+    if (op->count == 1)
+        evbuffer_add_buffer(op->out, data);
+    else
+        evbuffer_drain(data, evbuffer_get_length(data));
+}
+
+/* Every call has ended: one answer relayed as the node gave it, or for
+ * several nodes a summary. */
+static void
+models_finish(struct models_op *op)
+{
+    if (!op->req) {
+        models_free(op);
+        return;
+    }
+    if (op->headers_sent) {
+        evhttp_send_reply_end(op->req);
+    } else if (op->count == 1) {
+        struct evkeyvalq *h = evhttp_request_get_output_headers(op->req);
+        int st = op->status[0] ? op->status[0] : 502;
+        if (op->status[0] == 0)
+            http_reply_error(op->req, 502, "node %s did not answer",
+                             op->nodes[0]);
+        else {
+            evhttp_add_header(h, "Content-Type", "application/json");
+            evhttp_add_header(h, "X-Fleet-Node", op->nodes[0]);
+            evhttp_send_reply(op->req, st, http_reason(st), op->out);
+        }
+    } else {
+        json_object *o = json_object_new_object();
+        int all_ok = 1;
+        for (size_t i = 0; i < op->count; i++) {
+            json_object_object_add(o, op->nodes[i],
+                                   json_object_new_int(op->status[i]));
+            all_ok &= op->status[i] == 200;
+        }
+        json_object *b = json_object_new_object();
+        json_object_object_add(b, "nodes", o);
+        router_reply_json(op->req, all_ok ? 200 : 502, b);
+        json_object_put(b);
+    }
+    op->req = NULL;
+    models_free(op);
+}
+
+static void
+models_on_end(void *arg, int err)
+{
+    struct models_target *t = arg;
+    struct models_op *op = t->op;
+    op->calls[t->i] = NULL;
+    if (err) {
+        log_warn("models", "%s: %s", op->nodes[t->i], strerror(-err));
+        op->status[t->i] = 0;
+        if (op->headers_sent && op->req) {
+            struct evbuffer *b = evbuffer_new();
+            if (b) {
+                evbuffer_add_printf(b, "{\"error\":\"node %s: %s\"}\n",
+                                    op->nodes[t->i], strerror(-err));
+                evhttp_send_reply_chunk(op->req, b);
+                evbuffer_free(b);
+            }
+        }
+    }
+    free(t);
+    if (--op->pending == 0)
+        models_finish(op);
+}
+
+static const struct upstream_cbs models_cbs = {models_on_head, models_on_body,
+                                               models_on_end};
+
+/* Starts method path with body on each node of op->nodes. */
+static void
+models_start(struct models_op *op, int method, const char *path,
+             const char *body)
+{
+    char err[256];
+    op->conn = evhttp_request_get_connection(op->req);
+    if (op->conn)
+        evhttp_connection_set_closecb(op->conn, models_close_cb, op);
+    op->pending = op->count + 1; /* held while starting */
+    for (size_t i = 0; i < op->count; i++) {
+        const struct registry_node *n =
+            registry_find(op->r->registry, op->nodes[i]);
+        struct models_target *t = calloc(1, sizeof *t);
+        if (t && n) {
+            t->op = op;
+            t->i = i;
+            op->calls[i] = upstream_start(proxy_pool(op->r->proxy), n->url,
+                                          method, path, body, strlen(body),
+                                          &models_cbs, t, err, sizeof err);
+        }
+        if (!op->calls[i]) {
+            free(t);
+            op->pending--;
+        }
+    }
+    if (--op->pending == 0)
+        models_finish(op);
+}
+
+static struct models_op *
+models_op_new(struct router *r, struct evhttp_request *req)
+{
+    struct models_op *op = calloc(1, sizeof *op);
+    if (!op || !(op->out = evbuffer_new())) {
+        free(op);
+        http_reply_error(req, 500, "out of memory");
+        return NULL;
+    }
+    op->r = r;
+    op->req = req;
+    return op;
+}
+
+/* The model named by "model" or "name", normalised; NULL after a 400. */
+static json_object *
+models_body(struct router *r, struct evhttp_request *req, char *model,
+            size_t len)
+{
+    char err[256];
+    json_object *b = http_body_json(req, MODELS_BODY_MAX, err, sizeof err);
+    json_object *v;
+    (void)r;
+    if (!b) {
+        http_reply_error(req, 400, "%s", err);
+        return NULL;
+    }
+    if (!json_object_is_type(b, json_type_object) ||
+        ((!json_object_object_get_ex(b, "model", &v) ||
+          !json_object_is_type(v, json_type_string)) &&
+         (!json_object_object_get_ex(b, "name", &v) ||
+          !json_object_is_type(v, json_type_string))) ||
+        request_normalise_model(json_object_get_string(v), model, len) != 0) {
+        http_reply_error(req, 400, "model is required");
+        json_object_put(b);
+        return NULL;
+    }
+    json_object_object_add(b, "model", json_object_new_string(model));
+    json_object_object_del(b, "name");
+    return b;
+}
+
+void
+api_models_show(struct router *r, struct evhttp_request *req)
+{
+    char model[REQUEST_MODEL_MAX];
+    json_object *b = models_body(r, req, model, sizeof model);
+    if (!b)
+        return;
+    const struct registry_node *best = NULL;
+    for (size_t i = 0; i < registry_count(r->registry) && !best; i++) {
+        const struct registry_node *n = registry_at(r->registry, i);
+        if (models_usable(n) && models_has(n, model))
+            best = n;
+    }
+    if (!best) {
+        http_reply_error(req, 404, "model '%s' not found on any node", model);
+        json_object_put(b);
+        return;
+    }
+    struct models_op *op = models_op_new(r, req);
+    if (op) {
+        snprintf(op->nodes[0], sizeof op->nodes[0], "%s", best->id);
+        op->count = 1;
+        models_start(op, EVHTTP_REQ_POST, "/api/show",
+                     json_object_to_json_string_ext(b, JSON_C_TO_STRING_PLAIN));
+    }
+    json_object_put(b);
+}
+
+/* The node a pull goes to: node_id when given, else the usable node with
+ * the most free memory (a node that does not report memory counts 0). */
+static const struct registry_node *
+models_pull_target(struct router *r, const char *node_id)
+{
+    const struct registry_node *best = NULL;
+    double best_free = -INFINITY;
+    if (node_id) {
+        const struct registry_node *n = registry_find(r->registry, node_id);
+        return n && models_usable(n) ? n : NULL;
+    }
+    for (size_t i = 0; i < registry_count(r->registry); i++) {
+        const struct registry_node *n = registry_at(r->registry, i);
+        double f = n->snap.has_memory ? n->snap.memory_available_gb : 0;
+        if (models_usable(n) && f > best_free) {
+            best = n;
+            best_free = f;
+        }
+    }
+    return best;
+}
+
+void
+api_models_pull(struct router *r, struct evhttp_request *req)
+{
+    char model[REQUEST_MODEL_MAX];
+    json_object *v;
+    if (!models_admin_ok(r, req))
+        return;
+    json_object *b = models_body(r, req, model, sizeof model);
+    if (!b)
+        return;
+    const char *node_id = NULL;
+    if (json_object_object_get_ex(b, "node_id", &v)) {
+        if (!json_object_is_type(v, json_type_string)) {
+            http_reply_error(req, 400, "node_id must be a string");
+            json_object_put(b);
+            return;
+        }
+        node_id = json_object_get_string(v);
+    }
+    const struct registry_node *n = models_pull_target(r, node_id);
+    if (!n) {
+        if (node_id)
+            http_reply_error(req, 404, "node '%s' is unknown or offline",
+                             node_id);
+        else
+            http_reply_error(req, 503, "no node can take a pull now");
+        json_object_put(b);
+        return;
+    }
+    int stream = 1;
+    if (json_object_object_get_ex(b, "stream", &v) &&
+        json_object_is_type(v, json_type_boolean))
+        stream = json_object_get_boolean(v);
+    json_object_object_del(b, "node_id");
+    struct models_op *op = models_op_new(r, req);
+    if (op) {
+        op->stream = stream;
+        snprintf(op->nodes[0], sizeof op->nodes[0], "%s", n->id);
+        op->count = 1;
+        log_info("models", "pulling %s on %s", model, n->id);
+        models_start(op, EVHTTP_REQ_POST, "/api/pull",
+                     json_object_to_json_string_ext(b, JSON_C_TO_STRING_PLAIN));
+    }
+    json_object_put(b);
+}
+
+void
+api_models_delete(struct router *r, struct evhttp_request *req)
+{
+    char model[REQUEST_MODEL_MAX];
+    json_object *v;
+    if (!models_admin_ok(r, req))
+        return;
+    json_object *b = models_body(r, req, model, sizeof model);
+    if (!b)
+        return;
+    const char *node_id = NULL;
+    if (json_object_object_get_ex(b, "node_id", &v)) {
+        if (!json_object_is_type(v, json_type_string)) {
+            http_reply_error(req, 400, "node_id must be a string");
+            json_object_put(b);
+            return;
+        }
+        node_id = json_object_get_string(v);
+    }
+    struct models_op *op = models_op_new(r, req);
+    if (!op) {
+        json_object_put(b);
+        return;
+    }
+    for (size_t i = 0; i < registry_count(r->registry); i++) {
+        const struct registry_node *n = registry_at(r->registry, i);
+        if (!models_usable(n) || !models_has(n, model) ||
+            (node_id && strcmp(n->id, node_id) != 0) ||
+            op->count == MODELS_MAX_TARGETS)
+            continue;
+        snprintf(op->nodes[op->count++], sizeof op->nodes[0], "%s", n->id);
+    }
+    if (op->count == 0) {
+        http_reply_error(req, 404, "model '%s' not found on %s", model,
+                         node_id ? node_id : "any node");
+        op->req = NULL;
+        models_free(op);
+        json_object_put(b);
+        return;
+    }
+    json_object_object_del(b, "node_id");
+    models_start(op, EVHTTP_REQ_DELETE, "/api/delete",
+                 json_object_to_json_string_ext(b, JSON_C_TO_STRING_PLAIN));
+    json_object_put(b);
+}
