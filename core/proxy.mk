@@ -37,3 +37,5 @@ TESTS += $(proxy_integration_tests)
 dist_check_SCRIPTS += $(proxy_integration_tests)
 EXTRA_DIST += tests/integration/proxy_lib.sh \
 	tests/compat/router_ollama.mjs tests/compat/router_openai.mjs
+
+dist_doc_DATA += doc/request-path.md
