@@ -118,6 +118,7 @@ struct herd_config {
     double upstream_timeout;  /* s of silence from a node, 600 */
     double drain_timeout;     /* s running requests get on SIGTERM, 30 */
     double node_backoff;      /* s a node that refused is skipped, 5 */
+    int vram_fallback;        /* a loaded model of the same category, 1 */
     char *dashboard_dir; /* NULL = installed, else the source tree's */
 
     /* extra plugin directories: --plugin-dir, then [router] plugin_dir

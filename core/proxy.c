@@ -22,6 +22,7 @@
 #include "common/log.h"
 #include "proxy_body.h"
 #include "latency.h"
+#include "model_category.h"
 #include "proxy_slots.h"
 #include "scorer.h"
 #include "traces.h"
@@ -708,6 +709,49 @@ proxy_try_model(struct proxy_req *q, const char *model, int *known, int *any,
  * when no node knows any of the models, -ENODEV when every node that
  * could serve failed this request already. */
 static int
+proxy_listed(const struct proxy_req *q, const char *model)
+{
+    for (size_t m = 0; m < q->model_count; m++)
+        if (strcmp(q->models[m], model) == 0)
+            return 1;
+    return 0;
+}
+
+/* VRAM fallback: none of the requested models can be served anywhere,
+ * so try a model of the same category that a usable node has loaded
+ * (never chat for embedding or the reverse). Returns 1 with *pk, or 0. */
+static int
+proxy_vram_fallback(struct proxy_req *q, struct proxy_pick *pk)
+{
+    struct proxy *p = q->p;
+    enum model_category want = model_category(q->ri.model);
+    int known = 0, any = 0;
+    for (size_t i = 0; i < registry_count(p->r->registry); i++) {
+        const struct registry_node *n = registry_at(p->r->registry, i);
+        if (n->status == HERD_NODE_OFFLINE || n->draining || !n->cfg_enabled)
+            continue;
+        for (size_t k = 0; k < n->snap.loaded_count; k++) {
+            const char *m = n->snap.loaded[k].name;
+            if (!m || proxy_listed(q, m) || model_category(m) != want)
+                continue;
+            if (proxy_try_model(q, m, &known, &any, pk)) {
+                log_info(proxy_comp,
+                         "%s: %s cannot be served; VRAM "
+                         "fallback to %s (%s) on %s",
+                         q->request_id, q->ri.model, m,
+                         model_category_name(want), pk->node);
+                return 1;
+            }
+        }
+    }
+    return 0;
+}
+
+/* Takes a slot for the first model (in fallback order) that has
+ * candidates. Returns 1 with *pk filled, 0 when it must wait, -ENOENT
+ * when no node knows any of the models, -ENODEV when every node that
+ * could serve failed this request already. */
+static int
 proxy_select(struct proxy_req *q, struct proxy_pick *pk)
 {
     int known = 0, any = 0;
@@ -719,6 +763,9 @@ proxy_select(struct proxy_req *q, struct proxy_pick *pk)
         if (any)
             return 0;
     }
+    if (known && q->retries == 0 && q->p->set.vram_fallback &&
+        proxy_vram_fallback(q, pk))
+        return 1;
     if (!known)
         return -ENOENT;
     if (q->retries > 0)

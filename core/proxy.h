@@ -32,6 +32,8 @@ struct proxy_settings {
     double backoff;          /* s a refusing node is skipped */
     int default_num_parallel;
     size_t max_body_bytes;
+    int vram_fallback; /* serve a loaded model of the same category when
+                          none of the requested ones can be served */
 };
 
 struct proxy *proxy_new(struct router *r, const struct proxy_settings *s);

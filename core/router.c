@@ -204,6 +204,7 @@ router_proxy_settings(const struct herd_config *cfg, struct proxy_settings *s)
     s->upstream_timeout = cfg->upstream_timeout;
     s->drain_timeout = cfg->drain_timeout;
     s->backoff = cfg->node_backoff;
+    s->vram_fallback = cfg->vram_fallback;
     s->default_num_parallel = cfg->default_num_parallel;
     s->max_body_bytes = cfg->max_body_bytes;
 }
