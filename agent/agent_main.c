@@ -13,34 +13,12 @@
 #include <time.h>
 
 #include "agent.h"
+#include "common/data_dir.h"
 #include "common/log.h"
 #include "plugin_loader.h"
 
 static const char *main_comp = "agent";
 
-/* mkdir -p, 0700 for what it creates. */
-static int
-main_mkdirs(const char *path)
-{
-    char buf[4096];
-    if (snprintf(buf, sizeof buf, "%s", path) >= (int)sizeof buf)
-        return -ENAMETOOLONG;
-    for (char *p = buf + 1;; p++) {
-        if (*p != '/' && *p != '\0')
-            continue;
-        char c = *p;
-        *p = '\0';
-        if (mkdir(buf, 0700) != 0 && errno != EEXIST)
-            return -errno;
-        *p = c;
-        if (c == '\0')
-            break;
-    }
-    struct stat st;
-    if (stat(buf, &st) != 0)
-        return -errno;
-    return S_ISDIR(st.st_mode) ? 0 : -ENOTDIR;
-}
 
 /* The learner starts from its own state file, else from the seed, else
  * from nothing. A damaged state file is moved aside, not fatal; a bad
@@ -56,7 +34,7 @@ main_learner_setup(struct agent *a)
     if (!a->learner)
         return -ENOMEM;
     capacity_init(a->learner, cfg->agent_capacity_bootstrap);
-    if ((rc = main_mkdirs(cfg->agent_data_dir)) != 0) {
+    if ((rc = data_dir_mkdirs(cfg->agent_data_dir)) != 0) {
         log_err(main_comp, "cannot create %s: %s", cfg->agent_data_dir,
                 strerror(-rc));
         return rc;
@@ -231,10 +209,16 @@ main_run(struct herd_config *cfg)
     a.cfg = cfg;
     a.root = "";
     log_set_level(cfg->agent_log_level);
+    /* The same herd.jsonl as a router on this machine (log.c rotates it
+     * safely for both); stderr alone when the directory is unusable. */
+    char err[4500];
+    if (data_dir_open_log(cfg->agent_data_dir, err, sizeof err) != 0)
+        log_warn(main_comp, "%s; logging to stderr only", err);
     int rc = main_setup(&a);
     if (rc == 0)
         event_base_dispatch(a.base);
     main_teardown(&a);
+    log_open_jsonl(NULL);
     if (rc == -EINVAL)
         return 2;
     return rc == 0 ? 0 : 1;

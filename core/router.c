@@ -20,6 +20,7 @@
 #include <sys/stat.h>
 #include <time.h>
 
+#include "common/data_dir.h"
 #include "common/http_util.h"
 #include "common/log.h"
 #include "dashboard.h"
@@ -358,56 +359,15 @@ router_signal_cb(evutil_socket_t sig, short what, void *arg)
 }
 
 /* mkdir -p with mode 0700 for each created component. */
-static int
-router_mkdirs(const char *path)
-{
-    char buf[4096];
-    if (snprintf(buf, sizeof buf, "%s", path) >= (int)sizeof buf)
-        return -ENAMETOOLONG;
-    for (char *p = buf + 1;; p++) {
-        if (*p != '/' && *p != '\0')
-            continue;
-        char c = *p;
-        *p = '\0';
-        if (mkdir(buf, 0700) != 0 && errno != EEXIST)
-            return -errno;
-        *p = c;
-        if (c == '\0')
-            break;
-    }
-    struct stat st;
-    if (stat(buf, &st) != 0)
-        return -errno;
-    return S_ISDIR(st.st_mode) ? 0 : -ENOTDIR;
-}
 
 static int
 router_setup_data(struct router *r)
 {
-    char dir[4096], logs[4200], file[4300];
-    const char *d = r->cfg->data_dir;
-    const char *home = getenv("HOME");
-    int rc;
-
-    if (!d || !*d) {
-        log_err(router_comp, "no data directory configured");
-        return -EINVAL;
-    }
-    if (d[0] == '~' && (d[1] == '/' || d[1] == '\0') && home)
-        snprintf(dir, sizeof dir, "%s%s", home, d + 1);
-    else
-        snprintf(dir, sizeof dir, "%s", d);
-    snprintf(logs, sizeof logs, "%s/logs", dir);
-    snprintf(file, sizeof file, "%s/herd.jsonl", logs);
-    if ((rc = router_mkdirs(logs)) != 0) {
-        log_err(router_comp, "cannot create %s: %s", logs, strerror(-rc));
-        return rc;
-    }
-    if ((rc = log_open_jsonl(file)) != 0) {
-        log_err(router_comp, "cannot open %s: %s", file, strerror(-rc));
-        return rc;
-    }
-    return 0;
+    char err[4500];
+    int rc = data_dir_open_log(r->cfg->data_dir, err, sizeof err);
+    if (rc != 0)
+        log_err(router_comp, "%s", err);
+    return rc;
 }
 
 static int

@@ -104,6 +104,9 @@ is "$(jq -r .format "$state")" herd-capacity/1 "learner state saved at exit"
 is "$(jq '.slots | length' "$state")" 168 "with 168 slots"
 ls "$TEST_TMP/a1.data" | grep -q tmp
 ok $((!$?)) "no temporary file left"
+jq -e 'select(.program == "herd-node")' "$TEST_TMP/a1.data/logs/herd.jsonl" \
+    >/dev/null 2>&1
+ok $? "herd-node logged to the data dir's logs/herd.jsonl too"
 slot=$(( ($(date +%u) - 1) * 24 + 10#$(date +%H) ))
 ok "$(jq --argjson s "$slot" '.slots[$s][0] > 0' "$state" | grep -q true; echo $?)" \
     "the current slot has observations"
