@@ -41,3 +41,12 @@ EXTRA_DIST += tests/integration/proxy_lib.sh \
 	tests/compat/router_ollama.mjs tests/compat/router_openai.mjs
 
 dist_doc_DATA += doc/request-path.md
+
+check_PROGRAMS += tests/unit/test_relay tests/unit/test_proxy_body
+TESTS += tests/unit/test_relay tests/unit/test_proxy_body
+tests_unit_test_relay_CFLAGS = $(AM_CFLAGS) $(JSONC_CFLAGS) $(LIBEVENT_CFLAGS)
+tests_unit_test_relay_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/tests
+tests_unit_test_relay_LDADD = core/libherdcore.la
+tests_unit_test_proxy_body_CFLAGS = $(AM_CFLAGS) $(JSONC_CFLAGS)
+tests_unit_test_proxy_body_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/tests
+tests_unit_test_proxy_body_LDADD = core/libherdcore.la

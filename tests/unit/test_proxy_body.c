@@ -1,0 +1,148 @@
+/* Upstream bodies: model set, router extras removed, keep_alive default,
+ * context protection against the loaded context, thinking budget; and
+ * the per-API body checks. */
+#include "autoconfig.h"
+
+#include "model_category.h"
+#include "proxy_body.h"
+#include "tap.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+static json_object *
+build(const char *text, enum proxy_api api, const char *model,
+      unsigned loaded_ctx, int *overflow)
+{
+    json_object *b = json_tokener_parse(text);
+    size_t len;
+    char *s = proxy_body_build(b, api, model, loaded_ctx, overflow, &len);
+    json_object *o = json_tokener_parse(s);
+    ok(strlen(s) == len, "length reported for %s", model);
+    free(s);
+    json_object_put(b);
+    return o;
+}
+
+static const char *
+get(json_object *o, const char *path)
+{
+    static char buf[256];
+    json_object *v = o;
+    char p[128], *save = NULL;
+    snprintf(p, sizeof p, "%s", path);
+    for (char *k = strtok_r(p, ".", &save); k; k = strtok_r(NULL, ".", &save))
+        if (!json_object_object_get_ex(v, k, &v))
+            return "(absent)";
+    snprintf(buf, sizeof buf, "%s",
+             json_object_to_json_string_ext(v, JSON_C_TO_STRING_PLAIN));
+    return buf;
+}
+
+int
+main(void)
+{
+    int of;
+    json_object *o = build(
+        "{\"model\":\"a\",\"fallback_models\":[\"b\"],\"metadata\":{\"tags\":"
+        "[]},\"messages\":[],\"options\":{\"num_ctx\":2048,\"seed\":1}}",
+        PROXY_API_CHAT, "b:latest", 4096, &of);
+    is_str(get(o, "model"), "\"b:latest\"", "model set to the chosen one");
+    is_str(get(o, "fallback_models"), "(absent)", "fallback_models removed");
+    is_str(get(o, "metadata"), "(absent)", "metadata removed");
+    is_str(get(o, "keep_alive"), "-1", "keep_alive defaults to -1");
+    is_str(get(o, "options.num_ctx"), "(absent)",
+           "num_ctx within the loaded context stripped");
+    is_str(get(o, "options.seed"), "1", "other options kept");
+    ok(!of, "no overflow");
+    json_object_put(o);
+
+    o = build("{\"model\":\"a\",\"keep_alive\":\"5m\",\"options\":{\"num_ctx\":"
+              "8192}}",
+              PROXY_API_GENERATE, "a:latest", 4096, &of);
+    is_str(get(o, "keep_alive"), "\"5m\"", "a client's keep_alive is kept");
+    is_str(get(o, "options.num_ctx"), "8192", "a larger num_ctx is kept");
+    ok(of, "and flagged as overflow");
+    json_object_put(o);
+
+    o = build("{\"model\":\"a\",\"options\":{\"num_ctx\":1024}}",
+              PROXY_API_CHAT, "a:latest", 0, &of);
+    is_str(get(o, "options.num_ctx"), "1024",
+           "unknown loaded context: num_ctx kept");
+    json_object_put(o);
+
+    o = build("{\"model\":\"a\",\"options\":{\"num_ctx\":1024}}",
+              PROXY_API_CHAT, "a:latest", 4096, &of);
+    is_str(get(o, "options"), "(absent)", "an emptied options goes");
+    json_object_put(o);
+
+    o = build("{\"model\":\"r\",\"options\":{\"num_predict\":100}}",
+              PROXY_API_CHAT, "deepseek-r1:8b", 0, &of);
+    is_str(get(o, "options.num_predict"), "1024",
+           "thinking model: num_predict raised to at least 1024");
+    json_object_put(o);
+    o = build("{\"model\":\"r\",\"options\":{\"num_predict\":500}}",
+              PROXY_API_CHAT, "gpt-oss:20b", 0, &of);
+    is_str(get(o, "options.num_predict"), "2000", "or 4x");
+    json_object_put(o);
+    o = build("{\"model\":\"r\",\"options\":{\"num_predict\":100}}",
+              PROXY_API_CHAT, "llama3.2:3b", 0, &of);
+    is_str(get(o, "options.num_predict"), "100", "other models untouched");
+    json_object_put(o);
+
+    o = build("{\"model\":\"a\",\"metadata\":{\"x\":1},\"messages\":[]}",
+              PROXY_API_OAI_CHAT, "a:latest", 0, &of);
+    is_str(get(o, "keep_alive"), "(absent)", "OpenAI bodies get no keep_alive");
+    json_object_put(o);
+    o = build("{\"model\":\"a\",\"prompt\":\"x\"}", PROXY_API_EMBEDDINGS,
+              "a:latest", 0, &of);
+    is_str(get(o, "keep_alive"), "(absent)",
+           "legacy /api/embeddings gets no keep_alive");
+    json_object_put(o);
+
+    struct {
+        const char *body;
+        enum proxy_api api;
+        const char *msg; /* NULL = accepted */
+    } checks[] = {
+        {"{}", PROXY_API_CHAT, NULL},
+        {"{\"messages\":{}}", PROXY_API_CHAT, "messages must be an array"},
+        {"{}", PROXY_API_OAI_CHAT, "messages is required and must be an array"},
+        {"{\"prompt\":1}", PROXY_API_GENERATE, "prompt must be a string"},
+        {"{}", PROXY_API_EMBED,
+         "input is required and must be a string or an array"},
+        {"{\"input\":[\"a\"]}", PROXY_API_OAI_EMBEDDINGS, NULL},
+        {"{\"prompt\":[\"a\"]}", PROXY_API_OAI_COMPLETIONS, NULL},
+        {"{}", PROXY_API_EMBEDDINGS, "prompt is required and must be a string"},
+        {"{\"options\":[]}", PROXY_API_CHAT, "options must be an object"},
+    };
+    for (size_t i = 0; i < sizeof checks / sizeof checks[0]; i++) {
+        char err[128] = "";
+        json_object *b = json_tokener_parse(checks[i].body);
+        int rc = proxy_body_check(b, checks[i].api, err, sizeof err);
+        if (checks[i].msg)
+            ok(rc == -EINVAL && strcmp(err, checks[i].msg) == 0,
+               "check refuses: %s", checks[i].msg);
+        else
+            ok(rc == 0, "check accepts %s (api %d)", checks[i].body,
+               (int)checks[i].api);
+        if (checks[i].msg && strcmp(err, checks[i].msg) != 0)
+            diag("got '%s'", err);
+        json_object_put(b);
+    }
+
+    is_str(model_category_name(model_category("nomic-embed-text:latest")),
+           "embedding", "category: embedding");
+    is_str(model_category_name(model_category("qwen2.5-coder:7b")), "coding",
+           "category: coding");
+    is_str(model_category_name(model_category("deepseek-r1:8b")), "reasoning",
+           "category: reasoning");
+    is_str(model_category_name(model_category("LLaVA:13b")), "vision",
+           "category: vision, case-insensitive");
+    is_str(model_category_name(model_category("x/flux")), "image",
+           "category: image");
+    is_str(model_category_name(model_category("llama3.2:3b")), "general",
+           "category: general");
+    return done_testing();
+}

@@ -1,0 +1,110 @@
+/* The relay's inspection: end signals of each format, in-band errors,
+ * token counts, lines split across chunks, the size bound, and the error
+ * tails in both formats. */
+#include "autoconfig.h"
+
+#include "relay.h"
+#include "tap.h"
+
+#include <errno.h>
+#include <json-c/json.h>
+#include <string.h>
+
+/* Feeds text in pieces of n bytes; returns what came out. */
+static char *
+feed(struct relay *r, const char *text, size_t n, char *out, size_t outlen)
+{
+    struct evbuffer *in = evbuffer_new(), *o = evbuffer_new();
+    size_t len = strlen(text);
+    for (size_t i = 0; i < len; i += n) {
+        evbuffer_add(in, text + i, len - i < n ? len - i : n);
+        relay_feed(r, in, o);
+    }
+    relay_end(r);
+    size_t got = evbuffer_copyout(o, out, outlen - 1);
+    out[got] = '\0';
+    evbuffer_free(in);
+    evbuffer_free(o);
+    return out;
+}
+
+int
+main(void)
+{
+    struct relay r;
+    char out[1024];
+    const char *nd = "{\"response\":\"a\",\"done\":false}\n"
+                     "{\"response\":\"\",\"done\":true,\"done_reason\":"
+                     "\"stop\",\"prompt_eval_count\":3,\"eval_count\":5}\n";
+
+    relay_init(&r, RELAY_NDJSON, 4096);
+    is_str(feed(&r, nd, 7, out, sizeof out), nd,
+           "NDJSON passes through unchanged in 7-byte pieces");
+    ok(r.done && !r.error, "done:true seen across split lines");
+    ok(r.prompt_tokens == 3 && r.completion_tokens == 5, "token counts");
+    is_str(r.done_reason, "stop", "done_reason");
+    relay_clear(&r);
+
+    relay_init(&r, RELAY_NDJSON, 4096);
+    feed(&r, "{\"response\":\"a\",\"done\":false}\n", 100, out, sizeof out);
+    ok(!r.done, "a stream without its final line is not done");
+    relay_clear(&r);
+
+    relay_init(&r, RELAY_NDJSON, 4096);
+    feed(&r, "{\"done\":false}\n{\"error\":\"model crashed\"}\n", 5, out,
+         sizeof out);
+    ok(r.error && strcmp(r.error_msg, "model crashed") == 0,
+       "an in-band error line is noticed");
+    relay_clear(&r);
+
+    relay_init(&r, RELAY_SSE, 4096);
+    feed(&r,
+         "data: {\"choices\":[]}\r\n\r\ndata: {\"choices\":[],\"usage\":{"
+         "\"prompt_tokens\":2,\"completion_tokens\":4}}\n\ndata: [DONE]\n\n",
+         9, out, sizeof out);
+    ok(r.done, "SSE: [DONE] is the end signal (CRLF tolerated)");
+    ok(r.prompt_tokens == 2 && r.completion_tokens == 4, "SSE: usage read");
+    relay_clear(&r);
+
+    relay_init(&r, RELAY_SSE, 4096);
+    feed(&r, "data: {\"error\":{\"message\":\"boom\",\"type\":\"x\"}}\n\n", 3,
+         out, sizeof out);
+    ok(r.error && !r.done && strcmp(r.error_msg, "boom") == 0,
+       "SSE: an error event is noticed");
+    relay_clear(&r);
+
+    relay_init(&r, RELAY_JSON, 4096);
+    feed(&r, "{\"embeddings\":[[1,2]]}", 4, out, sizeof out);
+    ok(r.done, "JSON: an embeddings body is complete");
+    relay_clear(&r);
+    relay_init(&r, RELAY_JSON, 4096);
+    feed(&r, "{\"message\":{},\"done\":tr", 4, out, sizeof out);
+    ok(!r.done, "JSON: a cut body is not complete");
+    relay_clear(&r);
+
+    relay_init(&r, RELAY_NDJSON, 16);
+    struct evbuffer *in = evbuffer_new(), *o = evbuffer_new();
+    evbuffer_add_printf(in, "{\"response\":\"%s\"}\n", "0123456789abcdef");
+    is_int(relay_feed(&r, in, o), -E2BIG, "an over-long line is reported");
+    is_int((int)evbuffer_get_length(o), 32, "but its bytes still pass");
+    evbuffer_free(in);
+    evbuffer_free(o);
+    relay_clear(&r);
+
+    struct evbuffer *t = evbuffer_new();
+    relay_error_tail(RELAY_NDJSON, "node x \"failed\"", t);
+    size_t n = evbuffer_copyout(t, out, sizeof out - 1);
+    out[n] = '\0';
+    is_str(out, "{\"error\":\"node x \\\"failed\\\"\"}\n",
+           "NDJSON error tail, JSON-escaped");
+    evbuffer_drain(t, n);
+    relay_error_tail(RELAY_SSE, "gone", t);
+    n = evbuffer_copyout(t, out, sizeof out - 1);
+    out[n] = '\0';
+    is_str(out,
+           "data: {\"error\":{\"message\":\"gone\",\"type\":\"server_error\","
+           "\"param\":null,\"code\":null}}\n\n",
+           "SSE error event in OpenAI's shape");
+    evbuffer_free(t);
+    return done_testing();
+}
