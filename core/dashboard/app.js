@@ -1,7 +1,7 @@
 // The dashboard's shell: picks the view from the path, polls the router
 // every 2 s while the tab is visible, and shows plainly when the router
 // does not answer, so a stale page never passes for a live one.
-import {$, clock, getJSON} from './util.js';
+import {$, clock, getJSON, FetchError} from './util.js';
 import fleet from './fleet.js';
 import traces from './traces.js';
 import {trends, models, tags} from './analytics.js';
@@ -13,6 +13,7 @@ const views = {fleet, traces, trends, models, tags, apps: tags, route};
 let current = null;
 let timer = null;
 let running = false;
+let again = false; // a view change while a poll was running
 let lastOk = 0;
 let failures = 0;
 
@@ -57,7 +58,11 @@ function setConn(state, text) {
 async function tick() {
     clearTimeout(timer);
     timer = null;
-    if (running || document.hidden) return;
+    if (document.hidden) return;
+    if (running) {
+        again = true;
+        return;
+    }
     running = true;
     try {
         await current.refresh();
@@ -66,18 +71,19 @@ async function tick() {
         failures = 0;
         setConn('up', 'live · ' + clock(lastOk / 1000));
     } catch (e) {
-        if (e.status) {
-            // the router answered, with an error the view did not expect
-            lastOk = Date.now();
-            setConn('up', 'live · ' + clock(lastOk / 1000));
-            console.error(e);
-        } else {
+        if (e instanceof FetchError && !e.status) {
             failures++;
             setConn('down', 'router unreachable');
+        } else {
+            // The router answered, with an error the view did not expect,
+            // or drawing failed: not a connection problem.
+            console.error(e);
+            setConn('up', 'live · ' + clock(Date.now() / 1000));
         }
     } finally {
         running = false;
-        if (!document.hidden) timer = setTimeout(tick, POLL_MS);
+        if (!document.hidden) timer = setTimeout(tick, again ? 0 : POLL_MS);
+        again = false;
     }
 }
 
