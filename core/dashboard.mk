@@ -32,3 +32,8 @@ TESTS += $(dashboard_integration_tests)
 dist_check_SCRIPTS += $(dashboard_integration_tests)
 EXTRA_DIST += tests/integration/dashboard_lib.sh
 dist_doc_DATA += doc/dashboard.md
+
+check_PROGRAMS += tests/unit/test_dashboard_assets
+TESTS += tests/unit/test_dashboard_assets
+tests_unit_test_dashboard_assets_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/tests
+tests_unit_test_dashboard_assets_LDADD = core/libherddashboard.la

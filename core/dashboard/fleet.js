@@ -118,9 +118,10 @@ function modelsCell(n, queues) {
                 m.context_length ? 'context ' + m.context_length : null,
                 m.quantization || m.details?.quantization_level].filter(Boolean).join(' · ')},
         h('span', {class: 'name'}, name),
-        h('span', {class: 'slots'}, (isNum(running) ? running : 0) + '/' +
-            (isNum(slots) ? slots : '?'),
-        h('span', {class: 'sr-only'}, ' slots busy')),
+        isNum(slots)
+            ? h('span', {class: 'slots'}, (isNum(running) ? running : 0) + '/' + slots,
+                h('span', {class: 'sr-only'}, ' slots busy'))
+            : h('span', {class: 'slots'}, (isNum(running) ? running : 0) + ' running'),
         q && q.pending ? h('span', {class: 'waiting'}, q.pending + ' waiting') : null);
     });
     const recent = (n.recently_unloaded || []).map((u) => u.name).filter(Boolean);
