@@ -308,6 +308,9 @@ router_reload(struct router *r)
     }
     if (next->port != r->cfg->port || strcmp(next->host, r->cfg->host) != 0)
         log_warn(router_comp, "reload: host and port take effect on restart");
+    if (strcmp(next->dashboard_dir ? next->dashboard_dir : "",
+               r->cfg->dashboard_dir ? r->cfg->dashboard_dir : "") != 0)
+        log_warn(router_comp, "reload: dashboard_dir takes effect on restart");
     if (router_scoring_reload(r, next) != 0) {
         config_free(next);
         free(next);

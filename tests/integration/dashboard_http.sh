@@ -184,6 +184,15 @@ dash_herd plain --config "$TEST_TMP/herd.ini"
 dash_get /dashboard
 is "$STATUS $CTYPE" "200 text/html; charset=utf-8" \
     "without dashboard_dir the installed or source-tree copy is served"
+plain_etag=$(header ETag)
+# A reload does not re-read the files, and says so when dashboard_dir changed.
+printf '[router]\ndashboard_dir = %s\n' "$TEST_TMP/big" >>"$TEST_TMP/herd.ini"
+kill -HUP "$PID_plain"
+warned() { grep -q 'reload: dashboard_dir takes effect on restart' "$TEST_TMP/plain.log"; }
+wait_for 10 warned
+ok $? "SIGHUP with a new dashboard_dir: the log says it takes effect on restart"
+dash_get /dashboard
+is "$STATUS/$(header ETag)" "200/$plain_etag" "the files served stay the same"
 dash_stop plain
 
 done_testing
