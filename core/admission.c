@@ -174,9 +174,9 @@ admission_node_in_flight(const struct admission *a, const char *node)
 }
 
 int
-admission_wait(struct admission *a, const char *model, double now,
-               admission_retry_fn retry, admission_expire_fn expire, void *arg,
-               struct admission_waiter **out)
+admission_wait_until(struct admission *a, const char *model, double deadline,
+                     admission_retry_fn retry, admission_expire_fn expire,
+                     void *arg, struct admission_waiter **out)
 {
     if (a->waiting >= a->max_waiting)
         return -ENOSPC;
@@ -185,7 +185,7 @@ admission_wait(struct admission *a, const char *model, double now,
         free(w);
         return -ENOMEM;
     }
-    w->deadline = now + a->wait_s;
+    w->deadline = deadline;
     w->retry = retry;
     w->expire = expire;
     w->arg = arg;
@@ -198,6 +198,15 @@ admission_wait(struct admission *a, const char *model, double now,
     a->waiting++;
     *out = w;
     return 0;
+}
+
+int
+admission_wait(struct admission *a, const char *model, double now,
+               admission_retry_fn retry, admission_expire_fn expire, void *arg,
+               struct admission_waiter **out)
+{
+    return admission_wait_until(a, model, now + a->wait_s, retry, expire, arg,
+                                out);
 }
 
 void

@@ -119,6 +119,8 @@ struct herd_config {
     double drain_timeout;     /* s running requests get on SIGTERM, 30 */
     double node_backoff;      /* s a node that refused is skipped, 5 */
     int vram_fallback;        /* a loaded model of the same category, 1 */
+    int auto_pull;            /* pull a model no node has, 1 */
+    double auto_pull_timeout; /* s a pull may take, 300 */
     char *dashboard_dir; /* NULL = installed, else the source tree's */
 
     /* extra plugin directories: --plugin-dir, then [router] plugin_dir

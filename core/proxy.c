@@ -18,6 +18,7 @@
 #include <sys/time.h>
 
 #include "admission.h"
+#include "autopull.h"
 #include "common/http_util.h"
 #include "common/log.h"
 #include "proxy_body.h"
@@ -53,6 +54,7 @@ struct proxy {
     struct proxy_settings set;
     struct admission *adm;
     struct upstream_pool *pool;
+    struct autopull *ap;
     struct event *tick, *kick, *drain_timer;
     struct proxy_req *head; /* every live request */
     unsigned live;
@@ -779,12 +781,22 @@ proxy_reply_unroutable(struct proxy_req *q, int rc)
 {
     if (rc == -ENOENT) {
         char list[1200];
+        const char *why = NULL;
         proxy_models_list(q, list, sizeof list);
         proxy_trace(q, "failed", "model not found");
-        proxy_reply_error(q, 404,
-                          "model(s) %s not found on any node; pull it with "
-                          "'ollama pull' on a node or POST /api/pull",
-                          list);
+        if (q->p->set.auto_pull &&
+            autopull_state(q->p->ap, q->ri.model, router_now(), &why) ==
+                AUTOPULL_FAILED)
+            proxy_reply_error(q, 404,
+                              "model(s) %s not found on any node; pulling "
+                              "%s failed: %s",
+                              list, q->ri.model, why);
+        else
+            proxy_reply_error(q, 404,
+                              "model(s) %s not found on any node; pull it "
+                              "with 'ollama pull' on a node or POST "
+                              "/api/pull",
+                              list);
         return;
     }
     proxy_trace(q, "failed", "no node left");
@@ -792,6 +804,59 @@ proxy_reply_unroutable(struct proxy_req *q, int rc)
                       "no available node for %s after excluding %zu "
                       "failed node(s); last error: %s",
                       q->ri.model, q->excluded_count, q->last_error);
+}
+
+/* The usable node with the most free memory (0 when not reported), for
+ * an auto-pull; NULL when none. */
+static const struct registry_node *
+proxy_pull_node(struct proxy *p)
+{
+    const struct registry_node *best = NULL;
+    double best_free = -1;
+    for (size_t i = 0; i < registry_count(p->r->registry); i++) {
+        const struct registry_node *n = registry_at(p->r->registry, i);
+        double f = n->snap.has_memory ? n->snap.memory_available_gb : 0;
+        if (n->status == HERD_NODE_OFFLINE || n->draining || !n->cfg_enabled ||
+            f <= best_free)
+            continue;
+        best = n;
+        best_free = f;
+    }
+    return best;
+}
+
+/* No node has the model: pull it (once per model at a time) and wait for
+ * it. Returns 2 when the request waits, 0 when no pull is possible (the
+ * caller answers 404), -1 when answered here (503). */
+static int
+proxy_autopull(struct proxy_req *q)
+{
+    struct proxy *p = q->p;
+    double now = router_now();
+    enum autopull_state st = autopull_state(p->ap, q->ri.model, now, NULL);
+    if (st == AUTOPULL_FAILED)
+        return 0;
+    if (st == AUTOPULL_NONE) {
+        const struct registry_node *n = proxy_pull_node(p);
+        if (!n)
+            return 0;
+        int rc = autopull_start(p->ap, q->ri.model, n->id, n->url, now);
+        if (rc != 0 && rc != -EALREADY)
+            return 0;
+    }
+    int rc = admission_wait_until(
+        p->adm, q->ri.model, now + p->set.auto_pull_timeout + p->set.queue_wait,
+        proxy_retry_cb, proxy_expire_cb, q, &q->waiter);
+    if (rc != 0) {
+        p->rejected++;
+        proxy_trace(q, "rejected", "holding queue full");
+        proxy_reply_error(q, 503,
+                          "%s is being pulled and the holding queue is "
+                          "full; try again shortly",
+                          q->ri.model);
+        return -1;
+    }
+    return 2;
 }
 
 /* Sends the request to a node with a free slot, or holds it. Returns 1
@@ -807,6 +872,13 @@ proxy_route(struct proxy_req *q)
     if (rc == 1) {
         proxy_dispatch(q, &pk);
         return 1;
+    }
+    if (rc == -ENOENT && p->set.auto_pull && !p->draining) {
+        int w = proxy_autopull(q);
+        if (w == 2)
+            return 0; /* waits for the pull */
+        if (w < 0)
+            return -1;
     }
     if (rc < 0) {
         proxy_reply_unroutable(q, rc);
@@ -841,6 +913,13 @@ proxy_retry_cb(void *arg)
     int rc = proxy_select(q, &pk);
     if (rc == 0)
         return 0;
+    if (rc == -ENOENT && q->p->set.auto_pull) {
+        /* pulled (or being pulled) but not reported by the node yet */
+        enum autopull_state st =
+            autopull_state(q->p->ap, q->ri.model, router_now(), NULL);
+        if (st == AUTOPULL_PULLING || st == AUTOPULL_DONE)
+            return 0;
+    }
     q->waiter = NULL; /* the admission unlinks it when we return */
     if (rc == 1) {
         proxy_dispatch(q, &pk);
@@ -952,6 +1031,13 @@ proxy_kick_soon(struct proxy *p)
         event_active(p->kick, EV_TIMEOUT, 0);
 }
 
+/* A pull ended: waiting requests look again. */
+static void
+proxy_pull_done(void *arg)
+{
+    proxy_kick_soon(arg);
+}
+
 /* Expires waits, and lets waiters see heartbeats that landed meanwhile. */
 static void
 proxy_tick_cb(evutil_socket_t fd, short what, void *arg)
@@ -1035,6 +1121,8 @@ proxy_configure(struct proxy *p, const struct proxy_settings *s)
         admission_configure(p->adm, s->queue_max, s->queue_wait);
     if (p->pool)
         upstream_pool_set_timeout(p->pool, s->upstream_timeout);
+    if (p->ap)
+        autopull_set_timeout(p->ap, s->auto_pull_timeout);
 }
 
 struct proxy *
@@ -1047,12 +1135,15 @@ proxy_new(struct router *r, const struct proxy_settings *s)
     p->set = *s;
     p->adm = admission_new(s->queue_max, s->queue_wait);
     p->pool = upstream_pool_new(r->base, PROXY_IDLE_CONNS, s->upstream_timeout);
+    if (p->pool)
+        p->ap = autopull_new(r->base, p->pool, s->auto_pull_timeout,
+                             proxy_pull_done, p);
     p->tick = event_new(r->base, -1, EV_PERSIST, proxy_tick_cb, p);
     p->kick = event_new(r->base, -1, 0, proxy_kick_cb, p);
     p->drain_timer = evtimer_new(r->base, proxy_drain_timeout_cb, p);
     struct timeval tv = {0, (suseconds_t)(PROXY_TICK_S * 1e6)};
-    if (!p->adm || !p->pool || !p->tick || !p->kick || !p->drain_timer ||
-        event_add(p->tick, &tv) != 0) {
+    if (!p->adm || !p->pool || !p->ap || !p->tick || !p->kick ||
+        !p->drain_timer || event_add(p->tick, &tv) != 0) {
         proxy_free(p);
         return NULL;
     }
@@ -1080,6 +1171,7 @@ proxy_free(struct proxy *p)
     if (p->drain_timer)
         event_free(p->drain_timer);
     admission_free(p->adm);
+    autopull_free(p->ap);
     upstream_pool_free(p->pool);
     if (p->r->load.arg == p) {
         p->r->load.get = NULL;

@@ -34,6 +34,8 @@ struct proxy_settings {
     size_t max_body_bytes;
     int vram_fallback; /* serve a loaded model of the same category when
                           none of the requested ones can be served */
+    int auto_pull;           /* pull a model no node has, then serve */
+    double auto_pull_timeout; /* s a pull may take */
 };
 
 struct proxy *proxy_new(struct router *r, const struct proxy_settings *s);

@@ -20,6 +20,7 @@ tests_unit_test_admission_LDADD = core/libherdcore.la
 core_libherdcore_la_SOURCES += \
 	core/proxy_slots.c core/proxy_slots.h \
 	core/model_category.c core/model_category.h \
+	core/autopull.c core/autopull.h \
 	core/upstream.c core/upstream.h \
 	core/relay.c core/relay.h \
 	core/proxy_body.c core/proxy_body.h \
@@ -34,6 +35,7 @@ proxy_integration_tests = \
 	tests/integration/proxy_drain.sh \
 	tests/integration/proxy_models.sh \
 	tests/integration/proxy_fallback.sh \
+	tests/integration/proxy_autopull.sh \
 	tests/integration/router_compat.sh
 TESTS += $(proxy_integration_tests)
 dist_check_SCRIPTS += $(proxy_integration_tests)

@@ -206,6 +206,8 @@ router_proxy_settings(const struct herd_config *cfg, struct proxy_settings *s)
     s->drain_timeout = cfg->drain_timeout;
     s->backoff = cfg->node_backoff;
     s->vram_fallback = cfg->vram_fallback;
+    s->auto_pull = cfg->auto_pull;
+    s->auto_pull_timeout = cfg->auto_pull_timeout;
     s->default_num_parallel = cfg->default_num_parallel;
     s->max_body_bytes = cfg->max_body_bytes;
 }

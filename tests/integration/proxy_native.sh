@@ -12,7 +12,8 @@
 fleet_sim s1 --model qwen3:0.6b:0.5 --embed-model nomic-embed-text:0.3 \
     --time-scale 0.01
 fleet_sim s2 --model qwen3:0.6b:0.5 --model llama3.2:3b:2.0 --time-scale 0.01
-fleet_router "default_num_parallel = 2"
+fleet_router "default_num_parallel = 2
+auto_pull = false"
 
 chat='{"model":"qwen3:0.6b","messages":[{"role":"user","content":"hi"}],"options":{"num_predict":4}}'
 rq POST /api/chat "$chat"

@@ -33,7 +33,8 @@ models="--time-scale 0.02 --response-tokens 8 --model tiny:0.5 --model deep-r1:0
 fleet_sim s1 $models
 # shellcheck disable=SC2086
 fleet_sim s2 $models
-fleet_router "default_num_parallel = 2"
+fleet_router "default_num_parallel = 2
+auto_pull = false"
 
 (cd "$dir" && OLLAMA_URL="$ROUTER" SIM_URL="$SIM_URL_s1" timeout 120 \
     node run.mjs ./router_ollama.mjs ./router_openai.mjs) >"$TEST_TMP/node.tap" 2>&1
