@@ -162,8 +162,8 @@ browser --screenshot="$TEST_TMP/route.png" --window-size=1280,900 \
     "$url/dashboard/route?model=qwen3:8b" >/dev/null
 
 # No script error in any of the pages above.
-errs=$(grep -E 'Uncaught|SyntaxError|ReferenceError|TypeError' "$TEST_TMP/chrome.err" | head -5)
-is "$errs" "" "the pages ran without script errors"
+errs=$(grep -E 'Uncaught|SyntaxError|ReferenceError|TypeError|Refused to|Content Security Policy' "$TEST_TMP/chrome.err" | head -5)
+is "$errs" "" "the pages ran without script errors or Content-Security-Policy refusals"
 
 # --- router unreachable -----------------------------------------------------
 # The page is served, but every API request is dropped without an answer,
