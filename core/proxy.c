@@ -7,6 +7,7 @@
 
 #include <errno.h>
 #include <event2/buffer.h>
+#include <event2/bufferevent.h>
 #include <event2/http.h>
 #include <event2/keyvalq_struct.h>
 #include <event2/util.h>
@@ -39,6 +40,9 @@
 #define PROXY_TICK_S 0.25
 #define PROXY_RETRY_AFTER_S 5
 #define PROXY_IDLE_CONNS 32
+/* Unsent bytes to a client above which the node's answer is no longer
+ * read until they are written: a slow reader costs bounded memory. */
+#define PROXY_CLIENT_BUFFER_MAX (1u << 20)
 
 static const char *proxy_comp = "proxy";
 
@@ -90,6 +94,8 @@ struct proxy_req {
     char ctype[96];
     int headers_sent;
     int too_big; /* a non-streamed answer outgrew max_body_bytes */
+    int paused;  /* reading from the node waits for the client */
+    unsigned pauses;
     struct relay relay;
     struct evbuffer *out;   /* non-streamed answer, or error body */
     struct evbuffer *chunk; /* scratch for streamed chunks */
@@ -388,6 +394,20 @@ proxy_send_headers(struct proxy_req *q)
     q->http_status = 200;
 }
 
+/* The client took everything written so far: read from the node again.
+ * Runs only while the request lives: a client that leaves frees its
+ * connection (and this callback) with it. */
+static void
+proxy_client_drained(struct evhttp_connection *conn, void *arg)
+{
+    struct proxy_req *q = arg;
+    (void)conn;
+    if (!q->paused)
+        return;
+    q->paused = 0;
+    upstream_resume(q->call);
+}
+
 static void
 proxy_on_body(void *arg, struct evbuffer *data)
 {
@@ -415,7 +435,29 @@ proxy_on_body(void *arg, struct evbuffer *data)
         proxy_send_headers(q);
     relay_feed(&q->relay, data, q->chunk);
     q->bytes_out += (int64_t)evbuffer_get_length(q->chunk);
-    evhttp_send_reply_chunk(q->req, q->chunk);
+    struct bufferevent *bev =
+        q->conn ? evhttp_connection_get_bufferevent(q->conn) : NULL;
+    if (bev && !q->paused &&
+        evbuffer_get_length(bufferevent_get_output(bev)) +
+                evbuffer_get_length(q->chunk) >
+            PROXY_CLIENT_BUFFER_MAX) {
+        /* resumed by proxy_client_drained once this chunk is written */
+        q->paused = 1;
+        q->pauses++;
+        if (q->pauses == 1)
+            log_debug(proxy_comp,
+                      "%s: the client reads slower than %s sends; reading "
+                      "from the node waits for it",
+                      q->request_id, q->node);
+        upstream_pause(q->call);
+    }
+    /* While paused every chunk keeps the drain callback: a plain send
+     * would clear it (evhttp may still hand over bytes it had read). */
+    if (q->paused)
+        evhttp_send_reply_chunk_with_cb(q->req, q->chunk, proxy_client_drained,
+                                        q);
+    else
+        evhttp_send_reply_chunk(q->req, q->chunk);
 }
 
 /* The attempt failed before the client saw anything: next node. */

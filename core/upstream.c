@@ -8,6 +8,7 @@
 #include "upstream.h"
 
 #include <errno.h>
+#include <event2/bufferevent.h>
 #include <event2/dns.h>
 #include <event2/http.h>
 #include <event2/keyvalq_struct.h>
@@ -359,6 +360,22 @@ upstream_start(struct upstream_pool *pool, const char *base_url, int method,
         return NULL;
     }
     return call;
+}
+
+void
+upstream_pause(struct upstream_call *call)
+{
+    if (call && !call->ended && call->conn)
+        bufferevent_disable(evhttp_connection_get_bufferevent(call->conn),
+                            EV_READ);
+}
+
+void
+upstream_resume(struct upstream_call *call)
+{
+    if (call && !call->ended && call->conn)
+        bufferevent_enable(evhttp_connection_get_bufferevent(call->conn),
+                           EV_READ);
 }
 
 void

@@ -43,6 +43,11 @@ struct upstream_call *upstream_start(struct upstream_pool *pool,
                                      const struct upstream_cbs *cbs, void *arg,
                                      char *err, size_t errlen);
 
+/* Stops reading the node's answer (the client is slower than the node;
+ * TCP then slows the node down) and starts again. */
+void upstream_pause(struct upstream_call *call);
+void upstream_resume(struct upstream_call *call);
+
 /* Stops a call at once (the node sees its connection close); no callback
  * follows. */
 void upstream_cancel(struct upstream_call *call);
