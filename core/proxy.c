@@ -12,6 +12,7 @@
 #include <event2/keyvalq_struct.h>
 #include <event2/util.h>
 #include <math.h>
+#include <sys/socket.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -93,8 +94,9 @@ struct proxy_req {
     int status;
     char ctype[96];
     int headers_sent;
-    int too_big; /* a non-streamed answer outgrew max_body_bytes */
-    int paused;  /* reading from the node waits for the client */
+    int too_big;         /* a non-streamed answer outgrew max_body_bytes */
+    int paused;          /* reading from the node waits for the client */
+    struct event *watch; /* EOF from the client before we write */
     unsigned pauses;
     struct relay relay;
     struct evbuffer *out;   /* non-streamed answer, or error body */
@@ -284,6 +286,8 @@ proxy_free_req(struct proxy_req *q)
     if (q->waiter)
         admission_cancel(p->adm, q->waiter);
     proxy_release_slot(q, ADMISSION_FAILED);
+    if (q->watch)
+        event_free(q->watch);
     if (q->conn)
         evhttp_connection_set_closecb(q->conn, NULL, NULL);
     if (q->prev)
@@ -391,6 +395,9 @@ proxy_send_headers(struct proxy_req *q)
         evhttp_add_header(h, "Cache-Control", "no-cache");
     evhttp_send_reply_start(q->req, 200, "OK");
     q->headers_sent = 1;
+    /* from now on a failed write tells that the client left */
+    if (q->watch)
+        event_del(q->watch);
     q->http_status = 200;
 }
 
@@ -987,6 +994,51 @@ proxy_expire_cb(void *arg)
 
 /* ---- entry -------------------------------------------------------------- */
 
+/* evhttp does not read a client's connection while its request is being
+ * served, so a client that leaves before anything was written to it
+ * (waiting for a slot, or for a non-streamed answer) would go unnoticed
+ * until the answer is written. This watcher peeks: EOF or an error means
+ * the client left, and its slot or place in the queue is freed now. */
+static void
+proxy_watch_cb(evutil_socket_t fd, short what, void *arg)
+{
+    struct proxy_req *q = arg;
+    char c;
+    (void)what;
+    ssize_t n = recv(fd, &c, 1, MSG_PEEK | MSG_DONTWAIT);
+    if (n > 0 || (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK ||
+                            errno == EINTR))) {
+        /* pipelined bytes are evhttp's business: stop watching */
+        if (n > 0)
+            event_del(q->watch);
+        return;
+    }
+    log_info(proxy_comp, "%s: client disconnected while %s", q->request_id,
+             q->waiter ? "waiting for a slot" : "its answer was prepared");
+    proxy_trace(q, "client_disconnected", NULL);
+    if (q->conn)
+        evhttp_connection_set_closecb(q->conn, NULL, NULL);
+    q->conn = NULL;
+    /* writing to the closed socket makes evhttp free the connection */
+    evhttp_send_reply(q->req, 499, "Client Closed Request", NULL);
+    q->req = NULL;
+    proxy_free_req(q);
+}
+
+static void
+proxy_watch_start(struct proxy_req *q)
+{
+    struct bufferevent *bev =
+        q->conn ? evhttp_connection_get_bufferevent(q->conn) : NULL;
+    evutil_socket_t fd = bev ? bufferevent_getfd(bev) : -1;
+    if (fd < 0)
+        return;
+    q->watch =
+        event_new(q->p->r->base, fd, EV_READ | EV_PERSIST, proxy_watch_cb, q);
+    if (q->watch)
+        event_add(q->watch, NULL);
+}
+
 void
 proxy_handle(struct proxy *p, struct evhttp_request *req, enum proxy_api api)
 {
@@ -1051,6 +1103,7 @@ proxy_handle(struct proxy *p, struct evhttp_request *req, enum proxy_api api)
     q->conn = evhttp_request_get_connection(req);
     if (q->conn)
         evhttp_connection_set_closecb(q->conn, proxy_close_cb, q);
+    proxy_watch_start(q);
     if (proxy_route(q) < 0)
         proxy_free_req(q);
 }

@@ -78,5 +78,35 @@ is "$(curl -s "$ROUTER/fleet/queue" | jq -r .in_flight)" 0 \
     "the router's slot is free again"
 rq POST /api/generate '{"model":"qwen3:0.6b","prompt":"x","stream":false,"options":{"num_predict":1}}'
 is "$STATUS" 200 "and the next request gets it"
+
+# Before anything was written to it: a client waiting for a slot, and one
+# waiting for a non-streamed answer, leave; both are noticed at once.
+gen h 20
+h_alone() { # h runs, nothing else runs or waits
+    [ "$(curl -s "$ROUTER/fleet/queue" | jq -c '[.in_flight, .pending]')" = "[1,0]" ] &&
+        active_is 1
+}
+wait_for 5 h_alone
+curl -s -m 0.5 -o /dev/null "$ROUTER/api/generate" \
+    -d '{"model":"qwen3:0.6b","prompt":"x","stream":false}'
+t0=$(now_ms)
+wait_for 3 waiting_is 0
+t1=$(now_ms)
+is "$(waiting)" 0 "a waiting client that leaves leaves the holding queue"
+ok $([ $((t1 - t0)) -lt 1000 ]; echo $?) "at once ($((t1 - t0)) ms), not at queue_wait"
+wait "$PID_h"
+curl -s -m 0.5 -o /dev/null "$ROUTER/api/generate" \
+    -d '{"model":"qwen3:0.6b","prompt":"x","stream":false,"options":{"num_predict":50}}'
+t0=$(now_ms)
+router_idle() { [ "$(curl -s "$ROUTER/fleet/queue" | jq -r .in_flight)" = 0 ]; }
+wait_for 3 router_idle
+rc=$?
+t1=$(now_ms)
+ok $rc "a client that leaves a non-streamed request frees the router's slot"
+ok $([ $((t1 - t0)) -lt 1000 ]; echo $?) "at once ($((t1 - t0)) ms)"
+# (the node itself notices when it writes: a non-streamed answer is
+# written only at its end)
+like "$(cat "$TEST_TMP/herd.log")" "client disconnected while waiting for a slot" \
+    "the log says so"
 router_stop
 done_testing
