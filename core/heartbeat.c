@@ -12,6 +12,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/http_util.h"
+
 /* Fails the parse with a message; always returns -EINVAL. */
 static int heartbeat_fail(char *err, size_t errlen, const char *fmt, ...)
     HERD_PRINTF(3, 4);
@@ -519,27 +521,11 @@ heartbeat_parse_text(const char *text, size_t len, size_t limit,
         snprintf(err, errlen, "heartbeat of %zu bytes exceeds %zu", len, limit);
         return -E2BIG;
     }
-    if (len == 0 || len > INT32_MAX)
+    if (len == 0)
         return heartbeat_fail(err, errlen, "empty heartbeat");
-    json_tokener *tok = json_tokener_new();
-    if (!tok)
-        return -ENOMEM;
-    json_object *o = json_tokener_parse_ex(tok, text, (int)len);
-    enum json_tokener_error jerr = json_tokener_get_error(tok);
-    size_t used = json_tokener_get_parse_end(tok);
-    json_tokener_free(tok);
-    if (!o || jerr != json_tokener_success) {
-        json_object_put(o);
-        return heartbeat_fail(err, errlen, "invalid JSON: %s",
-                              jerr == json_tokener_continue
-                                  ? "unexpected end of input"
-                                  : json_tokener_error_desc(jerr));
-    }
-    for (; used < len; used++)
-        if (!strchr(" \t\r\n", text[used])) {
-            json_object_put(o);
-            return heartbeat_fail(err, errlen, "invalid JSON: trailing data");
-        }
+    json_object *o = http_json_parse(text, len, err, errlen);
+    if (!o)
+        return -EINVAL;
     int r = heartbeat_parse(o, out, err, errlen);
     if (r != 0) {
         json_object_put(o);

@@ -5,6 +5,7 @@
 
 #include <event2/buffer.h>
 #include <event2/keyvalq_struct.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -88,6 +89,49 @@ http_reply_openai_error(struct evhttp_request *req, int code, const char *type,
 }
 
 json_object *
+http_json_parse(const char *text, size_t len, char *err, size_t errlen)
+{
+    /* json-c takes an int length; a longer text would be cut or read
+     * past its end. */
+    if (len > INT_MAX) {
+        snprintf(err, errlen, "%zu bytes of JSON is more than can be parsed",
+                 len);
+        return NULL;
+    }
+    json_tokener *tok = json_tokener_new();
+    if (!tok) {
+        snprintf(err, errlen, "out of memory");
+        return NULL;
+    }
+    json_object *o = json_tokener_parse_ex(tok, text, (int)len);
+    enum json_tokener_error jerr = json_tokener_get_error(tok);
+    size_t used = json_tokener_get_parse_end(tok);
+    if (jerr == json_tokener_continue) {
+        /* A number or literal at the very end waits for a delimiter:
+         * the terminating NUL says the input ends here. */
+        o = json_tokener_parse_ex(tok, "", 1);
+        jerr = json_tokener_get_error(tok);
+        used = len;
+    }
+    json_tokener_free(tok);
+    if (jerr != json_tokener_success) {
+        json_object_put(o);
+        snprintf(err, errlen, "invalid JSON: %s", json_tokener_error_desc(jerr));
+        return NULL;
+    }
+    for (; used < len; used++) {
+        if (!strchr(" \t\r\n", text[used])) {
+            json_object_put(o);
+            snprintf(err, errlen, "invalid JSON: trailing data after value");
+            return NULL;
+        }
+    }
+    if (!o)
+        snprintf(err, errlen, "expected a JSON object, not null");
+    return o;
+}
+
+json_object *
 http_body_json(struct evhttp_request *req, size_t limit, char *err,
                size_t errlen)
 {
@@ -103,26 +147,11 @@ http_body_json(struct evhttp_request *req, size_t limit, char *err,
         return NULL;
     }
     const char *text = (const char *)evbuffer_pullup(in, -1);
-    json_tokener *tok = json_tokener_new();
-    json_object *o = json_tokener_parse_ex(tok, text, (int)len);
-    enum json_tokener_error jerr = json_tokener_get_error(tok);
-    size_t used = json_tokener_get_parse_end(tok);
-    json_tokener_free(tok);
-    if (!o || jerr != json_tokener_success) {
-        json_object_put(o);
-        snprintf(err, errlen, "invalid JSON: %s",
-                 jerr == json_tokener_continue ? "unexpected end of input"
-                                               : json_tokener_error_desc(jerr));
+    if (!text) {
+        snprintf(err, errlen, "out of memory");
         return NULL;
     }
-    for (; used < len; used++) {
-        if (!strchr(" \t\r\n", text[used])) {
-            json_object_put(o);
-            snprintf(err, errlen, "invalid JSON: trailing data after value");
-            return NULL;
-        }
-    }
-    return o;
+    return http_json_parse(text, len, err, errlen);
 }
 
 const char *

@@ -22,9 +22,15 @@ void http_reply_openai_error(struct evhttp_request *req, int code,
                              const char *type, const char *fmt, ...)
     HERD_PRINTF(4, 5);
 
+/* Parses text as one JSON value (whitespace around it allowed). Returns a
+ * new reference, or NULL with a message in err (not JSON, trailing data,
+ * JSON null, over INT_MAX bytes). */
+json_object *http_json_parse(const char *text, size_t len, char *err,
+                             size_t errlen);
+
 /* Parses the request body as one JSON value. Returns a new reference, or
  * NULL with a message fit for a 400 in err (empty body, too large, not
- * JSON, trailing data). */
+ * JSON, trailing data, null). */
 json_object *http_body_json(struct evhttp_request *req, size_t limit,
                             char *err, size_t errlen);
 

@@ -97,6 +97,10 @@ like "$(post "$url/heartbeat" '[1,2]')" '^400 .*must be a JSON object' \
     "a JSON array: 400"
 like "$(post "$url/heartbeat" '')" '^400 .*missing request body' \
     "empty body: 400"
+like "$(post "$url/heartbeat" '7')" '^400 .*must be a JSON object' \
+    "a bare number: 400 saying an object is needed"
+like "$(post "$url/heartbeat" 'null')" '^400 .*not null' \
+    "JSON null: 400 naming null"
 after=$(get /fleet/status | jq -c '[.nodes[] | del(.last_heartbeat_age_s)]')
 is "$after" "$before" "rejected heartbeats changed nothing"
 

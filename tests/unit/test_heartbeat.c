@@ -240,6 +240,13 @@ test_garbage(void)
         ok(r == -EINVAL && err[0] && !p, "garbage %zu refused: %s", i, err);
     }
 
+    /* A scalar at the very end is a whole value, not a truncated one. */
+    int rs = heartbeat_parse_text("42", 2, 1 << 20, &p, &s, err, sizeof err);
+    is_int(rs, -EINVAL, "a bare number is refused");
+    like(err, "must be a JSON object", "... as not an object: %s", err);
+    rs = heartbeat_parse_text("null", 4, 1 << 20, &p, &s, err, sizeof err);
+    like(err, "not null", "JSON null is named as such: %s", err);
+
     size_t big = 2 << 20;
     char *huge = malloc(big);
     memset(huge, ' ', big);
