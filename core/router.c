@@ -142,7 +142,12 @@ router_reply_text(struct evhttp_request *req, int code, const char *text)
         return;
     }
     struct evbuffer *buf = evbuffer_new();
-    evbuffer_add(buf, text, strlen(text));
+    if (!buf || evbuffer_add(buf, text, strlen(text)) != 0) {
+        if (buf)
+            evbuffer_free(buf);
+        evhttp_send_reply(req, 503, http_reason(503), NULL);
+        return;
+    }
     struct evkeyvalq *h = evhttp_request_get_output_headers(req);
     evhttp_remove_header(h, "Content-Type");
     evhttp_add_header(h, "Content-Type", ctype);

@@ -43,7 +43,13 @@ http_reply_json(struct evhttp_request *req, int code, const json_object *body)
         (json_object *)body, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE,
         &len);
     struct evbuffer *buf = evbuffer_new();
-    evbuffer_add(buf, text, len);
+    if (!buf || evbuffer_add(buf, text, len) != 0) {
+        /* Still answer, so the client is not left waiting. */
+        if (buf)
+            evbuffer_free(buf);
+        evhttp_send_reply(req, 503, http_reason(503), NULL);
+        return;
+    }
     struct evkeyvalq *h = evhttp_request_get_output_headers(req);
     evhttp_remove_header(h, "Content-Type");
     evhttp_add_header(h, "Content-Type", "application/json; charset=utf-8");
