@@ -368,8 +368,7 @@ router_signal_cb(evutil_socket_t sig, short what, void *arg)
     proxy_drain(r->proxy, router_drained, r);
 }
 
-/* mkdir -p with mode 0700 for each created component. */
-
+/* The data directory (mode 0700) and the JSONL log in it. */
 static int
 router_setup_data(struct router *r)
 {
