@@ -239,6 +239,8 @@ manage_install(struct sim_server *s, const char *name,
             break;
     if (!m) {
         m = models_new(name, size_gb, 0);
+        if (!m)
+            return NULL;
         struct sim_model **pp = &s->models;
         while (*pp)
             pp = &(*pp)->next;
@@ -282,8 +284,9 @@ api_native_copy(struct sim_server *s, struct evhttp_request *req)
     } else if (!(m = models_find(s, src))) {
         snprintf(msg, sizeof msg, "model \"%s\" not found", src);
         sim_reply_error(req, 404, NULL, msg);
+    } else if (!manage_install(s, dst, m, 0)) {
+        sim_reply_error(req, 500, NULL, "out of memory");
     } else {
-        manage_install(s, dst, m, 0);
         sim_reply_empty(req, 200);
     }
     json_object_put(body);

@@ -91,7 +91,10 @@ models_new(const char *name, double size_gb, int ctx)
     if (models_normalize(name, norm, sizeof norm) < 0)
         return NULL;
     struct sim_model *m = calloc(1, sizeof *m);
-    m->name = strdup(norm);
+    if (!m || !(m->name = strdup(norm))) {
+        free(m);
+        return NULL;
+    }
     m->size_bytes = (uint64_t)(size_gb * SIM_GIB);
     m->context_length = ctx;
     return m;
