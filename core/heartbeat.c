@@ -5,8 +5,10 @@
 
 #include "heartbeat.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <math.h>
+#include <netinet/in.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -403,6 +405,16 @@ heartbeat_parse_ollama(json_object *ol, struct hb_snapshot *s, char *err,
     return r;
 }
 
+/* lan_ip becomes the host of the node's URL, so only an address will do:
+ * anything else would make a URL that points somewhere unexpected. */
+static int
+heartbeat_is_ip(const char *text)
+{
+    unsigned char addr[sizeof(struct in6_addr)];
+    return inet_pton(AF_INET, text, addr) == 1 ||
+           inet_pton(AF_INET6, text, addr) == 1;
+}
+
 /* Top-level scalars of the reference agent and ours. */
 static int
 heartbeat_parse_identity(json_object *p, struct hb_snapshot *s, char *err,
@@ -414,6 +426,9 @@ heartbeat_parse_identity(json_object *p, struct hb_snapshot *s, char *err,
                              &s->ollama_host, err, errlen);
     if (r == 0)
         r = heartbeat_string(p, "lan_ip", "lan_ip", 0, &s->lan_ip, err, errlen);
+    if (r == 0 && s->lan_ip && *s->lan_ip && !heartbeat_is_ip(s->lan_ip))
+        r = heartbeat_fail(err, errlen,
+                           "lan_ip must be an IPv4 or IPv6 address");
     if (r == 0)
         r = heartbeat_string(p, "chip", "chip", 0, &s->chip, err, errlen);
     if (r == 0)

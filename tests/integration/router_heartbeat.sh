@@ -91,6 +91,9 @@ bad=$(jq -c '.ollama.models_loaded[0].context_length = -1' <<<"$appendix_a")
 like "$(post "$url/heartbeat" "$bad")" \
     '^400 .*ollama\.models_loaded\[0\]\.context_length' \
     "bad loaded model: 400 naming the entry"
+bad=$(jq -c '.lan_ip = "10.0.0.9/evil"' <<<"$appendix_a")
+like "$(post "$url/heartbeat" "$bad")" '^400 .*lan_ip must be an IPv4 or IPv6' \
+    "lan_ip that is not an address: 400"
 like "$(post "$url/heartbeat" '{"node_id": ')" '^400 .*invalid JSON' \
     "truncated JSON: 400"
 like "$(post "$url/heartbeat" '[1,2]')" '^400 .*must be a JSON object' \

@@ -164,6 +164,12 @@ test_malformed(void)
          "capacity must be an object", "capacity not an object");
     like(mutate("lan_ip", json_object_new_int(2)), "lan_ip must be a string",
          "lan_ip not a string");
+    like(mutate("lan_ip", json_object_new_string("10.0.0.1/x@evil")),
+         "lan_ip must be an IPv4 or IPv6 address", "lan_ip not an address");
+    is_str(mutate("lan_ip", json_object_new_string("fd00::2")), "",
+           "an IPv6 lan_ip is accepted");
+    is_str(mutate("lan_ip", json_object_new_string("")), "",
+           "an empty lan_ip (the reference's default) is accepted");
 
     json_object *bad = json_object_new_array();
     json_object *m = json_object_new_object();
