@@ -310,6 +310,9 @@ heartbeat_parse_loaded(json_object *arr, struct hb_snapshot *s, char *err,
         if (r == 0)
             r = heartbeat_number(m, "size_gb", HB_PATH("size_gb"), 0,
                                  &l->size_gb, NULL, err, errlen);
+        if (r == 0 && l->size_gb > HEARTBEAT_MAX_MODEL_GB)
+            r = heartbeat_fail(err, errlen, "%s must be at most %d", path,
+                               HEARTBEAT_MAX_MODEL_GB);
         if (r == 0)
             r = heartbeat_string(m, "parameter_size", HB_PATH("parameter_size"),
                                  0, &l->parameter_size, err, errlen);

@@ -19,6 +19,9 @@
 #define HEARTBEAT_MAX_STRING 256
 #define HEARTBEAT_MAX_LOADED 256
 #define HEARTBEAT_MAX_AVAILABLE 4096
+/* A model's size in GB: a pebibyte is far beyond any model, and keeps
+ * size_gb * 2^30 within the int64 that /api/tags and /api/ps report. */
+#define HEARTBEAT_MAX_MODEL_GB 1048576
 
 struct hb_loaded {
     char *name;

@@ -91,6 +91,10 @@ bad=$(jq -c '.ollama.models_loaded[0].context_length = -1' <<<"$appendix_a")
 like "$(post "$url/heartbeat" "$bad")" \
     '^400 .*ollama\.models_loaded\[0\]\.context_length' \
     "bad loaded model: 400 naming the entry"
+bad=$(jq -c '.ollama.models_loaded[0].size_gb = 1e300' <<<"$appendix_a")
+like "$(post "$url/heartbeat" "$bad")" \
+    '^400 .*models_loaded\[0\]\.size_gb must be at most' \
+    "a model size past int64 bytes: 400, not a negative size in /api/ps"
 bad=$(jq -c '.lan_ip = "10.0.0.9/evil"' <<<"$appendix_a")
 like "$(post "$url/heartbeat" "$bad")" '^400 .*lan_ip must be an IPv4 or IPv6' \
     "lan_ip that is not an address: 400"

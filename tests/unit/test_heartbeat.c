@@ -166,6 +166,14 @@ test_malformed(void)
          "lan_ip not a string");
     like(mutate("lan_ip", json_object_new_string("10.0.0.1/x@evil")),
          "lan_ip must be an IPv4 or IPv6 address", "lan_ip not an address");
+    json_object *huge_model = json_object_new_array();
+    json_object *hm = json_object_new_object();
+    json_object_object_add(hm, "name", json_object_new_string("m:1"));
+    json_object_object_add(hm, "size_gb", json_object_new_double(1e300));
+    json_object_array_add(huge_model, hm);
+    like(mutate("ollama.models_loaded", huge_model),
+         "ollama.models_loaded[0].size_gb must be at most",
+         "a model size beyond int64 bytes is refused");
     is_str(mutate("lan_ip", json_object_new_string("fd00::2")), "",
            "an IPv6 lan_ip is accepted");
     is_str(mutate("lan_ip", json_object_new_string("")), "",
