@@ -15,6 +15,15 @@ fleet_sim s1 --model qwen3:0.6b:0.5 --time-scale 0.01
 fleet_sim s2 --model qwen3:0.6b:0.5 --time-scale 0.01
 fleet_router "default_num_parallel = 2
 node_backoff = 0"
+# the model loaded on both sims (and seen so by the router), so that they
+# score alike and take turns
+for s in s1 s2; do
+    eval "u=\$SIM_URL_$s"
+    curl -s -m 10 -o /dev/null "$u/api/generate" -d '{"model":"qwen3:0.6b","keep_alive":-1}'
+done
+both_loaded() { [ "$(curl -s "$ROUTER/api/ps" | jq '.models | length')" = 2 ]; }
+wait_for 10 both_loaded
+ok $? "the model is loaded on both sims"
 
 chat='{"model":"qwen3:0.6b","messages":[{"role":"user","content":"hi"}],"options":{"num_predict":6}}'
 both_fault() { fault s1 "$1"; fault s2 "$1"; }
@@ -30,20 +39,22 @@ first_fault() { # MODE: sets STATUS/BODY/HDR of the request that was retried
     done
     return 1
 }
+# (count 2: the router's own polls of s1 may take one of them)
 for mode in error500 refuse; do
-    fault s1 "{\"$mode\":{\"count\":1}}"
+    fault s1 "{\"$mode\":{\"count\":2}}"
     first_fault "$chat"
     ok $? "$mode before the first byte: retried (X-Fleet-Retries 1)"
     is "$STATUS" 200 "$mode: the client still gets 200"
     is "$(printf '%s\n' "$BODY" | tail -1 | jq -r .done)" true \
         "$mode: and a complete stream"
     is "$(hdr X-Fleet-Node)" s2 "$mode: X-Fleet-Node names the node that served"
-    is "$(sim_of s1 ".faults.$mode.triggered")" 1 "$mode: s1 took the fault"
+    ok $([ "$(sim_of s1 ".faults.$mode.triggered")" -ge 1 ]; echo $?) \
+        "$mode: s1 took the fault"
     both_fault '{"clear":true}'
 done
 
 # stream:false: the retry is as invisible
-fault s1 '{"error500":{"count":1}}'
+fault s1 '{"error500":{"count":2}}'
 first_fault '{"model":"qwen3:0.6b","stream":false,"messages":[{"role":"user","content":"hi"}],"options":{"num_predict":2}}'
 is "$STATUS $(jq -r .done <<<"$BODY") $(hdr X-Fleet-Retries) $(hdr X-Fleet-Node)" \
     "200 true 1 s2" "stream:false retried on the other node"
@@ -75,7 +86,7 @@ ok $(jq -e '.error' <<<"$last" >/dev/null; echo $?) \
 both_fault '{"clear":true}'
 
 # every node fails: a 502 that says why, in each API's shape
-both_fault '{"error500":{"count":5}}'
+both_fault '{"error500":{"count":50}}'
 rq POST /api/chat "$chat"
 is "$STATUS" 502 "500 on every node: 502"
 like "$(jq -r .error <<<"$BODY")" "last error: HTTP 500" "naming the last error"
