@@ -359,6 +359,8 @@ heartbeat_parse_available(json_object *arr, struct hb_snapshot *s, char *err,
         if (m && json_object_is_type(m, json_type_string)) {
             /* The reference sends bare names; wrap to reuse the checks. */
             json_object *w = json_object_new_object();
+            if (!w)
+                return -ENOMEM;
             json_object_object_add(w, "name", json_object_get(m));
             snprintf(path, sizeof path, "ollama.models_available[%zu]", i);
             r = heartbeat_string(w, "name", path, 1, &a->name, err, errlen);
