@@ -88,6 +88,7 @@ struct proxy_req {
     char model[REQUEST_MODEL_MAX];
     char node[HEARTBEAT_MAX_STRING];
     double score;
+    char *breakdown; /* JSON of the score per signal, for every trace */
     int slot_held;
     int context_overflow;
     struct upstream_call *call;
@@ -226,6 +227,7 @@ proxy_trace(struct proxy_req *q, const char *status, const char *error)
         .original_model = q->ri.model,
         .node_id = q->node[0] ? q->node : NULL,
         .score = q->score,
+        .scores_breakdown = q->breakdown,
         .status = status,
         .latency_ms = q->t_dispatch > 0 ? (now - q->t_dispatch) * 1e3 : 0,
         .ttft_ms = q->t_first > 0 ? (q->t_first - q->t_dispatch) * 1e3 : NAN,
@@ -303,6 +305,7 @@ proxy_free_req(struct proxy_req *q)
     if (q->chunk)
         evbuffer_free(q->chunk);
     json_object_put(q->body);
+    free(q->breakdown);
     free(q);
     proxy_drain_check(p);
 }
@@ -620,6 +623,7 @@ struct proxy_pick {
     char url[512];
     double total;
     unsigned loaded_ctx;
+    char *breakdown; /* owned; proxy_dispatch takes it */
 };
 
 /* Sends the request as picked; the slot is already held. */
@@ -630,6 +634,8 @@ proxy_dispatch(struct proxy_req *q, const struct proxy_pick *pk)
     snprintf(q->model, sizeof q->model, "%s", pk->model);
     snprintf(q->node, sizeof q->node, "%s", pk->node);
     q->score = pk->total;
+    free(q->breakdown);
+    q->breakdown = pk->breakdown;
     q->slot_held = 1;
     q->t_dispatch = router_now();
     q->t_first = 0;
@@ -695,6 +701,20 @@ proxy_num_ctx(const json_object *body)
     return 0;
 }
 
+/* The text of candidate i's score per signal; NULL when memory runs out
+ * (the trace then goes without it). */
+static char *
+proxy_breakdown(const struct route_result *rr, size_t i)
+{
+    json_object *b = route_result_breakdown(rr, i);
+    char *s = NULL;
+    if (b) {
+        s = strdup(json_object_to_json_string_ext(b, JSON_C_TO_STRING_PLAIN));
+        json_object_put(b);
+    }
+    return s;
+}
+
 /* Ranks the nodes for one model and takes a slot on the best one that
  * has a free one. Returns 1 with *pk filled, or 0; *known and *any tell
  * whether the model exists and whether any node could serve it. */
@@ -749,6 +769,7 @@ proxy_try_model(struct proxy_req *q, const char *model, int *known, int *any,
         snprintf(pk->url, sizeof pk->url, "%s", c->url);
         pk->total = c->total;
         pk->loaded_ctx = c->loaded_ctx > 0 ? (unsigned)c->loaded_ctx : 0;
+        pk->breakdown = proxy_breakdown(&rr, i);
         got = 1;
     }
     route_result_free(&rr);
