@@ -142,6 +142,23 @@ gen small '"options":{"num_predict":1}'
 took=$(( $(now_ms) - start ))
 ok $((took < 300 ? 0 : 1)) "the next request starts at once ($took ms)"
 
+# A client that leaves before anything was written (waiting for the slot,
+# not streamed) is noticed at once too, as Ollama does; the slot's holder
+# (a long prompt) runs on.
+hold=$(printf 'hold %.0s' $(seq 1 300)) # 375 tokens: about 4 s of prompt
+curl -s -m 10 -o "$TEST_TMP/holder" "$SIM_URL/api/generate" \
+    -d '{"model":"small","prompt":"'"$hold"'","stream":false}' &
+holder=$!
+holder_runs() { [ "$(model_state small:latest active)" = 1 ]; }
+wait_for 5 holder_runs
+curl -s -m 0.3 -o /dev/null "$SIM_URL/api/generate" \
+    -d '{"model":"small","prompt":"gone","stream":false}'
+sleep 0.2
+is "$(model_state small:latest waiting) $(sim_state .server.requests_in_flight)" "0 1" \
+    "a non-streamed client that left while waiting gives up its place"
+wait "$holder"
+is "$(jq -r .done_reason "$TEST_TMP/holder")" stop "the holder's request completes"
+
 # Too big for memory.
 sim_req POST /api/generate '{"model":"big","prompt":"x"}'
 is "$STATUS" 200 "big model still answers"

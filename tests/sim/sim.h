@@ -285,6 +285,7 @@ struct sim_job {
     struct sim_runner *runner;
     int slot;
     struct event *timer;
+    struct event *watch; /* peeks the client socket until headers go out */
     int64_t t_start, t_assigned, t_first, t_gen_start, t_end;
     int64_t prompt_ns, token_ns;
     int prompt_tokens, evaluated_tokens, eval_count, target_tokens;

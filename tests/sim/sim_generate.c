@@ -6,6 +6,7 @@
 #include "common/log.h"
 #include "sim.h"
 
+#include <errno.h>
 #include <event2/buffer.h>
 #include <event2/bufferevent.h>
 #include <event2/keyvalq_struct.h>
@@ -84,11 +85,20 @@ job_new(struct sim_server *s, struct evhttp_request *req,
     return job;
 }
 
+static void
+job_unwatch(struct sim_job *job)
+{
+    if (job->watch)
+        event_free(job->watch);
+    job->watch = NULL;
+}
+
 void
 job_free(struct sim_job *job)
 {
     if (!job)
         return;
+    job_unwatch(job);
     sched_release(job->srv, job);
     if (job->conn && job->req)
         evhttp_connection_set_closecb(job->conn, NULL, NULL);
@@ -123,6 +133,51 @@ job_close_cb(struct evhttp_connection *conn, void *arg)
     job_free(job);
 }
 
+/* evhttp does not read a connection while its request is served, so a
+ * client that leaves while its job waits for a slot or stalls would hold
+ * its place until the answer is written. Ollama notices at once (Go reads
+ * in the background); peeking does the same: EOF or an error means gone. */
+static void
+job_watch_cb(evutil_socket_t fd, short what, void *arg)
+{
+    struct sim_job *job = arg;
+    char c;
+    (void)what;
+    ssize_t n = recv(fd, &c, 1, MSG_PEEK | MSG_DONTWAIT);
+    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR))
+        return;
+    if (n > 0 || job->headers_sent) {
+        /* pipelined bytes are evhttp's; once writing, its close callback
+         * sees the client leave */
+        job_unwatch(job);
+        return;
+    }
+    struct evhttp_request *req = job->req;
+    log_debug("job", "client left while %s waited", job->model->name);
+    if (job->conn)
+        evhttp_connection_set_closecb(job->conn, NULL, NULL);
+    job->conn = NULL;
+    job->req = NULL;
+    /* writing to the closed socket makes evhttp free the connection */
+    if (req)
+        evhttp_send_reply(req, 499, "Client Closed Request", NULL);
+    job_free(job);
+}
+
+static void
+job_watch(struct sim_job *job)
+{
+    struct bufferevent *bev =
+        job->conn ? evhttp_connection_get_bufferevent(job->conn) : NULL;
+    evutil_socket_t fd = bev ? bufferevent_getfd(bev) : -1;
+    if (fd < 0)
+        return;
+    job->watch =
+        event_new(job->srv->base, fd, EV_READ | EV_PERSIST, job_watch_cb, job);
+    if (job->watch)
+        event_add(job->watch, NULL);
+}
+
 void
 job_submit(struct sim_job *job)
 {
@@ -137,6 +192,7 @@ job_submit(struct sim_job *job)
     job->f_malformed = faults_hit(s, SIM_FAULT_MALFORMED);
     if (job->conn)
         evhttp_connection_set_closecb(job->conn, job_close_cb, job);
+    job_watch(job);
     int rc = sched_submit(s, job);
     if (rc == -EBUSY) {
         s->rejected_busy++;
@@ -201,6 +257,7 @@ static void
 job_drop(struct sim_job *job)
 {
     struct evhttp_connection *conn = job->conn;
+    job_unwatch(job); /* before its socket closes */
     job->conn = NULL;
     job->req = NULL;
     if (conn) {
