@@ -33,6 +33,14 @@ enum config_source {
     CONFIG_SRC_CLI
 };
 
+/* [router] context_protection (reference §6.2): what a client's num_ctx
+ * that the serving node's loaded context already covers becomes. */
+enum config_context_protection {
+    CONFIG_CTX_STRIP = 0,  /* removed: it would only force a reload */
+    CONFIG_CTX_WARN,       /* kept, and logged */
+    CONFIG_CTX_PASSTHROUGH /* kept, nothing checked */
+};
+
 /* What the command line asked the program to do. */
 enum config_action {
     CONFIG_ACTION_RUN = 0,
@@ -121,6 +129,10 @@ struct herd_config {
     int vram_fallback;        /* a loaded model of the same category, 1 */
     int auto_pull;            /* pull a model no node has, 1 */
     double auto_pull_timeout; /* s a pull may take, 300 */
+    int context_protection;   /* enum config_context_protection, strip */
+    double keep_alive;        /* s sent when a body has none, -1 = forever */
+    double thinking_overhead; /* num_predict factor of thinking models, 4 */
+    int thinking_min_predict; /* their least num_predict, 1024 */
     char *dashboard_dir; /* NULL = installed, else the source tree's */
 
     /* extra plugin directories: --plugin-dir, then [router] plugin_dir

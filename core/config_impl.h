@@ -22,7 +22,11 @@ enum config_type {
     CONFIG_T_LEVEL,    /* error|warning|info|debug */
     CONFIG_T_BOOL,     /* true/false/yes/no/on/off/1/0 */
     CONFIG_T_DURATION, /* seconds, suffix s/m/h */
-    CONFIG_T_SIZE      /* bytes, suffix K/M/G (powers of 1024) */
+    CONFIG_T_SIZE,     /* bytes, suffix K/M/G (powers of 1024) */
+    CONFIG_T_NUMBER,   /* decimal number within min..max (double) */
+    CONFIG_T_CHOICE,   /* one word of choices; stored as its index (int) */
+    CONFIG_T_FOREVER   /* -1 (forever) or a Go duration: 90, 5m, 1h30m
+                          (double seconds, -1 = forever) */
 };
 
 /* Types stored as char * (the others are int, double or size_t). */
@@ -56,6 +60,10 @@ struct config_key {
 
 extern const struct config_key config_keys[];
 extern const size_t config_key_count;
+
+/* The words a CONFIG_T_CHOICE key takes, NULL-terminated, in the order
+ * of the values stored; NULL for other keys. */
+const char *const *config_key_choices(const struct config_key *k);
 
 /* Index of section/name in config_keys, or -1. */
 int config_key_find(const char *section, const char *name);

@@ -12,6 +12,10 @@
 #define NOCOUNT 0
 #define DMAX 1e9 /* about 31 years: bounds every duration */
 
+/* In the order of enum config_context_protection. */
+static const char *const schema_context_protection[] = {"strip", "warn",
+                                                        "passthrough", NULL};
+
 const struct config_key config_keys[] = {
     /* [router] */
     {"router", "host", CONFIG_T_HOST, 0, "0.0.0.0", "FLEET_HOST", "host", NULL,
@@ -87,6 +91,19 @@ const struct config_key config_keys[] = {
     {"router", "auto_pull_timeout", CONFIG_T_DURATION, 0, "300",
      "FLEET_AUTO_PULL_TIMEOUT", NULL, NULL, NULL, F(auto_pull_timeout),
      NOCOUNT, 0.001, DMAX, "longest time an automatic pull may take"},
+    {"router", "context_protection", CONFIG_T_CHOICE, 0, "strip",
+     "FLEET_CONTEXT_PROTECTION", NULL, NULL, NULL, F(context_protection),
+     NOCOUNT, 0, 0,
+     "a num_ctx the loaded context covers: strip, warn or passthrough"},
+    {"router", "keep_alive", CONFIG_T_FOREVER, 0, "-1", "HERD_KEEP_ALIVE", NULL,
+     NULL, NULL, F(keep_alive), NOCOUNT, 0, DMAX,
+     "keep_alive sent when a request has none; -1 = keep loaded"},
+    {"router", "thinking_overhead", CONFIG_T_NUMBER, 0, "4.0",
+     "FLEET_THINKING_OVERHEAD", NULL, NULL, NULL, F(thinking_overhead), NOCOUNT,
+     1, 1000, "num_predict factor for thinking models"},
+    {"router", "thinking_min_predict", CONFIG_T_COUNT, 0, "1024",
+     "FLEET_THINKING_MIN_PREDICT", NULL, NULL, NULL, F(thinking_min_predict),
+     NOCOUNT, 0, 1000000000, "least num_predict for thinking models"},
     {"router", "plugin_dir", CONFIG_T_PATH, CONFIG_K_REPEAT, NULL, NULL,
      "plugin-dir", "plugin-dir", "DIR", F(plugin_dirs), F(plugin_dir_count), 0,
      0, "extra plugin directory, searched first (repeatable)"},
@@ -140,6 +157,25 @@ const struct config_key config_keys[] = {
 };
 
 const size_t config_key_count = sizeof config_keys / sizeof config_keys[0];
+
+/* The word lists of the CONFIG_T_CHOICE keys. */
+static const struct {
+    const char *section, *name;
+    const char *const *words;
+} schema_choices[] = {
+    {"router", "context_protection", schema_context_protection},
+};
+
+const char *const *
+config_key_choices(const struct config_key *k)
+{
+    for (size_t i = 0; i < sizeof schema_choices / sizeof schema_choices[0];
+         i++)
+        if (strcmp(schema_choices[i].section, k->section) == 0 &&
+            strcmp(schema_choices[i].name, k->name) == 0)
+            return schema_choices[i].words;
+    return NULL;
+}
 
 int
 config_key_find(const char *section, const char *name)

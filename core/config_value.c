@@ -229,6 +229,78 @@ value_size(const char *text, double min, double max, size_t *out, char *err,
     return 0;
 }
 
+/* -1 (keep forever, as Ollama reads any negative keep_alive) or a
+ * duration as Ollama takes it: bare seconds, or Go's number+unit pairs
+ * (ms, s, m, h), e.g. 1h30m or 1.5s. */
+static int
+value_forever(const char *text, double min, double max, double *out, char *err,
+              size_t errlen)
+{
+    static const struct {
+        const char *unit;
+        double s;
+    } units[] = {{"ms", 1e-3}, {"s", 1}, {"m", 60}, {"h", 3600}};
+    const char *p = text, *rest;
+    double total = 0, v;
+    char sub[CONFIG_ERR_MAX];
+
+    if (strcmp(text, "-1") == 0) {
+        *out = -1;
+        return 0;
+    }
+    if (!*text)
+        goto bad;
+    if (value_number(p, 1, &v, &rest, sub, sizeof sub) == 0 && !*rest)
+        total = v;
+    else
+        while (*p) {
+            size_t i, n = 0;
+            if (value_number(p, 1, &v, &rest, sub, sizeof sub) < 0)
+                goto bad;
+            while (rest[n] && !isdigit((unsigned char)rest[n]) &&
+                   rest[n] != '.')
+                n++;
+            for (i = 0; i < sizeof units / sizeof units[0]; i++)
+                if (strlen(units[i].unit) == n &&
+                    strncmp(rest, units[i].unit, n) == 0)
+                    break;
+            if (n == 0 || i == sizeof units / sizeof units[0])
+                goto bad;
+            total += v * units[i].s;
+            p = rest + n;
+        }
+    if (value_range(text, total, min, max, err, errlen) < 0)
+        return -EINVAL;
+    *out = total;
+    return 0;
+bad:
+    snprintf(err, errlen,
+             "'%s' is not -1 or a duration (seconds, or number and unit "
+             "pairs such as 5m or 1h30m; units ms, s, m, h)",
+             text);
+    return -EINVAL;
+}
+
+/* One word of a fixed list, any case; stored as its index. */
+static int
+value_choice(const struct config_key *k, const char *text, int *out, char *err,
+             size_t errlen)
+{
+    const char *const *words = config_key_choices(k);
+    size_t off = 0;
+
+    for (int i = 0; words && words[i]; i++)
+        if (strcasecmp(text, words[i]) == 0) {
+            *out = i;
+            return 0;
+        }
+    off += (size_t)snprintf(err, errlen, "'%s' is not one of ", text);
+    for (int i = 0; words && words[i] && off < errlen; i++)
+        off += (size_t)snprintf(err + off, errlen - off, "%s%s", i ? ", " : "",
+                                words[i]);
+    return -EINVAL;
+}
+
 /* Host names and address literals: no resolving here (the loop must not
  * block), only the characters they can contain. */
 static int
@@ -340,6 +412,12 @@ config_value_parse(const struct config_key *k, const char *text,
         return value_duration(text, k->min, k->max, field, err, errlen);
     case CONFIG_T_SIZE:
         return value_size(text, k->min, k->max, field, err, errlen);
+    case CONFIG_T_NUMBER:
+        return config_parse_double(text, k->min, k->max, field, err, errlen);
+    case CONFIG_T_CHOICE:
+        return value_choice(k, text, field, err, errlen);
+    case CONFIG_T_FOREVER:
+        return value_forever(text, k->min, k->max, field, err, errlen);
     case CONFIG_T_LEVEL:
         level = log_level_parse(text);
         if (level < 0) {
@@ -428,7 +506,12 @@ config_value_format(const struct config_key *k, const void *field, char *buf,
         snprintf(buf, len, "%s", log_level_name(*(const int *)field));
         return;
     case CONFIG_T_DURATION:
+    case CONFIG_T_NUMBER:
+    case CONFIG_T_FOREVER: /* -1 prints as -1, seconds as seconds */
         config_format_double(*(const double *)field, buf, len);
+        return;
+    case CONFIG_T_CHOICE:
+        snprintf(buf, len, "%s", config_key_choices(k)[*(const int *)field]);
         return;
     case CONFIG_T_SIZE:
         n = *(const size_t *)field;

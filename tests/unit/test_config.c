@@ -820,6 +820,101 @@ test_builtin_sections(void)
     config_free(&c);
 }
 
+/* The request path's body keys: a choice, "-1 or a duration", a number
+ * and a count; defaults, each spelling, the environment, errors with their
+ * line, and --print-config text that reads back. */
+static void
+test_request_body_keys(void)
+{
+    struct herd_config c, d;
+    char *text;
+    const char *path;
+    int rc = load(&c, CONFIG_PROGRAM_ROUTER, "--config",
+                  put("empty.ini", "; nothing\n"), NULL);
+
+    ok(rc == 0, "empty file loads (%s)", err);
+    is_int(c.context_protection, CONFIG_CTX_STRIP, "context_protection strip");
+    is_double(c.keep_alive, -1, 0, "keep_alive default -1");
+    is_double(c.thinking_overhead, 4.0, 0, "thinking_overhead default");
+    is_int(c.thinking_min_predict, 1024, "thinking_min_predict default");
+    config_free(&c);
+
+    path = put("body.ini", "[router]\n"
+                           "context_protection = WARN\n"
+                           "keep_alive = 1h30m\n"
+                           "thinking_overhead = 2.5\n"
+                           "thinking_min_predict = 0\n");
+    rc = load(&c, CONFIG_PROGRAM_ROUTER, "--config", path, NULL);
+    ok(rc == 0, "values load (%s)", err);
+    is_int(c.context_protection, CONFIG_CTX_WARN, "warn, any case");
+    is_double(c.keep_alive, 5400, 0, "1h30m = 5400 s");
+    is_double(c.thinking_overhead, 2.5, 0, "thinking_overhead 2.5");
+    is_int(c.thinking_min_predict, 0, "thinking_min_predict 0");
+    text = print_to_string(&c);
+    like(text, "context_protection = warn  ; from", "choice printed as word");
+    like(text, "keep_alive = 5400  ; from", "duration printed in seconds");
+    rc = load(&d, CONFIG_PROGRAM_ROUTER, "--config", put("printed.ini", text),
+              NULL);
+    ok(rc == 0 && d.context_protection == CONFIG_CTX_WARN &&
+           d.keep_alive == 5400,
+       "printed values read back (%s)", err);
+    free(text);
+    config_free(&d);
+    config_free(&c);
+
+    static const struct {
+        const char *text;
+        double want;
+    } ka[] = {{"-1", -1},  {"0", 0},        {"300", 300}, {"1.5s", 1.5},
+              {"5m", 300}, {"250ms", 0.25}, {"2h", 7200}};
+    for (size_t i = 0; i < sizeof ka / sizeof ka[0]; i++) {
+        setenv("HERD_KEEP_ALIVE", ka[i].text, 1);
+        rc = load(&c, CONFIG_PROGRAM_ROUTER, "--config",
+                  put("empty.ini", "; nothing\n"), NULL);
+        ok(rc == 0, "HERD_KEEP_ALIVE=%s loads (%s)", ka[i].text, err);
+        is_double(c.keep_alive, ka[i].want, 1e-9, "keep_alive %s", ka[i].text);
+        config_free(&c);
+    }
+    unsetenv("HERD_KEEP_ALIVE");
+    setenv("FLEET_CONTEXT_PROTECTION", "passthrough", 1);
+    rc = load(&c, CONFIG_PROGRAM_ROUTER, "--config",
+              put("empty.ini", "; nothing\n"), NULL);
+    ok(rc == 0 && c.context_protection == CONFIG_CTX_PASSTHROUGH,
+       "FLEET_CONTEXT_PROTECTION=passthrough (%s)", err);
+    config_free(&c);
+    setenv("FLEET_CONTEXT_PROTECTION", "off", 1);
+    rc = load(&c, CONFIG_PROGRAM_ROUTER, "--config",
+              put("empty.ini", "; nothing\n"), NULL);
+    ok(rc == -EINVAL, "FLEET_CONTEXT_PROTECTION=off refused");
+    like(err, "FLEET_CONTEXT_PROTECTION", "the message names the variable");
+    like(err, "'off' is not one of strip, warn, passthrough",
+         "and lists the choices");
+    unsetenv("FLEET_CONTEXT_PROTECTION");
+
+    bad_file("[router]\ncontext_protection = drop\n",
+             "2: context_protection: 'drop' is not one of strip, warn, "
+             "passthrough",
+             "unknown context_protection");
+    bad_file("[router]\n\nkeep_alive = -2\n",
+             "3: keep_alive: '-2' is not -1 or a duration", "keep_alive -2");
+    bad_file("[router]\nkeep_alive = 5x\n",
+             "2: keep_alive: '5x' is not -1 or a duration", "keep_alive unit");
+    bad_file("[router]\nkeep_alive = 1h30\n",
+             "2: keep_alive: '1h30' is not -1 or a duration",
+             "keep_alive number without a unit after a pair");
+    bad_file("[router]\nkeep_alive = m\n",
+             "2: keep_alive: 'm' is not -1 or a duration", "keep_alive m");
+    bad_file("[router]\nthinking_overhead = 0.5\n",
+             "2: thinking_overhead: '0.5' is out of range (1-1000)",
+             "thinking_overhead below 1");
+    bad_file("[router]\nthinking_overhead = four\n",
+             "2: thinking_overhead: 'four' is not a number",
+             "thinking_overhead not a number");
+    bad_file("[router]\nthinking_min_predict = 1.5\n",
+             "2: thinking_min_predict: '1.5' is not a whole number",
+             "thinking_min_predict fraction");
+}
+
 int
 main(void)
 {
@@ -841,6 +936,7 @@ main(void)
     test_reload();
     test_example_and_docs();
     test_builtin_sections();
+    test_request_body_keys();
     {
         char cmd[600];
         snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmpdir);
