@@ -626,6 +626,19 @@ struct proxy_pick {
     char *breakdown; /* owned; proxy_dispatch takes it */
 };
 
+/* The client's options.num_ctx, 0 when not set. */
+static uint32_t
+proxy_num_ctx(const json_object *body)
+{
+    json_object *o, *v;
+    if (json_object_object_get_ex(body, "options", &o) &&
+        json_object_object_get_ex(o, "num_ctx", &v) &&
+        json_object_is_type(v, json_type_int) && json_object_get_int64(v) > 0 &&
+        json_object_get_int64(v) < UINT32_MAX)
+        return (uint32_t)json_object_get_int64(v);
+    return 0;
+}
+
 /* Sends the request as picked; the slot is already held. */
 static void
 proxy_dispatch(struct proxy_req *q, const struct proxy_pick *pk)
@@ -646,12 +659,32 @@ proxy_dispatch(struct proxy_req *q, const struct proxy_pick *pk)
         return;
     }
     size_t len;
+    enum proxy_ctx_result ctx;
+    const struct proxy_body_opts bo = {
+        .context_protection = q->p->set.context_protection,
+        .keep_alive = q->p->set.keep_alive,
+        .thinking_overhead = q->p->set.thinking_overhead,
+        .thinking_min_predict = q->p->set.thinking_min_predict,
+    };
     char *body = proxy_body_build(q->body, q->api, pk->model, pk->loaded_ctx,
-                                  &q->context_overflow, &len);
+                                  &bo, &ctx, &len);
     if (!body) {
         proxy_attempt_failed(q, "out of memory", 0);
         return;
     }
+    q->context_overflow = ctx == PROXY_CTX_OVERFLOW;
+    if (ctx == PROXY_CTX_KEPT)
+        log_warn(proxy_comp,
+                 "%s: num_ctx %u kept for %s on %s although its loaded "
+                 "context %u covers it (context_protection = warn); the "
+                 "node may reload the model",
+                 q->request_id, proxy_num_ctx(q->body), pk->model, pk->node,
+                 pk->loaded_ctx);
+    else if (ctx == PROXY_CTX_STRIPPED)
+        log_debug(proxy_comp,
+                  "%s: num_ctx %u stripped for %s on %s (loaded context %u)",
+                  q->request_id, proxy_num_ctx(q->body), pk->model, pk->node,
+                  pk->loaded_ctx);
     q->call = upstream_start(q->p->pool, pk->url, EVHTTP_REQ_POST,
                              proxy_upstream_path(q->api), body, len,
                              &proxy_upstream_cbs, q, err, sizeof err);
@@ -686,19 +719,6 @@ proxy_client_path(enum proxy_api api)
     default:
         return proxy_upstream_path(api);
     }
-}
-
-/* The client's options.num_ctx, 0 when not set. */
-static uint32_t
-proxy_num_ctx(const json_object *body)
-{
-    json_object *o, *v;
-    if (json_object_object_get_ex(body, "options", &o) &&
-        json_object_object_get_ex(o, "num_ctx", &v) &&
-        json_object_is_type(v, json_type_int) && json_object_get_int64(v) > 0 &&
-        json_object_get_int64(v) < UINT32_MAX)
-        return (uint32_t)json_object_get_int64(v);
-    return 0;
 }
 
 /* The text of candidate i's score per signal; NULL when memory runs out
@@ -1232,6 +1252,11 @@ proxy_load_get(void *arg, const char *node, const char *model,
 void
 proxy_configure(struct proxy *p, const struct proxy_settings *s)
 {
+    static const char *const modes[] = {"strip", "warn", "passthrough"};
+    if (s->context_protection != p->set.context_protection &&
+        s->context_protection >= 0 && s->context_protection < 3)
+        log_info(proxy_comp, "context_protection is %s now",
+                 modes[s->context_protection]);
     p->set = *s;
     if (p->adm)
         admission_configure(p->adm, s->queue_max, s->queue_wait);

@@ -36,6 +36,11 @@ struct proxy_settings {
                           none of the requested ones can be served */
     int auto_pull;           /* pull a model no node has, then serve */
     double auto_pull_timeout; /* s a pull may take */
+    /* body changes (proxy_body.h) */
+    int context_protection;        /* enum config_context_protection */
+    double keep_alive;             /* s, -1 = forever */
+    double thinking_overhead;      /* num_predict factor, thinking models */
+    unsigned thinking_min_predict; /* their least num_predict */
 };
 
 struct proxy *proxy_new(struct router *r, const struct proxy_settings *s);

@@ -4,9 +4,12 @@
 #include "proxy_body.h"
 
 #include <errno.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include "config.h"
 
 static int
 body_type_is(const json_object *body, const char *key, json_type t1,
@@ -83,25 +86,29 @@ body_native(enum proxy_api api)
     return api == PROXY_API_CHAT || api == PROXY_API_GENERATE;
 }
 
-/* Context protection, strip mode (reference §6.2): a num_ctx the loaded
- * model already covers would only force a reload, so it goes; a larger
- * one stays and is flagged. */
-static void
-body_context(json_object *opts, unsigned loaded_ctx, int *overflow)
+/* Context protection (reference §6.2): a num_ctx the loaded model already
+ * covers would only make Ollama reload it, so strip removes it and warn
+ * keeps it (the caller logs); a larger one stays in every mode and is
+ * flagged. passthrough looks at nothing. */
+static enum proxy_ctx_result
+body_context(json_object *opts, unsigned loaded_ctx, int mode)
 {
     json_object *v;
-    if (!json_object_object_get_ex(opts, "num_ctx", &v) ||
+    if (mode == CONFIG_CTX_PASSTHROUGH ||
+        !json_object_object_get_ex(opts, "num_ctx", &v) ||
         !json_object_is_type(v, json_type_int) || loaded_ctx == 0)
-        return;
-    int64_t want = json_object_get_int64(v);
-    if (want <= (int64_t)loaded_ctx)
-        json_object_object_del(opts, "num_ctx");
-    else
-        *overflow = 1;
+        return PROXY_CTX_NONE;
+    if (json_object_get_int64(v) > (int64_t)loaded_ctx)
+        return PROXY_CTX_OVERFLOW;
+    if (mode == CONFIG_CTX_WARN)
+        return PROXY_CTX_KEPT;
+    json_object_object_del(opts, "num_ctx");
+    return PROXY_CTX_STRIPPED;
 }
 
 static void
-body_thinking(json_object *opts, const char *model)
+body_thinking(json_object *opts, const char *model,
+              const struct proxy_body_opts *o)
 {
     json_object *v;
     if (!proxy_body_is_thinking(model) ||
@@ -111,19 +118,33 @@ body_thinking(json_object *opts, const char *model)
     int64_t n = json_object_get_int64(v);
     if (n < 0) /* -1: unlimited already */
         return;
-    double want = (double)n * PROXY_THINKING_FACTOR;
-    if (want < PROXY_THINKING_MIN_PREDICT)
-        want = PROXY_THINKING_MIN_PREDICT;
+    double want = (double)n * o->thinking_overhead;
+    if (want < o->thinking_min_predict)
+        want = o->thinking_min_predict;
+    if (want > (double)INT64_MAX / 2)
+        want = (double)INT64_MAX / 2;
     json_object_object_add(opts, "num_predict",
                            json_object_new_int64((int64_t)want));
 }
 
+/* Ollama reads a number as seconds and any negative as forever. */
+static json_object *
+body_keep_alive(double s)
+{
+    if (s < 0)
+        return json_object_new_int(-1);
+    if (s == (double)(int64_t)s)
+        return json_object_new_int64((int64_t)s);
+    return json_object_new_double(s);
+}
+
 char *
 proxy_body_build(const json_object *body, enum proxy_api api, const char *model,
-                 unsigned loaded_ctx, int *overflow, size_t *len)
+                 unsigned loaded_ctx, const struct proxy_body_opts *o,
+                 enum proxy_ctx_result *ctx, size_t *len)
 {
     json_object *b = NULL, *opts;
-    *overflow = 0;
+    *ctx = PROXY_CTX_NONE;
     if (json_object_deep_copy((json_object *)body, &b, NULL) != 0 || !b)
         return NULL;
     json_object_object_add(b, "model", json_object_new_string(model));
@@ -133,12 +154,11 @@ proxy_body_build(const json_object *body, enum proxy_api api, const char *model,
         json_object_object_del(b, "metadata");
     if (api < PROXY_API_OAI_CHAT && api != PROXY_API_EMBEDDINGS &&
         !json_object_object_get_ex(b, "keep_alive", NULL))
-        json_object_object_add(b, "keep_alive",
-                               json_object_new_int(PROXY_KEEP_ALIVE_DEFAULT));
+        json_object_object_add(b, "keep_alive", body_keep_alive(o->keep_alive));
     if (body_native(api) && json_object_object_get_ex(b, "options", &opts) &&
         json_object_is_type(opts, json_type_object)) {
-        body_context(opts, loaded_ctx, overflow);
-        body_thinking(opts, model);
+        *ctx = body_context(opts, loaded_ctx, o->context_protection);
+        body_thinking(opts, model, o);
         if (json_object_object_length(opts) == 0)
             json_object_object_del(b, "options");
     }

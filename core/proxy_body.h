@@ -10,11 +10,22 @@
 
 #include "proxy.h"
 
-/* keep_alive added to native bodies that set none: the reference's -1
- * (models stay loaded). */
-#define PROXY_KEEP_ALIVE_DEFAULT -1
-#define PROXY_THINKING_FACTOR 4.0
-#define PROXY_THINKING_MIN_PREDICT 1024
+/* What the router does to a body, from [router] (context_protection,
+ * keep_alive, thinking_overhead, thinking_min_predict). */
+struct proxy_body_opts {
+    int context_protection;        /* enum config_context_protection */
+    double keep_alive;             /* s added when none is set; -1 forever */
+    double thinking_overhead;      /* num_predict factor, thinking models */
+    unsigned thinking_min_predict; /* their least num_predict */
+};
+
+/* What context protection did with the client's num_ctx. */
+enum proxy_ctx_result {
+    PROXY_CTX_NONE = 0, /* none set, loaded context unknown, or passthrough */
+    PROXY_CTX_STRIPPED, /* covered by the loaded context: removed */
+    PROXY_CTX_KEPT,     /* covered, kept (warn) */
+    PROXY_CTX_OVERFLOW  /* larger than the loaded context: kept */
+};
 
 /* Checks the members the API needs (types, presence). Returns 0 or
  * -EINVAL with a message for a 400. */
@@ -23,10 +34,11 @@ int proxy_body_check(const json_object *body, enum proxy_api api, char *err,
 
 /* A new JSON text for the attempt (free() it), or NULL when memory runs
  * out. loaded_ctx: the model's context on the serving node (0 unknown);
- * *overflow is set when the client's num_ctx exceeds it. */
+ * *ctx tells what context protection did. */
 char *proxy_body_build(const json_object *body, enum proxy_api api,
-                       const char *model, unsigned loaded_ctx, int *overflow,
-                       size_t *len);
+                       const char *model, unsigned loaded_ctx,
+                       const struct proxy_body_opts *o,
+                       enum proxy_ctx_result *ctx, size_t *len);
 
 /* A thinking model by name (the reference's list). */
 int proxy_body_is_thinking(const char *model);

@@ -213,6 +213,10 @@ router_proxy_settings(const struct herd_config *cfg, struct proxy_settings *s)
     s->vram_fallback = cfg->vram_fallback;
     s->auto_pull = cfg->auto_pull;
     s->auto_pull_timeout = cfg->auto_pull_timeout;
+    s->context_protection = cfg->context_protection;
+    s->keep_alive = cfg->keep_alive;
+    s->thinking_overhead = cfg->thinking_overhead;
+    s->thinking_min_predict = (unsigned)cfg->thinking_min_predict;
     s->default_num_parallel = cfg->default_num_parallel;
     s->max_body_bytes = cfg->max_body_bytes;
 }

@@ -3,6 +3,7 @@
  * the per-API body checks. */
 #include "autoconfig.h"
 
+#include "config.h"
 #include "model_category.h"
 #include "proxy_body.h"
 #include "tap.h"
@@ -11,13 +12,19 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* The defaults of [router]; tests change them. */
+static struct proxy_body_opts opts = {CONFIG_CTX_STRIP, -1, 4.0, 1024};
+static enum proxy_ctx_result last_ctx;
+
 static json_object *
 build(const char *text, enum proxy_api api, const char *model,
       unsigned loaded_ctx, int *overflow)
 {
     json_object *b = json_tokener_parse(text);
     size_t len;
-    char *s = proxy_body_build(b, api, model, loaded_ctx, overflow, &len);
+    char *s =
+        proxy_body_build(b, api, model, loaded_ctx, &opts, &last_ctx, &len);
+    *overflow = last_ctx == PROXY_CTX_OVERFLOW;
     json_object *o = json_tokener_parse(s);
     ok(strlen(s) == len, "length reported for %s", model);
     free(s);
@@ -90,6 +97,62 @@ main(void)
               PROXY_API_CHAT, "llama3.2:3b", 0, &of);
     is_str(get(o, "options.num_predict"), "100", "other models untouched");
     json_object_put(o);
+
+    is_int(last_ctx, PROXY_CTX_NONE, "other models: no num_ctx, no action");
+
+    /* context_protection warn and passthrough */
+    opts.context_protection = CONFIG_CTX_WARN;
+    o = build("{\"model\":\"a\",\"options\":{\"num_ctx\":2048}}",
+              PROXY_API_CHAT, "a:latest", 4096, &of);
+    is_str(get(o, "options.num_ctx"), "2048", "warn: a covered num_ctx kept");
+    is_int(last_ctx, PROXY_CTX_KEPT, "warn: reported as kept");
+    json_object_put(o);
+    o = build("{\"model\":\"a\",\"options\":{\"num_ctx\":8192}}",
+              PROXY_API_CHAT, "a:latest", 4096, &of);
+    ok(of, "warn: a larger one is an overflow");
+    json_object_put(o);
+    opts.context_protection = CONFIG_CTX_PASSTHROUGH;
+    o = build("{\"model\":\"a\",\"options\":{\"num_ctx\":2048}}",
+              PROXY_API_CHAT, "a:latest", 4096, &of);
+    is_str(get(o, "options.num_ctx"), "2048", "passthrough: num_ctx kept");
+    is_int(last_ctx, PROXY_CTX_NONE, "passthrough: nothing looked at");
+    json_object_put(o);
+    o = build("{\"model\":\"a\",\"options\":{\"num_ctx\":8192}}",
+              PROXY_API_CHAT, "a:latest", 4096, &of);
+    ok(!of, "passthrough: not even an overflow flag");
+    json_object_put(o);
+    opts.context_protection = CONFIG_CTX_STRIP;
+    o = build("{\"model\":\"a\",\"options\":{\"num_ctx\":2048}}",
+              PROXY_API_CHAT, "a:latest", 4096, &of);
+    is_int(last_ctx, PROXY_CTX_STRIPPED, "strip: reported as stripped");
+    json_object_put(o);
+
+    /* keep_alive and thinking settings */
+    opts.keep_alive = 300;
+    o = build("{\"model\":\"a\"}", PROXY_API_GENERATE, "a:latest", 0, &of);
+    is_str(get(o, "keep_alive"), "300", "keep_alive 300 s sent as a number");
+    json_object_put(o);
+    opts.keep_alive = 1.5;
+    o = build("{\"model\":\"a\"}", PROXY_API_CHAT, "a:latest", 0, &of);
+    is_str(get(o, "keep_alive"), "1.5", "fractional seconds kept");
+    json_object_put(o);
+    opts.keep_alive = -1;
+    opts.thinking_overhead = 2;
+    opts.thinking_min_predict = 10;
+    o = build("{\"model\":\"r\",\"options\":{\"num_predict\":100}}",
+              PROXY_API_CHAT, "qwq:32b", 0, &of);
+    is_str(get(o, "options.num_predict"), "200", "thinking_overhead 2");
+    json_object_put(o);
+    o = build("{\"model\":\"r\",\"options\":{\"num_predict\":3}}",
+              PROXY_API_CHAT, "qwq:32b", 0, &of);
+    is_str(get(o, "options.num_predict"), "10", "thinking_min_predict 10");
+    json_object_put(o);
+    o = build("{\"model\":\"r\",\"options\":{\"num_predict\":-1}}",
+              PROXY_API_CHAT, "qwq:32b", 0, &of);
+    is_str(get(o, "options.num_predict"), "-1", "unlimited stays unlimited");
+    json_object_put(o);
+    opts.thinking_overhead = 4;
+    opts.thinking_min_predict = 1024;
 
     o = build("{\"model\":\"a\",\"metadata\":{\"x\":1},\"messages\":[]}",
               PROXY_API_OAI_CHAT, "a:latest", 0, &of);
