@@ -1328,6 +1328,8 @@ proxy_queue_json(const struct proxy *p)
     uint64_t in_flight = 0, completed = 0, failed = 0, concurrency = 0;
     size_t n = admission_key_count(p->adm);
     size_t pending = admission_waiting(p->adm);
+    double p75_sum = 0;
+    size_t p75_count = 0;
     for (size_t i = 0; i < n; i++) {
         struct admission_key_stats st;
         char key[600];
@@ -1351,6 +1353,11 @@ proxy_queue_json(const struct proxy *p)
                                json_object_new_int64((int64_t)st.failed));
         json_object_object_add(k, "rejected",
                                json_object_new_int64((int64_t)st.rejected));
+        double p75 = latency_p75_ms(p->r->latency, st.node, st.model);
+        if (!isnan(p75)) {
+            p75_sum += p75;
+            p75_count++;
+        }
         snprintf(key, sizeof key, "%s:%s", st.node, st.model);
         json_object_object_add(qs, key, k);
         in_flight += st.in_flight;
@@ -1370,8 +1377,14 @@ proxy_queue_json(const struct proxy *p)
     json_object_object_add(o, "failed", json_object_new_int64((int64_t)failed));
     json_object_object_add(o, "rejected",
                            json_object_new_int64((int64_t)p->rejected));
-    /* no latency history yet: the wait cannot be estimated honestly */
-    json_object_object_add(o, "estimated_wait_ms", NULL);
+    /* reference §7.3: the waiting requests share every slot, each taking
+     * the typical (p75) time; nothing waiting, or no history, is null */
+    json_object_object_add(
+        o, "estimated_wait_ms",
+        pending > 0 && p75_count > 0 && concurrency > 0
+            ? json_object_new_double((double)pending * (p75_sum / p75_count) /
+                                     (double)concurrency)
+            : NULL);
     size_t online = 0;
     for (size_t i = 0; i < registry_count(p->r->registry); i++)
         if (registry_at(p->r->registry, i)->status == HERD_NODE_ONLINE)
