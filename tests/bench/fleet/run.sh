@@ -10,6 +10,7 @@
 #   run.sh --out DIR [--smoke] [--workloads "steady burst multiturn switch
 #          dies"] [--policies "herd round_robin random least_connections
 #          nginx"] [--duration S] [--rate R] [--seed N] [--time-scale F]
+#          [--victim gpu|mac|laptop|cpu]
 #
 # See doc/benchmarks.md. Loopback only; every run is bounded in time.
 [ -n "$BASH_VERSION" ] || exec bash "$0" "$@"
@@ -18,14 +19,14 @@ set -u
 here=$(cd "$(dirname "$0")" && pwd)
 : "${top_srcdir:=$(cd "$here/../../.." && pwd)}"
 : "${top_builddir:=$PWD}"
-out="" smoke=0 seed=42 duration=60 rate=4 scale=0.1
+out="" smoke=0 seed=42 duration=60 rate=4 scale=0.1 victim=mac
 workloads="steady burst multiturn switch dies"
 policies="herd round_robin random least_connections nginx"
 
 usage() {
     echo "usage: $0 --out DIR [--smoke] [--workloads \"W...\"]" \
         "[--policies \"P...\"] [--duration S] [--rate R] [--seed N]" \
-        "[--time-scale F]" >&2
+        "[--time-scale F] [--victim NODE]" >&2
     exit 2
 }
 while [ $# -gt 0 ]; do
@@ -38,6 +39,7 @@ while [ $# -gt 0 ]; do
     --rate) rate=${2-}; shift ;;
     --seed) seed=${2-}; shift ;;
     --time-scale) scale=${2-}; shift ;;
+    --victim) victim=${2-}; shift ;;
     *) usage ;;
     esac
     shift || usage
@@ -51,6 +53,8 @@ for p in $policies; do
     case $p in herd | round_robin | random | least_connections | nginx) ;;
     *) echo "$0: unknown policy '$p'" >&2; exit 2 ;; esac
 done
+case $victim in gpu | mac | laptop | cpu) ;;
+*) echo "$0: --victim is one of gpu, mac, laptop, cpu" >&2; exit 2 ;; esac
 num() { awk -v v="$1" -v lo="$2" -v hi="$3" 'BEGIN {
     exit !(v ~ /^[0-9]+(\.[0-9]+)?$/ && v + 0 >= lo && v + 0 <= hi) }'; }
 num "$duration" 1 600 || { echo "$0: --duration is 1..600 seconds" >&2; exit 2; }
@@ -154,17 +158,18 @@ beat_loop() { # beat_loop NODE SIM_URL ROUTER_URL END_EPOCH
     done
 }
 
-# sim_totals URL: "loads reloads" summed over the sim's models.
+# sim_totals URL: "loads reloads cache_hits" summed over the sim's models.
 sim_totals() {
     curl -s -m 5 "$1/sim/state" |
-        jq -r '[([.models[].loads] | add), ([.models[].reloads] | add)] | join(" ")'
+        jq -r '[([.models[].loads] | add), ([.models[].reloads] | add),
+            ([.models[].prompt_cache_hits] | add)] | join(" ")'
 }
 
 stop_pid() { kill "$1" 2>/dev/null; wait "$1" 2>/dev/null; }
 
 # One run: workload $1 through policy $2. Writes $out/$1-$2.{tsv,json,sims}.
 run_one() {
-    local w=$1 p=$2 n sched="$out/$w.sched" target end victim="" rc
+    local w=$1 p=$2 n sched="$out/$w.sched" target end rc
     local -A url_of pid_of
     local names=""
     for n in $nodes; do
@@ -217,14 +222,14 @@ run_one() {
         wait_for 20 fleet_up || { echo "fleet: nodes not online ($p)" >&2; exit 1; }
     fi
     target=${url#http://}
-    # the node that dies: the fast GPU box, half way through
-    local killer=""
+    # the node that dies (--victim), half way through
+    local killer="" dead=""
     if [ "$w" = dies ]; then
-        victim=gpu
+        dead=$victim
         (
             sleep "$(awk -v d="$duration" 'BEGIN { print d / 2 }')"
-            sim_totals "${url_of[$victim]}" >"$out/$w-$p.victim"
-            kill -9 "${pid_of[$victim]}"
+            sim_totals "${url_of[$dead]}" >"$out/$w-$p.victim"
+            kill -9 "${pid_of[$dead]}"
         ) &
         killer=$!
     fi
@@ -235,8 +240,8 @@ run_one() {
     [ -n "$killer" ] && wait "$killer"
     : >"$out/$w-$p.sims"
     for n in $nodes; do
-        if [ "$n" = "$victim" ]; then
-            echo "$n $(cat "$out/$w-$p.victim" 2>/dev/null || echo '0 0')" >>"$out/$w-$p.sims"
+        if [ "$n" = "$dead" ]; then
+            echo "$n $(cat "$out/$w-$p.victim" 2>/dev/null || echo '0 0 0')" >>"$out/$w-$p.sims"
         else
             echo "$n $(sim_totals "${url_of[$n]}")" >>"$out/$w-$p.sims"
         fi
@@ -277,7 +282,7 @@ metrics() {
     BEGIN {
         while ((getline l < names) > 0) { split(l, kv, "="); name[kv[1]] = kv[2] }
         while ((getline l < sims) > 0) { split(l, s, " "); cold += s[2]
-            rel += s[3]; load[s[1]] = 0 }
+            rel += s[3]; hits += s[4]; load[s[1]] = 0 }
     }
     /^#/ { next }
     { total++
@@ -292,15 +297,16 @@ metrics() {
         max = -1; min = -1
         for (k in load) { if (max < 0 || load[k] > max) max = load[k]
                           if (min < 0 || load[k] < min) min = load[k] }
-        printf "%.0f %.0f %.0f %.0f %.0f %.0f %.2f %d %d %d %d %d\n",
+        printf "%.0f %.0f %.0f %.0f %.0f %.0f %.2f %d %d %d %d %d %d\n",
             n ? lsum / n : 0, pct(lat, n, 95), pct(lat, n, 99),
             m ? tsum / m : 0, pct(tt, m, 95), pct(tt, m, 99),
-            (end > 0 ? n / (end / 1000) : 0), cold, rel, failed + 0, max, min
+            (end > 0 ? n / (end / 1000) : 0), cold, rel, failed + 0, max, min,
+            hits
     }' "$f.tsv"
 }
 for w in $workloads; do
     {
-        printf 'policy\tmean\tp95\tp99\tttft_mean\tttft_p95\tttft_p99\trps\tcold\treloads\tfailed\tmaxload\tminload\n'
+        printf 'policy\tmean\tp95\tp99\tttft_mean\tttft_p95\tttft_p99\trps\tcold\treloads\tfailed\tmaxload\tminload\tcache_hits\n'
         for p in $policies; do
             printf '%s\t%s\n' "$p" "$(metrics "$w" "$p" | tr ' ' '\t')"
         done
@@ -391,15 +397,18 @@ plot for [i=2:$((np + 1))] '$out/nodes_$first.dat' using i:xtic(1) title columnh
     echo "4.9 GB, 32B 19 GB, 70B 40 GB; answers of up to 64 tokens."
     echo "Latencies are wall-clock ms at time scale $scale (divide by $scale"
     echo "for the simulated fleet's seconds). Cold loads and reloads come from"
-    echo "each sim's /sim/state; node load counts completed requests."
+    echo "each sim's /sim/state (prompt cache hits too: requests whose prompt"
+    echo "began with one the node had just evaluated); node load counts"
+    echo "completed requests. In the workload dies, $victim is killed (kill -9)"
+    echo "half way through (--victim)."
     echo
     for w in $workloads; do
         echo "## Workload: $w ($(wc -l <"$out/$w.sched") requests)"
         echo
-        echo "| policy | mean ms | p95 | p99 | TTFT mean | TTFT p95 | TTFT p99 | req/s | cold loads | reloads | failed | max/min node load |"
-        echo "|---|---|---|---|---|---|---|---|---|---|---|---|"
-        awk -F'\t' 'NR > 1 { printf "| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s/%s |\n",
-            $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13 }' "$out/$w.dat"
+        echo "| policy | mean ms | p95 | p99 | TTFT mean | TTFT p95 | TTFT p99 | req/s | cold loads | reloads | prompt cache hits | failed | max/min node load |"
+        echo "|---|---|---|---|---|---|---|---|---|---|---|---|---|"
+        awk -F'\t' 'NR > 1 { printf "| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s/%s |\n",
+            $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $14, $11, $12, $13 }' "$out/$w.dat"
         echo
         echo "![latency_$w](latency_$w.png)"
         echo

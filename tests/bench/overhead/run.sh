@@ -74,7 +74,8 @@ done
 
 # Backends: slots for every stream, no load time in the measurements;
 # "fast" answers at once (router cost dominates), "stream" emits a token
-# every 5 ms so the relay delay shows against a steady cadence.
+# every 50 ms (20 tokens/s, a busy real node) so the relay delay shows
+# against a steady cadence.
 nsims=$([ "$smoke" = 1 ] && echo 2 || echo 5)
 cat >"$TEST_TMP/sim.ini" <<EOF
 [server]
@@ -88,7 +89,7 @@ tokens_per_sec = 1000000
 prompt_tokens_per_sec = 1000000
 [model.stream:1b]
 size_gb = 1
-tokens_per_sec = 200
+tokens_per_sec = 20
 prompt_tokens_per_sec = 1000000
 EOF
 direct="" nginx_up="" nodes=""
@@ -273,7 +274,7 @@ plot for [i=0:2] '$out/streams.dat' skip 1 using 1:(column(2+9*i)) with linespoi
     title word('direct nginx herd', i+1).' p50', \
     for [i=0:2] '' skip 1 using 1:(column(3+9*i)) with linespoints lc i+1 dt 2 \
     title word('direct nginx herd', i+1).' p99'"
-    plot streams_gap "set title 'Mean gap between chunks (the sim emits one every 5 ms)';
+    plot streams_gap "set title 'Mean gap between chunks (the sim emits one every 50 ms)';
 set xlabel 'concurrent streams'; set ylabel 'ms'; set logscale x; set grid;
 set key top left;
 plot for [i=0:2] '$out/streams.dat' skip 1 using 1:(column(4+9*i)) with linespoints lc i+1 \
@@ -339,7 +340,7 @@ col() { awk -v n="$1" -v c="$2" -F'\t' '$1 == n { print $c }' "$out/streams.dat"
         "herd/nginx $(r2 "$(j fixed-herd .lat_p50)" "$(j fixed-nginx .lat_p50)")"
     echo
     if [ -n "$levels" ]; then
-        echo "## Streaming (32 chunks per stream, one every 5 ms at the sim)"
+        echo "## Streaming (32 chunks per stream, one every 50 ms at the sim)"
         echo
         echo "| streams | path | TTFC p50 ms | TTFC p99 ms | chunk gap mean ms | gap p99 ms | chunk delay p50 ms | p99 ms | router RSS MiB | listen overflows | failed |"
         echo "|---|---|---|---|---|---|---|---|---|---|---|"
