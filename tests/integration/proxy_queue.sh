@@ -28,7 +28,7 @@ waiting() { curl -s "$ROUTER/fleet/queue" | jq -r .pending; }
 active_is() { [ "$(active)" = "$1" ]; }
 waiting_is() { [ "$(waiting)" = "$1" ]; }
 
-gen a 20           # holds the slot about 2 s
+gen a 50           # holds the slot about 5 s, past the waits below
 wait_for 5 active_is 1
 is "$(active)" 1 "the first request runs"
 gen b 1
