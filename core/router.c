@@ -403,6 +403,12 @@ router_bind(struct router *r)
                 strerror(errno));
         return -EADDRINUSE;
     }
+    /* evhttp listens with a backlog of 128, which drops connections when
+     * thousands of clients arrive at once; Linux lets a second listen()
+     * raise it (the kernel caps it at net.core.somaxconn). */
+    if (listen(evhttp_bound_socket_get_fd(sock), 65535) != 0)
+        log_warn(router_comp, "cannot raise the listen backlog: %s",
+                 strerror(errno));
     /* Read the address back: port 0 asks the kernel for a free one. */
     struct sockaddr_storage ss;
     socklen_t sl = sizeof ss;

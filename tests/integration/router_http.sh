@@ -14,6 +14,9 @@ data=$TEST_TMP/data/nested
 printf '[router]\nmax_body_bytes = 16K\n' >"$TEST_TMP/small.ini"
 start_herd herd --config "$TEST_TMP/small.ini" --data-dir "$data"
 ok $? "router answers"
+backlog=$(ss -Hltn "sport = :$port" 2>/dev/null | awk '{print $3}')
+ok $([ "${backlog:-0}" -gt 128 ]; echo $?) \
+    "listen backlog raised past evhttp's 128 (Send-Q ${backlog:-?})"
 like "$(cat "$TEST_TMP/herd.log")" "listening on 127\.0\.0\.1:$port" \
     "logs the address it listens on"
 

@@ -134,12 +134,16 @@ sim_http_start(struct sim_server *s, char *err, size_t errlen)
     evhttp_set_timeout(s->http, 600);
     evhttp_set_gencb(s->http, sim_http_cb, s);
     errno = 0;
-    if (!evhttp_bind_socket_with_handle(s->http, s->cfg.host,
-                                        (ev_uint16_t)s->cfg.port)) {
+    struct evhttp_bound_socket *sock = evhttp_bind_socket_with_handle(
+        s->http, s->cfg.host, (ev_uint16_t)s->cfg.port);
+    if (!sock) {
         int e = errno ? errno : EIO;
         snprintf(err, errlen, "cannot listen on %s:%d: %s", s->cfg.host,
                  s->cfg.port, strerror(e));
         return -e;
     }
+    /* Raise evhttp's backlog of 128 (as Go's server, Ollama listens with
+     * the kernel's maximum); a second listen() does it on Linux. */
+    listen(evhttp_bound_socket_get_fd(sock), 65535);
     return 0;
 }
