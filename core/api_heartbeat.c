@@ -11,8 +11,10 @@
 #include <string.h>
 #include <strings.h>
 
+#include "common/auth.h"
 #include "common/http_util.h"
 #include "common/log.h"
+#include "proxy.h"
 #include "router.h"
 
 int
@@ -28,37 +30,20 @@ api_heartbeat_ingest(struct router *r, struct hb_snapshot *snap,
         json_object_put(payload);
         return -EINVAL;
     }
-    return registry_report(r->registry, snap, payload, url, source,
-                           router_now(), err, errlen);
-}
-
-/* Compares in time independent of where the first difference is, so the
- * token cannot be guessed byte by byte. */
-static int
-api_heartbeat_token_equal(const char *given, size_t glen, const char *want)
-{
-    size_t wlen = strlen(want);
-    unsigned char diff = glen != wlen;
-    for (size_t i = 0; i < wlen; i++)
-        diff |=
-            (unsigned char)(i < glen ? given[i] : 0) ^ (unsigned char)want[i];
-    return diff == 0;
+    int rc = registry_report(r->registry, snap, payload, url, source,
+                             router_now(), err, errlen);
+    if (rc == 0) /* a model may have appeared, or room for one */
+        proxy_kick(r->proxy);
+    return rc;
 }
 
 static int
 api_heartbeat_authorized(struct router *r, struct evhttp_request *req)
 {
-    const char *token = r->cfg->node_token;
+    char *token = r->cfg->node_token;
     if (!token || !*token)
         return 1;
-    const char *auth = evhttp_find_header(evhttp_request_get_input_headers(req),
-                                          "Authorization");
-    if (!auth || strncasecmp(auth, "Bearer ", 7) != 0)
-        return 0;
-    auth += 7;
-    while (*auth == ' ')
-        auth++;
-    return api_heartbeat_token_equal(auth, strlen(auth), token);
+    return auth_bearer_matches(req, &token, 1);
 }
 
 void

@@ -1167,6 +1167,13 @@ proxy_kick_soon(struct proxy *p)
         event_active(p->kick, EV_TIMEOUT, 0);
 }
 
+void
+proxy_kick(struct proxy *p)
+{
+    if (p && admission_waiting(p->adm) > 0)
+        proxy_kick_soon(p);
+}
+
 /* A pull ended: waiting requests look again. */
 static void
 proxy_pull_done(void *arg)

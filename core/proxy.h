@@ -57,6 +57,10 @@ void proxy_handle(struct proxy *p, struct evhttp_request *req,
  * has passed. */
 void proxy_drain(struct proxy *p, void (*done)(void *arg), void *arg);
 
+/* The fleet changed (a heartbeat or poll landed): waiting requests look
+ * again as soon as the loop is free, not at the next 250 ms tick. */
+void proxy_kick(struct proxy *p);
+
 /* The upstream connection pool, for calls outside inference slots
  * (model management). */
 struct upstream_pool *proxy_pool(struct proxy *p);

@@ -40,6 +40,7 @@ proxy_integration_tests = \
 	tests/integration/proxy_traces.sh \
 	tests/integration/proxy_context.sh \
 	tests/integration/proxy_estimate.sh \
+	tests/integration/proxy_kick.sh \
 	tests/integration/router_compat.sh
 TESTS += $(proxy_integration_tests)
 dist_check_SCRIPTS += $(proxy_integration_tests)
