@@ -31,6 +31,7 @@ router_integration_tests = \
 	tests/integration/router_heartbeat.sh \
 	tests/integration/router_liveness.sh \
 	tests/integration/router_http.sh \
+	tests/integration/router_apikey.sh \
 	tests/integration/static_discovery.sh
 TESTS += $(router_integration_tests)
 dist_check_SCRIPTS += $(router_integration_tests)

@@ -20,6 +20,7 @@
 #include <sys/stat.h>
 #include <time.h>
 
+#include "common/auth.h"
 #include "common/data_dir.h"
 #include "common/http_util.h"
 #include "common/log.h"
@@ -155,6 +156,33 @@ router_reply_text(struct evhttp_request *req, int code, const char *text)
     evbuffer_free(buf);
 }
 
+/* [security] api_key: when any is set, the Ollama and OpenAI APIs (/api/,
+ * /v1/) need one as a bearer token; the answer to a request without is a
+ * 401 in that API's error shape. Heartbeats have their own token. */
+static int
+router_client_authorized(struct router *r, struct evhttp_request *req,
+                         const char *path)
+{
+    const struct herd_config *cfg = r->cfg;
+    int openai = strncmp(path, "/v1/", 4) == 0;
+    if (cfg->api_key_count == 0 || (!openai && strncmp(path, "/api/", 5) != 0))
+        return 1;
+    if (auth_bearer_matches(req, cfg->api_keys, cfg->api_key_count))
+        return 1;
+    evhttp_add_header(evhttp_request_get_output_headers(req),
+                      "WWW-Authenticate", "Bearer");
+    log_info(router_comp, "refused %s from %s: missing or unknown API key",
+             path, http_peer_addr(req));
+    if (openai)
+        http_reply_openai_error(req, 401, "invalid_request_error",
+                                "missing or invalid API key: send "
+                                "Authorization: Bearer <key>");
+    else
+        router_reply_error(req, 401, "missing or invalid API key: send "
+                                     "Authorization: Bearer <key>");
+    return 0;
+}
+
 static void
 router_dispatch(struct evhttp_request *req, void *arg)
 {
@@ -182,6 +210,8 @@ router_dispatch(struct evhttp_request *req, void *arg)
             router_reply_error(req, 405, "method not allowed for %s", path);
             return;
         }
+        if (!router_client_authorized(r, req, path))
+            return;
         rt->handler(r, req);
         return;
     }

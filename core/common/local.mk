@@ -3,6 +3,7 @@ noinst_LTLIBRARIES += core/common/libherdcommon.la
 core_common_libherdcommon_la_SOURCES = \
 	core/common/log.c core/common/log.h \
 	core/common/http_util.c core/common/http_util.h \
-	core/common/data_dir.c core/common/data_dir.h
+	core/common/data_dir.c core/common/data_dir.h \
+	core/common/auth.c core/common/auth.h
 core_common_libherdcommon_la_CFLAGS = $(AM_CFLAGS) $(JSONC_CFLAGS) $(LIBEVENT_CFLAGS)
 core_common_libherdcommon_la_LIBADD = $(JSONC_LIBS) $(LIBEVENT_LIBS) $(LIBS)
