@@ -41,7 +41,7 @@ const struct config_key config_keys[] = {
      "HERD_NODE_FORGET_AFTER", NULL, NULL, NULL, F(node_forget_after), NOCOUNT,
      0, DMAX, "offline nodes are forgotten after this; 0 = never"},
     {"router", "max_body_bytes", CONFIG_T_SIZE, 0, "64M", "HERD_MAX_BODY_BYTES",
-     NULL, NULL, NULL, F(max_body_bytes), NOCOUNT, 1024, 68719476736.0,
+     NULL, NULL, NULL, F(max_body_bytes), NOCOUNT, 1024, 2146435072.0,
      "largest request body accepted"},
     {"router", "max_header_bytes", CONFIG_T_SIZE, 0, "64K",
      "HERD_MAX_HEADER_BYTES", NULL, NULL, NULL, F(max_header_bytes), NOCOUNT,

@@ -18,7 +18,7 @@
 
 /* Largest heartbeat accepted (POST /heartbeat and node_report): an
  * agentless report carries full /api/tags objects of every model. */
-#define ROUTER_HEARTBEAT_MAX_BYTES (4u << 20)
+#define ROUTER_HEARTBEAT_MAX_BYTES (1u << 20)
 
 /* How long a model unloaded from a node still counts as warm. */
 #define ROUTER_WARM_WINDOW_S 1800.0

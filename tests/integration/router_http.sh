@@ -83,9 +83,9 @@ start_herd big --data-dir "$data"
 ok $? "a second router with the default body limit"
 big_url=$url
 url=$small_url port=$small_port
-head -c $((5 * 1024 * 1024)) /dev/zero | tr '\0' ' ' >"$TEST_TMP/big"
+head -c $((1024 * 1024 + 1)) /dev/zero | tr '\0' ' ' >"$TEST_TMP/big"
 is "$(code -X POST --data-binary @"$TEST_TMP/big" "$big_url/heartbeat")" \
-    413 "heartbeat over 4 MiB: 413"
+    413 "heartbeat over 1 MiB: 413"
 like "$(jq -r .error "$TEST_TMP/body")" "exceeds" "with a JSON error"
 
 # Data directory and JSONL log.

@@ -27,7 +27,7 @@ like "$(pkg-config --cflags herd-plugin)" "^-I$stage/" \
 
 cp -r "$top_srcdir/doc/examples/prefer_node" "$TEST_TMP/ex"
 chmod -R u+w "$TEST_TMP/ex"
-make -C "$TEST_TMP/ex" CC="${CC:-cc}" >"$TEST_TMP/build.log" 2>&1
+env -u MAKEFLAGS -u MFLAGS make -C "$TEST_TMP/ex" CC="${CC:-cc}" >"$TEST_TMP/build.log" 2>&1
 ok $? "the example builds with its own Makefile"
 like "$(cat "$TEST_TMP/build.log")" "-I$stage/" \
     "against the staged header"

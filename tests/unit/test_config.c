@@ -403,7 +403,7 @@ test_file_errors(void)
     bad_file("[router]\nmax_body_bytes = 64Q\n",
              "2: max_body_bytes: '64Q' is not a size", "bad size");
     bad_file("[router]\nmax_body_bytes = 12\n",
-             "2: max_body_bytes: '12' is out of range (1K-64G)", "tiny size");
+             "2: max_body_bytes: '12' is out of range (1K-2047M)", "tiny size");
     bad_file("[router]\nlog_level = loud\n",
              "2: log_level: 'loud' is not a log level", "bad level");
     bad_file("[router]\ndata_dir = ~bob/x\n",
