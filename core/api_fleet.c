@@ -9,6 +9,7 @@
 #include <sys/time.h>
 
 #include "common/http_util.h"
+#include "proxy.h"
 #include "router.h"
 #include "storage_router.h"
 
@@ -166,6 +167,15 @@ api_fleet_status(struct router *r, struct evhttp_request *req)
                            json_object_new_int64(online));
     json_object_object_add(fleet, "models_loaded",
                            json_object_new_int64(loaded));
+    /* Ollama does not report running requests (nodes say 0); the router
+     * knows what it has in flight, the same figures as /fleet/queue. */
+    json_object *queue = r->proxy ? proxy_queue_json(r->proxy) : NULL;
+    json_object *queues = NULL, *in_flight = NULL;
+    if (queue && json_object_object_get_ex(queue, "in_flight", &in_flight))
+        active += (uint64_t)json_object_get_int64(in_flight);
+    if (queue && json_object_object_get_ex(queue, "queues", &queues))
+        json_object_get(queues);
+    json_object_put(queue);
     json_object_object_add(fleet, "requests_active",
                            json_object_new_int64((int64_t)active));
 
@@ -174,7 +184,8 @@ api_fleet_status(struct router *r, struct evhttp_request *req)
     json_object *o = json_object_new_object();
     json_object_object_add(o, "fleet", fleet);
     json_object_object_add(o, "nodes", nodes);
-    json_object_object_add(o, "queues", json_object_new_object());
+    json_object_object_add(o, "queues",
+                           queues ? queues : json_object_new_object());
     json_object_object_add(o, "traces", router_storage_status(r));
     json_object_object_add(
         o, "timestamp", json_object_new_double(tv.tv_sec + tv.tv_usec / 1e6));

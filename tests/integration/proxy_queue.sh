@@ -31,6 +31,11 @@ waiting_is() { [ "$(waiting)" = "$1" ]; }
 gen a 50           # holds the slot about 5 s, past the waits below
 wait_for 5 active_is 1
 is "$(active)" 1 "the first request runs"
+st=$(curl -s -m 5 "$ROUTER/fleet/status")
+is "$(jq -r .fleet.requests_active <<<"$st")" 1 \
+    "/fleet/status counts the request in flight"
+is "$(jq -r '.queues["s1:qwen3:0.6b"].in_flight' <<<"$st")" 1 \
+    "and shows its node:model queue"
 gen b 1
 gen c 1
 wait_for 5 waiting_is 2
