@@ -51,11 +51,17 @@ sim mac-studio 11502 --memory-gb 128 --tokens-per-sec 40 --num-parallel 4 \
 sim laptop 11503 --memory-gb 16 --tokens-per-sec 15 \
     --model llama3.2:3b:2 --embed-model nomic-embed-text:0.3
 
+# Agentless nodes do not tell their parallel slots; say them here.
+printf '[node.gpu-box]\nnum_parallel = 2\n[node.mac-studio]\nnum_parallel = 4\n' \
+    >>"$demo/herd.ini"
+
 cat <<MSG
 demo: router on http://127.0.0.1:$port with sims on ports 11501-11503
       (config: $demo/herd.ini, logs: $demo/)
   curl -s http://127.0.0.1:$port/fleet/status | jq .
   curl -s http://127.0.0.1:$port/api/tags | jq '.models[].name'
+  curl -s http://127.0.0.1:$port/api/chat -d '{"model":"qwen3:8b","messages":[{"role":"user","content":"hi"}]}'
+  open http://127.0.0.1:$port/dashboard in a browser
 MSG
 _build/herd --config "$demo/herd.ini" --plugin-dir "$PWD/_build/plugins" &
 pids+=($!)
