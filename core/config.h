@@ -133,6 +133,8 @@ struct herd_config {
     double keep_alive;        /* s sent when a body has none, -1 = forever */
     double thinking_overhead; /* num_predict factor of thinking models, 4 */
     int thinking_min_predict; /* their least num_predict, 1024 */
+    size_t image_fetch_max_bytes; /* image URLs: largest download, 20 MiB */
+    double image_fetch_timeout;   /* s all of a request's downloads get, 10 */
     char *dashboard_dir; /* NULL = installed, else the source tree's */
 
     /* extra plugin directories: --plugin-dir, then [router] plugin_dir

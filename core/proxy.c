@@ -24,6 +24,7 @@
 #include "common/http_util.h"
 #include "common/log.h"
 #include "proxy_body.h"
+#include "image_fetch.h"
 #include "latency.h"
 #include "model_category.h"
 #include "proxy_slots.h"
@@ -60,6 +61,7 @@ struct proxy {
     struct admission *adm;
     struct upstream_pool *pool;
     struct autopull *ap;
+    struct image_fetcher *images;
     struct event *tick, *kick, *drain_timer;
     struct proxy_req *head; /* every live request */
     unsigned live;
@@ -92,6 +94,7 @@ struct proxy_req {
     int slot_held;
     int context_overflow;
     struct upstream_call *call;
+    struct image_job *images; /* image URLs being downloaded */
     int status;
     char ctype[96];
     int headers_sent;
@@ -117,6 +120,7 @@ struct proxy_req {
 };
 
 static void proxy_kick_soon(struct proxy *p);
+static void proxy_images_done(void *arg, int rc, const char *err);
 static int proxy_route(struct proxy_req *q);
 static const char *proxy_client_path(enum proxy_api api);
 
@@ -287,6 +291,7 @@ proxy_free_req(struct proxy_req *q)
         upstream_cancel(q->call);
     if (q->waiter)
         admission_cancel(p->adm, q->waiter);
+    image_job_cancel(q->images);
     proxy_release_slot(q, ADMISSION_FAILED);
     if (q->watch)
         event_free(q->watch);
@@ -1035,6 +1040,28 @@ proxy_expire_cb(void *arg)
 
 /* ---- entry -------------------------------------------------------------- */
 
+/* The image URLs of an OpenAI chat are data: URIs now, or one failed. */
+static void
+proxy_images_done(void *arg, int rc, const char *err)
+{
+    struct proxy_req *q = arg;
+    q->images = NULL;
+    if (rc != 0) {
+        log_info(proxy_comp, "%s: %s", q->request_id, err);
+        proxy_reply_error(q, 400, "%s", err);
+        proxy_free_req(q);
+        return;
+    }
+    if (q->p->draining) {
+        proxy_trace(q, "rejected", "draining");
+        proxy_reply_error(q, 503, "the router is shutting down");
+        proxy_free_req(q);
+        return;
+    }
+    if (proxy_route(q) < 0)
+        proxy_free_req(q);
+}
+
 /* evhttp does not read a client's connection while its request is being
  * served, so a client that leaves before anything was written to it
  * (waiting for a slot, or for a non-streamed answer) would go unnoticed
@@ -1145,6 +1172,23 @@ proxy_handle(struct proxy *p, struct evhttp_request *req, enum proxy_api api)
     if (q->conn)
         evhttp_connection_set_closecb(q->conn, proxy_close_cb, q);
     proxy_watch_start(q);
+    if (api == PROXY_API_OAI_CHAT) {
+        int rc =
+            image_job_start(p->images, q->body, p->set.image_fetch_max_bytes,
+                            p->set.image_fetch_timeout, proxy_images_done, q,
+                            &q->images, err, sizeof err);
+        if (rc != 0) {
+            proxy_reply_error(q,
+                              rc == -EINVAL  ? 400
+                              : rc == -EBUSY ? 503
+                                             : 500,
+                              "%s", err);
+            proxy_free_req(q);
+            return;
+        }
+        if (q->images)
+            return; /* routed once the images are in */
+    }
     if (proxy_route(q) < 0)
         proxy_free_req(q);
 }
@@ -1286,11 +1330,12 @@ proxy_new(struct router *r, const struct proxy_settings *s)
     if (p->pool)
         p->ap = autopull_new(r->base, p->pool, s->auto_pull_timeout,
                              proxy_pull_done, p);
+    p->images = image_fetcher_new(r->base);
     p->tick = event_new(r->base, -1, EV_PERSIST, proxy_tick_cb, p);
     p->kick = event_new(r->base, -1, 0, proxy_kick_cb, p);
     p->drain_timer = evtimer_new(r->base, proxy_drain_timeout_cb, p);
     struct timeval tv = {0, (suseconds_t)(PROXY_TICK_S * 1e6)};
-    if (!p->adm || !p->pool || !p->ap || !p->tick || !p->kick ||
+    if (!p->adm || !p->pool || !p->ap || !p->images || !p->tick || !p->kick ||
         !p->drain_timer || event_add(p->tick, &tv) != 0) {
         proxy_free(p);
         return NULL;
@@ -1321,6 +1366,7 @@ proxy_free(struct proxy *p)
     admission_free(p->adm);
     autopull_free(p->ap);
     upstream_pool_free(p->pool);
+    image_fetcher_free(p->images);
     if (p->r->load.arg == p) {
         p->r->load.get = NULL;
         p->r->load.arg = NULL;

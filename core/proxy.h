@@ -41,6 +41,8 @@ struct proxy_settings {
     double keep_alive;             /* s, -1 = forever */
     double thinking_overhead;      /* num_predict factor, thinking models */
     unsigned thinking_min_predict; /* their least num_predict */
+    size_t image_fetch_max_bytes;  /* largest image downloaded from a URL */
+    double image_fetch_timeout;    /* s all image URLs of a request get */
 };
 
 struct proxy *proxy_new(struct router *r, const struct proxy_settings *s);

@@ -24,6 +24,7 @@ core_libherdcore_la_SOURCES += \
 	core/upstream.c core/upstream.h \
 	core/relay.c core/relay.h \
 	core/proxy_body.c core/proxy_body.h \
+	core/image_fetch.c core/image_fetch.h \
 	core/proxy.c core/proxy.h \
 	core/api_inference.c core/api_openai.c core/api_models.c
 
@@ -41,6 +42,7 @@ proxy_integration_tests = \
 	tests/integration/proxy_context.sh \
 	tests/integration/proxy_estimate.sh \
 	tests/integration/proxy_kick.sh \
+	tests/integration/proxy_images.sh \
 	tests/integration/router_compat.sh
 TESTS += $(proxy_integration_tests)
 dist_check_SCRIPTS += $(proxy_integration_tests)
@@ -57,3 +59,10 @@ tests_unit_test_relay_LDADD = core/libherdcore.la
 tests_unit_test_proxy_body_CFLAGS = $(AM_CFLAGS) $(JSONC_CFLAGS)
 tests_unit_test_proxy_body_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/tests
 tests_unit_test_proxy_body_LDADD = core/libherdcore.la
+
+# A loopback image server (and recording OpenAI endpoint) for
+# proxy_images.sh.
+check_PROGRAMS += tests/image_server
+tests_image_server_SOURCES = tests/image_server.c
+tests_image_server_CFLAGS = $(AM_CFLAGS) $(LIBEVENT_CFLAGS)
+tests_image_server_LDADD = $(LIBEVENT_LIBS)

@@ -247,6 +247,8 @@ router_proxy_settings(const struct herd_config *cfg, struct proxy_settings *s)
     s->keep_alive = cfg->keep_alive;
     s->thinking_overhead = cfg->thinking_overhead;
     s->thinking_min_predict = (unsigned)cfg->thinking_min_predict;
+    s->image_fetch_max_bytes = cfg->image_fetch_max_bytes;
+    s->image_fetch_timeout = cfg->image_fetch_timeout;
     s->default_num_parallel = cfg->default_num_parallel;
     s->max_body_bytes = cfg->max_body_bytes;
 }

@@ -910,6 +910,15 @@ test_request_body_keys(void)
     bad_file("[router]\nthinking_overhead = four\n",
              "2: thinking_overhead: 'four' is not a number",
              "thinking_overhead not a number");
+    bad_file("[router]\nimage_fetch_max_bytes = 2T\n",
+             "2: image_fetch_max_bytes: '2T' is not a size",
+             "image_fetch_max_bytes unit");
+    bad_file("[router]\n\nimage_fetch_max_bytes = 100\n",
+             "3: image_fetch_max_bytes: '100' is out of range (1K-1G)",
+             "image_fetch_max_bytes too small");
+    bad_file("[router]\nimage_fetch_timeout = 0\n",
+             "2: image_fetch_timeout: '0' must be more than 0",
+             "image_fetch_timeout 0");
     bad_file("[router]\nthinking_min_predict = 1.5\n",
              "2: thinking_min_predict: '1.5' is not a whole number",
              "thinking_min_predict fraction");

@@ -1,0 +1,200 @@
+/* A loopback HTTP server for the image URL tests: it serves one image file
+ * in the ways a remote server may (plain, chunked, oversized, slow, not an
+ * image, missing) and stands in for a node's OpenAI endpoint, writing each
+ * body it receives to a file so the test sees what the router forwarded.
+ *
+ *   image_server --file IMAGE --record FILE [--port N]
+ *
+ * Prints "listening on 127.0.0.1:PORT" once it accepts connections. */
+#include "autoconfig.h"
+
+#include <arpa/inet.h>
+#include <event2/buffer.h>
+#include <event2/event.h>
+#include <event2/http.h>
+#include <event2/keyvalq_struct.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+
+static struct evbuffer *srv_image;
+static const char *srv_record;
+
+/* ?bytes=N of the request, or def. */
+static size_t
+srv_bytes(struct evhttp_request *req, size_t def)
+{
+    struct evkeyvalq q;
+    const char *query =
+        evhttp_uri_get_query(evhttp_request_get_evhttp_uri(req));
+    size_t n = def;
+    if (query && evhttp_parse_query_str(query, &q) == 0) {
+        const char *v = evhttp_find_header(&q, "bytes");
+        if (v)
+            n = (size_t)strtoull(v, NULL, 10);
+        evhttp_clear_headers(&q);
+    }
+    return n;
+}
+
+static void
+srv_reply(struct evhttp_request *req, int code, const char *ctype,
+          const void *data, size_t len)
+{
+    struct evbuffer *b = evbuffer_new();
+    evbuffer_add(b, data, len);
+    evhttp_add_header(evhttp_request_get_output_headers(req), "Content-Type",
+                      ctype);
+    evhttp_send_reply(req, code, code == 200 ? "OK" : "Not Found", b);
+    evbuffer_free(b);
+}
+
+/* n bytes of the image (repeated), chunked, so that only the data can
+ * tell the client how big it is. */
+static void
+srv_chunked(struct evhttp_request *req, size_t n)
+{
+    size_t have = evbuffer_get_length(srv_image);
+    const unsigned char *img = evbuffer_pullup(srv_image, -1);
+    evhttp_add_header(evhttp_request_get_output_headers(req), "Content-Type",
+                      "image/png");
+    evhttp_send_reply_start(req, 200, "OK");
+    while (n > 0) {
+        struct evbuffer *b = evbuffer_new();
+        size_t k = n < have ? n : have;
+        evbuffer_add(b, img, k);
+        evhttp_send_reply_chunk(req, b);
+        evbuffer_free(b);
+        n -= k;
+    }
+    evhttp_send_reply_end(req);
+}
+
+static void
+srv_record_body(struct evhttp_request *req)
+{
+    struct evbuffer *in = evhttp_request_get_input_buffer(req);
+    FILE *f = fopen(srv_record, "w");
+    static const char answer[] =
+        "{\"id\":\"chatcmpl-1\",\"object\":\"chat.completion\",\"created\":1,"
+        "\"model\":\"llava:7b\",\"choices\":[{\"index\":0,\"message\":{"
+        "\"role\":\"assistant\",\"content\":\"recorded\"},\"finish_reason\":"
+        "\"stop\"}],\"usage\":{\"prompt_tokens\":1,\"completion_tokens\":1,"
+        "\"total_tokens\":2}}";
+    if (!f) {
+        srv_reply(req, 500, "text/plain", "cannot record", 13);
+        return;
+    }
+    fwrite(evbuffer_pullup(in, -1), 1, evbuffer_get_length(in), f);
+    fclose(f);
+    srv_reply(req, 200, "application/json", answer, sizeof answer - 1);
+}
+
+static void
+srv_cb(struct evhttp_request *req, void *arg)
+{
+    const char *path = evhttp_uri_get_path(evhttp_request_get_evhttp_uri(req));
+    size_t have = evbuffer_get_length(srv_image);
+    (void)arg;
+    if (!path)
+        path = "/";
+    if (strcmp(path, "/v1/chat/completions") == 0)
+        srv_record_body(req);
+    else if (strcmp(path, "/img.png") == 0)
+        srv_reply(req, 200, "image/png", evbuffer_pullup(srv_image, -1), have);
+    else if (strcmp(path, "/img") == 0) /* a type with parameters */
+        srv_reply(req, 200, "image/jpeg; charset=binary",
+                  evbuffer_pullup(srv_image, -1), have);
+    else if (strcmp(path, "/chunked.png") == 0)
+        srv_chunked(req, srv_bytes(req, have));
+    else if (strcmp(path, "/announced.png") == 0) {
+        /* announces ?bytes=N, sends the image: refused on the header */
+        char len[32];
+        snprintf(len, sizeof len, "%zu", srv_bytes(req, have));
+        evhttp_add_header(evhttp_request_get_output_headers(req),
+                          "Content-Length", len);
+        srv_reply(req, 200, "image/png", evbuffer_pullup(srv_image, -1), have);
+    } else if (strcmp(path, "/page.html") == 0)
+        srv_reply(req, 200, "text/html", "<html></html>", 13);
+    else if (strcmp(path, "/slow.png") == 0)
+        ; /* never answered; evhttp frees it with the connection */
+    else
+        srv_reply(req, 404, "text/plain", "not found", 9);
+}
+
+static int
+srv_load(const char *path)
+{
+    FILE *f = fopen(path, "rb");
+    char buf[4096];
+    size_t n;
+    if (!f)
+        return -1;
+    while ((n = fread(buf, 1, sizeof buf, f)) > 0)
+        evbuffer_add(srv_image, buf, n);
+    fclose(f);
+    return evbuffer_get_length(srv_image) > 0 ? 0 : -1;
+}
+
+static void
+srv_stop_cb(evutil_socket_t sig, short what, void *arg)
+{
+    (void)sig;
+    (void)what;
+    event_base_loopexit(arg, NULL);
+}
+
+int
+main(int argc, char **argv)
+{
+    const char *file = NULL;
+    int port = 0;
+    for (int i = 1; i + 1 < argc; i += 2) {
+        if (strcmp(argv[i], "--file") == 0)
+            file = argv[i + 1];
+        else if (strcmp(argv[i], "--record") == 0)
+            srv_record = argv[i + 1];
+        else if (strcmp(argv[i], "--port") == 0)
+            port = atoi(argv[i + 1]);
+    }
+    if (!file || !srv_record) {
+        fprintf(stderr, "usage: image_server --file IMAGE --record FILE "
+                        "[--port N]\n");
+        return 2;
+    }
+    struct event_base *base = event_base_new();
+    struct evhttp *http = evhttp_new(base);
+    srv_image = evbuffer_new();
+    if (!base || !http || !srv_image || srv_load(file) != 0) {
+        fprintf(stderr, "image_server: cannot start (is %s readable?)\n", file);
+        return 1;
+    }
+    struct evhttp_bound_socket *s =
+        evhttp_bind_socket_with_handle(http, "127.0.0.1", (ev_uint16_t)port);
+    if (!s) {
+        fprintf(stderr, "image_server: cannot listen on port %d (in use?)\n",
+                port);
+        return 1;
+    }
+    struct sockaddr_storage ss;
+    ev_socklen_t len = sizeof ss;
+    getsockname(evhttp_bound_socket_get_fd(s), (struct sockaddr *)&ss, &len);
+    evhttp_set_gencb(http, srv_cb, NULL);
+    evhttp_set_allowed_methods(http, EVHTTP_REQ_GET | EVHTTP_REQ_POST);
+    struct event *term = evsignal_new(base, SIGTERM, srv_stop_cb, base);
+    struct event *intr = evsignal_new(base, SIGINT, srv_stop_cb, base);
+    event_add(term, NULL);
+    event_add(intr, NULL);
+    printf("listening on 127.0.0.1:%d\n",
+           ntohs(((struct sockaddr_in *)&ss)->sin_port));
+    fflush(stdout);
+    event_base_dispatch(base);
+    event_free(term);
+    event_free(intr);
+    evhttp_free(http);
+    evbuffer_free(srv_image);
+    event_base_free(base);
+    return 0;
+}

@@ -1,0 +1,134 @@
+#!/usr/bin/env bash
+# OpenAI image parts with http:// URLs: the router downloads them (on its
+# loop, bounded in size and time) and forwards data: URIs. A loopback
+# server (tests/image_server) serves the image and stands in for the
+# node's OpenAI endpoint, recording the body it receives. Each refusal is
+# a 400 in OpenAI's error shape that names the problem, and nothing
+# reaches the node.
+[ -n "$BASH_VERSION" ] || exec bash "$0" "$@"
+. "$top_srcdir/tests/integration/lib.sh"
+. "$top_srcdir/tests/integration/sim_lib.sh"
+. "$top_srcdir/tests/integration/router_lib.sh"
+. "$top_srcdir/tests/integration/proxy_lib.sh"
+
+server=$top_builddir/tests/image_server
+[ -x "$server" ] || skip_all "tests/image_server is not built"
+command -v base64 >/dev/null || skip_all "base64 is not installed"
+
+img=$TEST_TMP/img.png
+head -c 3001 /dev/urandom >"$img" # base64 ends in ==
+rec=$TEST_TMP/recorded.json
+start_listening imgsrv "listening on 127\.0\.0\.1:@PORT@" "$server" \
+    --file "$img" --record "$rec" --port @PORT@ ||
+    { echo "Bail out! image_server did not start"; exit 1; }
+IMG=$url
+b64=$(base64 -w0 "$img")
+
+cat >"$TEST_TMP/herd.ini" <<EOF2
+[router]
+image_fetch_max_bytes = 64K
+image_fetch_timeout = 1
+EOF2
+start_herd herd --config "$TEST_TMP/herd.ini" --data-dir "$TEST_TMP/data" \
+    --log-level debug || { echo "Bail out! herd did not start"; exit 1; }
+ROUTER=$url
+hb=$(curl -s -m 5 -o /dev/null -w '%{http_code}' "$ROUTER/heartbeat" -d "{
+  \"node_id\":\"fake\",\"num_parallel\":4,\"cpu\":{\"cores_physical\":4,\"utilization_pct\":5},
+  \"memory\":{\"total_gb\":64,\"used_gb\":8,\"available_gb\":56,\"pressure\":\"normal\"},
+  \"ollama\":{\"models_loaded\":[{\"name\":\"llava:7b\",\"size_gb\":5}],\"models_available\":[\"llava:7b\"]},
+  \"ollama_host\":\"$IMG\"}")
+is "$hb" 200 "the fake node reports llava:7b"
+
+# chat PART-JSON...: an OpenAI chat with a text part and these parts
+chat() {
+    local parts
+    parts=$(IFS=,; echo "$*")
+    rm -f "$rec"
+    rq POST /v1/chat/completions "{\"model\":\"llava:7b\",\"messages\":[{\"role\":\"user\",\"content\":[{\"type\":\"text\",\"text\":\"what is it?\"},$parts]}]}"
+}
+part() { echo "{\"type\":\"image_url\",\"image_url\":{\"url\":\"$1\"}}"; }
+sent() { jq -r "$1" "$rec"; }
+refused() { # refused DESCRIPTION MESSAGE-REGEX
+    is "$STATUS" 400 "$1: 400"
+    like "$(jq -r .error.message <<<"$BODY")" "$2" "$1: says why"
+    is "$(jq -r .error.type <<<"$BODY")" invalid_request_error \
+        "$1: OpenAI error shape"
+    ok "$([ ! -e "$rec" ]; echo $?)" "$1: nothing reached the node"
+}
+
+chat "$(part "$IMG/img.png")"
+is "$STATUS" 200 "an http image URL is served"
+is "$(hdr X-Fleet-Node)" fake "by the node"
+is "$(sent '.messages[0].content[1].image_url.url')" \
+    "data:image/png;base64,$b64" "the node got the image as a data: URI"
+is "$(sent '.messages[0].content[0].text')" "what is it?" "text part kept"
+
+chat "{\"type\":\"image_url\",\"image_url\":\"$IMG/img\"}" \
+    "$(part "$IMG/img.png?x=1")"
+is "$STATUS" 200 "two images, one as a bare string"
+is "$(sent '.messages[0].content[1].image_url')" \
+    "data:image/jpeg;base64,$b64" "the string form, type without parameters"
+is "$(sent '.messages[0].content[2].image_url.url')" \
+    "data:image/png;base64,$b64" "and the second"
+
+chat "$(part "data:image/png;base64,AAAA")"
+is "$STATUS" 200 "a data: URI"
+is "$(sent '.messages[0].content[1].image_url.url')" \
+    "data:image/png;base64,AAAA" "goes as it came"
+
+chat "$(part "$IMG/chunked.png?bytes=70000")"
+refused "70000 bytes without Content-Length" "larger than 65536 bytes"
+chat "$(part "$IMG/announced.png?bytes=100000")"
+refused "Content-Length 100000" \
+    "is larger than 65536 bytes \(Content-Length 100000\)"
+chat "$(part "$IMG/chunked.png?bytes=60002")"
+is "$STATUS" 200 "60002 bytes fit"
+is "$(sent '.messages[0].content[1].image_url.url' | cut -d, -f2 |
+    base64 -d | wc -c)" 60002 "all of them forwarded (base64 ending in =)"
+
+t0=$(now_ms)
+chat "$(part "$IMG/slow.png")"
+t1=$(now_ms)
+refused "a server that never answers" "took longer than 1 s"
+ok "$([ $((t1 - t0)) -lt 3000 ]; echo $?)" \
+    "refused after image_fetch_timeout ($((t1 - t0)) ms)"
+chat "$(part "$IMG/page.html")"
+refused "a web page" "is not an image \(Content-Type text/html\)"
+chat "$(part "$IMG/missing.png")"
+refused "a missing image" "answered HTTP 404"
+closed=$(free_port)
+chat "$(part "http://127.0.0.1:$closed/x.png")"
+refused "nothing listening" "cannot be fetched"
+chat "$(part "ftp://127.0.0.1/x.png")"
+refused "ftp" "scheme 'ftp' is not allowed"
+chat "$(part "file:///etc/passwd")"
+refused "file" "scheme 'file' is not allowed"
+chat "$(part "https://127.0.0.1/x.png")"
+refused "https" "https is not supported"
+chat "$(part "img.png")"
+refused "no scheme" "neither a data: URI nor an http URL"
+chat '{"type":"image_url","image_url":{"detail":"low"}}'
+refused "no url" "content\[1\].image_url needs a url string"
+many=()
+for i in 1 2 3 4 5 6 7 8 9; do many+=("$(part "$IMG/img.png?$i")"); done
+chat "${many[@]}"
+refused "nine image URLs" "more than 8 image URLs"
+
+# a client that leaves while the router downloads
+curl -s -m 0.3 -o /dev/null "$ROUTER/v1/chat/completions" -d \
+    "{\"model\":\"llava:7b\",\"messages\":[{\"role\":\"user\",\"content\":[$(part "$IMG/slow.png")]}]}"
+is "$?" 28 "a client gives up during a download"
+sleep 1.2
+chat "$(part "$IMG/img.png")"
+is "$STATUS" 200 "the router serves on"
+
+# SIGHUP applies a new limit
+sed -i 's/^image_fetch_max_bytes = .*/image_fetch_max_bytes = 2K/' \
+    "$TEST_TMP/herd.ini"
+kill -HUP "$PID_herd"
+wait_for 5 grep -q 'configuration reloaded' "$TEST_TMP/herd.log"
+chat "$(part "$IMG/img.png")"
+refused "after SIGHUP, 2K" "larger than 2048 bytes"
+
+router_stop
+done_testing
