@@ -63,6 +63,9 @@ struct proxy {
     struct autopull *ap;
     struct image_fetcher *images;
     struct event *tick, *kick, *drain_timer;
+    struct event *reaper; /* frees slots held without bytes flowing */
+    double reap_every;    /* s between its sweeps */
+    uint64_t reaped;
     struct proxy_req *head; /* every live request */
     unsigned live;
     struct proxy_backoff backoff[PROXY_MAX_BACKOFF];
@@ -113,6 +116,7 @@ struct proxy_req {
     double t_start;    /* arrival */
     double t_dispatch; /* the current attempt was sent */
     double t_first;    /* its first byte came back; 0 = not yet */
+    double t_active;   /* bytes last came from the node (or dispatch) */
     int64_t bytes_out;
     int http_status; /* what the client got */
     char last_error[600];
@@ -387,6 +391,7 @@ proxy_on_head(void *arg, int status, const char *ctype)
 {
     struct proxy_req *q = arg;
     q->status = status;
+    q->t_active = router_now();
     snprintf(q->ctype, sizeof q->ctype, "%s", ctype ? ctype : "");
 }
 
@@ -427,8 +432,9 @@ static void
 proxy_on_body(void *arg, struct evbuffer *data)
 {
     struct proxy_req *q = arg;
+    q->t_active = router_now();
     if (q->t_first == 0)
-        q->t_first = router_now();
+        q->t_first = q->t_active;
     if (q->status >= 300 || !q->ri.stream) {
         /* kept whole: an error body, or an answer sent at the end */
         size_t n = evbuffer_get_length(data);
@@ -521,6 +527,22 @@ proxy_relay_error(struct proxy_req *q)
     q->req = NULL;
 }
 
+/* After the first byte: the stream ends with an error in its own format,
+ * never silently. A plain chunk send also drops a pending drain callback
+ * (backpressure), so nothing calls back into q once it is freed. */
+static void
+proxy_fail_midstream(struct proxy_req *q, const char *why)
+{
+    relay_error_tail(q->relay.kind, why, q->chunk);
+    evhttp_send_reply_chunk(q->req, q->chunk);
+    proxy_track_flush(q);
+    evhttp_send_reply_end(q->req);
+    q->req = NULL;
+    proxy_trace(q, "incomplete", why);
+    proxy_release_slot(q, ADMISSION_FAILED);
+    proxy_free_req(q);
+}
+
 static void
 proxy_on_end(void *arg, int err)
 {
@@ -544,18 +566,9 @@ proxy_on_end(void *arg, int err)
         return;
     }
     if (failed) {
-        /* after the first byte: end the stream with an error in its own
-         * format, never silently */
         snprintf(why, sizeof why, "node %s failed mid-answer: %s", q->node,
                  err ? strerror(-err) : "server error");
-        relay_error_tail(q->relay.kind, why, q->chunk);
-        evhttp_send_reply_chunk(q->req, q->chunk);
-        proxy_track_flush(q);
-        evhttp_send_reply_end(q->req);
-        q->req = NULL;
-        proxy_trace(q, "incomplete", why);
-        proxy_release_slot(q, ADMISSION_FAILED);
-        proxy_free_req(q);
+        proxy_fail_midstream(q, why);
         return;
     }
     if (q->status >= 300) {
@@ -656,6 +669,7 @@ proxy_dispatch(struct proxy_req *q, const struct proxy_pick *pk)
     q->breakdown = pk->breakdown;
     q->slot_held = 1;
     q->t_dispatch = router_now();
+    q->t_active = q->t_dispatch;
     q->t_first = 0;
     q->context_overflow = 0;
     if (relay_init(&q->relay, proxy_relay_kind(q), q->p->set.max_body_bytes) !=
@@ -1236,6 +1250,80 @@ proxy_tick_cb(evutil_socket_t fd, short what, void *arg)
     admission_kick(p->adm);
 }
 
+/* The safety net: an attempt that holds a slot while no byte has come
+ * from its node for stale_timeout (a node that hangs without the
+ * connection noticing, a client that stopped reading and so paused the
+ * node) is cancelled and its slot freed. Streams whose bytes flow are
+ * never touched. Before the client saw anything the request is retried
+ * elsewhere, as after a timeout; after, its stream ends with an error. */
+static void
+proxy_reap(struct proxy_req *q, double idle)
+{
+    struct proxy *p = q->p;
+    char why[HEARTBEAT_MAX_STRING + 128];
+    snprintf(why, sizeof why,
+             "no bytes from %s for %.1f s (stale_timeout %g s): reaped",
+             q->node, idle, p->set.stale_timeout);
+    log_warn(proxy_comp,
+             "%s: reaper frees the slot of %s on %s, held %.1f s, the last "
+             "%.1f s without bytes%s",
+             q->request_id, q->model, q->node, router_now() - q->t_dispatch,
+             idle, q->paused ? " (the client stopped reading)" : "");
+    p->reaped++;
+    upstream_cancel(q->call);
+    q->call = NULL;
+    relay_end(&q->relay);
+    if (!q->req) {
+        proxy_free_req(q);
+        return;
+    }
+    if (!q->headers_sent) {
+        proxy_attempt_failed(q, why, 1);
+        return;
+    }
+    proxy_fail_midstream(q, why);
+}
+
+static void
+proxy_reaper_cb(evutil_socket_t fd, short what, void *arg)
+{
+    struct proxy *p = arg;
+    (void)fd;
+    (void)what;
+    /* each reap may free or re-dispatch q (fresh t_active), so look again
+     * from the head until nothing is stale */
+    for (;;) {
+        double now = router_now();
+        struct proxy_req *q;
+        for (q = p->head; q; q = q->next)
+            if (q->call && q->slot_held &&
+                now - q->t_active > p->set.stale_timeout)
+                break;
+        if (!q)
+            return;
+        proxy_reap(q, now - q->t_active);
+    }
+}
+
+/* Sweeps often enough that a stale slot lives at most a quarter longer
+ * than stale_timeout, and at least once a minute. */
+static void
+proxy_reaper_arm(struct proxy *p)
+{
+    double every = p->set.stale_timeout / 4;
+    if (every > 60)
+        every = 60;
+    if (every < 0.05)
+        every = 0.05;
+    if (every == p->reap_every)
+        return;
+    p->reap_every = every;
+    struct timeval tv = {(time_t)every,
+                         (suseconds_t)((every - (double)(time_t)every) * 1e6)};
+    event_del(p->reaper);
+    event_add(p->reaper, &tv);
+}
+
 static void
 proxy_drain_timeout_cb(evutil_socket_t fd, short what, void *arg)
 {
@@ -1315,6 +1403,8 @@ proxy_configure(struct proxy *p, const struct proxy_settings *s)
         upstream_pool_set_timeout(p->pool, s->upstream_timeout);
     if (p->ap)
         autopull_set_timeout(p->ap, s->auto_pull_timeout);
+    if (p->reaper)
+        proxy_reaper_arm(p);
 }
 
 struct proxy *
@@ -1334,12 +1424,14 @@ proxy_new(struct router *r, const struct proxy_settings *s)
     p->tick = event_new(r->base, -1, EV_PERSIST, proxy_tick_cb, p);
     p->kick = event_new(r->base, -1, 0, proxy_kick_cb, p);
     p->drain_timer = evtimer_new(r->base, proxy_drain_timeout_cb, p);
+    p->reaper = event_new(r->base, -1, EV_PERSIST, proxy_reaper_cb, p);
     struct timeval tv = {0, (suseconds_t)(PROXY_TICK_S * 1e6)};
-    if (!p->adm || !p->pool || !p->ap || !p->images || !p->tick || !p->kick ||
-        !p->drain_timer || event_add(p->tick, &tv) != 0) {
+    if (!p->adm || !p->pool || !p->ap || !p->images || !p->reaper || !p->tick ||
+        !p->kick || !p->drain_timer || event_add(p->tick, &tv) != 0) {
         proxy_free(p);
         return NULL;
     }
+    proxy_reaper_arm(p);
     r->load.arg = p;
     r->load.get = proxy_load_get;
     return p;
@@ -1363,6 +1455,8 @@ proxy_free(struct proxy *p)
         event_free(p->kick);
     if (p->drain_timer)
         event_free(p->drain_timer);
+    if (p->reaper)
+        event_free(p->reaper);
     admission_free(p->adm);
     autopull_free(p->ap);
     upstream_pool_free(p->pool);

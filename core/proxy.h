@@ -43,6 +43,7 @@ struct proxy_settings {
     unsigned thinking_min_predict; /* their least num_predict */
     size_t image_fetch_max_bytes;  /* largest image downloaded from a URL */
     double image_fetch_timeout;    /* s all image URLs of a request get */
+    double stale_timeout; /* s a slot may be held without bytes flowing */
 };
 
 struct proxy *proxy_new(struct router *r, const struct proxy_settings *s);

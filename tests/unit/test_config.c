@@ -919,6 +919,11 @@ test_request_body_keys(void)
     bad_file("[router]\nimage_fetch_timeout = 0\n",
              "2: image_fetch_timeout: '0' must be more than 0",
              "image_fetch_timeout 0");
+    bad_file("[router]\nstale_timeout = 0\n",
+             "2: stale_timeout: '0' must be more than 0", "stale_timeout 0");
+    bad_file("[router]\n\n\nstale_timeout = soon\n",
+             "4: stale_timeout: 'soon' is not a number",
+             "stale_timeout not a duration");
     bad_file("[router]\nthinking_min_predict = 1.5\n",
              "2: thinking_min_predict: '1.5' is not a whole number",
              "thinking_min_predict fraction");
