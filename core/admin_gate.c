@@ -1,0 +1,36 @@
+/* The admin check shared by /api/pull, /api/delete and the dashboard's
+ * pull and delete. */
+#include "autoconfig.h"
+
+#include "admin_gate.h"
+
+#include <string.h>
+
+#include "common/auth.h"
+#include "common/http_util.h"
+#include "router.h"
+
+static int
+admin_gate_is_loopback(const char *addr)
+{
+    return strncmp(addr, "127.", 4) == 0 || strcmp(addr, "::1") == 0 ||
+           strncmp(addr, "::ffff:127.", 11) == 0;
+}
+
+int
+admin_gate_allows(struct router *r, struct evhttp_request *req)
+{
+    char *token = r->cfg->admin_token;
+    if (token && *token) {
+        if (auth_bearer_matches(req, &token, 1))
+            return 1;
+        http_reply_error(req, 401, "this action needs the admin token");
+        return 0;
+    }
+    if (admin_gate_is_loopback(http_peer_addr(req)))
+        return 1;
+    http_reply_error(req, 403,
+                     "this action is allowed from loopback only "
+                     "unless [security] admin_token is set");
+    return 0;
+}

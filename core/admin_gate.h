@@ -1,0 +1,15 @@
+/* Who may run admin actions (model pull and delete, through /api/ and
+ * /dashboard/api/): with [security] admin_token set, a request carrying it
+ * as a bearer token; without one, loopback peers only. Loop thread. */
+#ifndef HERD_CORE_ADMIN_GATE_H
+#define HERD_CORE_ADMIN_GATE_H
+
+#include <event2/http.h>
+
+struct router;
+
+/* Returns 1 when req may go on; otherwise answers it (401 without the
+ * token, 403 from a non-loopback peer) and returns 0. */
+int admin_gate_allows(struct router *r, struct evhttp_request *req);
+
+#endif
