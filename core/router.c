@@ -25,6 +25,7 @@
 #include "common/http_util.h"
 #include "common/log.h"
 #include "dashboard.h"
+#include "dashboard_api.h"
 #include "plugin_loader.h"
 #include "proxy.h"
 #include "storage_router.h"
@@ -71,6 +72,12 @@ static const struct router_route router_routes[] = {
      api_analytics_tags_daily},
     {"/dashboard/api/apps/daily", EVHTTP_REQ_GET, "GET",
      api_analytics_tags_daily},
+    {"/dashboard/api/health", EVHTTP_REQ_GET, "GET", api_health_get},
+    {"/dashboard/api/model-management", EVHTTP_REQ_GET, "GET",
+     api_model_admin_list},
+    {"/dashboard/api/pull", EVHTTP_REQ_POST, "POST", api_model_admin_pull},
+    {"/dashboard/api/delete", EVHTTP_REQ_POST, "POST",
+     api_model_admin_delete},
     /* last: the files, and 404 for /dashboard/api/ paths not above */
     {"/dashboard", ROUTER_M_GET, "GET, HEAD", api_dashboard_get},
     {"/dashboard/", ROUTER_M_GET, "GET, HEAD", api_dashboard_get},
