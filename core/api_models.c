@@ -2,8 +2,7 @@
  * has the model, /api/pull to a chosen node or the one with the most free
  * memory (progress streamed), DELETE /api/delete on one node or on every
  * node that has the model. These take no inference slot. Pull and delete
- * are admin actions: from loopback only, or with [security] admin_token
- * as a bearer token. */
+ * are admin actions (admin_gate.h). */
 #include "autoconfig.h"
 
 #include <errno.h>
@@ -15,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "admin_gate.h"
 #include "common/http_util.h"
 #include "common/log.h"
 #include "proxy.h"
@@ -72,34 +72,6 @@ models_close_cb(struct evhttp_connection *conn, void *arg)
     }
     op->req = NULL;
     models_free(op);
-}
-
-static int
-models_is_loopback(const char *addr)
-{
-    return strncmp(addr, "127.", 4) == 0 || strcmp(addr, "::1") == 0 ||
-           strcmp(addr, "::ffff:127.0.0.1") == 0;
-}
-
-/* Admin actions: the admin token when one is set, else loopback only. */
-static int
-models_admin_ok(struct router *r, struct evhttp_request *req)
-{
-    const char *token = r->cfg->admin_token;
-    if (token && *token) {
-        const char *h = evhttp_find_header(
-            evhttp_request_get_input_headers(req), "Authorization");
-        if (h && strncmp(h, "Bearer ", 7) == 0 && strcmp(h + 7, token) == 0)
-            return 1;
-        http_reply_error(req, 401, "this action needs the admin token");
-        return 0;
-    }
-    if (models_is_loopback(http_peer_addr(req)))
-        return 1;
-    http_reply_error(req, 403,
-                     "this action is allowed from loopback only "
-                     "unless [security] admin_token is set");
-    return 0;
 }
 
 static int
@@ -350,7 +322,7 @@ api_models_pull(struct router *r, struct evhttp_request *req)
 {
     char model[REQUEST_MODEL_MAX];
     json_object *v;
-    if (!models_admin_ok(r, req))
+    if (!admin_gate_allows(r, req))
         return;
     json_object *b = models_body(r, req, model, sizeof model);
     if (!b)
@@ -396,7 +368,7 @@ api_models_delete(struct router *r, struct evhttp_request *req)
 {
     char model[REQUEST_MODEL_MAX];
     json_object *v;
-    if (!models_admin_ok(r, req))
+    if (!admin_gate_allows(r, req))
         return;
     json_object *b = models_body(r, req, model, sizeof model);
     if (!b)
