@@ -51,10 +51,10 @@ struct health_pending {
     struct evhttp_connection *conn;
 };
 
-static void
-health_add(json_object *recs, const char *id, enum health_severity sev,
-           const char *node_id, json_object *data, const char *fix,
-           const char *title, const char *fmt, ...) HERD_PRINTF(8, 9);
+static void health_add(json_object *recs, const char *id,
+                       enum health_severity sev, const char *node_id,
+                       json_object *data, const char *fix, const char *title,
+                       const char *fmt, ...) HERD_PRINTF(8, 9);
 
 static void
 health_add(json_object *recs, const char *id, enum health_severity sev,
@@ -75,8 +75,7 @@ health_add(json_object *recs, const char *id, enum health_severity sev,
     json_object_object_add(o, "fix", json_object_new_string(fix));
     json_object_object_add(o, "node_id",
                            node_id ? json_object_new_string(node_id) : NULL);
-    json_object_object_add(o, "data",
-                           data ? data : json_object_new_object());
+    json_object_object_add(o, "data", data ? data : json_object_new_object());
     json_object_array_add(recs, o);
 }
 
@@ -106,7 +105,7 @@ health_kv_bloat(json_object *recs, const struct registry_node *n)
         const struct hb_loaded *m = &n->snap.loaded[i];
         double b = health_params_b(m->parameter_size);
         double want = b * HEALTH_GB_PER_B_PARAMS;
-        if (isnan(b) || m->size_gb <= want * HEALTH_KV_FLAG_RATIO)
+        if (!m->name || isnan(b) || m->size_gb <= want * HEALTH_KV_FLAG_RATIO)
             continue;
         size += m->size_gb;
         expected += want;
@@ -121,10 +120,12 @@ health_kv_bloat(json_object *recs, const struct registry_node *n)
     json_object_object_add(data, "models", models);
     json_object_object_add(data, "kv_cache_pct", json_object_new_double(pct));
     health_add(recs, "kv_cache_bloat",
-               pct > 50 ? HEALTH_CRITICAL
-                        : pct > 30 ? HEALTH_WARNING : HEALTH_INFO,
-               n->id, data, "set OLLAMA_NUM_PARALLEL=2 (or lower num_ctx) on "
-                            "the node and reload the models",
+               pct > 50   ? HEALTH_CRITICAL
+               : pct > 30 ? HEALTH_WARNING
+                          : HEALTH_INFO,
+               n->id, data,
+               "set OLLAMA_NUM_PARALLEL=2 (or lower num_ctx) on "
+               "the node and reload the models",
                "KV cache larger than the weights",
                "%.0f%% of the memory of %s's oversized models is KV cache, "
                "not weights",
@@ -142,33 +143,32 @@ health_node_checks(struct router *r, json_object *recs, double now)
             health_add(recs, "node_offline", HEALTH_CRITICAL, n->id, NULL,
                        "check that the node and its Ollama are running and "
                        "reachable from the router",
-                       "Node offline", "%s has not reported for %.0f s",
-                       n->id, ago);
+                       "Node offline", "%s has not reported for %.0f s", n->id,
+                       ago);
             continue;
         }
         if (n->status == HERD_NODE_DEGRADED)
             health_add(recs, "node_degraded", HEALTH_WARNING, n->id, NULL,
-                       "check the node's network and load",
-                       "Node degraded", "%s missed heartbeats; last report "
-                       "%.0f s ago", n->id, ago);
+                       "check the node's network and load", "Node degraded",
+                       "%s missed heartbeats; last report "
+                       "%.0f s ago",
+                       n->id, ago);
         if (s->pressure == HERD_PRESSURE_CRITICAL ||
             s->pressure == HERD_PRESSURE_WARN)
-            health_add(recs, "memory_pressure",
-                       s->pressure == HERD_PRESSURE_CRITICAL ? HEALTH_CRITICAL
-                                                             : HEALTH_WARNING,
-                       n->id, NULL,
-                       "unload models or lower num_ctx on this node",
-                       "Memory pressure", "%s reports %s memory pressure",
-                       n->id,
-                       s->pressure == HERD_PRESSURE_CRITICAL ? "critical"
-                                                             : "elevated");
+            health_add(
+                recs, "memory_pressure",
+                s->pressure == HERD_PRESSURE_CRITICAL ? HEALTH_CRITICAL
+                                                      : HEALTH_WARNING,
+                n->id, NULL, "unload models or lower num_ctx on this node",
+                "Memory pressure", "%s reports %s memory pressure", n->id,
+                s->pressure == HERD_PRESSURE_CRITICAL ? "critical"
+                                                      : "elevated");
         if (n->status == HERD_NODE_ONLINE && s->has_memory &&
             s->memory_total_gb > 0 &&
             s->memory_available_gb > 0.5 * s->memory_total_gb &&
             s->loaded_count <= 2)
             health_add(recs, "underutilized_memory", HEALTH_INFO, n->id, NULL,
-                       "keep more models loaded on this node",
-                       "Memory unused",
+                       "keep more models loaded on this node", "Memory unused",
                        "%s has %.1f of %.1f GB free with %zu model(s) loaded",
                        n->id, s->memory_available_gb, s->memory_total_gb,
                        s->loaded_count);
@@ -204,15 +204,15 @@ health_queue_checks(struct router *r, json_object *recs)
         json_object *data = json_object_new_object();
         json_object_object_add(data, "pending", json_object_new_int64(pending));
         json_object_object_add(data, "estimated_wait_ms",
-                               isnan(wait) ? NULL : json_object_new_double(wait));
+                               isnan(wait) ? NULL
+                                           : json_object_new_double(wait));
         health_add(recs, "requests_waiting",
                    !isnan(wait) && wait > HEALTH_WAIT_WARN_MS ? HEALTH_WARNING
                                                               : HEALTH_INFO,
                    NULL, data,
                    "add nodes or parallel slots for the busy models",
                    "Requests waiting for a slot",
-                   "%lld request(s) wait for a free slot",
-                   (long long)pending);
+                   "%lld request(s) wait for a free slot", (long long)pending);
     }
     json_object_put(q);
 }
@@ -249,10 +249,9 @@ health_usage_add(struct health_usage *u, json_object *row)
 static double
 health_error_pct(const struct health_usage *u)
 {
-    return u->requests > 0
-               ? (double)(u->requests - u->completed) * 100.0 /
-                     (double)u->requests
-               : 0.0;
+    return u->requests > 0 ? (double)(u->requests - u->completed) * 100.0 /
+                                 (double)u->requests
+                           : 0.0;
 }
 
 /* Request checks over the 24 h usage rows; fills *fleet. */
@@ -298,12 +297,11 @@ health_usage_checks(struct router *r, json_object *recs, json_object *rows,
             json_object *data = json_object_new_object();
             json_object_object_add(data, "retries_per_request",
                                    json_object_new_double(rate));
-            health_add(recs, "high_retry_rate",
-                       rate >= HEALTH_RETRY_WARN ? HEALTH_WARNING : HEALTH_INFO,
-                       NULL, data,
-                       "find the nodes that refuse or fail first attempts",
-                       "Many retries",
-                       "%.2f retries per request in 24 h", rate);
+            health_add(
+                recs, "high_retry_rate",
+                rate >= HEALTH_RETRY_WARN ? HEALTH_WARNING : HEALTH_INFO, NULL,
+                data, "find the nodes that refuse or fail first attempts",
+                "Many retries", "%.2f retries per request in 24 h", rate);
         }
     }
 }
@@ -354,24 +352,23 @@ health_reply(struct router *r, struct evhttp_request *req)
     int score = 100 - 20 * counts[0] - 10 * counts[1] - 3 * counts[2];
     int have = health_cache.have;
     json_object *v = json_object_new_object();
-    json_object_object_add(v, "nodes_total",
-                           json_object_new_int64(
-                               (int64_t)registry_count(r->registry)));
+    json_object_object_add(
+        v, "nodes_total",
+        json_object_new_int64((int64_t)registry_count(r->registry)));
     json_object_object_add(v, "nodes_online",
                            json_object_new_int64((int64_t)online));
     json_object_object_add(v, "nodes_degraded",
                            json_object_new_int64((int64_t)degraded));
     json_object_object_add(v, "nodes_offline",
                            json_object_new_int64((int64_t)offline));
-    json_object_object_add(v, "overall_error_rate_pct",
-                           have ? json_object_new_double(
-                                      health_error_pct(&fleet))
-                                : NULL);
-    json_object_object_add(v, "avg_ttft_ms",
-                           have && fleet.ttft_n > 0
-                               ? json_object_new_double(fleet.ttft_sum /
-                                                        (double)fleet.ttft_n)
-                               : NULL);
+    json_object_object_add(
+        v, "overall_error_rate_pct",
+        have ? json_object_new_double(health_error_pct(&fleet)) : NULL);
+    json_object_object_add(
+        v, "avg_ttft_ms",
+        have && fleet.ttft_n > 0
+            ? json_object_new_double(fleet.ttft_sum / (double)fleet.ttft_n)
+            : NULL);
     json_object_object_add(v, "total_requests_24h",
                            have ? json_object_new_int64(fleet.requests) : NULL);
     json_object_object_add(v, "total_retries_24h",

@@ -127,14 +127,13 @@ madmin_model(const struct registry_node *n, const char *name,
     const char *ps = ld && ld->parameter_size
                          ? ld->parameter_size
                          : madmin_raw_string(raw, "details", "parameter_size");
-    const char *q = ld && ld->quantization
-                        ? ld->quantization
-                        : madmin_raw_string(raw, "details",
-                                            "quantization_level");
+    const char *q =
+        ld && ld->quantization
+            ? ld->quantization
+            : madmin_raw_string(raw, "details", "quantization_level");
     json_object_object_add(m, "name", json_object_new_string(name));
-    json_object_object_add(m, "size_gb",
-                           isnan(size_gb) ? NULL
-                                          : json_object_new_double(size_gb));
+    json_object_object_add(
+        m, "size_gb", isnan(size_gb) ? NULL : json_object_new_double(size_gb));
     json_object_object_add(m, "parameter_size", madmin_str_or_null(ps));
     json_object_object_add(m, "quantization", madmin_str_or_null(q));
     json_object_object_add(m, "loaded_in_vram", json_object_new_boolean(!!ld));
@@ -148,13 +147,15 @@ madmin_model(const struct registry_node *n, const char *name,
     int64_t requests;
     double last;
     madmin_usage_of(rows, n->id, name, &requests, &last);
-    double days = isnan(last) ? NAN : floor(((double)time(NULL) - last) / 86400);
+    double days =
+        isnan(last) ? NAN : floor(((double)time(NULL) - last) / 86400);
     json_object_object_add(m, "last_used",
                            isnan(last) ? NULL : json_object_new_double(last));
     json_object_object_add(m, "days_unused",
                            isnan(days) ? NULL
                                        : json_object_new_int64((int64_t)days));
-    json_object_object_add(m, "total_requests", json_object_new_int64(requests));
+    json_object_object_add(m, "total_requests",
+                           json_object_new_int64(requests));
     json_object_object_add(
         m, "unused",
         json_object_new_boolean(isnan(days) || days >= MADMIN_UNUSED_DAYS));
@@ -169,15 +170,13 @@ madmin_node(const struct registry_node *n, json_object *rows, int have_usage)
     json_object *models = json_object_new_array();
     double total = 0;
     json_object_object_add(o, "node_id", json_object_new_string(n->id));
-    json_object_object_add(o, "status",
-                           json_object_new_string(
-                               registry_status_name(n->status)));
+    json_object_object_add(
+        o, "status", json_object_new_string(registry_status_name(n->status)));
     for (size_t i = 0; i < s->loaded_count; i++)
         if (s->loaded[i].name)
-            json_object_array_add(models,
-                                  madmin_model(n, s->loaded[i].name,
-                                               &s->loaded[i], NULL, rows,
-                                               have_usage));
+            json_object_array_add(models, madmin_model(n, s->loaded[i].name,
+                                                       &s->loaded[i], NULL,
+                                                       rows, have_usage));
     for (size_t i = 0; i < s->available_count; i++) {
         const char *name = s->available[i].name;
         int loaded = 0;
@@ -186,28 +185,27 @@ madmin_node(const struct registry_node *n, json_object *rows, int have_usage)
         for (size_t k = 0; k < s->loaded_count && !loaded; k++)
             loaded = s->loaded[k].name && !strcmp(s->loaded[k].name, name);
         if (!loaded)
-            json_object_array_add(models,
-                                  madmin_model(n, name, NULL,
-                                               s->available[i].raw, rows,
-                                               have_usage));
+            json_object_array_add(models, madmin_model(n, name, NULL,
+                                                       s->available[i].raw,
+                                                       rows, have_usage));
     }
     size_t count = json_object_array_length(models);
     for (size_t i = 0; i < count; i++) {
         json_object *v;
         if (json_object_object_get_ex(json_object_array_get_idx(models, i),
-                                      "size_gb", &v) && v)
+                                      "size_gb", &v) &&
+            v)
             total += json_object_get_double(v);
     }
     json_object_array_sort(models, madmin_model_cmp);
     json_object_object_add(o, "models", models);
     json_object_object_add(o, "total_size_gb", json_object_new_double(total));
-    json_object_object_add(o, "disk_available_gb",
-                           s->has_disk
-                               ? json_object_new_double(s->disk_available_gb)
-                               : NULL);
-    json_object_object_add(o, "disk_total_gb",
-                           s->has_disk ? json_object_new_double(s->disk_total_gb)
-                                       : NULL);
+    json_object_object_add(
+        o, "disk_available_gb",
+        s->has_disk ? json_object_new_double(s->disk_available_gb) : NULL);
+    json_object_object_add(
+        o, "disk_total_gb",
+        s->has_disk ? json_object_new_double(s->disk_total_gb) : NULL);
     return o;
 }
 
@@ -280,9 +278,9 @@ struct madmin_op {
     struct evhttp_connection *conn;
     struct upstream_call *call;
     struct event *timer;
-    const char *action; /* "pull" or "delete" */
-    int status;         /* the node's HTTP status, 0 before it */
-    struct evbuffer *tail; /* the node's answer since its last newline */
+    const char *action;         /* "pull" or "delete" */
+    int status;                 /* the node's HTTP status, 0 before it */
+    struct evbuffer *tail;      /* the node's answer since its last newline */
     char last[MADMIN_LINE_MAX]; /* its last complete line */
     char node_id[HEARTBEAT_MAX_STRING];
     char model[REQUEST_MODEL_MAX];
@@ -306,6 +304,10 @@ madmin_op_free(struct madmin_op *op)
 static void
 madmin_op_reply(struct madmin_op *op, int code, const char *error)
 {
+    /* before the reply, which may end the connection */
+    if (op->conn)
+        evhttp_connection_set_closecb(op->conn, NULL, NULL);
+    op->conn = NULL;
     if (op->req) {
         json_object *b = json_object_new_object();
         json_object_object_add(b, "ok", json_object_new_boolean(!error));
@@ -317,8 +319,8 @@ madmin_op_reply(struct madmin_op *op, int code, const char *error)
         router_reply_json(op->req, code, b);
         json_object_put(b);
     }
-    log_info(madmin_comp, "%s %s on %s: %s", op->action, op->model,
-             op->node_id, error ? error : "done");
+    log_info(madmin_comp, "%s %s on %s: %s", op->action, op->model, op->node_id,
+             error ? error : "done");
     op->req = NULL;
     madmin_op_free(op);
 }
@@ -330,8 +332,8 @@ madmin_op_closed(struct evhttp_connection *conn, void *arg)
     (void)conn;
     op->conn = NULL;
     op->req = NULL;
-    log_info(madmin_comp, "%s %s on %s: the client left; cancelled",
-             op->action, op->model, op->node_id);
+    log_info(madmin_comp, "%s %s on %s: the client left; cancelled", op->action,
+             op->model, op->node_id);
     madmin_op_free(op);
 }
 
@@ -427,8 +429,9 @@ madmin_op_target(struct router *r, struct evhttp_request *req, char *model,
         return NULL;
     }
     if (!json_object_is_type(b, json_type_object)) {
-        router_reply_error(req, 400, "the body must be a JSON object with "
-                                     "node_id and model");
+        router_reply_error(req, 400,
+                           "the body must be a JSON object with "
+                           "node_id and model");
     } else if (!json_object_object_get_ex(b, "node_id", &node_v) ||
                !json_object_is_type(node_v, json_type_string) ||
                !*json_object_get_string(node_v)) {
@@ -457,8 +460,8 @@ madmin_op_run(struct router *r, struct evhttp_request *req, const char *action,
     char model[REQUEST_MODEL_MAX], err[256], body[REQUEST_MODEL_MAX + 64];
     if (!admin_gate_allows(r, req))
         return;
-    const struct registry_node *n = madmin_op_target(r, req, model,
-                                                     sizeof model);
+    const struct registry_node *n =
+        madmin_op_target(r, req, model, sizeof model);
     if (!n)
         return;
     struct madmin_op *op = calloc(1, sizeof *op);
@@ -480,9 +483,9 @@ madmin_op_run(struct router *r, struct evhttp_request *req, const char *action,
              json_object_to_json_string_ext(jm, JSON_C_TO_STRING_PLAIN),
              method == EVHTTP_REQ_POST ? ",\"stream\":true" : "");
     json_object_put(jm);
-    op->call = upstream_start(proxy_pool(r->proxy), n->url, method, path, body,
-                              strlen(body), &madmin_op_cbs, op, err,
-                              sizeof err);
+    op->call =
+        upstream_start(proxy_pool(r->proxy), n->url, method, path, body,
+                       strlen(body), &madmin_op_cbs, op, err, sizeof err);
     if (!op->call) {
         madmin_op_reply(op, 502, err);
         return;
