@@ -56,8 +56,23 @@ start_bg() {
 }
 
 # Programs under the build tree (libtool wrappers when uninstalled).
-herd_bin() { echo "$top_builddir/herd"; }
-sim_bin() { echo "$top_builddir/herd-sim"; }
+# With VALGRIND=1 they run under valgrind (memcheck, definite leaks and
+# errors exit 99), through a wrapper script made once per test.
+_valgrind_wrap() { # _valgrind_wrap PROGRAM -> path of a wrapper
+    local w="$TEST_TMP/vg-$1"
+    if [ ! -x "$w" ]; then
+        printf '#!/bin/sh\nexec "%s" --mode=execute valgrind --quiet --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite "%s" "$@"\n' \
+            "${LIBTOOL:-$top_builddir/libtool}" "$top_builddir/$1" >"$w"
+        chmod +x "$w"
+    fi
+    echo "$w"
+}
+_program_bin() {
+    if [ "${VALGRIND:-0}" = 1 ]; then _valgrind_wrap "$1"; else
+        echo "$top_builddir/$1"; fi
+}
+herd_bin() { _program_bin herd; }
+sim_bin() { _program_bin herd-sim; }
 
 # wait_http URL [SECONDS]: until URL answers at all (any status), max 10 s.
 wait_http() {
