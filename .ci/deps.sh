@@ -4,6 +4,7 @@
 set -eu
 pkgs="build-essential autoconf automake libtool pkg-config
       libevent-dev libjson-c-dev libsqlite3-dev libltdl-dev libavahi-client-dev libinih-dev
+      libssl-dev openssl
       avahi-daemon avahi-utils dbus sqlite3 curl jq valgrind iproute2
       nginx-light gnuplot-nox chromium"
 missing=""

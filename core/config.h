@@ -135,6 +135,7 @@ struct herd_config {
     int thinking_min_predict; /* their least num_predict, 1024 */
     size_t image_fetch_max_bytes; /* image URLs: largest download, 20 MiB */
     double image_fetch_timeout;   /* s all of a request's downloads get, 10 */
+    char *image_fetch_ca_file;    /* extra PEM CAs for https images, NULL */
     double stale_timeout; /* s a slot is held without bytes: reaped, 600 */
     char *dashboard_dir; /* NULL = installed, else the source tree's */
 

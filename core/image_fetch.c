@@ -3,12 +3,18 @@
 
 #include "image_fetch.h"
 
+#include <arpa/inet.h>
 #include <ctype.h>
 #include <errno.h>
 #include <event2/buffer.h>
+#include <event2/bufferevent.h>
+#include <event2/bufferevent_ssl.h>
 #include <event2/dns.h>
 #include <event2/http.h>
 #include <event2/keyvalq_struct.h>
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+#include <openssl/x509v3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,6 +28,7 @@ struct image_dl {
     const char *key;     /* "url" or "image_url" */
     char *url;
     struct evhttp_connection *conn;
+    SSL *ssl; /* https only; owned by conn's bufferevent */
     struct evbuffer *data;
     char ctype[128];
     int failed; /* enum evhttp_request_error + 1, 0 = none */
@@ -48,6 +55,8 @@ struct image_fetcher {
     struct event *release; /* frees ended jobs, outside their callbacks */
     struct image_job *ended;
     size_t running; /* downloads of live jobs */
+    SSL_CTX *tls;   /* https: system store plus ca_file */
+    char *ca_file;  /* what tls was built with, NULL = none */
 };
 
 static void
@@ -76,6 +85,42 @@ image_release_cb(evutil_socket_t fd, short what, void *arg)
     image_release(arg);
 }
 
+/* A client context that verifies peers against the system's store and
+ * ca_file (PEM, may be NULL). */
+static SSL_CTX *
+image_tls_new(const char *ca_file, char *err, size_t errlen)
+{
+    SSL_CTX *tls = SSL_CTX_new(TLS_client_method());
+    if (!tls) {
+        if (err)
+            snprintf(err, errlen, "cannot create a TLS context");
+        return NULL;
+    }
+    SSL_CTX_set_min_proto_version(tls, TLS1_2_VERSION);
+    SSL_CTX_set_verify(tls, SSL_VERIFY_PEER, NULL);
+#ifdef SSL_OP_IGNORE_UNEXPECTED_EOF
+    /* a peer that just closes must not leave an error in the thread's
+     * queue, where it would fail the next connection's handshake */
+    SSL_CTX_set_options(tls, SSL_OP_IGNORE_UNEXPECTED_EOF);
+#endif
+    /* no system store is not fatal: ca_file may be all there is */
+    if (SSL_CTX_set_default_verify_paths(tls) != 1)
+        ERR_clear_error();
+    if (ca_file && SSL_CTX_load_verify_locations(tls, ca_file, NULL) != 1) {
+        unsigned long e = ERR_get_error();
+        const char *why = e ? ERR_reason_error_string(e) : NULL;
+        if (err)
+            snprintf(err, errlen,
+                     "image_fetch_ca_file %s: no PEM certificate loaded "
+                     "(%s)",
+                     ca_file, why ? why : "missing, unreadable or empty");
+        ERR_clear_error();
+        SSL_CTX_free(tls);
+        return NULL;
+    }
+    return tls;
+}
+
 struct image_fetcher *
 image_fetcher_new(struct event_base *base)
 {
@@ -87,11 +132,39 @@ image_fetcher_new(struct event_base *base)
     if (!f->dns)
         f->dns = evdns_base_new(base, 0);
     f->release = event_new(base, -1, 0, image_release_cb, f);
-    if (!f->dns || !f->release) {
+    f->tls = image_tls_new(NULL, NULL, 0);
+    if (!f->dns || !f->release || !f->tls) {
         image_fetcher_free(f);
         return NULL;
     }
     return f;
+}
+
+int
+image_fetcher_set_ca_file(struct image_fetcher *f, const char *ca_file,
+                          char *err, size_t errlen)
+{
+    if (ca_file && !*ca_file)
+        ca_file = NULL;
+    if (!ca_file == !f->ca_file &&
+        (!ca_file || strcmp(ca_file, f->ca_file) == 0))
+        return 0;
+    char *copy = ca_file ? strdup(ca_file) : NULL;
+    if (ca_file && !copy) {
+        snprintf(err, errlen, "out of memory");
+        return -ENOMEM;
+    }
+    SSL_CTX *tls = image_tls_new(ca_file, err, errlen);
+    if (!tls) {
+        free(copy);
+        return -EINVAL;
+    }
+    /* connections hold references of their own to the old context */
+    SSL_CTX_free(f->tls);
+    f->tls = tls;
+    free(f->ca_file);
+    f->ca_file = copy;
+    return 0;
 }
 
 void
@@ -104,6 +177,8 @@ image_fetcher_free(struct image_fetcher *f)
         event_free(f->release);
     if (f->dns)
         evdns_base_free(f->dns, 0);
+    SSL_CTX_free(f->tls);
+    free(f->ca_file);
     free(f);
 }
 
@@ -238,6 +313,23 @@ image_header_cb(struct evhttp_request *req, void *arg)
     return 0;
 }
 
+/* The first OpenSSL error of d's connection, if any, into err. */
+static int
+image_tls_error(struct image_dl *d, char *err, size_t errlen)
+{
+    struct bufferevent *bev = evhttp_connection_get_bufferevent(d->conn);
+    unsigned long e = bev ? bufferevent_get_openssl_error(bev) : 0;
+    while (bev && bufferevent_get_openssl_error(bev) != 0)
+        ; /* drain the rest so they do not linger */
+    const char *why = e ? ERR_reason_error_string(e) : NULL;
+    ERR_clear_error();
+    if (!e)
+        return 0;
+    snprintf(err, errlen, "image URL %s: TLS failed (%s)", d->url,
+             why ? why : "the connection ended during the handshake");
+    return 1;
+}
+
 static void
 image_error_cb(enum evhttp_request_error e, void *arg)
 {
@@ -263,11 +355,20 @@ image_done_cb(struct evhttp_request *req, void *arg)
             snprintf(job->err, sizeof job->err,
                      "image URL %s took longer than %g s", d->url,
                      job->timeout_s);
+        else if (d->ssl && SSL_get_verify_result(d->ssl) != X509_V_OK)
+            snprintf(
+                job->err, sizeof job->err,
+                "image URL %s: the server's certificate is refused (%s)",
+                d->url,
+                X509_verify_cert_error_string(SSL_get_verify_result(d->ssl)));
+        else if (d->ssl && image_tls_error(d, job->err, sizeof job->err))
+            ; /* the TLS layer said why */
         else
             snprintf(job->err, sizeof job->err,
                      "image URL %s cannot be fetched (no answer from its "
                      "server)",
                      d->url);
+        ERR_clear_error(); /* nothing of this TLS failure may linger */
         image_job_fail(job);
         return;
     }
@@ -306,18 +407,12 @@ image_url_kind(const char *url, char *err, size_t errlen)
                  url);
         return -EINVAL;
     }
-    if (n == 4 && strncasecmp(url, "http", 4) == 0)
+    if ((n == 4 && strncasecmp(url, "http", 4) == 0) ||
+        (n == 5 && strncasecmp(url, "https", 5) == 0))
         return 1;
-    if (n == 5 && strncasecmp(url, "https", 5) == 0) {
-        snprintf(err, errlen,
-                 "image URL '%.200s': https is not supported by this router "
-                 "(no TLS); send the image inline as a data: URI",
-                 url);
-        return -EINVAL;
-    }
     snprintf(err, errlen,
-             "image URL '%.200s': scheme '%.*s' is not allowed (http or a "
-             "data: URI)",
+             "image URL '%.200s': scheme '%.*s' is not allowed (http, https "
+             "or a data: URI)",
              url, (int)n, url);
     return -EINVAL;
 }
@@ -385,6 +480,48 @@ image_scan(struct image_job *job, json_object *body, char *err, size_t errlen)
     return 0;
 }
 
+/* An evhttp connection over TLS to host: SNI for names, the certificate
+ * checked against the name or the address. */
+static struct evhttp_connection *
+image_tls_conn(struct image_fetcher *f, struct image_dl *d, const char *host,
+               int port, char *err, size_t errlen)
+{
+    SSL *ssl = SSL_new(f->tls);
+    struct in6_addr a6;
+    struct in_addr a4;
+    int literal = inet_pton(AF_INET, host, &a4) == 1 ||
+                  inet_pton(AF_INET6, host, &a6) == 1;
+    X509_VERIFY_PARAM *vp = ssl ? SSL_get0_param(ssl) : NULL;
+    if (!ssl ||
+        (literal ? X509_VERIFY_PARAM_set1_ip_asc(vp, host)
+                 : X509_VERIFY_PARAM_set1_host(vp, host, 0)) != 1 ||
+        (!literal && SSL_set_tlsext_host_name(ssl, host) != 1)) {
+        snprintf(err, errlen, "out of memory");
+        SSL_free(ssl);
+        ERR_clear_error();
+        return NULL;
+    }
+    struct bufferevent *bev = bufferevent_openssl_socket_new(
+        f->base, -1, ssl, BUFFEREVENT_SSL_CONNECTING,
+        BEV_OPT_CLOSE_ON_FREE | BEV_OPT_DEFER_CALLBACKS);
+    if (!bev) {
+        snprintf(err, errlen, "out of memory");
+        SSL_free(ssl);
+        return NULL;
+    }
+    /* many servers close without close_notify; the length bounds the body */
+    bufferevent_openssl_set_allow_dirty_shutdown(bev, 1);
+    struct evhttp_connection *conn = evhttp_connection_base_bufferevent_new(
+        f->base, f->dns, bev, host, (unsigned short)port);
+    if (!conn) {
+        snprintf(err, errlen, "out of memory");
+        bufferevent_free(bev); /* frees ssl too */
+        return NULL;
+    }
+    d->ssl = ssl;
+    return conn;
+}
+
 static int
 image_dl_start(struct image_fetcher *f, struct image_dl *d, char *err,
                size_t errlen)
@@ -399,17 +536,26 @@ image_dl_start(struct image_fetcher *f, struct image_dl *d, char *err,
         snprintf(err, errlen, "image URL '%.200s' is malformed", d->url);
         goto out;
     }
+    const char *scheme = evhttp_uri_get_scheme(uri);
+    int tls = scheme && strcasecmp(scheme, "https") == 0;
     int port = evhttp_uri_get_port(uri);
     if (port <= 0)
-        port = 80;
+        port = tls ? 443 : 80;
     snprintf(hostport, sizeof hostport, strchr(host, ':') ? "[%s]:%d" : "%s:%d",
              host, port);
     const char *p = evhttp_uri_get_path(uri);
     const char *qs = evhttp_uri_get_query(uri);
     size_t plen = (p && *p ? strlen(p) : 1) + (qs ? strlen(qs) + 1 : 0) + 1;
     path = malloc(plen);
-    d->conn =
-        evhttp_connection_base_new(f->base, f->dns, host, (unsigned short)port);
+    if (tls)
+        d->conn = image_tls_conn(f, d, host, port, err, errlen);
+    else
+        d->conn = evhttp_connection_base_new(f->base, f->dns, host,
+                                             (unsigned short)port);
+    if (tls && !d->conn) {
+        rc = -ENOMEM;
+        goto out;
+    }
     req = evhttp_request_new(image_done_cb, d);
     if (!path || !d->conn || !req) {
         snprintf(err, errlen, "out of memory");

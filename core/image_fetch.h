@@ -20,6 +20,11 @@ struct image_job;
 struct image_fetcher *image_fetcher_new(struct event_base *base);
 /* Releases ended jobs; the caller cancels running ones first. */
 void image_fetcher_free(struct image_fetcher *f);
+/* https URLs are verified against the system's CA store and the PEM
+ * certificates of ca_file (NULL or "" = none). A new path builds a new
+ * context; on failure (-EINVAL, err says why) the old one stays. */
+int image_fetcher_set_ca_file(struct image_fetcher *f, const char *ca_file,
+                              char *err, size_t errlen);
 
 /* rc 0: every URL of the body is a data: URI now. rc -EINVAL: one could
  * not be used (err names it and why: too big, too slow, not an image,
@@ -30,7 +35,7 @@ typedef void (*image_done_fn)(void *arg, int rc, const char *err);
  * caller until done or cancel). Returns 0 with *job NULL when there is
  * nothing to download, 0 with *job set when downloads run (done is called
  * once, later, unless the job is cancelled), -EINVAL for a URL that is
- * not allowed (scheme other than http, malformed, too many), -EBUSY when
+ * not allowed (scheme other than http(s), malformed, too many), -EBUSY when
  * too many downloads run already, -ENOMEM; err says why. */
 int image_job_start(struct image_fetcher *f, json_object *body,
                     size_t max_bytes, double timeout_s, image_done_fn done,

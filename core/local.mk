@@ -7,9 +7,11 @@ core_libherdcore_la_SOURCES = \
 	core/host.c core/host.h \
 	core/router.c core/router.h \
 	core/api_heartbeat.c core/api_fleet.c core/api_meta.c
-core_libherdcore_la_CFLAGS = $(AM_CFLAGS) $(JSONC_CFLAGS) $(LIBEVENT_CFLAGS)
+core_libherdcore_la_CFLAGS = $(AM_CFLAGS) $(JSONC_CFLAGS) $(LIBEVENT_CFLAGS) \
+	$(LIBEVENT_OPENSSL_CFLAGS) $(OPENSSL_CFLAGS)
 core_libherdcore_la_LIBADD = core/common/libherdcommon.la \
-	$(JSONC_LIBS) $(LIBEVENT_LIBS) $(LIBS)
+	$(JSONC_LIBS) $(LIBEVENT_OPENSSL_LIBS) $(OPENSSL_LIBS) $(LIBEVENT_LIBS) \
+	$(LIBS)
 
 check_PROGRAMS += tests/unit/test_heartbeat tests/unit/test_registry
 TESTS += tests/unit/test_heartbeat tests/unit/test_registry

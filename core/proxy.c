@@ -1405,6 +1405,10 @@ proxy_configure(struct proxy *p, const struct proxy_settings *s)
         autopull_set_timeout(p->ap, s->auto_pull_timeout);
     if (p->reaper)
         proxy_reaper_arm(p);
+    char err[300];
+    if (p->images && image_fetcher_set_ca_file(
+                         p->images, s->image_fetch_ca_file, err, sizeof err))
+        log_err(proxy_comp, "%s; https image URLs keep the old trust", err);
 }
 
 struct proxy *
@@ -1421,6 +1425,13 @@ proxy_new(struct router *r, const struct proxy_settings *s)
         p->ap = autopull_new(r->base, p->pool, s->auto_pull_timeout,
                              proxy_pull_done, p);
     p->images = image_fetcher_new(r->base);
+    char err[300];
+    if (p->images && image_fetcher_set_ca_file(
+                         p->images, s->image_fetch_ca_file, err, sizeof err)) {
+        log_err(proxy_comp, "%s", err);
+        image_fetcher_free(p->images);
+        p->images = NULL;
+    }
     p->tick = event_new(r->base, -1, EV_PERSIST, proxy_tick_cb, p);
     p->kick = event_new(r->base, -1, 0, proxy_kick_cb, p);
     p->drain_timer = evtimer_new(r->base, proxy_drain_timeout_cb, p);

@@ -43,6 +43,7 @@ struct proxy_settings {
     unsigned thinking_min_predict; /* their least num_predict */
     size_t image_fetch_max_bytes;  /* largest image downloaded from a URL */
     double image_fetch_timeout;    /* s all image URLs of a request get */
+    const char *image_fetch_ca_file; /* extra CAs; read while configuring */
     double stale_timeout; /* s a slot may be held without bytes flowing */
 };
 

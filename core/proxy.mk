@@ -38,6 +38,7 @@ proxy_integration_tests = \
 	tests/integration/proxy_fallback.sh \
 	tests/integration/proxy_autopull.sh \
 	tests/integration/proxy_backpressure.sh \
+	tests/integration/proxy_images_https.sh \
 	tests/integration/proxy_traces.sh \
 	tests/integration/proxy_context.sh \
 	tests/integration/proxy_estimate.sh \
@@ -65,5 +66,7 @@ tests_unit_test_proxy_body_LDADD = core/libherdcore.la
 # proxy_images.sh.
 check_PROGRAMS += tests/image_server
 tests_image_server_SOURCES = tests/image_server.c
-tests_image_server_CFLAGS = $(AM_CFLAGS) $(LIBEVENT_CFLAGS)
-tests_image_server_LDADD = $(LIBEVENT_LIBS)
+tests_image_server_CFLAGS = $(AM_CFLAGS) $(LIBEVENT_CFLAGS) \
+	$(LIBEVENT_OPENSSL_CFLAGS) $(OPENSSL_CFLAGS)
+tests_image_server_LDADD = $(LIBEVENT_OPENSSL_LIBS) $(OPENSSL_LIBS) \
+	$(LIBEVENT_LIBS)

@@ -256,6 +256,7 @@ router_proxy_settings(const struct herd_config *cfg, struct proxy_settings *s)
     s->thinking_min_predict = (unsigned)cfg->thinking_min_predict;
     s->image_fetch_max_bytes = cfg->image_fetch_max_bytes;
     s->image_fetch_timeout = cfg->image_fetch_timeout;
+    s->image_fetch_ca_file = cfg->image_fetch_ca_file;
     s->stale_timeout = cfg->stale_timeout;
     s->default_num_parallel = cfg->default_num_parallel;
     s->max_body_bytes = cfg->max_body_bytes;

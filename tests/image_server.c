@@ -4,15 +4,20 @@
  * body it receives to a file so the test sees what the router forwarded.
  *
  *   image_server --file IMAGE --record FILE [--port N]
+ *                [--cert PEM --key PEM]
  *
+ * With --cert and --key it speaks https (for the router's TLS checks).
  * Prints "listening on 127.0.0.1:PORT" once it accepts connections. */
 #include "autoconfig.h"
 
 #include <arpa/inet.h>
 #include <event2/buffer.h>
+#include <event2/bufferevent.h>
+#include <event2/bufferevent_ssl.h>
 #include <event2/event.h>
 #include <event2/http.h>
 #include <event2/keyvalq_struct.h>
+#include <openssl/ssl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -21,6 +26,25 @@
 
 static struct evbuffer *srv_image;
 static const char *srv_record;
+static SSL_CTX *srv_tls;
+
+/* Each accepted connection speaks TLS. */
+static struct bufferevent *
+srv_tls_bev(struct event_base *base, void *arg)
+{
+    (void)arg;
+    SSL *ssl = SSL_new(srv_tls);
+    struct bufferevent *bev =
+        ssl ? bufferevent_openssl_socket_new(base, -1, ssl,
+                                             BUFFEREVENT_SSL_ACCEPTING,
+                                             BEV_OPT_CLOSE_ON_FREE)
+            : NULL;
+    if (!bev)
+        SSL_free(ssl);
+    else /* the router may close without close_notify */
+        bufferevent_openssl_set_allow_dirty_shutdown(bev, 1);
+    return bev;
+}
 
 /* ?bytes=N of the request, or def. */
 static size_t
@@ -149,7 +173,7 @@ srv_stop_cb(evutil_socket_t sig, short what, void *arg)
 int
 main(int argc, char **argv)
 {
-    const char *file = NULL;
+    const char *file = NULL, *cert = NULL, *key = NULL;
     int port = 0;
     for (int i = 1; i + 1 < argc; i += 2) {
         if (strcmp(argv[i], "--file") == 0)
@@ -158,10 +182,14 @@ main(int argc, char **argv)
             srv_record = argv[i + 1];
         else if (strcmp(argv[i], "--port") == 0)
             port = atoi(argv[i + 1]);
+        else if (strcmp(argv[i], "--cert") == 0)
+            cert = argv[i + 1];
+        else if (strcmp(argv[i], "--key") == 0)
+            key = argv[i + 1];
     }
     if (!file || !srv_record) {
         fprintf(stderr, "usage: image_server --file IMAGE --record FILE "
-                        "[--port N]\n");
+                        "[--port N] [--cert PEM --key PEM]\n");
         return 2;
     }
     struct event_base *base = event_base_new();
@@ -170,6 +198,19 @@ main(int argc, char **argv)
     if (!base || !http || !srv_image || srv_load(file) != 0) {
         fprintf(stderr, "image_server: cannot start (is %s readable?)\n", file);
         return 1;
+    }
+    if (cert || key) {
+        srv_tls = SSL_CTX_new(TLS_server_method());
+        if (!srv_tls || !cert || !key ||
+            SSL_CTX_use_certificate_chain_file(srv_tls, cert) != 1 ||
+            SSL_CTX_use_PrivateKey_file(srv_tls, key, SSL_FILETYPE_PEM) != 1) {
+            fprintf(stderr, "image_server: cannot use --cert/--key\n");
+            return 1;
+        }
+#ifdef SSL_OP_IGNORE_UNEXPECTED_EOF
+        SSL_CTX_set_options(srv_tls, SSL_OP_IGNORE_UNEXPECTED_EOF);
+#endif
+        evhttp_set_bevcb(http, srv_tls_bev, NULL);
     }
     struct evhttp_bound_socket *s =
         evhttp_bind_socket_with_handle(http, "127.0.0.1", (ev_uint16_t)port);
@@ -196,5 +237,6 @@ main(int argc, char **argv)
     evhttp_free(http);
     evbuffer_free(srv_image);
     event_base_free(base);
+    SSL_CTX_free(srv_tls);
     return 0;
 }

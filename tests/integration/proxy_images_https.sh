@@ -1,0 +1,119 @@
+#!/usr/bin/env bash
+# https image URLs: the router downloads them over TLS and checks the
+# server's certificate against the system's store and [router]
+# image_fetch_ca_file. Three loopback image servers speak TLS with
+# certificates the test makes: one trusted for 127.0.0.1, one nobody
+# trusts, one trusted but for another name. A plain one stands in for the
+# node and records what the router forwarded.
+[ -n "$BASH_VERSION" ] || exec bash "$0" "$@"
+. "$top_srcdir/tests/integration/lib.sh"
+. "$top_srcdir/tests/integration/sim_lib.sh"
+. "$top_srcdir/tests/integration/router_lib.sh"
+. "$top_srcdir/tests/integration/proxy_lib.sh"
+
+server=$top_builddir/tests/image_server
+[ -x "$server" ] || skip_all "tests/image_server is not built"
+command -v openssl >/dev/null || skip_all "the openssl command is not installed"
+command -v base64 >/dev/null || skip_all "base64 is not installed"
+
+# cert NAME SAN: a self-signed certificate and key in $TEST_TMP
+cert() {
+    openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj "/CN=$1" \
+        -addext "subjectAltName=$2" -keyout "$TEST_TMP/$1.key" \
+        -out "$TEST_TMP/$1.pem" >"$TEST_TMP/openssl-$1.log" 2>&1 ||
+        { echo "Bail out! openssl req failed for $1"; exit 1; }
+}
+cert good IP:127.0.0.1
+cert rogue IP:127.0.0.1
+cert other DNS:images.example.test
+cat "$TEST_TMP/good.pem" "$TEST_TMP/other.pem" >"$TEST_TMP/ca.pem"
+
+img=$TEST_TMP/img.png
+head -c 3001 /dev/urandom >"$img"
+b64=$(base64 -w0 "$img")
+rec=$TEST_TMP/recorded.json
+tls() { # tls NAME: an https image server with NAME's certificate
+    start_listening "img_$1" "listening on 127\.0\.0\.1:@PORT@" "$server" \
+        --file "$img" --record "$TEST_TMP/unused-$1" --port @PORT@ \
+        --cert "$TEST_TMP/$1.pem" --key "$TEST_TMP/$1.key" ||
+        { echo "Bail out! image_server ($1) did not start"; exit 1; }
+    url=https://${url#http://}
+}
+tls good && GOOD=$url
+tls rogue && ROGUE=$url
+tls other && OTHER=$url
+start_listening node "listening on 127\.0\.0\.1:@PORT@" "$server" \
+    --file "$img" --record "$rec" --port @PORT@ ||
+    { echo "Bail out! image_server (node) did not start"; exit 1; }
+NODE=$url
+
+cat >"$TEST_TMP/herd.ini" <<EOF2
+[router]
+image_fetch_timeout = 5
+image_fetch_ca_file = $TEST_TMP/ca.pem
+EOF2
+start_herd herd --config "$TEST_TMP/herd.ini" --data-dir "$TEST_TMP/data" \
+    --log-level debug || { echo "Bail out! herd did not start"; exit 1; }
+ROUTER=$url
+hb=$(curl -s -m 5 -o /dev/null -w '%{http_code}' "$ROUTER/heartbeat" -d "{
+  \"node_id\":\"fake\",\"num_parallel\":4,\"cpu\":{\"cores_physical\":4,\"utilization_pct\":5},
+  \"memory\":{\"total_gb\":64,\"used_gb\":8,\"available_gb\":56,\"pressure\":\"normal\"},
+  \"ollama\":{\"models_loaded\":[{\"name\":\"llava:7b\",\"size_gb\":5}],\"models_available\":[\"llava:7b\"]},
+  \"ollama_host\":\"$NODE\"}")
+is "$hb" 200 "the fake node reports llava:7b"
+
+chat() { # chat URL
+    rm -f "$rec"
+    rq POST /v1/chat/completions "{\"model\":\"llava:7b\",\"messages\":[{\"role\":\"user\",\"content\":[{\"type\":\"text\",\"text\":\"what is it?\"},{\"type\":\"image_url\",\"image_url\":{\"url\":\"$1\"}}]}]}"
+}
+refused() { # refused DESCRIPTION MESSAGE-REGEX
+    is "$STATUS" 400 "$1: 400"
+    like "$(jq -r .error.message <<<"$BODY")" "$2" "$1: says why"
+    is "$(jq -r .error.type <<<"$BODY")" invalid_request_error \
+        "$1: OpenAI error shape"
+    ok "$([ ! -e "$rec" ]; echo $?)" "$1: nothing reached the node"
+}
+
+chat "$GOOD/img.png"
+is "$STATUS" 200 "an https image URL with a trusted certificate is served"
+is "$(jq -r '.messages[0].content[1].image_url.url' "$rec")" \
+    "data:image/png;base64,$b64" "the node got the image as a data: URI"
+chat "$GOOD/page.html"
+refused "https, not an image" "is not an image \(Content-Type text/html\)"
+
+chat "$ROGUE/img.png"
+refused "an untrusted certificate" \
+    "^image URL $ROGUE/img\.png: the server's certificate is refused \(self[- ]signed certificate\)"
+chat "$OTHER/img.png"
+refused "a trusted certificate for another name" \
+    "^image URL $OTHER/img\.png: the server's certificate is refused \(IP address mismatch\)"
+chat "$NODE/img.png"
+is "$STATUS" 200 "plain http still works"
+chat "https://${NODE#http://}/img.png"
+refused "https to a plain http server" "^image URL https://.*/img\.png: "
+
+# SIGHUP: a CA file that cannot be read keeps the old trust, and without
+# the key the test's own certificate is no longer trusted
+sed -i "s|^image_fetch_ca_file = .*|image_fetch_ca_file = $TEST_TMP/missing.pem|" \
+    "$TEST_TMP/herd.ini"
+kill -HUP "$PID_herd"
+wait_for 5 grep -q "missing.pem: no PEM certificate loaded" "$TEST_TMP/herd.log"
+ok $? "an unreadable image_fetch_ca_file is logged on SIGHUP"
+chat "$GOOD/img.png"
+is "$STATUS" 200 "and the old trust stays"
+sed -i '/^image_fetch_ca_file/d' "$TEST_TMP/herd.ini"
+kill -HUP "$PID_herd"
+wait_for 5 test "$(grep -c 'configuration reloaded' "$TEST_TMP/herd.log")" -ge 2
+chat "$GOOD/img.png"
+refused "without image_fetch_ca_file" "certificate is refused \(self[- ]signed"
+router_stop
+
+# a CA file that cannot be read at start is a clear error
+HERD_IMAGE_FETCH_CA_FILE=$TEST_TMP/missing.pem \
+    start_bg badca "$(herd_bin)" --host 127.0.0.1 --port "$(free_port)" \
+    --data-dir "$TEST_TMP/data2"
+wait_for 10 sh -c "! kill -0 $PID_badca"
+ok $? "herd does not start with an unreadable image_fetch_ca_file"
+like "$(cat "$TEST_TMP/badca.log")" "missing\.pem: no PEM certificate loaded" \
+    "and says which file"
+done_testing
