@@ -28,8 +28,11 @@
 #define MADMIN_BODY_MAX 4096
 #define MADMIN_LINE_MAX 65536 /* the node's last answer line kept */
 #define MADMIN_UNUSED_DAYS 7
+/* Pulls and deletes running at once; each holds a call and 128 KiB. */
+#define MADMIN_MAX_OPS 64
 
 static const char *madmin_comp = "dashboard";
+static unsigned madmin_ops_running; /* loop thread only */
 
 /* ---- model-management ---- */
 
@@ -289,6 +292,7 @@ struct madmin_op {
 static void
 madmin_op_free(struct madmin_op *op)
 {
+    madmin_ops_running--;
     if (op->call)
         upstream_cancel(op->call);
     if (op->conn)
@@ -464,7 +468,18 @@ madmin_op_run(struct router *r, struct evhttp_request *req, const char *action,
         madmin_op_target(r, req, model, sizeof model);
     if (!n)
         return;
+    if (madmin_ops_running >= MADMIN_MAX_OPS) {
+        evhttp_add_header(evhttp_request_get_output_headers(req), "Retry-After",
+                          "5");
+        router_reply_error(req, 503,
+                           "%u pulls and deletes are running already; try "
+                           "again later",
+                           madmin_ops_running);
+        return;
+    }
     struct madmin_op *op = calloc(1, sizeof *op);
+    if (op)
+        madmin_ops_running++;
     if (!op || !(op->tail = evbuffer_new()) ||
         !(op->timer = evtimer_new(r->base, madmin_op_timeout, op))) {
         if (op)

@@ -92,6 +92,25 @@ is "$STATUS $(jq -r .ok <<<"$BODY")" "504 false" "a pull longer than auto_pull_t
 ok $([ "$t" -ge 1800 ] && [ "$t" -lt 10000 ]; echo $?) "after about 2 s ($t ms)"
 like "$(jq -r .error <<<"$BODY")" 'did not finish within 2 s' "the error says so"
 
+# at most 64 pulls and deletes at once; the slots come back
+many=""
+for i in $(seq 1 64); do
+    curl -s -m 20 -o "$TEST_TMP/many.$i" -w '%{http_code}' \
+        "$ROUTER/dashboard/api/pull" -d '{"node_id":"s2","model":"big:70b"}' \
+        >"$TEST_TMP/many_status.$i" &
+    many="$many $!"
+done
+# each pull logs its start; once 64 run, the next is refused
+running() { [ "$(grep -c 'dashboard: pull big:70b on s2$' "$TEST_TMP/herd.log")" -ge 65 ]; }
+wait_for 5 running
+post /dashboard/api/pull '{"node_id":"s2","model":"big:70b"}'
+is "$STATUS" 503 "the 65th at once: 503"
+like "$(jq -r .error <<<"$BODY")" '64 pulls and deletes are running' "saying why"
+wait $many
+is "$(cat "$TEST_TMP"/many_status.* | fold -w3 | sort -u)" 504 "the 64 ended by the time limit"
+post /dashboard/api/pull '{"node_id":"s2","model":"tiny:0.1b"}'
+is "$STATUS $(jq -r .ok <<<"$BODY")" "200 true" "then a pull runs again"
+
 # bad input changes nothing
 post /dashboard/api/pull '{"model":"x"}'
 is "$STATUS" 400 "no node_id: 400"
