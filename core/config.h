@@ -130,6 +130,7 @@ struct herd_config {
     int auto_pull;            /* pull a model no node has, 1 */
     double auto_pull_timeout; /* s a pull may take, 300 */
     int context_protection;   /* enum config_context_protection, strip */
+    int context_upgrade;      /* larger same-family model when too small, 1 */
     double keep_alive;        /* s sent when a body has none, -1 = forever */
     double thinking_overhead; /* num_predict factor of thinking models, 4 */
     int thinking_min_predict; /* their least num_predict, 1024 */

@@ -96,6 +96,7 @@ struct proxy_req {
     char *breakdown; /* JSON of the score per signal, for every trace */
     int slot_held;
     int context_overflow;
+    char upgraded_from[REQUEST_MODEL_MAX]; /* context upgrade, "" = none */
     struct upstream_call *call;
     struct image_job *images; /* image URLs being downloaded */
     int status;
@@ -169,7 +170,12 @@ proxy_fleet_headers(struct proxy_req *q, int with_node)
     evhttp_add_header(h, "X-Fleet-Score", v);
     if (strcmp(q->model, q->ri.model) != 0)
         evhttp_add_header(h, "X-Fleet-Fallback", q->model);
-    if (q->context_overflow)
+    if (q->upgraded_from[0]) {
+        char up[2 * REQUEST_MODEL_MAX + 32];
+        snprintf(up, sizeof up, "upgraded %s to %s", q->upgraded_from,
+                 q->model);
+        evhttp_add_header(h, "X-Fleet-Context-Overflow", up);
+    } else if (q->context_overflow)
         evhttp_add_header(h, "X-Fleet-Context-Overflow", "true");
 }
 
@@ -679,14 +685,27 @@ proxy_dispatch(struct proxy_req *q, const struct proxy_pick *pk)
     }
     size_t len;
     enum proxy_ctx_result ctx;
-    const struct proxy_body_opts bo = {
+    struct proxy_body_opts bo = {
         .context_protection = q->p->set.context_protection,
         .keep_alive = q->p->set.keep_alive,
         .thinking_overhead = q->p->set.thinking_overhead,
         .thinking_min_predict = q->p->set.thinking_min_predict,
     };
-    char *body = proxy_body_build(q->body, q->api, pk->model, pk->loaded_ctx,
-                                  &bo, &ctx, &len);
+    json_object *src = q->body, *copy = NULL, *opts;
+    if (q->upgraded_from[0] &&
+        json_object_deep_copy(q->body, &copy, NULL) == 0 &&
+        json_object_object_get_ex(copy, "options", &opts) &&
+        json_object_is_type(opts, json_type_object)) {
+        /* the target's loaded context exactly: without num_ctx Ollama
+         * would reload it at its default */
+        json_object_object_add(opts, "num_ctx",
+                               json_object_new_int64(pk->loaded_ctx));
+        bo.context_protection = CONFIG_CTX_PASSTHROUGH;
+        src = copy;
+    }
+    char *body = proxy_body_build(src, q->api, pk->model, pk->loaded_ctx, &bo,
+                                  &ctx, &len);
+    json_object_put(copy);
     if (!body) {
         proxy_attempt_failed(q, "out of memory", 0);
         return;
@@ -858,6 +877,79 @@ proxy_vram_fallback(struct proxy_req *q, struct proxy_pick *pk)
     return 0;
 }
 
+/* The family of a model name: what comes before the tag. */
+static size_t
+proxy_family_len(const char *model)
+{
+    return strcspn(model, ":");
+}
+
+/* Context upgrade (reference 6.2, strip mode): num_ctx exceeds the
+ * context pk's node has loaded for the model, so the smallest larger
+ * model of the same family that some node has loaded with enough context
+ * serves instead, on such a node (the reference rewrote the model but
+ * sent to the first node). On success *pk is that pick (the first slot
+ * is given back) and 1 is returned; otherwise 0 and *pk is kept. */
+static int
+proxy_context_upgrade(struct proxy_req *q, struct proxy_pick *pk)
+{
+    struct proxy *p = q->p;
+    uint32_t want = proxy_num_ctx(q->body);
+    if (!p->set.context_upgrade ||
+        p->set.context_protection != CONFIG_CTX_STRIP || q->retries > 0 ||
+        want == 0 || pk->loaded_ctx == 0 || want <= pk->loaded_ctx)
+        return 0;
+    const struct registry_node *at = registry_find(p->r->registry, pk->node);
+    double size = 0;
+    for (size_t k = 0; at && k < at->snap.loaded_count; k++)
+        if (at->snap.loaded[k].name &&
+            strcmp(at->snap.loaded[k].name, pk->model) == 0)
+            size = at->snap.loaded[k].size_gb;
+    size_t fl = proxy_family_len(pk->model);
+    const char *best = NULL;
+    double best_size = 0;
+    for (size_t i = 0; i < registry_count(p->r->registry); i++) {
+        const struct registry_node *n = registry_at(p->r->registry, i);
+        if (n->status == HERD_NODE_OFFLINE || n->draining || !n->cfg_enabled)
+            continue;
+        for (size_t k = 0; k < n->snap.loaded_count; k++) {
+            const char *m = n->snap.loaded[k].name;
+            double s = n->snap.loaded[k].size_gb;
+            if (!m || strcmp(m, pk->model) == 0 || proxy_family_len(m) != fl ||
+                strncmp(m, pk->model, fl) != 0 ||
+                n->snap.loaded[k].context_length < want || s <= size ||
+                (best && s >= best_size))
+                continue;
+            best = m;
+            best_size = s;
+        }
+    }
+    if (!best)
+        return 0;
+    char model[REQUEST_MODEL_MAX];
+    snprintf(model, sizeof model, "%s", best); /* best may go with rank */
+    struct proxy_pick up;
+    int known = 0, any = 0;
+    memset(&up, 0, sizeof up);
+    if (!proxy_try_model(q, model, &known, &any, &up))
+        return 0;
+    if (up.loaded_ctx < want) { /* ranked a node without it loaded */
+        admission_release(p->adm, up.node, up.model, ADMISSION_REJECTED);
+        free(up.breakdown);
+        return 0;
+    }
+    log_info(proxy_comp,
+             "%s: num_ctx %u exceeds the loaded context %u of %s on %s; "
+             "context upgrade to %s on %s (loaded context %u)",
+             q->request_id, want, pk->loaded_ctx, pk->model, pk->node, up.model,
+             up.node, up.loaded_ctx);
+    admission_release(p->adm, pk->node, pk->model, ADMISSION_REJECTED);
+    snprintf(q->upgraded_from, sizeof q->upgraded_from, "%s", pk->model);
+    free(pk->breakdown);
+    *pk = up;
+    return 1;
+}
+
 /* Takes a slot for the first model (in fallback order) that has
  * candidates. Returns 1 with *pk filled, 0 when it must wait, -ENOENT
  * when no node knows any of the models, -ENODEV when every node that
@@ -866,9 +958,12 @@ static int
 proxy_select(struct proxy_req *q, struct proxy_pick *pk)
 {
     int known = 0, any = 0;
+    q->upgraded_from[0] = '\0';
     for (size_t m = 0; m < q->model_count; m++) {
-        if (proxy_try_model(q, q->models[m], &known, &any, pk))
+        if (proxy_try_model(q, q->models[m], &known, &any, pk)) {
+            proxy_context_upgrade(q, pk);
             return 1;
+        }
         /* Busy candidates for a preferred model: wait for them rather
          * than falling back to a later model. */
         if (any)

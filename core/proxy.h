@@ -38,6 +38,7 @@ struct proxy_settings {
     double auto_pull_timeout; /* s a pull may take */
     /* body changes (proxy_body.h) */
     int context_protection;        /* enum config_context_protection */
+    int context_upgrade; /* strip mode: a larger same-family model serves */
     double keep_alive;             /* s, -1 = forever */
     double thinking_overhead;      /* num_predict factor, thinking models */
     unsigned thinking_min_predict; /* their least num_predict */

@@ -251,6 +251,7 @@ router_proxy_settings(const struct herd_config *cfg, struct proxy_settings *s)
     s->auto_pull = cfg->auto_pull;
     s->auto_pull_timeout = cfg->auto_pull_timeout;
     s->context_protection = cfg->context_protection;
+    s->context_upgrade = cfg->context_upgrade;
     s->keep_alive = cfg->keep_alive;
     s->thinking_overhead = cfg->thinking_overhead;
     s->thinking_min_predict = (unsigned)cfg->thinking_min_predict;
