@@ -18,21 +18,11 @@ static void agent_host_log(void *host_data, int level, const char *fmt, ...)
 static void
 agent_host_log(void *host_data, int level, const char *fmt, ...)
 {
-    char msg[2048];
     va_list ap;
     (void)host_data;
     va_start(ap, fmt);
-    vsnprintf(msg, sizeof msg, fmt, ap);
+    log_vplugin(level, fmt, ap);
     va_end(ap);
-    /* the loader prefixes "kind/name: "; make that the component */
-    char *sep = strstr(msg, ": ");
-    if (sep && memchr(msg, '/', (size_t)(sep - msg)) &&
-        !memchr(msg, ' ', (size_t)(sep - msg))) {
-        *sep = '\0';
-        log_msg(level, msg, "%s", sep + 2);
-    } else {
-        log_msg(level, "plugin", "%s", msg);
-    }
 }
 
 static struct event_base *

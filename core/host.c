@@ -17,21 +17,11 @@ static void host_log(void *host_data, int level, const char *fmt, ...)
 static void
 host_log(void *host_data, int level, const char *fmt, ...)
 {
-    char msg[2048];
     va_list ap;
+    (void)host_data;
     va_start(ap, fmt);
-    vsnprintf(msg, sizeof msg, fmt, ap);
+    log_vplugin(level, fmt, ap);
     va_end(ap);
-    /* The loader's per-instance table sends "kind/name: text"; make the
-     * instance the log component so lines read like the daemon's own. */
-    char *sep = strstr(msg, ": ");
-    if (sep && memchr(msg, '/', (size_t)(sep - msg)) &&
-        !memchr(msg, ' ', (size_t)(sep - msg))) {
-        *sep = '\0';
-        log_msg(level, msg, "%s", sep + 2);
-    } else {
-        log_msg(level, "plugin", "%s", msg);
-    }
 }
 
 static struct event_base *

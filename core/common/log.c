@@ -166,3 +166,18 @@ log_msg(int level, const char *component, const char *fmt, ...)
     log_vmsg(level, component, fmt, ap);
     va_end(ap);
 }
+
+void
+log_vplugin(int level, const char *fmt, va_list ap)
+{
+    char msg[2048];
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    char *sep = strstr(msg, ": ");
+    if (sep && memchr(msg, '/', (size_t)(sep - msg)) &&
+        !memchr(msg, ' ', (size_t)(sep - msg))) {
+        *sep = '\0';
+        log_msg(level, msg, "%s", sep + 2);
+    } else {
+        log_msg(level, "plugin", "%s", msg);
+    }
+}

@@ -31,6 +31,11 @@ void log_msg(int level, const char *component, const char *fmt, ...)
 void log_vmsg(int level, const char *component, const char *fmt, va_list ap)
     HERD_PRINTF(3, 0);
 
+/* A plugin's line "kind/name: text" (the loader adds the prefix) logged
+ * with "kind/name" as its component, like the daemons' own lines; other
+ * text goes out under "plugin". For the hosts' log callbacks. */
+void log_vplugin(int level, const char *fmt, va_list ap) HERD_PRINTF(2, 0);
+
 #define log_err(comp, ...) log_msg(HERD_LOG_ERR, comp, __VA_ARGS__)
 #define log_warn(comp, ...) log_msg(HERD_LOG_WARNING, comp, __VA_ARGS__)
 #define log_info(comp, ...) log_msg(HERD_LOG_INFO, comp, __VA_ARGS__)

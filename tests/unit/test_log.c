@@ -5,13 +5,24 @@
 #include "tap.h"
 
 #include <json-c/json.h>
+#include <stdarg.h>
+#include <string.h>
 #include <stdlib.h>
 #include <unistd.h>
+
+static void
+plugin_line(int level, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    log_vplugin(level, fmt, ap);
+    va_end(ap);
+}
 
 int
 main(void)
 {
-    plan(8);
+    plan(10);
     is_int(log_level_parse("DEBUG"), HERD_LOG_DEBUG, "debug parses");
     is_int(log_level_parse("warn"), HERD_LOG_WARNING, "warn parses");
     is_int(log_level_parse("loud"), -1, "unknown level is refused");
@@ -24,6 +35,7 @@ main(void)
     log_set_level(HERD_LOG_INFO);
     log_debug("test", "hidden %d", 1);
     log_info("test", "shown %d", 2);
+    plugin_line(HERD_LOG_INFO, "scoring/x: points %d", 3);
     log_open_jsonl(NULL);
 
     char buf[1024] = {0};
@@ -34,6 +46,14 @@ main(void)
     ok(n > 0 && o, "one JSON record written (debug line filtered)");
     is_str(o ? json_object_get_string(json_object_object_get(o, "msg")) : NULL,
            "shown 2", "record holds the message");
+    const char *second = strchr(buf, '\n');
+    json_object *p = second ? json_tokener_parse(second + 1) : NULL;
+    is_str(p ? json_object_get_string(json_object_object_get(p, "component"))
+             : NULL,
+           "scoring/x", "a plugin's kind/name prefix becomes the component");
+    is_str(p ? json_object_get_string(json_object_object_get(p, "msg")) : NULL,
+           "points 3", "and leaves the message");
+    json_object_put(p);
     json_object_put(o);
     return done_testing();
 }
