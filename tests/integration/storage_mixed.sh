@@ -20,6 +20,18 @@ fleet_router "default_num_parallel = 2
 node_backoff = 0"
 db=$TEST_TMP/data/latency.db
 q() { sqlite3 "$db" "$1"; }
+# qwen3 loaded on both sims (and seen so by the router): equal nodes take
+# turns, so the retry below is sure to find s1 first within a few requests
+# (with it loaded on one node only, the hot node would win every time)
+for s in s1 s2; do
+    eval "u=\$SIM_URL_$s"
+    curl -s -m 10 -o /dev/null "$u/api/generate" -d '{"model":"qwen3:0.6b","keep_alive":-1}'
+done
+qwen_on_both() {
+    [ "$(curl -s "$ROUTER/api/ps" | jq '[.models[] | select(.name == "qwen3:0.6b")] | length')" = 2 ]
+}
+wait_for 10 qwen_on_both
+ok $? "qwen3 is loaded on both sims"
 
 # Tally of what the client saw: completed requests per node|model.
 declare -A completed
