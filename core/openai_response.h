@@ -1,0 +1,64 @@
+/* Ollama native answers rewritten as OpenAI ones, the other half of
+ * openai_request.h: /api/chat -> chat.completion(.chunk), /api/generate
+ * -> text_completion, /api/embed -> an embedding list, native errors ->
+ * OpenAI error objects. Streams keep OpenAI's order: one id for every
+ * chunk of a response, `created` fixed at the start, the role delta
+ * first, content, reasoning and tool_calls deltas as they come, a last
+ * chunk with finish_reason (stop, length, tool_calls), a usage chunk when
+ * stream_options.include_usage asked for it, then data: [DONE]. Loop
+ * thread or any single thread per reply. */
+#ifndef HERD_CORE_OPENAI_RESPONSE_H
+#define HERD_CORE_OPENAI_RESPONSE_H
+
+#include <event2/buffer.h>
+#include <json-c/json.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "proxy.h"
+
+#define OPENAI_ID_MAX 64
+#define OPENAI_MODEL_MAX 256
+
+/* The state of one answer being converted. */
+struct openai_reply {
+    enum proxy_api api;       /* PROXY_API_OAI_CHAT / _COMPLETIONS / _EMBEDDINGS */
+    char id[OPENAI_ID_MAX];   /* chatcmpl-... or cmpl-..., one per response */
+    int64_t created;          /* s since the epoch, fixed at init */
+    char model[OPENAI_MODEL_MAX]; /* when a native object names none */
+    int include_usage;        /* stream_options.include_usage */
+    /* stream progress */
+    int role_sent;            /* the first chunk went out */
+    int tool_calls;           /* tool calls streamed so far */
+    int finished;             /* finish chunk and [DONE] written */
+};
+
+/* Sets up r for one answer. model: the model that serves (used when the
+ * node's objects carry none); request_id: the router's id, from which
+ * the OpenAI id is made (chatcmpl-<request_id> / cmpl-<request_id>);
+ * include_usage: the client's stream_options.include_usage. */
+void openai_reply_init(struct openai_reply *r, enum proxy_api api,
+                       const char *model, const char *request_id,
+                       int include_usage);
+
+/* Streaming: one parsed native NDJSON object -> zero or more SSE events
+ * appended to out ("data: {...}\n\n"). The object with done:true also
+ * writes the finish chunk, the usage chunk when asked and
+ * "data: [DONE]\n\n". An in-band {"error":...} becomes an SSE error event
+ * in OpenAI's shape. Returns 0, or -ENOMEM. */
+int openai_reply_stream(struct openai_reply *r, const json_object *native,
+                        struct evbuffer *out);
+
+/* Not streamed: the whole native answer (one object) -> the OpenAI body,
+ * as JSON text appended to out. Returns 0, -EINVAL when native is not an
+ * answer of the api (out unchanged), or -ENOMEM. */
+int openai_reply_body(struct openai_reply *r, const json_object *native,
+                      struct evbuffer *out);
+
+/* A native error body ({"error":"..."}, or any text) of an upstream
+ * answer with this HTTP status -> an OpenAI error body
+ * ({"error":{"message","type","param","code"}}) appended to out. */
+void openai_reply_error(int status, const char *native_body, size_t len,
+                        struct evbuffer *out);
+
+#endif
