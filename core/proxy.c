@@ -11,6 +11,7 @@
 #include <event2/http.h>
 #include <event2/keyvalq_struct.h>
 #include <event2/util.h>
+#include <limits.h>
 #include <math.h>
 #include <sys/socket.h>
 #include <stdarg.h>
@@ -27,6 +28,8 @@
 #include "image_fetch.h"
 #include "latency.h"
 #include "model_category.h"
+#include "openai_request.h"
+#include "openai_response.h"
 #include "proxy_slots.h"
 #include "scorer.h"
 #include "traces.h"
@@ -84,6 +87,12 @@ struct proxy_req {
     enum proxy_api api;
     int openai;
     json_object *body;
+    /* OpenAI requests: the body in the native API's shape (up_api), sent
+     * to the node, and the state of the answer converted back */
+    enum proxy_api up_api;
+    json_object *native;
+    struct openai_reply oai;
+    int oai_include_usage;
     struct request_info ri;
     char models[PROXY_MAX_MODELS][REQUEST_MODEL_MAX];
     size_t model_count;
@@ -202,10 +211,9 @@ proxy_reply_error(struct proxy_req *q, int code, const char *fmt, ...)
     proxy_track_flush(q);
     if (q->openai)
         http_reply_openai_error(q->req, code,
-                                code == 404   ? "model_not_found"
-                                : code == 503 ? "model_not_available"
-                                : code < 500  ? "invalid_request_error"
-                                              : "server_error",
+                                code == 400   ? "invalid_request_error"
+                                : code == 404 ? "not_found_error"
+                                              : "api_error",
                                 "%s", msg);
     else
         http_reply_error(q->req, code, "%s", msg);
@@ -320,6 +328,7 @@ proxy_free_req(struct proxy_req *q)
     if (q->chunk)
         evbuffer_free(q->chunk);
     json_object_put(q->body);
+    json_object_put(q->native);
     free(q->breakdown);
     free(q);
     proxy_drain_check(p);
@@ -401,13 +410,35 @@ proxy_on_head(void *arg, int status, const char *ctype)
     snprintf(q->ctype, sizeof q->ctype, "%s", ctype ? ctype : "");
 }
 
+/* The stream format the client reads: SSE for OpenAI, whatever the node
+ * sends. */
+static enum relay_kind
+proxy_client_kind(const struct proxy_req *q)
+{
+    return q->openai && q->ri.stream ? RELAY_SSE : q->relay.kind;
+}
+
+/* One native line of a streamed answer to an OpenAI client: its events
+ * go to the scratch chunk, sent by proxy_on_body or proxy_on_end. Error
+ * bodies (kept whole, relayed at the end) are not converted here. */
+static void
+proxy_on_native_object(void *arg, json_object *o)
+{
+    struct proxy_req *q = arg;
+    if (q->status >= 300 || !q->ri.stream || !q->req)
+        return;
+    if (openai_reply_stream(&q->oai, o, q->chunk) != 0)
+        log_warn(proxy_comp, "%s: out of memory converting a line of %s",
+                 q->request_id, q->node);
+}
+
 static void
 proxy_send_headers(struct proxy_req *q)
 {
     struct evkeyvalq *h = evhttp_request_get_output_headers(q->req);
-    const char *ct = q->ctype[0] ? q->ctype
-                     : q->openai ? "text/event-stream"
-                                 : "application/x-ndjson";
+    const char *ct = q->openai     ? "text/event-stream"
+                     : q->ctype[0] ? q->ctype
+                                   : "application/x-ndjson";
     proxy_fleet_headers(q, 1);
     evhttp_add_header(h, "Content-Type", ct);
     if (q->openai)
@@ -460,7 +491,10 @@ proxy_on_body(void *arg, struct evbuffer *data)
     }
     if (!q->headers_sent)
         proxy_send_headers(q);
-    relay_feed(&q->relay, data, q->chunk);
+    /* an OpenAI client gets the events proxy_on_native_object makes */
+    relay_feed(&q->relay, data, q->openai ? NULL : q->chunk);
+    if (evbuffer_get_length(q->chunk) == 0)
+        return; /* a line not complete yet */
     q->bytes_out += (int64_t)evbuffer_get_length(q->chunk);
     struct bufferevent *bev =
         q->conn ? evhttp_connection_get_bufferevent(q->conn) : NULL;
@@ -506,6 +540,7 @@ proxy_attempt_failed(struct proxy_req *q, const char *why, int backoff)
     q->too_big = 0;
     q->ctype[0] = '\0';
     evbuffer_drain(q->out, evbuffer_get_length(q->out));
+    evbuffer_drain(q->chunk, evbuffer_get_length(q->chunk));
     relay_clear(&q->relay);
     if (q->retries > q->p->set.max_retries) {
         proxy_trace(q, "failed", why);
@@ -524,6 +559,16 @@ proxy_relay_error(struct proxy_req *q)
 {
     struct evkeyvalq *h = evhttp_request_get_output_headers(q->req);
     proxy_fleet_headers(q, 1);
+    if (q->openai) { /* the node's native error, in OpenAI's shape */
+        size_t n = evbuffer_get_length(q->out);
+        char *text = (char *)evbuffer_pullup(q->out, -1);
+        evbuffer_drain(q->chunk, evbuffer_get_length(q->chunk));
+        openai_reply_error(q->status, text ? text : "", text ? n : 0,
+                           q->chunk);
+        evbuffer_drain(q->out, n);
+        evbuffer_add_buffer(q->out, q->chunk);
+        q->ctype[0] = '\0';
+    }
     evhttp_add_header(h, "Content-Type",
                       q->ctype[0] ? q->ctype : "application/json");
     q->http_status = q->status;
@@ -539,7 +584,7 @@ proxy_relay_error(struct proxy_req *q)
 static void
 proxy_fail_midstream(struct proxy_req *q, const char *why)
 {
-    relay_error_tail(q->relay.kind, why, q->chunk);
+    relay_error_tail(proxy_client_kind(q), why, q->chunk);
     evhttp_send_reply_chunk(q->req, q->chunk);
     proxy_track_flush(q);
     evhttp_send_reply_end(q->req);
@@ -547,6 +592,32 @@ proxy_fail_midstream(struct proxy_req *q, const char *why)
     proxy_trace(q, "incomplete", why);
     proxy_release_slot(q, ADMISSION_FAILED);
     proxy_free_req(q);
+}
+
+/* A non-streamed native answer, kept whole in q->out, becomes the OpenAI
+ * answer. Returns 0, or -EINVAL when it is not an answer of its API. */
+static int
+proxy_convert_body(struct proxy_req *q)
+{
+    size_t n = evbuffer_get_length(q->out);
+    const char *text = (const char *)evbuffer_pullup(q->out, -1);
+    json_tokener *tok = json_tokener_new();
+    json_object *native = NULL;
+    int rc = -EINVAL;
+    if (tok && text && n <= INT_MAX)
+        native = json_tokener_parse_ex(tok, text, (int)n);
+    if (native && json_tokener_get_error(tok) == json_tokener_success) {
+        evbuffer_drain(q->chunk, evbuffer_get_length(q->chunk));
+        rc = openai_reply_body(&q->oai, native, q->chunk);
+        if (rc == 0) {
+            evbuffer_drain(q->out, n);
+            evbuffer_add_buffer(q->out, q->chunk);
+        }
+    }
+    json_object_put(native);
+    if (tok)
+        json_tokener_free(tok);
+    return rc;
 }
 
 static void
@@ -594,12 +665,23 @@ proxy_on_end(void *arg, int err)
         proxy_free_req(q);
         return;
     }
+    if (!q->ri.stream && q->openai && proxy_convert_body(q) != 0) {
+        proxy_reply_error(q, 502,
+                          "node %s answered %s with something that is not "
+                          "an answer of its API",
+                          q->node, q->model);
+        proxy_trace(q, "failed", "malformed answer");
+        proxy_release_slot(q, ADMISSION_FAILED);
+        proxy_free_req(q);
+        return;
+    }
     if (!q->ri.stream) {
         struct evkeyvalq *h = evhttp_request_get_output_headers(q->req);
         proxy_fleet_headers(q, 1);
         evhttp_add_header(h, "Content-Type",
-                          q->ctype[0] ? q->ctype
-                                      : "application/json; charset=utf-8");
+                          q->openai     ? "application/json"
+                          : q->ctype[0] ? q->ctype
+                                        : "application/json; charset=utf-8");
         q->http_status = 200;
         q->bytes_out = (int64_t)evbuffer_get_length(q->out);
         proxy_track_flush(q);
@@ -612,7 +694,10 @@ proxy_on_end(void *arg, int err)
             snprintf(why, sizeof why,
                      "node %s ended the answer without its final chunk",
                      q->node);
-            relay_error_tail(q->relay.kind, why, q->chunk);
+            relay_error_tail(proxy_client_kind(q), why, q->chunk);
+        }
+        if (evbuffer_get_length(q->chunk) > 0) {
+            q->bytes_out += (int64_t)evbuffer_get_length(q->chunk);
             evhttp_send_reply_chunk(q->req, q->chunk);
         }
         proxy_track_flush(q);
@@ -635,9 +720,7 @@ static const struct upstream_cbs proxy_upstream_cbs = {
 static enum relay_kind
 proxy_relay_kind(const struct proxy_req *q)
 {
-    if (!q->ri.stream)
-        return RELAY_JSON;
-    return q->openai ? RELAY_SSE : RELAY_NDJSON;
+    return q->ri.stream ? RELAY_NDJSON : RELAY_JSON; /* nodes speak native */
 }
 
 /* A node chosen for an attempt, copied out of the scorer's result. */
@@ -683,6 +766,12 @@ proxy_dispatch(struct proxy_req *q, const struct proxy_pick *pk)
         proxy_attempt_failed(q, "out of memory", 0);
         return;
     }
+    if (q->openai) {
+        openai_reply_init(&q->oai, q->api, pk->model, q->request_id,
+                          q->oai_include_usage);
+        q->relay.on_object = proxy_on_native_object;
+        q->relay.on_object_arg = q;
+    }
     size_t len;
     enum proxy_ctx_result ctx;
     struct proxy_body_opts bo = {
@@ -691,9 +780,8 @@ proxy_dispatch(struct proxy_req *q, const struct proxy_pick *pk)
         .thinking_overhead = q->p->set.thinking_overhead,
         .thinking_min_predict = q->p->set.thinking_min_predict,
     };
-    json_object *src = q->body, *copy = NULL, *opts;
-    if (q->upgraded_from[0] &&
-        json_object_deep_copy(q->body, &copy, NULL) == 0 &&
+    json_object *src = q->native ? q->native : q->body, *copy = NULL, *opts;
+    if (q->upgraded_from[0] && json_object_deep_copy(src, &copy, NULL) == 0 &&
         json_object_object_get_ex(copy, "options", &opts) &&
         json_object_is_type(opts, json_type_object)) {
         /* the target's loaded context exactly: without num_ctx Ollama
@@ -703,8 +791,8 @@ proxy_dispatch(struct proxy_req *q, const struct proxy_pick *pk)
         bo.context_protection = CONFIG_CTX_PASSTHROUGH;
         src = copy;
     }
-    char *body = proxy_body_build(src, q->api, pk->model, pk->loaded_ctx, &bo,
-                                  &ctx, &len);
+    char *body = proxy_body_build(src, q->up_api, pk->model, pk->loaded_ctx,
+                                  &bo, &ctx, &len);
     json_object_put(copy);
     if (!body) {
         proxy_attempt_failed(q, "out of memory", 0);
@@ -724,7 +812,7 @@ proxy_dispatch(struct proxy_req *q, const struct proxy_pick *pk)
                   q->request_id, proxy_num_ctx(q->body), pk->model, pk->node,
                   pk->loaded_ctx);
     q->call = upstream_start(q->p->pool, pk->url, EVHTTP_REQ_POST,
-                             proxy_upstream_path(q->api), body, len,
+                             proxy_upstream_path(q->up_api), body, len,
                              &proxy_upstream_cbs, q, err, sizeof err);
     free(body);
     if (!q->call)
@@ -1149,6 +1237,22 @@ proxy_expire_cb(void *arg)
 
 /* ---- entry -------------------------------------------------------------- */
 
+/* An OpenAI request leaves in the native API's shape (its image URLs are
+ * data: URIs by now). Returns 0, or -1 once the client has its 400. */
+static int
+proxy_convert_request(struct proxy_req *q)
+{
+    char err[256];
+    if (!q->openai)
+        return 0;
+    q->native = openai_request_to_native(q->body, q->api, err, sizeof err);
+    if (!q->native) {
+        proxy_reply_error(q, 400, "%s", err);
+        return -1;
+    }
+    return 0;
+}
+
 /* The image URLs of an OpenAI chat are data: URIs now, or one failed. */
 static void
 proxy_images_done(void *arg, int rc, const char *err)
@@ -1167,7 +1271,7 @@ proxy_images_done(void *arg, int rc, const char *err)
         proxy_free_req(q);
         return;
     }
-    if (proxy_route(q) < 0)
+    if (proxy_convert_request(q) < 0 || proxy_route(q) < 0)
         proxy_free_req(q);
 }
 
@@ -1229,6 +1333,7 @@ proxy_handle(struct proxy *p, struct evhttp_request *req, enum proxy_api api)
     q->p = p;
     q->req = req;
     q->api = api;
+    q->up_api = openai_native_api(api);
     q->openai = openai;
     q->t_start = router_now();
     snprintf(q->client_ip, sizeof q->client_ip, "%s", http_peer_addr(req));
@@ -1273,6 +1378,11 @@ proxy_handle(struct proxy *p, struct evhttp_request *req, enum proxy_api api)
     if (api == PROXY_API_EMBED || api == PROXY_API_EMBEDDINGS ||
         api == PROXY_API_OAI_EMBEDDINGS)
         q->ri.stream = 0;
+    json_object *so, *iu;
+    q->oai_include_usage =
+        json_object_object_get_ex(q->body, "stream_options", &so) &&
+        json_object_object_get_ex(so, "include_usage", &iu) &&
+        json_object_get_boolean(iu);
     snprintf(q->models[q->model_count++], REQUEST_MODEL_MAX, "%s", q->ri.model);
     for (size_t i = 0; i < q->ri.fallback_count; i++)
         snprintf(q->models[q->model_count++], REQUEST_MODEL_MAX, "%s",
@@ -1298,7 +1408,7 @@ proxy_handle(struct proxy *p, struct evhttp_request *req, enum proxy_api api)
         if (q->images)
             return; /* routed once the images are in */
     }
-    if (proxy_route(q) < 0)
+    if (proxy_convert_request(q) < 0 || proxy_route(q) < 0)
         proxy_free_req(q);
 }
 

@@ -114,8 +114,11 @@ relay_text(struct relay *r, const char *s, size_t len)
     if (!tok)
         return;
     json_object *o = json_tokener_parse_ex(tok, s, (int)len);
-    if (o && json_tokener_get_error(tok) == json_tokener_success)
+    if (o && json_tokener_get_error(tok) == json_tokener_success) {
         relay_object(r, o);
+        if (r->on_object && r->kind != RELAY_JSON)
+            r->on_object(r->on_object_arg, o);
+    }
     json_object_put(o);
     json_tokener_free(tok);
 }
@@ -181,7 +184,7 @@ relay_error_tail(enum relay_kind kind, const char *msg, struct evbuffer *out)
         json_object *e = json_object_new_object();
         json_object_object_add(e, "message", json_object_new_string(msg));
         json_object_object_add(e, "type",
-                               json_object_new_string("server_error"));
+                               json_object_new_string("api_error"));
         json_object_object_add(e, "param", NULL);
         json_object_object_add(e, "code", NULL);
         json_object_object_add(o, "error", e);

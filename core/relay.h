@@ -8,6 +8,7 @@
 #define HERD_CORE_RELAY_H
 
 #include <event2/buffer.h>
+#include <json-c/json.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -26,6 +27,11 @@ struct relay {
     char error_msg[256];
     int64_t prompt_tokens, completion_tokens; /* -1 when unknown */
     char done_reason[32];
+    /* When set (after relay_init), called with every JSON object of a
+     * stream once inspected; the object is only borrowed for the call.
+     * The router turns native lines into OpenAI events with it. */
+    void (*on_object)(void *arg, json_object *o);
+    void *on_object_arg;
 };
 
 /* Returns 0 or -ENOMEM. max_bytes bounds what is kept for inspection. */

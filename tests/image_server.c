@@ -102,11 +102,11 @@ srv_record_body(struct evhttp_request *req)
     struct evbuffer *in = evhttp_request_get_input_buffer(req);
     FILE *f = fopen(srv_record, "w");
     static const char answer[] =
-        "{\"id\":\"chatcmpl-1\",\"object\":\"chat.completion\",\"created\":1,"
-        "\"model\":\"llava:7b\",\"choices\":[{\"index\":0,\"message\":{"
-        "\"role\":\"assistant\",\"content\":\"recorded\"},\"finish_reason\":"
-        "\"stop\"}],\"usage\":{\"prompt_tokens\":1,\"completion_tokens\":1,"
-        "\"total_tokens\":2}}";
+        "{\"model\":\"llava:7b\",\"created_at\":\"2026-01-01T00:00:00Z\","
+        "\"message\":{\"role\":\"assistant\",\"content\":\"recorded\"},"
+        "\"done\":true,\"done_reason\":\"stop\",\"total_duration\":1,"
+        "\"load_duration\":0,\"prompt_eval_count\":1,"
+        "\"prompt_eval_duration\":1,\"eval_count\":1,\"eval_duration\":1}";
     if (!f) {
         srv_reply(req, 500, "text/plain", "cannot record", 13);
         return;
@@ -124,7 +124,7 @@ srv_cb(struct evhttp_request *req, void *arg)
     (void)arg;
     if (!path)
         path = "/";
-    if (strcmp(path, "/v1/chat/completions") == 0)
+    if (strcmp(path, "/api/chat") == 0)
         srv_record_body(req);
     else if (strcmp(path, "/img.png") == 0)
         srv_reply(req, 200, "image/png", evbuffer_pullup(srv_image, -1), have);

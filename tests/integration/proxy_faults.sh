@@ -73,7 +73,7 @@ rq POST /v1/chat/completions '{"model":"qwen3:0.6b","stream":true,"max_tokens":6
 is "$STATUS" 200 "drop mid-stream (OpenAI): 200"
 is "$(hdr Content-Type)" "text/event-stream" "as SSE"
 errev=$(printf '%s\n' "$BODY" | grep '^data: {"error"' | head -1)
-like "$errev" '"type":"server_error"' "the SSE stream ends with an error event"
+like "$errev" '"type":"api_error"' "the SSE stream ends with an error event"
 is "$(printf '%s\n' "$BODY" | grep -c 'data: \[DONE\]')" 0 "and no [DONE]"
 both_fault '{"clear":true}'
 
@@ -92,7 +92,7 @@ is "$STATUS" 502 "500 on every node: 502"
 like "$(jq -r .error <<<"$BODY")" "last error: HTTP 500" "naming the last error"
 rq POST /v1/chat/completions '{"model":"qwen3:0.6b","messages":[{"role":"user","content":"hi"}]}'
 is "$STATUS" 502 "OpenAI: 502 too"
-is "$(jq -r .error.type <<<"$BODY")" server_error "in OpenAI's error shape"
+is "$(jq -r .error.type <<<"$BODY")" api_error "in OpenAI's error shape"
 both_fault '{"clear":true}'
 
 router_stop

@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # OpenAI image parts with http:// URLs (https: proxy_images_https.sh): the router downloads them (on its
-# loop, bounded in size and time) and forwards data: URIs. A loopback
-# server (tests/image_server) serves the image and stands in for the
-# node's OpenAI endpoint, recording the body it receives. Each refusal is
+# loop, bounded in size and time) and sends them as the native API's
+# base64 images. A loopback server (tests/image_server) serves the image
+# and stands in for the node's /api/chat, recording the body it receives. Each refusal is
 # a 400 in OpenAI's error shape that names the problem, and nothing
 # reaches the node.
 [ -n "$BASH_VERSION" ] || exec bash "$0" "$@"
@@ -59,22 +59,21 @@ refused() { # refused DESCRIPTION MESSAGE-REGEX
 chat "$(part "$IMG/img.png")"
 is "$STATUS" 200 "an http image URL is served"
 is "$(hdr X-Fleet-Node)" fake "by the node"
-is "$(sent '.messages[0].content[1].image_url.url')" \
-    "data:image/png;base64,$b64" "the node got the image as a data: URI"
-is "$(sent '.messages[0].content[0].text')" "what is it?" "text part kept"
+is "$(sent '.messages[0].images[0]')" "$b64" \
+    "the node got the image, base64 in the native API's images"
+is "$(sent '.messages[0].content')" "what is it?" "text part kept"
+is "$(jq -r .choices[0].message.content <<<"$BODY")" recorded \
+    "the client got the node's answer in OpenAI's shape"
 
 chat "{\"type\":\"image_url\",\"image_url\":\"$IMG/img\"}" \
     "$(part "$IMG/img.png?x=1")"
 is "$STATUS" 200 "two images, one as a bare string"
-is "$(sent '.messages[0].content[1].image_url')" \
-    "data:image/jpeg;base64,$b64" "the string form, type without parameters"
-is "$(sent '.messages[0].content[2].image_url.url')" \
-    "data:image/png;base64,$b64" "and the second"
+is "$(sent '.messages[0].images[0]')" "$b64" "the string form"
+is "$(sent '.messages[0].images[1]')" "$b64" "and the second"
 
 chat "$(part "data:image/png;base64,AAAA")"
 is "$STATUS" 200 "a data: URI"
-is "$(sent '.messages[0].content[1].image_url.url')" \
-    "data:image/png;base64,AAAA" "goes as it came"
+is "$(sent '.messages[0].images[0]')" AAAA "goes as it came, base64"
 
 chat "$(part "$IMG/chunked.png?bytes=70000")"
 refused "70000 bytes without Content-Length" "larger than 65536 bytes"
@@ -83,8 +82,7 @@ refused "Content-Length 100000" \
     "is larger than 65536 bytes \(Content-Length 100000\)"
 chat "$(part "$IMG/chunked.png?bytes=60002")"
 is "$STATUS" 200 "60002 bytes fit"
-is "$(sent '.messages[0].content[1].image_url.url' | cut -d, -f2 |
-    base64 -d | wc -c)" 60002 "all of them forwarded (base64 ending in =)"
+is "$(sent '.messages[0].images[0]' | base64 -d | wc -c)" 60002 "all of them forwarded (base64 ending in =)"
 
 t0=$(now_ms)
 chat "$(part "$IMG/slow.png")"

@@ -76,8 +76,8 @@ refused() { # refused DESCRIPTION MESSAGE-REGEX
 
 chat "$GOOD/img.png"
 is "$STATUS" 200 "an https image URL with a trusted certificate is served"
-is "$(jq -r '.messages[0].content[1].image_url.url' "$rec")" \
-    "data:image/png;base64,$b64" "the node got the image as a data: URI"
+is "$(jq -r '.messages[0].images[0]' "$rec")" "$b64" \
+    "the node got the image, base64 in the native API's images"
 chat "$GOOD/page.html"
 refused "https, not an image" "is not an image \(Content-Type text/html\)"
 

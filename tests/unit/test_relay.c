@@ -102,7 +102,7 @@ main(void)
     n = evbuffer_copyout(t, out, sizeof out - 1);
     out[n] = '\0';
     is_str(out,
-           "data: {\"error\":{\"message\":\"gone\",\"type\":\"server_error\","
+           "data: {\"error\":{\"message\":\"gone\",\"type\":\"api_error\","
            "\"param\":null,\"code\":null}}\n\n",
            "SSE error event in OpenAI's shape");
     evbuffer_free(t);
