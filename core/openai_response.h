@@ -25,19 +25,20 @@ struct openai_reply {
     enum proxy_api api; /* PROXY_API_OAI_CHAT / _COMPLETIONS / _EMBEDDINGS */
     char id[OPENAI_ID_MAX]; /* chatcmpl-... or cmpl-..., one per response */
     int64_t created;        /* s since the epoch, fixed at init */
-    char model[OPENAI_MODEL_MAX]; /* when a native object names none */
-    int include_usage;            /* stream_options.include_usage */
-    int base64;                   /* /v1/embeddings: encoding_format "base64"
-                                     (case-insensitive) was asked; set after
-                                     init. Vectors then go out as base64 of
-                                     little-endian float32 bytes. */
+    /* The model the answer names: the one given at init until a native
+     * object names one (then that one, for the rest of the answer). */
+    char model[OPENAI_MODEL_MAX];
+    int include_usage; /* stream_options.include_usage */
+    /* /v1/embeddings' encoding_format was "base64" (the caller sets this
+     * after init): vectors go out as base64 of little-endian float32. */
+    int base64;
     /* stream progress */
     int role_sent;  /* the first chunk went out */
     int tool_calls; /* tool calls streamed so far */
-    int finished;   /* the stream is over: [DONE] written, or
-                       an error event; later objects are
-                       ignored */
-    int errored;    /* it ended with an error event (no [DONE]) */
+    /* The stream is over ([DONE] or an error event written); later
+     * objects are ignored. */
+    int finished;
+    int errored; /* it ended with an error event, without [DONE] */
 };
 
 /* Sets up r for one answer. model: the model that serves (used when the
@@ -61,8 +62,10 @@ int openai_reply_stream(struct openai_reply *r, const json_object *native,
                         struct evbuffer *out);
 
 /* Not streamed: the whole native answer (one object) -> the OpenAI body,
- * as JSON text appended to out. Returns 0, -EINVAL when native is not an
- * answer of the api (out unchanged), or -ENOMEM. */
+ * as JSON text and "\n" (as Ollama's layer ends it) appended to out.
+ * Returns 0, -EINVAL when native is not an answer of the api (chat: no
+ * message object; generate: no response string; embed: embeddings not
+ * an array of number arrays), or -ENOMEM; out is unchanged on failure. */
 int openai_reply_body(struct openai_reply *r, const json_object *native,
                       struct evbuffer *out);
 

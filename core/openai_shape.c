@@ -43,7 +43,8 @@ openai_jcount(const json_object *o, const char *key)
                 json_object_is_type(v, json_type_double)))
         return 0;
     int64_t n = json_object_get_int64(v);
-    return n > 0 ? n : 0;
+    /* bounded so that prompt + completion cannot overflow */
+    return n < 0 ? 0 : n > INT64_MAX / 2 ? INT64_MAX / 2 : n;
 }
 
 int

@@ -17,7 +17,8 @@
 json_object *openai_jget(const json_object *o, const char *key);
 json_object *openai_jobject(const json_object *o, const char *key);
 const char *openai_jstr(const json_object *o, const char *key);
-int64_t openai_jcount(const json_object *o, const char *key); /* >= 0 */
+/* A token count: >= 0, at most INT64_MAX / 2. */
+int64_t openai_jcount(const json_object *o, const char *key);
 int openai_jtrue(const json_object *o, const char *key);
 
 /* Adds v under key; v is consumed either way. Returns 0, or -1 when v is

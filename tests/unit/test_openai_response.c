@@ -232,6 +232,15 @@ test_chat_body(void)
     free(s1);
     free(s2);
     free(s3);
+
+    start(&r, PROXY_API_OAI_CHAT, 0);
+    s = body(&r,
+             "{\"message\":{\"content\":\"\"},\"prompt_eval_count\":"
+             "9223372036854775807,\"eval_count\":1e300}",
+             &rc);
+    ok(rc == 0 && strstr(s, "\"total_tokens\":9223372036854775806"),
+       "absurd counts are bounded, their sum does not overflow");
+    free(s);
 }
 
 static void
