@@ -75,7 +75,7 @@ image_part_to_native(const json_object *part, size_t i, size_t j,
                      json_object *images, char *err, size_t errlen)
 {
     json_object *url = oai_req_member(part, "image_url");
-    if (url && json_object_is_type(url, json_type_object))
+    if (oai_req_is(url, json_type_object))
         url = oai_req_member(url, "url");
     if (!oai_req_is(url, json_type_string))
         return oai_req_invalid(err, errlen,
@@ -86,11 +86,12 @@ image_part_to_native(const json_object *part, size_t i, size_t j,
     int rc = image_data_uri(json_object_get_string(url),
                             (size_t)json_object_get_string_len(url), &b64);
     if (rc == -EINVAL)
-        return oai_req_invalid(err, errlen,
-                               "messages[%zu].content[%zu].image_url: "
-                               "'%.40s...' is not a base64 data: URI of an "
-                               "image",
-                               i, j, json_object_get_string(url));
+        return oai_req_invalid(
+            err, errlen,
+            "messages[%zu].content[%zu].image_url: '%.40s%s' is not a base64 "
+            "data: URI of an image",
+            i, j, json_object_get_string(url),
+            json_object_get_string_len(url) > 40 ? "..." : "");
     if (rc != 0)
         return rc;
     if (json_object_array_add(images, b64) != 0) {

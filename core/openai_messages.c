@@ -6,6 +6,7 @@
 
 #include <errno.h>
 #include <string.h>
+#include <strings.h>
 
 #include "openai_request_impl.h"
 
@@ -15,7 +16,7 @@ static int
 arguments_to_native(const json_object *args, json_object **out)
 {
     *out = NULL;
-    if (args && json_object_is_type(args, json_type_object))
+    if (oai_req_is(args, json_type_object))
         return json_object_deep_copy((json_object *)args, out, NULL) == 0
                    ? 0
                    : -ENOMEM;
@@ -51,7 +52,7 @@ tool_call_to_native(const json_object *call, size_t i, size_t k,
                     json_object **out, char *err, size_t errlen)
 {
     json_object *fn = oai_req_member(call, "function");
-    if (!fn || !json_object_is_type(fn, json_type_object))
+    if (!oai_req_is(fn, json_type_object))
         return oai_req_invalid(err, errlen,
                                "messages[%zu].tool_calls[%zu].function: "
                                "expected an object",
@@ -106,7 +107,7 @@ static int
 tool_calls_to_native(const json_object *calls, size_t i, json_object *msg,
                      char *err, size_t errlen)
 {
-    if (!json_object_is_type(calls, json_type_array))
+    if (!oai_req_is(calls, json_type_array))
         return oai_req_invalid(
             err, errlen, "messages[%zu].tool_calls: expected an array", i);
     size_t n = json_object_array_length(calls);
@@ -116,7 +117,7 @@ tool_calls_to_native(const json_object *calls, size_t i, json_object *msg,
     int rc = out ? 0 : -ENOMEM;
     for (size_t k = 0; rc == 0 && k < n; k++) {
         json_object *call = json_object_array_get_idx(calls, k), *native;
-        if (!json_object_is_type(call, json_type_object)) {
+        if (!oai_req_is(call, json_type_object)) {
             rc = oai_req_invalid(err, errlen,
                                  "messages[%zu].tool_calls[%zu]: expected an "
                                  "object",
@@ -211,18 +212,19 @@ message_fields_to_native(const json_object *m, size_t i,
         return oai_req_invalid(err, errlen,
                                "messages[%zu].role: expected a string", i);
     const char *r = json_object_get_string(role);
-    /* OpenAI's newer name for system; Ollama's templates know system */
-    int rc = strcmp(r, "developer") == 0
+    /* OpenAI's newer name for system; Ollama's templates know system.
+     * Ollama lowercases roles, so case does not matter here either. */
+    int rc = strcasecmp(r, "developer") == 0
                  ? oai_req_put(msg, "role", json_object_new_string("system"))
                  : oai_req_put_copy(msg, "role", role);
     if (rc != 0)
         return rc;
 
     json_object *content = oai_req_member(m, "content");
-    int assistant = strcmp(r, "assistant") == 0;
+    int assistant = strcasecmp(r, "assistant") == 0;
     if (oai_req_is(content, json_type_string))
         rc = oai_req_put_copy(msg, "content", content);
-    else if (content && json_object_is_type(content, json_type_array))
+    else if (oai_req_is(content, json_type_array))
         rc = openai_content_to_native(content, i, msg, err, errlen);
     else if (!content && assistant) /* a turn of only tool calls */
         rc = oai_req_put(msg, "content", json_object_new_string(""));
@@ -236,7 +238,7 @@ message_fields_to_native(const json_object *m, size_t i,
     json_object *calls = oai_req_member(m, "tool_calls");
     if (rc == 0 && calls)
         rc = tool_calls_to_native(calls, i, msg, err, errlen);
-    if (rc == 0 && strcmp(r, "tool") == 0)
+    if (rc == 0 && strcasecmp(r, "tool") == 0)
         rc = tool_result_to_native(m, i, earlier, msg, err, errlen);
     return rc;
 }
@@ -246,7 +248,7 @@ openai_messages_to_native(const json_object *messages, json_object **out,
                           char *err, size_t errlen)
 {
     *out = NULL;
-    if (!messages || !json_object_is_type(messages, json_type_array) ||
+    if (!oai_req_is(messages, json_type_array) ||
         json_object_array_length(messages) == 0)
         return oai_req_invalid(err, errlen,
                                "messages: expected a non-empty array");
@@ -257,7 +259,7 @@ openai_messages_to_native(const json_object *messages, json_object **out,
     for (size_t i = 0; i < n; i++) {
         json_object *m = json_object_array_get_idx(messages, i);
         json_object *msg = NULL;
-        int rc = json_object_is_type(m, json_type_object)
+        int rc = oai_req_is(m, json_type_object)
                      ? 0
                      : oai_req_invalid(err, errlen,
                                        "messages[%zu]: expected an object", i);

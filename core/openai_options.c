@@ -199,9 +199,9 @@ think_to_native(const json_object *body, json_object *native, char *err,
     }
     if (!v)
         return 0;
-    const char *name = oai_req_is(v, json_type_string)
-                           ? json_object_get_string(v)
-                           : "(not a string)";
+    if (!oai_req_is(v, json_type_string))
+        return oai_req_invalid(err, errlen, "%s: expected a string", field);
+    const char *name = json_object_get_string(v);
     for (size_t i = 0; i < sizeof efforts / sizeof efforts[0]; i++)
         if (strcasecmp(name, efforts[i].name) == 0)
             return oai_req_put(native, "think",

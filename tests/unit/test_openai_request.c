@@ -99,6 +99,12 @@ test_chat_basics(void)
              "{'role':'system','content':'s'}],'stream':false}",
              "developer becomes system; other roles are kept");
     converts(CHAT,
+             "{'model':'m','messages':[{'role':'Developer','content':'d'},{"
+             "'role':'Assistant','content':null}]}",
+             "{'model':'m','messages':[{'role':'system','content':'d'},{"
+             "'role':'Assistant','content':''}],'stream':false}",
+             "roles compare without case, as Ollama lowercases them");
+    converts(CHAT,
              "{'model':'m','messages':[{'role':'assistant','content':'a',"
              "'reasoning':'r1'},{'role':'assistant','content':'b',"
              "'reasoning_content':'r2'}]}",
@@ -193,8 +199,14 @@ test_chat_parts(void)
     like(conv(CHAT, "{'model':'m','messages':[{'role':'user','content':[{"
                     "'type':'image_url','image_url':{'url':'http://h/x.png'}"
                     "}]}]}"),
-         "is not a base64 data: URI of an image",
-         "the refusal says what was expected");
+         "error: messages[0].content[0].image_url: 'http://h/x.png' is not a "
+         "base64 data: URI of an image",
+         "the refusal names the URL and says what was expected");
+    like(conv(CHAT, "{'model':'m','messages':[{'role':'user','content':[{"
+                    "'type':'image_url','image_url':'http://example.com/a/"
+                    "long/path/to/the/picture.png'}]}]}"),
+         "'http://example.com/a/long/path/to/the/pi...' is not",
+         "a long URL is cut in the message");
     like(conv(CHAT, "{'model':'m','messages':[{'role':'user','content':[{"
                     "'type':'image_url','image_url':{}}]}]}"),
          "error: messages[0].content[0].image_url: expected a URL string",
@@ -453,7 +465,7 @@ test_format_and_think(void)
          "error: reasoning_effort: 'extreme' is not one of",
          "an unknown effort");
     like(conv(CHAT, "{'model':'m'," USER ",'reasoning_effort':1}"),
-         "error: reasoning_effort: '(not a string)' is not one of",
+         "error: reasoning_effort: expected a string",
          "an effort that is not a string");
     like(conv(CHAT, "{'model':'m'," USER ",'reasoning':{'effort':'x'}}"),
          "error: reasoning.effort: 'x' is not one of",
