@@ -9,17 +9,19 @@
 
 #include <errno.h>
 
-/* {"id",...,"choices":[{"index":0,"delta":delta,"finish_reason":why}]}
- * as one event; delta is consumed. */
+/* {"id",...,"choices":[{"index":0,"delta":delta,"finish_reason":why,
+ * "logprobs"?}]} as one event, with the logprobs of native when it is
+ * given; delta is consumed. */
 static int
 delta_event(struct openai_reply *r, json_object *delta, const char *why,
-            struct evbuffer *out)
+            const json_object *native, struct evbuffer *out)
 {
     json_object *choice = json_object_new_object();
     int err = openai_put(choice, "index", json_object_new_int(0));
     err |= openai_put(choice, "delta", delta);
     err |= why ? openai_put_str(choice, "finish_reason", why)
                : openai_put_null(choice, "finish_reason");
+    err |= openai_put_logprobs(choice, native);
     json_object *choices = json_object_new_array();
     if (!choices || json_object_array_add(choices, choice) != 0) {
         json_object_put(choice);
@@ -71,12 +73,13 @@ done_event(struct openai_reply *r, struct evbuffer *out)
     return evbuffer_add(out, "data: [DONE]\n\n", 14) != 0 ? -ENOMEM : 0;
 }
 
-/* Thinking first, as a reasoning-only delta, then content and tool
- * calls together; a native line with none of them adds nothing. */
+/* Thinking first, as a reasoning-only delta, then content, tool calls
+ * and logprobs together; a native line with none of them adds nothing. */
 static int
-chat_content_events(struct openai_reply *r, const json_object *msg,
+chat_content_events(struct openai_reply *r, const json_object *native,
                     struct evbuffer *out)
 {
+    json_object *msg = openai_jobject(native, "message");
     const char *thinking = openai_jstr(msg, "thinking");
     const char *content = openai_jstr(msg, "content");
     if (thinking && *thinking) {
@@ -87,14 +90,14 @@ chat_content_events(struct openai_reply *r, const json_object *msg,
             json_object_put(d);
             return -ENOMEM;
         }
-        if (delta_event(r, d, NULL, out) != 0)
+        if (delta_event(r, d, NULL, NULL, out) != 0)
             return -ENOMEM;
     }
     json_object *calls = NULL;
     int n = openai_tool_calls(r, msg, r->tool_calls, &calls);
     if (n < 0)
         return -ENOMEM;
-    if (n == 0 && !(content && *content))
+    if (n == 0 && !(content && *content) && !openai_has_logprobs(native))
         return 0;
     json_object *d = new_delta(r);
     int err = openai_put_str(d, "content", content);
@@ -105,14 +108,14 @@ chat_content_events(struct openai_reply *r, const json_object *msg,
         return -ENOMEM;
     }
     r->tool_calls += n;
-    return delta_event(r, d, NULL, out);
+    return delta_event(r, d, NULL, native, out);
 }
 
 static int
 chat_events(struct openai_reply *r, const json_object *native,
             struct evbuffer *out)
 {
-    if (chat_content_events(r, openai_jobject(native, "message"), out) != 0)
+    if (chat_content_events(r, native, out) != 0)
         return -ENOMEM;
     if (!openai_jtrue(native, "done"))
         return 0;
@@ -122,11 +125,11 @@ chat_events(struct openai_reply *r, const json_object *native,
             json_object_put(d);
             return -ENOMEM;
         }
-        if (delta_event(r, d, NULL, out) != 0)
+        if (delta_event(r, d, NULL, NULL, out) != 0)
             return -ENOMEM;
     }
     const char *why = openai_finish_reason(native, r->tool_calls);
-    if (delta_event(r, json_object_new_object(), why, out) != 0 ||
+    if (delta_event(r, json_object_new_object(), why, NULL, out) != 0 ||
         (r->include_usage &&
          usage_event(r, "chat.completion.chunk", native, out) != 0))
         return -ENOMEM;
@@ -136,14 +139,15 @@ chat_events(struct openai_reply *r, const json_object *native,
 /* Completions put choices before model, as Ollama's struct does, and
  * with include_usage every chunk carries a zeroed usage. */
 static int
-text_event(struct openai_reply *r, const char *text, const char *why,
+text_event(struct openai_reply *r, const json_object *native, const char *why,
            struct evbuffer *out)
 {
     json_object *choice = json_object_new_object();
-    int err = openai_put_str(choice, "text", text);
+    int err = openai_put_str(choice, "text", openai_jstr(native, "response"));
     err |= openai_put(choice, "index", json_object_new_int(0));
     err |= why ? openai_put_str(choice, "finish_reason", why)
                : openai_put_null(choice, "finish_reason");
+    err |= openai_put_logprobs(choice, native);
     json_object *choices = json_object_new_array();
     if (!choices || json_object_array_add(choices, choice) != 0) {
         json_object_put(choice);
@@ -165,11 +169,11 @@ completion_events(struct openai_reply *r, const json_object *native,
                   struct evbuffer *out)
 {
     const char *text = openai_jstr(native, "response");
-    int done = openai_jtrue(native, "done");
-    if (!done)
-        return text && *text ? text_event(r, text, NULL, out) : 0;
-    if (text_event(r, text ? text : "", openai_finish_reason(native, 0), out) !=
-            0 ||
+    if (!openai_jtrue(native, "done"))
+        return (text && *text) || openai_has_logprobs(native)
+                   ? text_event(r, native, NULL, out)
+                   : 0;
+    if (text_event(r, native, openai_finish_reason(native, 0), out) != 0 ||
         (r->include_usage &&
          usage_event(r, "text_completion", native, out) != 0))
         return -ENOMEM;

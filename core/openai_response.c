@@ -64,6 +64,7 @@ chat_body(struct openai_reply *r, const json_object *native,
     err |= openai_put(choice, "index", json_object_new_int(0));
     err |= openai_put(choice, "message", m);
     err |= openai_put_str(choice, "finish_reason", why);
+    err |= openai_put_logprobs(choice, native);
     json_object *o = json_object_new_object();
     err |= openai_put_head(o, r, "chat.completion");
     err |= openai_put_model(o, r);
@@ -87,6 +88,7 @@ completion_body(struct openai_reply *r, const json_object *native,
     err |= openai_put(choice, "index", json_object_new_int(0));
     err |= openai_put_str(choice, "finish_reason",
                           openai_finish_reason(native, 0));
+    err |= openai_put_logprobs(choice, native);
     json_object *o = json_object_new_object();
     err |= openai_put_head(o, r, "text_completion");
     err |= openai_put_model(o, r);

@@ -213,6 +213,28 @@ openai_tool_calls(const struct openai_reply *r, const json_object *msg,
     return n;
 }
 
+int
+openai_has_logprobs(const json_object *native)
+{
+    json_object *lp = openai_jget(native, "logprobs");
+    return lp && json_object_is_type(lp, json_type_array) &&
+           json_object_array_length(lp) > 0;
+}
+
+int
+openai_put_logprobs(json_object *choice, const json_object *native)
+{
+    if (!openai_has_logprobs(native))
+        return 0;
+    json_object *lp = json_object_new_object();
+    if (openai_put(lp, "content",
+                   json_object_get(openai_jget(native, "logprobs"))) != 0) {
+        json_object_put(lp);
+        return -1;
+    }
+    return openai_put(choice, "logprobs", lp);
+}
+
 const char *
 openai_finish_reason(const json_object *native, int tool_calls)
 {

@@ -58,6 +58,14 @@ json_object *openai_tool_call(const struct openai_reply *r,
 int openai_tool_calls(const struct openai_reply *r, const json_object *msg,
                       int first, json_object **calls);
 
+/* Whether native carries token logprobs (a non-empty array). */
+int openai_has_logprobs(const json_object *native);
+
+/* Adds "logprobs":{"content":[...]} to an OpenAI choice when native
+ * carries them (Ollama's entries already have OpenAI's shape: token,
+ * logprob, bytes, top_logprobs); nothing otherwise. Returns 0 or -1. */
+int openai_put_logprobs(json_object *choice, const json_object *native);
+
 /* "length" when the node ran out of tokens, else "tool_calls" when tool
  * calls were sent, else "stop". */
 const char *openai_finish_reason(const json_object *native, int tool_calls);

@@ -243,6 +243,70 @@ test_chat_body(void)
     free(s);
 }
 
+/* Token logprobs: Ollama's entries go under {"content":[...]} after
+ * finish_reason; an empty or mistyped logprobs adds nothing. */
+static void
+test_logprobs(void)
+{
+    struct openai_reply r;
+    int rc;
+    char *s;
+#define LP                                                                     \
+    "[{\"token\":\"Hi\",\"logprob\":-0.5,\"bytes\":[72,105],"                  \
+    "\"top_logprobs\":[{\"token\":\"Hi\",\"logprob\":-0.5}]}]"
+
+    start(&r, PROXY_API_OAI_CHAT, 0);
+    s = body(&r,
+             "{\"model\":\"tiny\",\"message\":{\"role\":\"assistant\","
+             "\"content\":\"Hi\"},\"done\":true,\"done_reason\":\"stop\","
+             "\"logprobs\":" LP "}",
+             &rc);
+    is_str(s,
+           CHAT_HEAD "\"message\":{\"role\":\"assistant\",\"content\":"
+                     "\"Hi\"},\"finish_reason\":\"stop\",\"logprobs\":{"
+                     "\"content\":" LP "}}],\"usage\":{\"prompt_tokens\":0,"
+                     "\"completion_tokens\":0,\"total_tokens\":0}}\n",
+           "chat body: logprobs after finish_reason");
+    free(s);
+
+    start(&r, PROXY_API_OAI_CHAT, 0);
+    s = stream(&r,
+               "{\"model\":\"tiny\",\"message\":{\"content\":\"Hi\"},"
+               "\"done\":false,\"logprobs\":" LP "}\n"
+               "{\"model\":\"tiny\",\"message\":{\"content\":\"\"},"
+               "\"done\":false,\"logprobs\":[]}\n"
+               "{\"model\":\"tiny\",\"message\":{\"content\":\"\"},"
+               "\"done\":true,\"logprobs\":" LP "}\n",
+               &rc);
+    is_str(s,
+           CHUNK "{\"index\":0,\"delta\":{\"role\":\"assistant\","
+                 "\"content\":\"Hi\"},\"finish_reason\":null,\"logprobs\":"
+                 "{\"content\":" LP "}}]}\n\n" CHUNK
+                 "{\"index\":0,\"delta\":{\"content\":\"\"},"
+                 "\"finish_reason\":null,\"logprobs\":{\"content\":" LP
+                 "}}]}\n\n" FINISH("stop") DONE,
+           "chat stream: logprobs on the content chunk, even a last one "
+           "without text; an empty list adds nothing");
+    free(s);
+
+    start(&r, PROXY_API_OAI_COMPLETIONS, 0);
+    s = body(&r,
+             "{\"model\":\"tiny\",\"response\":\"Hi\",\"done\":true,"
+             "\"logprobs\":{\"not\":\"a list\"}}",
+             &rc);
+    ok(rc == 0 && !strstr(s, "logprobs"), "mistyped logprobs: left out");
+    free(s);
+    start(&r, PROXY_API_OAI_COMPLETIONS, 0);
+    s = stream(&r,
+               "{\"model\":\"tiny\",\"response\":\"Hi\",\"done\":false,"
+               "\"logprobs\":" LP "}\n",
+               &rc);
+    ok(strstr(s, "\"finish_reason\":null,\"logprobs\":{\"content\":" LP
+                 "}}],\"model\"") != NULL,
+       "completion chunk: logprobs after finish_reason");
+    free(s);
+}
+
 static void
 test_completion_body(void)
 {
@@ -708,6 +772,7 @@ main(void)
     test_init();
     test_chat_body();
     test_completion_body();
+    test_logprobs();
     test_embed_body();
     test_body_rejects();
     test_chat_stream();
