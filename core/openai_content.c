@@ -101,9 +101,9 @@ image_part_to_native(const json_object *part, size_t i, size_t j,
     return 0;
 }
 
-/* One part of an array content: text goes to text (text parts joined by
- * line breaks, as the reference system does; *texts counts them), images
- * to images. */
+/* One part of an array content: text (and refusal) parts go to text,
+ * joined by line breaks as the reference system does (*texts counts
+ * them); images to images. */
 static int
 part_to_native(const json_object *part, size_t i, size_t j,
                struct printbuf *text, int *texts, json_object *images,
@@ -118,17 +118,21 @@ part_to_native(const json_object *part, size_t i, size_t j,
     const char *t = json_object_get_string(type);
     if (strcmp(t, "image_url") == 0)
         return image_part_to_native(part, i, j, images, err, errlen);
-    if (strcmp(t, "text") != 0)
+    /* an assistant turn replayed with a refusal part: its text is what
+     * the model said */
+    const char *key = strcmp(t, "refusal") == 0 ? "refusal" : "text";
+    if (strcmp(t, key) != 0)
         return oai_req_invalid(err, errlen,
                                "messages[%zu].content[%zu].type: '%.40s' parts "
-                               "are not supported (text and image_url are)",
+                               "are not supported (text, image_url and refusal "
+                               "are)",
                                i, j, t);
-    json_object *s = oai_req_member(part, "text");
+    json_object *s = oai_req_member(part, key);
     if (!oai_req_is(s, json_type_string))
         return oai_req_invalid(err, errlen,
-                               "messages[%zu].content[%zu].text: expected a "
+                               "messages[%zu].content[%zu].%s: expected a "
                                "string",
-                               i, j);
+                               i, j, key);
     if ((*texts)++ > 0 && printbuf_memappend(text, "\n", 1) < 0)
         return -ENOMEM;
     if (printbuf_memappend(text, json_object_get_string(s),

@@ -173,6 +173,16 @@ test_chat_parts(void)
              "{'model':'m','messages':[{'role':'user','content':'a\\n\\nb'}],"
              "'stream':false}",
              "every text part joined in order, empty ones too");
+    converts(CHAT,
+             "{'model':'m','messages':[{'role':'assistant','content':[{'type':"
+             "'refusal','refusal':'no'},{'type':'text','text':'sorry'}]}]}",
+             "{'model':'m','messages':[{'role':'assistant','content':'no\\n"
+             "sorry'}],'stream':false}",
+             "a refusal part is text the model said");
+    like(conv(CHAT, "{'model':'m','messages':[{'role':'assistant','content':"
+                    "[{'type':'refusal','text':'no'}]}]}"),
+         "error: messages[0].content[0].refusal: expected a string",
+         "a refusal part without its refusal");
     converts(CHAT, "{'model':'m','messages':[{'role':'user','content':[]}]}",
              "{'model':'m','messages':[{'role':'user','content':''}],"
              "'stream':false}",
@@ -214,7 +224,7 @@ test_chat_parts(void)
     like(conv(CHAT, "{'model':'m','messages':[{'role':'user','content':[{"
                     "'type':'input_audio','input_audio':{'data':'QUJD'}}]}]}"),
          "error: messages[0].content[0].type: 'input_audio' parts are not "
-         "supported",
+         "supported (text, image_url and refusal are)",
          "an unsupported part type");
     like(conv(CHAT, "{'model':'m','messages':[{'role':'user','content':["
                     "'text']}]}"),
