@@ -31,19 +31,14 @@ static int
 storage_router_default_path(const struct router *r, const char *name, char *out,
                             size_t len)
 {
+    /* The configuration has expanded "~" in data_dir already. */
     const char *d = r->boot->data_dir;
-    const char *home = getenv("HOME");
     for (size_t i = 0;
          i < sizeof storage_router_defaults / sizeof storage_router_defaults[0];
          i++) {
         if (strcmp(storage_router_defaults[i].name, name) != 0)
             continue;
-        int n;
-        if (d[0] == '~' && (d[1] == '/' || d[1] == '\0') && home)
-            n = snprintf(out, len, "%s%s/%s", home, d + 1,
-                         storage_router_defaults[i].file);
-        else
-            n = snprintf(out, len, "%s/%s", d, storage_router_defaults[i].file);
+        int n = snprintf(out, len, "%s/%s", d, storage_router_defaults[i].file);
         return n > 0 && (size_t)n < len ? 1 : -ENAMETOOLONG;
     }
     return 0;

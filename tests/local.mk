@@ -1,5 +1,7 @@
 # Test harness pieces shared by all tests.
 noinst_HEADERS += tests/tap.h
+# The fake herd_host of the plugin tests (header-only, like tap.h).
+noinst_HEADERS += tests/plugins/fake_host.h
 EXTRA_DIST += tests/wrapper.sh tests/integration/lib.sh
 
 check_PROGRAMS += tests/unit/test_log

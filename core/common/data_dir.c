@@ -5,7 +5,6 @@
 
 #include <errno.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 
@@ -37,20 +36,15 @@ data_dir_mkdirs(const char *path)
 int
 data_dir_open_log(const char *data_dir, char *err, size_t errlen)
 {
-    char dir[4096], logs[4200], file[4300];
-    const char *home = getenv("HOME");
+    char logs[4200], file[4300];
     int rc;
 
     if (!data_dir || !*data_dir) {
         snprintf(err, errlen, "no data directory configured");
         return -EINVAL;
     }
-    if (data_dir[0] == '~' && (data_dir[1] == '/' || data_dir[1] == '\0') &&
-        home)
-        snprintf(dir, sizeof dir, "%s%s", home, data_dir + 1);
-    else
-        snprintf(dir, sizeof dir, "%s", data_dir);
-    snprintf(logs, sizeof logs, "%s/logs", dir);
+    /* No "~" to expand: the configuration expands every path value. */
+    snprintf(logs, sizeof logs, "%s/logs", data_dir);
     snprintf(file, sizeof file, "%s/herd.jsonl", logs);
     if ((rc = data_dir_mkdirs(logs)) != 0) {
         snprintf(err, errlen, "cannot create %s: %s", logs, strerror(-rc));

@@ -10,8 +10,8 @@
 int data_dir_mkdirs(const char *path);
 
 /* Creates data_dir/logs and sends log lines to data_dir/logs/herd.jsonl
- * as well as stderr. A leading "~/" is the home directory. Returns 0, or
- * -errno with "cannot create ...: reason" in err. */
+ * as well as stderr. data_dir comes from the configuration, "~" already
+ * expanded. Returns 0, or -errno with "cannot create ...: reason" in err. */
 int data_dir_open_log(const char *data_dir, char *err, size_t errlen);
 
 #endif

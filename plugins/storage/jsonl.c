@@ -18,8 +18,7 @@
 #include <unistd.h>
 
 #include "common/jsonl_rotate.h"
-
-#define JSONL_MAX_KEEP_DAYS 36500
+#include "storage_config.h"
 
 struct jsonl_store {
     const struct herd_host *host;
@@ -46,9 +45,7 @@ jsonl_store_init(const struct herd_host *host, void **out)
     s->host = host;
     s->keep_days = JSONL_ROTATE_KEEP_DAYS;
     jsonl_file_init(&s->file);
-    const char *off = getenv("HERD_STORAGE_CLOCK_OFFSET");
-    if (off && *off)
-        s->clock_offset = strtod(off, NULL);
+    s->clock_offset = storage_config_clock_offset();
     *out = s;
     return HERD_OK;
 }
@@ -68,35 +65,13 @@ jsonl_store_config(void *ctx, const char *key, const char *value, char *err,
                    size_t errlen)
 {
     struct jsonl_store *s = ctx;
-    if (strcmp(key, "path") == 0) {
-        if (!*value || strlen(value) >= sizeof s->file.path - 16) {
-            snprintf(err, errlen,
-                     "path: must be a file name of 1 to %zu "
-                     "bytes",
-                     sizeof s->file.path - 17);
-            return -EINVAL;
-        }
-        char *p = strdup(value);
-        if (!p)
-            return -ENOMEM;
-        free(s->path);
-        s->path = p;
-        return HERD_OK;
-    }
-    if (strcmp(key, "keep_days") == 0) {
-        char *end;
-        errno = 0;
-        long v = strtol(value, &end, 10);
-        if (errno || end == value || *end || v < 0 || v > JSONL_MAX_KEEP_DAYS) {
-            snprintf(err, errlen,
-                     "keep_days: \"%s\" is not a whole number of days from 0 "
-                     "(keep every file) to %d",
-                     value, JSONL_MAX_KEEP_DAYS);
-            return -EINVAL;
-        }
-        s->keep_days = v;
-        return HERD_OK;
-    }
+    /* file.path keeps room for the ".YYYY-MM-DD" of a rotated name */
+    if (strcmp(key, "path") == 0)
+        return storage_config_path(&s->path, value, sizeof s->file.path - 17,
+                                   err, errlen);
+    if (strcmp(key, "keep_days") == 0)
+        return storage_config_days(key, value, "keep every file", &s->keep_days,
+                                   err, errlen);
     snprintf(err, errlen, "unknown key \"%s\"", key);
     return -ENOENT;
 }

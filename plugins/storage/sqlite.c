@@ -13,6 +13,7 @@
 #include <time.h>
 
 #include "sqlite_int.h"
+#include "storage_config.h"
 
 #define SQLITE_STORE_PRUNE_EVERY_S 3600.0
 #define SQLITE_STORE_DEFAULT_RETENTION 90
@@ -52,9 +53,7 @@ sqlite_store_init(const struct herd_host *host, void **out)
         return -ENOMEM;
     s->host = host;
     s->retention_days = SQLITE_STORE_DEFAULT_RETENTION;
-    const char *off = getenv("HERD_STORAGE_CLOCK_OFFSET");
-    if (off && *off)
-        s->clock_offset = strtod(off, NULL);
+    s->clock_offset = storage_config_clock_offset();
     *out = s;
     return HERD_OK;
 }
@@ -76,32 +75,11 @@ sqlite_store_config(void *ctx, const char *key, const char *value, char *err,
                     size_t errlen)
 {
     struct sqlite_store *s = ctx;
-    if (strcmp(key, "path") == 0) {
-        if (!*value) {
-            snprintf(err, errlen, "path: must not be empty");
-            return -EINVAL;
-        }
-        char *p = strdup(value);
-        if (!p)
-            return -ENOMEM;
-        free(s->path);
-        s->path = p;
-        return HERD_OK;
-    }
-    if (strcmp(key, "retention_days") == 0) {
-        char *end;
-        errno = 0;
-        long v = strtol(value, &end, 10);
-        if (errno || end == value || *end || v < 0 || v > 36500) {
-            snprintf(err, errlen,
-                     "retention_days: \"%s\" is not a whole number of days "
-                     "from 0 (keep forever) to 36500",
-                     value);
-            return -EINVAL;
-        }
-        s->retention_days = v;
-        return HERD_OK;
-    }
+    if (strcmp(key, "path") == 0)
+        return storage_config_path(&s->path, value, 0, err, errlen);
+    if (strcmp(key, "retention_days") == 0)
+        return storage_config_days(key, value, "keep forever",
+                                   &s->retention_days, err, errlen);
     snprintf(err, errlen, "unknown key \"%s\"", key);
     return -ENOENT;
 }

@@ -21,43 +21,16 @@
 #include <string.h>
 #include <sys/time.h>
 
-#include "config.h"
-#include "plugin_loader.h"
+#include "fake_host.h"
 #include "tap.h"
 
+/* A host of either role; an agent's also records the routers it is told
+ * about. */
 struct fake {
-    struct herd_host table;
-    struct event_base *base;
-    char logs[16384];
-    char events[4096]; /* "found URL\n" and "lost URL\n", in order */
-    char current[256]; /* the latest router_found, "" after router_lost */
+    struct fake_host host; /* first: host_data points at both */
+    char events[4096];     /* "found URL\n" and "lost URL\n", in order */
+    char current[256];     /* the latest router_found, "" after router_lost */
 };
-
-static void fake_log(void *hd, int level, const char *fmt, ...)
-    HERD_PRINTF(3, 4);
-
-static void
-fake_log(void *hd, int level, const char *fmt, ...)
-{
-    struct fake *f = hd;
-    size_t used = strlen(f->logs);
-    va_list ap;
-    (void)level;
-    va_start(ap, fmt);
-    vsnprintf(f->logs + used, sizeof f->logs - used, fmt, ap);
-    va_end(ap);
-    used = strlen(f->logs);
-    if (used < sizeof f->logs - 1)
-        strcat(f->logs, "\n");
-    if (getenv("TEST_MDNS_VERBOSE"))
-        diag("log: %s", f->logs + used - (used ? 1 : 0));
-}
-
-static struct event_base *
-fake_base(void *hd)
-{
-    return ((struct fake *)hd)->base;
-}
 
 static void
 fake_event(struct fake *f, const char *what, const char *url)
@@ -89,18 +62,12 @@ static void
 fake_init(struct fake *f, struct event_base *base, int role)
 {
     memset(f, 0, sizeof *f);
-    f->base = base;
-    f->table.abi_version = HERD_ABI_VERSION;
-    f->table.size = sizeof f->table;
-    f->table.role = (uint32_t)role;
-    f->table.host_data = f;
-    f->table.log = fake_log;
-    f->table.event_base = fake_base;
-    f->table.features = HERD_HOST_F_EVENT_BASE;
+    fake_host_init(&f->host, (uint32_t)role, base);
+    f->host.echo_logs = getenv("TEST_MDNS_VERBOSE") != NULL;
     if (role == HERD_ROLE_AGENT) {
-        f->table.features |= HERD_HOST_F_ROUTER_URL;
-        f->table.router_found = fake_found;
-        f->table.router_lost = fake_lost;
+        f->host.table.features |= HERD_HOST_F_ROUTER_URL;
+        f->host.table.router_found = fake_found;
+        f->host.table.router_lost = fake_lost;
     }
 }
 
@@ -109,38 +76,11 @@ fake_init(struct fake *f, struct event_base *base, int role)
 static int
 load(struct fake *f, struct plugin_set **out, char *err, size_t errlen, ...)
 {
-    struct config_entry entries[8];
-    struct config_plugin_section sec = {0};
     va_list ap;
-    size_t n = 0;
     va_start(ap, errlen);
-    for (const char *k; n < 8 && (k = va_arg(ap, const char *));) {
-        entries[n].key = (char *)k;
-        entries[n].value = va_arg(ap, char *);
-        entries[n].file = (char *)"test.ini";
-        entries[n].line = (int)n + 2;
-        n++;
-    }
+    int rc =
+        fake_host_vopen(&f->host, out, "discovery", "mdns", 1, err, errlen, ap);
     va_end(ap);
-    sec.kind = (char *)"discovery";
-    sec.name = (char *)"mdns";
-    sec.enabled = 1;
-    sec.weight = 1;
-    sec.entries = entries;
-    sec.entry_count = n;
-    sec.file = (char *)"test.ini";
-    sec.line = 1;
-    err[0] = '\0';
-    struct plugin_set *set = plugin_set_new(&f->table, NULL, 0);
-    if (!set)
-        return -ENOMEM;
-    int rc = plugin_set_load(set, &sec, err, errlen);
-    if (rc == 0)
-        rc = plugin_set_start(set, err, errlen);
-    if (out && rc == 0)
-        *out = set;
-    else
-        plugin_set_free(set);
     return rc;
 }
 
@@ -184,15 +124,6 @@ run_for(struct event_base *base, double seconds)
 {
     wait_for(base, "", "never: this needle is not in the empty string",
              seconds);
-}
-
-static int
-count(const char *hay, const char *needle)
-{
-    int n = 0;
-    for (const char *p = hay; (p = strstr(p, needle)); p++)
-        n++;
-    return n;
 }
 
 /* ---- scenarios ---- */
@@ -241,7 +172,7 @@ test_keys(void)
     rc = load(&a, NULL, err, sizeof err, "name", "herd x", "port", "1",
               "token_required", "no", NULL);
     is_int(rc, 0, "agent side accepts name, port, token_required: %s", err);
-    like(a.logs, "name: for the router, not used here", "and says so");
+    like(a.host.logs, "name: for the router, not used here", "and says so");
     rc = load(&r, NULL, err, sizeof err, "colour", "blue", NULL);
     ok(rc == -ENOENT && strstr(err, "test.ini:2") && strstr(err, "colour"),
        "unknown key refused with file:line: %s", err);
@@ -251,7 +182,7 @@ test_keys(void)
 
     struct fake bare;
     fake_init(&bare, base, HERD_ROLE_AGENT);
-    bare.table.router_lost = NULL;
+    bare.host.table.router_lost = NULL;
     rc = load(&bare, NULL, err, sizeof err, NULL);
     ok(rc == -ENOTSUP && strstr(err, "cannot take a router URL"),
        "agent side on a host without router_lost refused: %s", err);
@@ -278,7 +209,7 @@ test_live(void)
     int rc = load(&ra, &set_ra, err, sizeof err, "name", "herd test", "port",
                   "21001", "token_required", "yes", NULL);
     is_int(rc, 0, "router A loads and starts");
-    ok(wait_for(base, ra.logs,
+    ok(wait_for(base, ra.host.logs,
                 "published 'herd test' (_fleet-manager._tcp) "
                 "on port 21001",
                 5),
@@ -290,24 +221,24 @@ test_live(void)
     ok(wait_for(base, a1.events, want, 5),
        "agent 1 finds router A by browsing and resolving (IPv4)");
     is_str(a1.current, url_a, "agent 1 follows router A");
-    like(a1.logs, "found router 'herd test' at http://127.0.0.1:21001",
+    like(a1.host.logs, "found router 'herd test' at http://127.0.0.1:21001",
          "agent 1 logs what it found");
-    like(a1.logs, "(version=" PACKAGE_VERSION ", node_token=required)",
+    like(a1.host.logs, "(version=" PACKAGE_VERSION ", node_token=required)",
          "the TXT records carry the version and the token requirement");
 
     /* The same name again on this daemon: a collision. */
     rc = load(&rb, &set_rb, err, sizeof err, "name", "herd test", "port",
               "21002", NULL);
     is_int(rc, 0, "router B with the same name loads and starts");
-    ok(wait_for(base, rb.logs, "published 'herd test #2'", 5),
+    ok(wait_for(base, rb.host.logs, "published 'herd test #2'", 5),
        "router B is renamed by avahi_alternative_service_name and published");
-    like(rb.logs,
+    like(rb.host.logs,
          "the name 'herd test' is taken on the network; publishing "
          "as 'herd test #2'",
          "the rename is logged");
     run_for(base, 1.5);
     is_str(a1.current, url_a, "agent 1 stays with the first router it found");
-    is_int(count(a1.events, "found"), 1, "and announced it once");
+    is_int(fake_host_count(a1.events, "found"), 1, "and announced it once");
 
     rc = load(&a2, &set_a2, err, sizeof err, "prefer", "herd test #2", NULL);
     is_int(rc, 0, "agent 2 with prefer = 'herd test #2' starts");
@@ -335,7 +266,7 @@ test_live(void)
     ok(wait_for(base, a1.events, want, 6) && wait_for(base, a2.events, want, 1),
        "router B leaves: both agents hear router_lost(B)");
     is_str(a1.current, "", "agent 1 has no router");
-    like(a1.logs, "is gone; still looking", "and says it keeps looking");
+    like(a1.host.logs, "is gone; still looking", "and says it keeps looking");
 
     /* The router comes back on another port: it moved. */
     fake_init(&ra, base, HERD_ROLE_ROUTER);
@@ -345,7 +276,7 @@ test_live(void)
     snprintf(want, sizeof want, "found %s\n", url_c);
     ok(wait_for(base, a1.events, want, 6) && wait_for(base, a2.events, want, 1),
        "both agents follow it to the new port");
-    ok(!strstr(a1.logs, "cannot") && !strstr(a2.logs, "cannot"),
+    ok(!strstr(a1.host.logs, "cannot") && !strstr(a2.host.logs, "cannot"),
        "no errors on the agent side");
 
     plugin_set_free(set_ra);
@@ -370,16 +301,16 @@ test_absent(const char *start_cmd)
     rc = load(&a, &set_a, err, sizeof err, NULL);
     is_int(rc, 0, "agent side starts without avahi-daemon");
     run_for(base, 0.5);
-    ok(strstr(r.logs, "avahi-daemon") &&
-           strstr(r.logs, "other discovery works as before"),
+    ok(strstr(r.host.logs, "avahi-daemon") &&
+           strstr(r.host.logs, "other discovery works as before"),
        "a clear warning names avahi-daemon");
-    diag("%s", r.logs);
-    is_int(count(r.logs, "avahi-daemon"), 1, "said once");
+    diag("%s", r.host.logs);
+    is_int(fake_host_count(r.host.logs, "avahi-daemon"), 1, "said once");
     is_str(a.current, "", "the agent has no router yet");
 
     ok(system(start_cmd) == 0, "avahi-daemon started later");
     /* D-Bus unreachable at start is retried every 5 s. */
-    ok(wait_for(base, r.logs, "published 'herd late'", 12),
+    ok(wait_for(base, r.host.logs, "published 'herd late'", 12),
        "the router publishes once the daemon is there");
     ok(wait_for(base, a.events, "found http://127.0.0.1:21004\n", 6),
        "the agent finds it");
@@ -400,13 +331,13 @@ test_restart(const char *stop_cmd, const char *start_cmd)
     int rc = load(&r, &set_r, err, sizeof err, "name", "herd again", "port",
                   "21005", NULL);
     is_int(rc, 0, "router side starts");
-    ok(wait_for(base, r.logs, "published 'herd again'", 5), "published");
+    ok(wait_for(base, r.host.logs, "published 'herd again'", 5), "published");
     ok(system(stop_cmd) == 0, "avahi-daemon stopped");
-    ok(wait_for(base, r.logs, "avahi-daemon went away", 5),
+    ok(wait_for(base, r.host.logs, "avahi-daemon went away", 5),
        "the plugin notices and says so");
     ok(system(start_cmd) == 0, "avahi-daemon started again");
-    ok(wait_for(base, r.logs, "avahi-daemon is running now", 12) &&
-           wait_for(base, strstr(r.logs, "running now"),
+    ok(wait_for(base, r.host.logs, "avahi-daemon is running now", 12) &&
+           wait_for(base, strstr(r.host.logs, "running now"),
                     "published 'herd again'", 5),
        "and publishes again");
     plugin_set_free(set_r);

@@ -17,8 +17,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "config.h"
-#include "plugin_loader.h"
+#include "fake_host.h"
 #include "tap.h"
 
 /* ---- a fake Ollama ---- */
@@ -95,39 +94,15 @@ dead_port(void)
 
 /* ---- a fake host ---- */
 
+/* A host of either role: a router's records the nodes reported to it, an
+ * agent's the router URL it is given. */
 struct fake {
-    struct herd_host table;
-    struct event_base *base;
+    struct fake_host host; /* first: host_data points at both */
     int reports;
     json_object *last; /* last report */
     char report_ids[256];
     char router_url[256];
-    char logs[4096];
 };
-
-static void fake_log_fn(void *hd, int level, const char *fmt, ...)
-    HERD_PRINTF(3, 4);
-
-static void
-fake_log_fn(void *hd, int level, const char *fmt, ...)
-{
-    struct fake *f = hd;
-    size_t used = strlen(f->logs);
-    va_list ap;
-    (void)level;
-    va_start(ap, fmt);
-    vsnprintf(f->logs + used, sizeof f->logs - used, fmt, ap);
-    va_end(ap);
-    used = strlen(f->logs);
-    if (used < sizeof f->logs - 1)
-        strcat(f->logs, "\n");
-}
-
-static struct event_base *
-fake_base(void *hd)
-{
-    return ((struct fake *)hd)->base;
-}
 
 static int
 fake_report(void *hd, const char *json, size_t len, const char *peer, char *err,
@@ -148,7 +123,7 @@ fake_report(void *hd, const char *json, size_t len, const char *peer, char *err,
     snprintf(f->report_ids + used, sizeof f->report_ids - used, "%s ",
              json_object_get_string(json_object_object_get(o, "node_id")));
     if (f->reports >= 2)
-        event_base_loopexit(f->base, NULL);
+        event_base_loopexit(f->host.base, NULL);
     return HERD_OK;
 }
 
@@ -164,20 +139,13 @@ static void
 fake_init(struct fake *f, struct event_base *base, int role)
 {
     memset(f, 0, sizeof *f);
-    f->base = base;
-    f->table.abi_version = HERD_ABI_VERSION;
-    f->table.size = sizeof f->table;
-    f->table.role = (uint32_t)role;
-    f->table.host_data = f;
-    f->table.log = fake_log_fn;
-    f->table.event_base = fake_base;
-    f->table.features = HERD_HOST_F_EVENT_BASE;
+    fake_host_init(&f->host, (uint32_t)role, base);
     if (role == HERD_ROLE_ROUTER) {
-        f->table.features |= HERD_HOST_F_NODE_REPORT;
-        f->table.node_report = fake_report;
+        f->host.table.features |= HERD_HOST_F_NODE_REPORT;
+        f->host.table.node_report = fake_report;
     } else {
-        f->table.features |= HERD_HOST_F_ROUTER_URL;
-        f->table.router_found = fake_router_found;
+        f->host.table.features |= HERD_HOST_F_ROUTER_URL;
+        f->host.table.router_found = fake_router_found;
     }
 }
 
@@ -187,46 +155,12 @@ static int
 load(struct fake *f, struct plugin_set **out, int start, char *err,
      size_t errlen, ...)
 {
-    struct config_entry entries[8];
-    struct config_plugin_section sec = {0};
     va_list ap;
-    size_t n = 0;
     va_start(ap, errlen);
-    for (const char *k; n < 8 && (k = va_arg(ap, const char *));) {
-        entries[n].key = (char *)k;
-        entries[n].value = va_arg(ap, char *);
-        entries[n].file = (char *)"test.ini";
-        entries[n].line = (int)n + 2;
-        n++;
-    }
+    int rc = fake_host_vopen(&f->host, out, "discovery", "static", start, err,
+                             errlen, ap);
     va_end(ap);
-    sec.kind = (char *)"discovery";
-    sec.name = (char *)"static";
-    sec.enabled = 1;
-    sec.weight = 1;
-    sec.entries = entries;
-    sec.entry_count = n;
-    sec.file = (char *)"test.ini";
-    sec.line = 1;
-    err[0] = '\0';
-    struct plugin_set *set = plugin_set_new(&f->table, NULL, 0);
-    int rc = plugin_set_load(set, &sec, err, errlen);
-    if (rc == 0 && start)
-        rc = plugin_set_start(set, err, errlen);
-    if (out && rc == 0)
-        *out = set;
-    else
-        plugin_set_free(set);
     return rc;
-}
-
-static int
-count(const char *hay, const char *needle)
-{
-    int n = 0;
-    for (const char *p = hay; (p = strstr(p, needle)); p++)
-        n++;
-    return n;
 }
 
 static json_object *
@@ -260,8 +194,9 @@ test_polls(void)
 
     is_int(f.reports, 2, "two reports within the time limit");
     is_str(f.report_ids, "sim1 sim1 ", "only the live node is reported");
-    like(f.logs, "node gone (http://127.0.0.1:", "the dead node is logged");
-    is_int(count(f.logs, "node gone"), 1,
+    like(f.host.logs,
+         "node gone (http://127.0.0.1:", "the dead node is logged");
+    is_int(fake_host_count(f.host.logs, "node gone"), 1,
            "the dead node is warned about once, not every interval");
     ok(strncmp(fake_log, "vtp", 3) == 0,
        "version, tags, ps asked in turn (got %s)", fake_log);

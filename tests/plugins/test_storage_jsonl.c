@@ -21,7 +21,7 @@
 
 static char tmpdir[256];
 static char path[400];
-static struct storage_host host;
+static struct fake_host host;
 
 static void
 day_name(long day, char *buf, size_t len)

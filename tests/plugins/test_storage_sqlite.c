@@ -20,7 +20,7 @@
 #include "test_storage_host.h"
 
 static char tmpdir[256];
-static struct storage_host host;
+static struct fake_host host;
 
 static const struct loaded_plugin *
 only(struct plugin_set *set)

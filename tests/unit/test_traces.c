@@ -113,7 +113,7 @@ run_until(struct event_base *base, struct answer *a, int calls)
 }
 
 static void
-test_stall(struct storage_host *h)
+test_stall(struct fake_host *h)
 {
     char err[512], gate[300], log[300], fail[300];
     struct event_base *base = event_base_new();
@@ -229,7 +229,7 @@ test_stall(struct storage_host *h)
 /* Completed traces written through sqlite come back as latency history
  * at the next start, with one query. */
 static void
-test_preload(struct storage_host *h)
+test_preload(struct fake_host *h)
 {
     char err[512], db[300];
     snprintf(db, sizeof db, "%s/latency.db", tmpdir);
@@ -271,7 +271,7 @@ test_preload(struct storage_host *h)
 int
 main(void)
 {
-    struct storage_host h;
+    struct fake_host h;
     const char *top = getenv("top_builddir");
     snprintf(tmpdir, sizeof tmpdir, "/tmp/herd-test-traces-XXXXXX");
     if (!mkdtemp(tmpdir)) {
