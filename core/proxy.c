@@ -767,8 +767,13 @@ proxy_dispatch(struct proxy_req *q, const struct proxy_pick *pk)
         return;
     }
     if (q->openai) {
+        json_object *ef;
         openai_reply_init(&q->oai, q->api, pk->model, q->request_id,
                           q->oai_include_usage);
+        q->oai.base64 =
+            json_object_object_get_ex(q->body, "encoding_format", &ef) &&
+            json_object_is_type(ef, json_type_string) &&
+            strcmp(json_object_get_string(ef), "base64") == 0;
         q->relay.on_object = proxy_on_native_object;
         q->relay.on_object_arg = q;
     }

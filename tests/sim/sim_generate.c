@@ -55,8 +55,12 @@ gen_embedding(const char *text, int dim, uint64_t seed, double *out)
         norm += out[i] * out[i];
     }
     norm = sqrt(norm);
+    /* Ollama's vectors are float32: every value is one, so the native
+     * JSON, the OpenAI floats and OpenAI's base64 all carry the same
+     * numbers (a double printed with 9 digits and rounded again to float
+     * could land one unit off) */
     for (int i = 0; i < dim && norm > 0; i++)
-        out[i] /= norm;
+        out[i] = (float)(out[i] / norm);
 }
 
 static void job_timer_cb(evutil_socket_t fd, short what, void *arg);
