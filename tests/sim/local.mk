@@ -38,6 +38,8 @@ dist_man_MANS += doc/herd-sim.1
 EXTRA_DIST += tests/compat/package.json tests/compat/tap.mjs \
 	tests/compat/run.mjs tests/compat/ollama_client.mjs \
 	tests/compat/openai_client.mjs
+# The npm install and TAP relay of sim_compat.sh and router_compat.sh.
+EXTRA_DIST += tests/integration/compat_lib.sh
 
 # The load client of sim_load.sh (libevent, one connection per stream).
 check_PROGRAMS += tests/sim/sim_loadtest
