@@ -14,6 +14,8 @@ herd_sim_SOURCES = \
 	tests/sim/sim_http.c \
 	tests/sim/sim_guard.c \
 	tests/sim/sim_api_common.c \
+	tests/sim/sim_api_reply.c \
+	tests/sim/sim_api_reply.h \
 	tests/sim/sim_api_native.c \
 	tests/sim/sim_api_manage.c \
 	tests/sim/sim_api_openai.c
