@@ -7,25 +7,11 @@
 . "$top_srcdir/tests/integration/sim_lib.sh"
 . "$top_srcdir/tests/integration/router_lib.sh"
 . "$top_srcdir/tests/integration/proxy_lib.sh"
+. "$top_srcdir/tests/integration/compat_lib.sh"
 command -v node >/dev/null && command -v npm >/dev/null ||
     skip_all "node or npm not installed"
 
-dir="$top_builddir/tests/compat"
-mkdir -p "$dir"
-for f in package.json tap.mjs run.mjs router_ollama.mjs router_openai.mjs; do
-    cp "$top_srcdir/tests/compat/$f" "$dir/$f.new"
-    mv "$dir/$f.new" "$dir/$f"
-done
-# The same install as sim_compat.sh; reused when package.json matches.
-if ! [ -d "$dir/node_modules/ollama" ] || ! [ -d "$dir/node_modules/openai" ] ||
-    ! cmp -s "$dir/package.json" "$dir/.installed.json"; then
-    (cd "$dir" && timeout 300 npm install --no-audit --no-fund --loglevel=error) \
-        >"$TEST_TMP/npm.log" 2>&1
-    rc=$?
-    ok "$rc" "npm install ollama and openai"
-    [ "$rc" = 0 ] || { sed 's/^/# /' "$TEST_TMP/npm.log"; done_testing; }
-    cp "$dir/package.json" "$dir/.installed.json"
-fi
+compat_install package.json tap.mjs run.mjs router_ollama.mjs router_openai.mjs
 
 models="--time-scale 0.02 --response-tokens 8 --model tiny:0.5 --model deep-r1:0.5
     --model llava-tiny:0.5 --embed-model embed:0.1:32 --num-parallel 2"
@@ -36,18 +22,8 @@ fleet_sim s2 $models
 fleet_router "default_num_parallel = 2
 auto_pull = false"
 
-(cd "$dir" && OLLAMA_URL="$ROUTER" SIM_URL="$SIM_URL_s1" timeout 120 \
-    node run.mjs ./router_ollama.mjs ./router_openai.mjs) >"$TEST_TMP/node.tap" 2>&1
-rc=$?
-while IFS= read -r line; do
-    case "$line" in
-    "ok "*) ok 0 "${line#* - }" ;;
-    "not ok "*) ok 1 "${line#* - }" ;;
-    "1.."*) ;;
-    *) diag "$line" ;;
-    esac
-done <"$TEST_TMP/node.tap"
-is "$rc" 0 "node exits 0"
+OLLAMA_URL="$ROUTER" SIM_URL="$SIM_URL_s1" compat_run ./router_ollama.mjs \
+    ./router_openai.mjs
 idle() { [ "$(curl -s "$ROUTER/fleet/queue" | jq -r .in_flight)" = 0 ]; }
 wait_for 3 idle
 ok $? "nothing left in flight in the router (the abort freed its slot)"

@@ -14,6 +14,8 @@ herd_sim_SOURCES = \
 	tests/sim/sim_http.c \
 	tests/sim/sim_guard.c \
 	tests/sim/sim_api_common.c \
+	tests/sim/sim_api_reply.c \
+	tests/sim/sim_api_reply.h \
 	tests/sim/sim_api_native.c \
 	tests/sim/sim_api_manage.c \
 	tests/sim/sim_api_openai.c
@@ -38,6 +40,8 @@ dist_man_MANS += doc/herd-sim.1
 EXTRA_DIST += tests/compat/package.json tests/compat/tap.mjs \
 	tests/compat/run.mjs tests/compat/ollama_client.mjs \
 	tests/compat/openai_client.mjs
+# The npm install and TAP relay of sim_compat.sh and router_compat.sh.
+EXTRA_DIST += tests/integration/compat_lib.sh
 
 # The load client of sim_load.sh (libevent, one connection per stream).
 check_PROGRAMS += tests/sim/sim_loadtest

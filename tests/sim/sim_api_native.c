@@ -3,6 +3,7 @@
 #include "autoconfig.h"
 
 #include "sim.h"
+#include "sim_api_reply.h"
 
 #include <errno.h>
 #include <event2/buffer.h>
@@ -98,11 +99,8 @@ static int native_is_chat(struct sim_job *job);
 static void
 native_piece(struct sim_job *job, enum sim_piece kind, const char *text)
 {
-    if (!job->stream) {
-        evbuffer_add(kind == SIM_PIECE_THINKING ? job->thinking : job->text,
-                     text, strlen(text));
+    if (api_keep_piece(job, kind, text))
         return;
-    }
     json_object *o = native_head(job);
     const char *content = kind == SIM_PIECE_CONTENT ? text : "";
     const char *thinking = kind == SIM_PIECE_THINKING ? text : NULL;
@@ -122,9 +120,7 @@ native_piece(struct sim_job *job, enum sim_piece kind, const char *text)
 static void
 native_tool_call(struct sim_job *job, json_object *call)
 {
-    if (!job->tool_calls)
-        job->tool_calls = json_object_new_array();
-    json_object_array_add(job->tool_calls, json_object_get(call));
+    api_keep_tool_call(job, json_object_get(call));
     if (!job->stream)
         return;
     json_object *calls = json_object_new_array();
@@ -157,16 +153,6 @@ native_metrics(struct sim_job *job, json_object *o)
     }
 }
 
-static char *
-native_take(struct evbuffer *b)
-{
-    size_t n = evbuffer_get_length(b);
-    char *s = malloc(n + 1);
-    evbuffer_remove(b, s, n);
-    s[n] = '\0';
-    return s;
-}
-
 /* Load and unload answers are one plain object even when streaming. */
 static void
 native_send_final(struct sim_job *job, json_object *o, int single)
@@ -183,7 +169,8 @@ static void
 native_finish(struct sim_job *job, const char *reason)
 {
     json_object *o = native_head(job);
-    char *text = native_take(job->text), *thinking = native_take(job->thinking);
+    char *text = api_take_text(job->text);
+    char *thinking = api_take_text(job->thinking);
     int load = strcmp(reason, "load") == 0 || strcmp(reason, "unload") == 0;
     if (native_is_chat(job)) {
         native_message(job, o, text, thinking,
@@ -461,7 +448,7 @@ api_native_chat(struct sim_server *s, struct evhttp_request *req)
         if (role && strcmp(role, "user") == 0)
             last_user = content;
     }
-    job->prompt = native_take(b);
+    job->prompt = api_take_text(b);
     evbuffer_free(b);
     json_object *tools = sim_jget(job->body, "tools");
     if (tools && json_object_array_length(tools) > 0) {
@@ -489,20 +476,11 @@ api_native_chat(struct sim_server *s, struct evhttp_request *req)
 static json_object *
 native_vector(struct sim_job *job, const char *text, int normalized)
 {
-    int dim = job->model->embedding_length;
-    json_object *dims = sim_jget(job->body, "dimensions");
-    if (dims && json_object_get_int(dims) > 0 &&
-        json_object_get_int(dims) < dim)
-        dim = json_object_get_int(dims);
+    int dim = api_embed_dim(job);
     double *v = calloc((size_t)dim, sizeof *v);
     gen_embedding(text, dim, job->srv->cfg.seed, v);
-    json_object *a = json_object_new_array_ext(dim);
-    for (int i = 0; i < dim; i++) {
-        char num[32];
-        double x = normalized ? v[i] : v[i] * 8;
-        snprintf(num, sizeof num, "%.9g", x);
-        json_object_array_add(a, json_object_new_double_s(x, num));
-    }
+    /* /api/embeddings answers unnormalised vectors */
+    json_object *a = api_embed_vector(v, dim, normalized ? 1 : 8);
     free(v);
     return a;
 }
@@ -631,13 +609,7 @@ api_native_embed(struct sim_server *s, struct evhttp_request *req, int legacy)
         job_fail(job, 400, err);
         return;
     }
-    struct evbuffer *b = evbuffer_new();
-    for (size_t i = 0; i < json_object_array_length(inputs); i++)
-        evbuffer_add_printf(
-            b, "%s\n",
-            json_object_get_string(json_object_array_get_idx(inputs, i)));
-    job->prompt = native_take(b);
-    evbuffer_free(b);
+    job->prompt = api_inputs_prompt(inputs);
     if (json_object_array_length(inputs) == 0)
         job->kind = SIM_JOB_LOAD;
     job_submit(job);

@@ -3,6 +3,7 @@
 #include "autoconfig.h"
 
 #include "sim.h"
+#include "sim_api_reply.h"
 
 #include <errno.h>
 #include <event2/buffer.h>
@@ -69,6 +70,67 @@ oai_usage(int prompt, int completion)
     return u;
 }
 
+/* o's "choices": an array of the one choice. */
+static void
+oai_add_choice(json_object *o, json_object *choice)
+{
+    json_object *choices = json_object_new_array();
+    json_object_array_add(choices, choice);
+    json_object_object_add(o, "choices", choices);
+}
+
+/* A chat choice: index, then key (delta or message), then finish_reason,
+ * null while the answer goes on. */
+static json_object *
+oai_chat_choice(const char *key, json_object *value, const char *finish)
+{
+    json_object *choice = json_object_new_object();
+    json_object_object_add(choice, "index", json_object_new_int(0));
+    json_object_object_add(choice, key, value);
+    json_object_object_add(choice, "finish_reason",
+                           finish ? json_object_new_string(finish) : NULL);
+    return choice;
+}
+
+/* A completions choice: text first, as Ollama's struct has it. */
+static json_object *
+oai_text_choice(const char *text, const char *finish)
+{
+    json_object *choice = json_object_new_object();
+    json_object_object_add(choice, "text", json_object_new_string(text));
+    json_object_object_add(choice, "index", json_object_new_int(0));
+    json_object_object_add(choice, "finish_reason",
+                           finish ? json_object_new_string(finish) : NULL);
+    return choice;
+}
+
+/* The end of a stream: the usage chunk when the client asked for it,
+ * then [DONE]. */
+static void
+oai_stream_end(struct sim_job *job, const char *object)
+{
+    if (job->include_usage) {
+        json_object *o = oai_chunk_head(job, object);
+        json_object_object_add(o, "choices", json_object_new_array());
+        json_object_object_add(
+            o, "usage", oai_usage(job->evaluated_tokens, job->eval_count));
+        oai_event(job, o);
+        json_object_put(o);
+    }
+    oai_event(job, NULL);
+    evhttp_send_reply_end(job->req);
+}
+
+/* A whole (not streamed) answer: o with its usage, as one object. */
+static void
+oai_reply_whole(struct sim_job *job, json_object *o)
+{
+    json_object_object_add(o, "usage",
+                           oai_usage(job->evaluated_tokens, job->eval_count));
+    sim_reply_obj(job->req, 200, o, "application/json", 1);
+    json_object_put(o);
+}
+
 /* Native tool call -> OpenAI: arguments become a JSON string. */
 static json_object *
 oai_tool_call(json_object *call)
@@ -94,14 +156,7 @@ static void
 oai_delta_event(struct sim_job *job, json_object *delta, const char *finish)
 {
     json_object *o = oai_chunk_head(job, "chat.completion.chunk");
-    json_object *choice = json_object_new_object();
-    json_object_object_add(choice, "index", json_object_new_int(0));
-    json_object_object_add(choice, "delta", delta);
-    json_object_object_add(choice, "finish_reason",
-                           finish ? json_object_new_string(finish) : NULL);
-    json_object *choices = json_object_new_array();
-    json_object_array_add(choices, choice);
-    json_object_object_add(o, "choices", choices);
+    oai_add_choice(o, oai_chat_choice("delta", delta, finish));
     oai_event(job, o);
     json_object_put(o);
 }
@@ -120,11 +175,8 @@ oai_delta(struct sim_job *job)
 static void
 oai_chat_piece(struct sim_job *job, enum sim_piece kind, const char *text)
 {
-    if (!job->stream) {
-        evbuffer_add(kind == SIM_PIECE_THINKING ? job->thinking : job->text,
-                     text, strlen(text));
+    if (api_keep_piece(job, kind, text))
         return;
-    }
     json_object *d = oai_delta(job);
     json_object_object_add(
         d, "content",
@@ -137,9 +189,7 @@ oai_chat_piece(struct sim_job *job, enum sim_piece kind, const char *text)
 static void
 oai_chat_tool_call(struct sim_job *job, json_object *call)
 {
-    if (!job->tool_calls)
-        job->tool_calls = json_object_new_array();
-    json_object_array_add(job->tool_calls, oai_tool_call(call));
+    api_keep_tool_call(job, oai_tool_call(call));
     job->tool_sent = 1;
     if (!job->stream)
         return;
@@ -159,16 +209,6 @@ oai_finish_reason(struct sim_job *job, const char *reason)
     return job->tool_sent ? "tool_calls" : "stop";
 }
 
-static char *
-oai_take(struct evbuffer *b)
-{
-    size_t n = evbuffer_get_length(b);
-    char *s = malloc(n + 1);
-    evbuffer_remove(b, s, n);
-    s[n] = '\0';
-    return s;
-}
-
 static void
 oai_chat_finish(struct sim_job *job, const char *reason)
 {
@@ -180,19 +220,11 @@ oai_chat_finish(struct sim_job *job, const char *reason)
             oai_delta_event(job, d, NULL);
         }
         oai_delta_event(job, json_object_new_object(), fin);
-        if (job->include_usage) {
-            json_object *o = oai_chunk_head(job, "chat.completion.chunk");
-            json_object_object_add(o, "choices", json_object_new_array());
-            json_object_object_add(
-                o, "usage", oai_usage(job->evaluated_tokens, job->eval_count));
-            oai_event(job, o);
-            json_object_put(o);
-        }
-        oai_event(job, NULL);
-        evhttp_send_reply_end(job->req);
+        oai_stream_end(job, "chat.completion.chunk");
         return;
     }
-    char *text = oai_take(job->text), *thinking = oai_take(job->thinking);
+    char *text = api_take_text(job->text);
+    char *thinking = api_take_text(job->thinking);
     json_object *msg = json_object_new_object();
     json_object_object_add(msg, "role", json_object_new_string("assistant"));
     json_object_object_add(msg, "content", json_object_new_string(text));
@@ -205,18 +237,8 @@ oai_chat_finish(struct sim_job *job, const char *reason)
     free(text);
     free(thinking);
     json_object *o = oai_chunk_head(job, "chat.completion");
-    json_object *choice = json_object_new_object();
-    json_object_object_add(choice, "index", json_object_new_int(0));
-    json_object_object_add(choice, "message", msg);
-    json_object_object_add(choice, "finish_reason",
-                           json_object_new_string(fin));
-    json_object *choices = json_object_new_array();
-    json_object_array_add(choices, choice);
-    json_object_object_add(o, "choices", choices);
-    json_object_object_add(o, "usage",
-                           oai_usage(job->evaluated_tokens, job->eval_count));
-    sim_reply_obj(job->req, 200, o, "application/json", 1);
-    json_object_put(o);
+    oai_add_choice(o, oai_chat_choice("message", msg, fin));
+    oai_reply_whole(job, o);
 }
 
 static const struct sim_fmt oai_chat_fmt = {
@@ -236,13 +258,6 @@ static void
 oai_text_event(struct sim_job *job, const char *text, const char *finish)
 {
     json_object *o = oai_chunk_head(job, "text_completion");
-    json_object *choice = json_object_new_object();
-    json_object_object_add(choice, "text", json_object_new_string(text));
-    json_object_object_add(choice, "index", json_object_new_int(0));
-    json_object_object_add(choice, "finish_reason",
-                           finish ? json_object_new_string(finish) : NULL);
-    json_object *choices = json_object_new_array();
-    json_object_array_add(choices, choice);
     /* Completions put choices before model, as Ollama's struct does. */
     json_object *model = NULL, *fp = NULL;
     json_object_object_get_ex(o, "model", &model);
@@ -251,7 +266,7 @@ oai_text_event(struct sim_job *job, const char *text, const char *finish)
     json_object_get(fp);
     json_object_object_del(o, "model");
     json_object_object_del(o, "system_fingerprint");
-    json_object_object_add(o, "choices", choices);
+    oai_add_choice(o, oai_text_choice(text, finish));
     json_object_object_add(o, "model", model);
     json_object_object_add(o, "system_fingerprint", fp);
     if (job->include_usage)
@@ -277,33 +292,14 @@ oai_text_finish(struct sim_job *job, const char *reason)
     const char *fin = strcmp(reason, "length") == 0 ? "length" : "stop";
     if (job->stream) {
         oai_text_event(job, "", fin);
-        if (job->include_usage) {
-            json_object *o = oai_chunk_head(job, "text_completion");
-            json_object_object_add(o, "choices", json_object_new_array());
-            json_object_object_add(
-                o, "usage", oai_usage(job->evaluated_tokens, job->eval_count));
-            oai_event(job, o);
-            json_object_put(o);
-        }
-        oai_event(job, NULL);
-        evhttp_send_reply_end(job->req);
+        oai_stream_end(job, "text_completion");
         return;
     }
-    char *text = oai_take(job->text);
+    char *text = api_take_text(job->text);
     json_object *o = oai_chunk_head(job, "text_completion");
-    json_object *choice = json_object_new_object();
-    json_object_object_add(choice, "text", json_object_new_string(text));
-    json_object_object_add(choice, "index", json_object_new_int(0));
-    json_object_object_add(choice, "finish_reason",
-                           json_object_new_string(fin));
+    oai_add_choice(o, oai_text_choice(text, fin));
     free(text);
-    json_object *choices = json_object_new_array();
-    json_object_array_add(choices, choice);
-    json_object_object_add(o, "choices", choices);
-    json_object_object_add(o, "usage",
-                           oai_usage(job->evaluated_tokens, job->eval_count));
-    sim_reply_obj(job->req, 200, o, "application/json", 1);
-    json_object_put(o);
+    oai_reply_whole(job, o);
 }
 
 static const struct sim_fmt oai_text_fmt = {
@@ -447,7 +443,7 @@ api_openai_chat(struct sim_server *s, struct evhttp_request *req)
         if (role && strcmp(role, "user") == 0 && text)
             last_user = text;
     }
-    job->prompt = oai_take(b);
+    job->prompt = api_take_text(b);
     evbuffer_free(b);
     json_object *think = NULL;
     if (oai_effort(job->body, &think, err, sizeof err) < 0 ||
@@ -502,10 +498,7 @@ static void
 oai_embed_finish(struct sim_job *job, const char *reason)
 {
     size_t n = json_object_array_length(job->inputs);
-    int dim = job->model->embedding_length;
-    json_object *d = sim_jget(job->body, "dimensions");
-    if (d && json_object_get_int(d) > 0 && json_object_get_int(d) < dim)
-        dim = json_object_get_int(d);
+    int dim = api_embed_dim(job);
     const char *enc = sim_jstr(job->body, "encoding_format");
     int b64 = enc && strcasecmp(enc, "base64") == 0;
     json_object *data = json_object_new_array();
@@ -544,12 +537,7 @@ oai_embed_finish(struct sim_job *job, const char *reason)
             free(out);
             free(raw);
         } else {
-            vec = json_object_new_array_ext(dim);
-            for (int k = 0; k < dim; k++) {
-                char num[32];
-                snprintf(num, sizeof num, "%.9g", v[k]);
-                json_object_array_add(vec, json_object_new_double_s(v[k], num));
-            }
+            vec = api_embed_vector(v, dim, 1);
         }
         json_object *e = json_object_new_object();
         json_object_object_add(e, "object",
@@ -650,13 +638,7 @@ api_openai_embeddings(struct sim_server *s, struct evhttp_request *req)
     job->model = m;
     job->model_echo = strdup(name);
     job->stream = 0;
-    struct evbuffer *b = evbuffer_new();
-    for (size_t i = 0; i < json_object_array_length(inputs); i++)
-        evbuffer_add_printf(
-            b, "%s\n",
-            json_object_get_string(json_object_array_get_idx(inputs, i)));
-    job->prompt = oai_take(b);
-    evbuffer_free(b);
+    job->prompt = api_inputs_prompt(inputs);
     job_submit(job);
 }
 
