@@ -1,5 +1,6 @@
 /* The OpenAI-compatible endpoints: inference goes through the request
- * path to the node's own OpenAI layer; the model list is the fleet's. */
+ * path, converted to the native API and back (openai_request.h,
+ * openai_response.h); the model list is the fleet's. */
 #include "autoconfig.h"
 
 #include <stdlib.h>

@@ -46,6 +46,7 @@ proxy_integration_tests = \
 	tests/integration/proxy_kick.sh \
 	tests/integration/proxy_images.sh \
 	tests/integration/proxy_reaper.sh \
+	tests/integration/proxy_openai.sh \
 	tests/integration/router_compat.sh
 TESTS += $(proxy_integration_tests)
 dist_check_SCRIPTS += $(proxy_integration_tests)

@@ -1,0 +1,109 @@
+#!/usr/bin/env bash
+# OpenAI requests are converted by the router: the node is sent the
+# native API (so the router's body rules — keep_alive, thinking budget —
+# apply to OpenAI clients too) and the answer comes back in OpenAI's
+# shape: one id per response, role delta first, finish_reason, a usage
+# chunk only when asked, [DONE] last; a node's in-band error becomes an
+# SSE error event; a node's 4xx an OpenAI error object; requests Ollama
+# cannot serve faithfully are a 400 that says why. (The official npm
+# client's view of the same conversion: router_compat.sh.)
+[ -n "$BASH_VERSION" ] || exec bash "$0" "$@"
+. "$top_srcdir/tests/integration/lib.sh"
+. "$top_srcdir/tests/integration/sim_lib.sh"
+. "$top_srcdir/tests/integration/router_lib.sh"
+. "$top_srcdir/tests/integration/proxy_lib.sh"
+
+fleet_sim s1 --model tiny:0.5 --model deepseek-r1:0.5 --embed-model embed:0.1:8 \
+    --time-scale 0.01 --response-tokens 8 --thinking-tokens 4
+fleet_router "keep_alive = 2h
+auto_pull = false"
+msg='"messages":[{"role":"user","content":"hi"}]'
+# sse BODY: streams a chat; its data: payloads one per line in $EVENTS
+sse() {
+    curl -s -m 30 -D "$HDR" "$ROUTER/v1/chat/completions" -d "$1" |
+        tr -d '\r' | sed -n 's/^data: //p' >"$TEST_TMP/events"
+    EVENTS=$(cat "$TEST_TMP/events")
+}
+chunks() { grep -v '^\[DONE\]$' "$TEST_TMP/events"; }
+
+sse "{\"model\":\"tiny\",\"stream\":true,\"max_tokens\":3,$msg,\"stream_options\":{\"include_usage\":true}}"
+is "$(hdr Content-Type)" text/event-stream "a stream is SSE"
+is "$(tail -1 <<<"$EVENTS")" "[DONE]" "[DONE] comes last"
+is "$(grep -c '^\[DONE\]$' <<<"$EVENTS")" 1 "and once"
+is "$(chunks | jq -r .id | sort -u)" "chatcmpl-$(hdr X-Request-Id)" \
+    "one id for every chunk, made from the request id"
+is "$(chunks | head -1 | jq -r .choices[0].delta.role)" assistant \
+    "the role delta comes first"
+is "$(chunks | jq -r .object | sort -u)" chat.completion.chunk "chunk objects"
+is "$(chunks | jq -r '.choices[0].finish_reason // empty')" length \
+    "one finish chunk: length at max_tokens"
+usage=$(chunks | tail -1)
+is "$(jq -c '[.choices, .usage.completion_tokens]' <<<"$usage")" "[[],3]" \
+    "a usage chunk (no choices) before [DONE], as include_usage asked"
+text=$(chunks | jq -j '.choices[0].delta.content // empty')
+ok "$([ -n "$text" ]; echo $?)" "the text arrives in deltas: '$text'"
+
+sse "{\"model\":\"tiny\",\"stream\":true,\"max_tokens\":3,$msg}"
+is "$(chunks | jq -c 'select(.usage != null)' | wc -l)" 0 \
+    "no usage chunk unless asked"
+is "$(tail -1 <<<"$EVENTS")" "[DONE]" "[DONE] last without usage too"
+
+rq POST /v1/chat/completions "{\"model\":\"tiny\",\"max_tokens\":3,$msg}"
+is "$STATUS $(jq -r .object <<<"$BODY")" "200 chat.completion" "stream defaults to false"
+is "$(jq -r .id <<<"$BODY")" "chatcmpl-$(hdr X-Request-Id)" "its id"
+is "$(hdr Content-Type)" application/json "as JSON"
+is "$(jq -r '.usage | "\(.completion_tokens) \(.total_tokens - .prompt_tokens)"' <<<"$BODY")" \
+    "3 3" "usage from the native counts"
+
+# the router's keep_alive (2 h) went to the node: Ollama's OpenAI layer
+# would have left the sim's default of 5 minutes
+exp=$(curl -s "$SIM_URL_s1/api/ps" | jq -r '.models[] | select(.name == "tiny:latest") | .expires_at')
+left=$(( $(date -d "$exp" +%s) - $(date +%s) ))
+ok "$([ "$left" -gt 3600 ]; echo $?)" "keep_alive from [router] applies ($left s left)"
+
+# thinking budget: max_tokens 2 on a thinking model is raised, so the
+# thinking does not eat the answer
+rq POST /v1/chat/completions "{\"model\":\"deepseek-r1\",\"max_tokens\":2,$msg}"
+is "$STATUS $(jq -r .choices[0].finish_reason <<<"$BODY")" "200 stop" \
+    "thinking model: the answer is complete"
+ok "$([ -n "$(jq -r '.choices[0].message.reasoning // empty' <<<"$BODY")" ]; echo $?)" \
+    "its reasoning is kept"
+
+# an in-band error of the native stream -> an SSE error event, no [DONE]
+fault s1 '{"midstream_error":{"count":1,"after":2}}'
+sse "{\"model\":\"tiny\",\"stream\":true,\"max_tokens\":6,$msg}"
+is "$(tail -1 <<<"$EVENTS" | jq -r .error.type)" api_error \
+    "a node's error mid-stream ends the SSE stream with an error event"
+is "$(grep -c '^\[DONE\]$' <<<"$EVENTS")" 0 "and no [DONE]"
+fault s1 '{"midstream_error":null}'
+
+# a node's 4xx comes back in OpenAI's error shape with its status
+rq POST /v1/embeddings '{"model":"tiny","input":"x"}'
+is "$STATUS" 400 "a chat model asked for embeddings: the node's 400"
+is "$(jq -r .error.type <<<"$BODY")" invalid_request_error "OpenAI error shape"
+like "$(jq -r .error.message <<<"$BODY")" "does not support embeddings" \
+    "with the node's message"
+
+rq POST /v1/embeddings '{"model":"embed","input":["a","b"],"encoding_format":"base64"}'
+is "$STATUS $(jq -r '.data | length' <<<"$BODY")" "200 2" "embeddings"
+is "$(jq -r .data[1].embedding <<<"$BODY" | base64 -d | wc -c)" 32 \
+    "base64: 8 float32 values"
+rq POST /v1/embeddings '{"model":"embed","input":"a"}'
+is "$(jq -r '.data[0].embedding | length' <<<"$BODY")" 8 "floats by default"
+
+# what Ollama cannot do faithfully is refused, not silently changed
+rq POST /v1/completions '{"model":"tiny","prompt":"x","echo":true}'
+is "$STATUS $(jq -r .error.type <<<"$BODY")" "400 invalid_request_error" \
+    "completions echo: 400"
+like "$(jq -r .error.message <<<"$BODY")" "echo" "naming echo"
+rq POST /v1/embeddings '{"model":"embed","input":[[1,2,3]]}'
+is "$STATUS" 400 "token arrays as embedding input: 400"
+rq POST /v1/chat/completions '{"model":"tiny","messages":[{"role":"user","content":[{"type":"input_audio","input_audio":{}}]}]}'
+is "$STATUS" 400 "an audio part: 400"
+like "$(jq -r .error.message <<<"$BODY")" "input_audio" "naming the part"
+rq POST /v1/chat/completions "{\"model\":\"nothere\",$msg}"
+is "$STATUS $(jq -r .error.type <<<"$BODY")" "404 not_found_error" \
+    "an unknown model: 404 not_found_error"
+
+router_stop
+done_testing
