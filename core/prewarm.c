@@ -108,9 +108,7 @@ prewarm_load_ended(struct prewarm_load *l, const char *why)
                  took);
     } else {
         pw->failed++;
-        log_warn(prewarm_comp,
-                 "loading %s on %s failed after "
-                 "%.1f s: %s",
+        log_warn(prewarm_comp, "loading %s on %s failed after %.1f s: %s",
                  l->model, l->node, took, why);
     }
     /* a next load needs a new streak, counted once this one is seen */
@@ -314,7 +312,8 @@ prewarm_describe(struct prewarm *pw, const struct registry_node *n,
         pw->hooks.backed_off && pw->hooks.backed_off(pw->hooks.arg, n->id);
     memset(out, 0, sizeof *out);
     out->id = n->id;
-    out->usable = n->status != HERD_NODE_OFFLINE && !n->draining &&
+    /* a degraded node is late with its heartbeats: not worth a load */
+    out->usable = n->status == HERD_NODE_ONLINE && !n->draining &&
                   n->cfg_enabled && !backed_off;
     out->on_disk = prewarm_has(s, model, &out->loaded);
     out->candidate = prewarm_is_candidate(rr, n->id);
@@ -392,18 +391,19 @@ prewarm_model(struct prewarm *pw, const struct prewarm_streak *st,
         if (c->ceiling_gb > 0 && c->ceiling_gb < c->total_gb)
             snprintf(ceiling, sizeof ceiling, ", learned ceiling %.1f GB",
                      c->ceiling_gb);
+        /* cools down either way: a load that cannot start is not retried
+         * at every look */
+        prewarm_cool(pw, n->id, st->model, now);
         if (prewarm_send(pw, n->id, n->url, st->model, err, sizeof err) != 0)
             log_warn(prewarm_comp, "cannot load %s on %s: %s", st->model, n->id,
                      err);
-        else {
-            prewarm_cool(pw, n->id, st->model, now);
+        else
             log_info(prewarm_comp,
                      "%zu requests have waited for %s for %u "
                      "looks; loading it (%.1f GB) on %s (on disk, %.1f GB "
                      "total%s, %.1f GB free now, idle)",
                      waiting, st->model, st->looks, rr.model_size_gb, n->id,
                      c->total_gb, ceiling, c->free_gb);
-        }
     }
     free(nodes);
     route_result_free(&rr);

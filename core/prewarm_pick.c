@@ -18,7 +18,7 @@ const char *
 prewarm_unfit(const struct prewarm_node *n, double model_gb)
 {
     if (!n->usable)
-        return "offline, draining, disabled or backed off";
+        return "not online, or draining, disabled or backed off";
     if (n->candidate)
         return "the scorer offers it already";
     if (n->loaded)

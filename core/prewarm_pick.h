@@ -15,8 +15,7 @@
 /* What the choice needs to know of one node, for one model. */
 struct prewarm_node {
     const char *id;
-    int usable;        /* online or degraded, not draining, enabled, not
-                          backed off */
+    int usable;        /* online, not draining, enabled, not backed off */
     int on_disk;       /* the model is among its available models */
     int loaded;        /* the model is loaded there already */
     int candidate;     /* the scorer offers it for the model now */

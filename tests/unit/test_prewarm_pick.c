@@ -34,7 +34,7 @@ test_reasons(void)
 
     n = fit("b");
     n.usable = 0;
-    like(prewarm_unfit(&n, 4), "offline", "an unusable node does not fit");
+    like(prewarm_unfit(&n, 4), "not online", "an unusable node does not fit");
     n = fit("b");
     n.candidate = 1;
     like(prewarm_unfit(&n, 4), "offers it", "a candidate needs no pre-warm");
