@@ -293,6 +293,22 @@ admission_wait_limit(const struct admission *a)
 }
 
 size_t
+admission_waiting_models(const struct admission *a, const char **out,
+                         size_t max)
+{
+    size_t n = 0;
+    for (const struct admission_waiter *w = a->head; w && n < max;
+         w = w->next) {
+        size_t i = 0;
+        while (i < n && strcmp(out[i], w->model) != 0)
+            i++;
+        if (i == n)
+            out[n++] = w->model;
+    }
+    return n;
+}
+
+size_t
 admission_key_count(const struct admission *a)
 {
     return a->key_count;

@@ -85,6 +85,11 @@ double admission_next_deadline(const struct admission *a);
 size_t admission_waiting(const struct admission *a);
 size_t admission_waiting_model(const struct admission *a, const char *model);
 double admission_wait_limit(const struct admission *a);
+/* The distinct models waiters wait for, oldest waiter first, at most max
+ * of them into out (borrowed: valid until the queue changes). Returns how
+ * many were written. */
+size_t admission_waiting_models(const struct admission *a, const char **out,
+                                size_t max);
 
 /* Statistics of every node:model seen, in first-seen order. */
 size_t admission_key_count(const struct admission *a);

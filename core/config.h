@@ -140,6 +140,16 @@ struct herd_config {
     double stale_timeout; /* s a slot is held without bytes: reaped, 600 */
     char *dashboard_dir; /* NULL = installed, else the source tree's */
 
+    /* pre-warm of the runner-up node: on (1); s between looks at the
+     * queue (5); waiting requests that make a model deep (3); consecutive
+     * deep looks before a load (2); s before the same node:model again
+     * (300) */
+    int prewarm;
+    double prewarm_interval;
+    int prewarm_threshold;
+    int prewarm_looks;
+    double prewarm_cooldown;
+
     /* extra plugin directories: --plugin-dir, then [router] plugin_dir
      * (both repeatable; herd-node uses them too). HERD_PLUGIN_PATH is the
      * plugin loader's business, not read here. */

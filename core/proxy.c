@@ -30,6 +30,7 @@
 #include "model_category.h"
 #include "openai_request.h"
 #include "openai_response.h"
+#include "prewarm.h"
 #include "proxy_slots.h"
 #include "scorer.h"
 #include "traces.h"
@@ -65,6 +66,7 @@ struct proxy {
     struct upstream_pool *pool;
     struct autopull *ap;
     struct image_fetcher *images;
+    struct prewarm *pw; /* loads a deep queue's model on the runner-up */
     struct event *tick, *kick, *drain_timer;
     struct event *reaper; /* frees slots held without bytes flowing */
     double reap_every;    /* s between its sweeps */
@@ -1598,9 +1600,42 @@ proxy_load_get(void *arg, const char *node, const char *model,
         fill->p75_latency_ms = latency_p75_ms(p->r->latency, node, model);
 }
 
+/* ---- pre-warm (prewarm.h) ------------------------------------------------ */
+
+static int
+proxy_backed_off(void *arg, const char *node)
+{
+    const struct proxy *p = arg;
+    double now = router_now();
+    for (size_t i = 0; i < PROXY_MAX_BACKOFF; i++)
+        if (p->backoff[i].until > now && strcmp(p->backoff[i].node, node) == 0)
+            return 1;
+    return 0;
+}
+
+/* A load ended: the next heartbeat may show the model there. */
+static void
+proxy_prewarm_ended(void *arg)
+{
+    proxy_kick(arg);
+}
+
+static void
+proxy_prewarm_settings(const struct proxy_settings *s,
+                       struct prewarm_settings *ps)
+{
+    ps->enabled = s->prewarm;
+    ps->interval = s->prewarm_interval;
+    ps->threshold = s->prewarm_threshold;
+    ps->looks = s->prewarm_looks;
+    ps->cooldown = s->prewarm_cooldown;
+    ps->keep_alive = s->keep_alive;
+}
+
 void
 proxy_configure(struct proxy *p, const struct proxy_settings *s)
 {
+    struct prewarm_settings ps;
     static const char *const modes[] = {"strip", "warn", "passthrough"};
     if (s->context_protection != p->set.context_protection &&
         s->context_protection >= 0 && s->context_protection < 3)
@@ -1615,6 +1650,9 @@ proxy_configure(struct proxy *p, const struct proxy_settings *s)
         autopull_set_timeout(p->ap, s->auto_pull_timeout);
     if (p->reaper)
         proxy_reaper_arm(p);
+    proxy_prewarm_settings(s, &ps);
+    if (p->pw)
+        prewarm_configure(p->pw, &ps);
     char err[300];
     if (p->images && image_fetcher_set_ca_file(
                          p->images, s->image_fetch_ca_file, err, sizeof err))
@@ -1625,6 +1663,8 @@ struct proxy *
 proxy_new(struct router *r, const struct proxy_settings *s)
 {
     struct proxy *p = calloc(1, sizeof *p);
+    struct prewarm_settings ps;
+    struct prewarm_hooks ph = {proxy_backed_off, proxy_prewarm_ended, NULL};
     if (!p)
         return NULL;
     p->r = r;
@@ -1642,13 +1682,18 @@ proxy_new(struct router *r, const struct proxy_settings *s)
         image_fetcher_free(p->images);
         p->images = NULL;
     }
+    proxy_prewarm_settings(s, &ps);
+    ph.arg = p;
+    if (p->adm && p->pool)
+        p->pw = prewarm_new(r, p->adm, p->pool, &ps, &ph);
     p->tick = event_new(r->base, -1, EV_PERSIST, proxy_tick_cb, p);
     p->kick = event_new(r->base, -1, 0, proxy_kick_cb, p);
     p->drain_timer = evtimer_new(r->base, proxy_drain_timeout_cb, p);
     p->reaper = event_new(r->base, -1, EV_PERSIST, proxy_reaper_cb, p);
     struct timeval tv = {0, (suseconds_t)(PROXY_TICK_S * 1e6)};
-    if (!p->adm || !p->pool || !p->ap || !p->images || !p->reaper || !p->tick ||
-        !p->kick || !p->drain_timer || event_add(p->tick, &tv) != 0) {
+    if (!p->adm || !p->pool || !p->ap || !p->pw || !p->images || !p->reaper ||
+        !p->tick || !p->kick || !p->drain_timer ||
+        event_add(p->tick, &tv) != 0) {
         proxy_free(p);
         return NULL;
     }
@@ -1678,6 +1723,7 @@ proxy_free(struct proxy *p)
         event_free(p->drain_timer);
     if (p->reaper)
         event_free(p->reaper);
+    prewarm_free(p->pw); /* cancels its calls before the pool goes */
     admission_free(p->adm);
     autopull_free(p->ap);
     upstream_pool_free(p->pool);
@@ -1761,6 +1807,7 @@ proxy_queue_json(const struct proxy *p)
                            json_object_new_int64((int64_t)online));
     json_object_object_add(o, "draining", json_object_new_boolean(p->draining));
     json_object_object_add(o, "queues", qs);
+    json_object_object_add(o, "prewarm", prewarm_json(p->pw));
     struct timeval tv;
     gettimeofday(&tv, NULL);
     json_object_object_add(

@@ -46,6 +46,11 @@ struct proxy_settings {
     double image_fetch_timeout;    /* s all image URLs of a request get */
     const char *image_fetch_ca_file; /* extra CAs; read while configuring */
     double stale_timeout; /* s a slot may be held without bytes flowing */
+    /* pre-warm of the runner-up node (prewarm.h) */
+    int prewarm;
+    double prewarm_interval;
+    unsigned prewarm_threshold, prewarm_looks;
+    double prewarm_cooldown;
 };
 
 struct proxy *proxy_new(struct router *r, const struct proxy_settings *s);

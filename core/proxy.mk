@@ -19,6 +19,8 @@ tests_unit_test_admission_LDADD = core/libherdcore.la
 
 core_libherdcore_la_SOURCES += \
 	core/proxy_slots.c core/proxy_slots.h \
+	core/prewarm_pick.c core/prewarm_pick.h \
+	core/prewarm.c core/prewarm.h \
 	core/model_category.c core/model_category.h \
 	core/autopull.c core/autopull.h \
 	core/upstream.c core/upstream.h \
@@ -47,6 +49,7 @@ proxy_integration_tests = \
 	tests/integration/proxy_images.sh \
 	tests/integration/proxy_reaper.sh \
 	tests/integration/proxy_openai.sh \
+	tests/integration/proxy_prewarm.sh \
 	tests/integration/router_compat.sh
 TESTS += $(proxy_integration_tests)
 dist_check_SCRIPTS += $(proxy_integration_tests)
@@ -72,3 +75,8 @@ tests_image_server_CFLAGS = $(AM_CFLAGS) $(LIBEVENT_CFLAGS) \
 	$(LIBEVENT_OPENSSL_CFLAGS) $(OPENSSL_CFLAGS)
 tests_image_server_LDADD = $(LIBEVENT_OPENSSL_LIBS) $(OPENSSL_LIBS) \
 	$(LIBEVENT_LIBS)
+
+check_PROGRAMS += tests/unit/test_prewarm_pick
+TESTS += tests/unit/test_prewarm_pick
+tests_unit_test_prewarm_pick_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/tests
+tests_unit_test_prewarm_pick_LDADD = core/libherdcore.la

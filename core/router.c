@@ -259,6 +259,11 @@ router_proxy_settings(const struct herd_config *cfg, struct proxy_settings *s)
     s->image_fetch_timeout = cfg->image_fetch_timeout;
     s->image_fetch_ca_file = cfg->image_fetch_ca_file;
     s->stale_timeout = cfg->stale_timeout;
+    s->prewarm = cfg->prewarm;
+    s->prewarm_interval = cfg->prewarm_interval;
+    s->prewarm_threshold = (unsigned)cfg->prewarm_threshold;
+    s->prewarm_looks = (unsigned)cfg->prewarm_looks;
+    s->prewarm_cooldown = cfg->prewarm_cooldown;
     s->default_num_parallel = cfg->default_num_parallel;
     s->max_body_bytes = cfg->max_body_bytes;
 }

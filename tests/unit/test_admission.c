@@ -34,9 +34,43 @@ waiter_expire(void *arg)
     w->expired = 1;
 }
 
+static int
+never_retry(void *arg)
+{
+    (void)arg;
+    return 0;
+}
+
+static void
+never_expire(void *arg)
+{
+    (void)arg;
+}
+
+/* The distinct models waited for, oldest waiter first, bounded by max. */
+static void
+test_waiting_models(void)
+{
+    struct admission *a = admission_new(10, 30);
+    struct admission_waiter *h;
+    const char *names[3];
+    const char *order[] = {"b", "a", "b", "c", "a"};
+    is_int((int)admission_waiting_models(a, names, 3), 0, "nothing waits");
+    for (size_t i = 0; i < 5; i++)
+        admission_wait(a, order[i], 0, never_retry, never_expire, NULL, &h);
+    size_t n = admission_waiting_models(a, names, 3);
+    ok(n == 3 && strcmp(names[0], "b") == 0 && strcmp(names[1], "a") == 0 &&
+           strcmp(names[2], "c") == 0,
+       "three models, each once, oldest first");
+    is_int((int)admission_waiting_models(a, names, 2), 2, "at most max");
+    admission_free(a);
+}
+
 int
 main(void)
 {
+    test_waiting_models();
+
     struct admission *a = admission_new(3, 30);
     struct admission_waiter *h;
 
