@@ -116,7 +116,7 @@ tool_calls_to_native(const json_object *calls, size_t i, json_object *msg,
     json_object *out = json_object_new_array_ext((int)n);
     int rc = out ? 0 : -ENOMEM;
     for (size_t k = 0; rc == 0 && k < n; k++) {
-        json_object *call = json_object_array_get_idx(calls, k), *native;
+        json_object *call = json_object_array_get_idx(calls, k), *native = NULL;
         if (!oai_req_is(call, json_type_object)) {
             rc = oai_req_invalid(err, errlen,
                                  "messages[%zu].tool_calls[%zu]: expected an "
