@@ -22,11 +22,8 @@ delta_event(struct openai_reply *r, json_object *delta, const char *why,
     err |= why ? openai_put_str(choice, "finish_reason", why)
                : openai_put_null(choice, "finish_reason");
     err |= openai_put_logprobs(choice, native);
-    json_object *choices = json_object_new_array();
-    if (!choices || json_object_array_add(choices, choice) != 0) {
-        json_object_put(choice);
-        err = 1;
-    }
+    json_object *choices = openai_one_choice(choice);
+    err |= !choices;
     json_object *o = json_object_new_object();
     err |= openai_put_head(o, r, "chat.completion.chunk");
     err |= openai_put_model(o, r);
@@ -148,11 +145,8 @@ text_event(struct openai_reply *r, const json_object *native, const char *why,
     err |= why ? openai_put_str(choice, "finish_reason", why)
                : openai_put_null(choice, "finish_reason");
     err |= openai_put_logprobs(choice, native);
-    json_object *choices = json_object_new_array();
-    if (!choices || json_object_array_add(choices, choice) != 0) {
-        json_object_put(choice);
-        err = 1;
-    }
+    json_object *choices = openai_one_choice(choice);
+    err |= !choices;
     json_object *o = json_object_new_object();
     err |= openai_put_head(o, r, "text_completion");
     err |= openai_put(o, "choices", choices);

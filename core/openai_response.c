@@ -28,19 +28,6 @@ openai_reply_init(struct openai_reply *r, enum proxy_api api, const char *model,
     r->include_usage = include_usage;
 }
 
-/* [choice], OpenAI's list of one; NULL (choice consumed) on failure. */
-static json_object *
-one_choice(json_object *choice)
-{
-    json_object *choices = choice ? json_object_new_array() : NULL;
-    if (!choices || json_object_array_add(choices, choice) != 0) {
-        json_object_put(choice);
-        json_object_put(choices);
-        return NULL;
-    }
-    return choices;
-}
-
 static int
 chat_body(struct openai_reply *r, const json_object *native,
           struct evbuffer *out)
@@ -68,7 +55,7 @@ chat_body(struct openai_reply *r, const json_object *native,
     json_object *o = json_object_new_object();
     err |= openai_put_head(o, r, "chat.completion");
     err |= openai_put_model(o, r);
-    err |= openai_put(o, "choices", one_choice(choice));
+    err |= openai_put(o, "choices", openai_one_choice(choice));
     err |= openai_put(o, "usage", openai_usage(native));
     int rc = err ? -ENOMEM : openai_write_body(out, o);
     json_object_put(o);
@@ -92,7 +79,7 @@ completion_body(struct openai_reply *r, const json_object *native,
     json_object *o = json_object_new_object();
     err |= openai_put_head(o, r, "text_completion");
     err |= openai_put_model(o, r);
-    err |= openai_put(o, "choices", one_choice(choice));
+    err |= openai_put(o, "choices", openai_one_choice(choice));
     err |= openai_put(o, "usage", openai_usage(native));
     int rc = err ? -ENOMEM : openai_write_body(out, o);
     json_object_put(o);

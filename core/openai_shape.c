@@ -333,3 +333,16 @@ openai_write_body(struct evbuffer *out, const json_object *o)
         evbuffer_free(tmp);
     return rc;
 }
+
+/* [choice], OpenAI's list of one; NULL (choice consumed) on failure. */
+json_object *
+openai_one_choice(json_object *choice)
+{
+    json_object *choices = choice ? json_object_new_array() : NULL;
+    if (!choices || json_object_array_add(choices, choice) != 0) {
+        json_object_put(choice);
+        json_object_put(choices);
+        return NULL;
+    }
+    return choices;
+}

@@ -66,6 +66,9 @@ int openai_has_logprobs(const json_object *native);
  * logprob, bytes, top_logprobs); nothing otherwise. Returns 0 or -1. */
 int openai_put_logprobs(json_object *choice, const json_object *native);
 
+/* [choice], OpenAI's list of one; NULL (choice consumed) on failure. */
+json_object *openai_one_choice(json_object *choice);
+
 /* "length" when the node ran out of tokens, else "tool_calls" when tool
  * calls were sent, else "stop". */
 const char *openai_finish_reason(const json_object *native, int tool_calls);
