@@ -219,6 +219,7 @@ health_queue_checks(struct router *r, json_object *recs)
 
 struct health_usage {
     int64_t requests, completed, retries;
+    int64_t cold_loads, disconnects, incomplete;
     double ttft_sum; /* avg_ttft_ms x completed */
     int64_t ttft_n;
 };
@@ -239,6 +240,9 @@ health_usage_add(struct health_usage *u, json_object *row)
     u->requests += health_int(row, "request_count");
     u->completed += completed;
     u->retries += health_int(row, "total_retries");
+    u->cold_loads += health_int(row, "cold_load_count");
+    u->disconnects += health_int(row, "client_disconnected_count");
+    u->incomplete += health_int(row, "incomplete_count");
     if (json_object_object_get_ex(row, "avg_ttft_ms", &v) && v &&
         completed > 0) {
         u->ttft_sum += json_object_get_double(v) * (double)completed;
@@ -373,10 +377,15 @@ health_reply(struct router *r, struct evhttp_request *req)
                            have ? json_object_new_int64(fleet.requests) : NULL);
     json_object_object_add(v, "total_retries_24h",
                            have ? json_object_new_int64(fleet.retries) : NULL);
-    /* not counted by the store's usage query */
-    json_object_object_add(v, "cold_loads_24h", NULL);
-    json_object_object_add(v, "client_disconnects_24h", NULL);
-    json_object_object_add(v, "incomplete_streams_24h", NULL);
+    json_object_object_add(v, "cold_loads_24h",
+                           have ? json_object_new_int64(fleet.cold_loads)
+                                : NULL);
+    json_object_object_add(v, "client_disconnects_24h",
+                           have ? json_object_new_int64(fleet.disconnects)
+                                : NULL);
+    json_object_object_add(v, "incomplete_streams_24h",
+                           have ? json_object_new_int64(fleet.incomplete)
+                                : NULL);
     /* herd serves no image or speech models */
     json_object_object_add(v, "image_generations_24h", json_object_new_int(0));
     json_object_object_add(v, "transcriptions_24h", json_object_new_int(0));

@@ -49,6 +49,10 @@
 /* Unsent bytes to a client above which the node's answer is no longer
  * read until they are written: a slow reader costs bounded memory. */
 #define PROXY_CLIENT_BUFFER_MAX (1u << 20)
+/* A load_duration this long means the node loaded the model: Ollama
+ * reports a few ms when the model is resident, and starting a runner
+ * takes longer than this. */
+#define PROXY_COLD_LOAD_NS (100 * 1000 * 1000LL)
 
 static const char *proxy_comp = "proxy";
 
@@ -108,6 +112,9 @@ struct proxy_req {
     int slot_held;
     int context_overflow;
     char upgraded_from[REQUEST_MODEL_MAX]; /* context upgrade, "" = none */
+    /* at dispatch: no other request of ours ran on the node:model, and
+     * (cold) the node had not reported the model loaded either */
+    int alone_at_dispatch, cold_at_dispatch;
     struct upstream_call *call;
     struct image_job *images; /* image URLs being downloaded */
     int status;
@@ -224,6 +231,21 @@ proxy_reply_error(struct proxy_req *q, int code, const char *fmt, ...)
 
 /* ---- lifecycle ---------------------------------------------------------- */
 
+/* Whether this attempt made its node load the model: the node's own
+ * load_duration decides when the answer carried one (the router's view
+ * may be a heartbeat old), the router's view at dispatch otherwise. A
+ * request that found another of ours running on the node:model waited
+ * for that one's load at most. */
+static int
+proxy_cold_load(const struct proxy_req *q)
+{
+    if (!q->relay.pending || !q->node[0])
+        return 0;
+    if (q->relay.load_ns >= 0)
+        return q->alone_at_dispatch && q->relay.load_ns >= PROXY_COLD_LOAD_NS;
+    return q->cold_at_dispatch;
+}
+
 /* One trace record per attempt, handed to the trace writer (it copies). */
 static void
 proxy_trace(struct proxy_req *q, const char *status, const char *error)
@@ -272,6 +294,10 @@ proxy_trace(struct proxy_req *q, const char *status, const char *error)
         .bytes_out = q->bytes_out,
         .queue_wait_ms =
             q->t_dispatch > 0 ? (q->t_dispatch - q->t_start) * 1e3 : 0,
+        .load_ms = q->relay.pending && q->relay.load_ns >= 0
+                       ? (double)q->relay.load_ns / 1e6
+                       : NAN,
+        .cold_load = (uint32_t)proxy_cold_load(q),
     };
     if (!q->relay.pending) /* never dispatched: no counts */
         t.prompt_tokens = t.completion_tokens = -1;
@@ -732,6 +758,7 @@ struct proxy_pick {
     char url[512];
     double total;
     unsigned loaded_ctx;
+    int hot;         /* the node reported the model loaded */
     char *breakdown; /* owned; proxy_dispatch takes it */
 };
 
@@ -763,6 +790,10 @@ proxy_dispatch(struct proxy_req *q, const struct proxy_pick *pk)
     q->t_active = q->t_dispatch;
     q->t_first = 0;
     q->context_overflow = 0;
+    /* our slot is held already: 1 in flight is this request */
+    q->alone_at_dispatch =
+        admission_in_flight(q->p->adm, pk->node, pk->model) <= 1;
+    q->cold_at_dispatch = !pk->hot && q->alone_at_dispatch;
     if (relay_init(&q->relay, proxy_relay_kind(q), q->p->set.max_body_bytes) !=
         0) {
         proxy_attempt_failed(q, "out of memory", 0);
@@ -922,6 +953,7 @@ proxy_try_model(struct proxy_req *q, const char *model, int *known, int *any,
         snprintf(pk->url, sizeof pk->url, "%s", c->url);
         pk->total = c->total;
         pk->loaded_ctx = c->loaded_ctx > 0 ? (unsigned)c->loaded_ctx : 0;
+        pk->hot = c->hot;
         pk->breakdown = proxy_breakdown(&rr, i);
         got = 1;
     }

@@ -14,7 +14,7 @@ relay_init(struct relay *r, enum relay_kind kind, size_t max_bytes)
     memset(r, 0, sizeof *r);
     r->kind = kind;
     r->max_bytes = max_bytes;
-    r->prompt_tokens = r->completion_tokens = -1;
+    r->prompt_tokens = r->completion_tokens = r->load_ns = -1;
     r->pending = evbuffer_new();
     return r->pending ? 0 : -ENOMEM;
 }
@@ -75,6 +75,9 @@ relay_object(struct relay *r, json_object *o)
             snprintf(r->done_reason, sizeof r->done_reason, "%s",
                      json_object_get_string(v));
     }
+    /* native final lines and bodies, embeddings included */
+    if (json_object_object_get_ex(o, "load_duration", &v))
+        r->load_ns = relay_int(o, "load_duration");
     if (json_object_object_get_ex(o, "usage", &usage) &&
         json_object_is_type(usage, json_type_object)) {
         r->prompt_tokens = relay_int(usage, "prompt_tokens");

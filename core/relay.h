@@ -3,7 +3,8 @@
  * Ollama's native API, SSE of its OpenAI API) or the whole body (answers
  * that are not streamed) to learn whether the positive end signal came
  * (done:true, data: [DONE], a complete JSON answer), whether the node
- * reported an error inside the stream, and the token counts. */
+ * reported an error inside the stream, the token counts and the time the
+ * node spent loading the model. */
 #ifndef HERD_CORE_RELAY_H
 #define HERD_CORE_RELAY_H
 
@@ -26,6 +27,7 @@ struct relay {
     int error;                /* the node reported an error in-band */
     char error_msg[256];
     int64_t prompt_tokens, completion_tokens; /* -1 when unknown */
+    int64_t load_ns; /* the answer's load_duration; -1 when unknown */
     char done_reason[32];
     /* When set (after relay_init), called with every JSON object of a
      * stream once inspected; the object is only borrowed for the call.

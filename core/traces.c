@@ -282,6 +282,9 @@ traces_build_json(const struct herd_trace *t)
                            json_object_new_int(t->http_status));
     traces_json_count(o, "bytes_out", t->bytes_out);
     traces_json_num(o, "queue_wait_ms", t->queue_wait_ms);
+    traces_json_num(o, "load_ms", t->load_ms);
+    json_object_object_add(o, "cold_load",
+                           json_object_new_boolean(t->cold_load != 0));
     char *s = strdup(json_object_to_json_string_ext(
         o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
     json_object_put(o);

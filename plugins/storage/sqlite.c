@@ -33,9 +33,10 @@ static const char sqlite_store_insert_sql[] =
     " score, scores_breakdown, status, latency_ms, time_to_first_token_ms,"
     " prompt_tokens, completion_tokens, retry_count, fallback_used,"
     " excluded_nodes, client_ip, original_format, error_message, timestamp,"
-    " tags, endpoint, http_status, bytes_out, queue_wait_ms)"
+    " tags, endpoint, http_status, bytes_out, queue_wait_ms, load_ms,"
+    " cold_load)"
     " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14,"
-    " ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23)";
+    " ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24, ?25)";
 
 static double
 sqlite_store_now(const struct sqlite_store *s)
@@ -168,6 +169,8 @@ sqlite_store_insert(struct sqlite_store *s, const struct herd_trace *t)
         sqlite3_bind_null(st, 21);
     sqlite_store_bind_count(st, 22, t->bytes_out);
     sqlite_store_bind_real(st, 23, t->queue_wait_ms);
+    sqlite_store_bind_real(st, 24, t->load_ms);
+    sqlite3_bind_int(st, 25, t->cold_load ? 1 : 0);
     int rc = sqlite3_step(st);
     sqlite3_reset(st);
     return rc == SQLITE_DONE ? 0 : -EIO;

@@ -9,7 +9,7 @@
 #include <stddef.h>
 
 /* PRAGMA user_version this build writes and reads. */
-#define SQLITE_STORE_SCHEMA 1
+#define SQLITE_STORE_SCHEMA 2
 
 /* Rows any analytics answer may hold. */
 #define SQLITE_STORE_MAX_ROWS 10000

@@ -26,8 +26,8 @@ static const char sqlite_queries_traces_sql[] =
     " scores_breakdown, status, latency_ms, time_to_first_token_ms,"
     " prompt_tokens, completion_tokens, retry_count, fallback_used,"
     " excluded_nodes, client_ip, original_format, error_message, timestamp,"
-    " tags, endpoint, http_status, bytes_out, queue_wait_ms"
-    " FROM request_traces ORDER BY timestamp DESC, id DESC LIMIT ?1";
+    " tags, endpoint, http_status, bytes_out, queue_wait_ms, load_ms,"
+    " cold_load FROM request_traces ORDER BY timestamp DESC, id DESC LIMIT ?1";
 
 static const char sqlite_queries_usage_sql[] =
     "SELECT node_id, model, " Q_DAY " AS day_bucket,"
@@ -41,7 +41,10 @@ static const char sqlite_queries_usage_sql[] =
     " COALESCE(SUM(prompt_tokens), 0) AS total_prompt_tokens,"
     " COALESCE(SUM(completion_tokens), 0) AS total_completion_tokens,"
     " SUM(status = 'retried') AS total_retries,"
-    " SUM(fallback_used != 0 AND " Q_FINAL ") AS total_fallbacks"
+    " SUM(fallback_used != 0 AND " Q_FINAL ") AS total_fallbacks,"
+    " COALESCE(SUM(cold_load = 1), 0) AS cold_load_count,"
+    " SUM(status = 'client_disconnected') AS client_disconnected_count,"
+    " SUM(status = 'incomplete') AS incomplete_count"
     " FROM request_traces WHERE timestamp >= ?1"
     " GROUP BY node_id, model, day_bucket"
     " ORDER BY day_bucket, node_id, model" Q_LIMIT;
@@ -138,7 +141,8 @@ sqlite_queries_value(sqlite3_stmt *st, int i)
     const char *name = sqlite3_column_name(st, i);
     switch (sqlite3_column_type(st, i)) {
     case SQLITE_INTEGER:
-        if (strcmp(name, "fallback_used") == 0)
+        if (strcmp(name, "fallback_used") == 0 ||
+            strcmp(name, "cold_load") == 0)
             return json_object_new_boolean(sqlite3_column_int(st, i) != 0);
         return json_object_new_int64(sqlite3_column_int64(st, i));
     case SQLITE_FLOAT:

@@ -34,14 +34,22 @@ static const char sqlite_schema_table[] =
     " timestamp REAL NOT NULL,"
     " tags TEXT)";
 
-/* Columns added after the reference's table, in order. */
-static const struct {
+struct sqlite_schema_column {
     const char *name;
     const char *decl;
-} sqlite_schema_added[] = {
+};
+
+/* Columns added after the reference's table, in order: version 1... */
+static const struct sqlite_schema_column sqlite_schema_added_1[] = {
     {"tags", "TEXT"}, /* the reference adds it by migration too */
     {"endpoint", "TEXT"},     {"http_status", "INTEGER"},
     {"bytes_out", "INTEGER"}, {"queue_wait_ms", "REAL"},
+};
+
+/* ...and version 2: the cold loads of the health vitals. */
+static const struct sqlite_schema_column sqlite_schema_added_2[] = {
+    {"load_ms", "REAL"},
+    {"cold_load", "INTEGER"},
 };
 
 static const char sqlite_schema_indexes[] =
@@ -93,29 +101,52 @@ sqlite_schema_version(sqlite3 *db, int *version)
     return rc == SQLITE_ROW ? 0 : -EIO;
 }
 
+/* Adds the columns of cols that request_traces lacks. */
+static int
+sqlite_schema_add_columns(sqlite3 *db, const struct sqlite_schema_column *cols,
+                          size_t n, char *err, size_t errlen)
+{
+    for (size_t i = 0; i < n; i++) {
+        int has;
+        char sql[128];
+        if (sqlite_schema_has_column(db, cols[i].name, &has))
+            return sqlite_schema_fail(db, "reading request_traces", err,
+                                      errlen);
+        if (has)
+            continue;
+        snprintf(sql, sizeof sql, "ALTER TABLE request_traces ADD COLUMN %s %s",
+                 cols[i].name, cols[i].decl);
+        if (sqlite3_exec(db, sql, NULL, NULL, NULL) != SQLITE_OK)
+            return sqlite_schema_fail(db, "adding a column", err, errlen);
+    }
+    return 0;
+}
+
+#define SQLITE_SCHEMA_COUNT(a) (sizeof(a) / sizeof((a)[0]))
+
 /* Version 0 -> 1: the table, herd's columns, the indexes. */
 static int
 sqlite_schema_to_1(sqlite3 *db, char *err, size_t errlen)
 {
     if (sqlite3_exec(db, sqlite_schema_table, NULL, NULL, NULL) != SQLITE_OK)
         return sqlite_schema_fail(db, "creating request_traces", err, errlen);
-    for (size_t i = 0;
-         i < sizeof sqlite_schema_added / sizeof sqlite_schema_added[0]; i++) {
-        int has;
-        char sql[128];
-        if (sqlite_schema_has_column(db, sqlite_schema_added[i].name, &has))
-            return sqlite_schema_fail(db, "reading request_traces", err,
-                                      errlen);
-        if (has)
-            continue;
-        snprintf(sql, sizeof sql, "ALTER TABLE request_traces ADD COLUMN %s %s",
-                 sqlite_schema_added[i].name, sqlite_schema_added[i].decl);
-        if (sqlite3_exec(db, sql, NULL, NULL, NULL) != SQLITE_OK)
-            return sqlite_schema_fail(db, "adding a column", err, errlen);
-    }
+    int rc = sqlite_schema_add_columns(
+        db, sqlite_schema_added_1, SQLITE_SCHEMA_COUNT(sqlite_schema_added_1),
+        err, errlen);
+    if (rc != 0)
+        return rc;
     if (sqlite3_exec(db, sqlite_schema_indexes, NULL, NULL, NULL) != SQLITE_OK)
         return sqlite_schema_fail(db, "creating indexes", err, errlen);
     return 0;
+}
+
+/* Version 1 -> 2: load_ms and cold_load; older rows keep NULL there. */
+static int
+sqlite_schema_to_2(sqlite3 *db, char *err, size_t errlen)
+{
+    return sqlite_schema_add_columns(db, sqlite_schema_added_2,
+                                     SQLITE_SCHEMA_COUNT(sqlite_schema_added_2),
+                                     err, errlen);
 }
 
 static int
@@ -138,7 +169,9 @@ sqlite_schema_migrate(sqlite3 *db, char *err, size_t errlen)
     }
     if (version < 1 && (rc = sqlite_schema_to_1(db, err, errlen)) != 0)
         goto rollback;
-    /* Later versions: if (version < 2) ... */
+    if (version < 2 && (rc = sqlite_schema_to_2(db, err, errlen)) != 0)
+        goto rollback;
+    /* Later versions: if (version < 3) ... */
     char sql[64];
     snprintf(sql, sizeof sql, "PRAGMA user_version = %d", SQLITE_STORE_SCHEMA);
     if (sqlite3_exec(db, sql, NULL, NULL, NULL) != SQLITE_OK ||

@@ -11,6 +11,11 @@ if [ ! -f "$top_srcdir/core/main.c" ]; then
 fi
 herd=$(herd_bin)
 cc=${CC:-cc}
+# the ABI this herd speaks, as it prints it: "1.1" (dot escaped for like)
+abi=$(sed -n 's/^#define HERD_ABI_MAJOR \([0-9]*\)u$/\1/p' \
+    "$top_srcdir/core/include/herd/plugin.h")\\.$(sed -n \
+    's/^#define HERD_ABI_MINOR \([0-9]*\)u$/\1/p' \
+    "$top_srcdir/core/include/herd/plugin.h")
 dir=$TEST_TMP/plugins
 mkdir -p "$dir/scoring"
 
@@ -74,12 +79,12 @@ out=$("$herd" --list-plugins --plugin-dir "$dir" 2>"$TEST_TMP/herd.log")
 ok $? "herd --list-plugins --plugin-dir exits 0"
 printf '%s\n' "$out" >"$TEST_TMP/list.log"
 like "$out" "^KIND +NAME +ABI +STATUS +PATH" "the list has a header"
-like "$out" "scoring +outside +1\.0 +ok +$dir/outside\.so" \
-    "the outside plugin is listed: kind scoring, ABI 1.0, ok"
-like "$out" "scoring +nested +1\.0 +ok +$dir/scoring/nested\.so" \
+like "$out" "scoring +outside +$abi +ok +$dir/outside\.so" \
+    "the outside plugin is listed: kind scoring, this herd's ABI, ok"
+like "$out" "scoring +nested +$abi +ok +$dir/scoring/nested\.so" \
     "the KIND/ subdirectory of --plugin-dir is scanned too"
 # Across majors the descriptor's layout is unknown, so its kind shows as -.
-like "$out" "^- +oldabi +2\.0 +refused: built for ABI 2\.0, this herd speaks 1\.0 +$dir/oldabi\.so" \
+like "$out" "^- +oldabi +2\.0 +refused: built for ABI 2\.0, this herd speaks $abi +$dir/oldabi\.so" \
     "the ABI 2.0 plugin is listed as refused, with the reason"
 
 # The router loads the outside plugin for [scoring.outside] and runs.
@@ -104,6 +109,6 @@ timeout 10 "$herd" --config "$TEST_TMP/oldabi.ini" --plugin-dir "$dir" \
     --host 127.0.0.1 --port "$(free_port)" >"$TEST_TMP/oldabi.log" 2>&1
 is "$?" 1 "herd refuses to start with [scoring.oldabi] (exit 1)"
 like "$(cat "$TEST_TMP/oldabi.log")" \
-    "$dir/oldabi\.so: built for ABI 2\.0, this herd speaks 1\.0" \
+    "$dir/oldabi\.so: built for ABI 2\.0, this herd speaks $abi" \
     "the error names the file and the ABI mismatch"
 done_testing

@@ -39,13 +39,14 @@ VALUES ('ref-1', 'llama3:8b', 'llama3:8b', 'mac', 80.5,
 
 start_herd herd --data-dir "$data"
 ok $? "router starts on a reference latency.db"
-is "$(sqlite3 "$data/latency.db" 'PRAGMA user_version')" 1 \
-    "schema migrated to version 1"
+is "$(sqlite3 "$data/latency.db" 'PRAGMA user_version')" 2 \
+    "schema migrated to version 2"
 is "$(sqlite3 "$data/latency.db" 'PRAGMA journal_mode')" wal "in WAL mode"
 is "$(sqlite3 "$data/latency.db" \
     "SELECT count(*) FROM pragma_table_info('request_traces')
      WHERE name IN ('tags','endpoint','http_status','bytes_out',
-                    'queue_wait_ms')")" 5 "herd's columns added"
+                    'queue_wait_ms','load_ms','cold_load')")" 7 \
+    "herd's columns added"
 ok "$(test -f "$data/logs/herd.jsonl"; echo $?)" "logs/herd.jsonl is there"
 
 # More history, written by another process while the router runs (WAL).
@@ -53,19 +54,19 @@ sqlite3 "$data/latency.db" "
 INSERT INTO request_traces (request_id, model, original_model, node_id, score,
  status, latency_ms, time_to_first_token_ms, prompt_tokens,
  completion_tokens, retry_count, fallback_used, client_ip, original_format,
- timestamp, tags, endpoint, http_status)
+ timestamp, tags, endpoint, http_status, cold_load)
 VALUES
  ('r-2', 'qwen3:8b', 'qwen3:8b', 'gpu1', 70, 'retried', 400, NULL, 20, NULL,
   0, 0, '127.0.0.1', 'openai', $now - 120, '[\"app:ide\"]',
-  '/v1/chat/completions', NULL),
+  '/v1/chat/completions', NULL, 0),
  ('r-2', 'qwen3:8b', 'qwen3:8b', 'gpu2', 65, 'completed', 1000, 200, 20, 50,
   1, 0, '127.0.0.1', 'openai', $now - 119, '[\"app:ide\"]',
-  '/v1/chat/completions', 200),
+  '/v1/chat/completions', 200, 0),
  ('r-3', 'qwen3:8b', 'qwen3:32b', 'gpu2', 60, 'completed', 3000, 400, 30, 150,
   0, 1, '127.0.0.1', 'ollama', $now - 60, '[\"app:ide\",\"user:ann\"]',
-  '/api/chat', 200),
+  '/api/chat', 200, 1),
  ('r-4', 'qwen3:8b', 'qwen3:8b', 'gpu1', 55, 'failed', 10, NULL, 5, NULL,
-  0, 0, '127.0.0.1', 'ollama', $now - 30, NULL, '/api/chat', 502);"
+  0, 0, '127.0.0.1', 'ollama', $now - 30, NULL, '/api/chat', 502, 0);"
 
 # /dashboard/api/traces
 is "$(code "$url/dashboard/api/traces?limit=2")" 200 "traces: 200"
@@ -73,6 +74,8 @@ is "$(body | jq -r '[.traces[].request_id] | join(",")')" "r-4,r-3" \
     "newest first, limit respected"
 is "$(body | jq -r '.traces[1].fallback_used | type')" boolean \
     "fallback_used is a boolean"
+is "$(body | jq -c '[.traces[].cold_load]')" "[false,true]" \
+    "cold_load is a boolean"
 is "$(body | jq -r '.traces[1].tags | join(",")')" "app:ide,user:ann" \
     "tags decoded"
 is "$(code "$url/dashboard/api/traces")" 200 "default limit"
@@ -88,6 +91,8 @@ is "$(body | jq '[.data[] | select(.node_id == "gpu2")][0].completed_count')" \
     2 "two completed on gpu2"
 is "$(body | jq '[.data[].total_retries] | add')" 1 "one retried attempt"
 is "$(body | jq '[.data[].total_fallbacks] | add')" 1 "one fallback"
+is "$(body | jq '[.data[].cold_load_count] | add')" 1 \
+    "one cold load (the reference's row has none)"
 is "$(body | jq '[.data[].day_bucket % 86400] | add')" 0 "UTC day buckets"
 
 is "$(code "$url/dashboard/api/trends?hours=2")" 200 "trends: 200"

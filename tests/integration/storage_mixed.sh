@@ -1,8 +1,11 @@
 #!/usr/bin/env bash
 # Traces of a mixed run through the router, read back from latency.db with
 # the reference's documented queries: completed, retried, failed, fallback,
-# embeddings, tagged and client-disconnected requests each leave the rows
-# they should, with the numbers the client saw, and the analytics agree.
+# embeddings, tagged, client-disconnected and incomplete requests each leave
+# the rows they should, with the numbers the client saw, and the analytics
+# agree. The requests that made a sim load a model are its cold loads, and
+# /dashboard/api/health counts exactly those, the disconnect and the
+# incomplete streams.
 [ -n "$BASH_VERSION" ] || exec bash "$0" "$@"
 . "$top_srcdir/tests/integration/lib.sh"
 . "$top_srcdir/tests/integration/sim_lib.sh"
@@ -13,9 +16,11 @@ command -v sqlite3 >/dev/null || skip_all "sqlite3 is not installed"
 [ -f "$top_builddir/plugins/storage/sqlite.la" ] ||
     skip_all "the sqlite storage plugin is not built"
 
+# loads slow enough (0.15 to 1 s) to be told from a resident model
 fleet_sim s1 --model qwen3:0.6b:0.5 --embed-model nomic-embed-text:0.3 \
-    --time-scale 0.01
-fleet_sim s2 --model qwen3:0.6b:0.5 --model llama3.2:3b:2.0 --time-scale 0.01
+    --time-scale 0.01 --load-gb-per-sec 0.02
+fleet_sim s2 --model qwen3:0.6b:0.5 --model llama3.2:3b:2.0 \
+    --model gemma3:1b:1.0 --time-scale 0.01 --load-gb-per-sec 0.02
 fleet_router "default_num_parallel = 2
 node_backoff = 0"
 db=$TEST_TMP/data/latency.db
@@ -86,6 +91,23 @@ is "$STATUS" 200 "embeddings"
 embed_id=$(hdr X-Request-Id)
 seen nomic-embed-text:latest
 
+# two requests at once for a model no node has loaded: s2 loads it once,
+# for the first; the second waits for that load and is no cold load
+pair_pids=""
+for i in 1 2; do
+    curl -s -m 30 -D "$TEST_TMP/pair$i.hdr" -o /dev/null -w '%{http_code}' \
+        "$ROUTER/api/chat" -d '{"model":"gemma3:1b","stream":false,"messages":[{"role":"user","content":"hi"}],"options":{"num_predict":2}}' \
+        >"$TEST_TMP/pair$i.status" &
+    pair_pids="$pair_pids $!"
+done
+wait $pair_pids
+pair_ids=()
+for i in 1 2; do
+    is "$(cat "$TEST_TMP/pair$i.status")" 200 "request $i of the pair"
+    HDR=$TEST_TMP/pair$i.hdr seen gemma3:1b
+    pair_ids+=("$(HDR=$TEST_TMP/pair$i.hdr hdr X-Request-Id)")
+done
+
 STATUS=$(curl -s -m 30 -D "$HDR" -o "$TEST_TMP/rq_body" -w '%{http_code}' \
     -H 'X-Herd-Tags: app-a, app-b' "$ROUTER/api/chat" -d \
     '{"model":"qwen3:0.6b","stream":false,"metadata":{"tags":["team-x"]},"messages":[{"role":"user","content":"hi"}],"options":{"num_predict":4}}')
@@ -109,6 +131,34 @@ wait_for 10 disconnected
 ok $? "the disconnect is traced"
 fault s1 '{"stall":null}'
 fault s2 '{"stall":null}'
+# the stalled answer may hold its sim's slot a while; later requests must
+# not wait for it
+sims_idle() {
+    [ "$(sim_of s1 .server.requests_in_flight)" = 0 ] &&
+        [ "$(sim_of s2 .server.requests_in_flight)" = 0 ]
+}
+wait_for 10 sims_idle
+ok $? "the sims are idle again"
+
+# incomplete streams: a node drops the connection after 3 chunks, then one
+# ends its stream with an error line and no final line (a runner failure);
+# the client had its first chunk, so neither is retried
+stream_chat() {
+    curl -s -m 30 -D "$HDR" -o "$TEST_TMP/stream" "$ROUTER/api/chat" -d \
+        '{"model":"qwen3:0.6b","messages":[{"role":"user","content":"hi"}],"options":{"num_predict":12}}'
+}
+incomplete_ids=()
+for f in '"drop":{"count":1,"after":3}' '"midstream_error":{"count":1,"after":2}'; do
+    fault s1 "{$f}"
+    fault s2 "{$f}"
+    stream_chat
+    like "$(tail -n 1 "$TEST_TMP/stream")" '^\{"error":' \
+        "${f%%\":*}\": the stream ends with an error line"
+    incomplete_ids+=("$(hdr X-Request-Id)")
+    fault s1 "{${f%%:*}:null}"
+    fault s2 "{${f%%:*}:null}"
+done
+wait_for 10 sims_idle
 
 chat qwen3:0.6b 4
 is "$STATUS" 200 "a last plain chat"
@@ -182,9 +232,43 @@ is "$(q "SELECT tags FROM request_traces WHERE request_id = '$tagged_id'")" \
     '["team-x","app-a","app-b"]' "tags from body and header"
 is "$(q "SELECT count(*) FROM request_traces WHERE client_ip != '127.0.0.1'")" \
     0 "client_ip filled on every row"
+for id in "${incomplete_ids[@]}"; do
+    is "$(q "SELECT group_concat(status) FROM request_traces
+             WHERE request_id = '$id'")" incomplete "request $id: incomplete"
+done
 is "$(q "SELECT group_concat(DISTINCT status) FROM (SELECT status
          FROM request_traces ORDER BY status)")" \
-    "client_disconnected,completed,failed,retried" "every status as it happened"
+    "client_disconnected,completed,failed,incomplete,retried" \
+    "every status as it happened"
+
+# Cold loads: the sims say how often they loaded a model (each loaded
+# qwen3 once before the router's requests); the fallback (llama3.2 on s2),
+# the embeddings (on s1) and one of the pair (gemma3 on s2) made one load
+# each, and they are the rows marked, with the node's load time.
+loads=0
+for s in s1 s2; do
+    loads=$((loads + $(sim_of $s '[.models[].loads] | add') - 1))
+done
+is "$loads" 3 "the sims loaded a model three times for the router's requests"
+pair_in="'${pair_ids[0]}','${pair_ids[1]}'"
+is "$(q "SELECT group_concat(request_id) FROM (SELECT request_id
+         FROM request_traces WHERE cold_load = 1
+         AND request_id NOT IN ($pair_in) ORDER BY id)")" \
+    "$fallback_id,$embed_id" "cold_load marks the fallback and the embeddings"
+is "$(q "SELECT sum(cold_load) FROM request_traces
+         WHERE request_id IN ($pair_in)")" 1 "and one request of the pair"
+diag "the pair's load_duration: $(q "SELECT group_concat(round(load_ms))
+      FROM request_traces WHERE request_id IN ($pair_in)") ms"
+is "$(q "SELECT count(*) FROM request_traces
+         WHERE cold_load = 1 AND load_ms >= 100")" 3 \
+    "with the node's load_duration (at least 100 ms)"
+is "$(q "SELECT count(*) FROM request_traces WHERE cold_load IS NULL")" 0 \
+    "cold_load is set on every row"
+is "$(q "SELECT group_concat(request_id) FROM (SELECT request_id
+         FROM request_traces WHERE cold_load = 1 ORDER BY id)")" \
+    "$(jq -rR 'fromjson? | select(.component == "trace" and .cold_load)
+        | .request_id' "$TEST_TMP/data/logs/herd.jsonl" | paste -sd, -)" \
+    "the jsonl trace lines say the same"
 
 # The analytics say the same.
 total=0
@@ -196,6 +280,14 @@ is "$(curl -s "$ROUTER/dashboard/api/tags?days=1" |
     '[["app-a",1],["app-b",1],["team-x",1]]' "tags: one request each"
 is "$(curl -s "$ROUTER/dashboard/api/traces?limit=1" |
     jq -r '.traces[0].request_id')" "$last_id" "traces: newest first"
+is "$(curl -s "$ROUTER/dashboard/api/usage?days=1" | jq -c '[.data[] |
+    [.cold_load_count, .client_disconnected_count, .incomplete_count]] |
+    transpose | map(add)')" "[3,1,2]" \
+    "usage: cold loads, client disconnects, incomplete streams"
+H=$(curl -s -m 10 "$ROUTER/dashboard/api/health")
+is "$(jq -c '.vitals | [.cold_loads_24h, .client_disconnects_24h,
+    .incomplete_streams_24h]' <<<"$H")" "[3,1,2]" \
+    "health vitals: 3 cold loads, 1 client disconnect, 2 incomplete streams"
 
 router_stop
 done_testing

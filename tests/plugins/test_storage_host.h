@@ -5,6 +5,7 @@
 #define HERD_TESTS_STORAGE_HOST_H
 
 #include <herd/plugin.h>
+#include <math.h>
 #include <stdarg.h>
 #include <string.h>
 
@@ -56,6 +57,7 @@ storage_host_trace(const char *id, const char *status, const char *node,
     t.http_status = 200;
     t.bytes_out = 123;
     t.queue_wait_ms = 1.5;
+    t.load_ms = NAN;
     return t;
 }
 

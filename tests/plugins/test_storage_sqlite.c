@@ -173,12 +173,13 @@ test_migrate(void)
         0, "a reference database opens (%s)", err);
     plugin_set_free(set);
     sql_text(db, "PRAGMA user_version", got, sizeof got);
-    is_str(got, "1", "schema version recorded");
+    is_str(got, "2", "schema version recorded");
     sql_text(db,
              "SELECT request_id, score, tags, endpoint, http_status, "
-             "bytes_out, queue_wait_ms FROM request_traces",
+             "bytes_out, queue_wait_ms, load_ms, cold_load "
+             "FROM request_traces",
              got, sizeof got);
-    is_str(got, "old|12.5|NULL|NULL|NULL|NULL|NULL",
+    is_str(got, "old|12.5|NULL|NULL|NULL|NULL|NULL|NULL|NULL",
            "old row kept, new columns added");
     sql_text(db, "PRAGMA journal_mode", got, sizeof got);
     is_str(got, "wal", "WAL mode");
@@ -197,6 +198,53 @@ test_migrate(void)
     is_str(got, "1", "still one row");
 }
 
+/* A database of herd's schema 1 (before load_ms and cold_load), with a
+ * row: migrated to 2 in place, and written to afterwards. */
+static void
+test_migrate_1_to_2(void)
+{
+    char err[512], db[300], got[512];
+    snprintf(db, sizeof db, "%s/v1.db", tmpdir);
+    sql(db, "CREATE TABLE request_traces (id INTEGER PRIMARY KEY "
+            "AUTOINCREMENT, request_id TEXT NOT NULL, model TEXT NOT NULL, "
+            "original_model TEXT NOT NULL, node_id TEXT NOT NULL, score "
+            "REAL, scores_breakdown TEXT, status TEXT NOT NULL, latency_ms "
+            "REAL, time_to_first_token_ms REAL, prompt_tokens INTEGER, "
+            "completion_tokens INTEGER, retry_count INTEGER DEFAULT 0, "
+            "fallback_used INTEGER DEFAULT 0, excluded_nodes TEXT, client_ip "
+            "TEXT, original_format TEXT, error_message TEXT, timestamp REAL "
+            "NOT NULL, tags TEXT, endpoint TEXT, http_status INTEGER, "
+            "bytes_out INTEGER, queue_wait_ms REAL);"
+            "INSERT INTO request_traces (request_id, model, original_model, "
+            "node_id, status, timestamp, endpoint, queue_wait_ms) VALUES "
+            "('v1', 'qwen3:8b', 'qwen3:8b', 'gpu1', 'completed', "
+            "strftime('%s','now'), '/api/chat', 3.5);"
+            "PRAGMA user_version = 1;");
+    struct plugin_set *set = plugin_set_new(&host.table, NULL, 0);
+    is_int(
+        storage_host_load(set, "sqlite", 1, err, sizeof err, "path", db, NULL),
+        0, "a schema 1 database opens (%s)", err);
+    const struct loaded_plugin *p = only(set);
+    struct herd_trace t = storage_host_trace(
+        "v2", "completed", "gpu1", "qwen3:8b", 900, (double)time(NULL));
+    t.load_ms = 2500;
+    t.cold_load = 1;
+    const struct herd_trace *batch[] = {&t};
+    is_int(p->desc.storage.write(p->ctx, batch, 1, err, sizeof err), 0,
+           "a trace written after the migration");
+    plugin_set_free(set);
+    sql_text(db, "PRAGMA user_version", got, sizeof got);
+    is_str(got, "2", "schema 1 -> 2");
+    sql_text(db,
+             "SELECT group_concat(request_id || ':' || queue_wait_ms || ':' || "
+             "ifnull(load_ms, 'NULL') || ':' || ifnull(cold_load, 'NULL'), "
+             "',') FROM (SELECT * FROM request_traces ORDER BY id)",
+             got, sizeof got);
+    is_str(got, "v1:3.5:NULL:NULL,v2:1.5:2500.0:1",
+           "the old row keeps its values (NULL in the new columns), the new "
+           "row fills them");
+}
+
 static void
 test_write_and_query(void)
 {
@@ -213,6 +261,8 @@ test_write_and_query(void)
     t[0] = storage_host_trace("a", "completed", "gpu1", "qwen3:8b", 1000,
                               now - 50);
     t[0].tags = "[\"app:chat\",\"team:x\"]";
+    t[0].load_ms = 2500;
+    t[0].cold_load = 1;
     t[1] =
         storage_host_trace("b", "retried", "gpu2", "qwen3:8b", 300, now - 40);
     t[1].error_message = "ConnectError: connection refused";
@@ -280,6 +330,13 @@ test_write_and_query(void)
              "request_traces WHERE request_id = 'g'",
              got, sizeof got);
     is_str(got, "/v1/embeddings|1|llama3:70b", "embeddings and fallback");
+    sql_text(db,
+             "SELECT group_concat(request_id || ':' || ifnull(load_ms, 'NULL') "
+             "|| ':' || cold_load, ',') FROM (SELECT * FROM request_traces "
+             "WHERE request_id IN ('a', 'g') ORDER BY id)",
+             got, sizeof got);
+    is_str(got, "a:2500.0:1,g:NULL:0",
+           "load_ms (NULL when unknown), cold_load");
 
     int rc;
     json_object *o = query(p, "traces", "{\"limit\":2}", &rc);
@@ -294,6 +351,11 @@ test_write_and_query(void)
        "breakdown decoded");
     ok(json_object_is_type(at(r0, "excluded_nodes"), json_type_array),
        "excluded_nodes decoded");
+    ok(json_object_is_type(at(r0, "cold_load"), json_type_boolean) &&
+           !json_object_get_boolean(at(r0, "cold_load")),
+       "cold_load is a boolean");
+    ok(json_object_object_get_ex(r0, "load_ms", NULL) && !at(r0, "load_ms"),
+       "load_ms null when unknown");
     json_object_put(o);
 
     char params[128];
@@ -314,6 +376,12 @@ test_write_and_query(void)
                "gpu1 qwen3: four requests");
         is_int(json_object_get_int(at(r, "completed_count")), 2,
                "two completed");
+        is_int(json_object_get_int(at(r, "cold_load_count")), 1,
+               "one cold load (a)");
+        is_int(json_object_get_int(at(r, "client_disconnected_count")), 1,
+               "one client disconnect (d)");
+        is_int(json_object_get_int(at(r, "incomplete_count")), 1,
+               "one incomplete stream (e)");
         is_double(json_object_get_double(at(r, "avg_latency_ms")), 2000, 1e-6,
                   "average over completed");
         ok(json_object_get_int64(at(r, "day_bucket")) % 86400 == 0,
@@ -425,6 +493,7 @@ main(void)
     storage_host_init(&host);
     test_config();
     test_migrate();
+    test_migrate_1_to_2();
     test_write_and_query();
     test_retention();
     char cmd[300];

@@ -15,6 +15,21 @@
 
 #define FAKE_MAX_LINES 256
 
+/* This host's ABI as the loader prints it ("1.1"), and the minor after. */
+static char abi_now[16], abi_next[16];
+
+/* fmt with its one %s replaced by abi_now, in one of four buffers that
+ * rotate, so that a call may use two. */
+static const char *
+at_abi(const char *fmt)
+{
+    static char bufs[4][256];
+    static unsigned next;
+    char *b = bufs[next++ % 4];
+    snprintf(b, sizeof bufs[0], fmt, abi_now);
+    return b;
+}
+
 static struct {
     char lines[FAKE_MAX_LINES][256];
     size_t n;
@@ -129,9 +144,12 @@ test_refusals(const char *abi)
             "herd_plugin_entry returned NULL");
     snprintf(file, sizeof file, "%s/bad_major.la: ", abi);
     refused(set, "scoring", "bad_major", NULL, 0, -EPROTO, file,
-            "built for ABI 2.0, this herd speaks 1.0");
+            at_abi("built for ABI 2.0, this herd speaks %s"));
+    char newer[128];
+    snprintf(newer, sizeof newer, "built for ABI %s, newer than this herd's %s",
+             abi_next, abi_now);
     refused(set, "scoring", "newer_minor", NULL, 0, -EPROTO, "newer_minor.la",
-            "built for ABI 1.1, newer than this herd's 1.0");
+            newer);
     refused(set, "scoring", "short_size", NULL, 0, -EPROTO, "short_size.la",
             "bytes of a 1.0 scoring descriptor");
     refused(set, "scoring", "wrong_kind", NULL, 0, -EINVAL, "wrong_kind.la",
@@ -288,6 +306,22 @@ test_lifecycle(const char *abi)
     ok(1, "plugin_set_free(NULL) is harmless");
 }
 
+/* A plugin built against an older minor loads, and keeps its version. */
+static void
+test_older_minor(void)
+{
+    char err[1024];
+    struct plugin_set *set = plugin_set_new(&fake_host, NULL, 0);
+    is_int(load(set, "scoring", "older_minor", NULL, NULL, 0, err, sizeof err),
+           0, "older_minor (built for ABI 1.0) loads on a %s host (%s)",
+           abi_now, err);
+    const struct loaded_plugin *lp = plugin_set_get(set, 0);
+    is_int(lp ? lp->abi_version : 0, HERD_ABI_MAJOR << 16,
+           "its ABI version is kept as 1.0");
+    ok(lp && lp->desc.scoring.score, "its score() is there");
+    plugin_set_free(set);
+}
+
 /* --plugin-dir is searched before HERD_PLUGIN_PATH; empty entries of the
  * variable are skipped. */
 static void
@@ -383,28 +417,32 @@ test_list(const char *abi)
     squeezed[o] = '\0';
     is_str(squeezed, "KIND NAME ABI STATUS PATH", "list starts with a header");
 
-    list_is(buf, abi, "good.la", "scoring good 1.0 ok");
-    list_is(buf, abi, "fail_init.la", "scoring fail_init 1.0 ok");
-    list_is(buf, abi, "wrong_kind.la", "storage wrong_kind 1.0 ok");
+    char newer[256];
+    list_is(buf, abi, "good.la", at_abi("scoring good %s ok"));
+    list_is(buf, abi, "fail_init.la", at_abi("scoring fail_init %s ok"));
+    list_is(buf, abi, "wrong_kind.la", at_abi("storage wrong_kind %s ok"));
+    list_is(buf, abi, "older_minor.la", "scoring older_minor 1.0 ok");
     list_is(buf, abi, "bad_major.la",
-            "- bad_major 2.0 refused: built for ABI 2.0, this herd speaks "
-            "1.0");
-    list_is(buf, abi, "newer_minor.la",
-            "scoring newer_minor 1.1 refused: built for ABI 1.1, newer than "
-            "this herd's 1.0 (upgrade herd or rebuild the plugin)");
+            at_abi("- bad_major 2.0 refused: built for ABI 2.0, this herd "
+                   "speaks %s"));
+    snprintf(newer, sizeof newer,
+             "scoring newer_minor %s refused: built for ABI %s, newer than "
+             "this herd's %s (upgrade herd or rebuild the plugin)",
+             abi_next, abi_next, abi_now);
+    list_is(buf, abi, "newer_minor.la", newer);
     list_is(buf, abi, "no_entry.la",
             "- no_entry - refused: not a herd plugin: no herd_plugin_entry");
     list_is(buf, abi, "name_mismatch.la",
-            "scoring renamed 1.0 refused: declares the name \"renamed\" but "
-            "its file is \"name_mismatch\"");
+            at_abi("scoring renamed %s refused: declares the name "
+                   "\"renamed\" but its file is \"name_mismatch\""));
     list_is(buf, abi, "missing_score.la",
-            "scoring missing_score 1.0 refused: has no score callback, which "
-            "a scoring plugin must have");
+            at_abi("scoring missing_score %s refused: has no score callback, "
+                   "which a scoring plugin must have"));
     ok(strstr(buf, ".so\n") == NULL, "no .so listed beside its .la");
     int rows = 0;
     for (const char *l = strchr(buf, '\n'); l && l[1]; l = strchr(l + 1, '\n'))
         rows++;
-    is_int(rows, 17, "one row per test plugin, each listed once");
+    is_int(rows, 18, "one row per test plugin, each listed once");
     is_int((int)fake_rec.n, 0, "no plugin code ran while listing");
     free(buf);
 
@@ -417,10 +455,10 @@ test_list(const char *abi)
     }
     plugin_list(NULL, NULL, 0, out);
     fclose(out);
-    list_is(buf, abi, "good.la", "scoring good 1.0 ok");
+    list_is(buf, abi, "good.la", at_abi("scoring good %s ok"));
     list_is(buf, abi, "needs_feature.la",
-            "scoring needs_feature 1.0 refused: requires host features this "
-            "host lacks: router_url, bit 40");
+            at_abi("scoring needs_feature %s refused: requires host features "
+                   "this host lacks: router_url, bit 40"));
     free(buf);
 }
 
@@ -468,9 +506,13 @@ main(void)
     char abi[512];
     snprintf(abi, sizeof abi, "%s/tests/abi", top ? top : ".");
     setenv("HERD_PLUGIN_PATH", abi, 1);
+    snprintf(abi_now, sizeof abi_now, "%u.%u", HERD_ABI_MAJOR, HERD_ABI_MINOR);
+    snprintf(abi_next, sizeof abi_next, "%u.%u", HERD_ABI_MAJOR,
+             HERD_ABI_MINOR + 1u);
 
     test_refusals(abi);
     test_lifecycle(abi);
+    test_older_minor();
     test_list(abi);
     test_search(abi);
     test_keep(abi);

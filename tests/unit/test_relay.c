@@ -35,7 +35,8 @@ main(void)
     char out[1024];
     const char *nd = "{\"response\":\"a\",\"done\":false}\n"
                      "{\"response\":\"\",\"done\":true,\"done_reason\":"
-                     "\"stop\",\"prompt_eval_count\":3,\"eval_count\":5}\n";
+                     "\"stop\",\"load_duration\":2500000000,"
+                     "\"prompt_eval_count\":3,\"eval_count\":5}\n";
 
     relay_init(&r, RELAY_NDJSON, 4096);
     is_str(feed(&r, nd, 7, out, sizeof out), nd,
@@ -43,11 +44,13 @@ main(void)
     ok(r.done && !r.error, "done:true seen across split lines");
     ok(r.prompt_tokens == 3 && r.completion_tokens == 5, "token counts");
     is_str(r.done_reason, "stop", "done_reason");
+    ok(r.load_ns == 2500000000LL, "load_duration of the final line");
     relay_clear(&r);
 
     relay_init(&r, RELAY_NDJSON, 4096);
     feed(&r, "{\"response\":\"a\",\"done\":false}\n", 100, out, sizeof out);
     ok(!r.done, "a stream without its final line is not done");
+    ok(r.load_ns == -1, "and its load_duration is unknown");
     relay_clear(&r);
 
     relay_init(&r, RELAY_NDJSON, 4096);
@@ -74,8 +77,10 @@ main(void)
     relay_clear(&r);
 
     relay_init(&r, RELAY_JSON, 4096);
-    feed(&r, "{\"embeddings\":[[1,2]]}", 4, out, sizeof out);
+    feed(&r, "{\"embeddings\":[[1,2]],\"load_duration\":1200000}", 4, out,
+         sizeof out);
     ok(r.done, "JSON: an embeddings body is complete");
+    ok(r.load_ns == 1200000, "JSON: the body's load_duration");
     relay_clear(&r);
     relay_init(&r, RELAY_JSON, 4096);
     feed(&r, "{\"message\":{},\"done\":tr", 4, out, sizeof out);

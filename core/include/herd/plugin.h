@@ -16,6 +16,7 @@
  *
  *   Changelog
  *     1.0 (2026-11-27)  first version.
+ *     1.1 (2026-11-27)  struct herd_trace gains load_ms and cold_load.
  *
  * Ownership rules (apply to every call below)
  *   1. A pointer the host passes into a callback is borrowed for the duration
@@ -48,7 +49,7 @@ extern "C" {
 #endif
 
 #define HERD_ABI_MAJOR 1u
-#define HERD_ABI_MINOR 0u
+#define HERD_ABI_MINOR 1u
 #define HERD_ABI_VERSION ((HERD_ABI_MAJOR << 16) | HERD_ABI_MINOR)
 #define HERD_ABI_VERSION_MAJOR(v) (((uint32_t)(v)) >> 16)
 #define HERD_ABI_VERSION_MINOR(v) (((uint32_t)(v)) & 0xffffu)
@@ -225,6 +226,9 @@ struct herd_trace {
     int64_t bytes_out;
     double queue_wait_ms;
     const char *json;           /* the whole record as one JSON object */
+    /* 1.1 */
+    double load_ms;             /* the node's load_duration; NaN unknown */
+    uint32_t cold_load;         /* 1: the node loaded the model for it */
 };
 
 /* Called by a storage query to hand back result text, in pieces. */
