@@ -8,6 +8,7 @@
 #define HERD_CORE_RELAY_H
 
 #include <event2/buffer.h>
+#include <json-c/json_tokener.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -20,6 +21,7 @@ enum relay_kind {
 struct relay {
     enum relay_kind kind;
     struct evbuffer *pending; /* an incomplete line, or the JSON body */
+    json_tokener *tok;        /* reused for every line */
     size_t max_bytes;         /* longest line or body kept */
     int done;                 /* positive end signal seen */
     int error;                /* the node reported an error in-band */
