@@ -96,15 +96,19 @@ done
 # Backends: slots for every stream, no load time in the measurements;
 # "fast" answers at once (router cost dominates), "stream" emits a token
 # every 50 ms (20 tokens/s, a busy real node) so the relay delay shows
-# against a steady cadence. "instant" is for the added latency: its
-# prompt and tokens take under a microsecond, so the sim arms no timer
-# that the event loop would round up to a millisecond (fast's 5 us
-# prompt does) and a request's time is the paths' own.
+# against a steady cadence. "instant" and "paced" are for the added
+# latency: their prompts take under a microsecond, so the sim arms no
+# timer that the event loop would round up to a millisecond (fast's 5 us
+# prompt does) and a request's time is the paths' own; instant's tokens
+# come all at once (a whole answer), paced's first token at once and the
+# next a millisecond later, so the first chunk travels alone as it does
+# from a real model.
 nsims=$([ "$smoke" = 1 ] && echo 2 || echo 5)
 cat >"$TEST_TMP/sim.ini" <<EOF
 [server]
 num_parallel = 1024
 max_queue = 20000
+max_loaded_models = 4
 memory_gb = 64
 load_gb_per_sec = 1000
 [model.fast:1b]
@@ -119,6 +123,10 @@ prompt_tokens_per_sec = 1000000
 size_gb = 1
 tokens_per_sec = 1000000000
 prompt_tokens_per_sec = 1000000000
+[model.paced:1b]
+size_gb = 1
+tokens_per_sec = 1000
+prompt_tokens_per_sec = 1000000000
 EOF
 direct="" nginx_up="" nodes=""
 for i in $(seq 1 "$nsims"); do
@@ -127,7 +135,7 @@ for i in $(seq 1 "$nsims"); do
     nginx_up="$nginx_up 127.0.0.1:$port"
     nodes="$nodes
 node = sim$i $url"
-    for m in fast:1b stream:1b instant:1b; do
+    for m in fast:1b stream:1b instant:1b paced:1b; do
         curl -s -m 30 -o /dev/null "$url/api/generate" \
             -d "{\"model\":\"$m\",\"prompt\":\"warm\",\"stream\":false}"
     done
@@ -164,7 +172,7 @@ first_sim=$(set -- $direct; echo "$1")
 small='{"model":"fast:1b","stream":false,"messages":[{"role":"user","content":"Say hi in one word."}]}'
 streamed='{"model":"stream:1b","messages":[{"role":"user","content":"Tell a short story."}],"options":{"num_predict":32}}'
 instant='{"model":"instant:1b","stream":false,"messages":[{"role":"user","content":"Say hi in one word."}]}'
-first_token='{"model":"instant:1b","messages":[{"role":"user","content":"Say hi in one word."}]}'
+first_token='{"model":"paced:1b","messages":[{"role":"user","content":"Say hi in one word."}],"options":{"num_predict":2}}'
 limit=$((duration * 3 + 120))
 
 # 1. Added latency: what one request costs on each path with nothing else
