@@ -358,10 +358,11 @@ fi
 plot() { gnuplot -e "set terminal pngcairo size 800,480 font 'sans,10'" \
     -e "set output '$out/$1.png'" -e "$2" 2>>"$out/gnuplot.err"; }
 phase added && plot added_latency "set title 'One request at a time: chat latency and stream time to first chunk';
-set ylabel 'microseconds'; set style data histograms; set style histogram clustered;
-set style fill solid 0.6; set yrange [0:*]; set grid ytics; set key top left;
-plot '$out/added.dat' using 2:xtic(1) title 'chat p50', '' using 3 title 'chat p99', \
-    '' using 5 title 'first chunk p50', '' using 6 title 'first chunk p99'"
+set ylabel 'microseconds (log scale)'; set style data histograms;
+set style histogram clustered; set style fill solid 0.6; set logscale y;
+set yrange [10:*]; set grid ytics; set key outside bottom center horizontal;
+plot '$out/added.dat' skip 1 using 2:xtic(1) title 'chat p50', '' skip 1 using 3 title 'chat p99', \
+    '' skip 1 using 5 title 'first chunk p50', '' skip 1 using 6 title 'first chunk p99'"
 phase saturation && plot throughput "set title 'Non-streaming chat at saturation ($conns connections)';
 set ylabel 'requests/s'; set style fill solid 0.6; set boxwidth 0.6;
 set yrange [0:*]; set grid ytics; unset key;
