@@ -61,6 +61,10 @@ like "$(cat "$ov/results.md")" "herd/direct [0-9.]+, herd/nginx [0-9.]+" \
     "results.md gives herd/direct and herd/nginx ratios"
 like "$(cat "$ov/results.md")" "herd - direct: chat p50 [-+][0-9]+ us" \
     "results.md gives herd's added latency one request at a time"
+# (a smoke run is too short for clock ticks to count: only the shape)
+is "$(awk -F'\t' '/^(chat|stream)\t/ && NF == 4 && $2 $3 $4 ~ /^[0-9]+$/' \
+    "$ov/added_cpu.dat" | wc -l)" 2 \
+    "CPU per request of herd and nginx, for chat and stream, in added_cpu.dat"
 # the paths took turns: every round starts one further, so each path
 # follows each other path
 is "$(awk -F'\t' '!/^#/ { print $1 }' "$ov/added-chat.tsv" | head -6 | sort -u | wc -l)" 3 \

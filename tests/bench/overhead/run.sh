@@ -182,16 +182,31 @@ limit=$((duration * 3 + 120))
 # alike; herd - direct is then the router's own cost. Non-streaming chat
 # (latency) and a streamed chat (time to first chunk). Direct goes to the
 # first sim; herd and nginx spread over all of them (the sims are alike).
+# CPU time in clock ticks (user + system) of processes, or of one thread
+# with "PID/task/TID": the router's own cost per request, which moves less
+# with the machine's other work than latency does.
+cpu_ticks() {
+    local t=0 f
+    for f in "$@"; do
+        t=$((t + $(awk '{ print $14 + $15 }' "/proc/$f/stat" 2>/dev/null || echo 0)))
+    done
+    echo "$t"
+}
 if phase added; then
     for kind in chat stream; do
         body=$instant
         [ "$kind" = stream ] && body=$first_token
+        cpu0="$(cpu_ticks "$herd_pid/task/$herd_pid") $(cpu_ticks "$herd_pid")"
+        cpu0="$cpu0 $(cpu_ticks $(pids_of nginx))"
         "$(bench_load_bin)" --alternate "$serial" --duration "$serial_time" \
             --warmup 20 --body "$body" --limit $((serial_time + 60)) \
             --out "$out/added-$kind.tsv" "$first_sim" \
             "$(target_of nginx)" "$(target_of herd)" \
             >"$TEST_TMP/added-$kind.jsonl" 2>>"$TEST_TMP/load.err" ||
             echo "# added latency ($kind): load client failed" >&2
+        echo "$cpu0 $(cpu_ticks "$herd_pid/task/$herd_pid")" \
+            "$(cpu_ticks "$herd_pid") $(cpu_ticks $(pids_of nginx))" \
+            >"$TEST_TMP/added-$kind.cpu"
         for p in $paths; do
             t=$(target_of "$p")
             [ "$p" = direct ] && t=$first_sim
@@ -305,6 +320,21 @@ if phase added; then
             printf '\n'
         done
     } >"$out/added.dat"
+    # microseconds of CPU per request: herd's loop thread, herd's whole
+    # process (its storage thread writes each request's trace), nginx
+    hz=$(getconf CLK_TCK)
+    {
+        printf 'kind\therd_loop_us\therd_process_us\tnginx_us\n'
+        for kind in chat stream; do
+            read -r l0 h0 n0 l1 h1 n1 <"$TEST_TMP/added-$kind.cpu"
+            awk -v k="$kind" -v hz="$hz" -v nh="$(j "added-$kind-herd" .requests)" \
+                -v nn="$(j "added-$kind-nginx" .requests)" \
+                -v l=$((l1 - l0)) -v h=$((h1 - h0)) -v n=$((n1 - n0)) 'BEGIN {
+                    f = 1e6 / hz
+                    printf "%s\t%.0f\t%.0f\t%.0f\n", k, nh ? l * f / nh : 0,
+                        nh ? h * f / nh : 0, nn ? n * f / nn : 0 }'
+        done
+    } >"$out/added_cpu.dat"
 fi
 if phase saturation; then
     {
@@ -441,6 +471,11 @@ col() { awk -v n="$1" -v c="$2" -F'\t' '$1 == n { print $c }' "$out/streams.dat"
                 "$(($(j "added-chat-$p" .failed) + $(j "added-stream-$p" .failed))) |"
         done
         echo
+        cpu() { awk -F'\t' -v k="$1" -v c="$2" '$1 == k { print $c }' "$out/added_cpu.dat"; }
+        echo "- CPU per request (/proc, over this phase): herd's loop thread" \
+            "$(cpu chat 2) us for a chat, $(cpu stream 2) us for a stream (whole" \
+            "process with the storage thread $(cpu chat 3) and $(cpu stream 3) us);" \
+            "nginx $(cpu chat 4) and $(cpu stream 4) us"
         for p in herd nginx; do
             echo "- $p - direct: chat p50" \
                 "$(dus "$(j "added-chat-$p" .lat_p50)" "$(j added-chat-direct .lat_p50)") us," \
