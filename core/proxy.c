@@ -77,6 +77,9 @@ struct proxy {
     uint64_t reaped;
     struct proxy_req *head; /* every live request */
     unsigned live;
+    /* One ended request kept for the next: callocing its 14 KB made
+     * glibc consolidate the heap on every request. */
+    struct proxy_req *spare;
     struct proxy_backoff backoff[PROXY_MAX_BACKOFF];
     int draining;
     unsigned flushing; /* answers ended but not yet written out */
@@ -358,6 +361,12 @@ proxy_free_req(struct proxy_req *q)
     json_object_put(q->body);
     json_object_put(q->native);
     free(q->breakdown);
+#ifndef __SANITIZE_ADDRESS__ /* there, a use after free must stay visible */
+    if (!p->spare) {
+        p->spare = q;
+        q = NULL;
+    }
+#endif
     free(q);
     proxy_drain_check(p);
 }
@@ -1364,7 +1373,12 @@ proxy_handle(struct proxy *p, struct evhttp_request *req, enum proxy_api api)
 {
     char err[256];
     int openai = api >= PROXY_API_OAI_CHAT;
-    struct proxy_req *q = calloc(1, sizeof *q);
+    struct proxy_req *q = p->spare;
+    p->spare = NULL;
+    if (q)
+        memset(q, 0, sizeof *q);
+    else
+        q = calloc(1, sizeof *q);
     if (!q) {
         http_reply_error(req, 500, "out of memory");
         return;
@@ -1377,9 +1391,12 @@ proxy_handle(struct proxy *p, struct evhttp_request *req, enum proxy_api api)
     q->t_start = router_now();
     snprintf(q->client_ip, sizeof q->client_ip, "%s", http_peer_addr(req));
     unsigned char rnd[16];
+    static const char hex[] = "0123456789abcdef";
     evutil_secure_rng_get_bytes(rnd, sizeof rnd);
-    for (int i = 0; i < 16; i++)
-        snprintf(q->request_id + 2 * i, 3, "%02x", rnd[i]);
+    for (int i = 0; i < 16; i++) { /* 16 snprintf calls cost 3 us */
+        q->request_id[2 * i] = hex[rnd[i] >> 4];
+        q->request_id[2 * i + 1] = hex[rnd[i] & 15];
+    }
     q->out = evbuffer_new();
     q->chunk = evbuffer_new();
     q->next = p->head;
@@ -1760,6 +1777,7 @@ proxy_free(struct proxy *p)
     autopull_free(p->ap);
     upstream_pool_free(p->pool);
     image_fetcher_free(p->images);
+    free(p->spare);
     if (p->r->load.arg == p) {
         p->r->load.get = NULL;
         p->r->load.arg = NULL;

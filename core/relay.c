@@ -16,7 +16,12 @@ relay_init(struct relay *r, enum relay_kind kind, size_t max_bytes)
     r->max_bytes = max_bytes;
     r->prompt_tokens = r->completion_tokens = r->load_ns = -1;
     r->pending = evbuffer_new();
-    return r->pending ? 0 : -ENOMEM;
+    r->tok = json_tokener_new();
+    if (!r->pending || !r->tok) {
+        relay_clear(r);
+        return -ENOMEM;
+    }
+    return 0;
 }
 
 void
@@ -25,6 +30,9 @@ relay_clear(struct relay *r)
     if (r->pending)
         evbuffer_free(r->pending);
     r->pending = NULL;
+    if (r->tok)
+        json_tokener_free(r->tok);
+    r->tok = NULL;
 }
 
 static int64_t
@@ -113,17 +121,15 @@ relay_text(struct relay *r, const char *s, size_t len)
     }
     if (len == 0)
         return;
-    json_tokener *tok = json_tokener_new();
-    if (!tok)
-        return;
-    json_object *o = json_tokener_parse_ex(tok, s, (int)len);
-    if (o && json_tokener_get_error(tok) == json_tokener_success) {
+    /* one tokener per answer, not per line: a stream has hundreds */
+    json_tokener_reset(r->tok);
+    json_object *o = json_tokener_parse_ex(r->tok, s, (int)len);
+    if (o && json_tokener_get_error(r->tok) == json_tokener_success) {
         relay_object(r, o);
         if (r->on_object && r->kind != RELAY_JSON)
             r->on_object(r->on_object_arg, o);
     }
     json_object_put(o);
-    json_tokener_free(tok);
 }
 
 /* Inspects the complete lines of pending and drops them. */

@@ -22,6 +22,7 @@ enum relay_kind {
 struct relay {
     enum relay_kind kind;
     struct evbuffer *pending; /* an incomplete line, or the JSON body */
+    json_tokener *tok;        /* reused for every line */
     size_t max_bytes;         /* longest line or body kept */
     int done;                 /* positive end signal seen */
     int error;                /* the node reported an error in-band */

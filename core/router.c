@@ -9,7 +9,9 @@
 #include <event2/buffer.h>
 #include <event2/http.h>
 #include <event2/keyvalq_struct.h>
+#include <event2/event.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <arpa/inet.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -456,6 +458,13 @@ router_bind(struct router *r)
     if (listen(evhttp_bound_socket_get_fd(sock), 65535) != 0)
         log_warn(router_comp, "cannot raise the listen backlog: %s",
                  strerror(errno));
+    /* Accepted sockets inherit TCP_NODELAY on Linux: without it a streamed
+     * chunk written while the previous one is unacknowledged waits for
+     * the client's delayed ACK (up to 40 ms). */
+    int one = 1;
+    if (setsockopt(evhttp_bound_socket_get_fd(sock), IPPROTO_TCP, TCP_NODELAY,
+                   &one, sizeof one) != 0)
+        log_warn(router_comp, "cannot set TCP_NODELAY: %s", strerror(errno));
     /* Read the address back: port 0 asks the kernel for a free one. */
     struct sockaddr_storage ss;
     socklen_t sl = sizeof ss;
@@ -613,6 +622,24 @@ router_teardown(struct router *r)
     log_open_jsonl(NULL);
 }
 
+/* The loop. With the changelist, epoll hears of an event's changes once
+ * per loop pass instead of at each one: evhttp turns a socket's read and
+ * write interest on and off several times per request, which cost ten
+ * epoll_ctl calls per proxied request without it and six with it. The
+ * changelist's one hazard, a dup()ed descriptor, does not occur here. */
+static struct event_base *
+router_base_new(void)
+{
+    struct event_config *ec = event_config_new();
+    struct event_base *base = NULL;
+    if (ec) {
+        event_config_set_flag(ec, EVENT_BASE_FLAG_EPOLL_USE_CHANGELIST);
+        base = event_base_new_with_config(ec);
+        event_config_free(ec);
+    }
+    return base ? base : event_base_new();
+}
+
 int
 router_run(struct herd_config *cfg)
 {
@@ -629,7 +656,7 @@ router_run(struct herd_config *cfg)
     if (router_setup_data(&r) != 0)
         goto out;
     router_registry_settings(cfg, &rs);
-    r.base = event_base_new();
+    r.base = router_base_new();
     r.registry = registry_new(&rs);
     if (!r.base || !r.registry ||
         registry_set_node_config(r.registry, cfg->nodes, cfg->node_count)) {

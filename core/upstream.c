@@ -12,6 +12,8 @@
 #include <event2/dns.h>
 #include <event2/http.h>
 #include <event2/keyvalq_struct.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -52,6 +54,7 @@ struct upstream_call {
     int err;      /* from the error callback */
     int ended;    /* on_end called or cancelled: callbacks ignored */
     int reusable; /* the answer completed: the connection may be pooled */
+    int nodelay;  /* the connection is new and has no TCP_NODELAY yet */
 };
 
 struct upstream_pool *
@@ -164,10 +167,24 @@ out:
     return idx;
 }
 
+/* A request goes out in one write, but a body streamed to the node (a
+ * pull's) or a close right after would wait for an ACK under Nagle. Set
+ * once per connection, as soon as its socket exists (the connect of a
+ * node given by name starts after its DNS answer). Returns 1 when set. */
+static int
+upstream_set_nodelay(struct evhttp_connection *conn)
+{
+    int fd = bufferevent_getfd(evhttp_connection_get_bufferevent(conn));
+    int one = 1;
+    return fd >= 0 &&
+           setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one) == 0;
+}
+
 static struct evhttp_connection *
-upstream_take(struct upstream_pool *pool, struct upstream_node *n)
+upstream_take(struct upstream_pool *pool, struct upstream_node *n, int *fresh)
 {
     struct timeval tv;
+    *fresh = 0;
     if (n->idle) {
         struct upstream_idle *it = n->idle;
         struct evhttp_connection *c = it->conn;
@@ -186,6 +203,7 @@ upstream_take(struct upstream_pool *pool, struct upstream_node *n)
     /* A failure is reported, not retried behind our back: the router
      * decides where a retry goes. */
     evhttp_connection_set_retries(c, 0);
+    *fresh = 1;
     return c;
 }
 
@@ -244,6 +262,8 @@ upstream_header_cb(struct evhttp_request *req, void *arg)
     struct upstream_call *call = arg;
     if (call->ended)
         return 0;
+    if (call->nodelay && upstream_set_nodelay(call->conn))
+        call->nodelay = 0;
     const char *ct = evhttp_find_header(evhttp_request_get_input_headers(req),
                                         "Content-Type");
     call->cbs.on_head(call->arg, evhttp_request_get_response_code(req), ct);
@@ -323,7 +343,7 @@ upstream_start(struct upstream_pool *pool, const char *base_url, int method,
     call->node = (size_t)idx;
     call->cbs = *cbs;
     call->arg = arg;
-    call->conn = upstream_take(pool, n);
+    call->conn = upstream_take(pool, n, &call->nodelay);
     call->req = evhttp_request_new(upstream_done_cb, call);
     if (!call->conn || !call->req) {
         if (call->req)
@@ -359,6 +379,8 @@ upstream_start(struct upstream_pool *pool, const char *base_url, int method,
         snprintf(err, errlen, "cannot send the request to %s", base_url);
         return NULL;
     }
+    if (call->nodelay && upstream_set_nodelay(call->conn))
+        call->nodelay = 0;
     return call;
 }
 

@@ -9,6 +9,12 @@
  *     --schedule FILE   open loop: lines "OFFSET_MS TAG PATH BODY"
  *     --closed N        closed loop: N connections send --path/--body back
  *                       to back for --duration seconds (saturation)
+ *     --alternate N     one request at a time on one keep-alive connection
+ *                       per target, taking the targets in turn (each round
+ *                       starts one further), until every target answered
+ *                       N or --duration is over: the cost of each path,
+ *                       measured interleaved so drift hits all alike
+ *     --warmup K        --alternate: K rounds first, not recorded (20)
  *     --path P --body JSON --duration S
  *     --timeout S       per-request inactivity timeout (60)
  *     --limit S         the whole run stops after S seconds (600)
@@ -41,6 +47,7 @@
 struct bench_target {
     char host[64];
     unsigned short port;
+    char label[72]; /* HOST:PORT, the tag of --alternate requests */
 };
 
 struct bench_conn {
@@ -57,6 +64,7 @@ struct bench_req {
     double sent, first, done;
     char *tag, *path, *body; /* borrowed from the schedule text */
     int status, chunks, target;
+    int warmup; /* --alternate: sent to warm the path, not recorded */
     double gap_sum, gap_max, last_chunk;
     char node[64];
     char tail[BENCH_TAIL];
@@ -83,11 +91,13 @@ struct bench {
     double duration;
     const char *path, *body;
     size_t closed_active;
-    /* chunk gaps of every request, for percentiles */
-    double *gaps;
-    size_t ngaps, gaps_dropped;
-    /* per chunk: arrival minus the created_at the server stamped on it */
+    /* alternate: requests per target, rounds to discard, progress */
+    size_t alternate, warmup, round, turn;
+    struct bench_req warm; /* the one warm-up request in flight */
+    /* per chunk: arrival minus the created_at the server stamped on it,
+     * and the target it came from */
     double *delays;
+    unsigned char *delay_target;
     size_t ndelays;
     int timed_out;
 };
@@ -201,8 +211,10 @@ bench_chunk_cb(struct evhttp_request *req, void *arg)
     double t = bench_now();
     struct bench *b = r->b;
     double created = bench_created_at(evhttp_request_get_input_buffer(req));
-    if (created > 0 && b->ndelays < BENCH_MAX_GAPS)
+    if (created > 0 && !r->warmup && b->ndelays < BENCH_MAX_GAPS) {
+        b->delay_target[b->ndelays] = (unsigned char)r->target;
         b->delays[b->ndelays++] = bench_wallclock() - created;
+    }
     if (r->chunks == 0) {
         r->first = t;
     } else {
@@ -218,20 +230,7 @@ bench_chunk_cb(struct evhttp_request *req, void *arg)
 
 static void bench_send(struct bench *b, struct bench_req *r);
 static void bench_closed_next(struct bench *b, struct bench_conn *c);
-
-/* Gaps go to one shared array once the request is over. */
-static void
-bench_collect_gaps(struct bench *b, const struct bench_req *r)
-{
-    if (r->chunks < 2)
-        return;
-    /* per-request mean gap keeps the array small and each stream's weight
-     * equal; the max is reported separately */
-    if (b->ngaps < BENCH_MAX_GAPS)
-        b->gaps[b->ngaps++] = r->gap_sum / (r->chunks - 1);
-    else
-        b->gaps_dropped++;
-}
+static void bench_alternate_next(struct bench *b);
 
 static void
 bench_done_cb(struct evhttp_request *req, void *arg)
@@ -262,9 +261,13 @@ bench_done_cb(struct evhttp_request *req, void *arg)
     if (!r->node[0])
         snprintf(r->node, sizeof r->node, "%s:%u", b->targets[c->target].host,
                  b->targets[c->target].port);
-    bench_collect_gaps(b, r);
-    b->finished++;
+    if (!r->warmup)
+        b->finished++;
 
+    if (b->alternate) {
+        bench_alternate_next(b);
+        return;
+    }
     if (b->closed) {
         bench_closed_next(b, c);
         return;
@@ -362,6 +365,36 @@ bench_closed_next(struct bench *b, struct bench_conn *c)
     r->body = (char *)b->body;
     r->target = c->target;
     r->conn = c;
+    bench_send(b, r);
+}
+
+/* Alternate: the next target in this round, or the first of the next
+ * round; each round starts one target further, so no path always follows
+ * the same one. Returns when every target has its N or time is up. */
+static void
+bench_alternate_next(struct bench *b)
+{
+    size_t nt = (size_t)b->ntargets;
+    if (++b->turn == nt) {
+        b->turn = 0;
+        b->round++;
+    }
+    int warm = b->round < b->warmup;
+    if ((!warm && bench_elapsed(b) >= b->duration) ||
+        b->nreqs >= b->alternate * nt) {
+        event_base_loopexit(b->base, NULL);
+        return;
+    }
+    int t = (int)((b->round + b->turn) % nt);
+    struct bench_req *r = warm ? &b->warm : &b->reqs[b->nreqs++];
+    memset(r, 0, sizeof *r);
+    r->warmup = warm;
+    r->sched = bench_elapsed(b);
+    r->tag = b->targets[t].label;
+    r->path = (char *)b->path;
+    r->body = (char *)b->body;
+    r->target = t;
+    r->conn = b->conns[t];
     bench_send(b, r);
 }
 
@@ -484,31 +517,38 @@ bench_req_ok(const struct bench_req *r)
 }
 
 static void
-bench_summary(struct bench *b, double seconds, FILE *out)
+bench_out_line(const struct bench *b, const struct bench_req *r, FILE *out)
 {
-    size_t n = b->nreqs, ok = 0, nl = 0;
-    double *lat = calloc(n + 1, sizeof *lat);
-    double *ttf = calloc(n + 1, sizeof *ttf);
-    double lsum = 0, tsum = 0, gsum = 0;
-    if (!lat || !ttf) {
-        free(lat);
-        free(ttf);
-        return;
-    }
-    for (size_t i = 0; i < n; i++) {
+    fprintf(out, "%s\t%.3f\t%.3f\t%d\t%d\t%.3f\t%.3f\t%d\t%.3f\t%.3f\t%s\n",
+            r->tag, r->sched * 1e3, (r->sent - b->t0 - r->sched) * 1e3,
+            r->status, bench_req_ok(r),
+            r->first > 0 ? (r->first - b->t0 - r->sched) * 1e3 : -1,
+            r->done > 0 ? (r->done - b->t0 - r->sched) * 1e3 : -1, r->chunks,
+            r->chunks > 1 ? r->gap_sum / (r->chunks - 1) * 1e3 : 0,
+            r->gap_max * 1e3, r->node);
+}
+
+/* One JSON line over the requests sent to target (all when -1). */
+static void
+bench_summary(struct bench *b, int target, double seconds)
+{
+    size_t n = 0, ok = 0, nl = 0, ng = 0, nd = 0;
+    double *lat = calloc(b->nreqs + 1, sizeof *lat);
+    double *ttf = calloc(b->nreqs + 1, sizeof *ttf);
+    /* per-request mean gap: each stream weighs the same */
+    double *gaps = calloc(b->nreqs + 1, sizeof *gaps);
+    double *delays = calloc(b->ndelays + 1, sizeof *delays);
+    double lsum = 0, tsum = 0, gsum = 0, dsum = 0;
+    if (!lat || !ttf || !gaps || !delays)
+        goto out;
+    for (size_t i = 0; i < b->nreqs; i++) {
         const struct bench_req *r = &b->reqs[i];
-        int good = bench_req_ok(r);
-        if (out && r->sent > 0)
-            fprintf(out,
-                    "%s\t%.3f\t%.3f\t%d\t%d\t%.3f\t%.3f\t%d\t%.3f\t%.3f\t%s\n",
-                    r->tag, r->sched * 1e3, (r->sent - b->t0 - r->sched) * 1e3,
-                    r->status, good,
-                    r->first > 0 ? (r->first - b->t0 - r->sched) * 1e3 : -1,
-                    r->done > 0 ? (r->done - b->t0 - r->sched) * 1e3 : -1,
-                    r->chunks,
-                    r->chunks > 1 ? r->gap_sum / (r->chunks - 1) * 1e3 : 0,
-                    r->gap_max * 1e3, r->node);
-        if (!good)
+        if (target >= 0 && r->target != target)
+            continue;
+        n++;
+        if (r->chunks > 1 && r->done > 0)
+            gaps[ng++] = r->gap_sum / (r->chunks - 1);
+        if (!bench_req_ok(r))
             continue;
         ok++;
         lat[nl] = (r->done - b->t0 - r->sched) * 1e3;
@@ -517,18 +557,22 @@ bench_summary(struct bench *b, double seconds, FILE *out)
         tsum += ttf[nl];
         nl++;
     }
+    for (size_t i = 0; i < b->ndelays; i++)
+        if (target < 0 || b->delay_target[i] == target)
+            dsum += delays[nd++] = b->delays[i];
+    for (size_t i = 0; i < ng; i++)
+        gsum += gaps[i];
     qsort(lat, nl, sizeof *lat, bench_cmp_double);
     qsort(ttf, nl, sizeof *ttf, bench_cmp_double);
-    qsort(b->gaps, b->ngaps, sizeof *b->gaps, bench_cmp_double);
-    for (size_t i = 0; i < b->ngaps; i++)
-        gsum += b->gaps[i];
-    double dsum = 0;
-    qsort(b->delays, b->ndelays, sizeof *b->delays, bench_cmp_double);
-    for (size_t i = 0; i < b->ndelays; i++)
-        dsum += b->delays[i];
+    qsort(gaps, ng, sizeof *gaps, bench_cmp_double);
+    qsort(delays, nd, sizeof *delays, bench_cmp_double);
     double d = nl ? (double)nl : 1;
-    double g = b->ngaps ? (double)b->ngaps : 1;
-    printf("{\"requests\":%zu,\"ok\":%zu,\"failed\":%zu,\"seconds\":%.3f,"
+    double g = ng ? (double)ng : 1;
+    if (target >= 0)
+        printf("{\"target\":\"%s\",", b->targets[target].label);
+    else
+        printf("{");
+    printf("\"requests\":%zu,\"ok\":%zu,\"failed\":%zu,\"seconds\":%.3f,"
            "\"rps\":%.1f,\"lat_mean\":%.3f,\"lat_p50\":%.3f,\"lat_p95\":%.3f,"
            "\"lat_p99\":%.3f,\"ttfc_mean\":%.3f,\"ttfc_p50\":%.3f,"
            "\"ttfc_p95\":%.3f,\"ttfc_p99\":%.3f,\"gap_mean\":%.4f,"
@@ -539,14 +583,14 @@ bench_summary(struct bench *b, double seconds, FILE *out)
            lsum / d, bench_pct(lat, nl, 50), bench_pct(lat, nl, 95),
            bench_pct(lat, nl, 99), tsum / d, bench_pct(ttf, nl, 50),
            bench_pct(ttf, nl, 95), bench_pct(ttf, nl, 99), gsum / g * 1e3,
-           bench_pct(b->gaps, b->ngaps, 50) * 1e3,
-           bench_pct(b->gaps, b->ngaps, 99) * 1e3, b->ndelays,
-           b->ndelays ? dsum / (double)b->ndelays * 1e3 : 0,
-           bench_pct(b->delays, b->ndelays, 50) * 1e3,
-           bench_pct(b->delays, b->ndelays, 99) * 1e3,
-           b->timed_out ? "true" : "false");
+           bench_pct(gaps, ng, 50) * 1e3, bench_pct(gaps, ng, 99) * 1e3, nd,
+           nd ? dsum / (double)nd * 1e3 : 0, bench_pct(delays, nd, 50) * 1e3,
+           bench_pct(delays, nd, 99) * 1e3, b->timed_out ? "true" : "false");
+out:
     free(lat);
     free(ttf);
+    free(gaps);
+    free(delays);
 }
 
 static int
@@ -564,6 +608,8 @@ bench_parse_target(struct bench *b, const char *arg)
     memcpy(t->host, arg, (size_t)(colon - arg));
     t->host[colon - arg] = '\0';
     t->port = (unsigned short)port;
+    snprintf(t->label, sizeof t->label, "%.*s:%ld", (int)(colon - arg), arg,
+             port);
     return 0;
 }
 
@@ -587,6 +633,8 @@ main(int argc, char **argv)
     static const struct option opts[] = {
         {"schedule", required_argument, 0, 's'},
         {"closed", required_argument, 0, 'c'},
+        {"alternate", required_argument, 0, 'a'},
+        {"warmup", required_argument, 0, 'w'},
         {"path", required_argument, 0, 'p'},
         {"body", required_argument, 0, 'b'},
         {"duration", required_argument, 0, 'd'},
@@ -597,7 +645,7 @@ main(int argc, char **argv)
         {0, 0, 0, 0}};
     struct bench b = {0};
     const char *schedule = NULL, *outfile = NULL;
-    double closed = 0, maxc = 10000;
+    double closed = 0, maxc = 10000, alternate = 0, warmup = 20;
     char *text = NULL;
     int opt, rc = 2;
 
@@ -612,6 +660,14 @@ main(int argc, char **argv)
             break;
         case 'c':
             bad = bench_positive("--closed", optarg, &closed);
+            break;
+        case 'a':
+            bad = bench_positive("--alternate", optarg, &alternate);
+            break;
+        case 'w': /* 0 is allowed: no warm-up */
+            warmup = 0;
+            bad = strcmp(optarg, "0") != 0 &&
+                  bench_positive("--warmup", optarg, &warmup);
             break;
         case 'p':
             b.path = optarg;
@@ -643,26 +699,33 @@ main(int argc, char **argv)
     for (int i = optind; i < argc; i++)
         if (bench_parse_target(&b, argv[i]))
             return 2;
-    if (b.ntargets == 0 || (!schedule == !closed) ||
-        (closed && (!b.body || b.duration <= 0))) {
-        fprintf(stderr,
-                "usage: bench_load (--schedule FILE | --closed N --body JSON "
-                "--duration S [--path P]) [--timeout S] [--limit S] "
-                "[--max-conns N] [--out FILE] HOST:PORT...\n");
+    if (b.ntargets == 0 || (!!schedule + !!closed + !!alternate) != 1 ||
+        (!schedule && (!b.body || b.duration <= 0))) {
+        fprintf(stderr, "usage: bench_load (--schedule FILE | (--closed N | "
+                        "--alternate N [--warmup K]) --body JSON --duration S "
+                        "[--path P]) [--timeout S] [--limit S] [--max-conns N] "
+                        "[--out FILE] HOST:PORT...\n");
         return 2;
     }
-    b.max_conns = closed ? (int)closed : (int)maxc;
+    if (alternate * b.ntargets > BENCH_MAX_CLOSED) {
+        fprintf(stderr, "bench_load: --alternate: at most %d requests in all\n",
+                BENCH_MAX_CLOSED);
+        return 2;
+    }
+    b.max_conns = closed ? (int)closed : alternate ? b.ntargets : (int)maxc;
     b.conns = calloc((size_t)b.max_conns, sizeof *b.conns);
-    b.gaps = calloc(BENCH_MAX_GAPS, sizeof *b.gaps);
     b.delays = calloc(BENCH_MAX_GAPS, sizeof *b.delays);
+    b.delay_target = calloc(BENCH_MAX_GAPS, sizeof *b.delay_target);
     b.base = event_base_new();
-    if (!b.conns || !b.gaps || !b.delays || !b.base)
+    if (!b.conns || !b.delays || !b.delay_target || !b.base)
         goto out;
     if (schedule) {
         if (bench_read_schedule(&b, schedule, &text))
             goto out;
     } else {
-        b.closed = 1;
+        b.closed = closed > 0;
+        b.alternate = (size_t)alternate;
+        b.warmup = (size_t)warmup;
         b.reqs = calloc(BENCH_MAX_CLOSED, sizeof *b.reqs);
         if (!b.reqs)
             goto out;
@@ -676,7 +739,15 @@ main(int argc, char **argv)
     struct timeval ltv = {(time_t)b.limit, 0};
     evtimer_add(limit, &ltv);
     b.t0 = bench_now();
-    if (b.closed) {
+    if (b.alternate) {
+        /* one connection per target, in target order (conns[t]) */
+        for (int t = 0; t < b.ntargets; t++)
+            if (!bench_conn_get(&b, t))
+                goto out_run;
+        b.turn = (size_t)b.ntargets - 1; /* the next turn starts round 0 */
+        b.round = (size_t)-1;
+        bench_alternate_next(&b);
+    } else if (b.closed) {
         for (int i = 0; i < b.max_conns; i++) {
             struct bench_conn *c = bench_conn_get(&b, i % b.ntargets);
             if (!c)
@@ -688,18 +759,27 @@ main(int argc, char **argv)
         b.tick = evtimer_new(b.base, bench_tick_cb, &b);
         bench_tick_cb(-1, 0, &b);
     }
-    if (b.closed ? b.closed_active > 0 : b.finished < b.nreqs)
+    if (b.alternate ? 1 : b.closed ? b.closed_active > 0 : b.finished < b.nreqs)
         event_base_dispatch(b.base);
     double secs = bench_elapsed(&b);
-    if (out)
+    if (out) {
         fprintf(out,
                 "# tag\tsched_ms\twait_ms\tstatus\tok\tfirst_ms\tlatency_ms"
                 "\tchunks\tgap_mean_ms\tgap_max_ms\tnode\n");
-    bench_summary(&b, b.closed ? (b.duration < secs ? secs : b.duration) : secs,
-                  out);
+        for (size_t i = 0; i < b.nreqs; i++)
+            if (b.reqs[i].sent > 0)
+                bench_out_line(&b, &b.reqs[i], out);
+    }
+    if (b.alternate)
+        for (int t = 0; t < b.ntargets; t++)
+            bench_summary(&b, t, secs);
+    else
+        bench_summary(
+            &b, -1, b.closed ? (b.duration < secs ? secs : b.duration) : secs);
+    rc = b.timed_out ? 1 : 0;
+out_run:
     if (out)
         fclose(out);
-    rc = b.timed_out ? 1 : 0;
     for (int i = 0; i < b.nconns; i++) {
         evhttp_connection_free(b.conns[i]->evcon);
         free(b.conns[i]);
@@ -711,8 +791,8 @@ out:
     if (b.base)
         event_base_free(b.base);
     free(b.conns);
-    free(b.gaps);
     free(b.delays);
+    free(b.delay_target);
     free(b.reqs);
     free(text);
     return rc;

@@ -39,12 +39,16 @@ rc=$?
 ok $rc "overhead/run.sh --smoke exits 0"
 [ $rc = 0 ] || sed 's/^/#   /' "$TEST_TMP/overhead.out" | tail -30
 ok $([ -s "$ov/results.md" ]; echo $?) "overhead results.md written"
-for f in throughput latency streams_ttfc streams_gap streams_relay streams_rss \
-    scoring; do
+for f in added_latency throughput latency streams_ttfc streams_gap \
+    streams_relay streams_rss scoring; do
     ok $([ -s "$ov/$f.png" ] && [ "$(head -c 4 "$ov/$f.png" | tail -c 3)" = PNG ]
     echo $?) "overhead plot $f.png"
 done
 for p in direct nginx herd; do
+    for kind in chat stream; do
+        is "$(jq -r '[.failed, .ok] | join(" ")' "$ov/added-$kind-$p.json")" \
+            "0 100" "added latency ($kind) through $p: 100 requests, one at a time"
+    done
     is "$(jq -r '[.failed, (.ok > 0)] | join(" ")' "$ov/saturation-$p.json")" \
         "0 true" "saturation through $p: requests, none failed"
     is "$(jq -r '[.failed, .ok] | join(" ")' "$ov/streams-50-$p.json")" \
@@ -55,6 +59,16 @@ herd_nodes=$(awk -F'\t' '!/^#/ { print $11 }' "$ov/streams-50-herd.tsv" |
 is "$herd_nodes" 2 "herd spread the streams over both sims"
 like "$(cat "$ov/results.md")" "herd/direct [0-9.]+, herd/nginx [0-9.]+" \
     "results.md gives herd/direct and herd/nginx ratios"
+like "$(cat "$ov/results.md")" "herd - direct: chat p50 [-+][0-9]+ us" \
+    "results.md gives herd's added latency one request at a time"
+# (a smoke run is too short for clock ticks to count: only the shape)
+is "$(awk -F'\t' '/^(chat|stream)\t/ && NF == 4 && $2 $3 $4 ~ /^[0-9]+$/' \
+    "$ov/added_cpu.dat" | wc -l)" 2 \
+    "CPU per request of herd and nginx, for chat and stream, in added_cpu.dat"
+# the paths took turns: every round starts one further, so each path
+# follows each other path
+is "$(awk -F'\t' '!/^#/ { print $1 }' "$ov/added-chat.tsv" | head -6 | sort -u | wc -l)" 3 \
+    "the added-latency requests alternate between the three paths"
 
 # Scheduling quality, smoke-sized: both workloads through the five policies.
 fl=$TEST_TMP/fleet

@@ -6,7 +6,8 @@
 # machine. Writes results.md, the raw data and PNG plots to --out.
 #
 #   run.sh --out DIR [--smoke] [--streams "100 1000 5000"] [--duration S]
-#          [--connections N]
+#          [--connections N] [--serial N] [--phases "added saturation
+#          fixed streams scoring"]
 #
 # See doc/benchmarks.md. Loopback only; every phase is bounded in time.
 [ -n "$BASH_VERSION" ] || exec bash "$0" "$@"
@@ -15,11 +16,12 @@ set -u
 here=$(cd "$(dirname "$0")" && pwd)
 : "${top_srcdir:=$(cd "$here/../../.." && pwd)}"
 : "${top_builddir:=$PWD}"
-out="" smoke=0 streams="100 1000 5000" duration=10 conns=32
+out="" smoke=0 streams="100 1000 5000" duration=10 conns=32 serial=5000
+all_phases="added saturation fixed streams scoring" phases=""
 
 usage() {
     echo "usage: $0 --out DIR [--smoke] [--streams \"N...\"] [--duration S]" \
-        "[--connections N]" >&2
+        "[--connections N] [--serial N] [--phases \"$all_phases\"]" >&2
     exit 2
 }
 while [ $# -gt 0 ]; do
@@ -29,15 +31,29 @@ while [ $# -gt 0 ]; do
     --streams) streams=${2-}; shift ;;
     --duration) duration=${2-}; shift ;;
     --connections) conns=${2-}; shift ;;
+    --serial) serial=${2-}; shift ;;
+    --phases) phases=${2-}; shift ;;
     *) usage ;;
     esac
     shift || usage
 done
 [ -n "$out" ] || usage
-case "$duration $conns $streams" in
-*[!0-9\ ]* | "") echo "$0: --duration, --connections and --streams take" \
-    "whole numbers" >&2; exit 2 ;;
+case "$duration $conns $serial $streams" in
+*[!0-9\ ]* | "") echo "$0: --duration, --connections, --serial and" \
+    "--streams take whole numbers" >&2; exit 2 ;;
 esac
+: "${phases:=$all_phases}"
+for ph in $phases; do
+    case " $all_phases " in
+    *" $ph "*) ;;
+    *) echo "$0: unknown phase '$ph' (phases: $all_phases)" >&2; exit 2 ;;
+    esac
+done
+phase() { case " $phases " in *" $1 "*) return 0 ;; esac; return 1; }
+if phase fixed && ! phase saturation; then
+    echo "$0: phase fixed runs at a rate derived from phase saturation" >&2
+    exit 2
+fi
 for n in $streams; do
     [ "$n" -ge 1 ] && [ "$n" -le 5000 ] ||
         { echo "$0: stream levels go from 1 to 5000, not $n" >&2; exit 2; }
@@ -46,9 +62,14 @@ done
     { echo "$0: --duration is 1..120 seconds" >&2; exit 2; }
 [ "$conns" -ge 1 ] && [ "$conns" -le 1000 ] ||
     { echo "$0: --connections is 1..1000" >&2; exit 2; }
+[ "$serial" -ge 1 ] && [ "$serial" -le 100000 ] ||
+    { echo "$0: --serial is 1..100000" >&2; exit 2; }
 if [ "$smoke" = 1 ]; then
-    streams="10 50" duration=1 conns=4
+    streams="10 50" duration=1 conns=4 serial=100
 fi
+phase streams || streams=""
+# the added-latency phase stops after this long per kind of request
+serial_time=$([ "$smoke" = 1 ] && echo 10 || echo 60)
 
 . "$top_srcdir/tests/integration/lib.sh"
 . "$top_srcdir/tests/integration/router_lib.sh"
@@ -75,12 +96,19 @@ done
 # Backends: slots for every stream, no load time in the measurements;
 # "fast" answers at once (router cost dominates), "stream" emits a token
 # every 50 ms (20 tokens/s, a busy real node) so the relay delay shows
-# against a steady cadence.
+# against a steady cadence. "instant" and "paced" are for the added
+# latency: their prompts take under a microsecond, so the sim arms no
+# timer that the event loop would round up to a millisecond (fast's 5 us
+# prompt does) and a request's time is the paths' own; instant's tokens
+# come all at once (a whole answer), paced's first token at once and the
+# next a millisecond later, so the first chunk travels alone as it does
+# from a real model.
 nsims=$([ "$smoke" = 1 ] && echo 2 || echo 5)
 cat >"$TEST_TMP/sim.ini" <<EOF
 [server]
 num_parallel = 1024
 max_queue = 20000
+max_loaded_models = 4
 memory_gb = 64
 load_gb_per_sec = 1000
 [model.fast:1b]
@@ -91,6 +119,14 @@ prompt_tokens_per_sec = 1000000
 size_gb = 1
 tokens_per_sec = 20
 prompt_tokens_per_sec = 1000000
+[model.instant:1b]
+size_gb = 1
+tokens_per_sec = 1000000000
+prompt_tokens_per_sec = 1000000000
+[model.paced:1b]
+size_gb = 1
+tokens_per_sec = 1000
+prompt_tokens_per_sec = 1000000000
 EOF
 direct="" nginx_up="" nodes=""
 for i in $(seq 1 "$nsims"); do
@@ -99,7 +135,7 @@ for i in $(seq 1 "$nsims"); do
     nginx_up="$nginx_up 127.0.0.1:$port"
     nodes="$nodes
 node = sim$i $url"
-    for m in fast:1b stream:1b; do
+    for m in fast:1b stream:1b instant:1b paced:1b; do
         curl -s -m 30 -o /dev/null "$url/api/generate" \
             -d "{\"model\":\"$m\",\"prompt\":\"warm\",\"stream\":false}"
     done
@@ -132,33 +168,81 @@ pids_of() {
     esac
 }
 paths="direct nginx herd"
+first_sim=$(set -- $direct; echo "$1")
 small='{"model":"fast:1b","stream":false,"messages":[{"role":"user","content":"Say hi in one word."}]}'
 streamed='{"model":"stream:1b","messages":[{"role":"user","content":"Tell a short story."}],"options":{"num_predict":32}}'
+instant='{"model":"instant:1b","stream":false,"messages":[{"role":"user","content":"Say hi in one word."}]}'
+first_token='{"model":"paced:1b","messages":[{"role":"user","content":"Say hi in one word."}],"options":{"num_predict":2}}'
 limit=$((duration * 3 + 120))
 
-# 1. Throughput at saturation (closed loop, keep-alive connections).
-for p in $paths; do
-    "$(bench_load_bin)" --closed "$conns" --duration "$duration" \
-        --body "$small" --limit "$limit" $(target_of "$p") \
-        >"$out/saturation-$p.json" 2>>"$TEST_TMP/load.err" ||
-        echo "# saturation $p: load client failed" >&2
-done
+# 1. Added latency: what one request costs on each path with nothing else
+# running. One keep-alive connection per path, one request at a time, the
+# three paths in turn (each round starting one path further), so the
+# machine's drift and the other work on its shared cores hit all three
+# alike; herd - direct is then the router's own cost. Non-streaming chat
+# (latency) and a streamed chat (time to first chunk). Direct goes to the
+# first sim; herd and nginx spread over all of them (the sims are alike).
+# CPU time in clock ticks (user + system) of processes, or of one thread
+# with "PID/task/TID": the router's own cost per request, which moves less
+# with the machine's other work than latency does.
+cpu_ticks() {
+    local t=0 f
+    for f in "$@"; do
+        t=$((t + $(awk '{ print $14 + $15 }' "/proc/$f/stat" 2>/dev/null || echo 0)))
+    done
+    echo "$t"
+}
+if phase added; then
+    for kind in chat stream; do
+        body=$instant
+        [ "$kind" = stream ] && body=$first_token
+        cpu0="$(cpu_ticks "$herd_pid/task/$herd_pid") $(cpu_ticks "$herd_pid")"
+        cpu0="$cpu0 $(cpu_ticks $(pids_of nginx))"
+        "$(bench_load_bin)" --alternate "$serial" --duration "$serial_time" \
+            --warmup 20 --body "$body" --limit $((serial_time + 60)) \
+            --out "$out/added-$kind.tsv" "$first_sim" \
+            "$(target_of nginx)" "$(target_of herd)" \
+            >"$TEST_TMP/added-$kind.jsonl" 2>>"$TEST_TMP/load.err" ||
+            echo "# added latency ($kind): load client failed" >&2
+        echo "$cpu0 $(cpu_ticks "$herd_pid/task/$herd_pid")" \
+            "$(cpu_ticks "$herd_pid") $(cpu_ticks $(pids_of nginx))" \
+            >"$TEST_TMP/added-$kind.cpu"
+        for p in $paths; do
+            t=$(target_of "$p")
+            [ "$p" = direct ] && t=$first_sim
+            jq -c --arg t "$t" 'select(.target == $t)' \
+                "$TEST_TMP/added-$kind.jsonl" >"$out/added-$kind-$p.json"
+        done
+    done
+fi
+
+# 2. Throughput at saturation (closed loop, keep-alive connections).
+if phase saturation; then
+    for p in $paths; do
+        "$(bench_load_bin)" --closed "$conns" --duration "$duration" \
+            --body "$small" --limit "$limit" $(target_of "$p") \
+            >"$out/saturation-$p.json" 2>>"$TEST_TMP/load.err" ||
+            echo "# saturation $p: load client failed" >&2
+    done
+fi
 rps() { jq -r ".rps // 0" "$out/saturation-$1.json" 2>/dev/null || echo 0; }
 
-# 2. Latency at a fixed rate: 40% of the slowest path's saturation, the
+# 3. Latency at a fixed rate: 40% of the slowest path's saturation, the
 # same rate for all three (an open loop: queueing shows up as latency).
-rate=$(for p in $paths; do rps "$p"; done | sort -g | head -1)
-rate=$(awk -v r="$rate" 'BEGIN { r = int(r * 0.4); print (r < 5 ? 5 : r) }')
-awk -v r="$rate" -v d="$duration" -v b="$small" 'BEGIN {
-    n = r * d; for (i = 0; i < n; i++) printf "%.3f fixed /api/chat %s\n", i * 1000 / r, b }' \
-    >"$TEST_TMP/fixed.sched"
-for p in $paths; do
-    "$(bench_load_bin)" --schedule "$TEST_TMP/fixed.sched" --limit "$limit" \
-        $(target_of "$p") >"$out/fixed-$p.json" 2>>"$TEST_TMP/load.err" ||
-        echo "# fixed rate $p: load client failed" >&2
-done
+if phase fixed; then
+    rate=$(for p in $paths; do rps "$p"; done | sort -g | head -1)
+    rate=$(awk -v r="$rate" 'BEGIN { r = int(r * 0.4); print (r < 5 ? 5 : r) }')
+    awk -v r="$rate" -v d="$duration" -v b="$small" 'BEGIN {
+        n = r * d; for (i = 0; i < n; i++) printf "%.3f fixed /api/chat %s\n", i * 1000 / r, b }' \
+        >"$TEST_TMP/fixed.sched"
+    for p in $paths; do
+        "$(bench_load_bin)" --schedule "$TEST_TMP/fixed.sched" --limit "$limit" \
+            $(target_of "$p") >"$out/fixed-$p.json" 2>>"$TEST_TMP/load.err" ||
+            echo "# fixed rate $p: load client failed" >&2
+    done
+fi
 
-# 3. Streams: N at once, time to first chunk, gaps between chunks, and the
+# 4. Streams: N at once, time to first chunk, gaps between chunks, and the
 # router's memory while they run (sampled, plus the high-water mark).
 for n in $levels; do
     awk -v n="$n" -v b="$streamed" 'BEGIN {
@@ -186,9 +270,11 @@ for n in $levels; do
     done
 done
 
-# 4. Scoring cost per request (the scoring engineer's benchmark).
+# 5. Scoring cost per request (the scoring engineer's benchmark).
 scoring_bin=$top_builddir/tests/bench/scoring/bench_scoring
-if [ -x "$scoring_bin" ]; then
+if ! phase scoring; then
+    :
+elif [ -x "$scoring_bin" ]; then
     if [ "$smoke" = 1 ]; then
         HERD_PLUGIN_PATH=$top_builddir/plugins/scoring "$scoring_bin" \
             >"$out/scoring.txt" 2>&1
@@ -209,18 +295,62 @@ cp "$TEST_TMP/herd.log" "$out/herd.log"
 [ -s "$TEST_TMP/load.err" ] && cp "$TEST_TMP/load.err" "$out/load.err"
 
 # ---- tables ----
-j() { jq -r "$2 // 0" "$out/$1.json" 2>/dev/null || echo 0; }
-{
-    printf 'path\trps\n'
-    for p in $paths; do printf '%s\t%s\n' "$p" "$(rps "$p")"; done
-} >"$out/saturation.dat"
-{
-    printf 'path\tp50\tp99\n'
-    for p in $paths; do
-        printf '%s\t%s\t%s\n' "$p" "$(j "fixed-$p" .lat_p50)" \
-            "$(j "fixed-$p" .lat_p99)"
-    done
-} >"$out/fixed.dat"
+j() {
+    local v
+    v=$(jq -r "$2 // 0" "$out/$1.json" 2>/dev/null)
+    echo "${v:-0}"
+}
+# microseconds from bench_load's milliseconds
+us() { awk -v m="$1" 'BEGIN { printf "%.0f\n", m * 1000 }'; }
+# dus A B: A - B (milliseconds) in signed microseconds
+dus() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%+.0f\n", (a - b) * 1000 }'; }
+# added latency: chat end to end and stream time to first chunk, in us
+added_field() { [ "$1" = chat ] && echo lat || echo ttfc; }
+if phase added; then
+    {
+        printf 'path\tchat_p50\tchat_p99\tchat_mean\tttfc_p50\tttfc_p99\tttfc_mean\n'
+        for p in $paths; do
+            printf '%s' "$p"
+            for kind in chat stream; do
+                f=$(added_field "$kind")
+                printf '\t%s\t%s\t%s' "$(us "$(j "added-$kind-$p" ".${f}_p50")")" \
+                    "$(us "$(j "added-$kind-$p" ".${f}_p99")")" \
+                    "$(us "$(j "added-$kind-$p" ".${f}_mean")")"
+            done
+            printf '\n'
+        done
+    } >"$out/added.dat"
+    # microseconds of CPU per request: herd's loop thread, herd's whole
+    # process (its storage thread writes each request's trace), nginx
+    hz=$(getconf CLK_TCK)
+    {
+        printf 'kind\therd_loop_us\therd_process_us\tnginx_us\n'
+        for kind in chat stream; do
+            read -r l0 h0 n0 l1 h1 n1 <"$TEST_TMP/added-$kind.cpu"
+            awk -v k="$kind" -v hz="$hz" -v nh="$(j "added-$kind-herd" .requests)" \
+                -v nn="$(j "added-$kind-nginx" .requests)" \
+                -v l=$((l1 - l0)) -v h=$((h1 - h0)) -v n=$((n1 - n0)) 'BEGIN {
+                    f = 1e6 / hz
+                    printf "%s\t%.0f\t%.0f\t%.0f\n", k, nh ? l * f / nh : 0,
+                        nh ? h * f / nh : 0, nn ? n * f / nn : 0 }'
+        done
+    } >"$out/added_cpu.dat"
+fi
+if phase saturation; then
+    {
+        printf 'path\trps\n'
+        for p in $paths; do printf '%s\t%s\n' "$p" "$(rps "$p")"; done
+    } >"$out/saturation.dat"
+fi
+if phase fixed; then
+    {
+        printf 'path\tp50\tp99\n'
+        for p in $paths; do
+            printf '%s\t%s\t%s\n' "$p" "$(j "fixed-$p" .lat_p50)" \
+                "$(j "fixed-$p" .lat_p99)"
+        done
+    } >"$out/fixed.dat"
+fi
 {
     printf 'streams'
     for p in $paths; do
@@ -246,7 +376,7 @@ j() { jq -r "$2 // 0" "$out/$1.json" 2>/dev/null || echo 0; }
 } >"$out/streams.dat"
 # the --full table ("nodes eligible rounds us/request ns/node"), or the
 # smoke run's TAP lines ("ok 1 - 10 nodes: 6 eligible, 3.10 us per ...")
-awk '/^[0-9]/ && NF >= 5 { print $1 "\t" $4 }
+[ -f "$out/scoring.txt" ] && awk '/^[0-9]/ && NF >= 5 { print $1 "\t" $4 }
     /^ok .* nodes: .* us per request/ {
         for (i = 1; i < NF; i++) {
             if ($(i + 1) == "nodes:") n = $i
@@ -257,11 +387,17 @@ awk '/^[0-9]/ && NF >= 5 { print $1 "\t" $4 }
 # ---- plots ----
 plot() { gnuplot -e "set terminal pngcairo size 800,480 font 'sans,10'" \
     -e "set output '$out/$1.png'" -e "$2" 2>>"$out/gnuplot.err"; }
-plot throughput "set title 'Non-streaming chat at saturation ($conns connections)';
+phase added && plot added_latency "set title 'One request at a time: chat latency and stream time to first chunk';
+set ylabel 'microseconds (log scale)'; set style data histograms;
+set style histogram clustered; set style fill solid 0.6; set logscale y;
+set yrange [10:*]; set grid ytics; set key outside bottom center horizontal;
+plot '$out/added.dat' skip 1 using 2:xtic(1) title 'chat p50', '' skip 1 using 3 title 'chat p99', \
+    '' skip 1 using 5 title 'first chunk p50', '' skip 1 using 6 title 'first chunk p99'"
+phase saturation && plot throughput "set title 'Non-streaming chat at saturation ($conns connections)';
 set ylabel 'requests/s'; set style fill solid 0.6; set boxwidth 0.6;
 set yrange [0:*]; set grid ytics; unset key;
 plot '$out/saturation.dat' skip 1 using 0:2:xtic(1) with boxes lc rgb '#4477aa'"
-plot latency "set title 'Latency at a fixed $rate requests/s';
+phase fixed && plot latency "set title 'Latency at a fixed $rate requests/s';
 set ylabel 'ms'; set style data histograms; set style histogram clustered;
 set style fill solid 0.6; set yrange [0:*]; set grid ytics; set key top left;
 set key autotitle columnhead;
@@ -319,26 +455,59 @@ col() { awk -v n="$1" -v c="$2" -F'\t' '$1 == n { print $c }' "$out/streams.dat"
     echo "client, the router and the sims compete for CPU, so absolute"
     echo "numbers move between runs more than the ratios do."
     echo
-    echo "## Non-streaming chat"
-    echo
-    echo "| path | req/s at saturation ($conns conns, ${duration} s) | p50 ms at $rate req/s | p99 ms | failed |"
-    echo "|---|---|---|---|---|"
-    for p in $paths; do
-        echo "| $p | $(rps "$p") | $(j "fixed-$p" .lat_p50) | $(j "fixed-$p" .lat_p99) |" \
-            "$(($(j "saturation-$p" .failed) + $(j "fixed-$p" .failed))) |"
-    done
-    echo
-    echo "- throughput herd/direct $(r2 "$(rps herd)" "$(rps direct)")," \
-        "herd/nginx $(r2 "$(rps herd)" "$(rps nginx)")"
-    echo "- added latency at $rate req/s (herd - direct): p50" \
-        "$(bench_diff "$(j fixed-herd .lat_p50)" "$(j fixed-direct .lat_p50)") ms," \
-        "p99 $(bench_diff "$(j fixed-herd .lat_p99)" "$(j fixed-direct .lat_p99)") ms;" \
-        "nginx - direct: p50" \
-        "$(bench_diff "$(j fixed-nginx .lat_p50)" "$(j fixed-direct .lat_p50)") ms," \
-        "p99 $(bench_diff "$(j fixed-nginx .lat_p99)" "$(j fixed-direct .lat_p99)") ms"
-    echo "- p50 latency herd/direct $(r2 "$(j fixed-herd .lat_p50)" "$(j fixed-direct .lat_p50)")," \
-        "herd/nginx $(r2 "$(j fixed-herd .lat_p50)" "$(j fixed-nginx .lat_p50)")"
-    echo
+    if phase added; then
+        echo "## Added latency, one request at a time"
+        echo
+        echo "One keep-alive connection per path, one request in flight, the"
+        echo "three paths in turn ($(j added-chat-herd .requests) requests per path and kind"
+        echo "after 20 warm-up rounds): what a request costs on each path without"
+        echo "contention. Microseconds; chat is the whole non-streaming answer,"
+        echo "first chunk the first chunk of a streamed chat."
+        echo
+        echo "| path | chat p50 | chat p99 | chat mean | first chunk p50 | p99 | mean | failed |"
+        echo "|---|---|---|---|---|---|---|---|"
+        for p in $paths; do
+            echo "| $p | $(awk -F'\t' -v p="$p" '$1 == p { print $2 " | " $3 " | " $4 " | " $5 " | " $6 " | " $7 }' "$out/added.dat") |" \
+                "$(($(j "added-chat-$p" .failed) + $(j "added-stream-$p" .failed))) |"
+        done
+        echo
+        cpu() { awk -F'\t' -v k="$1" -v c="$2" '$1 == k { print $c }' "$out/added_cpu.dat"; }
+        echo "- CPU per request (/proc, over this phase): herd's loop thread" \
+            "$(cpu chat 2) us for a chat, $(cpu stream 2) us for a stream (whole" \
+            "process with the storage thread $(cpu chat 3) and $(cpu stream 3) us);" \
+            "nginx $(cpu chat 4) and $(cpu stream 4) us"
+        for p in herd nginx; do
+            echo "- $p - direct: chat p50" \
+                "$(dus "$(j "added-chat-$p" .lat_p50)" "$(j added-chat-direct .lat_p50)") us," \
+                "p99 $(dus "$(j "added-chat-$p" .lat_p99)" "$(j added-chat-direct .lat_p99)") us;" \
+                "first chunk p50" \
+                "$(dus "$(j "added-stream-$p" .ttfc_p50)" "$(j added-stream-direct .ttfc_p50)") us," \
+                "p99 $(dus "$(j "added-stream-$p" .ttfc_p99)" "$(j added-stream-direct .ttfc_p99)") us"
+        done
+        echo
+    fi
+    if phase saturation; then
+        echo "## Non-streaming chat"
+        echo
+        echo "| path | req/s at saturation ($conns conns, ${duration} s) | p50 ms at $rate req/s | p99 ms | failed |"
+        echo "|---|---|---|---|---|"
+        for p in $paths; do
+            echo "| $p | $(rps "$p") | $(j "fixed-$p" .lat_p50) | $(j "fixed-$p" .lat_p99) |" \
+                "$(($(j "saturation-$p" .failed) + $(j "fixed-$p" .failed))) |"
+        done
+        echo
+        echo "- throughput herd/direct $(r2 "$(rps herd)" "$(rps direct)")," \
+            "herd/nginx $(r2 "$(rps herd)" "$(rps nginx)")"
+        echo "- added latency at $rate req/s (herd - direct): p50" \
+            "$(bench_diff "$(j fixed-herd .lat_p50)" "$(j fixed-direct .lat_p50)") ms," \
+            "p99 $(bench_diff "$(j fixed-herd .lat_p99)" "$(j fixed-direct .lat_p99)") ms;" \
+            "nginx - direct: p50" \
+            "$(bench_diff "$(j fixed-nginx .lat_p50)" "$(j fixed-direct .lat_p50)") ms," \
+            "p99 $(bench_diff "$(j fixed-nginx .lat_p99)" "$(j fixed-direct .lat_p99)") ms"
+        echo "- p50 latency herd/direct $(r2 "$(j fixed-herd .lat_p50)" "$(j fixed-direct .lat_p50)")," \
+            "herd/nginx $(r2 "$(j fixed-herd .lat_p50)" "$(j fixed-nginx .lat_p50)")"
+        echo
+    fi
     if [ -n "$levels" ]; then
         echo "## Streaming (32 chunks per stream, one every 50 ms at the sim)"
         echo
@@ -378,15 +547,17 @@ col() { awk -v n="$1" -v c="$2" -F'\t' '$1 == n { print $c }' "$out/streams.dat"
             "$out/streams-$(echo $levels | awk '{ print $NF }')-herd.rss") MiB."
         echo
     fi
-    echo "## Scoring cost per request"
-    echo
-    echo '```'
-    cat "$out/scoring.txt"
-    echo '```'
-    echo
+    if phase scoring; then
+        echo "## Scoring cost per request"
+        echo
+        echo '```'
+        cat "$out/scoring.txt"
+        echo '```'
+        echo
+    fi
     echo "## Plots"
     echo
-    for f in throughput latency streams_ttfc streams_gap streams_relay \
+    for f in added_latency throughput latency streams_ttfc streams_gap streams_relay \
         streams_rss scoring; do
         [ -f "$out/$f.png" ] && echo "![$f]($f.png)"
     done
