@@ -151,6 +151,7 @@ static int proxy_route(struct proxy_req *q);
 static const char *proxy_client_path(enum proxy_api api);
 
 static void proxy_drain_check(struct proxy *p);
+static void proxy_fail_midstream(struct proxy_req *q, const char *why);
 
 /* The last bytes of an answer reached the socket: a drain may end. */
 static void
@@ -529,7 +530,15 @@ proxy_on_body(void *arg, struct evbuffer *data)
     if (!q->headers_sent)
         proxy_send_headers(q);
     /* an OpenAI client gets the events proxy_on_native_object makes */
-    relay_feed(&q->relay, data, q->openai ? NULL : q->chunk);
+    if (relay_feed(&q->relay, data, q->openai ? NULL : q->chunk) == -E2BIG &&
+        q->openai) {
+        /* a line too long to convert would be a silent hole in the answer */
+        char why[300];
+        snprintf(why, sizeof why,
+                 "node %s sent a line longer than max_body_bytes", q->node);
+        proxy_fail_midstream(q, why);
+        return;
+    }
     if (evbuffer_get_length(q->chunk) == 0)
         return; /* a line not complete yet */
     q->bytes_out += (int64_t)evbuffer_get_length(q->chunk);

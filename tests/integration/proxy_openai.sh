@@ -106,4 +106,18 @@ is "$STATUS $(jq -r .error.type <<<"$BODY")" "404 not_found_error" \
     "an unknown model: 404 not_found_error"
 
 router_stop
+
+# A native line too long to inspect (max_body_bytes) cannot be converted:
+# the stream ends with an error event rather than a hole in the answer.
+# /api/generate's last line carries the prompt's tokens as "context".
+fleet_router "max_body_bytes = 1024
+auto_pull = false"
+long=$(printf 'word %.0s' $(seq 1 150))
+curl -s -m 30 "$ROUTER/v1/completions" \
+    -d "{\"model\":\"tiny\",\"stream\":true,\"prompt\":\"$long\"}" |
+    tr -d '\r' | sed -n 's/^data: //p' >"$TEST_TMP/events"
+like "$(tail -1 "$TEST_TMP/events" | jq -r .error.message)" \
+    "longer than max_body_bytes" "a line longer than max_body_bytes: an error event"
+is "$(grep -c '^\[DONE\]$' "$TEST_TMP/events")" 0 "and no [DONE]"
+router_stop
 done_testing
