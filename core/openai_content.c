@@ -57,7 +57,7 @@ image_data_uri(const char *uri, size_t len, json_object **out)
         }
         b64[n++] = c;
     }
-    if (n % 4 == 1 || n == pad) {
+    if ((n - pad) % 4 == 1 || n == pad) {
         free(b64);
         return -EINVAL;
     }

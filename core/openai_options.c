@@ -170,7 +170,7 @@ static const struct effort {
     const char *name, *think;
 } efforts[] = {
     {"none", NULL},   {"minimal", "low"}, {"low", "low"}, {"medium", "medium"},
-    {"high", "high"}, {"xhigh", "max"},   {"max", "max"},
+    {"high", "high"}, {"xhigh", "max"},   {"ultra", "max"}, {"max", "max"},
 };
 
 /* think as the client gave it (an Ollama extension), else from

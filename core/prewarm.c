@@ -13,6 +13,7 @@
 #include "admission.h"
 #include "common/log.h"
 #include "latency.h"
+#include "model_category.h"
 #include "prewarm_pick.h"
 #include "request.h"
 #include "router.h"
@@ -181,9 +182,19 @@ prewarm_timeout_cb(evutil_socket_t fd, short what, void *arg)
     prewarm_load_ended(l, why);
 }
 
-/* The load: no prompt (Ollama loads the model and answers done_reason
- * "load"), not streamed, with the router's keep_alive (a number of
- * seconds; any negative is forever). A new string, or NULL. */
+/* The endpoint that loads a model without running it: /api/generate
+ * without a prompt (Ollama answers done_reason "load"), or for an
+ * embedding model, which refuses generate, /api/embed with an empty
+ * input (reference §1.4). */
+static const char *
+prewarm_path(const char *model)
+{
+    return model_category(model) == MODEL_CAT_EMBEDDING ? "/api/embed"
+                                                        : "/api/generate";
+}
+
+/* The load's body: not streamed, with the router's keep_alive (a number
+ * of seconds; any negative is forever). A new string, or NULL. */
 static char *
 prewarm_body(const char *model, double keep_alive)
 {
@@ -192,7 +203,10 @@ prewarm_body(const char *model, double keep_alive)
     if (!o)
         return NULL;
     json_object_object_add(o, "model", json_object_new_string(model));
-    json_object_object_add(o, "stream", json_object_new_boolean(0));
+    if (strcmp(prewarm_path(model), "/api/embed") == 0)
+        json_object_object_add(o, "input", json_object_new_string(""));
+    else
+        json_object_object_add(o, "stream", json_object_new_boolean(0));
     json_object_object_add(
         o, "keep_alive",
         json_object_new_int64(keep_alive < 0 ? -1 : (int64_t)ceil(keep_alive)));
@@ -230,8 +244,9 @@ prewarm_send(struct prewarm *pw, const char *node, const char *url,
     l->t_start = router_now();
     snprintf(l->node, sizeof l->node, "%s", node);
     snprintf(l->model, sizeof l->model, "%s", model);
-    l->call = upstream_start(pw->pool, url, EVHTTP_REQ_POST, "/api/generate",
-                             body, strlen(body), &prewarm_cbs, l, err, errlen);
+    l->call = upstream_start(pw->pool, url, EVHTTP_REQ_POST,
+                             prewarm_path(model), body, strlen(body),
+                             &prewarm_cbs, l, err, errlen);
     free(body);
     if (!l->call) {
         event_free(l->timeout);
@@ -358,7 +373,7 @@ prewarm_model(struct prewarm *pw, const struct prewarm_streak *st,
     struct router *r = pw->r;
     struct route_request rq = {
         .model = st->model,
-        .endpoint = "/api/generate",
+        .endpoint = prewarm_path(st->model),
         .format = "ollama",
     };
     struct route_result rr;

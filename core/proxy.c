@@ -102,6 +102,7 @@ struct proxy_req {
     json_object *native;
     struct openai_reply oai;
     int oai_include_usage;
+    int convert_failed; /* a native line could not be converted */
     struct request_info ri;
     char models[PROXY_MAX_MODELS][REQUEST_MODEL_MAX];
     size_t model_count;
@@ -466,8 +467,7 @@ proxy_on_native_object(void *arg, json_object *o)
     if (q->status >= 300 || !q->ri.stream || !q->req)
         return;
     if (openai_reply_stream(&q->oai, o, q->chunk) != 0)
-        log_warn(proxy_comp, "%s: out of memory converting a line of %s",
-                 q->request_id, q->node);
+        q->convert_failed = 1; /* out of memory: proxy_on_body ends it */
 }
 
 static void
@@ -503,6 +503,29 @@ proxy_client_drained(struct evhttp_connection *conn, void *arg)
     upstream_resume(q->call);
 }
 
+/* A native line that a converted stream could not turn into events (too
+ * long to inspect, not JSON, memory) would be a silent hole in the
+ * client's answer: the stream ends with an error instead. Returns 1 when
+ * it did (q is freed). */
+static int
+proxy_lost_line(struct proxy_req *q, int relay_rc)
+{
+    char why[300];
+    if (relay_rc == -E2BIG)
+        snprintf(why, sizeof why,
+                 "node %s sent a line longer than max_body_bytes", q->node);
+    else if (q->relay.bad_lines > 0)
+        snprintf(why, sizeof why, "node %s sent a line that is not JSON",
+                 q->node);
+    else if (relay_rc != 0 || q->convert_failed)
+        snprintf(why, sizeof why,
+                 "out of memory converting the answer of node %s", q->node);
+    else
+        return 0;
+    proxy_fail_midstream(q, why);
+    return 1;
+}
+
 static void
 proxy_on_body(void *arg, struct evbuffer *data)
 {
@@ -530,15 +553,9 @@ proxy_on_body(void *arg, struct evbuffer *data)
     if (!q->headers_sent)
         proxy_send_headers(q);
     /* an OpenAI client gets the events proxy_on_native_object makes */
-    if (relay_feed(&q->relay, data, q->openai ? NULL : q->chunk) == -E2BIG &&
-        q->openai) {
-        /* a line too long to convert would be a silent hole in the answer */
-        char why[300];
-        snprintf(why, sizeof why,
-                 "node %s sent a line longer than max_body_bytes", q->node);
-        proxy_fail_midstream(q, why);
+    int rc = relay_feed(&q->relay, data, q->openai ? NULL : q->chunk);
+    if (q->openai && proxy_lost_line(q, rc))
         return;
-    }
     if (evbuffer_get_length(q->chunk) == 0)
         return; /* a line not complete yet */
     q->bytes_out += (int64_t)evbuffer_get_length(q->chunk);
@@ -678,6 +695,10 @@ proxy_on_end(void *arg, int err)
         return;
     }
     int failed = err != 0 || q->status >= 500;
+    /* the stream had ended (its final chunk, or the node's own error)
+     * before the connection broke: nothing to add after that end */
+    if (failed && q->headers_sent && (q->relay.done || q->relay.error))
+        failed = 0;
     if (failed && !q->headers_sent) {
         if (err)
             snprintf(why, sizeof why, "%s", strerror(-err));
@@ -701,6 +722,8 @@ proxy_on_end(void *arg, int err)
         proxy_free_req(q);
         return;
     }
+    if (q->openai && q->ri.stream && q->headers_sent && proxy_lost_line(q, 0))
+        return; /* its last line (relay_end) could not be converted */
     if (!q->ri.stream && q->too_big) {
         proxy_reply_error(q, 502,
                           "the answer of node %s is larger than "
@@ -821,6 +844,7 @@ proxy_dispatch(struct proxy_req *q, const struct proxy_pick *pk)
         json_object *ef;
         openai_reply_init(&q->oai, q->api, pk->model, q->request_id,
                           q->oai_include_usage);
+        q->convert_failed = 0;
         q->oai.base64 =
             json_object_object_get_ex(q->body, "encoding_format", &ef) &&
             json_object_is_type(ef, json_type_string) &&
@@ -1447,6 +1471,7 @@ proxy_handle(struct proxy *p, struct evhttp_request *req, enum proxy_api api)
     q->oai_include_usage =
         json_object_object_get_ex(q->body, "stream_options", &so) &&
         json_object_object_get_ex(so, "include_usage", &iu) &&
+        json_object_is_type(iu, json_type_boolean) &&
         json_object_get_boolean(iu);
     snprintf(q->models[q->model_count++], REQUEST_MODEL_MAX, "%s", q->ri.model);
     for (size_t i = 0; i < q->ri.fallback_count; i++)

@@ -128,6 +128,8 @@ relay_text(struct relay *r, const char *s, size_t len)
         relay_object(r, o);
         if (r->on_object && r->kind != RELAY_JSON)
             r->on_object(r->on_object_arg, o);
+    } else if (r->kind != RELAY_JSON) {
+        r->bad_lines++;
     }
     json_object_put(o);
 }

@@ -23,6 +23,7 @@ struct relay {
     enum relay_kind kind;
     struct evbuffer *pending; /* an incomplete line, or the JSON body */
     json_tokener *tok;        /* reused for every line */
+    unsigned bad_lines;       /* stream lines that were not JSON */
     size_t max_bytes;         /* longest line or body kept */
     int done;                 /* positive end signal seen */
     int error;                /* the node reported an error in-band */

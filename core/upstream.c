@@ -317,6 +317,8 @@ upstream_done_cb(struct evhttp_request *req, void *arg)
         struct evbuffer *in = evhttp_request_get_input_buffer(req);
         if (evbuffer_get_length(in) > 0)
             call->cbs.on_body(call->arg, in);
+        if (call->ended) /* the body callback cancelled the call */
+            return;
         call->reusable = 1;
     }
     call->ended = 1;

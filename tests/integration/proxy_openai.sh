@@ -77,6 +77,15 @@ is "$(tail -1 <<<"$EVENTS" | jq -r .error.type)" api_error \
 is "$(grep -c '^\[DONE\]$' <<<"$EVENTS")" 0 "and no [DONE]"
 fault s1 '{"midstream_error":null}'
 
+# a native line that is not JSON cannot be converted: an error event, not
+# a silent hole in the text followed by [DONE]
+fault s1 '{"malformed":{"count":1}}'
+sse "{\"model\":\"tiny\",\"stream\":true,\"max_tokens\":6,$msg}"
+like "$(tail -1 <<<"$EVENTS" | jq -r .error.message)" "not JSON" \
+    "a line that is not JSON ends the SSE stream with an error event"
+is "$(grep -c '^\[DONE\]$' <<<"$EVENTS")" 0 "and no [DONE]"
+fault s1 '{"malformed":null}'
+
 # a node's 4xx comes back in OpenAI's error shape with its status
 rq POST /v1/embeddings '{"model":"tiny","input":"x"}'
 is "$STATUS" 400 "a chat model asked for embeddings: the node's 400"

@@ -9,23 +9,40 @@
 #     and the waiting requests are served by both nodes;
 #   - both warm: nothing more is loaded.
 # Bad pre-warm values stop the router at start with a clear error.
+# PREWARM_KIND=embed (proxy_prewarm_embed.sh) runs the scenario with an
+# embedding model, which is loaded through /api/embed.
 [ -n "$BASH_VERSION" ] || exec bash "$0" "$@"
 . "$top_srcdir/tests/integration/lib.sh"
 . "$top_srcdir/tests/integration/sim_lib.sh"
 . "$top_srcdir/tests/integration/router_lib.sh"
 . "$top_srcdir/tests/integration/proxy_lib.sh"
 
-M=qwen3:0.6b
+KIND=${PREWARM_KIND:-chat}
 X=llama3.2:3b
-sim_args="--num-parallel 1 --tokens-per-sec 20 --load-gb-per-sec 40"
-fleet_sim A --memory-gb 16 --model $M:4 $sim_args
-fleet_sim B --memory-gb 8 --model $M:4 --model $X:6 $sim_args
+# one request holds a slot about a second: 20 tokens at 20/s, or 40 words
+# of input at 40 tokens/s
+sim_args="--num-parallel 1 --tokens-per-sec 20 --prompt-tokens-per-sec 40 --load-gb-per-sec 40"
+if [ "$KIND" = embed ]; then
+    M=bge-large:latest
+    fleet_sim A --memory-gb 16 --embed-model $M:4:16 $sim_args
+    fleet_sim B --memory-gb 8 --embed-model $M:4:16 --model $X:6 $sim_args
+    endpoint=/api/embed
+    # the number first: a shared prefix would be served from the prompt cache
+    payload() { echo "{\"model\":\"$M\",\"input\":\"$1 $(printf 'word%.0s ' $(seq 1 40))\"}"; }
+else
+    M=qwen3:0.6b
+    fleet_sim A --memory-gb 16 --model $M:4 $sim_args
+    fleet_sim B --memory-gb 8 --model $M:4 --model $X:6 $sim_args
+    endpoint=/api/generate
+    payload() { echo "{\"model\":\"$M\",\"prompt\":\"hi $1\",\"stream\":false,\"options\":{\"num_predict\":20}}"; }
+fi
 FLEET_NODES="" # the nodes come by heartbeat: static polls carry no memory
 load() { # SIM MODEL: loads MODEL there for good
-    local u
+    local u path=/api/generate input=""
     eval "u=\$SIM_URL_$1"
-    curl -s -m 10 -o /dev/null -w '%{http_code}' "$u/api/generate" \
-        -d "{\"model\":\"$2\",\"keep_alive\":-1}"
+    [ "$2" = "$M" ] && [ "$KIND" = embed ] && path=/api/embed input=',"input":"x"'
+    curl -s -m 10 -o /dev/null -w '%{http_code}' "$u$path" \
+        -d "{\"model\":\"$2\",\"keep_alive\":-1$input}"
 }
 is "$(load A $M)" 200 "A has $M loaded"
 is "$(load B $X)" 200 "B has $X loaded: 2 of its 8 GB free, $M needs 4"
@@ -81,7 +98,7 @@ both_online() {
         jq '[.nodes[] | select(.status == "online")] | length')" = 2 ]
 }
 wait_for 10 both_online || { echo "Bail out! nodes not online"; exit 1; }
-rq POST /fleet/route "{\"model\":\"$M\",\"prompt\":\"x\"}"
+rq POST /fleet/route "$(payload x)"
 diag "/fleet/route: $STATUS $(jq -c "[.candidates[].node, .eliminated]" <<<"$BODY" 2>&1 | head -c 300)"
 is "$(jq -r '[.candidates[].node] | join(",")' <<<"$BODY")" A \
     "the scorer offers A only for $M"
@@ -94,8 +111,7 @@ round() {
     local i pids=""
     for i in $(seq 1 "$2"); do
         curl -s -m 60 -D "$TEST_TMP/$1-$i.hdr" -o "$TEST_TMP/$1-$i.body" \
-            -w '%{http_code}\n' "$ROUTER/api/generate" \
-            -d "{\"model\":\"$M\",\"prompt\":\"hi $i\",\"stream\":false,\"options\":{\"num_predict\":20}}" \
+            -w '%{http_code}\n' "$ROUTER$endpoint" -d "$(payload "$i")" \
             >"$TEST_TMP/$1-$i.code" &
         pids="$pids $!"
     done
@@ -157,6 +173,7 @@ is "$(prewarm_stat sent)" 2 "with both nodes warm, nothing more is loaded"
 
 kill "$PID_heartbeats" 2>/dev/null
 router_stop
+[ "$KIND" = chat ] || done_testing
 
 # ---- bad values stop the router at start ------------------------------------
 bad() { # KEY VALUE -> the router's exit status and first error line

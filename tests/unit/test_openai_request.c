@@ -194,6 +194,7 @@ test_chat_parts(void)
         "data:image/;base64,QUJD",     "data:image/png;base64,",
         "data:image/png;base64,QU JD", "data:image/png;base64,Q",
         "data:image/png;base64,QQ=A",  "data:image/png;base64",
+        "data:image/png;base64,QUJDR=", /* 5 digits and '=' */
         "file:///etc/passwd",
     };
     for (size_t i = 0; i < sizeof bad_urls / sizeof bad_urls[0]; i++) {
@@ -453,6 +454,7 @@ test_format_and_think(void)
         {"'reasoning_effort':'medium'", "'medium'"},
         {"'reasoning_effort':'HIGH'", "'high'"},
         {"'reasoning_effort':'xhigh'", "'max'"},
+        {"'reasoning_effort':'ultra'", "'max'"},
         {"'reasoning':{'effort':'medium'}", "'medium'"},
         {"'reasoning':{'effort':'none'}", "false"},
         {"'reasoning_effort':'low','reasoning':{'effort':'high'}", "'low'"},
