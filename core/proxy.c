@@ -56,6 +56,16 @@
 
 static const char *proxy_comp = "proxy";
 
+/* AddressSanitizer builds free every ended request (gcc and clang say so
+ * differently). */
+#if defined(__SANITIZE_ADDRESS__)
+#define PROXY_ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define PROXY_ASAN 1
+#endif
+#endif
+
 struct proxy_backoff {
     char node[HEARTBEAT_MAX_STRING];
     double until;
@@ -363,7 +373,7 @@ proxy_free_req(struct proxy_req *q)
     json_object_put(q->body);
     json_object_put(q->native);
     free(q->breakdown);
-#ifndef __SANITIZE_ADDRESS__ /* there, a use after free must stay visible */
+#ifndef PROXY_ASAN /* there, a use after free must stay visible */
     if (!p->spare) {
         p->spare = q;
         q = NULL;

@@ -157,8 +157,11 @@ relay_feed(struct relay *r, struct evbuffer *in, struct evbuffer *out)
     int rc = 0;
     if (n == 0)
         return 0;
-    if (evbuffer_get_length(r->pending) + n > r->max_bytes) {
-        /* Too long to inspect: keep relaying, forget the partial line. */
+    /* a body is bounded as a whole; a stream line by line (one read may
+     * bring many short lines) */
+    if (r->kind == RELAY_JSON &&
+        evbuffer_get_length(r->pending) + n > r->max_bytes) {
+        /* Too long to inspect: keep relaying, forget what was kept. */
         evbuffer_drain(r->pending, evbuffer_get_length(r->pending));
         rc = -E2BIG;
     } else {
@@ -170,8 +173,14 @@ relay_feed(struct relay *r, struct evbuffer *in, struct evbuffer *out)
         evbuffer_add_buffer(out, in);
     else
         evbuffer_drain(in, n);
-    if (r->kind != RELAY_JSON)
+    if (r->kind != RELAY_JSON) {
         relay_lines(r);
+        if (evbuffer_get_length(r->pending) > r->max_bytes) {
+            /* a line too long to inspect: forget its start */
+            evbuffer_drain(r->pending, evbuffer_get_length(r->pending));
+            rc = -E2BIG;
+        }
+    }
     return rc;
 }
 

@@ -89,11 +89,21 @@ main(void)
 
     relay_init(&r, RELAY_NDJSON, 16);
     struct evbuffer *in = evbuffer_new(), *o = evbuffer_new();
-    evbuffer_add_printf(in, "{\"response\":\"%s\"}\n", "0123456789abcdef");
-    is_int(relay_feed(&r, in, o), -E2BIG, "an over-long line is reported");
-    is_int((int)evbuffer_get_length(o), 32, "but its bytes still pass");
+    evbuffer_add_printf(in, "{\"response\":\"%s", "0123456789abcdef");
+    is_int(relay_feed(&r, in, o), -E2BIG,
+           "a line that outgrows max_bytes unfinished is reported");
+    is_int((int)evbuffer_get_length(o), 29, "but its bytes still pass");
     evbuffer_free(in);
     evbuffer_free(o);
+    relay_clear(&r);
+    /* one read with many short lines: each fits, their sum need not */
+    relay_init(&r, RELAY_NDJSON, 16);
+    in = evbuffer_new();
+    evbuffer_add_printf(in, "{\"a\":1}\n{\"b\":2}\n{\"c\":3}\n{\"done\":true}\n");
+    is_int(relay_feed(&r, in, NULL), 0,
+           "many short lines in one read are no over-long line");
+    ok(r.done && r.bad_lines == 0, "and every one is inspected");
+    evbuffer_free(in);
     relay_clear(&r);
 
     struct evbuffer *t = evbuffer_new();
