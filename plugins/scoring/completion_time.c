@@ -2,10 +2,12 @@
  * request, so the fastest node that can take it wins even while it is cold.
  *
  *   T = wait + load + service
- *   service  the p75 latency of node:model from the router's history, else
- *            prompt / (prompt_speedup x rate) + output / rate, where
- *            rate = efficiency x bandwidth / model size (a decode step
- *            reads every weight once), times the learned calibration
+ *   service  estimate = prompt / (prompt_speedup x rate) + output / rate,
+ *            where rate = efficiency x bandwidth / model size (a decode
+ *            step reads every weight once), times the learned calibration;
+ *            a node whose p75 latency for the model (the router's history)
+ *            is off that by more than history_tolerance either way counts
+ *            as off by the excess
  *   load     model size / load_gbps when the model is not in memory there
  *            (half of it when a request is already running: the load began)
  *   wait     (depth - slots + 1) / slots x service when every slot is busy
@@ -18,7 +20,8 @@
  * the model loaded, history / estimate tells how far the bandwidth model is
  * off (efficiency, answer length, a simulator's time scale); its running
  * geometric mean scales every estimated time, so nodes without a history
- * compete fairly with nodes that have one. */
+ * compete fairly with nodes that have one. The tolerance keeps equal nodes
+ * equal: their histories differ by noise, and a tie lets them take turns. */
 #include <errno.h>
 #include <math.h>
 #include <stddef.h>
@@ -37,8 +40,10 @@ struct completion_time_ctx {
     double load_gbps;
     double points_per_halving;
     double max_points;
+    double history_tolerance;  /* history / estimate ratio taken as noise */
     double calibration_weight; /* of each new sample; 0 = no calibration */
     double calibration_log;    /* running mean of log(history / estimate) */
+    double calibration_samples;
 };
 
 #define CT_P(f) offsetof(struct completion_time_ctx, f)
@@ -47,28 +52,21 @@ struct completion_time_ctx {
 #f, SCORING_PARAM_NUMBER, CT_P(f), lo, hi                              \
     }
 static const struct scoring_param completion_time_params[] = {
-    CT_N(output_tokens, 0, 1e6),
-    CT_N(efficiency, 0.001, 100),
-    CT_N(prompt_speedup, 0.001, 1e6),
-    CT_N(unknown_bandwidth_gbps, 0.001, 1e6),
-    CT_N(load_gbps, 0.001, 1e6),
-    CT_N(points_per_halving, 0, 1000),
-    CT_N(max_points, 0, 1000),
-    CT_N(calibration_weight, 0, 1),
-    {NULL, SCORING_PARAM_NUMBER, 0, 0, 0}};
-static const char *const completion_time_keys[] = {"output_tokens",
-                                                   "efficiency",
-                                                   "prompt_speedup",
-                                                   "unknown_bandwidth_gbps",
-                                                   "load_gbps",
-                                                   "points_per_halving",
-                                                   "max_points",
-                                                   "calibration_weight",
-                                                   NULL};
+    CT_N(output_tokens, 0, 1e6),      CT_N(efficiency, 0.001, 100),
+    CT_N(prompt_speedup, 0.001, 1e6), CT_N(unknown_bandwidth_gbps, 0.001, 1e6),
+    CT_N(load_gbps, 0.001, 1e6),      CT_N(points_per_halving, 0, 1000),
+    CT_N(max_points, 0, 1000),        CT_N(history_tolerance, 1, 1e6),
+    CT_N(calibration_weight, 0, 1),   {NULL, SCORING_PARAM_NUMBER, 0, 0, 0}};
+static const char *const completion_time_keys[] = {
+    "output_tokens",      "efficiency",
+    "prompt_speedup",     "unknown_bandwidth_gbps",
+    "load_gbps",          "points_per_halving",
+    "max_points",         "history_tolerance",
+    "calibration_weight", NULL};
 
-/* A calibration sample further than 100x off is clipped: one odd request
- * (a stalled stream, a load in the history) must not swing every node. */
-#define CT_MAX_LOG_RATIO 4.605170185988091 /* log(100) */
+/* A calibration sample further than 10,000x off is clipped: one odd
+ * request (a stalled stream) must not swing every node. */
+#define CT_MAX_LOG_RATIO 9.210340371976184 /* log(10000) */
 /* Below this, a model size is taken as unknown. */
 #define CT_MIN_SIZE_GB 0.01
 /* Times are at least this long, so an empty request has a finite ratio. */
@@ -88,6 +86,7 @@ completion_time_init(const struct herd_host *host, void **out)
     ctx->load_gbps = 1.5;
     ctx->points_per_halving = 30;
     ctx->max_points = 60;
+    ctx->history_tolerance = 1.5;
     ctx->calibration_weight = 0.05;
     *out = ctx;
     return HERD_OK;
@@ -143,7 +142,9 @@ completion_time_node_bandwidth(const struct completion_time_ctx *ctx,
                                         : ctx->unknown_bandwidth_gbps;
 }
 
-/* Folds history / estimate of a node that has both into the calibration. */
+/* Folds log(history / estimate) of a node that has both into the
+ * calibration: a plain mean over the first 1 / calibration_weight samples
+ * (the first one is taken whole), a moving average after. */
 static void
 completion_time_learn(struct completion_time_ctx *ctx, double history_s,
                       double estimate_s)
@@ -155,8 +156,26 @@ completion_time_learn(struct completion_time_ctx *ctx, double history_s,
         l = CT_MAX_LOG_RATIO;
     if (l < -CT_MAX_LOG_RATIO)
         l = -CT_MAX_LOG_RATIO;
-    ctx->calibration_log +=
-        ctx->calibration_weight * (l - ctx->calibration_log);
+    ctx->calibration_samples++;
+    double w = 1.0 / ctx->calibration_samples;
+    if (w < ctx->calibration_weight)
+        w = ctx->calibration_weight;
+    ctx->calibration_log += w * (l - ctx->calibration_log);
+}
+
+/* The service time: the calibrated estimate, moved towards the history by
+ * as much as the history is off it beyond the tolerance. */
+static double
+completion_time_service(const struct completion_time_ctx *ctx,
+                        double calibrated, double history_s)
+{
+    if (!(isfinite(history_s) && history_s > 0) || !(calibrated > 0))
+        return calibrated;
+    double off = log(history_s / calibrated);
+    double tolerance = log(ctx->history_tolerance);
+    if (fabs(off) <= tolerance)
+        return calibrated;
+    return calibrated * exp(off > 0 ? off - tolerance : off + tolerance);
 }
 
 static int
@@ -169,13 +188,13 @@ completion_time_score(void *arg, const struct herd_candidate *c, double *points)
     double estimate = completion_time_estimate(
         ctx, r, completion_time_node_bandwidth(ctx, n));
     double history = n->p75_latency_ms / 1000.0;
-    int has_history = isfinite(history) && history > 0;
 
-    if (has_history && loaded)
+    /* a cold node's history may hold a load: it teaches nothing */
+    if (loaded && isfinite(history) && history > 0)
         completion_time_learn(ctx, history, estimate);
     double scale = exp(ctx->calibration_log);
 
-    double service = has_history ? history : estimate * scale;
+    double service = completion_time_service(ctx, estimate * scale, history);
     double load = 0;
     if (!loaded) {
         load = completion_time_size(r) / ctx->load_gbps * scale;

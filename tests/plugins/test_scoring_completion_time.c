@@ -226,13 +226,26 @@ test_history(void)
     ok(sig_load(&s, err, sizeof err, "calibration_weight", "0", NULL) == 0,
        "calibration_weight 0 (%s)", err);
     cand_init(&k, 100, 1);
+    k.node.p75_latency_ms = 12000;
+    is_double(score(&s, &k), 0, 1e-9,
+              "a history 1.2x the estimate of 10 s: noise, 0");
     k.node.p75_latency_ms = 5000;
-    is_double(score(&s, &k), 30, 1e-9,
-              "history of 5 s where 10 s was estimated: +30");
-    is_double(score(&s, &k), 30, 1e-9, "without calibration it stays +30");
+    is_double(score(&s, &k), 12.451124978, 1e-6,
+              "half the estimate: 1.5x tolerated, 7.5 s count");
+    k.node.p75_latency_ms = 30000;
+    is_double(score(&s, &k), -30, 1e-9, "3x the estimate: 20 s count, -30");
+    k.node.p75_latency_ms = 5000;
     k.node.loaded_count = 0;
-    is_double(score(&s, &k), 4.560092803, 1e-6,
-              "history but cold: 5 s + 4 s of load");
+    is_double(score(&s, &k), -6.049015835, 1e-6,
+              "half the estimate but cold: 7.5 s + 4 s of load");
+    sig_free(&s);
+
+    ok(sig_load(&s, err, sizeof err, "calibration_weight", "0",
+                "history_tolerance", "1", NULL) == 0,
+       "history_tolerance 1 (%s)", err);
+    cand_init(&k, 100, 1);
+    k.node.p75_latency_ms = 5000;
+    is_double(score(&s, &k), 30, 1e-9, "no tolerance: the history of 5 s, +30");
     sig_free(&s);
 
     ok(sig_load(&s, err, sizeof err, NULL) == 0, "default calibration");
@@ -240,34 +253,41 @@ test_history(void)
     k.node.p75_latency_ms = 5000;
     is_double(score(&s, &k), 4.560092803, 1e-6,
               "a cold node's history teaches nothing (it may hold a load)");
-    k.node.loaded_count = 1;
-    is_double(score(&s, &k), 30, 1e-9,
-              "a history that matches the estimate: +30, nothing learned");
     cand_init(&k, 100, 1);
     k.node.p75_latency_ms = 5000;
-    is_double(score(&s, &k), 28.5, 1e-9,
-              "half the estimate: 5%% of log 0.5 learned, reference x 0.966");
+    is_double(score(&s, &k), 0, 1e-9,
+              "the first sample is taken whole: the fleet runs at half the "
+              "estimate, the reference too");
+    k.node.p75_latency_ms = NAN;
+    is_double(score(&s, &k), 0, 1e-9, "a node without history: 5 s as well");
+    k.node.loaded_count = 0;
+    is_double(score(&s, &k), -14.562804815, 1e-6,
+              "and its load halved too: 5 s + 2 s against 5 s");
+    cand_init(&k, 100, 1);
+    k.node.p75_latency_ms = 20000;
+    is_double(score(&s, &k), -12.451124979, 1e-6,
+              "second sample (2x): the mean of the two is 1x, the node 2x "
+              "slower counts 1.33x");
+    for (int i = 0; i < 18; i++) {
+        k.node.p75_latency_ms = i % 2 ? 5000 : 20000;
+        score(&s, &k);
+    }
+    k.node.p75_latency_ms = 10000;
+    is_double(score(&s, &k), 0, 1e-9, "20 samples averaging 1x, then 1x: 0");
+    k.node.p75_latency_ms = 5000;
+    is_double(score(&s, &k), 10.951124978, 1e-6,
+              "past 20 samples each weighs 0.05: x0.966, 7.5 s count");
     sig_free(&s);
 
-    ok(sig_load(&s, err, sizeof err, "calibration_weight", "1", NULL) == 0,
-       "calibration_weight 1");
+    ok(sig_load(&s, err, sizeof err, NULL) == 0, "fresh calibration");
     cand_init(&k, 100, 1);
-    k.node.p75_latency_ms = 5000;
-    is_double(score(&s, &k), 0, 1e-9,
-              "weight 1: the fleet runs at half the estimate, this node too");
-    cand_init(&k, 100, 0);
-    is_double(score(&s, &k), -14.562804815, 1e-6,
-              "a node without history: its estimate and load halved too");
-    cand_init(&k, 200, 1);
-    is_double(score(&s, &k), 30, 1e-9, "ratios between estimates stay");
-    cand_init(&k, 100, 1);
-    k.node.p75_latency_ms = 1e7;
-    is_double(score(&s, &k), -60, 1e-9, "an odd history of 10,000 s: -60");
+    k.node.p75_latency_ms = 1e11;
+    is_double(score(&s, &k), -60, 1e-9, "an odd history of 10^8 s: -60");
     k.node.p75_latency_ms = NAN;
     is_double(score(&s, &k), 0, 1e-9,
-              "learns at most 100x: estimates x100, not x1000");
-    k.node.p75_latency_ms = 1000 * 1000;
-    is_double(score(&s, &k), 0, 1e-9, "a history of 1,000 s is now on par");
+              "learns at most 10,000x: estimates x10,000, not x10^7");
+    k.node.p75_latency_ms = 1e8;
+    is_double(score(&s, &k), 0, 1e-9, "a history of 10^5 s is now on par");
     sig_free(&s);
 }
 
