@@ -424,12 +424,13 @@ plot for [i=2:$((np + 1))] '$out/nodes_$first.dat' using i:xtic(1) title columnh
     echo "![nodes_$first](nodes_$first.png)"
     echo
     if [ -f "$out/steady.dat" ]; then
-        echo "## Steady mixed chat: herd against round-robin and least-connections"
+        echo "## Steady mixed chat: herd against the other policies"
         echo
         awk -F'\t' 'NR > 1 { mean[$1] = $2; p95[$1] = $3; cold[$1] = $9 }
         END {
-            for (b = 1; b <= 2; b++) {
-                o = b == 1 ? "round_robin" : "least_connections"
+            split("round_robin least_connections nginx herd_seven", others, " ")
+            for (b = 1; b <= 4; b++) {
+                o = others[b]
                 if (!(o in mean) || !("herd" in mean)) continue
                 printf "- vs %s: mean %s (%s vs %s ms), p95 %s (%s vs %s ms), cold loads %s (%s vs %s)\n", o,
                     mean["herd"] < mean[o] ? "better" : "NOT better", mean["herd"], mean[o],
