@@ -15,8 +15,9 @@ const struct config_default_plugin config_default_plugins[] = {
     {"scoring", "thermal"},       {"scoring", "memory_fit"},
     {"scoring", "queue_depth"},   {"scoring", "wait_time"},
     {"scoring", "role_affinity"}, {"scoring", "availability_trend"},
-    {"scoring", "context_fit"},   {"storage", "sqlite"},
-    {"storage", "jsonl"},         {"discovery", "mdns"},
+    {"scoring", "context_fit"},   {"scoring", "completion_time"},
+    {"storage", "sqlite"},        {"storage", "jsonl"},
+    {"discovery", "mdns"},
 };
 const size_t config_default_plugin_count =
     sizeof config_default_plugins / sizeof config_default_plugins[0];

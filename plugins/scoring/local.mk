@@ -56,6 +56,21 @@ plugins_scoring_context_fit_la_CPPFLAGS = -I$(top_srcdir)/core/include
 plugins_scoring_context_fit_la_LDFLAGS = $(PLUGIN_LINK_FLAGS)
 plugins_scoring_context_fit_la_LIBADD = -lm
 endif
+if BUILD_SCORING_COMPLETION_TIME
+scoring_LTLIBRARIES += plugins/scoring/completion_time.la
+plugins_scoring_completion_time_la_SOURCES = \
+	plugins/scoring/completion_time.c \
+	plugins/scoring/scoring_param.c plugins/scoring/scoring_param.h
+plugins_scoring_completion_time_la_CPPFLAGS = -I$(top_srcdir)/core/include
+plugins_scoring_completion_time_la_LDFLAGS = $(PLUGIN_LINK_FLAGS)
+plugins_scoring_completion_time_la_LIBADD = -lm
+check_PROGRAMS += tests/plugins/test_scoring_completion_time
+TESTS += tests/plugins/test_scoring_completion_time
+endif
+tests_plugins_test_scoring_completion_time_CPPFLAGS = $(AM_CPPFLAGS) \
+	-I$(top_srcdir)/tests
+tests_plugins_test_scoring_completion_time_LDADD = core/libherdplugin.la \
+	core/common/libherdcommon.la $(LTDL_LIBS) $(LIBS) -lm
 
 # Tests that need every signal: the plugin tests, the scorer's unit test
 # (Appendix B through the real plugins) and the benchmark's smoke run.

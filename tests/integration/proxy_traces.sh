@@ -33,7 +33,7 @@ all_written() {
     [ "$(jq '.traces.queued' <<<"$s")" = 0 ] &&
         [ "$(jq '.traces.written == .traces.submitted' <<<"$s")" = true ]
 }
-keys='["availability_trend","context_fit","memory_fit","queue_depth","role_affinity","thermal","total","wait_time"]'
+keys='["availability_trend","completion_time","context_fit","memory_fit","queue_depth","role_affinity","thermal","total","wait_time"]'
 
 chat
 is "$STATUS" 200 "a chat through the router"
@@ -47,8 +47,8 @@ is "$(cut -d'|' -f1-3 <<<"$row")" "$id|qwen3:0.6b|$node" \
     "latest decision: this request, its model and node"
 bd=$(cut -d'|' -f5- <<<"$row")
 is "$(jq -c 'keys' <<<"$bd")" "$keys" \
-    "the breakdown has the seven signals and total"
-is "$(jq '[.[] | numbers] | length' <<<"$bd")" 8 "every value is a number"
+    "the breakdown has the eight default signals and total"
+is "$(jq '[.[] | numbers] | length' <<<"$bd")" 9 "every value is a number"
 is "$(jq '(([to_entries[] | select(.key != "total") | .value] | add) -
           .total) | fabs < 1e-6' <<<"$bd")" true \
     "the signals add up to the total"

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # POST /fleet/route end to end: the reference's worked example (Appendix
-# B) from two heartbeats, A = 96.8 and B = 40; bad bodies get 400, an
-# unknown model 404; weights and enabled change the ranking after SIGHUP
-# without a restart, and a reload with a bad value keeps the old signals.
+# B) from two heartbeats, A = 96.8 and B = 40 over its seven signals, plus
+# herd's eighth, completion_time; bad bodies get 400, an unknown model 404;
+# weights and enabled change the ranking after SIGHUP without a restart,
+# and a reload with a bad value keeps the old signals.
 [ -n "$BASH_VERSION" ] || exec bash "$0" "$@"
 . "$top_srcdir/tests/integration/lib.sh"
 . "$top_srcdir/tests/integration/router_lib.sh"
@@ -38,32 +39,49 @@ chat='{"model":"qwen3:32b","messages":[{"role":"user","content":"'$prompt'"}]}'
 what_if='{"A":{"queue_depth":2,"p75_latency_ms":30000}}'
 chat_a2=$(jq -c --argjson w "$what_if" '.what_if = $w' <<<"$chat")
 
+# completion_time learns a calibration from every history it sees (the
+# what-if's too); without it its points are exact.
 cat >"$TEST_TMP/herd.ini" <<'INI'
 [scoring.queue_depth]
 weight = 1
+[scoring.completion_time]
+calibration_weight = 0
 INI
 start_herd r --config "$TEST_TMP/herd.ini" --data-dir "$TEST_TMP/data"
 ok $? "router answers"
-like "$(cat "$TEST_TMP/r.log")" "scoring with 7 signals" \
-    "the seven signals load by default"
+like "$(cat "$TEST_TMP/r.log")" "scoring with 8 signals" \
+    "the seven signals of the reference and completion_time load by default"
 like "$(post /heartbeat "$node_a")" '^200 ' "heartbeat of A"
 like "$(post /heartbeat "$node_b")" '^200 ' "heartbeat of B"
 
 res=$(route "$chat_a2")
 is "$(jq -r '[.model,.estimated_tokens,.winner] | join(" ")' <<<"$res")" \
     "qwen3:32b 2000 A" "model, 2000 estimated tokens, A wins"
-is "$(round1 '.candidates[0].total' <<<"$res")" 96.8 "A = 96.8"
-is "$(round1 '.candidates[1].total' <<<"$res")" 40 "B = 40"
+# completion_time: the reference time is 2000 prompt tokens and 100 answer
+# tokens at the median 604 GB/s (14.7 tokens/s): 20.36 s. A (a free slot:
+# no wait) is estimated at 12.2 s; its p75 of 30 s is 2.46x that, beyond
+# the 1.5x tolerated, so it counts 12.2 x 2.46 / 1.5 = 20 s. B: 61.5 s at
+# 200 GB/s + 16.4 s to load 24.6 GB.
+seven='del(.completion_time) | add'
+is "$(round1 ".candidates[0].scores | $seven" <<<"$res")" 96.8 \
+    "A = 96.8 over the seven signals"
+is "$(round1 ".candidates[1].scores | $seven" <<<"$res")" 40 \
+    "B = 40 over the seven signals"
+is "$(round1 '.candidates[0].total' <<<"$res")" 97.6 \
+    "A = 96.8 + 0.8 with completion_time: 30 log2(20.36 / 20)"
+is "$(round1 '.candidates[1].total' <<<"$res")" -18.1 \
+    "B = 40 - 58.1: 30 log2(20.36 / 77.9)"
 is "$(jq -cS '.candidates[0].scores | map_values(. * 10 | round / 10)' <<<"$res")" \
-    '{"availability_trend":0,"context_fit":15,"memory_fit":20,"queue_depth":-7.2,"role_affinity":25,"thermal":50,"wait_time":-6}' \
+    '{"availability_trend":0,"completion_time":0.8,"context_fit":15,"memory_fit":20,"queue_depth":-7.2,"role_affinity":25,"thermal":50,"wait_time":-6}' \
     "A's points per signal"
-is "$(jq -cS '.candidates[1].scores' <<<"$res")" \
-    '{"availability_trend":0,"context_fit":0,"memory_fit":20,"queue_depth":0,"role_affinity":10,"thermal":10,"wait_time":0}' \
+is "$(jq -cS '.candidates[1].scores | map_values(. * 10 | round / 10)' <<<"$res")" \
+    '{"availability_trend":0,"completion_time":-58.1,"context_fit":0,"memory_fit":20,"queue_depth":0,"role_affinity":10,"thermal":10,"wait_time":0}' \
     "B's points per signal"
 is "$(jq -c '.eliminated' <<<"$res")" '[]' "nothing eliminated"
 res=$(route "$chat")
-is "$(jq -r '.candidates[0] | [.node, .total] | join(" ")' <<<"$res")" \
-    "A 110" "without the what-if load A has no queue penalty: 110"
+is "$(jq -r '.candidates[0] | [.node, (.total * 10 | round / 10)] | join(" ")' <<<"$res")" \
+    "A 132.2" \
+    "without the what-if load: no queue penalty, 110, and its estimated 12.2 s: +22.2"
 
 # generate and embed bodies, and the OpenAI shape
 res=$(route '{"model":"llama3.2:3b","prompt":"hi"}')
@@ -97,18 +115,20 @@ like "$(post /fleet/route '{"model":"nope:7b","prompt":"x"}')" \
 is "$(curl -s -m 5 -o /dev/null -w '%{http_code}' "$url/fleet/route")" 405 \
     "GET /fleet/route: 405"
 
-# SIGHUP: a heavier queue penalty turns the ranking around.
-printf '[scoring.queue_depth]\nweight = 10\n' >"$TEST_TMP/herd.ini"
+# SIGHUP: a heavier queue penalty turns the ranking around (over the
+# reference's seven signals, as in Appendix B, from here on).
+off='[scoring.completion_time]\nenabled = false\n'
+printf "$off"'[scoring.queue_depth]\nweight = 10\n' >"$TEST_TMP/herd.ini"
 kill -HUP "$PID_r"
 wait_for 5 grep -q 'reload: scoring with 7 signals' "$TEST_TMP/r.log"
-ok $? "SIGHUP reloads the signals"
+ok $? "SIGHUP reloads the signals (completion_time off: seven)"
 res=$(route "$chat_a2")
 is "$(jq -r '.winner' <<<"$res")" B "queue_depth weight 10: B wins now"
 is "$(round1 '.candidates[] | select(.node=="A") | .scores.queue_depth' <<<"$res")" \
     -71.9 "A's queue points are ten times heavier"
 
 # SIGHUP: a signal turned off leaves the breakdown.
-printf '[scoring.queue_depth]\nweight = 1\n[scoring.context_fit]\nenabled = false\n' \
+printf "$off"'[scoring.queue_depth]\nweight = 1\n[scoring.context_fit]\nenabled = false\n' \
     >"$TEST_TMP/herd.ini"
 kill -HUP "$PID_r"
 wait_for 5 grep -q 'reload: scoring with 6 signals' "$TEST_TMP/r.log"
@@ -121,7 +141,7 @@ is "$(round1 '.candidates[0].total' <<<"$res")" 81.8 "A = 96.8 - 15"
 ok $? "scoring-only reloads do not warn about a restart"
 
 # A new discovery section needs a restart, and the log says so.
-printf '[scoring.queue_depth]\nweight = 1\n[scoring.context_fit]\nenabled = false\n[discovery.static]\nnode = x http://127.0.0.1:9\n' \
+printf "$off"'[scoring.queue_depth]\nweight = 1\n[scoring.context_fit]\nenabled = false\n[discovery.static]\nnode = x http://127.0.0.1:9\n' \
     >"$TEST_TMP/herd.ini"
 kill -HUP "$PID_r"
 wait_for 5 grep -q 'take effect on restart' "$TEST_TMP/r.log"

@@ -1,15 +1,16 @@
 #!/usr/bin/env bash
 # Scheduling quality: one heterogeneous fleet of herd-sims, the same
 # workloads (same seed, same requests) sent through five policies -- herd's
-# default scoring; round_robin, random and least_connections (benchmark
-# scoring plugins under tests/bench/policies, loaded into the same herd
-# with the seven default signals disabled); and nginx least_conn in front
+# default scoring; herd_seven (herd with completion_time disabled: the
+# reference's seven signals only); round_robin, random and
+# least_connections (benchmark scoring plugins under tests/bench/policies,
+# loaded into the same herd with herd's signals disabled); and nginx least_conn in front
 # of the same sims. Every run starts from fresh, cold sims. Writes
 # results.md, the raw data and PNG plots to --out.
 #
 #   run.sh --out DIR [--smoke] [--workloads "steady burst multiturn switch
-#          dies"] [--policies "herd round_robin random least_connections
-#          nginx"] [--duration S] [--rate R] [--seed N] [--time-scale F]
+#          dies"] [--policies "herd herd_seven round_robin random
+#          least_connections nginx"] [--duration S] [--rate R] [--seed N] [--time-scale F]
 #          [--victim gpu|mac|laptop|cpu]
 #
 # See doc/benchmarks.md. Loopback only; every run is bounded in time.
@@ -50,7 +51,7 @@ for w in $workloads; do
     *) echo "$0: unknown workload '$w'" >&2; exit 2 ;; esac
 done
 for p in $policies; do
-    case $p in herd | round_robin | random | least_connections | nginx) ;;
+    case $p in herd | herd_seven | round_robin | random | least_connections | nginx) ;;
     *) echo "$0: unknown policy '$p'" >&2; exit 2 ;; esac
 done
 case $victim in gpu | mac | laptop | cpu) ;;
@@ -190,17 +191,23 @@ run_one() {
             echo "heartbeat_interval = 1"
             echo "heartbeat_timeout = 3"
             echo "heartbeat_offline = 6"
-            if [ "$p" != herd ]; then
+            case $p in
+            herd) ;;
+            herd_seven) printf '[scoring.completion_time]\nenabled = false\n' ;;
+            *)
                 for s in thermal memory_fit queue_depth wait_time \
-                    role_affinity availability_trend context_fit; do
+                    role_affinity availability_trend context_fit \
+                    completion_time; do
                     printf '[scoring.%s]\nenabled = false\n' "$s"
                 done
                 echo "[scoring.$p]"
                 [ "$p" = random ] && echo "seed = $seed"
-            fi
+                ;;
+            esac
         } >"$TEST_TMP/herd-$w-$p.ini"
         local extra=()
-        [ "$p" != herd ] && extra=(--plugin-dir "$(bench_policy_dir)")
+        case $p in herd | herd_seven) ;;
+        *) extra=(--plugin-dir "$(bench_policy_dir)") ;; esac
         start_listening "herd_${w}_$p" "listening on 127\.0\.0\.1:@PORT@" \
             "$(herd_bin)" --host 127.0.0.1 --port @PORT@ \
             --config "$TEST_TMP/herd-$w-$p.ini" --data-dir "$TEST_TMP/data-$w-$p" \
@@ -417,12 +424,13 @@ plot for [i=2:$((np + 1))] '$out/nodes_$first.dat' using i:xtic(1) title columnh
     echo "![nodes_$first](nodes_$first.png)"
     echo
     if [ -f "$out/steady.dat" ]; then
-        echo "## Steady mixed chat: herd against round-robin and least-connections"
+        echo "## Steady mixed chat: herd against the other policies"
         echo
         awk -F'\t' 'NR > 1 { mean[$1] = $2; p95[$1] = $3; cold[$1] = $9 }
         END {
-            for (b = 1; b <= 2; b++) {
-                o = b == 1 ? "round_robin" : "least_connections"
+            split("round_robin least_connections nginx herd_seven", others, " ")
+            for (b = 1; b <= 4; b++) {
+                o = others[b]
                 if (!(o in mean) || !("herd" in mean)) continue
                 printf "- vs %s: mean %s (%s vs %s ms), p95 %s (%s vs %s ms), cold loads %s (%s vs %s)\n", o,
                     mean["herd"] < mean[o] ? "better" : "NOT better", mean["herd"], mean[o],
