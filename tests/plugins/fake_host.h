@@ -17,7 +17,7 @@
 #include "plugin_loader.h"
 #include "tap.h"
 
-#define FAKE_HOST_MAX_KEYS 8
+#define FAKE_HOST_MAX_KEYS 16
 
 struct fake_host {
     struct herd_host table;

@@ -13,20 +13,11 @@
 
 #include "config.h"
 #include "plugin_loader.h"
+#include "fake_host.h"
 #include "tap.h"
 
-static struct herd_host host;
-
-static void fake_log(void *hd, int level, const char *fmt, ...)
-    HERD_PRINTF(3, 4);
-
-static void
-fake_log(void *hd, int level, const char *fmt, ...)
-{
-    (void)hd;
-    (void)level;
-    (void)fmt;
-}
+/* The router's host (fake_host.h: logs kept in memory, unused here). */
+static struct fake_host host;
 
 /* One loaded instance of scoring/NAME with key/value pairs (NULL-ended). */
 struct sig {
@@ -37,40 +28,15 @@ struct sig {
 static int
 sig_load(struct sig *s, const char *name, char *err, size_t errlen, ...)
 {
-    struct config_entry entries[16];
-    struct config_plugin_section sec = {0};
     va_list ap;
-    size_t n = 0;
-    va_start(ap, errlen);
-    for (const char *k; n < 16 && (k = va_arg(ap, const char *));) {
-        entries[n].key = (char *)k;
-        entries[n].value = va_arg(ap, char *);
-        entries[n].file = (char *)"t.ini";
-        entries[n].line = (int)n + 2;
-        n++;
-    }
-    va_end(ap);
-    sec.kind = (char *)"scoring";
-    sec.name = (char *)name;
-    sec.enabled = 1;
-    sec.weight = 1;
-    sec.entries = entries;
-    sec.entry_count = n;
-    sec.file = (char *)"t.ini";
-    sec.line = 1;
-    err[0] = '\0';
     memset(s, 0, sizeof *s);
-    s->set = plugin_set_new(&host, NULL, 0);
-    int rc = plugin_set_load(s->set, &sec, err, errlen);
+    va_start(ap, errlen);
+    int rc =
+        fake_host_vopen(&host, &s->set, "scoring", name, 1, err, errlen, ap);
+    va_end(ap);
     if (rc == 0)
-        rc = plugin_set_start(s->set, err, errlen);
-    if (rc != 0) {
-        plugin_set_free(s->set);
-        s->set = NULL;
-        return rc;
-    }
-    s->p = plugin_set_get(s->set, 0);
-    return 0;
+        s->p = plugin_set_get(s->set, 0);
+    return rc;
 }
 
 static void
@@ -535,10 +501,7 @@ main(void)
         skip_all("HERD_PLUGIN_PATH not set (run through make check)");
         return 0;
     }
-    host.abi_version = HERD_ABI_VERSION;
-    host.size = sizeof host;
-    host.role = HERD_ROLE_ROUTER;
-    host.log = fake_log;
+    fake_host_init(&host, HERD_ROLE_ROUTER, NULL);
     test_thermal();
     test_memory_fit();
     test_queue_depth();
