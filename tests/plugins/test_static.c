@@ -174,7 +174,7 @@ static void
 test_polls(void)
 {
     struct event_base *base = event_base_new();
-    struct evhttp *http;
+    struct evhttp *http = NULL;
     struct fake f;
     struct plugin_set *set = NULL;
     char err[512], live[128], dead[128];

@@ -26,7 +26,12 @@ at_abi(const char *fmt)
     static char bufs[4][256];
     static unsigned next;
     char *b = bufs[next++ % 4];
-    snprintf(b, sizeof bufs[0], fmt, abi_now);
+    const char *at = strstr(fmt, "%s");
+    if (at)
+        snprintf(b, sizeof bufs[0], "%.*s%s%s", (int)(at - fmt), fmt, abi_now,
+                 at + 2);
+    else
+        snprintf(b, sizeof bufs[0], "%s", fmt);
     return b;
 }
 

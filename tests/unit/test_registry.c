@@ -142,7 +142,7 @@ test_config_and_cap(void)
 {
     struct registry_settings set = {15, 30, 0, 1800, 2};
     struct registry *reg = registry_new(&set);
-    struct config_node cfg[] = {{(char *)"b", 8, 0}};
+    struct config_node cfg[] = {{.id = (char *)"b", .num_parallel = 8}};
     report(reg, "a", "", 0);
     is_int(registry_node_num_parallel(node(reg, "a")), 2,
            "num_parallel from the heartbeat");
