@@ -317,6 +317,23 @@ models_pull_target(struct router *r, const char *node_id)
     return best;
 }
 
+/* The body's optional node_id (borrowed from b; NULL when absent).
+ * Returns 0, or -1 once the client has its 400. */
+static int
+models_node_id(struct evhttp_request *req, json_object *b, const char **id)
+{
+    json_object *v;
+    *id = NULL;
+    if (!json_object_object_get_ex(b, "node_id", &v))
+        return 0;
+    if (!json_object_is_type(v, json_type_string)) {
+        http_reply_error(req, 400, "node_id must be a string");
+        return -1;
+    }
+    *id = json_object_get_string(v);
+    return 0;
+}
+
 void
 api_models_pull(struct router *r, struct evhttp_request *req)
 {
@@ -327,14 +344,10 @@ api_models_pull(struct router *r, struct evhttp_request *req)
     json_object *b = models_body(r, req, model, sizeof model);
     if (!b)
         return;
-    const char *node_id = NULL;
-    if (json_object_object_get_ex(b, "node_id", &v)) {
-        if (!json_object_is_type(v, json_type_string)) {
-            http_reply_error(req, 400, "node_id must be a string");
-            json_object_put(b);
-            return;
-        }
-        node_id = json_object_get_string(v);
+    const char *node_id;
+    if (models_node_id(req, b, &node_id) != 0) {
+        json_object_put(b);
+        return;
     }
     const struct registry_node *n = models_pull_target(r, node_id);
     if (!n) {
@@ -367,20 +380,15 @@ void
 api_models_delete(struct router *r, struct evhttp_request *req)
 {
     char model[REQUEST_MODEL_MAX];
-    json_object *v;
     if (!admin_gate_allows(r, req))
         return;
     json_object *b = models_body(r, req, model, sizeof model);
     if (!b)
         return;
-    const char *node_id = NULL;
-    if (json_object_object_get_ex(b, "node_id", &v)) {
-        if (!json_object_is_type(v, json_type_string)) {
-            http_reply_error(req, 400, "node_id must be a string");
-            json_object_put(b);
-            return;
-        }
-        node_id = json_object_get_string(v);
+    const char *node_id;
+    if (models_node_id(req, b, &node_id) != 0) {
+        json_object_put(b);
+        return;
     }
     struct models_op *op = models_op_new(r, req);
     if (!op) {
