@@ -11,7 +11,6 @@
 #include <event2/http.h>
 #include <event2/keyvalq_struct.h>
 #include <event2/util.h>
-#include <limits.h>
 #include <math.h>
 #include <sys/socket.h>
 #include <stdarg.h>
@@ -667,29 +666,20 @@ proxy_fail_midstream(struct proxy_req *q, const char *why)
     proxy_free_req(q);
 }
 
-/* A non-streamed native answer, kept whole in q->out, becomes the OpenAI
- * answer. Returns 0, or -EINVAL when it is not an answer of its API. */
+/* A non-streamed native answer, parsed whole by the relay, becomes the
+ * OpenAI answer in q->out. Returns 0, or -EINVAL when it is not an answer
+ * of its API. */
 static int
 proxy_convert_body(struct proxy_req *q)
 {
-    size_t n = evbuffer_get_length(q->out);
-    const char *text = (const char *)evbuffer_pullup(q->out, -1);
-    json_tokener *tok = json_tokener_new();
-    json_object *native = NULL;
-    int rc = -EINVAL;
-    if (tok && text && n <= INT_MAX)
-        native = json_tokener_parse_ex(tok, text, (int)n);
-    if (native && json_tokener_get_error(tok) == json_tokener_success) {
-        evbuffer_drain(q->chunk, evbuffer_get_length(q->chunk));
-        rc = openai_reply_body(&q->oai, native, q->chunk);
-        if (rc == 0) {
-            evbuffer_drain(q->out, n);
-            evbuffer_add_buffer(q->out, q->chunk);
-        }
+    if (!q->relay.body)
+        return -EINVAL;
+    evbuffer_drain(q->chunk, evbuffer_get_length(q->chunk));
+    int rc = openai_reply_body(&q->oai, q->relay.body, q->chunk);
+    if (rc == 0) {
+        evbuffer_drain(q->out, evbuffer_get_length(q->out));
+        evbuffer_add_buffer(q->out, q->chunk);
     }
-    json_object_put(native);
-    if (tok)
-        json_tokener_free(tok);
     return rc;
 }
 
@@ -861,6 +851,7 @@ proxy_dispatch(struct proxy_req *q, const struct proxy_pick *pk)
             strcmp(json_object_get_string(ef), "base64") == 0;
         q->relay.on_object = proxy_on_native_object;
         q->relay.on_object_arg = q;
+        q->relay.keep_body = !q->ri.stream;
     }
     size_t len;
     enum proxy_ctx_result ctx;

@@ -33,6 +33,8 @@ relay_clear(struct relay *r)
     if (r->tok)
         json_tokener_free(r->tok);
     r->tok = NULL;
+    json_object_put(r->body);
+    r->body = NULL;
 }
 
 static int64_t
@@ -128,6 +130,10 @@ relay_text(struct relay *r, const char *s, size_t len)
         relay_object(r, o);
         if (r->on_object && r->kind != RELAY_JSON)
             r->on_object(r->on_object_arg, o);
+        if (r->keep_body && r->kind == RELAY_JSON) {
+            json_object_put(r->body);
+            r->body = json_object_get(o);
+        }
     } else if (r->kind != RELAY_JSON) {
         r->bad_lines++;
     }

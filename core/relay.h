@@ -35,6 +35,11 @@ struct relay {
      * stream once inspected; the object is only borrowed for the call.
      * The router turns native lines into OpenAI events with it. */
     void (*on_object)(void *arg, json_object *o);
+    /* RELAY_JSON with keep_body set (after relay_init): the parsed
+     * answer, owned by the relay until relay_clear, so that a caller
+     * converting it does not parse it again. */
+    int keep_body;
+    json_object *body;
     void *on_object_arg;
 };
 

@@ -85,7 +85,17 @@ main(void)
     relay_init(&r, RELAY_JSON, 4096);
     feed(&r, "{\"message\":{},\"done\":tr", 4, out, sizeof out);
     ok(!r.done, "JSON: a cut body is not complete");
+    ok(r.body == NULL, "JSON: nothing kept unless asked");
     relay_clear(&r);
+    relay_init(&r, RELAY_JSON, 4096);
+    r.keep_body = 1;
+    feed(&r, "{\"response\":\"hi\",\"done\":true}", 4, out, sizeof out);
+    ok(r.body && strcmp(json_object_get_string(json_object_object_get(
+                            r.body, "response")),
+                        "hi") == 0,
+       "JSON with keep_body: the parsed answer is kept for the caller");
+    relay_clear(&r);
+    ok(r.body == NULL, "and released by relay_clear");
 
     relay_init(&r, RELAY_NDJSON, 16);
     struct evbuffer *in = evbuffer_new(), *o = evbuffer_new();
