@@ -635,8 +635,7 @@ proxy_relay_error(struct proxy_req *q)
         size_t n = evbuffer_get_length(q->out);
         char *text = (char *)evbuffer_pullup(q->out, -1);
         evbuffer_drain(q->chunk, evbuffer_get_length(q->chunk));
-        openai_reply_error(q->status, text ? text : "", text ? n : 0,
-                           q->chunk);
+        openai_reply_error(q->status, text ? text : "", text ? n : 0, q->chunk);
         evbuffer_drain(q->out, n);
         evbuffer_add_buffer(q->out, q->chunk);
         q->ctype[0] = '\0';

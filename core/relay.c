@@ -209,8 +209,7 @@ relay_error_tail(enum relay_kind kind, const char *msg, struct evbuffer *out)
     if (kind == RELAY_SSE) {
         json_object *e = json_object_new_object();
         json_object_object_add(e, "message", json_object_new_string(msg));
-        json_object_object_add(e, "type",
-                               json_object_new_string("api_error"));
+        json_object_object_add(e, "type", json_object_new_string("api_error"));
         json_object_object_add(e, "param", NULL);
         json_object_object_add(e, "code", NULL);
         json_object_object_add(o, "error", e);
