@@ -871,8 +871,16 @@ proxy_dispatch(struct proxy_req *q, const struct proxy_pick *pk)
         bo.context_protection = CONFIG_CTX_PASSTHROUGH;
         src = copy;
     }
-    char *body = proxy_body_build(src, q->up_api, pk->model, pk->loaded_ctx,
-                                  &bo, &ctx, &len);
+    /* the client's own text, when what goes upstream is its body */
+    const char *text = NULL;
+    size_t text_len = 0;
+    if (src == q->body && !q->openai && q->req) {
+        struct evbuffer *in = evhttp_request_get_input_buffer(q->req);
+        text_len = evbuffer_get_length(in);
+        text = (const char *)evbuffer_pullup(in, -1);
+    }
+    char *body = proxy_body_build(src, text, text_len, q->up_api, pk->model,
+                                  pk->loaded_ctx, &bo, &ctx, &len);
     json_object_put(copy);
     if (!body) {
         proxy_attempt_failed(q, "out of memory", 0);
@@ -925,20 +933,6 @@ proxy_client_path(enum proxy_api api)
     default:
         return proxy_upstream_path(api);
     }
-}
-
-/* The text of candidate i's score per signal; NULL when memory runs out
- * (the trace then goes without it). */
-static char *
-proxy_breakdown(const struct route_result *rr, size_t i)
-{
-    json_object *b = route_result_breakdown(rr, i);
-    char *s = NULL;
-    if (b) {
-        s = strdup(json_object_to_json_string_ext(b, JSON_C_TO_STRING_PLAIN));
-        json_object_put(b);
-    }
-    return s;
 }
 
 /* Ranks the nodes for one model and takes a slot on the best one that
@@ -996,7 +990,7 @@ proxy_try_model(struct proxy_req *q, const char *model, int *known, int *any,
         pk->total = c->total;
         pk->loaded_ctx = c->loaded_ctx > 0 ? (unsigned)c->loaded_ctx : 0;
         pk->hot = c->hot;
-        pk->breakdown = proxy_breakdown(&rr, i);
+        pk->breakdown = route_result_breakdown_text(&rr, i);
         got = 1;
     }
     route_result_free(&rr);
@@ -1401,6 +1395,33 @@ proxy_watch_start(struct proxy_req *q)
         event_add(q->watch, NULL);
 }
 
+/* splitmix64's finaliser: a bijection, so distinct inputs never collide */
+static uint64_t
+proxy_mix64(uint64_t x)
+{
+    x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL;
+    x = (x ^ (x >> 27)) * 0x94d049bb133111ebULL;
+    return x ^ (x >> 31);
+}
+
+/* 32 hex digits, unique within the process (a counter through a
+ * bijection) and unpredictable across runs (a random key). The system's
+ * random source once, not per request: it was a syscall each time. */
+static void
+proxy_request_id(char out[33])
+{
+    static uint64_t key[2], counter;
+    static const char hex[] = "0123456789abcdef";
+    if (counter == 0)
+        evutil_secure_rng_get_bytes(key, sizeof key);
+    counter++;
+    uint64_t half[2] = {proxy_mix64(key[0] + counter),
+                        proxy_mix64(key[1] ^ proxy_mix64(counter))};
+    for (int i = 0; i < 32; i++)
+        out[i] = hex[(half[i / 16] >> (60 - 4 * (i % 16))) & 15];
+    out[32] = '\0';
+}
+
 void
 proxy_handle(struct proxy *p, struct evhttp_request *req, enum proxy_api api)
 {
@@ -1423,13 +1444,7 @@ proxy_handle(struct proxy *p, struct evhttp_request *req, enum proxy_api api)
     q->openai = openai;
     q->t_start = router_now();
     snprintf(q->client_ip, sizeof q->client_ip, "%s", http_peer_addr(req));
-    unsigned char rnd[16];
-    static const char hex[] = "0123456789abcdef";
-    evutil_secure_rng_get_bytes(rnd, sizeof rnd);
-    for (int i = 0; i < 16; i++) { /* 16 snprintf calls cost 3 us */
-        q->request_id[2 * i] = hex[rnd[i] >> 4];
-        q->request_id[2 * i + 1] = hex[rnd[i] & 15];
-    }
+    proxy_request_id(q->request_id);
     q->out = evbuffer_new();
     q->chunk = evbuffer_new();
     q->next = p->head;

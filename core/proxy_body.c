@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/json_scan.h"
 #include "config.h"
 
 static int
@@ -138,12 +139,150 @@ body_keep_alive(double s)
     return json_object_new_double(s);
 }
 
+/* Whether building the body changes anything inside options (a num_ctx
+ * stripped, a thinking budget raised); *ctx says what context protection
+ * decides either way. */
+static int
+body_options_change(const json_object *body, enum proxy_api api,
+                    const char *model, unsigned loaded_ctx,
+                    const struct proxy_body_opts *o, enum proxy_ctx_result *ctx)
+{
+    json_object *opts, *v;
+    *ctx = PROXY_CTX_NONE;
+    if (!body_native(api) || !json_object_object_get_ex(body, "options", &opts) ||
+        !json_object_is_type(opts, json_type_object))
+        return 0;
+    if (o->context_protection != CONFIG_CTX_PASSTHROUGH && loaded_ctx != 0 &&
+        json_object_object_get_ex(opts, "num_ctx", &v) &&
+        json_object_is_type(v, json_type_int)) {
+        if (json_object_get_int64(v) > (int64_t)loaded_ctx)
+            *ctx = PROXY_CTX_OVERFLOW;
+        else if (o->context_protection == CONFIG_CTX_WARN)
+            *ctx = PROXY_CTX_KEPT;
+        else
+            return 1;
+    }
+    return proxy_body_is_thinking(model) &&
+           json_object_object_get_ex(opts, "num_predict", &v) &&
+           json_object_is_type(v, json_type_int) &&
+           json_object_get_int64(v) >= 0;
+}
+
+struct body_out {
+    char *s;
+    size_t len, cap;
+    int failed;
+};
+
+static void
+out_put(struct body_out *b, const char *s, size_t n)
+{
+    if (b->failed)
+        return;
+    if (b->len + n + 1 > b->cap) {
+        size_t cap = (b->len + n + 1) * 2;
+        char *p = realloc(b->s, cap);
+        if (!p) {
+            b->failed = 1;
+            return;
+        }
+        b->s = p;
+        b->cap = cap;
+    }
+    memcpy(b->s + b->len, s, n);
+    b->len += n;
+    b->s[b->len] = '\0';
+}
+
+static void
+out_string(struct body_out *b, const char *s)
+{
+    out_put(b, "\"", 1);
+    for (const char *p = s; *p; p++) {
+        unsigned char c = (unsigned char)*p;
+        char esc[8];
+        if (c == '"' || c == '\\')
+            out_put(b, (char[]){'\\', (char)c}, 2);
+        else if (c < 0x20)
+            out_put(b, esc, (size_t)snprintf(esc, sizeof esc, "\\u%04x", c));
+        else
+            out_put(b, p, 1);
+    }
+    out_put(b, "\"", 1);
+}
+
+/* The client's own text with the router's changes spliced in: its members
+ * go out byte for byte, so the node gets exactly what the client wrote
+ * (json-c would reprint numbers and escapes) and nothing is rebuilt.
+ * NULL when the text has an escaped top-level key (it might spell a key
+ * the router removes) or memory runs out: the caller rebuilds instead. */
+static char *
+body_splice(const char *text, size_t text_len, enum proxy_api api,
+            const char *model, const struct proxy_body_opts *o, size_t *len)
+{
+    struct body_out b = {0};
+    struct json_members it;
+    struct json_member m;
+    int native = api < PROXY_API_OAI_CHAT, keep_alive = 0, rc;
+    if (json_members_begin(&it, text, text_len) != 0)
+        return NULL;
+    out_put(&b, "{\"model\":", 9);
+    out_string(&b, model);
+    while ((rc = json_members_next(&it, &m)) == 1) {
+        if (m.key_escaped)
+            break;
+        if (json_member_is(&m, "model") || json_member_is(&m, "name") ||
+            json_member_is(&m, "fallback_models") ||
+            (native && json_member_is(&m, "metadata")))
+            continue;
+        if (json_member_is(&m, "keep_alive"))
+            keep_alive = 1;
+        if (body_native(api) && json_member_is(&m, "options") &&
+            m.val[0] == '{') {
+            /* an empty options object goes, as when built */
+            size_t k = 1;
+            while (k < m.val_len && strchr(" \t\r\n", m.val[k]))
+                k++;
+            if (m.val[k] == '}')
+                continue;
+        }
+        out_put(&b, ",", 1);
+        out_put(&b, m.key - 1, m.key_len + 2);
+        out_put(&b, ":", 1);
+        out_put(&b, m.val, m.val_len);
+    }
+    if (rc != 0 || b.failed) {
+        free(b.s);
+        return NULL;
+    }
+    if (native && api != PROXY_API_EMBEDDINGS && !keep_alive) {
+        json_object *ka = body_keep_alive(o->keep_alive);
+        const char *t = json_object_to_json_string(ka);
+        out_put(&b, ",\"keep_alive\":", 14);
+        out_put(&b, t, strlen(t));
+        json_object_put(ka);
+    }
+    out_put(&b, "}", 1);
+    if (b.failed) {
+        free(b.s);
+        return NULL;
+    }
+    *len = b.len;
+    return b.s;
+}
+
 char *
-proxy_body_build(const json_object *body, enum proxy_api api, const char *model,
-                 unsigned loaded_ctx, const struct proxy_body_opts *o,
-                 enum proxy_ctx_result *ctx, size_t *len)
+proxy_body_build(const json_object *body, const char *text, size_t text_len,
+                 enum proxy_api api, const char *model, unsigned loaded_ctx,
+                 const struct proxy_body_opts *o, enum proxy_ctx_result *ctx,
+                 size_t *len)
 {
     json_object *b = NULL, *opts;
+    if (text && !body_options_change(body, api, model, loaded_ctx, o, ctx)) {
+        char *out = body_splice(text, text_len, api, model, o, len);
+        if (out)
+            return out;
+    }
     *ctx = PROXY_CTX_NONE;
     if (json_object_deep_copy((json_object *)body, &b, NULL) != 0 || !b)
         return NULL;

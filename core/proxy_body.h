@@ -33,11 +33,13 @@ int proxy_body_check(const json_object *body, enum proxy_api api, char *err,
                      size_t errlen);
 
 /* A new JSON text for the attempt (free() it), or NULL when memory runs
- * out. loaded_ctx: the model's context on the serving node (0 unknown);
- * *ctx tells what context protection did. */
-char *proxy_body_build(const json_object *body, enum proxy_api api,
-                       const char *model, unsigned loaded_ctx,
-                       const struct proxy_body_opts *o,
+ * out. text: the client's own text of body, or NULL when body is not what
+ * the client sent; with it, the client's members are copied as written
+ * unless options must change. loaded_ctx: the model's context on the
+ * serving node (0 unknown); *ctx tells what context protection did. */
+char *proxy_body_build(const json_object *body, const char *text,
+                       size_t text_len, enum proxy_api api, const char *model,
+                       unsigned loaded_ctx, const struct proxy_body_opts *o,
                        enum proxy_ctx_result *ctx, size_t *len);
 
 /* A thinking model by name (the reference's list). */

@@ -5,8 +5,11 @@
 
 #include <errno.h>
 #include <json-c/json.h>
+#include <limits.h>
 #include <stdio.h>
 #include <string.h>
+
+#include "common/json_scan.h"
 
 int
 relay_init(struct relay *r, enum relay_kind kind, size_t max_bytes)
@@ -16,8 +19,7 @@ relay_init(struct relay *r, enum relay_kind kind, size_t max_bytes)
     r->max_bytes = max_bytes;
     r->prompt_tokens = r->completion_tokens = r->load_ns = -1;
     r->pending = evbuffer_new();
-    r->tok = json_tokener_new();
-    if (!r->pending || !r->tok) {
+    if (!r->pending) {
         relay_clear(r);
         return -ENOMEM;
     }
@@ -37,69 +39,113 @@ relay_clear(struct relay *r)
     r->body = NULL;
 }
 
+/* A whole number member, or -1 (relay's "unknown"). */
 static int64_t
-relay_int(json_object *o, const char *key)
+relay_int(const struct json_member *m)
 {
-    json_object *v;
-    if (o && json_object_object_get_ex(o, key, &v) &&
-        (json_object_is_type(v, json_type_int) ||
-         json_object_is_type(v, json_type_double)))
-        return json_object_get_int64(v);
-    return -1;
+    int64_t v;
+    return json_scan_int64(m->val, m->val_len, &v) == 0 ? v : -1;
 }
 
 static void
-relay_note_error(struct relay *r, json_object *err)
+relay_note_error(struct relay *r, const struct json_member *err)
 {
-    json_object *m;
-    const char *msg = NULL;
-    if (json_object_is_type(err, json_type_string))
-        msg = json_object_get_string(err);
-    else if (json_object_is_type(err, json_type_object) &&
-             json_object_object_get_ex(err, "message", &m))
-        msg = json_object_get_string(m);
+    struct json_members it;
+    struct json_member m;
+    int got = json_scan_string(err->val, err->val_len, r->error_msg,
+                               sizeof r->error_msg) == 0;
+    if (!got && json_members_begin(&it, err->val, err->val_len) == 0)
+        while (!got && json_members_next(&it, &m) == 1)
+            got = json_member_is(&m, "message") &&
+                  json_scan_string(m.val, m.val_len, r->error_msg,
+                                   sizeof r->error_msg) == 0;
+    if (!got)
+        snprintf(r->error_msg, sizeof r->error_msg, "%s",
+                 "error reported by the node");
     r->error = 1;
-    snprintf(r->error_msg, sizeof r->error_msg, "%s",
-             msg ? msg : "error reported by the node");
 }
 
-/* One JSON object of the answer: a native line or body, an OpenAI chunk
- * or body. */
+/* OpenAI's usage object: its token counts. */
 static void
-relay_object(struct relay *r, json_object *o)
+relay_usage(struct relay *r, const struct json_member *usage)
 {
-    json_object *v, *usage;
-    if (!json_object_is_type(o, json_type_object))
+    struct json_members it;
+    struct json_member m;
+    if (json_members_begin(&it, usage->val, usage->val_len) != 0)
         return;
-    if (json_object_object_get_ex(o, "error", &v) &&
-        !json_object_is_type(v, json_type_null)) {
-        relay_note_error(r, v);
-        return;
+    while (json_members_next(&it, &m) == 1) {
+        if (json_member_is(&m, "prompt_tokens"))
+            r->prompt_tokens = relay_int(&m);
+        else if (json_member_is(&m, "completion_tokens"))
+            r->completion_tokens = relay_int(&m);
     }
-    if (json_object_object_get_ex(o, "done", &v) &&
-        json_object_get_boolean(v)) {
+}
+
+/* One JSON object of the answer, valid JSON: a native line or body, an
+ * OpenAI chunk or body. Read in place: every line of every answer passes
+ * here, and a json-c tree per line cost more than the rest of the relay. */
+static void
+relay_object(struct relay *r, const char *s, size_t len)
+{
+    struct json_members it;
+    struct json_member m, prompt = {0}, eval = {0}, reason = {0};
+    int done = 0, complete = 0;
+    if (json_members_begin(&it, s, len) != 0)
+        return;
+    while (json_members_next(&it, &m) == 1) {
+        if (json_member_is(&m, "error")) {
+            if (!json_scan_is_null(m.val, m.val_len)) {
+                relay_note_error(r, &m);
+                return;
+            }
+        } else if (json_member_is(&m, "done")) {
+            done = json_scan_is_true(m.val, m.val_len);
+        } else if (json_member_is(&m, "prompt_eval_count")) {
+            prompt = m;
+        } else if (json_member_is(&m, "eval_count")) {
+            eval = m;
+        } else if (json_member_is(&m, "done_reason")) {
+            reason = m;
+        } else if (json_member_is(&m, "load_duration")) {
+            /* native final lines and bodies, embeddings included */
+            r->load_ns = relay_int(&m);
+        } else if (json_member_is(&m, "usage")) {
+            relay_usage(r, &m);
+        } else if (json_member_is(&m, "choices") ||
+                   json_member_is(&m, "embeddings") ||
+                   json_member_is(&m, "embedding") ||
+                   json_member_is(&m, "data")) {
+            complete = 1;
+        }
+    }
+    if (done) {
         r->done = 1;
-        r->prompt_tokens = relay_int(o, "prompt_eval_count");
-        r->completion_tokens = relay_int(o, "eval_count");
-        if (json_object_object_get_ex(o, "done_reason", &v))
-            snprintf(r->done_reason, sizeof r->done_reason, "%s",
-                     json_object_get_string(v));
-    }
-    /* native final lines and bodies, embeddings included */
-    if (json_object_object_get_ex(o, "load_duration", &v))
-        r->load_ns = relay_int(o, "load_duration");
-    if (json_object_object_get_ex(o, "usage", &usage) &&
-        json_object_is_type(usage, json_type_object)) {
-        r->prompt_tokens = relay_int(usage, "prompt_tokens");
-        r->completion_tokens = relay_int(usage, "completion_tokens");
+        r->prompt_tokens = prompt.val ? relay_int(&prompt) : -1;
+        r->completion_tokens = eval.val ? relay_int(&eval) : -1;
+        if (reason.val &&
+            json_scan_string(reason.val, reason.val_len, r->done_reason,
+                             sizeof r->done_reason) != 0)
+            snprintf(r->done_reason, sizeof r->done_reason, "%.*s",
+                     (int)reason.val_len, reason.val);
     }
     /* Bodies that are complete by nature: OpenAI answers and embeddings. */
-    if (r->kind == RELAY_JSON &&
-        (json_object_object_get_ex(o, "choices", &v) ||
-         json_object_object_get_ex(o, "embeddings", &v) ||
-         json_object_object_get_ex(o, "embedding", &v) ||
-         json_object_object_get_ex(o, "data", &v)))
+    if (r->kind == RELAY_JSON && complete)
         r->done = 1;
+}
+
+/* The json-c tree of a valid line or body, for a caller that converts
+ * it; NULL when memory runs out. */
+static json_object *
+relay_tree(struct relay *r, const char *s, size_t len)
+{
+    if (!r->tok && !(r->tok = json_tokener_new()))
+        return NULL;
+    json_tokener_reset(r->tok);
+    json_object *o = json_tokener_parse_ex(r->tok, s, (int)len);
+    if (o && json_tokener_get_error(r->tok) == json_tokener_success)
+        return o;
+    json_object_put(o);
+    return NULL;
 }
 
 static void
@@ -123,19 +169,28 @@ relay_text(struct relay *r, const char *s, size_t len)
     }
     if (len == 0)
         return;
-    /* one tokener per answer, not per line: a stream has hundreds */
-    json_tokener_reset(r->tok);
-    json_object *o = json_tokener_parse_ex(r->tok, s, (int)len);
-    if (o && json_tokener_get_error(r->tok) == json_tokener_success) {
-        relay_object(r, o);
-        if (r->on_object && r->kind != RELAY_JSON)
-            r->on_object(r->on_object_arg, o);
-        if (r->keep_body && r->kind == RELAY_JSON) {
-            json_object_put(r->body);
-            r->body = json_object_get(o);
-        }
-    } else if (r->kind != RELAY_JSON) {
-        r->bad_lines++;
+    if (len > INT_MAX || !json_scan_valid(s, len)) {
+        if (r->kind != RELAY_JSON)
+            r->bad_lines++;
+        return;
+    }
+    relay_object(r, s, len);
+    int convert = r->on_object && r->kind != RELAY_JSON;
+    int keep = r->keep_body && r->kind == RELAY_JSON;
+    if (!convert && !keep)
+        return;
+    json_object *o = relay_tree(r, s, len);
+    if (!o) {
+        /* valid JSON json-c will not take (nesting): not convertible */
+        if (convert)
+            r->bad_lines++;
+        return;
+    }
+    if (convert)
+        r->on_object(r->on_object_arg, o);
+    if (keep) {
+        json_object_put(r->body);
+        r->body = json_object_get(o);
     }
     json_object_put(o);
 }

@@ -22,7 +22,7 @@ enum relay_kind {
 struct relay {
     enum relay_kind kind;
     struct evbuffer *pending; /* an incomplete line, or the JSON body */
-    json_tokener *tok;        /* reused for every line */
+    json_tokener *tok; /* for trees a caller wants; made on first use */
     unsigned bad_lines;       /* stream lines that were not JSON */
     size_t max_bytes;         /* longest line or body kept */
     int done;                 /* positive end signal seen */

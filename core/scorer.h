@@ -122,6 +122,10 @@ const struct route_candidate *route_result_winner(const struct route_result *r);
  * i is out of range or memory runs out. */
 json_object *route_result_breakdown(const struct route_result *r, size_t i);
 
+/* The same as JSON text, points rounded to a millionth: what a trace
+ * stores. Malloc'd, or NULL when i is out of range or memory runs out. */
+char *route_result_breakdown_text(const struct route_result *r, size_t i);
+
 /* The whole explanation as /fleet/route answers it: model,
  * estimated_tokens, candidates, eliminated, winner (null when none). */
 json_object *route_result_to_json(const struct route_result *r);

@@ -9,3 +9,10 @@ tests_unit_test_log_CFLAGS = $(AM_CFLAGS) $(JSONC_CFLAGS)
 tests_unit_test_log_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/tests
 tests_unit_test_log_LDADD = core/common/libherdcommon.la
 TESTS += tests/unit/test_log
+
+check_PROGRAMS += tests/unit/test_json_scan
+tests_unit_test_json_scan_CFLAGS = $(AM_CFLAGS) $(JSONC_CFLAGS)
+tests_unit_test_json_scan_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/tests \
+	-I$(top_srcdir)/core
+tests_unit_test_json_scan_LDADD = core/common/libherdcommon.la
+TESTS += tests/unit/test_json_scan

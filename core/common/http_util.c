@@ -8,6 +8,7 @@
 #include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdatomic.h>
 #include <string.h>
 
 const char *
@@ -94,6 +95,31 @@ http_reply_openai_error(struct evhttp_request *req, int code, const char *type,
     http_reply_message(req, code, e);
 }
 
+/* Making a tokener (three zeroed allocations) costs about as much as
+ * parsing a small body: one is kept for the next parse (every request
+ * body is parsed here). Any thread may parse; the one kept goes
+ * to whoever takes it first, the others make their own. */
+static json_tokener *_Atomic http_spare_tokener;
+
+static json_tokener *
+http_tokener_take(void)
+{
+    json_tokener *tok = atomic_exchange(&http_spare_tokener, NULL);
+    if (tok) {
+        json_tokener_reset(tok);
+        return tok;
+    }
+    return json_tokener_new();
+}
+
+static void
+http_tokener_give(json_tokener *tok)
+{
+    json_tokener *none = NULL;
+    if (!atomic_compare_exchange_strong(&http_spare_tokener, &none, tok))
+        json_tokener_free(tok);
+}
+
 json_object *
 http_json_parse(const char *text, size_t len, char *err, size_t errlen)
 {
@@ -104,7 +130,7 @@ http_json_parse(const char *text, size_t len, char *err, size_t errlen)
                  len);
         return NULL;
     }
-    json_tokener *tok = json_tokener_new();
+    json_tokener *tok = http_tokener_take();
     if (!tok) {
         snprintf(err, errlen, "out of memory");
         return NULL;
@@ -119,7 +145,7 @@ http_json_parse(const char *text, size_t len, char *err, size_t errlen)
         jerr = json_tokener_get_error(tok);
         used = len;
     }
-    json_tokener_free(tok);
+    http_tokener_give(tok);
     if (jerr != json_tokener_success) {
         json_object_put(o);
         snprintf(err, errlen, "invalid JSON: %s", json_tokener_error_desc(jerr));

@@ -21,15 +21,74 @@ build(const char *text, enum proxy_api api, const char *model,
       unsigned loaded_ctx, int *overflow)
 {
     json_object *b = json_tokener_parse(text);
-    size_t len;
-    char *s =
-        proxy_body_build(b, api, model, loaded_ctx, &opts, &last_ctx, &len);
+    size_t len, tlen;
+    enum proxy_ctx_result tctx;
+    /* rebuilt from the tree, and spliced into the client's own text:
+     * the node must get the same body either way */
+    char *s = proxy_body_build(b, NULL, 0, api, model, loaded_ctx, &opts,
+                               &last_ctx, &len);
+    char *t = proxy_body_build(b, text, strlen(text), api, model, loaded_ctx,
+                               &opts, &tctx, &tlen);
     *overflow = last_ctx == PROXY_CTX_OVERFLOW;
     json_object *o = json_tokener_parse(s);
-    ok(strlen(s) == len, "length reported for %s", model);
+    json_object *ot = json_tokener_parse(t);
+    ok(strlen(s) == len && strlen(t) == tlen, "length reported for %s", model);
+    ok(json_object_equal(o, ot) && tctx == last_ctx,
+       "from the text, the same body for %s: %s", model, t);
     free(s);
+    free(t);
+    json_object_put(ot);
     json_object_put(b);
     return o;
+}
+
+static const char *get(json_object *o, const char *path);
+
+/* The text sent upstream when the client's text is given. */
+static char *
+spliced(const char *text, enum proxy_api api, const char *model)
+{
+    json_object *b = json_tokener_parse(text);
+    size_t len;
+    enum proxy_ctx_result ctx;
+    char *s = proxy_body_build(b, text, strlen(text), api, model, 0, &opts,
+                               &ctx, &len);
+    json_object_put(b);
+    return s;
+}
+
+static void
+test_splice(void)
+{
+    char *s = spliced("{\"model\":\"a\",\"messages\":[{\"role\":\"user\","
+                      "\"content\":\"\\u00e9 \\/ x\"}],\"options\":"
+                      "{\"temperature\":0.10,\"top_p\":1e-1},\"keep_alive\":\"5m\"}",
+                      PROXY_API_CHAT, "a:latest");
+    is_str(s,
+           "{\"model\":\"a:latest\",\"messages\":[{\"role\":\"user\","
+           "\"content\":\"\\u00e9 \\/ x\"}],\"options\":{\"temperature\":0.10,"
+           "\"top_p\":1e-1},\"keep_alive\":\"5m\"}",
+           "the client's members go out byte for byte");
+    free(s);
+    s = spliced("{\"mod\\u0065l\":\"a\",\"prompt\":\"p\"}", PROXY_API_GENERATE,
+                "b:latest");
+    json_object *o = json_tokener_parse(s);
+    is_str(get(o, "model"), "\"b:latest\"",
+           "an escaped key spelling model is still replaced");
+    ok(strstr(s, "\\u0065") == NULL, "and not sent twice: %s", s);
+    json_object_put(o);
+    free(s);
+    s = spliced(" {\"model\":\"a\",\"options\":{ \n},\"prompt\":\"p\"} ",
+                PROXY_API_GENERATE, "a:latest");
+    is_str(s, "{\"model\":\"a:latest\",\"prompt\":\"p\",\"keep_alive\":-1}",
+           "empty options dropped, keep_alive added");
+    free(s);
+    s = spliced("{\"model\":\"a\",\"input\":\"x\",\"metadata\":{\"tags\":[]},"
+                "\"name\":\"n\",\"fallback_models\":[\"c\"]}",
+                PROXY_API_EMBED, "a\"q:latest");
+    is_str(s, "{\"model\":\"a\\\"q:latest\",\"input\":\"x\",\"keep_alive\":-1}",
+           "router extras removed, the model escaped");
+    free(s);
 }
 
 static const char *
@@ -51,6 +110,7 @@ int
 main(void)
 {
     int of;
+    test_splice();
     json_object *o = build(
         "{\"model\":\"a\",\"fallback_models\":[\"b\"],\"metadata\":{\"tags\":"
         "[]},\"messages\":[],\"options\":{\"num_ctx\":2048,\"seed\":1}}",

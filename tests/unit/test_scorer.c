@@ -195,6 +195,27 @@ test_appendix_b(void)
            fabs(json_object_get_double(json_object_object_get(bd, "total")) -
                 res.candidates[0].total) < 1e-9,
        "scores_breakdown: the seven signals plus total");
+    for (size_t c = 0; c < res.candidate_count; c++) {
+        /* the trace's text says what the object says, to a millionth */
+        json_object *obj = route_result_breakdown(&res, c);
+        char *text = route_result_breakdown_text(&res, c);
+        json_object *parsed = text ? json_tokener_parse(text) : NULL;
+        int same = parsed && json_object_object_length(parsed) ==
+                                 json_object_object_length(obj);
+        json_object_object_foreach(obj, key, val)
+        {
+            json_object *v = NULL;
+            same = same && json_object_object_get_ex(parsed, key, &v) &&
+                   fabs(json_object_get_double(v) -
+                        json_object_get_double(val)) <= 5e-7;
+        }
+        ok(same, "breakdown text of candidate %zu: %s", c, text ? text : "-");
+        json_object_put(parsed);
+        json_object_put(obj);
+        free(text);
+    }
+    ok(route_result_breakdown_text(&res, res.candidate_count) == NULL,
+       "no breakdown text past the last candidate");
     json_object_put(bd);
     json_object *j = route_result_to_json(&res);
     json_object *c0 =

@@ -1,0 +1,366 @@
+/* JSON read in place: a validating recursive skipper (RFC 8259 grammar)
+ * and member iteration over it. */
+#include "autoconfig.h"
+
+#include "json_scan.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const char *
+skip_ws(const char *p, const char *end)
+{
+    while (p < end && (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r'))
+        p++;
+    return p;
+}
+
+static int
+is_hex(char c)
+{
+    return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') ||
+           (c >= 'A' && c <= 'F');
+}
+
+/* p at the opening quote; returns past the closing one, or NULL. Sets
+ * *escaped when the string has a backslash. */
+static const char *
+scan_string(const char *p, const char *end, int *escaped)
+{
+    p++;
+    while (p < end) {
+        unsigned char c = (unsigned char)*p;
+        if (c == '"')
+            return p + 1;
+        if (c < 0x20)
+            return NULL;
+        if (c == '\\') {
+            if (escaped)
+                *escaped = 1;
+            if (++p >= end)
+                return NULL;
+            switch (*p) {
+            case '"':
+            case '\\':
+            case '/':
+            case 'b':
+            case 'f':
+            case 'n':
+            case 'r':
+            case 't':
+                p++;
+                break;
+            case 'u':
+                if (end - p < 5 || !is_hex(p[1]) || !is_hex(p[2]) ||
+                    !is_hex(p[3]) || !is_hex(p[4]))
+                    return NULL;
+                p += 5;
+                break;
+            default:
+                return NULL;
+            }
+            continue;
+        }
+        p++;
+    }
+    return NULL;
+}
+
+static const char *
+scan_digits(const char *p, const char *end)
+{
+    const char *s = p;
+    while (p < end && *p >= '0' && *p <= '9')
+        p++;
+    return p > s ? p : NULL;
+}
+
+static const char *
+scan_number(const char *p, const char *end)
+{
+    if (p < end && *p == '-')
+        p++;
+    if (p < end && *p == '0')
+        p++;
+    else if (!(p = scan_digits(p, end)))
+        return NULL;
+    if (p < end && *p == '.' && !(p = scan_digits(p + 1, end)))
+        return NULL;
+    if (p < end && (*p == 'e' || *p == 'E')) {
+        p++;
+        if (p < end && (*p == '+' || *p == '-'))
+            p++;
+        if (!(p = scan_digits(p, end)))
+            return NULL;
+    }
+    return p;
+}
+
+static const char *
+scan_literal(const char *p, const char *end, const char *word)
+{
+    size_t n = strlen(word);
+    return (size_t)(end - p) >= n && memcmp(p, word, n) == 0 ? p + n : NULL;
+}
+
+static const char *scan_value(const char *p, const char *end, int depth);
+
+static const char *
+scan_container(const char *p, const char *end, int depth)
+{
+    char close = *p == '{' ? '}' : ']';
+    int object = *p == '{';
+    if (depth >= JSON_SCAN_MAX_DEPTH)
+        return NULL;
+    p = skip_ws(p + 1, end);
+    if (p < end && *p == close)
+        return p + 1;
+    for (;;) {
+        if (object) {
+            if (p >= end || *p != '"' || !(p = scan_string(p, end, NULL)))
+                return NULL;
+            p = skip_ws(p, end);
+            if (p >= end || *p != ':')
+                return NULL;
+            p++;
+        }
+        if (!(p = scan_value(p, end, depth + 1)))
+            return NULL;
+        p = skip_ws(p, end);
+        if (p >= end)
+            return NULL;
+        if (*p == close)
+            return p + 1;
+        if (*p != ',')
+            return NULL;
+        p = skip_ws(p + 1, end);
+    }
+}
+
+static const char *
+scan_value(const char *p, const char *end, int depth)
+{
+    p = skip_ws(p, end);
+    if (p >= end)
+        return NULL;
+    switch (*p) {
+    case '{':
+    case '[':
+        return scan_container(p, end, depth);
+    case '"':
+        return scan_string(p, end, NULL);
+    case 't':
+        return scan_literal(p, end, "true");
+    case 'f':
+        return scan_literal(p, end, "false");
+    case 'n':
+        return scan_literal(p, end, "null");
+    default:
+        return scan_number(p, end);
+    }
+}
+
+const char *
+json_scan_value(const char *s, const char *end)
+{
+    return scan_value(s, end, 0);
+}
+
+int
+json_scan_valid(const char *s, size_t len)
+{
+    const char *end = s + len;
+    const char *p = json_scan_value(s, end);
+    return p && skip_ws(p, end) == end;
+}
+
+int
+json_members_begin(struct json_members *it, const char *s, size_t len)
+{
+    it->end = s + len;
+    it->p = skip_ws(s, it->end);
+    it->first = 1;
+    if (it->p >= it->end || *it->p != '{')
+        return -1;
+    it->p++;
+    return 0;
+}
+
+int
+json_members_next(struct json_members *it, struct json_member *m)
+{
+    const char *p = skip_ws(it->p, it->end);
+    if (p >= it->end)
+        return -1;
+    if (*p == '}') {
+        it->p = p + 1;
+        return 0;
+    }
+    if (!it->first) {
+        if (*p != ',')
+            return -1;
+        p = skip_ws(p + 1, it->end);
+    }
+    it->first = 0;
+    if (p >= it->end || *p != '"')
+        return -1;
+    m->key_escaped = 0;
+    const char *k = scan_string(p, it->end, &m->key_escaped);
+    if (!k)
+        return -1;
+    m->key = p + 1;
+    m->key_len = (size_t)(k - p - 2);
+    p = skip_ws(k, it->end);
+    if (p >= it->end || *p != ':')
+        return -1;
+    p = skip_ws(p + 1, it->end);
+    const char *v = scan_value(p, it->end, 1);
+    if (!v)
+        return -1;
+    m->val = p;
+    m->val_len = (size_t)(v - p);
+    it->p = v;
+    return 1;
+}
+
+int
+json_member_is(const struct json_member *m, const char *key)
+{
+    size_t n = strlen(key);
+    return !m->key_escaped && m->key_len == n && memcmp(m->key, key, n) == 0;
+}
+
+int
+json_scan_int64(const char *val, size_t len, int64_t *out)
+{
+    const char *end = val + len;
+    const char *p = scan_number(val, end);
+    if (!p || p != end || len >= 64)
+        return -1;
+    char buf[64];
+    memcpy(buf, val, len);
+    buf[len] = '\0';
+    if (!memchr(buf, '.', len) && !memchr(buf, 'e', len) &&
+        !memchr(buf, 'E', len)) {
+        errno = 0;
+        long long v = strtoll(buf, NULL, 10);
+        if (errno == ERANGE)
+            return -1;
+        *out = (int64_t)v;
+        return 0;
+    }
+    double d = strtod(buf, NULL);
+    if (!(d > -9.2e18 && d < 9.2e18))
+        return -1;
+    *out = (int64_t)d;
+    return 0;
+}
+
+static size_t
+put_utf8(char *o, unsigned long cp)
+{
+    if (cp < 0x80) {
+        o[0] = (char)cp;
+        return 1;
+    }
+    if (cp < 0x800) {
+        o[0] = (char)(0xC0 | (cp >> 6));
+        o[1] = (char)(0x80 | (cp & 0x3F));
+        return 2;
+    }
+    if (cp < 0x10000) {
+        o[0] = (char)(0xE0 | (cp >> 12));
+        o[1] = (char)(0x80 | ((cp >> 6) & 0x3F));
+        o[2] = (char)(0x80 | (cp & 0x3F));
+        return 3;
+    }
+    o[0] = (char)(0xF0 | (cp >> 18));
+    o[1] = (char)(0x80 | ((cp >> 12) & 0x3F));
+    o[2] = (char)(0x80 | ((cp >> 6) & 0x3F));
+    o[3] = (char)(0x80 | (cp & 0x3F));
+    return 4;
+}
+
+static unsigned long
+hex4(const char *p)
+{
+    return strtoul((char[5]){p[0], p[1], p[2], p[3], 0}, NULL, 16);
+}
+
+int
+json_scan_string(const char *val, size_t len, char *buf, size_t buflen)
+{
+    const char *end = val + len;
+    if (len < 2 || *val != '"' || scan_string(val, end, NULL) != end)
+        return -1;
+    if (buflen == 0)
+        return 0;
+    size_t n = 0;
+    for (const char *p = val + 1; p < end - 1;) {
+        char tmp[4];
+        size_t k = 1;
+        if (*p != '\\') {
+            tmp[0] = *p++;
+        } else {
+            p++;
+            switch (*p) {
+            case 'b':
+                tmp[0] = '\b';
+                break;
+            case 'f':
+                tmp[0] = '\f';
+                break;
+            case 'n':
+                tmp[0] = '\n';
+                break;
+            case 'r':
+                tmp[0] = '\r';
+                break;
+            case 't':
+                tmp[0] = '\t';
+                break;
+            case 'u': {
+                unsigned long cp = hex4(p + 1);
+                p += 4;
+                /* a surrogate pair is one code point; a lone half is
+                 * replaced (U+FFFD), as json-c does */
+                if (cp >= 0xD800 && cp < 0xDC00 && end - p > 6 &&
+                    p[1] == '\\' && p[2] == 'u') {
+                    unsigned long lo = hex4(p + 3);
+                    if (lo >= 0xDC00 && lo < 0xE000) {
+                        cp = 0x10000 + ((cp - 0xD800) << 10) + (lo - 0xDC00);
+                        p += 6;
+                    }
+                }
+                if (cp >= 0xD800 && cp < 0xE000)
+                    cp = 0xFFFD;
+                k = put_utf8(tmp, cp);
+                break;
+            }
+            default:
+                tmp[0] = *p;
+                break; /* " \ / */
+            }
+            p++;
+        }
+        if (n + k >= buflen)
+            break;
+        memcpy(buf + n, tmp, k);
+        n += k;
+    }
+    buf[n] = '\0';
+    return 0;
+}
+
+int
+json_scan_is_true(const char *val, size_t len)
+{
+    return len == 4 && memcmp(val, "true", 4) == 0;
+}
+
+int
+json_scan_is_null(const char *val, size_t len)
+{
+    return len == 4 && memcmp(val, "null", 4) == 0;
+}

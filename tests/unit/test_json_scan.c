@@ -1,0 +1,182 @@
+/* json_scan: validation against the grammar, member walking, and the
+ * scalars it decodes compared with what json-c decodes from the same
+ * text. */
+#include "autoconfig.h"
+
+#include <json-c/json.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/json_scan.h"
+#include "tap.h"
+
+static int
+valid(const char *s)
+{
+    return json_scan_valid(s, strlen(s));
+}
+
+static void
+test_valid(void)
+{
+    static const char *const good[] = {
+        "{}",
+        "[]",
+        " {\"a\":1} ",
+        "0",
+        "-0",
+        "1.5e+10",
+        "-12.5E-3",
+        "true",
+        "false",
+        "null",
+        "\"\"",
+        "\"\\u00e9\\n\\\"\\\\\\/\"",
+        "{\"a\":[1,{\"b\":[true,false,null]},\"x\"],\"c\":{}}",
+        "\t[ 1 , 2 ]\r\n",
+        "{\"\\u0061\":\"\\ud83d\\ude00\"}"};
+    static const char *const bad[] = {"",          " ",
+                                      "{",         "{\"a\"}",
+                                      "{\"a\":}",  "{\"a\":1,}",
+                                      "[1,]",      "[1 2]",
+                                      "01",        "1.",
+                                      ".5",        "1e",
+                                      "-",         "+1",
+                                      "tru",       "nul",
+                                      "\"abc",     "\"\\x\"",
+                                      "\"\\u12\"", "{'a':1}",
+                                      "{a:1}",     "[1]]",
+                                      "{} {}",     "NaN",
+                                      "\"a\nb\"",  "{\"a\":1 \"b\":2}",
+                                      "[1,2",      "{\"a\":1}x"};
+    for (size_t i = 0; i < sizeof good / sizeof good[0]; i++)
+        ok(valid(good[i]), "valid: %s", good[i]);
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
+        ok(!valid(bad[i]), "invalid: %s", bad[i]);
+
+    /* what the relay relies on: no cut of an answer passes as whole */
+    const char *doc = "{\"model\":\"m\",\"message\":{\"role\":\"assistant\","
+                      "\"content\":\"h\\u00e9 \\\"x\\\"\"},\"done\":true,"
+                      "\"eval_count\":12,\"x\":[1.5,-2e3,null,false]}";
+    size_t n = strlen(doc), whole = 0;
+    for (size_t k = 0; k < n; k++)
+        whole += json_scan_valid(doc, k);
+    ok(whole == 0 && json_scan_valid(doc, n),
+       "no prefix of a document is valid, the document is");
+
+    char deep[2 * JSON_SCAN_MAX_DEPTH + 3];
+    size_t d = JSON_SCAN_MAX_DEPTH + 1;
+    memset(deep, '[', d);
+    memset(deep + d, ']', d);
+    deep[2 * d] = '\0';
+    ok(!valid(deep), "nesting past %d is refused", JSON_SCAN_MAX_DEPTH);
+    deep[2 * d - 1] = '\0';
+    ok(valid(deep + 1), "nesting of exactly %d is taken", JSON_SCAN_MAX_DEPTH);
+}
+
+static void
+test_members(void)
+{
+    const char *s = " { \"a\" : 1 , \"b\\n\":\"x\", \"c\":{\"d\":[1,2]} ,"
+                    "\"e\":null}";
+    struct json_members it;
+    struct json_member m;
+    char seen[128] = "";
+    ok(json_members_begin(&it, s, strlen(s)) == 0, "object begins");
+    int r;
+    while ((r = json_members_next(&it, &m)) == 1) {
+        strncat(seen, m.key, m.key_len);
+        strcat(seen, m.key_escaped ? "*=" : "=");
+        strncat(seen, m.val, m.val_len);
+        strcat(seen, ";");
+    }
+    is_int(r, 0, "ends cleanly");
+    is_str(seen, "a=1;b\\n*=\"x\";c={\"d\":[1,2]};e=null;",
+           "keys and value spans in order");
+    ok(*it.p == '\0', "the iterator stops just past the brace");
+
+    json_members_begin(&it, "{\"a\":1,}", 8);
+    json_members_next(&it, &m);
+    is_int(json_members_next(&it, &m), -1, "a trailing comma is invalid");
+    ok(json_members_begin(&it, "[1]", 3) == -1, "an array is not an object");
+    json_members_begin(&it, "{\"a\":1", 6);
+    json_members_next(&it, &m);
+    is_int(json_members_next(&it, &m), -1, "a cut object is invalid");
+
+    struct json_member k = {.key = "done", .key_len = 4};
+    ok(json_member_is(&k, "done") && !json_member_is(&k, "don") &&
+           !json_member_is(&k, "doner"),
+       "json_member_is compares whole keys");
+    k.key_escaped = 1;
+    ok(!json_member_is(&k, "done"), "an escaped key never matches");
+}
+
+static void
+test_int64(void)
+{
+    static const char *const nums[] = {"0",
+                                       "42",
+                                       "-7",
+                                       "1.9",
+                                       "-1.9",
+                                       "2e3",
+                                       "1E2",
+                                       "9007199254740993",
+                                       "-9223372036854775808"};
+    for (size_t i = 0; i < sizeof nums / sizeof nums[0]; i++) {
+        int64_t got = -99;
+        json_object *o = json_tokener_parse(nums[i]);
+        int rc = json_scan_int64(nums[i], strlen(nums[i]), &got);
+        ok(rc == 0 && got == json_object_get_int64(o),
+           "%s reads as json-c reads it (%lld)", nums[i], (long long)got);
+        json_object_put(o);
+    }
+    int64_t v;
+    ok(json_scan_int64("\"1\"", 3, &v) == -1, "a string is not a number");
+    ok(json_scan_int64("true", 4, &v) == -1, "true is not a number");
+    ok(json_scan_int64("99999999999999999999", 20, &v) == -1,
+       "out of range is refused");
+    ok(json_scan_int64("1e300", 5, &v) == -1, "a huge double is refused");
+}
+
+static void
+test_strings(void)
+{
+    static const char *const strs[] = {"\"plain\"",
+                                       "\"tab\\there\"",
+                                       "\"q\\\"b\\\\s\\/\"",
+                                       "\"\\u00e9\\u4e2d\"",
+                                       "\"\\ud83d\\ude00 smile\"",
+                                       "\"lone \\ud83d x\"",
+                                       "\"\\b\\f\\n\\r\"",
+                                       "\"\""};
+    for (size_t i = 0; i < sizeof strs / sizeof strs[0]; i++) {
+        char buf[64];
+        json_object *o = json_tokener_parse(strs[i]);
+        int rc = json_scan_string(strs[i], strlen(strs[i]), buf, sizeof buf);
+        ok(rc == 0 && strcmp(buf, json_object_get_string(o)) == 0,
+           "%s decodes as json-c decodes it", strs[i]);
+        json_object_put(o);
+    }
+    char small[5];
+    json_scan_string("\"abcdefgh\"", 10, small, sizeof small);
+    is_str(small, "abcd", "cut to fit, NUL-terminated");
+    json_scan_string("\"ab\\u00e9\"", 10, small, 4);
+    is_str(small, "ab", "never cuts a character in two");
+    ok(json_scan_string("12", 2, small, sizeof small) == -1,
+       "a number is not a string");
+    ok(json_scan_is_true("true", 4) && !json_scan_is_true("false", 5) &&
+           json_scan_is_null("null", 4) && !json_scan_is_null("nul", 3),
+       "literals");
+}
+
+int
+main(void)
+{
+    test_valid();
+    test_members();
+    test_int64();
+    test_strings();
+    return done_testing();
+}
