@@ -149,7 +149,8 @@ body_options_change(const json_object *body, enum proxy_api api,
 {
     json_object *opts, *v;
     *ctx = PROXY_CTX_NONE;
-    if (!body_native(api) || !json_object_object_get_ex(body, "options", &opts) ||
+    if (!body_native(api) ||
+        !json_object_object_get_ex(body, "options", &opts) ||
         !json_object_is_type(opts, json_type_object))
         return 0;
     if (o->context_protection != CONFIG_CTX_PASSTHROUGH && loaded_ctx != 0 &&

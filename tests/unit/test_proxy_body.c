@@ -60,10 +60,11 @@ spliced(const char *text, enum proxy_api api, const char *model)
 static void
 test_splice(void)
 {
-    char *s = spliced("{\"model\":\"a\",\"messages\":[{\"role\":\"user\","
-                      "\"content\":\"\\u00e9 \\/ x\"}],\"options\":"
-                      "{\"temperature\":0.10,\"top_p\":1e-1},\"keep_alive\":\"5m\"}",
-                      PROXY_API_CHAT, "a:latest");
+    char *s =
+        spliced("{\"model\":\"a\",\"messages\":[{\"role\":\"user\","
+                "\"content\":\"\\u00e9 \\/ x\"}],\"options\":"
+                "{\"temperature\":0.10,\"top_p\":1e-1},\"keep_alive\":\"5m\"}",
+                PROXY_API_CHAT, "a:latest");
     is_str(s,
            "{\"model\":\"a:latest\",\"messages\":[{\"role\":\"user\","
            "\"content\":\"\\u00e9 \\/ x\"}],\"options\":{\"temperature\":0.10,"
