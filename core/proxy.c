@@ -586,11 +586,13 @@ proxy_on_body(void *arg, struct evbuffer *data)
     }
     /* While paused every chunk keeps the drain callback: a plain send
      * would clear it (evhttp may still hand over bytes it had read). */
-    if (q->paused)
+    if (q->paused) {
         evhttp_send_reply_chunk_with_cb(q->req, q->chunk, proxy_client_drained,
                                         q);
-    else
+    } else {
         evhttp_send_reply_chunk(q->req, q->chunk);
+        http_write_now(q->conn); /* the client's wait ends a pass sooner */
+    }
 }
 
 /* The attempt failed before the client saw anything: next node. */
@@ -773,11 +775,13 @@ proxy_on_end(void *arg, int err)
         q->req = NULL;
     }
     int ok = q->relay.done && !q->relay.error;
+    struct evhttp_connection *conn = q->conn;
     proxy_trace(q, ok ? "completed" : "incomplete",
                 q->relay.error ? q->relay.error_msg : NULL);
     proxy_release_slot(q, ok ? ADMISSION_COMPLETED : ADMISSION_FAILED);
     q->p->served++;
     proxy_free_req(q);
+    http_write_now(conn); /* last: it may free the request and conn */
 }
 
 static const struct upstream_cbs proxy_upstream_cbs = {

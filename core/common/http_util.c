@@ -4,6 +4,8 @@
 #include "common/http_util.h"
 
 #include <event2/buffer.h>
+#include <event2/bufferevent.h>
+#include <event2/event.h>
 #include <event2/keyvalq_struct.h>
 #include <limits.h>
 #include <stdarg.h>
@@ -195,4 +197,20 @@ http_peer_addr(struct evhttp_request *req)
     if (conn)
         evhttp_connection_get_peer(conn, (char **)&addr, &port);
     return addr ? addr : "";
+}
+
+void
+http_write_now(struct evhttp_connection *conn)
+{
+    struct bufferevent *bev = conn ? evhttp_connection_get_bufferevent(conn)
+                                   : NULL;
+    if (!bev)
+        return;
+    struct evbuffer *out = bufferevent_get_output(bev);
+    evutil_socket_t fd = bufferevent_getfd(bev);
+    /* a full socket or an error: evhttp finds it on its own pass */
+    if (fd < 0 || evbuffer_get_length(out) == 0 || evbuffer_write(out, fd) < 0)
+        return;
+    if (evbuffer_get_length(out) == 0)
+        bufferevent_trigger(bev, EV_WRITE, 0);
 }
