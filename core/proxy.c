@@ -591,7 +591,7 @@ proxy_on_body(void *arg, struct evbuffer *data)
                                         q);
     } else {
         evhttp_send_reply_chunk(q->req, q->chunk);
-        http_write_now(q->conn); /* the client's wait ends a pass sooner */
+        http_write_now(q->req); /* the client's wait ends a pass sooner */
     }
 }
 
@@ -745,6 +745,7 @@ proxy_on_end(void *arg, int err)
         proxy_free_req(q);
         return;
     }
+    struct evhttp_request *req = q->req;
     if (!q->ri.stream) {
         struct evkeyvalq *h = evhttp_request_get_output_headers(q->req);
         proxy_fleet_headers(q, 1);
@@ -775,13 +776,12 @@ proxy_on_end(void *arg, int err)
         q->req = NULL;
     }
     int ok = q->relay.done && !q->relay.error;
-    struct evhttp_connection *conn = q->conn;
     proxy_trace(q, ok ? "completed" : "incomplete",
                 q->relay.error ? q->relay.error_msg : NULL);
     proxy_release_slot(q, ok ? ADMISSION_COMPLETED : ADMISSION_FAILED);
     q->p->served++;
     proxy_free_req(q);
-    http_write_now(conn); /* last: it may free the request and conn */
+    http_write_now(req); /* last: it may free the request */
 }
 
 static const struct upstream_cbs proxy_upstream_cbs = {

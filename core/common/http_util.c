@@ -199,17 +199,38 @@ http_peer_addr(struct evhttp_request *req)
     return addr ? addr : "";
 }
 
-void
-http_write_now(struct evhttp_connection *conn)
+/* Whether evhttp keeps conn open after this reply: HTTP/1.1 (its status
+ * line, or a chunked stream) without Connection: close. */
+static int
+http_stays_open(struct evhttp_request *req, struct evbuffer *out)
 {
-    struct bufferevent *bev = conn ? evhttp_connection_get_bufferevent(conn)
-                                   : NULL;
+    struct evkeyvalq *h = evhttp_request_get_output_headers(req);
+    const char *conn = evhttp_find_header(h, "Connection");
+    const char *te = evhttp_find_header(h, "Transfer-Encoding");
+    if (conn && evutil_ascii_strcasecmp(conn, "close") == 0)
+        return 0;
+    if (te && evutil_ascii_strcasecmp(te, "chunked") == 0)
+        return 1;
+    struct evbuffer_ptr at = evbuffer_search(out, "HTTP/1.1 ", 9, NULL);
+    return at.pos == 0;
+}
+
+void
+http_write_now(struct evhttp_request *req)
+{
+    struct evhttp_connection *conn =
+        req ? evhttp_request_get_connection(req) : NULL;
+    struct bufferevent *bev =
+        conn ? evhttp_connection_get_bufferevent(conn) : NULL;
     if (!bev)
         return;
     struct evbuffer *out = bufferevent_get_output(bev);
     evutil_socket_t fd = bufferevent_getfd(bev);
-    /* a full socket or an error: evhttp finds it on its own pass */
-    if (fd < 0 || evbuffer_get_length(out) == 0 || evbuffer_write(out, fd) < 0)
+    /* A connection that closes after the reply is left to evhttp's own
+     * pass: freeing it from here would close the socket before libevent
+     * forgets its events. A full socket or an error: evhttp finds it. */
+    if (fd < 0 || evbuffer_get_length(out) == 0 ||
+        !http_stays_open(req, out) || evbuffer_write(out, fd) < 0)
         return;
     if (evbuffer_get_length(out) == 0)
         bufferevent_trigger(bev, EV_WRITE, 0);

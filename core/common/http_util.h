@@ -37,13 +37,14 @@ json_object *http_body_json(struct evhttp_request *req, size_t limit,
 /* The client address of req as text ("" when unknown). */
 const char *http_peer_addr(struct evhttp_request *req);
 
-/* Writes what evhttp queued for conn's client to its socket at once,
+/* Writes what evhttp queued for req's client to its socket at once,
  * instead of on the loop's next pass (evhttp waits for the socket to
  * report writable, even when it is). When everything went out, evhttp is
- * told as a drained socket would tell it, which may complete the request:
- * the request, and conn itself when it closes, may be freed. Call it last,
- * after evhttp_send_reply*, and touch neither afterwards. */
-void http_write_now(struct evhttp_connection *conn);
+ * told as a drained socket would tell it, which completes the request
+ * after its last write: req may be freed. Call it last, right after
+ * evhttp_send_reply*, and touch req no more. A connection that closes
+ * after the reply is left to evhttp. */
+void http_write_now(struct evhttp_request *req);
 
 /* Standard reason phrase for code ("OK", "Not Found", ...). */
 const char *http_reason(int code);
