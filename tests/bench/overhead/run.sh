@@ -489,15 +489,26 @@ col() { awk -v n="$1" -v c="$2" -F'\t' '$1 == n { print $c }' "$out/streams.dat"
     if phase saturation; then
         echo "## Non-streaming chat"
         echo
-        echo "| path | req/s at saturation ($conns conns, ${duration} s) | p50 ms at $rate req/s | p99 ms | failed |"
-        echo "|---|---|---|---|---|"
-        for p in $paths; do
-            echo "| $p | $(rps "$p") | $(j "fixed-$p" .lat_p50) | $(j "fixed-$p" .lat_p99) |" \
-                "$(($(j "saturation-$p" .failed) + $(j "fixed-$p" .failed))) |"
-        done
+        if phase fixed; then
+            echo "| path | req/s at saturation ($conns conns, ${duration} s) | p50 ms at $rate req/s | p99 ms | failed |"
+            echo "|---|---|---|---|---|"
+            for p in $paths; do
+                echo "| $p | $(rps "$p") | $(j "fixed-$p" .lat_p50) | $(j "fixed-$p" .lat_p99) |" \
+                    "$(($(j "saturation-$p" .failed) + $(j "fixed-$p" .failed))) |"
+            done
+        else
+            echo "| path | req/s at saturation ($conns conns, ${duration} s) | p50 ms | p99 ms | failed |"
+            echo "|---|---|---|---|---|"
+            for p in $paths; do
+                echo "| $p | $(rps "$p") | $(j "saturation-$p" .lat_p50) |" \
+                    "$(j "saturation-$p" .lat_p99) | $(j "saturation-$p" .failed) |"
+            done
+        fi
         echo
         echo "- throughput herd/direct $(r2 "$(rps herd)" "$(rps direct)")," \
             "herd/nginx $(r2 "$(rps herd)" "$(rps nginx)")"
+    fi
+    if phase fixed; then
         echo "- added latency at $rate req/s (herd - direct): p50" \
             "$(bench_diff "$(j fixed-herd .lat_p50)" "$(j fixed-direct .lat_p50)") ms," \
             "p99 $(bench_diff "$(j fixed-herd .lat_p99)" "$(j fixed-direct .lat_p99)") ms;" \
