@@ -128,15 +128,25 @@ body_thinking(json_object *opts, const char *model,
                            json_object_new_int64((int64_t)want));
 }
 
-/* Ollama reads a number as seconds and any negative as forever. */
+/* keep_alive's JSON text: Ollama reads a number as seconds and any
+ * negative as forever. */
+static void
+body_keep_alive_text(double s, char *buf, size_t len)
+{
+    if (s < 0)
+        snprintf(buf, len, "-1");
+    else if (s < 9e18 && s == (double)(int64_t)s)
+        snprintf(buf, len, "%lld", (long long)s);
+    else
+        snprintf(buf, len, "%.17g", s);
+}
+
 static json_object *
 body_keep_alive(double s)
 {
-    if (s < 0)
-        return json_object_new_int(-1);
-    if (s == (double)(int64_t)s)
-        return json_object_new_int64((int64_t)s);
-    return json_object_new_double(s);
+    char text[40];
+    body_keep_alive_text(s, text, sizeof text);
+    return json_tokener_parse(text);
 }
 
 /* Whether building the body changes anything inside options (a num_ctx
@@ -257,11 +267,10 @@ body_splice(const char *text, size_t text_len, enum proxy_api api,
         return NULL;
     }
     if (native && api != PROXY_API_EMBEDDINGS && !keep_alive) {
-        json_object *ka = body_keep_alive(o->keep_alive);
-        const char *t = json_object_to_json_string(ka);
+        char ka[40];
+        body_keep_alive_text(o->keep_alive, ka, sizeof ka);
         out_put(&b, ",\"keep_alive\":", 14);
-        out_put(&b, t, strlen(t));
-        json_object_put(ka);
+        out_put(&b, ka, strlen(ka));
     }
     out_put(&b, "}", 1);
     if (b.failed) {

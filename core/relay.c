@@ -81,22 +81,27 @@ relay_usage(struct relay *r, const struct json_member *usage)
     }
 }
 
-/* One JSON object of the answer, valid JSON: a native line or body, an
- * OpenAI chunk or body. Read in place: every line of every answer passes
- * here, and a json-c tree per line cost more than the rest of the relay. */
-static void
+/* One line or body of the answer: a native line or body, an OpenAI chunk
+ * or body. Read in place, in one pass that also validates it: every line
+ * of every answer passes here, and a json-c tree per line cost more than
+ * the rest of the relay. Returns 0 for valid JSON (an object or not), -1
+ * for anything else; an invalid text changes nothing. */
+static int
 relay_object(struct relay *r, const char *s, size_t len)
 {
     struct json_members it;
     struct json_member m, prompt = {0}, eval = {0}, reason = {0};
-    int done = 0, complete = 0;
+    struct json_member usage = {0}, error = {0};
+    int done = 0, complete = 0, rc;
+    int64_t load_ns = r->load_ns;
     if (json_members_begin(&it, s, len) != 0)
-        return;
-    while (json_members_next(&it, &m) == 1) {
+        return json_scan_valid(s, len) ? 0 : -1;
+    while ((rc = json_members_next(&it, &m)) == 1) {
         if (json_member_is(&m, "error")) {
             if (!json_scan_is_null(m.val, m.val_len)) {
-                relay_note_error(r, &m);
-                return;
+                /* reported once the whole text is known to be JSON */
+                error = m;
+                break;
             }
         } else if (json_member_is(&m, "done")) {
             done = json_scan_is_true(m.val, m.val_len);
@@ -108,9 +113,9 @@ relay_object(struct relay *r, const char *s, size_t len)
             reason = m;
         } else if (json_member_is(&m, "load_duration")) {
             /* native final lines and bodies, embeddings included */
-            r->load_ns = relay_int(&m);
+            load_ns = relay_int(&m);
         } else if (json_member_is(&m, "usage")) {
-            relay_usage(r, &m);
+            usage = m;
         } else if (json_member_is(&m, "choices") ||
                    json_member_is(&m, "embeddings") ||
                    json_member_is(&m, "embedding") ||
@@ -118,6 +123,17 @@ relay_object(struct relay *r, const char *s, size_t len)
             complete = 1;
         }
     }
+    if (error.val) {
+        if (!json_scan_valid(s, len))
+            return -1;
+        relay_note_error(r, &error);
+        return 0;
+    }
+    if (rc != 0 || !json_members_done(&it))
+        return -1;
+    r->load_ns = load_ns;
+    if (usage.val)
+        relay_usage(r, &usage);
     if (done) {
         r->done = 1;
         r->prompt_tokens = prompt.val ? relay_int(&prompt) : -1;
@@ -131,6 +147,7 @@ relay_object(struct relay *r, const char *s, size_t len)
     /* Bodies that are complete by nature: OpenAI answers and embeddings. */
     if (r->kind == RELAY_JSON && complete)
         r->done = 1;
+    return 0;
 }
 
 /* The json-c tree of a valid line or body, for a caller that converts
@@ -169,12 +186,11 @@ relay_text(struct relay *r, const char *s, size_t len)
     }
     if (len == 0)
         return;
-    if (len > INT_MAX || !json_scan_valid(s, len)) {
+    if (len > INT_MAX || relay_object(r, s, len) != 0) {
         if (r->kind != RELAY_JSON)
             r->bad_lines++;
         return;
     }
-    relay_object(r, s, len);
     int convert = r->on_object && r->kind != RELAY_JSON;
     int keep = r->keep_body && r->kind == RELAY_JSON;
     if (!convert && !keep)

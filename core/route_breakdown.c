@@ -37,17 +37,21 @@ bd_put(struct bd_text *t, const char *s, size_t n)
 static int
 bd_key(struct bd_text *t, const char *name)
 {
+    static const char special[] = "\"\\\x01\x02\x03\x04\x05\x06\x07\x08\x09"
+                                  "\x0a\x0b\x0c\x0d\x0e\x0f\x10\x11\x12\x13"
+                                  "\x14\x15\x16\x17\x18\x19\x1a\x1b\x1c\x1d"
+                                  "\x1e\x1f";
     int rc = bd_put(t, "\"", 1);
-    for (const char *p = name; *p && rc == 0; p++) {
-        unsigned char c = (unsigned char)*p;
-        char esc[8];
-        if (c == '"' || c == '\\')
-            rc = bd_put(t, (char[]){'\\', (char)c}, 2);
-        else if (c < 0x20)
-            rc =
-                bd_put(t, esc, (size_t)snprintf(esc, sizeof esc, "\\u%04x", c));
-        else
-            rc = bd_put(t, p, 1);
+    while (rc == 0 && *name) {
+        size_t plain = strcspn(name, special);
+        rc = bd_put(t, name, plain);
+        name += plain;
+        if (rc == 0 && *name) {
+            char esc[8];
+            rc = bd_put(t, esc,
+                        (size_t)snprintf(esc, sizeof esc, "\\u%04x",
+                                         (unsigned char)*name++));
+        }
     }
     return rc ? rc : bd_put(t, "\":", 2);
 }
@@ -87,7 +91,10 @@ route_result_breakdown_text(const struct route_result *r, size_t i)
     if (i >= r->candidate_count)
         return NULL;
     const struct route_candidate *c = &r->candidates[i];
-    struct bd_text t = {0};
+    /* eight signals fit; more grow it */
+    struct bd_text t = {malloc(256), 0, 256};
+    if (!t.s)
+        return NULL;
     int rc = bd_put(&t, "{", 1);
     for (size_t k = 0; k < r->signal_count && rc == 0; k++) {
         rc = bd_key(&t, r->signals[k]);

@@ -225,10 +225,9 @@ json_members_next(struct json_members *it, struct json_member *m)
 }
 
 int
-json_member_is(const struct json_member *m, const char *key)
+json_members_done(const struct json_members *it)
 {
-    size_t n = strlen(key);
-    return !m->key_escaped && m->key_len == n && memcmp(m->key, key, n) == 0;
+    return skip_ws(it->p, it->end) == it->end;
 }
 
 int
@@ -238,6 +237,15 @@ json_scan_int64(const char *val, size_t len, int64_t *out)
     const char *p = scan_number(val, end);
     if (!p || p != end || len >= 64)
         return -1;
+    if (len <= 18 && *val != '-' && !memchr(val, '.', len) &&
+        !memchr(val, 'e', len) && !memchr(val, 'E', len)) {
+        /* the usual token count or duration: 18 digits cannot overflow */
+        int64_t v = 0;
+        for (p = val; p < end; p++)
+            v = v * 10 + (*p - '0');
+        *out = v;
+        return 0;
+    }
     char buf[64];
     memcpy(buf, val, len);
     buf[len] = '\0';

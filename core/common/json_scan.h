@@ -8,6 +8,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 /* Nesting deeper than this is refused as invalid (json-c's default). */
 #define JSON_SCAN_MAX_DEPTH 32
@@ -43,8 +44,19 @@ int json_members_begin(struct json_members *it, const char *s, size_t len);
  * then just past the closing brace), -1 when the text is invalid. */
 int json_members_next(struct json_members *it, struct json_member *m);
 
-/* Whether member m's key is exactly key (an escaped key never is). */
-int json_member_is(const struct json_member *m, const char *key);
+/* After json_members_next returned 0: whether only whitespace follows
+ * the object (the text was exactly one object). */
+int json_members_done(const struct json_members *it);
+
+/* Whether member m's key is exactly key (an escaped key never is).
+ * Inline: with a literal key the length is known when compiling, and the
+ * relay asks this of every member of every answer line. */
+static inline int
+json_member_is(const struct json_member *m, const char *key)
+{
+    size_t n = strlen(key);
+    return !m->key_escaped && m->key_len == n && memcmp(m->key, key, n) == 0;
+}
 
 /* The value as a whole number: an integer, or a number with a fraction or
  * exponent truncated toward zero (as json-c's get_int64 does). Returns 0,

@@ -88,6 +88,30 @@ main(void)
     ok(r.body == NULL, "JSON: nothing kept unless asked");
     relay_clear(&r);
     relay_init(&r, RELAY_JSON, 4096);
+    feed(&r, "{\"done\":true,\"eval_count\":5,\"load_duration\":7", 4, out,
+         sizeof out);
+    ok(!r.done && r.completion_tokens == -1 && r.load_ns == -1,
+       "JSON: a body cut inside a number is not complete, and tells nothing");
+    relay_clear(&r);
+    relay_init(&r, RELAY_NDJSON, 4096);
+    feed(&r,
+         "{\"done\":true,\"eval_count\":5} x\n[1,2]\n{\"error\":\"e\"}}\n"
+         "{\"done\":false,\"load_duration\":\"7\",\"x\":1e999}\n",
+         3, out, sizeof out);
+    ok(!r.done && !r.error && r.completion_tokens == -1,
+       "NDJSON: lines with trailing bytes tell nothing");
+    is_int(r.bad_lines, 2, "two bad lines (the array and the last are JSON)");
+    ok(r.load_ns == -1, "a load_duration that is not a number is unknown");
+    relay_clear(&r);
+    relay_init(&r, RELAY_NDJSON, 4096);
+    feed(&r,
+         "{\"error\":{\"message\":\"out of \\\"memory\\\"\",\"code\":1}}\n",
+         2, out, sizeof out);
+    is_str(r.error_msg, "out of \"memory\"",
+           "an error object's message, unescaped");
+    relay_clear(&r);
+
+    relay_init(&r, RELAY_JSON, 4096);
     r.keep_body = 1;
     feed(&r, "{\"response\":\"hi\",\"done\":true}", 4, out, sizeof out);
     ok(r.body && strcmp(json_object_get_string(json_object_object_get(
