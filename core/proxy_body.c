@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "common/json_scan.h"
+#include "common/json_text.h"
 #include "config.h"
 
 static int
@@ -179,49 +180,6 @@ body_options_change(const json_object *body, enum proxy_api api,
            json_object_get_int64(v) >= 0;
 }
 
-struct body_out {
-    char *s;
-    size_t len, cap;
-    int failed;
-};
-
-static void
-out_put(struct body_out *b, const char *s, size_t n)
-{
-    if (b->failed)
-        return;
-    if (b->len + n + 1 > b->cap) {
-        size_t cap = (b->len + n + 1) * 2;
-        char *p = realloc(b->s, cap);
-        if (!p) {
-            b->failed = 1;
-            return;
-        }
-        b->s = p;
-        b->cap = cap;
-    }
-    memcpy(b->s + b->len, s, n);
-    b->len += n;
-    b->s[b->len] = '\0';
-}
-
-static void
-out_string(struct body_out *b, const char *s)
-{
-    out_put(b, "\"", 1);
-    for (const char *p = s; *p; p++) {
-        unsigned char c = (unsigned char)*p;
-        char esc[8];
-        if (c == '"' || c == '\\')
-            out_put(b, (char[]){'\\', (char)c}, 2);
-        else if (c < 0x20)
-            out_put(b, esc, (size_t)snprintf(esc, sizeof esc, "\\u%04x", c));
-        else
-            out_put(b, p, 1);
-    }
-    out_put(b, "\"", 1);
-}
-
 /* The client's own text with the router's changes spliced in: its members
  * go out byte for byte, so the node gets exactly what the client wrote
  * (json-c would reprint numbers and escapes) and nothing is rebuilt.
@@ -231,14 +189,15 @@ static char *
 body_splice(const char *text, size_t text_len, enum proxy_api api,
             const char *model, const struct proxy_body_opts *o, size_t *len)
 {
-    struct body_out b = {0};
+    struct json_text b;
     struct json_members it;
     struct json_member m;
     int native = api < PROXY_API_OAI_CHAT, keep_alive = 0, rc;
     if (json_members_begin(&it, text, text_len) != 0)
         return NULL;
-    out_put(&b, "{\"model\":", 9);
-    out_string(&b, model);
+    json_text_init(&b, text_len + 64);
+    json_text_put(&b, "{\"model\":", 9);
+    json_text_str(&b, model);
     while ((rc = json_members_next(&it, &m)) == 1) {
         if (m.key_escaped)
             break;
@@ -257,28 +216,23 @@ body_splice(const char *text, size_t text_len, enum proxy_api api,
             if (m.val[k] == '}')
                 continue;
         }
-        out_put(&b, ",", 1);
-        out_put(&b, m.key - 1, m.key_len + 2);
-        out_put(&b, ":", 1);
-        out_put(&b, m.val, m.val_len);
+        json_text_put(&b, ",", 1);
+        json_text_put(&b, m.key - 1, m.key_len + 2);
+        json_text_put(&b, ":", 1);
+        json_text_put(&b, m.val, m.val_len);
     }
-    if (rc != 0 || b.failed) {
-        free(b.s);
+    if (rc != 0) {
+        free(json_text_take(&b, NULL));
         return NULL;
     }
     if (native && api != PROXY_API_EMBEDDINGS && !keep_alive) {
         char ka[40];
         body_keep_alive_text(o->keep_alive, ka, sizeof ka);
-        out_put(&b, ",\"keep_alive\":", 14);
-        out_put(&b, ka, strlen(ka));
+        json_text_put(&b, ",\"keep_alive\":", 14);
+        json_text_put(&b, ka, strlen(ka));
     }
-    out_put(&b, "}", 1);
-    if (b.failed) {
-        free(b.s);
-        return NULL;
-    }
-    *len = b.len;
-    return b.s;
+    json_text_put(&b, "}", 1);
+    return json_text_take(&b, len);
 }
 
 char *

@@ -9,7 +9,6 @@
 #include <errno.h>
 #include <event2/event.h>
 #include <fcntl.h>
-#include <json-c/json.h>
 #include <math.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -18,6 +17,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "common/json_scan.h"
+#include "common/json_text.h"
 #include "common/log.h"
 #include "latency.h"
 #include "plugin_loader.h"
@@ -219,76 +220,98 @@ traces_get_stats(struct traces *tr, struct traces_stats *out)
 
 /* ---- storage thread ---------------------------------------------------- */
 
+/* One member of the record: ,"key": then the value's writer. */
 static void
-traces_json_str(json_object *o, const char *k, const char *v)
+traces_key(struct json_text *t, const char *key)
 {
-    json_object_object_add(o, k, v ? json_object_new_string(v) : NULL);
+    json_text_put(t, t->len > 1 ? ",\"" : "\"", t->len > 1 ? 2 : 1);
+    json_text_put(t, key, strlen(key));
+    json_text_put(t, "\":", 2);
 }
 
 static void
-traces_json_num(json_object *o, const char *k, double v)
+traces_str(struct json_text *t, const char *key, const char *v)
 {
-    json_object_object_add(o, k,
-                           isfinite(v) ? json_object_new_double(v) : NULL);
+    traces_key(t, key);
+    json_text_str(t, v);
 }
 
 static void
-traces_json_count(json_object *o, const char *k, int64_t v)
+traces_num(struct json_text *t, const char *key, double v)
 {
-    json_object_object_add(o, k, v >= 0 ? json_object_new_int64(v) : NULL);
+    traces_key(t, key);
+    json_text_num(t, v); /* not finite: null */
 }
 
-/* JSON text (array/object) stays structured in the record when it parses. */
+/* A count, null when unknown (negative). */
 static void
-traces_json_raw(json_object *o, const char *k, const char *text)
+traces_count(struct json_text *t, const char *key, int64_t v)
 {
-    json_object *v = text ? json_tokener_parse(text) : NULL;
-    if (!v && text)
-        v = json_object_new_string(text);
-    json_object_object_add(o, k, v);
+    traces_key(t, key);
+    if (v >= 0)
+        json_text_int(t, v);
+    else
+        json_text_put(t, "null", 4);
 }
 
-/* The record as one JSON object, for plugins that store whole records. */
+static void
+traces_bool(struct json_text *t, const char *key, int v)
+{
+    traces_key(t, key);
+    json_text_put(t, v ? "true" : "false", v ? 4 : 5);
+}
+
+/* JSON text (array/object) stays structured in the record when it is
+ * valid JSON, else it goes as a string. */
+static void
+traces_raw(struct json_text *t, const char *key, const char *text)
+{
+    traces_key(t, key);
+    if (text && json_scan_valid(text, strlen(text)))
+        json_text_put(t, text, strlen(text));
+    else
+        json_text_str(t, text);
+}
+
+/* The record as one JSON object, for plugins that store whole records;
+ * written directly (json-c and its printf of doubles cost this thread
+ * more than sqlite's insert). */
 static char *
 traces_build_json(const struct herd_trace *t)
 {
-    json_object *o = json_object_new_object();
-    if (!o)
-        return NULL;
-    traces_json_num(o, "timestamp", t->timestamp);
-    traces_json_str(o, "event", "trace");
-    traces_json_str(o, "request_id", t->request_id);
-    traces_json_str(o, "model", t->model);
-    traces_json_str(o, "original_model", t->original_model);
-    traces_json_str(o, "node_id", t->node_id);
-    traces_json_num(o, "score", t->score);
-    traces_json_raw(o, "scores_breakdown", t->scores_breakdown);
-    traces_json_str(o, "status", t->status);
-    traces_json_num(o, "latency_ms", t->latency_ms);
-    traces_json_num(o, "time_to_first_token_ms", t->ttft_ms);
-    traces_json_count(o, "prompt_tokens", t->prompt_tokens);
-    traces_json_count(o, "completion_tokens", t->completion_tokens);
-    json_object_object_add(o, "retry_count",
-                           json_object_new_int64(t->retry_count));
-    json_object_object_add(o, "fallback_used",
-                           json_object_new_boolean(t->fallback_used != 0));
-    traces_json_raw(o, "excluded_nodes", t->excluded_nodes);
-    traces_json_str(o, "client_ip", t->client_ip);
-    traces_json_str(o, "original_format", t->original_format);
-    traces_json_str(o, "error_message", t->error_message);
-    traces_json_raw(o, "tags", t->tags);
-    traces_json_str(o, "endpoint", t->endpoint);
-    json_object_object_add(o, "http_status",
-                           json_object_new_int(t->http_status));
-    traces_json_count(o, "bytes_out", t->bytes_out);
-    traces_json_num(o, "queue_wait_ms", t->queue_wait_ms);
-    traces_json_num(o, "load_ms", t->load_ms);
-    json_object_object_add(o, "cold_load",
-                           json_object_new_boolean(t->cold_load != 0));
-    char *s = strdup(json_object_to_json_string_ext(
-        o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
-    json_object_put(o);
-    return s;
+    struct json_text o;
+    json_text_init(&o, 1024);
+    json_text_put(&o, "{", 1);
+    traces_num(&o, "timestamp", t->timestamp);
+    traces_str(&o, "event", "trace");
+    traces_str(&o, "request_id", t->request_id);
+    traces_str(&o, "model", t->model);
+    traces_str(&o, "original_model", t->original_model);
+    traces_str(&o, "node_id", t->node_id);
+    traces_num(&o, "score", t->score);
+    traces_raw(&o, "scores_breakdown", t->scores_breakdown);
+    traces_str(&o, "status", t->status);
+    traces_num(&o, "latency_ms", t->latency_ms);
+    traces_num(&o, "time_to_first_token_ms", t->ttft_ms);
+    traces_count(&o, "prompt_tokens", t->prompt_tokens);
+    traces_count(&o, "completion_tokens", t->completion_tokens);
+    traces_key(&o, "retry_count");
+    json_text_int(&o, t->retry_count);
+    traces_bool(&o, "fallback_used", t->fallback_used != 0);
+    traces_raw(&o, "excluded_nodes", t->excluded_nodes);
+    traces_str(&o, "client_ip", t->client_ip);
+    traces_str(&o, "original_format", t->original_format);
+    traces_str(&o, "error_message", t->error_message);
+    traces_raw(&o, "tags", t->tags);
+    traces_str(&o, "endpoint", t->endpoint);
+    traces_key(&o, "http_status");
+    json_text_int(&o, t->http_status);
+    traces_count(&o, "bytes_out", t->bytes_out);
+    traces_num(&o, "queue_wait_ms", t->queue_wait_ms);
+    traces_num(&o, "load_ms", t->load_ms);
+    traces_bool(&o, "cold_load", t->cold_load != 0);
+    json_text_put(&o, "}", 1);
+    return json_text_take(&o, NULL);
 }
 
 static void
