@@ -8,6 +8,11 @@ tests_bench_bench_load_SOURCES = tests/bench/bench_load.c
 tests_bench_bench_load_CFLAGS = $(AM_CFLAGS) $(LIBEVENT_CFLAGS)
 tests_bench_bench_load_LDADD = $(LIBEVENT_LIBS)
 
+# The floor under any proxy's added latency: a forwarder that parses
+# nothing (the overhead benchmark's "forward" path).
+check_PROGRAMS += tests/bench/bench_forward
+tests_bench_bench_forward_SOURCES = tests/bench/bench_forward.c
+
 # Baseline policies as scoring plugins, loaded with --plugin-dir; never
 # installed.
 check_LTLIBRARIES += tests/bench/policies/round_robin.la \

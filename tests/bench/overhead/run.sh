@@ -154,9 +154,20 @@ bench_herd herd "$TEST_TMP/herd.ini"
 herd_url=$url herd_pid=$PID_herd
 bench_nginx nginx $nginx_up
 nginx_url=$url nginx_pid=$PID_nginx
+first_sim=$(set -- $direct; echo "$1")
+# The floor under any proxy's added latency on this machine: a forwarder
+# that parses nothing, to the first sim (the added-latency phase only).
+forward_url=""
+if phase added; then
+    start_listening forward "listening on 127\.0\.0\.1:@PORT@" \
+        "$top_builddir/tests/bench/bench_forward" --listen @PORT@ \
+        --to "$first_sim" || { echo "benchmark: bench_forward did not start" >&2; exit 1; }
+    forward_url=$url
+fi
 target_of() {
     case $1 in
     direct) echo $direct ;;
+    forward) echo "${forward_url#http://}" ;;
     nginx) echo "${nginx_url#http://}" ;;
     herd) echo "${herd_url#http://}" ;;
     esac
@@ -168,7 +179,7 @@ pids_of() {
     esac
 }
 paths="direct nginx herd"
-first_sim=$(set -- $direct; echo "$1")
+added_paths="direct forward nginx herd"
 small='{"model":"fast:1b","stream":false,"messages":[{"role":"user","content":"Say hi in one word."}]}'
 streamed='{"model":"stream:1b","messages":[{"role":"user","content":"Tell a short story."}],"options":{"num_predict":32}}'
 instant='{"model":"instant:1b","stream":false,"messages":[{"role":"user","content":"Say hi in one word."}]}'
@@ -201,13 +212,13 @@ if phase added; then
         "$(bench_load_bin)" --alternate "$serial" --duration "$serial_time" \
             --warmup 20 --body "$body" --limit $((serial_time + 60)) \
             --out "$out/added-$kind.tsv" "$first_sim" \
-            "$(target_of nginx)" "$(target_of herd)" \
+            "$(target_of forward)" "$(target_of nginx)" "$(target_of herd)" \
             >"$TEST_TMP/added-$kind.jsonl" 2>>"$TEST_TMP/load.err" ||
             echo "# added latency ($kind): load client failed" >&2
         echo "$cpu0 $(cpu_ticks "$herd_pid/task/$herd_pid")" \
             "$(cpu_ticks "$herd_pid") $(cpu_ticks $(pids_of nginx))" \
             >"$TEST_TMP/added-$kind.cpu"
-        for p in $paths; do
+        for p in $added_paths; do
             t=$(target_of "$p")
             [ "$p" = direct ] && t=$first_sim
             jq -c --arg t "$t" 'select(.target == $t)' \
@@ -309,7 +320,7 @@ added_field() { [ "$1" = chat ] && echo lat || echo ttfc; }
 if phase added; then
     {
         printf 'path\tchat_p50\tchat_p99\tchat_mean\tttfc_p50\tttfc_p99\tttfc_mean\n'
-        for p in $paths; do
+        for p in $added_paths; do
             printf '%s' "$p"
             for kind in chat stream; do
                 f=$(added_field "$kind")
@@ -459,14 +470,17 @@ col() { awk -v n="$1" -v c="$2" -F'\t' '$1 == n { print $c }' "$out/streams.dat"
         echo "## Added latency, one request at a time"
         echo
         echo "One keep-alive connection per path, one request in flight, the"
-        echo "three paths in turn ($(j added-chat-herd .requests) requests per path and kind"
+        echo "four paths in turn ($(j added-chat-herd .requests) requests per path and kind"
         echo "after 20 warm-up rounds): what a request costs on each path without"
         echo "contention. Microseconds; chat is the whole non-streaming answer,"
-        echo "first chunk the first chunk of a streamed chat."
+        echo "first chunk the first chunk of a streamed chat. forward is a TCP"
+        echo "forwarder that parses nothing (tests/bench/bench_forward.c): what it"
+        echo "adds is the cost of two more loopback hops on this machine, the floor"
+        echo "under any proxy's added latency."
         echo
         echo "| path | chat p50 | chat p99 | chat mean | first chunk p50 | p99 | mean | failed |"
         echo "|---|---|---|---|---|---|---|---|"
-        for p in $paths; do
+        for p in $added_paths; do
             echo "| $p | $(awk -F'\t' -v p="$p" '$1 == p { print $2 " | " $3 " | " $4 " | " $5 " | " $6 " | " $7 }' "$out/added.dat") |" \
                 "$(($(j "added-chat-$p" .failed) + $(j "added-stream-$p" .failed))) |"
         done
@@ -476,7 +490,7 @@ col() { awk -v n="$1" -v c="$2" -F'\t' '$1 == n { print $c }' "$out/streams.dat"
             "$(cpu chat 2) us for a chat, $(cpu stream 2) us for a stream (whole" \
             "process with the storage thread $(cpu chat 3) and $(cpu stream 3) us);" \
             "nginx $(cpu chat 4) and $(cpu stream 4) us"
-        for p in herd nginx; do
+        for p in herd nginx forward; do
             echo "- $p - direct: chat p50" \
                 "$(dus "$(j "added-chat-$p" .lat_p50)" "$(j added-chat-direct .lat_p50)") us," \
                 "p99 $(dus "$(j "added-chat-$p" .lat_p99)" "$(j added-chat-direct .lat_p99)") us;" \
