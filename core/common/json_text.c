@@ -38,22 +38,30 @@ json_text_put(struct json_text *t, const char *s, size_t n)
     t->s[t->len] = '\0';
 }
 
+/* Bytes a JSON string cannot hold as they are: quote, backslash and the
+ * control characters. A table: glibc's strcspn with a set this large
+ * walks the set for every byte. */
+static const unsigned char json_text_special[256] = {
+    [0x01] = 1, [0x02] = 1, [0x03] = 1, [0x04] = 1, [0x05] = 1, [0x06] = 1,
+    [0x07] = 1, [0x08] = 1, [0x09] = 1, [0x0a] = 1, [0x0b] = 1, [0x0c] = 1,
+    [0x0d] = 1, [0x0e] = 1, [0x0f] = 1, [0x10] = 1, [0x11] = 1, [0x12] = 1,
+    [0x13] = 1, [0x14] = 1, [0x15] = 1, [0x16] = 1, [0x17] = 1, [0x18] = 1,
+    [0x19] = 1, [0x1a] = 1, [0x1b] = 1, [0x1c] = 1, [0x1d] = 1, [0x1e] = 1,
+    [0x1f] = 1, ['"'] = 1,  ['\\'] = 1};
+
 void
 json_text_str(struct json_text *t, const char *s)
 {
-    static const char special[] = "\"\\\x01\x02\x03\x04\x05\x06\x07\x08\x09"
-                                  "\x0a\x0b\x0c\x0d\x0e\x0f\x10\x11\x12\x13"
-                                  "\x14\x15\x16\x17\x18\x19\x1a\x1b\x1c\x1d"
-                                  "\x1e\x1f";
     if (!s) {
         json_text_put(t, "null", 4);
         return;
     }
     json_text_put(t, "\"", 1);
     while (*s) {
-        size_t plain = strcspn(s, special);
-        json_text_put(t, s, plain);
-        s += plain;
+        const char *plain = s;
+        while (*s && !json_text_special[(unsigned char)*s])
+            s++;
+        json_text_put(t, plain, (size_t)(s - plain));
         if (!*s)
             break;
         unsigned char c = (unsigned char)*s++;
