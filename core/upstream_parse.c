@@ -362,10 +362,9 @@ upstream_parse_body_state(struct upstream_parse *p, struct evbuffer *in,
         n = upstream_parse_move(in, body, p->chunk);
         *moved += n;
         p->chunk -= n;
-        if (p->chunk > 0)
-            return 0;
-        p->state = ST_CHUNK_END;
-        return 1;
+        if (p->chunk == 0)
+            p->state = ST_CHUNK_END;
+        return 0; /* one chunk per BODY: as the node sent them */
     case ST_CHUNK_END:
         line = upstream_parse_line(in, &len, &used);
         if (!line || len > 0) {

@@ -43,9 +43,11 @@ struct upstream_parse {
 /* Ready for the answer to one request; head: the request was HEAD. */
 void upstream_parse_init(struct upstream_parse *p, int head);
 
-/* Consumes bytes from in; body bytes go to body (as many as there are,
- * across chunks, before BODY is returned). After END or ERROR it returns
- * the same again and consumes nothing. */
+/* Consumes bytes from in; body bytes go to body before BODY is returned:
+ * all there are, but no more than one chunk of a chunked answer (callers
+ * see a streamed answer's lines as the node flushed them, one at a time;
+ * a piece of a chunk comes out as soon as it is read). After END or ERROR
+ * it returns the same again and consumes nothing. */
 enum upstream_parse_event upstream_parse_step(struct upstream_parse *p,
                                               struct evbuffer *in,
                                               struct evbuffer *body);

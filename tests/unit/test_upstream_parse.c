@@ -167,6 +167,7 @@ test_chunked(void)
     is_str(o.body, "hello world0123456789",
            "chunked: dechunked, extensions and trailers dropped");
     ok(o.keep_alive, "chunked: reusable");
+    is_int(o.bodies, 3, "chunked: one body event per chunk");
     is_str(o.ctype, "application/x-ndjson", "chunked: content type");
 
     struct outcome b;
