@@ -1,8 +1,9 @@
 /* The client side towards the nodes: one POST (or other method) to a
- * node's Ollama, streamed back through callbacks, on evhttp connections
- * kept per node and reused. Every call sends a Host header the node
- * accepts (a loopback-bound Ollama refuses others) and nothing of the
- * client's own headers (so no Origin). Loop thread only. */
+ * node's Ollama, streamed back through callbacks, on keep-alive
+ * connections kept per node and reused (herd's own HTTP/1.1 client).
+ * Every call sends a Host header the node accepts (a loopback-bound
+ * Ollama refuses others) and nothing of the client's own headers (so no
+ * Origin). Loop thread only. */
 #ifndef HERD_CORE_UPSTREAM_H
 #define HERD_CORE_UPSTREAM_H
 
