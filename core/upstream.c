@@ -41,14 +41,23 @@ struct upstream_conn {
     struct event *wev;     /* EV_WRITE: the connect, a request that waits */
     struct evbuffer *in;   /* read and not parsed yet */
     struct evbuffer *body; /* parsed body bytes for on_body */
-    struct evdns_getaddrinfo_request *dns; /* a lookup in flight */
-    struct upstream_call *call;            /* NULL while idle */
-    struct upstream_conn *inext, *iprev;   /* in the node's idle list */
-    unsigned answers; /* completed on it: > 0 means reused */
+    struct upstream_lookup *lookup;      /* a lookup in flight */
+    struct upstream_call *call;          /* NULL while idle */
+    struct upstream_conn *inext, *iprev; /* in the node's idle list */
+    unsigned answers;                    /* completed on it: > 0 means reused */
     int connecting;
     /* a lookup answered inside evdns_getaddrinfo (the hosts file) */
     int in_lookup, looked_up, lookup_result;
     struct evutil_addrinfo *lookup_ai;
+};
+
+/* A name's lookup, which may outlive its connection: one closed meanwhile
+ * leaves it running (its answer is dropped) rather than cancelling it,
+ * since a cancelled lookup calls back later into the evdns base, which
+ * upstream_pool_free may have freed by then; lookups still running then
+ * are failed by evdns_base_free as it is designed to. */
+struct upstream_lookup {
+    struct upstream_conn *conn; /* NULL once the connection is gone */
 };
 
 struct upstream_node {
@@ -127,8 +136,8 @@ upstream_conn_new(struct upstream_pool *pool, size_t node)
 static void
 upstream_conn_close(struct upstream_conn *c)
 {
-    if (c->dns) /* its callback comes with EVUTIL_EAI_CANCEL, ignored */
-        evdns_getaddrinfo_cancel(c->dns);
+    if (c->lookup)
+        c->lookup->conn = NULL;
     if (c->rev)
         event_free(c->rev);
     if (c->wev)
@@ -201,19 +210,21 @@ static void upstream_fail(struct upstream_call *call, int err);
 static void
 upstream_lookup_cb(int result, struct evutil_addrinfo *ai, void *arg)
 {
-    if (result == EVUTIL_EAI_CANCEL) { /* the connection is gone */
+    struct upstream_lookup *l = arg;
+    struct upstream_conn *c = l->conn;
+    free(l);
+    if (!c) { /* the connection is gone */
         if (ai)
             evutil_freeaddrinfo(ai);
         return;
     }
-    struct upstream_conn *c = arg;
+    c->lookup = NULL;
     if (c->in_lookup) { /* still inside upstream_open: it goes on */
         c->looked_up = 1;
         c->lookup_result = result;
         c->lookup_ai = ai;
         return;
     }
-    c->dns = NULL;
     int err = upstream_conn_resolved(c, result, ai);
     if (err)
         upstream_fail(c->call, err);
@@ -244,15 +255,21 @@ upstream_open(struct upstream_call *call)
     hints.ai_protocol = IPPROTO_TCP;
     hints.ai_flags = EVUTIL_AI_ADDRCONFIG;
     snprintf(port, sizeof port, "%d", n->port);
+    c->lookup = malloc(sizeof *c->lookup);
+    if (!c->lookup)
+        return -ECONNREFUSED;
+    c->lookup->conn = c;
     c->in_lookup = 1;
     struct evdns_getaddrinfo_request *req = evdns_getaddrinfo(
-        pool->dns, n->host, port, &hints, upstream_lookup_cb, c);
+        pool->dns, n->host, port, &hints, upstream_lookup_cb, c->lookup);
     c->in_lookup = 0;
     if (c->looked_up)
         return upstream_conn_resolved(c, c->lookup_result, c->lookup_ai);
-    if (!req)
+    if (!req) { /* not called back either */
+        free(c->lookup);
+        c->lookup = NULL;
         return -ECONNREFUSED;
-    c->dns = req;
+    }
     return 0;
 }
 
@@ -625,7 +642,7 @@ upstream_pool_free(struct upstream_pool *pool)
     free(pool->nodes);
     event_free(pool->later);
     if (pool->dns)
-        evdns_base_free(pool->dns, 0);
+        evdns_base_free(pool->dns, 1); /* lookups left: see upstream_lookup */
     free(pool);
 }
 

@@ -30,7 +30,8 @@ struct upstream_cbs {
  * from the node (connect, and between bytes). */
 struct upstream_pool *upstream_pool_new(struct event_base *base,
                                         size_t idle_max, double timeout_s);
-/* Cancels nothing: the caller cancels its calls first. */
+/* The caller cancels its calls first (any left are freed without a
+ * callback); idle connections close, lookups in flight are dropped. */
 void upstream_pool_free(struct upstream_pool *pool);
 void upstream_pool_set_timeout(struct upstream_pool *pool, double timeout_s);
 
