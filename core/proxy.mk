@@ -23,6 +23,7 @@ core_libherdcore_la_SOURCES += \
 	core/prewarm.c core/prewarm.h \
 	core/model_category.c core/model_category.h \
 	core/autopull.c core/autopull.h \
+	core/upstream_parse.c core/upstream_parse.h \
 	core/upstream.c core/upstream.h \
 	core/relay.c core/relay.h \
 	core/proxy_body.c core/proxy_body.h \
@@ -59,14 +60,22 @@ EXTRA_DIST += tests/integration/proxy_lib.sh \
 
 dist_doc_DATA += doc/request-path.md
 
-check_PROGRAMS += tests/unit/test_relay tests/unit/test_proxy_body
-TESTS += tests/unit/test_relay tests/unit/test_proxy_body
+check_PROGRAMS += tests/unit/test_relay tests/unit/test_proxy_body \
+	tests/unit/test_upstream_parse tests/unit/test_upstream
+TESTS += tests/unit/test_relay tests/unit/test_proxy_body \
+	tests/unit/test_upstream_parse tests/unit/test_upstream
 tests_unit_test_relay_CFLAGS = $(AM_CFLAGS) $(JSONC_CFLAGS) $(LIBEVENT_CFLAGS)
 tests_unit_test_relay_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/tests
 tests_unit_test_relay_LDADD = core/libherdcore.la
 tests_unit_test_proxy_body_CFLAGS = $(AM_CFLAGS) $(JSONC_CFLAGS)
 tests_unit_test_proxy_body_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/tests
 tests_unit_test_proxy_body_LDADD = core/libherdcore.la
+tests_unit_test_upstream_parse_CFLAGS = $(AM_CFLAGS) $(LIBEVENT_CFLAGS)
+tests_unit_test_upstream_parse_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/tests
+tests_unit_test_upstream_parse_LDADD = core/libherdcore.la
+tests_unit_test_upstream_CFLAGS = $(AM_CFLAGS) $(LIBEVENT_CFLAGS)
+tests_unit_test_upstream_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/tests
+tests_unit_test_upstream_LDADD = core/libherdcore.la
 
 # A loopback image server (and recording OpenAI endpoint) for
 # proxy_images.sh.

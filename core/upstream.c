@@ -1,35 +1,73 @@
-/* Upstream calls on pooled evhttp connections. A connection is either in
- * use by exactly one call or idle in its node's pool: evhttp would queue a
- * second request behind the first on one connection, which is not what
- * parallel slots mean. Connections are released from a deferred event,
- * never inside evhttp's own callbacks. */
+/* Upstream calls on herd's own HTTP/1.1 client: non-blocking sockets,
+ * one read and one write event per connection, the answer parsed by
+ * upstream_parse. A connection is either in use by exactly one call or
+ * idle in its node's pool (parallel slots mean parallel connections).
+ *
+ * The request is written at once when an idle connection takes it; only
+ * a new connection or a partial write waits for EV_WRITE. An idle
+ * connection keeps its read event: the node closing it (or sending
+ * anything, or upstream_timeout passing unused) closes it here too.
+ *
+ * Callbacks run only from event callbacks, never inside upstream_start
+ * (a failure found there is reported from the pool's `later` event).
+ * Around each callback the call's depth is raised: upstream_cancel then
+ * only marks it, and the dispatch frees it once the callback returned. */
 #include "autoconfig.h"
 
 #include "upstream.h"
+#include "upstream_parse.h"
 
 #include <errno.h>
-#include <event2/bufferevent.h>
 #include <event2/dns.h>
 #include <event2/http.h>
-#include <event2/keyvalq_struct.h>
+#include <event2/util.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #define UPSTREAM_MAX_NODES 1024
+/* One read: a stream's pieces go to on_body as they come anyway. */
+#define UPSTREAM_READ_SIZE 16384
 
-struct upstream_idle {
-    struct evhttp_connection *conn;
-    struct upstream_idle *next;
+struct upstream_conn {
+    struct upstream_pool *pool;
+    size_t node; /* index in pool->nodes */
+    int fd;
+    struct event *rev;     /* EV_READ|EV_PERSIST, from connected to closed */
+    struct event *wev;     /* EV_WRITE: the connect, a request that waits */
+    struct evbuffer *in;   /* read and not parsed yet */
+    struct evbuffer *body; /* parsed body bytes for on_body */
+    struct upstream_lookup *lookup;      /* a lookup in flight */
+    struct upstream_call *call;          /* NULL while idle */
+    struct upstream_conn *inext, *iprev; /* in the node's idle list */
+    unsigned answers;                    /* completed on it: > 0 means reused */
+    int connecting;
+    /* a lookup answered inside evdns_getaddrinfo (the hosts file) */
+    int in_lookup, looked_up, lookup_result;
+    struct evutil_addrinfo *lookup_ai;
+};
+
+/* A name's lookup, which may outlive its connection: one closed meanwhile
+ * leaves it running (its answer is dropped) rather than cancelling it,
+ * since a cancelled lookup calls back later into the evdns base, which
+ * upstream_pool_free may have freed by then; lookups still running then
+ * are failed by evdns_base_free as it is designed to. */
+struct upstream_lookup {
+    struct upstream_conn *conn; /* NULL once the connection is gone */
 };
 
 struct upstream_node {
-    char *hostport; /* key, and the Host header */
-    char *host;
+    char *url;      /* the base URL it was first named by */
+    char *hostport; /* the Host header; the key */
+    char *host;     /* without an IPv6 literal's brackets */
     int port;
-    struct upstream_idle *idle;
+    struct sockaddr_storage addr; /* a numeric host's address */
+    socklen_t addrlen;            /* 0: a name, looked up per connection */
+    struct upstream_conn *idle;
     size_t idle_count;
 };
 
@@ -40,22 +78,516 @@ struct upstream_pool {
     size_t node_count, node_cap;
     size_t idle_max;
     double timeout_s;
-    struct upstream_call *releasing; /* ended, release deferred */
+    struct timeval timeout;
+    struct upstream_call *calls; /* every live call */
+    /* calls that failed inside upstream_start, ended by `later` */
+    struct upstream_call *failed, *failed_tail;
+    size_t failed_count;
+    struct event *later;
 };
 
 struct upstream_call {
     struct upstream_pool *pool;
-    struct upstream_call *rnext, *rprev; /* in pool->releasing */
-    size_t node;                         /* index in pool->nodes */
-    struct evhttp_connection *conn;
-    struct evhttp_request *req;
+    struct upstream_call *next, *prev;   /* in pool->calls */
+    struct upstream_call *fnext, *fprev; /* in pool->failed */
+    size_t node;
+    struct upstream_conn *conn;
     struct upstream_cbs cbs;
     void *arg;
-    int err;      /* from the error callback */
-    int ended;    /* on_end called or cancelled: callbacks ignored */
-    int reusable; /* the answer completed: the connection may be pooled */
-    int nodelay;  /* the connection is new and has no TCP_NODELAY yet */
+    struct upstream_parse parse;
+    char *req; /* the request, kept for a retry until the answer starts */
+    size_t req_len, req_off;
+    int err;   /* of a failure reported by `later` */
+    int depth; /* inside its callbacks */
+    unsigned head : 1, cancelled : 1, paused : 1, retried : 1, answered : 1,
+        failed : 1;
 };
+
+static const struct timeval *
+upstream_tv(const struct upstream_pool *pool)
+{
+    return pool->timeout_s > 0 ? &pool->timeout : NULL;
+}
+
+/* ---- connections -------------------------------------------------------- */
+
+static struct upstream_conn *
+upstream_conn_new(struct upstream_pool *pool, size_t node)
+{
+    struct upstream_conn *c = calloc(1, sizeof *c);
+    if (!c)
+        return NULL;
+    c->pool = pool;
+    c->node = node;
+    c->fd = -1;
+    c->in = evbuffer_new();
+    c->body = evbuffer_new();
+    if (!c->in || !c->body) {
+        if (c->in)
+            evbuffer_free(c->in);
+        if (c->body)
+            evbuffer_free(c->body);
+        free(c);
+        return NULL;
+    }
+    return c;
+}
+
+static void
+upstream_conn_close(struct upstream_conn *c)
+{
+    if (c->lookup)
+        c->lookup->conn = NULL;
+    if (c->rev)
+        event_free(c->rev);
+    if (c->wev)
+        event_free(c->wev);
+    if (c->fd >= 0)
+        close(c->fd);
+    evbuffer_free(c->in);
+    evbuffer_free(c->body);
+    free(c);
+}
+
+static void
+upstream_idle_unlink(struct upstream_node *n, struct upstream_conn *c)
+{
+    if (c->iprev)
+        c->iprev->inext = c->inext;
+    else
+        n->idle = c->inext;
+    if (c->inext)
+        c->inext->iprev = c->iprev;
+    c->inext = c->iprev = NULL;
+    n->idle_count--;
+}
+
+static void upstream_read_cb(evutil_socket_t fd, short what, void *arg);
+static void upstream_write_cb(evutil_socket_t fd, short what, void *arg);
+
+/* Starts connecting; the write event says when it is done. */
+static int
+upstream_conn_connect(struct upstream_conn *c, const struct sockaddr *sa,
+                      socklen_t salen)
+{
+    struct upstream_pool *pool = c->pool;
+    int one = 1;
+    c->fd = socket(sa->sa_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
+                   IPPROTO_TCP);
+    if (c->fd < 0)
+        return -ECONNREFUSED;
+    /* a request is one write, but a streamed body or a close right after
+     * it would wait for an ACK under Nagle */
+    setsockopt(c->fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+    c->rev =
+        event_new(pool->base, c->fd, EV_READ | EV_PERSIST, upstream_read_cb, c);
+    c->wev = event_new(pool->base, c->fd, EV_WRITE, upstream_write_cb, c);
+    if (!c->rev || !c->wev)
+        return -ECONNREFUSED;
+    if (connect(c->fd, sa, salen) != 0 && errno != EINPROGRESS)
+        return -ECONNREFUSED;
+    c->connecting = 1;
+    if (event_add(c->wev, upstream_tv(pool)) != 0)
+        return -ECONNREFUSED;
+    return 0;
+}
+
+/* A lookup's answer: connect to its first address. Frees ai. */
+static int
+upstream_conn_resolved(struct upstream_conn *c, int result,
+                       struct evutil_addrinfo *ai)
+{
+    int err = -ECONNREFUSED;
+    if (result == 0 && ai)
+        err = upstream_conn_connect(c, ai->ai_addr, (socklen_t)ai->ai_addrlen);
+    if (ai)
+        evutil_freeaddrinfo(ai);
+    return err;
+}
+
+static void upstream_fail(struct upstream_call *call, int err);
+
+static void
+upstream_lookup_cb(int result, struct evutil_addrinfo *ai, void *arg)
+{
+    struct upstream_lookup *l = arg;
+    struct upstream_conn *c = l->conn;
+    free(l);
+    if (!c) { /* the connection is gone */
+        if (ai)
+            evutil_freeaddrinfo(ai);
+        return;
+    }
+    c->lookup = NULL;
+    if (c->in_lookup) { /* still inside upstream_open: it goes on */
+        c->looked_up = 1;
+        c->lookup_result = result;
+        c->lookup_ai = ai;
+        return;
+    }
+    int err = upstream_conn_resolved(c, result, ai);
+    if (err)
+        upstream_fail(c->call, err);
+}
+
+/* A new connection for the call. Calls nothing back: a failure is
+ * returned. */
+static int
+upstream_open(struct upstream_call *call)
+{
+    struct upstream_pool *pool = call->pool;
+    struct upstream_node *n = &pool->nodes[call->node];
+    struct upstream_conn *c = upstream_conn_new(pool, call->node);
+    if (!c)
+        return -ECONNREFUSED;
+    c->call = call;
+    call->conn = c;
+    if (n->addrlen)
+        return upstream_conn_connect(c, (struct sockaddr *)&n->addr,
+                                     n->addrlen);
+    if (!pool->dns)
+        return -ECONNREFUSED;
+    struct evutil_addrinfo hints;
+    char port[16];
+    memset(&hints, 0, sizeof hints);
+    hints.ai_family = AF_UNSPEC;
+    hints.ai_socktype = SOCK_STREAM;
+    hints.ai_protocol = IPPROTO_TCP;
+    hints.ai_flags = EVUTIL_AI_ADDRCONFIG;
+    snprintf(port, sizeof port, "%d", n->port);
+    c->lookup = malloc(sizeof *c->lookup);
+    if (!c->lookup)
+        return -ECONNREFUSED;
+    c->lookup->conn = c;
+    c->in_lookup = 1;
+    struct evdns_getaddrinfo_request *req = evdns_getaddrinfo(
+        pool->dns, n->host, port, &hints, upstream_lookup_cb, c->lookup);
+    c->in_lookup = 0;
+    if (c->looked_up)
+        return upstream_conn_resolved(c, c->lookup_result, c->lookup_ai);
+    if (!req) { /* not called back either */
+        free(c->lookup);
+        c->lookup = NULL;
+        return -ECONNREFUSED;
+    }
+    return 0;
+}
+
+/* ---- calls -------------------------------------------------------------- */
+
+static void
+upstream_unlink(struct upstream_call *call)
+{
+    struct upstream_pool *pool = call->pool;
+    if (call->prev)
+        call->prev->next = call->next;
+    else
+        pool->calls = call->next;
+    if (call->next)
+        call->next->prev = call->prev;
+    call->next = call->prev = NULL;
+}
+
+static void
+upstream_failed_unlink(struct upstream_call *call)
+{
+    struct upstream_pool *pool = call->pool;
+    if (call->fprev)
+        call->fprev->fnext = call->fnext;
+    else
+        pool->failed = call->fnext;
+    if (call->fnext)
+        call->fnext->fprev = call->fprev;
+    else
+        pool->failed_tail = call->fprev;
+    call->fnext = call->fprev = NULL;
+    call->failed = 0;
+    pool->failed_count--;
+}
+
+/* Gone without a callback: its connection is closed, never pooled. */
+static void
+upstream_drop(struct upstream_call *call)
+{
+    if (call->conn)
+        upstream_conn_close(call->conn);
+    if (call->failed)
+        upstream_failed_unlink(call);
+    upstream_unlink(call);
+    free(call->req);
+    free(call);
+}
+
+/* A connection whose answer completed goes back to its node's pool. */
+static int
+upstream_conn_pool(struct upstream_call *call, struct upstream_conn *c)
+{
+    struct upstream_pool *pool = call->pool;
+    struct upstream_node *n = &pool->nodes[c->node];
+    if (!call->parse.keep_alive || call->req_off < call->req_len ||
+        evbuffer_get_length(c->in) > 0 || n->idle_count >= pool->idle_max)
+        return 0; /* extra bytes after the answer: not trusted */
+    /* a paused call's read event was removed: it watches the idle one */
+    if (call->paused && event_add(c->rev, upstream_tv(pool)) != 0)
+        return 0;
+    evbuffer_drain(c->body, evbuffer_get_length(c->body));
+    c->call = NULL;
+    c->answers++;
+    c->iprev = NULL;
+    c->inext = n->idle;
+    if (n->idle)
+        n->idle->iprev = c;
+    n->idle = c;
+    n->idle_count++;
+    return 1;
+}
+
+/* Ends the call: its connection is pooled (a complete answer) or closed
+ * first, so on_end may start another call, even on it. */
+static void
+upstream_finish(struct upstream_call *call, int err)
+{
+    struct upstream_conn *c = call->conn;
+    call->conn = NULL;
+    if (c && (err != 0 || !upstream_conn_pool(call, c)))
+        upstream_conn_close(c);
+    upstream_unlink(call);
+    call->depth++; /* an upstream_cancel now changes nothing */
+    call->cbs.on_end(call->arg, err);
+    free(call->req);
+    free(call);
+}
+
+static void
+upstream_fail(struct upstream_call *call, int err)
+{
+    upstream_finish(call, err);
+}
+
+/* A failure found inside upstream_start: its caller has no call yet, so
+ * on_end comes from the loop's next pass. */
+static void
+upstream_fail_later(struct upstream_call *call, int err)
+{
+    struct upstream_pool *pool = call->pool;
+    if (call->conn) {
+        upstream_conn_close(call->conn);
+        call->conn = NULL;
+    }
+    call->err = err;
+    call->failed = 1;
+    call->fnext = NULL;
+    call->fprev = pool->failed_tail;
+    if (pool->failed_tail)
+        pool->failed_tail->fnext = call;
+    else
+        pool->failed = call;
+    pool->failed_tail = call;
+    pool->failed_count++;
+    event_active(pool->later, EV_TIMEOUT, 1);
+}
+
+static void
+upstream_later_cb(evutil_socket_t fd, short what, void *arg)
+{
+    struct upstream_pool *pool = arg;
+    (void)fd;
+    (void)what;
+    /* only those there now: an on_end that fails again waits a pass */
+    for (size_t n = pool->failed_count; n > 0 && pool->failed; n--) {
+        struct upstream_call *call = pool->failed;
+        upstream_failed_unlink(call);
+        upstream_finish(call, call->err);
+    }
+    if (pool->failed)
+        event_active(pool->later, EV_TIMEOUT, 1);
+}
+
+/* Writes what is left of the request. Returns 0 (written, or the write
+ * event waits), or a negative errno. */
+static int
+upstream_send(struct upstream_call *call)
+{
+    struct upstream_conn *c = call->conn;
+    const struct timeval *tv = upstream_tv(call->pool);
+    while (call->req_off < call->req_len) {
+        ssize_t n = send(c->fd, call->req + call->req_off,
+                         call->req_len - call->req_off, MSG_NOSIGNAL);
+        if (n > 0) {
+            call->req_off += (size_t)n;
+            continue;
+        }
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+            /* progress counts as the node being alive */
+            if (!call->paused)
+                event_add(c->rev, tv);
+            return event_add(c->wev, tv) == 0 ? 0 : -ENOMEM;
+        }
+        return n < 0 ? -errno : -EPIPE;
+    }
+    if (call->answered) {
+        free(call->req);
+        call->req = NULL;
+    }
+    return 0;
+}
+
+/* The node closed (e 0) or reset the connection. */
+static void
+upstream_lost(struct upstream_call *call, int e)
+{
+    struct upstream_conn *c = call->conn;
+    /* A reused connection failing before any byte of the answer: the
+     * node closed it as we wrote. Once more on a new one, unseen. */
+    if (!call->answered && c->answers > 0 && !call->retried &&
+        (e == 0 || e == ECONNRESET || e == EPIPE)) {
+        call->retried = 1;
+        call->conn = NULL;
+        upstream_conn_close(c);
+        call->req_off = 0;
+        upstream_parse_init(&call->parse, call->head);
+        int err = upstream_open(call);
+        if (err)
+            upstream_fail(call, err);
+        return;
+    }
+    if (e == 0 && upstream_parse_eof(&call->parse))
+        upstream_finish(call, 0); /* a body that ends with the close */
+    else
+        upstream_fail(call, -ECONNRESET);
+}
+
+/* Each callback may cancel the call: returns 1 when it did (and the call
+ * is freed). */
+static int
+upstream_emit_head(struct upstream_call *call)
+{
+    const struct upstream_parse *p = &call->parse;
+    call->depth++;
+    call->cbs.on_head(call->arg, p->status,
+                      p->has_content_type ? p->content_type : NULL);
+    call->depth--;
+    if (!call->cancelled)
+        return 0;
+    upstream_drop(call);
+    return 1;
+}
+
+static int
+upstream_emit_body(struct upstream_call *call)
+{
+    struct evbuffer *body = call->conn->body;
+    call->depth++;
+    call->cbs.on_body(call->arg, body);
+    call->depth--;
+    if (call->cancelled) {
+        upstream_drop(call);
+        return 1;
+    }
+    evbuffer_drain(body, evbuffer_get_length(body));
+    return 0;
+}
+
+/* Parses what was read, calling back for each event. */
+static void
+upstream_dispatch(struct upstream_call *call)
+{
+    for (;;) {
+        struct upstream_conn *c = call->conn;
+        switch (upstream_parse_step(&call->parse, c->in, c->body)) {
+        case UPSTREAM_PARSE_MORE:
+            return;
+        case UPSTREAM_PARSE_HEAD:
+            if (upstream_emit_head(call))
+                return;
+            break;
+        case UPSTREAM_PARSE_BODY:
+            if (upstream_emit_body(call))
+                return;
+            break;
+        case UPSTREAM_PARSE_END:
+            upstream_finish(call, 0);
+            return;
+        case UPSTREAM_PARSE_ERROR:
+            upstream_fail(call, -EPROTO);
+            return;
+        }
+    }
+}
+
+static void
+upstream_read_cb(evutil_socket_t fd, short what, void *arg)
+{
+    struct upstream_conn *c = arg;
+    struct upstream_call *call = c->call;
+    if (!call) {
+        /* idle: closed by the node, something unasked, or unused for
+         * upstream_timeout */
+        upstream_idle_unlink(&c->pool->nodes[c->node], c);
+        upstream_conn_close(c);
+        return;
+    }
+    if (what & EV_TIMEOUT) {
+        upstream_fail(call, -ETIMEDOUT);
+        return;
+    }
+    struct evbuffer_iovec v;
+    if (evbuffer_reserve_space(c->in, UPSTREAM_READ_SIZE, &v, 1) < 1) {
+        upstream_fail(call, -ECONNRESET);
+        return;
+    }
+    ssize_t n = read(fd, v.iov_base, v.iov_len);
+    if (n <= 0) { /* the reservation is simply not committed */
+        if (n < 0 &&
+            (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR))
+            return;
+        upstream_lost(call, n == 0 ? 0 : errno);
+        return;
+    }
+    v.iov_len = (size_t)n;
+    evbuffer_commit_space(c->in, &v, 1);
+    if (!call->answered) {
+        call->answered = 1; /* from now a failure is the caller's to see */
+        if (call->req_off == call->req_len) {
+            free(call->req);
+            call->req = NULL;
+        }
+    }
+    upstream_dispatch(call);
+}
+
+static void
+upstream_write_cb(evutil_socket_t fd, short what, void *arg)
+{
+    struct upstream_conn *c = arg;
+    struct upstream_call *call = c->call;
+    if (what & EV_TIMEOUT) {
+        upstream_fail(call, -ETIMEDOUT);
+        return;
+    }
+    if (c->connecting) {
+        int e = 0;
+        socklen_t len = sizeof e;
+        if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &e, &len) != 0)
+            e = errno;
+        if (e != 0) {
+            upstream_fail(call, -ECONNREFUSED);
+            return;
+        }
+        c->connecting = 0;
+        if (!call->paused && event_add(c->rev, upstream_tv(call->pool)) != 0) {
+            upstream_fail(call, -ECONNRESET);
+            return;
+        }
+    }
+    int err = upstream_send(call);
+    if (err)
+        upstream_lost(call, -err);
+}
+
+/* ---- the pool ----------------------------------------------------------- */
 
 struct upstream_pool *
 upstream_pool_new(struct event_base *base, size_t idle_max, double timeout_s)
@@ -65,7 +597,12 @@ upstream_pool_new(struct event_base *base, size_t idle_max, double timeout_s)
         return NULL;
     p->base = base;
     p->idle_max = idle_max;
-    p->timeout_s = timeout_s;
+    upstream_pool_set_timeout(p, timeout_s);
+    p->later = event_new(base, -1, 0, upstream_later_cb, p);
+    if (!p->later) {
+        free(p);
+        return NULL;
+    }
     /* Names in node URLs resolve without blocking the loop. */
     p->dns = evdns_base_new(base, EVDNS_BASE_INITIALIZE_NAMESERVERS);
     if (!p->dns)
@@ -77,6 +614,11 @@ void
 upstream_pool_set_timeout(struct upstream_pool *pool, double timeout_s)
 {
     pool->timeout_s = timeout_s;
+    if (timeout_s > 0) {
+        pool->timeout.tv_sec = (time_t)timeout_s;
+        pool->timeout.tv_usec =
+            (suseconds_t)((timeout_s - (double)pool->timeout.tv_sec) * 1e6);
+    }
 }
 
 void
@@ -84,246 +626,198 @@ upstream_pool_free(struct upstream_pool *pool)
 {
     if (!pool)
         return;
-    /* the loop has stopped: deferred releases will not run */
-    while (pool->releasing) {
-        struct upstream_call *c = pool->releasing;
-        pool->releasing = c->rnext;
-        if (c->conn)
-            evhttp_connection_free(c->conn);
-        free(c);
-    }
+    while (pool->calls) /* none, when the callers cancelled theirs */
+        upstream_drop(pool->calls);
     for (size_t i = 0; i < pool->node_count; i++) {
         struct upstream_node *n = &pool->nodes[i];
         while (n->idle) {
-            struct upstream_idle *it = n->idle;
-            n->idle = it->next;
-            evhttp_connection_free(it->conn);
-            free(it);
+            struct upstream_conn *c = n->idle;
+            upstream_idle_unlink(n, c);
+            upstream_conn_close(c);
         }
+        free(n->url);
         free(n->hostport);
         free(n->host);
     }
     free(pool->nodes);
+    event_free(pool->later);
     if (pool->dns)
-        evdns_base_free(pool->dns, 0);
+        evdns_base_free(pool->dns, 1); /* lookups left: see upstream_lookup */
     free(pool);
 }
 
-static long
-upstream_node_index(struct upstream_pool *pool, const char *base_url, char *err,
-                    size_t errlen)
+/* A numeric host's address, so that it needs no lookup. */
+static void
+upstream_node_numeric(struct upstream_node *n)
 {
-    struct evhttp_uri *uri = evhttp_uri_parse(base_url);
-    const char *host = uri ? evhttp_uri_get_host(uri) : NULL;
-    const char *scheme = uri ? evhttp_uri_get_scheme(uri) : NULL;
-    char hostport[300];
-    long idx = -1;
-
-    if (!host || !*host || !scheme || strcmp(scheme, "http") != 0) {
-        snprintf(err, errlen, "node URL %s is not http://host[:port]",
-                 base_url);
-        goto out;
+    struct sockaddr_in *v4 = (struct sockaddr_in *)&n->addr;
+    struct sockaddr_in6 *v6 = (struct sockaddr_in6 *)&n->addr;
+    memset(&n->addr, 0, sizeof n->addr);
+    if (evutil_inet_pton(AF_INET, n->host, &v4->sin_addr) == 1) {
+        v4->sin_family = AF_INET;
+        v4->sin_port = htons((uint16_t)n->port);
+        n->addrlen = sizeof *v4;
+    } else if (evutil_inet_pton(AF_INET6, n->host, &v6->sin6_addr) == 1) {
+        v6->sin6_family = AF_INET6;
+        v6->sin6_port = htons((uint16_t)n->port);
+        n->addrlen = sizeof *v6;
     }
-    int port = evhttp_uri_get_port(uri);
-    if (port <= 0)
-        port = 80;
-    /* IPv6 literals keep their brackets in the Host header. */
-    snprintf(hostport, sizeof hostport, strchr(host, ':') ? "[%s]:%d" : "%s:%d",
-             host, port);
+}
+
+static long
+upstream_node_add(struct upstream_pool *pool, const char *url, const char *host,
+                  int port, char *err, size_t errlen)
+{
+    char hostport[300];
+    size_t hlen = strlen(host);
+    /* the URL keeps an IPv6 literal's brackets: so does Host */
+    snprintf(hostport, sizeof hostport, "%s:%d", host, port);
+    if (host[0] == '[' && hlen >= 2 && host[hlen - 1] == ']') {
+        host++;
+        hlen -= 2;
+    }
     for (size_t i = 0; i < pool->node_count; i++)
-        if (strcmp(pool->nodes[i].hostport, hostport) == 0) {
-            idx = (long)i;
-            goto out;
-        }
+        if (strcmp(pool->nodes[i].hostport, hostport) == 0)
+            return (long)i;
     if (pool->node_count >= UPSTREAM_MAX_NODES) {
         snprintf(err, errlen, "too many upstream nodes");
-        goto out;
+        return -1;
     }
     if (pool->node_count == pool->node_cap) {
         size_t cap = pool->node_cap ? pool->node_cap * 2 : 8;
         struct upstream_node *nodes = realloc(pool->nodes, cap * sizeof *nodes);
         if (!nodes) {
             snprintf(err, errlen, "out of memory");
-            goto out;
+            return -1;
         }
         pool->nodes = nodes;
         pool->node_cap = cap;
     }
     struct upstream_node *n = &pool->nodes[pool->node_count];
     memset(n, 0, sizeof *n);
+    n->url = strdup(url);
     n->hostport = strdup(hostport);
-    n->host = strdup(host);
+    n->host = strndup(host, hlen);
     n->port = port;
-    if (!n->hostport || !n->host) {
+    if (!n->url || !n->hostport || !n->host) {
+        free(n->url);
         free(n->hostport);
         free(n->host);
         snprintf(err, errlen, "out of memory");
-        goto out;
+        return -1;
     }
-    idx = (long)pool->node_count++;
-out:
+    upstream_node_numeric(n);
+    return (long)pool->node_count++;
+}
+
+static long
+upstream_node_index(struct upstream_pool *pool, const char *base_url, char *err,
+                    size_t errlen)
+{
+    /* the same URL every time for a node: no parse */
+    for (size_t i = 0; i < pool->node_count; i++)
+        if (strcmp(pool->nodes[i].url, base_url) == 0)
+            return (long)i;
+    struct evhttp_uri *uri = evhttp_uri_parse(base_url);
+    const char *host = uri ? evhttp_uri_get_host(uri) : NULL;
+    const char *scheme = uri ? evhttp_uri_get_scheme(uri) : NULL;
+    long idx = -1;
+    if (!host || !*host || !scheme || strcmp(scheme, "http") != 0) {
+        snprintf(err, errlen, "node URL %s is not http://host[:port]",
+                 base_url);
+    } else {
+        int port = evhttp_uri_get_port(uri);
+        idx = upstream_node_add(pool, base_url, host, port > 0 ? port : 80, err,
+                                errlen);
+    }
     if (uri)
         evhttp_uri_free(uri);
     return idx;
 }
 
-/* A request goes out in one write, but a body streamed to the node (a
- * pull's) or a close right after would wait for an ACK under Nagle. Set
- * once per connection, as soon as its socket exists (the connect of a
- * node given by name starts after its DNS answer). Returns 1 when set. */
-static int
-upstream_set_nodelay(struct evhttp_connection *conn)
+static const char *
+upstream_method_name(int method)
 {
-    int fd = bufferevent_getfd(evhttp_connection_get_bufferevent(conn));
-    int one = 1;
-    return fd >= 0 &&
-           setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one) == 0;
-}
-
-static struct evhttp_connection *
-upstream_take(struct upstream_pool *pool, struct upstream_node *n, int *fresh)
-{
-    struct timeval tv;
-    *fresh = 0;
-    if (n->idle) {
-        struct upstream_idle *it = n->idle;
-        struct evhttp_connection *c = it->conn;
-        n->idle = it->next;
-        n->idle_count--;
-        free(it);
-        return c;
-    }
-    struct evhttp_connection *c = evhttp_connection_base_new(
-        pool->base, pool->dns, n->host, (unsigned short)n->port);
-    if (!c)
+    switch (method) {
+    case EVHTTP_REQ_GET:
+        return "GET";
+    case EVHTTP_REQ_POST:
+        return "POST";
+    case EVHTTP_REQ_HEAD:
+        return "HEAD";
+    case EVHTTP_REQ_PUT:
+        return "PUT";
+    case EVHTTP_REQ_DELETE:
+        return "DELETE";
+    case EVHTTP_REQ_OPTIONS:
+        return "OPTIONS";
+    case EVHTTP_REQ_PATCH:
+        return "PATCH";
+    default:
         return NULL;
-    tv.tv_sec = (time_t)pool->timeout_s;
-    tv.tv_usec = (suseconds_t)((pool->timeout_s - (double)tv.tv_sec) * 1e6);
-    evhttp_connection_set_timeout_tv(c, &tv);
-    /* A failure is reported, not retried behind our back: the router
-     * decides where a retry goes. */
-    evhttp_connection_set_retries(c, 0);
-    *fresh = 1;
-    return c;
+    }
 }
 
-/* Deferred: the connection goes back to its pool, or away. */
-static void
-upstream_release_cb(evutil_socket_t fd, short what, void *arg)
+/* Method, path, Host, the length lines; nothing of the client's. */
+#define UPSTREAM_REQUEST_HEAD                                                  \
+    "%s %s HTTP/1.1\r\n"                                                       \
+    "Host: %s\r\n"                                                             \
+    "User-Agent: herd/" PACKAGE_VERSION "\r\n"                                 \
+    "Accept: application/json, application/x-ndjson, text/event-stream\r\n"    \
+    "%s\r\n"
+
+/* The request's bytes: the head, then the body. */
+static char *
+upstream_request(const struct upstream_node *n, int method, const char *path,
+                 const char *body, size_t body_len, size_t *len)
 {
-    struct upstream_call *call = arg;
+    char length[128] = "";
+    if (body)
+        snprintf(length, sizeof length,
+                 "Content-Type: application/json\r\n"
+                 "Content-Length: %zu\r\n",
+                 body_len);
+    else if (method == EVHTTP_REQ_POST || method == EVHTTP_REQ_PUT)
+        snprintf(length, sizeof length, "Content-Length: 0\r\n");
+    const char *m = upstream_method_name(method);
+    int head =
+        snprintf(NULL, 0, UPSTREAM_REQUEST_HEAD, m, path, n->hostport, length);
+    if (head < 0)
+        return NULL;
+    char *req = malloc((size_t)head + 1 + (body ? body_len : 0));
+    if (!req)
+        return NULL;
+    snprintf(req, (size_t)head + 1, UPSTREAM_REQUEST_HEAD, m, path, n->hostport,
+             length);
+    if (body)
+        memcpy(req + head, body, body_len);
+    *len = (size_t)head + (body ? body_len : 0);
+    return req;
+}
+
+/* An idle connection takes the request at once; one that fails to is
+ * stale and closed. Otherwise a new connection. */
+static void
+upstream_go(struct upstream_call *call)
+{
     struct upstream_pool *pool = call->pool;
     struct upstream_node *n = &pool->nodes[call->node];
-    (void)fd;
-    (void)what;
-    if (call->rprev)
-        call->rprev->rnext = call->rnext;
-    else
-        pool->releasing = call->rnext;
-    if (call->rnext)
-        call->rnext->rprev = call->rprev;
-    if (call->reusable && n->idle_count < pool->idle_max) {
-        struct upstream_idle *it = malloc(sizeof *it);
-        if (it) {
-            it->conn = call->conn;
-            it->next = n->idle;
-            n->idle = it;
-            n->idle_count++;
-            call->conn = NULL;
-        }
-    }
-    if (call->conn)
-        evhttp_connection_free(call->conn);
-    free(call);
-}
-
-static void
-upstream_finish(struct upstream_call *call)
-{
-    struct timeval zero = {0, 0};
-    struct upstream_pool *pool = call->pool;
-    call->req = NULL;
-    call->rprev = NULL;
-    call->rnext = pool->releasing;
-    if (pool->releasing)
-        pool->releasing->rprev = call;
-    pool->releasing = call;
-    if (event_base_once(call->pool->base, -1, EV_TIMEOUT, upstream_release_cb,
-                        call, &zero) != 0) {
-        /* cannot defer: leak nothing, pool nothing */
-        call->reusable = 0;
-        upstream_release_cb(-1, 0, call);
-    }
-}
-
-static int
-upstream_header_cb(struct evhttp_request *req, void *arg)
-{
-    struct upstream_call *call = arg;
-    if (call->ended)
-        return 0;
-    if (call->nodelay && upstream_set_nodelay(call->conn))
-        call->nodelay = 0;
-    const char *ct = evhttp_find_header(evhttp_request_get_input_headers(req),
-                                        "Content-Type");
-    call->cbs.on_head(call->arg, evhttp_request_get_response_code(req), ct);
-    return 0;
-}
-
-static void
-upstream_chunk_cb(struct evhttp_request *req, void *arg)
-{
-    struct upstream_call *call = arg;
-    struct evbuffer *in = evhttp_request_get_input_buffer(req);
-    if (call->ended) {
-        evbuffer_drain(in, evbuffer_get_length(in));
-        return;
-    }
-    call->cbs.on_body(call->arg, in);
-}
-
-static void
-upstream_error_cb(enum evhttp_request_error e, void *arg)
-{
-    struct upstream_call *call = arg;
-    switch (e) {
-    case EVREQ_HTTP_TIMEOUT:
-        call->err = -ETIMEDOUT;
-        break;
-    case EVREQ_HTTP_EOF:
-        call->err = -ECONNRESET;
-        break;
-    case EVREQ_HTTP_INVALID_HEADER:
-    case EVREQ_HTTP_DATA_TOO_LONG:
-        call->err = -EPROTO;
-        break;
-    default:
-        call->err = -ECONNREFUSED;
-        break;
-    }
-}
-
-static void
-upstream_done_cb(struct evhttp_request *req, void *arg)
-{
-    struct upstream_call *call = arg;
-    if (call->ended)
-        return;
-    int err = 0;
-    if (!req || evhttp_request_get_response_code(req) == 0)
-        err = call->err ? call->err : -ECONNREFUSED;
-    if (!err) {
-        /* the rest of the body, if evhttp kept any */
-        struct evbuffer *in = evhttp_request_get_input_buffer(req);
-        if (evbuffer_get_length(in) > 0)
-            call->cbs.on_body(call->arg, in);
-        if (call->ended) /* the body callback cancelled the call */
+    while (n->idle) {
+        struct upstream_conn *c = n->idle;
+        upstream_idle_unlink(n, c);
+        c->call = call;
+        call->conn = c;
+        /* the node's silence counts from now */
+        if (event_add(c->rev, upstream_tv(pool)) == 0 &&
+            upstream_send(call) == 0)
             return;
-        call->reusable = 1;
+        call->conn = NULL;
+        call->req_off = 0;
+        upstream_conn_close(c);
     }
-    call->ended = 1;
-    call->cbs.on_end(call->arg, err);
-    upstream_finish(call);
+    int err = upstream_open(call);
+    if (err)
+        upstream_fail_later(call, err);
 }
 
 struct upstream_call *
@@ -332,12 +826,23 @@ upstream_start(struct upstream_pool *pool, const char *base_url, int method,
                const struct upstream_cbs *cbs, void *arg, char *err,
                size_t errlen)
 {
+    if (!upstream_method_name(method)) {
+        snprintf(err, errlen, "unsupported HTTP method %d", method);
+        return NULL;
+    }
+    if (!path || path[0] != '/' || strpbrk(path, " \r\n")) {
+        snprintf(err, errlen, "bad request path for %s", base_url);
+        return NULL;
+    }
     long idx = upstream_node_index(pool, base_url, err, errlen);
     if (idx < 0)
         return NULL;
-    struct upstream_node *n = &pool->nodes[idx];
     struct upstream_call *call = calloc(1, sizeof *call);
-    if (!call) {
+    if (call)
+        call->req = upstream_request(&pool->nodes[idx], method, path, body,
+                                     body_len, &call->req_len);
+    if (!call || !call->req) {
+        free(call);
         snprintf(err, errlen, "out of memory");
         return NULL;
     }
@@ -345,71 +850,46 @@ upstream_start(struct upstream_pool *pool, const char *base_url, int method,
     call->node = (size_t)idx;
     call->cbs = *cbs;
     call->arg = arg;
-    call->conn = upstream_take(pool, n, &call->nodelay);
-    call->req = evhttp_request_new(upstream_done_cb, call);
-    if (!call->conn || !call->req) {
-        if (call->req)
-            evhttp_request_free(call->req);
-        if (call->conn)
-            evhttp_connection_free(call->conn);
-        free(call);
-        snprintf(err, errlen, "out of memory");
-        return NULL;
-    }
-    evhttp_request_set_header_cb(call->req, upstream_header_cb);
-    evhttp_request_set_chunked_cb(call->req, upstream_chunk_cb);
-    evhttp_request_set_error_cb(call->req, upstream_error_cb);
-    struct evkeyvalq *h = evhttp_request_get_output_headers(call->req);
-    evhttp_add_header(h, "Host", n->hostport);
-    evhttp_add_header(h, "User-Agent", "herd/" PACKAGE_VERSION);
-    evhttp_add_header(h, "Accept",
-                      "application/json, application/x-ndjson, "
-                      "text/event-stream");
-    if (body) {
-        char len[32];
-        snprintf(len, sizeof len, "%zu", body_len);
-        evhttp_add_header(h, "Content-Type", "application/json");
-        evhttp_add_header(h, "Content-Length", len);
-        evbuffer_add(evhttp_request_get_output_buffer(call->req), body,
-                     body_len);
-    }
-    if (evhttp_make_request(call->conn, call->req, (enum evhttp_cmd_type)method,
-                            path) != 0) {
-        /* evhttp freed the request */
-        evhttp_connection_free(call->conn);
-        free(call);
-        snprintf(err, errlen, "cannot send the request to %s", base_url);
-        return NULL;
-    }
-    if (call->nodelay && upstream_set_nodelay(call->conn))
-        call->nodelay = 0;
+    call->head = method == EVHTTP_REQ_HEAD;
+    upstream_parse_init(&call->parse, call->head);
+    call->next = pool->calls;
+    if (pool->calls)
+        pool->calls->prev = call;
+    pool->calls = call;
+    upstream_go(call);
     return call;
 }
 
 void
 upstream_pause(struct upstream_call *call)
 {
-    if (call && !call->ended && call->conn)
-        bufferevent_disable(evhttp_connection_get_bufferevent(call->conn),
-                            EV_READ);
+    if (!call || call->paused)
+        return;
+    call->paused = 1;
+    /* no reading, and so no timeout: a slow client is not the node's
+     * fault */
+    if (call->conn && call->conn->rev && !call->conn->connecting)
+        event_del(call->conn->rev);
 }
 
 void
 upstream_resume(struct upstream_call *call)
 {
-    if (call && !call->ended && call->conn)
-        bufferevent_enable(evhttp_connection_get_bufferevent(call->conn),
-                           EV_READ);
+    if (!call || !call->paused)
+        return;
+    call->paused = 0;
+    if (call->conn && call->conn->rev && !call->conn->connecting)
+        event_add(call->conn->rev, upstream_tv(call->pool));
 }
 
 void
 upstream_cancel(struct upstream_call *call)
 {
-    if (!call || call->ended)
+    if (!call)
         return;
-    call->ended = 1;
-    call->reusable = 0;
-    /* Freeing the connection (deferred) closes it and drops the request
-     * without calling back; until then callbacks see ended. */
-    upstream_finish(call);
+    if (call->depth > 0) { /* in its own callback: freed when it returns */
+        call->cancelled = 1;
+        return;
+    }
+    upstream_drop(call);
 }

@@ -1,8 +1,9 @@
 /* The client side towards the nodes: one POST (or other method) to a
- * node's Ollama, streamed back through callbacks, on evhttp connections
- * kept per node and reused. Every call sends a Host header the node
- * accepts (a loopback-bound Ollama refuses others) and nothing of the
- * client's own headers (so no Origin). Loop thread only. */
+ * node's Ollama, streamed back through callbacks, on keep-alive
+ * connections kept per node and reused (herd's own HTTP/1.1 client).
+ * Every call sends a Host header the node accepts (a loopback-bound
+ * Ollama refuses others) and nothing of the client's own headers (so no
+ * Origin). Loop thread only. */
 #ifndef HERD_CORE_UPSTREAM_H
 #define HERD_CORE_UPSTREAM_H
 
@@ -29,7 +30,8 @@ struct upstream_cbs {
  * from the node (connect, and between bytes). */
 struct upstream_pool *upstream_pool_new(struct event_base *base,
                                         size_t idle_max, double timeout_s);
-/* Cancels nothing: the caller cancels its calls first. */
+/* The caller cancels its calls first (any left are freed without a
+ * callback); idle connections close, lookups in flight are dropped. */
 void upstream_pool_free(struct upstream_pool *pool);
 void upstream_pool_set_timeout(struct upstream_pool *pool, double timeout_s);
 
