@@ -473,7 +473,8 @@ static void
 proxy_on_native_object(void *arg, json_object *o)
 {
     struct proxy_req *q = arg;
-    if (q->status >= 300 || !q->ri.stream || !q->req)
+    /* after a failed conversion nothing more: the stream ends there */
+    if (q->status >= 300 || !q->ri.stream || !q->req || q->convert_failed)
         return;
     if (openai_reply_stream(&q->oai, o, q->chunk) != 0)
         q->convert_failed = 1; /* out of memory: proxy_on_body ends it */

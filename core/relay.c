@@ -168,6 +168,11 @@ relay_tree(struct relay *r, const char *s, size_t len)
 static void
 relay_text(struct relay *r, const char *s, size_t len)
 {
+    /* A converted stream ends at its first line that is not JSON: what
+     * follows would be events after a hole (the caller ends the stream
+     * with an error), however many lines one read brought. */
+    if (r->on_object && r->bad_lines && r->kind != RELAY_JSON)
+        return;
     while (len && (s[len - 1] == '\r' || s[len - 1] == ' '))
         len--;
     if (r->kind == RELAY_SSE) {

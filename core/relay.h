@@ -33,7 +33,8 @@ struct relay {
     char done_reason[32];
     /* When set (after relay_init), called with every JSON object of a
      * stream once inspected; the object is only borrowed for the call.
-     * The router turns native lines into OpenAI events with it. */
+     * The router turns native lines into OpenAI events with it. Not
+     * called again after a line that is not JSON (the stream ends). */
     void (*on_object)(void *arg, json_object *o);
     /* RELAY_JSON with keep_body set (after relay_init): the parsed
      * answer, owned by the relay until relay_clear, so that a caller

@@ -28,6 +28,16 @@ feed(struct relay *r, const char *text, size_t n, char *out, size_t outlen)
     return out;
 }
 
+static int objects;
+
+static void
+count_object(void *arg, json_object *o)
+{
+    (void)arg;
+    (void)o;
+    objects++;
+}
+
 int
 main(void)
 {
@@ -109,6 +119,13 @@ main(void)
          2, out, sizeof out);
     is_str(r.error_msg, "out of \"memory\"",
            "an error object's message, unescaped");
+    relay_clear(&r);
+
+    relay_init(&r, RELAY_NDJSON, 4096);
+    r.on_object = count_object;
+    feed(&r, "{\"a\":1}\nnot json\n{\"done\":true}\n", 100, out, sizeof out);
+    ok(objects == 1 && r.bad_lines == 1 && !r.done,
+       "converted: nothing after a line that is not JSON, even in one read");
     relay_clear(&r);
 
     relay_init(&r, RELAY_JSON, 4096);
