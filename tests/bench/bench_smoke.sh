@@ -67,8 +67,10 @@ is "$(awk -F'\t' '/^(chat|stream)\t/ && NF == 4 && $2 $3 $4 ~ /^[0-9]+$/' \
     "CPU per request of herd and nginx, for chat and stream, in added_cpu.dat"
 # the paths took turns: every round starts one further, so each path
 # follows each other path
-is "$(awk -F'\t' '!/^#/ { print $1 }' "$ov/added-chat.tsv" | head -6 | sort -u | wc -l)" 3 \
-    "the added-latency requests alternate between the three paths"
+is "$(awk -F'\t' '!/^#/ { print $1 }' "$ov/added-chat.tsv" | head -8 | sort -u | wc -l)" 4 \
+    "the added-latency requests alternate between the four paths"
+like "$(cat "$ov/results.md")" "forward - direct: chat p50 [-+][0-9]+ us" \
+    "results.md gives the forwarder's added latency (the floor)"
 
 # Scheduling quality, smoke-sized: both workloads through the five policies.
 fl=$TEST_TMP/fleet
