@@ -442,7 +442,7 @@ plot '$out/streams.dat' skip 1 using 1:15 with linespoints lc 2 title 'nginx (ma
     '' skip 1 using 1:24 with linespoints lc 3 title 'herd'"
 fi
 if [ -s "$out/scoring.dat" ]; then
-    plot scoring "set title 'Scoring one request, seven signals';
+    plot scoring "set title 'Scoring one request, eight signals';
 set xlabel 'registered nodes'; set ylabel 'microseconds per request';
 set logscale xy; set grid; unset key;
 plot '$out/scoring.dat' using 1:2 with linespoints lw 2"
