@@ -490,21 +490,26 @@ upstream_emit_body(struct upstream_call *call)
     return 0;
 }
 
-/* Parses what was read, calling back for each event. */
+/* Parses what was read, calling back for each event. The body bytes of
+ * one read go to on_body together (the chunks of a stream that queued up
+ * while the router was busy: one write to the client, not one each). */
 static void
 upstream_dispatch(struct upstream_call *call)
 {
     for (;;) {
         struct upstream_conn *c = call->conn;
-        switch (upstream_parse_step(&call->parse, c->in, c->body)) {
+        enum upstream_parse_event e =
+            upstream_parse_step(&call->parse, c->in, c->body);
+        if (e == UPSTREAM_PARSE_BODY)
+            continue;
+        if (evbuffer_get_length(c->body) > 0 && upstream_emit_body(call))
+            return;
+        switch (e) {
         case UPSTREAM_PARSE_MORE:
+        case UPSTREAM_PARSE_BODY:
             return;
         case UPSTREAM_PARSE_HEAD:
             if (upstream_emit_head(call))
-                return;
-            break;
-        case UPSTREAM_PARSE_BODY:
-            if (upstream_emit_body(call))
                 return;
             break;
         case UPSTREAM_PARSE_END:
