@@ -26,6 +26,15 @@
 #define MODELS_BODY_MAX (1u << 20)
 #define MODELS_ANSWER_MAX (4u << 20)
 
+struct models_op;
+
+/* One call's callback argument; lives in its op (a cancelled call gets no
+ * callback that could free it). */
+struct models_target {
+    struct models_op *op;
+    size_t i;
+};
+
 struct models_op {
     struct router *r;
     struct evhttp_request *req;
@@ -33,15 +42,11 @@ struct models_op {
     int stream; /* relay chunks as they come (pull progress) */
     int headers_sent;
     struct upstream_call *calls[MODELS_MAX_TARGETS];
+    struct models_target targets[MODELS_MAX_TARGETS];
     char nodes[MODELS_MAX_TARGETS][HEARTBEAT_MAX_STRING];
     int status[MODELS_MAX_TARGETS];
     size_t count, pending;
     struct evbuffer *out; /* answer of a single call */
-};
-
-struct models_target {
-    struct models_op *op;
-    size_t i;
 };
 
 static void
@@ -139,6 +144,12 @@ models_finish(struct models_op *op)
         return;
     }
     if (op->headers_sent) {
+        /* An HTTP/1.0 stream (not chunked) can end, and its connection
+         * close, inside evhttp_send_reply_end: our close callback must
+         * not run then. */
+        if (op->conn)
+            evhttp_connection_set_closecb(op->conn, NULL, NULL);
+        op->conn = NULL;
         evhttp_send_reply_end(op->req);
     } else if (op->count == 1) {
         struct evkeyvalq *h = evhttp_request_get_output_headers(op->req);
@@ -187,7 +198,6 @@ models_on_end(void *arg, int err)
             }
         }
     }
-    free(t);
     if (--op->pending == 0)
         models_finish(op);
 }
@@ -208,18 +218,16 @@ models_start(struct models_op *op, int method, const char *path,
     for (size_t i = 0; i < op->count; i++) {
         const struct registry_node *n =
             registry_find(op->r->registry, op->nodes[i]);
-        struct models_target *t = calloc(1, sizeof *t);
-        if (t && n) {
+        struct models_target *t = &op->targets[i];
+        if (n) {
             t->op = op;
             t->i = i;
             op->calls[i] = upstream_start(proxy_pool(op->r->proxy), n->url,
                                           method, path, body, strlen(body),
                                           &models_cbs, t, err, sizeof err);
         }
-        if (!op->calls[i]) {
-            free(t);
+        if (!op->calls[i])
             op->pending--;
-        }
     }
     if (--op->pending == 0)
         models_finish(op);

@@ -652,6 +652,24 @@ proxy_relay_error(struct proxy_req *q)
     q->req = NULL;
 }
 
+/* Ends a started stream. One that is not chunked (an HTTP/1.0 client's)
+ * can end, and its connection close, inside evhttp_send_reply_end: the
+ * close callback goes first, and q keeps neither the request nor the
+ * connection. Returns the request when evhttp completes it later (for
+ * http_write_now), else NULL. */
+static struct evhttp_request *
+proxy_end_stream(struct proxy_req *q)
+{
+    struct evhttp_request *req = q->req;
+    int later = http_reply_chunked(req);
+    if (q->conn)
+        evhttp_connection_set_closecb(q->conn, NULL, NULL);
+    q->conn = NULL;
+    q->req = NULL;
+    evhttp_send_reply_end(req);
+    return later ? req : NULL;
+}
+
 /* After the first byte: the stream ends with an error in its own format,
  * never silently. A plain chunk send also drops a pending drain callback
  * (backpressure), so nothing calls back into q once it is freed. */
@@ -661,8 +679,7 @@ proxy_fail_midstream(struct proxy_req *q, const char *why)
     relay_error_tail(proxy_client_kind(q), why, q->chunk);
     evhttp_send_reply_chunk(q->req, q->chunk);
     proxy_track_flush(q);
-    evhttp_send_reply_end(q->req);
-    q->req = NULL;
+    proxy_end_stream(q);
     proxy_trace(q, "incomplete", why);
     proxy_release_slot(q, ADMISSION_FAILED);
     proxy_free_req(q);
@@ -773,8 +790,7 @@ proxy_on_end(void *arg, int err)
             evhttp_send_reply_chunk(q->req, q->chunk);
         }
         proxy_track_flush(q);
-        evhttp_send_reply_end(q->req);
-        q->req = NULL;
+        req = proxy_end_stream(q);
     }
     int ok = q->relay.done && !q->relay.error;
     proxy_trace(q, ok ? "completed" : "incomplete",

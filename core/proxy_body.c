@@ -180,6 +180,19 @@ body_options_change(const json_object *body, enum proxy_api api,
            json_object_get_int64(v) >= 0;
 }
 
+#define BODY_SPLICE_MEMBERS 64
+
+static int
+body_key_seen(const struct json_member *seen, size_t n,
+              const struct json_member *m)
+{
+    for (size_t i = 0; i < n; i++)
+        if (seen[i].key_len == m->key_len &&
+            memcmp(seen[i].key, m->key, m->key_len) == 0)
+            return 1;
+    return 0;
+}
+
 /* The client's own text with the router's changes spliced in: its members
  * go out byte for byte, so the node gets exactly what the client wrote
  * (json-c would reprint numbers and escapes) and nothing is rebuilt.
@@ -198,9 +211,15 @@ body_splice(const char *text, size_t text_len, enum proxy_api api,
     json_text_init(&b, text_len + 64);
     json_text_put(&b, "{\"model\":", 9);
     json_text_str(&b, model);
+    struct json_member seen[BODY_SPLICE_MEMBERS];
+    size_t nseen = 0;
     while ((rc = json_members_next(&it, &m)) == 1) {
-        if (m.key_escaped)
+        /* an escaped key, a key given twice (json-c keeps the last, Go's
+         * decoder merges objects) or very many: rebuilt instead */
+        if (m.key_escaped || nseen == BODY_SPLICE_MEMBERS ||
+            body_key_seen(seen, nseen, &m))
             break;
+        seen[nseen++] = m;
         if (json_member_is(&m, "model") || json_member_is(&m, "name") ||
             json_member_is(&m, "fallback_models") ||
             (native && json_member_is(&m, "metadata")))
@@ -221,7 +240,7 @@ body_splice(const char *text, size_t text_len, enum proxy_api api,
         json_text_put(&b, ":", 1);
         json_text_put(&b, m.val, m.val_len);
     }
-    if (rc != 0) {
+    if (rc != 0) { /* also after a break above */
         free(json_text_take(&b, NULL));
         return NULL;
     }

@@ -199,6 +199,14 @@ http_peer_addr(struct evhttp_request *req)
     return addr ? addr : "";
 }
 
+int
+http_reply_chunked(struct evhttp_request *req)
+{
+    const char *te = evhttp_find_header(evhttp_request_get_output_headers(req),
+                                        "Transfer-Encoding");
+    return te && evutil_ascii_strcasecmp(te, "chunked") == 0;
+}
+
 /* Whether evhttp keeps conn open after this reply: HTTP/1.1 (its status
  * line, or a chunked stream) without Connection: close. */
 static int
@@ -206,10 +214,9 @@ http_stays_open(struct evhttp_request *req, struct evbuffer *out)
 {
     struct evkeyvalq *h = evhttp_request_get_output_headers(req);
     const char *conn = evhttp_find_header(h, "Connection");
-    const char *te = evhttp_find_header(h, "Transfer-Encoding");
     if (conn && evutil_ascii_strcasecmp(conn, "close") == 0)
         return 0;
-    if (te && evutil_ascii_strcasecmp(te, "chunked") == 0)
+    if (http_reply_chunked(req))
         return 1;
     struct evbuffer_ptr at = evbuffer_search(out, "HTTP/1.1 ", 9, NULL);
     return at.pos == 0;

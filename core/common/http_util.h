@@ -46,6 +46,11 @@ const char *http_peer_addr(struct evhttp_request *req);
  * after the reply is left to evhttp. */
 void http_write_now(struct evhttp_request *req);
 
+/* Whether a started reply is chunked (HTTP/1.1). One that is not (an
+ * HTTP/1.0 client's stream) can end, and its connection close, inside
+ * evhttp_send_reply_end itself. */
+int http_reply_chunked(struct evhttp_request *req);
+
 /* Standard reason phrase for code ("OK", "Not Found", ...). */
 const char *http_reason(int code);
 

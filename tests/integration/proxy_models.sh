@@ -32,6 +32,9 @@ is "$(printf '%s\n' "$BODY" | tail -1 | jq -r .status)" success \
     "the last progress line is success"
 ok $(curl -s "$SIM_URL_s1/api/tags" | jq -e '.models | map(.name) | index("phi3:mini")' >/dev/null; echo $?) \
     "the model is on s1 now"
+out=$(curl -0 -sN -m 30 "$ROUTER/api/pull" -d '{"model":"phi3:mini","node_id":"s2"}')
+is "$(printf '%s\n' "$out" | tail -1 | jq -r .status)" success \
+    "an HTTP/1.0 client's streamed pull ends with success (and the connection)"
 rq POST /api/pull '{"model":"tinyllama","stream":false}'
 is "$STATUS $(jq -r .status <<<"$BODY")" "200 success" "/api/pull stream:false"
 like "$(hdr X-Fleet-Node)" '^s[12]$' "to a node chosen by the router"

@@ -188,6 +188,16 @@ main(void)
     is_int(last_ctx, PROXY_CTX_STRIPPED, "strip: reported as stripped");
     json_object_put(o);
 
+    /* a key given twice: json-c keeps the last; the text is not spliced
+     * (build() checks that both paths agree) */
+    o = build("{\"model\":\"a\",\"messages\":[],\"options\":{\"num_ctx\":2048},"
+              "\"options\":{}}",
+              PROXY_API_CHAT, "a:latest", 4096, &of);
+    is_str(
+        get(o, "options"), "(absent)",
+        "a repeated options: the last (empty) one counts, as json-c read it");
+    json_object_put(o);
+
     /* keep_alive and thinking settings */
     opts.keep_alive = 300;
     o = build("{\"model\":\"a\"}", PROXY_API_GENERATE, "a:latest", 0, &of);
