@@ -265,6 +265,13 @@ job_drop(struct sim_job *job)
     job->conn = NULL;
     job->req = NULL;
     if (conn) {
+        /* The pieces already sent go out first (several may wait in
+         * evhttp's buffer when tokens come faster than writes): the
+         * client must see exactly `after` of them, then the close. */
+        struct bufferevent *bev = evhttp_connection_get_bufferevent(conn);
+        evutil_socket_t fd = bev ? bufferevent_getfd(bev) : -1;
+        if (fd >= 0)
+            evbuffer_write(bufferevent_get_output(bev), fd);
         evhttp_connection_set_closecb(conn, NULL, NULL);
         evhttp_connection_free(conn); /* frees the request too */
     }
