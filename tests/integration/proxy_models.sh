@@ -77,6 +77,9 @@ ROUTER=$url
 PID_herd=$PID_herd2
 rq POST /api/pull '{"model":"x"}'
 is "$STATUS" 401 "pull without the admin token: 401"
+# the new router must know s1 first (its first poll; slow under valgrind)
+s1_up() { [ "$(curl -s -m 2 "$ROUTER/fleet/status" | jq -r '.nodes[] | select(.node_id=="s1") | .status')" = online ]; }
+wait_for 30 s1_up
 STATUS=$(curl -s -o /dev/null -w '%{http_code}' -H 'Authorization: Bearer sesame' \
     "$ROUTER/api/pull" -d '{"model":"y:1b","node_id":"s1","stream":false}')
 is "$STATUS" 200 "with it: 200"
