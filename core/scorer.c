@@ -760,30 +760,6 @@ route_result_winner(const struct route_result *r)
     return r->candidate_count ? &r->candidates[0] : NULL;
 }
 
-/* Signal points are mostly whole numbers, which json-c prints through
- * "%.17g" (about 2,500 instructions each, eight per request in every
- * trace); the same text ("50.0", "-12.0") is written here directly. */
-static json_object *
-scorer_points_json(double v)
-{
-    char buf[24], *p = buf + sizeof buf;
-    if (!(v > -1e15 && v < 1e15) || v != (double)(long long)v ||
-        (v == 0 && signbit(v)))
-        return json_object_new_double(v);
-    long long n = (long long)v;
-    unsigned long long u =
-        n < 0 ? 0ULL - (unsigned long long)n : (unsigned long long)n;
-    *--p = '\0';
-    *--p = '0';
-    *--p = '.';
-    do
-        *--p = (char)('0' + u % 10);
-    while (u /= 10);
-    if (n < 0)
-        *--p = '-';
-    return json_object_new_double_s(v, p);
-}
-
 json_object *
 route_result_breakdown(const struct route_result *r, size_t i)
 {
@@ -795,8 +771,8 @@ route_result_breakdown(const struct route_result *r, size_t i)
         return NULL;
     for (size_t k = 0; k < r->signal_count; k++)
         json_object_object_add(o, r->signals[k],
-                               scorer_points_json(c->points[k]));
-    json_object_object_add(o, "total", scorer_points_json(c->total));
+                               json_object_new_double(c->points[k]));
+    json_object_object_add(o, "total", json_object_new_double(c->total));
     return o;
 }
 

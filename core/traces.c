@@ -266,9 +266,10 @@ traces_bool(struct json_text *t, const char *key, int v)
 static void
 traces_raw(struct json_text *t, const char *key, const char *text)
 {
+    size_t n = text ? strlen(text) : 0;
     traces_key(t, key);
-    if (text && json_scan_valid(text, strlen(text)))
-        json_text_put(t, text, strlen(text));
+    if (text && json_scan_valid(text, n))
+        json_text_put(t, text, n);
     else
         json_text_str(t, text);
 }
