@@ -774,8 +774,13 @@ proxy_on_end(void *arg, int err)
         q->http_status = 200;
         q->bytes_out = (int64_t)evbuffer_get_length(q->out);
         proxy_track_flush(q);
-        evhttp_send_reply(q->req, 200, "OK", q->out);
+        /* q lets go of the connection first: the write below may finish
+         * this request and start the connection's next one */
+        if (q->conn)
+            evhttp_connection_set_closecb(q->conn, NULL, NULL);
+        q->conn = NULL;
         q->req = NULL;
+        evhttp_send_reply(req, 200, "OK", q->out);
     } else {
         if (!q->headers_sent)
             proxy_send_headers(q);
@@ -792,13 +797,16 @@ proxy_on_end(void *arg, int err)
         proxy_track_flush(q);
         req = proxy_end_stream(q);
     }
+    /* The client's wait ends before the bookkeeping: the answer is on
+     * the socket while the node's side may still be awake to hand over
+     * the CPU, and a trace costs the client nothing. */
+    http_write_now(req);
     int ok = q->relay.done && !q->relay.error;
     proxy_trace(q, ok ? "completed" : "incomplete",
                 q->relay.error ? q->relay.error_msg : NULL);
     proxy_release_slot(q, ok ? ADMISSION_COMPLETED : ADMISSION_FAILED);
     q->p->served++;
     proxy_free_req(q);
-    http_write_now(req); /* last: it may free the request */
 }
 
 static const struct upstream_cbs proxy_upstream_cbs = {
