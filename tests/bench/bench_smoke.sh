@@ -71,6 +71,14 @@ is "$(awk -F'\t' '!/^#/ { print $1 }' "$ov/added-chat.tsv" | head -8 | sort -u |
     "the added-latency requests alternate between the four paths"
 like "$(cat "$ov/results.md")" "forward - direct: chat p50 [-+][0-9]+ us" \
     "results.md gives the forwarder's added latency (the floor)"
+# and again with every process on one CPU
+for p in direct forward nginx herd; do
+    is "$(jq -r '[.failed, .ok] | join(" ")' "$ov/added1-chat-$p.json")" \
+        "0 100" "added latency on one CPU (chat) through $p: 100 requests"
+done
+like "$(sed -n '/^## Added latency on one CPU/,/^## [^A]/p' "$ov/results.md")" \
+    "herd - direct: chat p50 [-+][0-9]+ us" \
+    "results.md gives herd's added latency on one CPU"
 
 # Scheduling quality, smoke-sized: both workloads through the five policies.
 fl=$TEST_TMP/fleet

@@ -203,28 +203,57 @@ cpu_ticks() {
     done
     echo "$t"
 }
-if phase added; then
+# added_run PREFIX [taskset -c CPU]: the measurement above, results in
+# $out/PREFIX-KIND-PATH.json; the load client runs under the given prefix.
+added_run() {
+    local pre=$1 kind body p t
+    shift
     for kind in chat stream; do
         body=$instant
         [ "$kind" = stream ] && body=$first_token
         cpu0="$(cpu_ticks "$herd_pid/task/$herd_pid") $(cpu_ticks "$herd_pid")"
         cpu0="$cpu0 $(cpu_ticks $(pids_of nginx))"
-        "$(bench_load_bin)" --alternate "$serial" --duration "$serial_time" \
+        "$@" "$(bench_load_bin)" --alternate "$serial" --duration "$serial_time" \
             --warmup 20 --body "$body" --limit $((serial_time + 60)) \
-            --out "$out/added-$kind.tsv" "$first_sim" \
+            --out "$out/$pre-$kind.tsv" "$first_sim" \
             "$(target_of forward)" "$(target_of nginx)" "$(target_of herd)" \
-            >"$TEST_TMP/added-$kind.jsonl" 2>>"$TEST_TMP/load.err" ||
-            echo "# added latency ($kind): load client failed" >&2
+            >"$TEST_TMP/$pre-$kind.jsonl" 2>>"$TEST_TMP/load.err" ||
+            echo "# $pre latency ($kind): load client failed" >&2
         echo "$cpu0 $(cpu_ticks "$herd_pid/task/$herd_pid")" \
             "$(cpu_ticks "$herd_pid") $(cpu_ticks $(pids_of nginx))" \
-            >"$TEST_TMP/added-$kind.cpu"
+            >"$TEST_TMP/$pre-$kind.cpu"
         for p in $added_paths; do
             t=$(target_of "$p")
             [ "$p" = direct ] && t=$first_sim
             jq -c --arg t "$t" 'select(.target == $t)' \
-                "$TEST_TMP/added-$kind.jsonl" >"$out/added-$kind-$p.json"
+                "$TEST_TMP/$pre-$kind.jsonl" >"$out/$pre-$kind-$p.json"
         done
     done
+}
+# Every process of the benchmark (sims, forwarder, nginx, herd and the
+# load client): their threads onto CPU list $1.
+pin_all() {
+    local pid
+    for pid in $(for i in $(seq 1 "$nsims"); do eval "echo \$PID_sim$i"; done) \
+        $PID_forward $(pids_of nginx) "$herd_pid"; do
+        taskset -a -p -c "$1" "$pid" >/dev/null ||
+            { echo "benchmark: cannot set the CPU affinity of $pid" >&2; return 1; }
+    done
+}
+if phase added; then
+    added_run added
+    # 1b. The same on one CPU. Above, most hops wake a process on the
+    # other CPU, and in a virtual machine that wake-up (an inter-processor
+    # interrupt through the hypervisor) costs tens of microseconds: it is
+    # most of what the forwarder adds. With every process on one CPU a hop
+    # is a plain switch between processes, so what a path adds there is
+    # its own work: the router's cost apart from the machine's.
+    cpus=$(taskset -p -c $$ | sed 's/.*: *//')
+    one_cpu=$(echo "$cpus" | sed 's/[,-].*//')
+    if pin_all "$one_cpu"; then
+        added_run added1 taskset -c "$one_cpu"
+        pin_all "$cpus"
+    fi
 fi
 
 # 2. Throughput at saturation (closed loop, keep-alive connections).
@@ -318,19 +347,22 @@ dus() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%+.0f\n", (a - b) * 1000 }'; }
 # added latency: chat end to end and stream time to first chunk, in us
 added_field() { [ "$1" = chat ] && echo lat || echo ttfc; }
 if phase added; then
-    {
-        printf 'path\tchat_p50\tchat_p99\tchat_mean\tttfc_p50\tttfc_p99\tttfc_mean\n'
-        for p in $added_paths; do
-            printf '%s' "$p"
-            for kind in chat stream; do
-                f=$(added_field "$kind")
-                printf '\t%s\t%s\t%s' "$(us "$(j "added-$kind-$p" ".${f}_p50")")" \
-                    "$(us "$(j "added-$kind-$p" ".${f}_p99")")" \
-                    "$(us "$(j "added-$kind-$p" ".${f}_mean")")"
+    for pre in added added1; do
+        [ -s "$out/$pre-chat-herd.json" ] || continue
+        {
+            printf 'path\tchat_p50\tchat_p99\tchat_mean\tttfc_p50\tttfc_p99\tttfc_mean\n'
+            for p in $added_paths; do
+                printf '%s' "$p"
+                for kind in chat stream; do
+                    f=$(added_field "$kind")
+                    printf '\t%s\t%s\t%s' "$(us "$(j "$pre-$kind-$p" ".${f}_p50")")" \
+                        "$(us "$(j "$pre-$kind-$p" ".${f}_p99")")" \
+                        "$(us "$(j "$pre-$kind-$p" ".${f}_mean")")"
+                done
+                printf '\n'
             done
-            printf '\n'
-        done
-    } >"$out/added.dat"
+        } >"$out/$pre.dat"
+    done
     # microseconds of CPU per request: herd's loop thread, herd's whole
     # process (its storage thread writes each request's trace), nginx
     hz=$(getconf CLK_TCK)
@@ -450,6 +482,18 @@ fi
 
 # ---- results.md ----
 r2() { bench_ratio "$1" "$2"; }
+# added_lines PREFIX: each router's added latency over direct
+added_lines() {
+    local p
+    for p in herd nginx forward; do
+        echo "- $p - direct: chat p50" \
+            "$(dus "$(j "$1-chat-$p" .lat_p50)" "$(j "$1-chat-direct" .lat_p50)") us," \
+            "p99 $(dus "$(j "$1-chat-$p" .lat_p99)" "$(j "$1-chat-direct" .lat_p99)") us;" \
+            "first chunk p50" \
+            "$(dus "$(j "$1-stream-$p" .ttfc_p50)" "$(j "$1-stream-direct" .ttfc_p50)") us," \
+            "p99 $(dus "$(j "$1-stream-$p" .ttfc_p99)" "$(j "$1-stream-direct" .ttfc_p99)") us"
+    done
+}
 col() { awk -v n="$1" -v c="$2" -F'\t' '$1 == n { print $c }' "$out/streams.dat"; }
 {
     echo "# herd overhead benchmark"
@@ -490,15 +534,28 @@ col() { awk -v n="$1" -v c="$2" -F'\t' '$1 == n { print $c }' "$out/streams.dat"
             "$(cpu chat 2) us for a chat, $(cpu stream 2) us for a stream (whole" \
             "process with the storage thread $(cpu chat 3) and $(cpu stream 3) us);" \
             "nginx $(cpu chat 4) and $(cpu stream 4) us"
-        for p in herd nginx forward; do
-            echo "- $p - direct: chat p50" \
-                "$(dus "$(j "added-chat-$p" .lat_p50)" "$(j added-chat-direct .lat_p50)") us," \
-                "p99 $(dus "$(j "added-chat-$p" .lat_p99)" "$(j added-chat-direct .lat_p99)") us;" \
-                "first chunk p50" \
-                "$(dus "$(j "added-stream-$p" .ttfc_p50)" "$(j added-stream-direct .ttfc_p50)") us," \
-                "p99 $(dus "$(j "added-stream-$p" .ttfc_p99)" "$(j added-stream-direct .ttfc_p99)") us"
-        done
+        added_lines added
         echo
+        if [ -s "$out/added1.dat" ]; then
+            echo "## Added latency on one CPU"
+            echo
+            echo "The same requests with every process of the benchmark on CPU"
+            echo "$one_cpu. Above, a hop usually wakes a process on the other CPU,"
+            echo "which a virtual machine pays for with an interrupt through the"
+            echo "hypervisor: tens of microseconds, most of what the forwarder adds."
+            echo "Here a hop is a switch between processes on one CPU, so what a"
+            echo "path adds is its own work, apart from the machine's wake-ups."
+            echo
+            echo "| path | chat p50 | chat p99 | chat mean | first chunk p50 | p99 | mean | failed |"
+            echo "|---|---|---|---|---|---|---|---|"
+            for p in $added_paths; do
+                echo "| $p | $(awk -F'\t' -v p="$p" '$1 == p { print $2 " | " $3 " | " $4 " | " $5 " | " $6 " | " $7 }' "$out/added1.dat") |" \
+                    "$(($(j "added1-chat-$p" .failed) + $(j "added1-stream-$p" .failed))) |"
+            done
+            echo
+            added_lines added1
+            echo
+        fi
     fi
     if phase saturation; then
         echo "## Non-streaming chat"
