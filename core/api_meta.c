@@ -70,19 +70,24 @@ struct api_meta_tag {
     json_object *raw;           /* first /api/tags object seen, borrowed */
     const struct hb_loaded *ld; /* first loaded entry seen, borrowed */
     json_object *nodes;         /* ids holding it */
+    const char *last_node;      /* the id added last, borrowed */
 };
 
+/* The union of every node's models. Names are found through a hash (a
+ * json-c object as a set), so the union costs one lookup per entry: a
+ * fleet of many nodes with long model lists stays linear, not quadratic. */
 struct api_meta_tags {
     struct api_meta_tag *v;
     size_t n, cap;
+    json_object *index; /* name -> position in v */
 };
 
 static struct api_meta_tag *
 api_meta_tags_get(struct api_meta_tags *t, const char *name)
 {
-    for (size_t i = 0; i < t->n; i++)
-        if (strcmp(t->v[i].name, name) == 0)
-            return &t->v[i];
+    json_object *at;
+    if (json_object_object_get_ex(t->index, name, &at))
+        return &t->v[json_object_get_int64(at)];
     if (t->n == t->cap) {
         size_t cap = t->cap ? t->cap * 2 : 32;
         struct api_meta_tag *v = realloc(t->v, cap * sizeof *v);
@@ -91,6 +96,11 @@ api_meta_tags_get(struct api_meta_tags *t, const char *name)
         t->v = v;
         t->cap = cap;
     }
+    json_object *pos = json_object_new_int64((int64_t)t->n);
+    if (!pos || json_object_object_add(t->index, name, pos) != 0) {
+        json_object_put(pos);
+        return NULL;
+    }
     struct api_meta_tag *m = &t->v[t->n++];
     memset(m, 0, sizeof *m);
     m->name = name;
@@ -98,15 +108,14 @@ api_meta_tags_get(struct api_meta_tags *t, const char *name)
     return m;
 }
 
+/* Nodes are visited one after the other, so a node already holding the
+ * model is the one added last. */
 static void
 api_meta_tag_node(struct api_meta_tag *m, const char *id)
 {
-    size_t n = json_object_array_length(m->nodes);
-    for (size_t i = 0; i < n; i++)
-        if (strcmp(
-                json_object_get_string(json_object_array_get_idx(m->nodes, i)),
-                id) == 0)
-            return;
+    if (m->last_node == id)
+        return;
+    m->last_node = id;
     json_object_array_add(m->nodes, json_object_new_string(id));
 }
 
@@ -152,8 +161,8 @@ api_meta_node_serves(const struct registry_node *n)
 void
 api_meta_tags(struct router *r, struct evhttp_request *req)
 {
-    struct api_meta_tags tags = {0};
-    int nomem = 0;
+    struct api_meta_tags tags = {.index = json_object_new_object()};
+    int nomem = !tags.index;
     for (size_t i = 0; i < registry_count(r->registry) && !nomem; i++) {
         const struct registry_node *n = registry_at(r->registry, i);
         if (!api_meta_node_serves(n))
@@ -191,6 +200,7 @@ api_meta_tags(struct router *r, struct evhttp_request *req)
         json_object_put(tags.v[i].nodes);
     }
     free(tags.v);
+    json_object_put(tags.index);
     if (nomem) {
         json_object_put(models);
         router_reply_error(req, 503, "out of memory");

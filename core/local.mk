@@ -31,6 +31,7 @@ herd_LDADD = core/libherdcore.la core/libherdplugin.la core/libherdconfig.la \
 
 router_integration_tests = \
 	tests/integration/router_heartbeat.sh \
+	tests/integration/router_tags_union.sh \
 	tests/integration/router_liveness.sh \
 	tests/integration/router_http.sh \
 	tests/integration/router_apikey.sh \
