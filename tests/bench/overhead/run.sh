@@ -482,6 +482,16 @@ fi
 
 # ---- results.md ----
 r2() { bench_ratio "$1" "$2"; }
+# added_table PREFIX: the latencies of each path, from PREFIX.dat
+added_table() {
+    local p
+    echo "| path | chat p50 | chat p99 | chat mean | first chunk p50 | p99 | mean | failed |"
+    echo "|---|---|---|---|---|---|---|---|"
+    for p in $added_paths; do
+        echo "| $p | $(awk -F'\t' -v p="$p" '$1 == p { print $2 " | " $3 " | " $4 " | " $5 " | " $6 " | " $7 }' "$out/$1.dat") |" \
+            "$(($(j "$1-chat-$p" .failed) + $(j "$1-stream-$p" .failed))) |"
+    done
+}
 # added_lines PREFIX: each router's added latency over direct
 added_lines() {
     local p
@@ -522,12 +532,7 @@ col() { awk -v n="$1" -v c="$2" -F'\t' '$1 == n { print $c }' "$out/streams.dat"
         echo "adds is the cost of two more loopback hops on this machine, the floor"
         echo "under any proxy's added latency."
         echo
-        echo "| path | chat p50 | chat p99 | chat mean | first chunk p50 | p99 | mean | failed |"
-        echo "|---|---|---|---|---|---|---|---|"
-        for p in $added_paths; do
-            echo "| $p | $(awk -F'\t' -v p="$p" '$1 == p { print $2 " | " $3 " | " $4 " | " $5 " | " $6 " | " $7 }' "$out/added.dat") |" \
-                "$(($(j "added-chat-$p" .failed) + $(j "added-stream-$p" .failed))) |"
-        done
+        added_table added
         echo
         cpu() { awk -F'\t' -v k="$1" -v c="$2" '$1 == k { print $c }' "$out/added_cpu.dat"; }
         echo "- CPU per request (/proc, over this phase): herd's loop thread" \
@@ -546,12 +551,7 @@ col() { awk -v n="$1" -v c="$2" -F'\t' '$1 == n { print $c }' "$out/streams.dat"
             echo "Here a hop is a switch between processes on one CPU, so what a"
             echo "path adds is its own work, apart from the machine's wake-ups."
             echo
-            echo "| path | chat p50 | chat p99 | chat mean | first chunk p50 | p99 | mean | failed |"
-            echo "|---|---|---|---|---|---|---|---|"
-            for p in $added_paths; do
-                echo "| $p | $(awk -F'\t' -v p="$p" '$1 == p { print $2 " | " $3 " | " $4 " | " $5 " | " $6 " | " $7 }' "$out/added1.dat") |" \
-                    "$(($(j "added1-chat-$p" .failed) + $(j "added1-stream-$p" .failed))) |"
-            done
+            added_table added1
             echo
             added_lines added1
             echo
