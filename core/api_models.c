@@ -255,7 +255,6 @@ models_body(struct router *r, struct evhttp_request *req, char *model,
     char err[256];
     json_object *b = http_body_json(req, MODELS_BODY_MAX, err, sizeof err);
     json_object *v;
-    (void)r;
     if (!b) {
         http_reply_error(req, 400, "%s", err);
         return NULL;
@@ -270,6 +269,10 @@ models_body(struct router *r, struct evhttp_request *req, char *model,
         json_object_put(b);
         return NULL;
     }
+    /* as a node lists it, when only the case differs */
+    const char *listed = registry_model_spelling(r->registry, model);
+    if (listed && strlen(listed) < len)
+        strcpy(model, listed);
     json_object_object_add(b, "model", json_object_new_string(model));
     json_object_object_del(b, "name");
     return b;

@@ -107,9 +107,13 @@ api_openai_model(struct router *r, struct evhttp_request *req)
     const char *found = NULL;
     if (id && json_object_object_get_ex(seen, id, NULL))
         found = id;
-    else if (id && request_normalise_model(id, norm, sizeof norm) == 0 &&
-             json_object_object_get_ex(seen, norm, NULL))
-        found = norm;
+    else if (id && request_normalise_model(id, norm, sizeof norm) == 0) {
+        const char *listed = registry_model_spelling(r->registry, norm);
+        if (json_object_object_get_ex(seen, norm, NULL))
+            found = norm;
+        else if (listed && json_object_object_get_ex(seen, listed, NULL))
+            found = listed;
+    }
     if (found) {
         json_object *m = api_openai_model_obj(found);
         router_reply_json(req, 200, m);

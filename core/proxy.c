@@ -1146,13 +1146,35 @@ proxy_context_upgrade(struct proxy_req *q, struct proxy_pick *pk)
  * candidates. Returns 1 with *pk filled, 0 when it must wait, -ENOENT
  * when no node knows any of the models, -ENODEV when every node that
  * could serve failed this request already. */
+/* Model m of the request as a node lists it, when no node lists it as
+ * asked but one does in another case (as Ollama, names match without
+ * regard to case). Returns 1 when it was spelled anew. */
+static int
+proxy_respell(struct proxy_req *q, size_t m)
+{
+    const char *listed = registry_model_spelling(q->p->r->registry,
+                                                 q->models[m]);
+    if (!listed || strlen(listed) >= sizeof q->models[m])
+        return 0;
+    log_debug(proxy_comp, "%s: %s is listed as %s", q->request_id,
+              q->models[m], listed);
+    strcpy(q->models[m], listed);
+    if (m == 0) /* the request's own model: its queue, pulls and trace */
+        strcpy(q->ri.model, listed);
+    return 1;
+}
+
 static int
 proxy_select(struct proxy_req *q, struct proxy_pick *pk)
 {
     int known = 0, any = 0;
     q->upgraded_from[0] = '\0';
     for (size_t m = 0; m < q->model_count; m++) {
-        if (proxy_try_model(q, q->models[m], &known, &any, pk)) {
+        int k = 0, got = proxy_try_model(q, q->models[m], &k, &any, pk);
+        if (!got && !k && proxy_respell(q, m))
+            got = proxy_try_model(q, q->models[m], &k, &any, pk);
+        known |= k;
+        if (got) {
             proxy_context_upgrade(q, pk);
             return 1;
         }

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "common/log.h"
 
@@ -183,6 +184,27 @@ registry_node_num_parallel(const struct registry_node *n)
     if (n->cfg_num_parallel > 0)
         return (unsigned)n->cfg_num_parallel;
     return n->snap.num_parallel;
+}
+
+const char *
+registry_model_spelling(const struct registry *reg, const char *name)
+{
+    const char *other = NULL;
+    for (size_t i = 0; i < registry_count(reg); i++) {
+        const struct hb_snapshot *s = &registry_at(reg, i)->snap;
+        for (size_t j = 0; j < s->loaded_count + s->available_count; j++) {
+            const char *listed = j < s->loaded_count
+                                     ? s->loaded[j].name
+                                     : s->available[j - s->loaded_count].name;
+            if (!listed)
+                continue;
+            if (strcmp(listed, name) == 0)
+                return NULL;
+            if (!other && strcasecmp(listed, name) == 0)
+                other = listed;
+        }
+    }
+    return other;
 }
 
 static int

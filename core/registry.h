@@ -84,6 +84,14 @@ const struct registry_node *registry_at(const struct registry *reg, size_t i);
 const struct registry_node *registry_find(const struct registry *reg,
                                           const char *id);
 
+/* How a node lists the model name, when no node lists that exact string
+ * but one lists it in another case ("Llama3.2:latest" for
+ * "llama3.2:latest"): Ollama matches names without regard to case, the
+ * router by the exact string. NULL when a node lists name itself or none
+ * lists it at all. Points into a node's report: copy it at once. */
+const char *registry_model_spelling(const struct registry *reg,
+                                    const char *name);
+
 /* Slots for the node: [node.ID] num_parallel, else the heartbeat's, else
  * 0 (unknown). */
 unsigned registry_node_num_parallel(const struct registry_node *n);

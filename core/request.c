@@ -6,6 +6,26 @@
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
+
+/* Past the parts of a name Ollama fills in by default: the host
+ * "registry.ollama.ai" of a three-part name and the namespace "library"
+ * of a two-part one, both matched without regard to case. Nodes list
+ * the shortest form ("qwen3:0.6b", "user/model:tag"). */
+static const char *
+request_skip_defaults(const char *name)
+{
+    static const char host[] = "registry.ollama.ai/", ns[] = "library/";
+    const char *first = strchr(name, '/');
+    if (first && strchr(first + 1, '/') &&
+        strncasecmp(name, host, sizeof host - 1) == 0)
+        name += sizeof host - 1;
+    first = strchr(name, '/');
+    if (first && !strchr(first + 1, '/') && first[1] &&
+        strncasecmp(name, ns, sizeof ns - 1) == 0)
+        name += sizeof ns - 1;
+    return name;
+}
 
 int
 request_normalise_model(const char *name, char *out, size_t outlen)
@@ -16,6 +36,7 @@ request_normalise_model(const char *name, char *out, size_t outlen)
     for (size_t i = 0; i < len; i++)
         if ((unsigned char)name[i] <= ' ' || name[i] == 0x7f)
             return -EINVAL;
+    name = request_skip_defaults(name);
     /* A tag is what follows the last ':' after the last '/', so a
      * registry host with a port ("host:5000/m") still gets ":latest". */
     const char *slash = strrchr(name, '/');

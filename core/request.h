@@ -24,7 +24,10 @@ struct request_info {
     struct token_estimate estimate;
 };
 
-/* Writes name with ":latest" appended when it has no tag. Returns 0, or
+/* Writes name in the form nodes list it: without the default host
+ * ("registry.ollama.ai/") and namespace ("library/"), with ":latest"
+ * appended when it has no tag. Case is kept (the router matches names
+ * without regard to case when no node lists the exact spelling). Returns 0, or
  * -EINVAL for an empty name, one with spaces or control characters, and
  * -ENAMETOOLONG when it does not fit. */
 int request_normalise_model(const char *name, char *out, size_t outlen);

@@ -28,6 +28,21 @@ test_normalise(void)
     is_str(out, "qwen3:0.6b", "a tag is kept");
     request_normalise_model("reg.local:5000/lib/m", out, sizeof out);
     is_str(out, "reg.local:5000/lib/m:latest", "a registry port is not a tag");
+    request_normalise_model("library/qwen3:0.6b", out, sizeof out);
+    is_str(out, "qwen3:0.6b", "the default namespace is dropped");
+    request_normalise_model("Registry.Ollama.AI/Library/Qwen3", out,
+                            sizeof out);
+    is_str(out, "Qwen3:latest",
+           "the default host and namespace, in any case, are dropped");
+    request_normalise_model("registry.ollama.ai/user/m:q4", out, sizeof out);
+    is_str(out, "user/m:q4", "the default host before another namespace");
+    request_normalise_model("library/", out, sizeof out);
+    is_str(out, "library/:latest", "a namespace alone is not emptied");
+    request_normalise_model("registry.ollama.ai/m", out, sizeof out);
+    is_str(out, "registry.ollama.ai/m:latest",
+           "two parts: the first is a namespace, not the host");
+    request_normalise_model("other.host/library/m", out, sizeof out);
+    is_str(out, "other.host/library/m:latest", "another host is kept whole");
     is_int(request_normalise_model("", out, sizeof out), -EINVAL, "empty");
     is_int(request_normalise_model("a b", out, sizeof out), -EINVAL,
            "space refused");

@@ -1,0 +1,44 @@
+#!/usr/bin/env bash
+# Model names as Ollama reads them: the default host and namespace
+# ("registry.ollama.ai/library/x", "library/x") name the model a node lists
+# as "x", and a name matches one listed in another case. Such requests are
+# served at once by the node that has the model, not held for a pull that
+# could never make the name appear; /api/show and /v1/models/{id} read
+# names the same way. A name no node lists in any case still gets its 404.
+[ -n "$BASH_VERSION" ] || exec bash "$0" "$@"
+. "$top_srcdir/tests/integration/lib.sh"
+. "$top_srcdir/tests/integration/sim_lib.sh"
+. "$top_srcdir/tests/integration/router_lib.sh"
+. "$top_srcdir/tests/integration/proxy_lib.sh"
+
+fleet_sim s1 --model qwen3:0.6b:0.5 --time-scale 0.01
+fleet_sim s2 --model llama3.2:latest:2 --time-scale 0.01
+fleet_router "auto_pull = false"
+
+chat() { printf '{"model":"%s","stream":false,"messages":[{"role":"user","content":"x"}],"options":{"num_predict":2}}' "$1"; }
+for pair in "library/qwen3:0.6b s1" "registry.ollama.ai/library/qwen3:0.6b s1" \
+    "QWEN3:0.6B s1" "Registry.Ollama.AI/Library/Llama3.2 s2" "LLAMA3.2 s2"; do
+    set -- $pair
+    t0=$(date +%s%N)
+    rq POST /api/chat "$(chat "$1")"
+    ms=$((($(date +%s%N) - t0) / 1000000))
+    is "$STATUS $(hdr X-Fleet-Node) $(hdr X-Fleet-Retries)" "200 $2 0" \
+        "$1: served by $2 at once ($ms ms)"
+    is "$(hdr X-Fleet-Fallback)" "" "$1: not counted as a fallback"
+done
+is "$(jq -r .done <<<"$BODY")" true "with a complete answer"
+like "$(cat "$TEST_TMP/herd.log")" "LLAMA3.2:latest is listed as llama3.2:latest" \
+    "the new spelling is logged"
+
+rq POST /api/show '{"model":"Library/Qwen3:0.6B"}'
+is "$STATUS" 200 "/api/show reads the name the same way"
+rq GET /v1/models/QWEN3:0.6b
+is "$STATUS $(jq -r .id <<<"$BODY")" "200 qwen3:0.6b" \
+    "/v1/models/{id} finds the model in another case"
+
+rq POST /api/chat "$(chat 'library/nothing:1b')"
+is "$STATUS" 404 "a model no node has, in any case: 404"
+like "$(jq -r .error <<<"$BODY")" "nothing:1b" "naming it"
+
+router_stop
+done_testing
