@@ -702,6 +702,36 @@ proxy_convert_body(struct proxy_req *q)
     return rc;
 }
 
+/* A node that answers "model not found" for a model it listed has lost
+ * it since its last report (an `ollama rm`, a full disk): when another
+ * node lists the model, the request goes there instead, as for a node
+ * that failed. Otherwise the node's 404 is the answer. */
+static int
+proxy_stale_listing(const struct proxy_req *q)
+{
+    if (q->status != 404 || q->headers_sent || !q->relay.error ||
+        !strstr(q->relay.error_msg, "not found"))
+        return 0;
+    const struct registry *reg = q->p->r->registry;
+    for (size_t i = 0; i < registry_count(reg); i++) {
+        const struct registry_node *n = registry_at(reg, i);
+        int listed = 0, skip = strcmp(n->id, q->node) == 0 ||
+                               n->status == HERD_NODE_OFFLINE || n->draining ||
+                               !n->cfg_enabled;
+        for (size_t e = 0; e < q->excluded_count && !skip; e++)
+            skip = strcmp(n->id, q->excluded[e]) == 0;
+        for (size_t j = 0; j < n->snap.loaded_count && !skip && !listed; j++)
+            listed = strcmp(n->snap.loaded[j].name, q->model) == 0;
+        for (size_t j = 0; j < n->snap.available_count && !skip && !listed;
+             j++)
+            listed = n->snap.available[j].name &&
+                     strcmp(n->snap.available[j].name, q->model) == 0;
+        if (listed)
+            return 1;
+    }
+    return 0;
+}
+
 static void
 proxy_on_end(void *arg, int err)
 {
@@ -713,7 +743,7 @@ proxy_on_end(void *arg, int err)
         proxy_free_req(q);
         return;
     }
-    int failed = err != 0 || q->status >= 500;
+    int failed = err != 0 || q->status >= 500 || proxy_stale_listing(q);
     /* the stream had ended (its final chunk, or the node's own error)
      * before the connection broke: nothing to add after that end */
     if (failed && q->headers_sent && (q->relay.done || q->relay.error))

@@ -34,6 +34,7 @@ core_libherdcore_la_SOURCES += \
 proxy_integration_tests = \
 	tests/integration/proxy_native.sh \
 	tests/integration/proxy_names.sh \
+	tests/integration/proxy_stale.sh \
 	tests/integration/proxy_queue.sh \
 	tests/integration/proxy_slots.sh \
 	tests/integration/proxy_faults.sh \
