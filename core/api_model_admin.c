@@ -301,7 +301,9 @@ madmin_op_free(struct madmin_op *op)
         event_free(op->timer);
     if (op->tail)
         evbuffer_free(op->tail);
+    struct proxy *p = op->r->proxy;
     free(op);
+    proxy_side_end(p); /* last: it may end a drain */
 }
 
 /* Answers {"ok","node_id","model"[,"error"]} and ends the operation. */
@@ -314,6 +316,7 @@ madmin_op_reply(struct madmin_op *op, int code, const char *error)
     op->conn = NULL;
     if (op->req) {
         json_object *b = json_object_new_object();
+        proxy_flush_watch(op->r->proxy, op->req); /* a drain lets it out */
         json_object_object_add(b, "ok", json_object_new_boolean(!error));
         json_object_object_add(b, "node_id",
                                json_object_new_string(op->node_id));
@@ -477,13 +480,23 @@ madmin_op_run(struct router *r, struct evhttp_request *req, const char *action,
                            madmin_ops_running);
         return;
     }
+    if (proxy_side_begin(r->proxy) != 0) {
+        evhttp_add_header(evhttp_request_get_output_headers(req), "Retry-After",
+                          "5");
+        router_reply_error(req, 503, "the router is shutting down");
+        return;
+    }
     struct madmin_op *op = calloc(1, sizeof *op);
-    if (op)
+    if (op) {
         madmin_ops_running++;
+        op->r = r;
+    }
     if (!op || !(op->tail = evbuffer_new()) ||
         !(op->timer = evtimer_new(r->base, madmin_op_timeout, op))) {
         if (op)
             madmin_op_free(op);
+        else
+            proxy_side_end(r->proxy);
         router_reply_error(req, 503, "out of memory");
         return;
     }

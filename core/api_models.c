@@ -59,7 +59,9 @@ models_free(struct models_op *op)
         evhttp_connection_set_closecb(op->conn, NULL, NULL);
     if (op->out)
         evbuffer_free(op->out);
+    struct proxy *p = op->r->proxy;
     free(op);
+    proxy_side_end(p); /* last: it may end a drain */
 }
 
 static void
@@ -143,6 +145,8 @@ models_finish(struct models_op *op)
         models_free(op);
         return;
     }
+    /* a drain lets the answer be written out */
+    proxy_flush_watch(op->r->proxy, op->req);
     if (op->headers_sent) {
         /* An HTTP/1.0 stream (not chunked) can end, and its connection
          * close, inside evhttp_send_reply_end: our close callback must
@@ -236,9 +240,16 @@ models_start(struct models_op *op, int method, const char *path,
 static struct models_op *
 models_op_new(struct router *r, struct evhttp_request *req)
 {
+    if (proxy_side_begin(r->proxy) != 0) {
+        evhttp_add_header(evhttp_request_get_output_headers(req),
+                          "Retry-After", "5");
+        http_reply_error(req, 503, "the router is shutting down");
+        return NULL;
+    }
     struct models_op *op = calloc(1, sizeof *op);
     if (!op || !(op->out = evbuffer_new())) {
         free(op);
+        proxy_side_end(r->proxy);
         http_reply_error(req, 500, "out of memory");
         return NULL;
     }

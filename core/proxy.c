@@ -92,6 +92,7 @@ struct proxy {
     struct proxy_backoff backoff[PROXY_MAX_BACKOFF];
     int draining;
     unsigned flushing; /* answers ended but not yet written out */
+    unsigned side;     /* model calls running beside the requests */
     void (*drain_done)(void *arg);
     void *drain_arg;
     uint64_t served, rejected;
@@ -179,8 +180,31 @@ proxy_flushed_cb(struct evhttp_request *req, void *arg)
 static void
 proxy_track_flush(struct proxy_req *q)
 {
-    evhttp_request_set_on_complete_cb(q->req, proxy_flushed_cb, q->p);
-    q->p->flushing++;
+    proxy_flush_watch(q->p, q->req);
+}
+
+void
+proxy_flush_watch(struct proxy *p, struct evhttp_request *req)
+{
+    evhttp_request_set_on_complete_cb(req, proxy_flushed_cb, p);
+    p->flushing++;
+}
+
+int
+proxy_side_begin(struct proxy *p)
+{
+    if (p->draining)
+        return -ESHUTDOWN;
+    p->side++;
+    return 0;
+}
+
+void
+proxy_side_end(struct proxy *p)
+{
+    if (p->side > 0)
+        p->side--;
+    proxy_drain_check(p);
 }
 
 /* ---- replies ---------------------------------------------------------- */
@@ -336,7 +360,8 @@ proxy_release_slot(struct proxy_req *q, enum admission_outcome outcome)
 static void
 proxy_drain_check(struct proxy *p)
 {
-    if (p->draining && p->live == 0 && p->flushing == 0 && p->drain_done) {
+    if (p->draining && p->live == 0 && p->flushing == 0 && p->side == 0 &&
+        p->drain_done) {
         void (*done)(void *) = p->drain_done;
         p->drain_done = NULL;
         done(p->drain_arg);
@@ -1723,8 +1748,10 @@ proxy_drain_timeout_cb(evutil_socket_t fd, short what, void *arg)
     (void)what;
     if (!p->drain_done)
         return;
-    log_warn(proxy_comp, "drain timeout: %u request(s) still running are cut",
-             p->live);
+    log_warn(proxy_comp,
+             "drain timeout: %u request(s) and %u model call(s) still "
+             "running are cut",
+             p->live, p->side);
     void (*done)(void *) = p->drain_done;
     p->drain_done = NULL;
     done(p->drain_arg);
@@ -1738,12 +1765,13 @@ proxy_drain(struct proxy *p, void (*done)(void *arg), void *arg)
     p->drain_arg = arg;
     /* waiting requests get 503 now; running ones may finish */
     admission_expire(p->adm, INFINITY);
-    log_info(proxy_comp, "draining: %u request(s) in flight, %g s to finish",
-             p->live, p->set.drain_timeout);
-    if (p->live == 0) {
-        proxy_drain_check(p);
-        return;
-    }
+    log_info(proxy_comp,
+             "draining: %u request(s) and %u model call(s) in flight, %g s "
+             "to finish",
+             p->live, p->side, p->set.drain_timeout);
+    proxy_drain_check(p);
+    if (!p->drain_done)
+        return; /* nothing was running */
     struct timeval tv;
     tv.tv_sec = (time_t)p->set.drain_timeout;
     tv.tv_usec =
@@ -1883,7 +1911,7 @@ proxy_new(struct router *r, const struct proxy_settings *s)
 }
 
 void
-proxy_free(struct proxy *p)
+proxy_cut(struct proxy *p)
 {
     if (!p)
         return;
@@ -1894,6 +1922,14 @@ proxy_free(struct proxy *p)
         q->req = NULL;
         proxy_free_req(q);
     }
+}
+
+void
+proxy_free(struct proxy *p)
+{
+    if (!p)
+        return;
+    proxy_cut(p);
     if (p->tick)
         event_free(p->tick);
     if (p->kick)

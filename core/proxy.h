@@ -54,7 +54,12 @@ struct proxy_settings {
 };
 
 struct proxy *proxy_new(struct router *r, const struct proxy_settings *s);
-/* Cancels what runs (upstream calls, waiting requests). */
+/* Frees the requests that still run or wait, without answering them: at
+ * teardown, before evhttp_free closes their connections. */
+void proxy_cut(struct proxy *p);
+/* Cancels what runs (upstream calls, waiting requests) and frees the
+ * upstream pool: after evhttp_free, whose close callbacks let model
+ * calls cancel their own upstream calls first. */
 void proxy_free(struct proxy *p);
 void proxy_configure(struct proxy *p, const struct proxy_settings *s);
 
@@ -74,6 +79,16 @@ void proxy_kick(struct proxy *p);
 /* The upstream connection pool, for calls outside inference slots
  * (model management). */
 struct upstream_pool *proxy_pool(struct proxy *p);
+
+/* Work beside the proxied requests that a drain lets finish too: model
+ * calls through the router (show, pull, delete). proxy_side_begin returns
+ * -ESHUTDOWN while draining (the caller answers 503 and starts nothing);
+ * each successful begin takes one proxy_side_end. */
+int proxy_side_begin(struct proxy *p);
+void proxy_side_end(struct proxy *p);
+/* Call right before req's answer (or its end) is sent: a drain waits
+ * until it is written out. */
+void proxy_flush_watch(struct proxy *p, struct evhttp_request *req);
 
 /* Requests running upstream now, and waiting for a slot. */
 unsigned proxy_in_flight(const struct proxy *p);

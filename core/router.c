@@ -595,14 +595,17 @@ static void
 router_teardown(struct router *r)
 {
     /* Running requests hold upstream calls and evhttp requests. */
-    proxy_free(r->proxy);
+    proxy_cut(r->proxy);
     /* The storage thread writes through the plugins: it goes first. */
     router_storage_stop(r);
     /* Plugins first: their events live on the base. */
     router_scoring_stop(r);
     plugin_set_free(r->plugins);
+    /* Model calls still running end with their connections here, and
+     * cancel their upstream calls while the pool is still there. */
     if (r->http)
         evhttp_free(r->http);
+    proxy_free(r->proxy);
     dashboard_stop(r);
     if (r->liveness)
         event_free(r->liveness);

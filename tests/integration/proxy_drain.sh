@@ -94,4 +94,43 @@ ok $([ $((t1 - t0)) -lt 1500 ]; echo $?) "promptly ($((t1 - t0)) ms)"
 wait "$pid_long" 2>/dev/null
 ok $(! grep -Eq 'Sanitizer|runtime error' "$TEST_TMP/herd2.log" "$TEST_TMP/herd3.log"; echo $?) \
     "sanitizers quiet after a cut drain"
+
+# Model calls through the router drain too: a pull in flight streams to
+# its end, a new one gets 503; cut by drain_timeout, the router still
+# exits cleanly (it freed the upstream pool under a running pull before).
+fleet_sim s2 --model qwen3:0.6b:0.5 --pull-gb-per-sec 3
+pull_router() { # NAME DRAIN-TIMEOUT
+    printf '[router]\ndrain_timeout = %s\n[discovery.static]\ninterval = 0.2\nnode = s2 %s\n' \
+        "$2" "$SIM_URL_s2" >"$TEST_TMP/$1.ini"
+    start_herd "$1" --config "$TEST_TMP/$1.ini" --data-dir "$TEST_TMP/$1-data"
+    ROUTER=$url
+    wait_for 10 online
+}
+pull_router herd4 20
+curl -s -N -m 30 -o "$TEST_TMP/pull.out" -w '%{http_code}' "$ROUTER/api/pull" \
+    -d '{"model":"llama3.1:8b"}' >"$TEST_TMP/pull.code" &
+pid_pull=$!
+has_pull() { grep -q completed "$TEST_TMP/pull.out" 2>/dev/null; }
+wait_for 5 has_pull
+kill -TERM "$PID_herd4"
+sleep 0.2
+rq POST /api/pull '{"model":"other:1b"}'
+is "$STATUS $(hdr Retry-After)" "503 5" "while draining, a new pull gets 503 with Retry-After"
+wait "$pid_pull"
+is "$(cat "$TEST_TMP/pull.code") $(tail -1 "$TEST_TMP/pull.out" | jq -r .status)" \
+    "200 success" "the pull in flight streamed to its end"
+wait "$PID_herd4"
+is "$?" 0 "then herd exits 0"
+pull_router herd5 0.5
+curl -s -N -m 30 -o "$TEST_TMP/pull2.out" "$ROUTER/api/pull" \
+    -d '{"model":"llama3.1:70b"}' &
+pid_pull=$!
+has_pull2() { grep -q completed "$TEST_TMP/pull2.out" 2>/dev/null; }
+wait_for 5 has_pull2
+kill -TERM "$PID_herd5"
+wait "$PID_herd5"
+is "$?" 0 "a pull cut by drain_timeout: herd exits 0"
+wait "$pid_pull" 2>/dev/null
+ok $(! grep -Eq 'Sanitizer|runtime error' "$TEST_TMP/herd4.log" "$TEST_TMP/herd5.log"; echo $?) \
+    "sanitizers quiet after draining model calls"
 done_testing
