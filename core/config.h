@@ -124,6 +124,7 @@ struct herd_config {
     double queue_wait;        /* s a request waits for a slot, 30 */
     int queue_max;            /* requests that may wait, 1000 */
     double upstream_timeout;  /* s of silence from a node, 600 */
+    double connect_timeout;   /* s a node gets to accept a connection, 10 */
     double drain_timeout;     /* s running requests get on SIGTERM, 30 */
     double node_backoff;      /* s a node that refused is skipped, 5 */
     int vram_fallback;        /* a loaded model of the same category, 1 */

@@ -1852,7 +1852,8 @@ proxy_configure(struct proxy *p, const struct proxy_settings *s)
     if (p->adm)
         admission_configure(p->adm, s->queue_max, s->queue_wait);
     if (p->pool)
-        upstream_pool_set_timeout(p->pool, s->upstream_timeout);
+        upstream_pool_set_timeout(p->pool, s->upstream_timeout,
+                                  s->connect_timeout);
     if (p->ap)
         autopull_set_timeout(p->ap, s->auto_pull_timeout);
     if (p->reaper)
@@ -1877,7 +1878,8 @@ proxy_new(struct router *r, const struct proxy_settings *s)
     p->r = r;
     p->set = *s;
     p->adm = admission_new(s->queue_max, s->queue_wait);
-    p->pool = upstream_pool_new(r->base, PROXY_IDLE_CONNS, s->upstream_timeout);
+    p->pool = upstream_pool_new(r->base, PROXY_IDLE_CONNS, s->upstream_timeout,
+                                s->connect_timeout);
     if (p->pool)
         p->ap = autopull_new(r->base, p->pool, s->auto_pull_timeout,
                              proxy_pull_done, p);

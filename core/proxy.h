@@ -28,6 +28,7 @@ struct proxy_settings {
     double queue_wait;       /* s a request may wait for a slot */
     size_t queue_max;        /* requests that may wait */
     double upstream_timeout; /* s of silence from a node */
+    double connect_timeout;  /* s a node gets to accept a connection */
     double drain_timeout;    /* s in-flight requests get on SIGTERM */
     double backoff;          /* s a refusing node is skipped */
     int default_num_parallel;

@@ -247,6 +247,7 @@ router_proxy_settings(const struct herd_config *cfg, struct proxy_settings *s)
     s->queue_wait = cfg->queue_wait;
     s->queue_max = (size_t)cfg->queue_max;
     s->upstream_timeout = cfg->upstream_timeout;
+    s->connect_timeout = cfg->connect_timeout;
     s->drain_timeout = cfg->drain_timeout;
     s->backoff = cfg->node_backoff;
     s->vram_fallback = cfg->vram_fallback;

@@ -77,8 +77,8 @@ struct upstream_pool {
     struct upstream_node *nodes;
     size_t node_count, node_cap;
     size_t idle_max;
-    double timeout_s;
-    struct timeval timeout;
+    double timeout_s, connect_s;
+    struct timeval timeout, connect;
     struct upstream_call *calls; /* every live call */
     /* calls that failed inside upstream_start, ended by `later` */
     struct upstream_call *failed, *failed_tail;
@@ -107,6 +107,12 @@ static const struct timeval *
 upstream_tv(const struct upstream_pool *pool)
 {
     return pool->timeout_s > 0 ? &pool->timeout : NULL;
+}
+
+static const struct timeval *
+upstream_connect_tv(const struct upstream_pool *pool)
+{
+    return pool->connect_s > 0 ? &pool->connect : NULL;
 }
 
 /* ---- connections -------------------------------------------------------- */
@@ -187,7 +193,7 @@ upstream_conn_connect(struct upstream_conn *c, const struct sockaddr *sa,
     if (connect(c->fd, sa, salen) != 0 && errno != EINPROGRESS)
         return -ECONNREFUSED;
     c->connecting = 1;
-    if (event_add(c->wev, upstream_tv(pool)) != 0)
+    if (event_add(c->wev, upstream_connect_tv(pool)) != 0)
         return -ECONNREFUSED;
     return 0;
 }
@@ -595,14 +601,15 @@ upstream_write_cb(evutil_socket_t fd, short what, void *arg)
 /* ---- the pool ----------------------------------------------------------- */
 
 struct upstream_pool *
-upstream_pool_new(struct event_base *base, size_t idle_max, double timeout_s)
+upstream_pool_new(struct event_base *base, size_t idle_max, double timeout_s,
+                  double connect_s)
 {
     struct upstream_pool *p = calloc(1, sizeof *p);
     if (!p)
         return NULL;
     p->base = base;
     p->idle_max = idle_max;
-    upstream_pool_set_timeout(p, timeout_s);
+    upstream_pool_set_timeout(p, timeout_s, connect_s);
     p->later = event_new(base, -1, 0, upstream_later_cb, p);
     if (!p->later) {
         free(p);
@@ -615,15 +622,23 @@ upstream_pool_new(struct event_base *base, size_t idle_max, double timeout_s)
     return p;
 }
 
+static void
+upstream_seconds_tv(double s, struct timeval *tv)
+{
+    if (s > 0) {
+        tv->tv_sec = (time_t)s;
+        tv->tv_usec = (suseconds_t)((s - (double)tv->tv_sec) * 1e6);
+    }
+}
+
 void
-upstream_pool_set_timeout(struct upstream_pool *pool, double timeout_s)
+upstream_pool_set_timeout(struct upstream_pool *pool, double timeout_s,
+                          double connect_s)
 {
     pool->timeout_s = timeout_s;
-    if (timeout_s > 0) {
-        pool->timeout.tv_sec = (time_t)timeout_s;
-        pool->timeout.tv_usec =
-            (suseconds_t)((timeout_s - (double)pool->timeout.tv_sec) * 1e6);
-    }
+    pool->connect_s = connect_s;
+    upstream_seconds_tv(timeout_s, &pool->timeout);
+    upstream_seconds_tv(connect_s, &pool->connect);
 }
 
 void

@@ -27,13 +27,18 @@ struct upstream_cbs {
 };
 
 /* idle_max: idle connections kept per node; timeout_s: longest silence
- * from the node (connect, and between bytes). */
+ * from the node between bytes; connect_s: longest wait for a connection
+ * to be accepted (a node that is off or cut off drops the connect
+ * silently, and the kernel would retry for minutes). A timeout of 0 or
+ * less waits forever. */
 struct upstream_pool *upstream_pool_new(struct event_base *base,
-                                        size_t idle_max, double timeout_s);
+                                        size_t idle_max, double timeout_s,
+                                        double connect_s);
 /* The caller cancels its calls first (any left are freed without a
  * callback); idle connections close, lookups in flight are dropped. */
 void upstream_pool_free(struct upstream_pool *pool);
-void upstream_pool_set_timeout(struct upstream_pool *pool, double timeout_s);
+void upstream_pool_set_timeout(struct upstream_pool *pool, double timeout_s,
+                               double connect_s);
 
 /* Starts method (EVHTTP_REQ_*) base_url + path with body (copied; may be
  * NULL). Returns the call, or NULL with a reason in err (bad URL, out of

@@ -343,7 +343,7 @@ static void
 new_pool(double timeout_s)
 {
     upstream_pool_free(pool);
-    pool = upstream_pool_new(base, 4, timeout_s);
+    pool = upstream_pool_new(base, 4, timeout_s, timeout_s);
 }
 
 /* ---- the tests ---------------------------------------------------------- */
@@ -397,7 +397,7 @@ test_request_bytes(void)
     big[big_len] = '\0';
     big[big_len - 1] = 'y';
     upstream_pool_free(pool);
-    pool = upstream_pool_new(base, 4, 5);
+    pool = upstream_pool_new(base, 4, 5, 5);
     for (int i = 0; i < 2; i++) {
         struct result b = {0};
         int accepts = srv.accepts;
@@ -609,6 +609,35 @@ test_errors(void)
     ok(t.err == -ETIMEDOUT && took > 0.15 && took < 2,
        "silent node: -ETIMEDOUT after the timeout (%.2f s)", took);
 
+    /* a node that drops connects (off, cut off, a full backlog): the
+     * connect timeout ends the wait, not the long silence timeout */
+    int lfd = socket(AF_INET, SOCK_STREAM, 0), fill[4];
+    len = sizeof sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sin_family = AF_INET;
+    sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    bind(lfd, (struct sockaddr *)&sa, sizeof sa);
+    listen(lfd, 0);
+    getsockname(lfd, (struct sockaddr *)&sa, &len);
+    for (int i = 0; i < 4; i++) { /* fill its accept queue, never accept */
+        fill[i] = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
+        connect(fill[i], (struct sockaddr *)&sa, sizeof sa);
+    }
+    snprintf(url, sizeof url, "http://127.0.0.1:%d", ntohs(sa.sin_port));
+    upstream_pool_free(pool);
+    pool = upstream_pool_new(base, 4, 30, 0.3);
+    struct result d = {0};
+    t0 = now_s();
+    start(&d, EVHTTP_REQ_POST, "/api/chat", "{}");
+    run_until(&d.ended, 10);
+    took = now_s() - t0;
+    ok(d.err == -ETIMEDOUT && took > 0.25 && took < 3,
+       "connect dropped: -ETIMEDOUT after the connect timeout (%.2f s)", took);
+    snprintf(url, sizeof url, "%s", saved);
+    for (int i = 0; i < 4; i++)
+        close(fill[i]);
+    close(lfd);
+
     struct result c = {0};
     new_pool(5);
     server_reset(ANSWER_CUT);
@@ -730,7 +759,7 @@ main(void)
         return 0;
     }
     snprintf(url, sizeof url, "http://127.0.0.1:%d", srv.port);
-    pool = upstream_pool_new(base, 4, 5);
+    pool = upstream_pool_new(base, 4, 5, 5);
     test_request_bytes();
     test_bad_start();
     test_stream();
