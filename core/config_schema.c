@@ -80,7 +80,7 @@ const struct config_key config_keys[] = {
      DMAX, "time running requests get to finish on SIGTERM"},
     {"router", "node_backoff", CONFIG_T_DURATION, 0, "5", "HERD_NODE_BACKOFF",
      NULL, NULL, NULL, F(node_backoff), NOCOUNT, 0, DMAX,
-     "time a node that refused or timed out is skipped"},
+     "time a node that refused, reset or timed out is skipped"},
     {"router", "dashboard_dir", CONFIG_T_PATH, CONFIG_K_OPTIONAL, NULL,
      "HERD_DASHBOARD_DIR", "dashboard-dir", NULL, "DIR", F(dashboard_dir),
      NOCOUNT, 0, 0,

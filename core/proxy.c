@@ -446,6 +446,13 @@ proxy_backoff_add(struct proxy *p, const char *node)
         if (p->backoff[i].until < p->backoff[slot].until)
             slot = i;
     }
+    int already = strcmp(p->backoff[slot].node, node) == 0 &&
+                  p->backoff[slot].until > now;
+    if (p->set.backoff > 0 && !already)
+        log_info(proxy_comp,
+                 "node %s is skipped for %g s (node_backoff): it refused, "
+                 "reset or did not take a connection",
+                 node, p->set.backoff);
     snprintf(p->backoff[slot].node, sizeof p->backoff[slot].node, "%s", node);
     p->backoff[slot].until = now + p->set.backoff;
 }
@@ -780,7 +787,10 @@ proxy_on_end(void *arg, int err)
             snprintf(why, sizeof why, "HTTP %d%s%s", q->status,
                      q->relay.error ? ": " : "",
                      q->relay.error ? q->relay.error_msg : "");
-        proxy_attempt_failed(q, why, err == -ECONNREFUSED || err == -ETIMEDOUT);
+        /* the node itself is unwell, not this request: skip it a while */
+        proxy_attempt_failed(q, why,
+                             err == -ECONNREFUSED || err == -ETIMEDOUT ||
+                                 err == -ECONNRESET);
         return;
     }
     if (failed) {

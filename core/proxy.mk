@@ -35,6 +35,7 @@ proxy_integration_tests = \
 	tests/integration/proxy_native.sh \
 	tests/integration/proxy_names.sh \
 	tests/integration/proxy_stale.sh \
+	tests/integration/proxy_backoff.sh \
 	tests/integration/proxy_queue.sh \
 	tests/integration/proxy_slots.sh \
 	tests/integration/proxy_faults.sh \
