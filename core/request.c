@@ -63,6 +63,24 @@ request_add_tag(struct request_info *ri, const char *tag, size_t len)
     ri->tag_count++;
 }
 
+static void
+request_tags_header(const char *h, struct request_info *ri)
+{
+    while (h && *h) {
+        const char *end = strchr(h, ',');
+        size_t len = end ? (size_t)(end - h) : strlen(h);
+        const char *s = h;
+        while (len && (*s == ' ' || *s == '\t')) {
+            s++;
+            len--;
+        }
+        while (len && (s[len - 1] == ' ' || s[len - 1] == '\t'))
+            len--;
+        request_add_tag(ri, s, len);
+        h = end ? end + 1 : NULL;
+    }
+}
+
 static int
 request_tags_body(const json_object *body, struct request_info *ri, char *err,
                   size_t errlen)
@@ -78,8 +96,14 @@ request_tags_body(const json_object *body, struct request_info *ri, char *err,
     if (!json_object_object_get_ex(meta, "tags", &tags) ||
         json_object_is_type(tags, json_type_null))
         return 0;
+    /* OpenAI's metadata holds strings: there, a comma-separated list */
+    if (json_object_is_type(tags, json_type_string)) {
+        request_tags_header(json_object_get_string(tags), ri);
+        return 0;
+    }
     if (!json_object_is_type(tags, json_type_array)) {
-        snprintf(err, errlen, "metadata.tags must be an array");
+        snprintf(err, errlen,
+                 "metadata.tags must be an array or a comma-separated string");
         return -EINVAL;
     }
     size_t n = json_object_array_length(tags);
@@ -98,23 +122,6 @@ request_tags_body(const json_object *body, struct request_info *ri, char *err,
     return 0;
 }
 
-static void
-request_tags_header(const char *h, struct request_info *ri)
-{
-    while (h && *h) {
-        const char *end = strchr(h, ',');
-        size_t len = end ? (size_t)(end - h) : strlen(h);
-        const char *s = h;
-        while (len && (*s == ' ' || *s == '\t')) {
-            s++;
-            len--;
-        }
-        while (len && (s[len - 1] == ' ' || s[len - 1] == '\t'))
-            len--;
-        request_add_tag(ri, s, len);
-        h = end ? end + 1 : NULL;
-    }
-}
 
 static int
 request_fallbacks(const json_object *body, struct request_info *ri, char *err,

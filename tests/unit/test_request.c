@@ -73,6 +73,13 @@ test_parse(void)
     json_object *t = request_tags_json(&ri);
     is_str(json_object_to_json_string_ext(t, JSON_C_TO_STRING_PLAIN),
            "[\"x\",\"y\",\"3\",\"z\",\"user:bob\"]", "tags as JSON");
+    struct request_info rs;
+    rc = parse("{\"model\":\"m\",\"metadata\":{\"tags\":\" a, b ,,a\","
+               "\"team\":\"x\"}}",
+               NULL, 1, &rs, err, sizeof err);
+    ok(rc == 0 && rs.tag_count == 2 && !strcmp(rs.tags[0], "a") &&
+           !strcmp(rs.tags[1], "b"),
+       "OpenAI-style metadata: tags as a comma-separated string");
     json_object_put(t);
 
     rc = parse("{\"model\":\"m\",\"stream\":false}", NULL, 1, &ri, err,
@@ -100,8 +107,8 @@ test_parse(void)
          "\"6\",\"7\",\"8\",\"9\"]}",
          "fallback_models: at most 8 names"},
         {"{\"model\":\"m\",\"metadata\":[]}", "metadata must be an object"},
-        {"{\"model\":\"m\",\"metadata\":{\"tags\":\"a\"}}",
-         "metadata.tags must be an array"},
+        {"{\"model\":\"m\",\"metadata\":{\"tags\":5}}",
+         "metadata.tags must be an array or a comma-separated string"},
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         err[0] = '\0';
