@@ -31,6 +31,7 @@
 #include "openai_response.h"
 #include "prewarm.h"
 #include "proxy_slots.h"
+#include "proxy_unload.h"
 #include "scorer.h"
 #include "traces.h"
 #include "relay.h"
@@ -1598,6 +1599,20 @@ proxy_handle(struct proxy *p, struct evhttp_request *req, enum proxy_api api)
     if (api == PROXY_API_EMBED || api == PROXY_API_EMBEDDINGS ||
         api == PROXY_API_OAI_EMBEDDINGS)
         q->ri.stream = 0;
+    /* an unload goes to every node that has the model loaded */
+    if (proxy_unload_asked(q->body, api)) {
+        int rc = proxy_unload_start(p->r, req, api, q->ri.model);
+        if (rc == 0)
+            q->req = NULL; /* answered by the unload */
+        else if (rc == -ESHUTDOWN)
+            proxy_reply_error(q, 503, "the router is shutting down");
+        else if (rc != -ENOENT)
+            proxy_reply_error(q, 500, "out of memory");
+        if (rc != -ENOENT) {
+            proxy_free_req(q);
+            return;
+        }
+    }
     json_object *so, *iu;
     q->oai_include_usage =
         json_object_object_get_ex(q->body, "stream_options", &so) &&

@@ -27,6 +27,7 @@ core_libherdcore_la_SOURCES += \
 	core/upstream.c core/upstream.h \
 	core/relay.c core/relay.h \
 	core/proxy_body.c core/proxy_body.h \
+	core/proxy_unload.c core/proxy_unload.h \
 	core/image_fetch.c core/image_fetch.h \
 	core/proxy.c core/proxy.h \
 	core/api_inference.c core/api_openai.c core/api_models.c
@@ -36,6 +37,7 @@ proxy_integration_tests = \
 	tests/integration/proxy_names.sh \
 	tests/integration/proxy_stale.sh \
 	tests/integration/proxy_backoff.sh \
+	tests/integration/proxy_unload.sh \
 	tests/integration/proxy_queue.sh \
 	tests/integration/proxy_slots.sh \
 	tests/integration/proxy_faults.sh \

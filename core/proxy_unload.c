@@ -1,0 +1,285 @@
+/* An unload goes to every node that has the model loaded; the client gets
+ * one answer. No slot is taken: an unload runs nothing. */
+#include "autoconfig.h"
+
+#include "proxy_unload.h"
+
+#include <errno.h>
+#include <event2/buffer.h>
+#include <event2/http.h>
+#include <event2/keyvalq_struct.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "common/http_util.h"
+#include "common/log.h"
+#include "heartbeat.h"
+#include "registry.h"
+#include "router.h"
+#include "upstream.h"
+
+#define UNLOAD_MAX_NODES 64
+#define UNLOAD_BODY_MAX 65536 /* of one node's answer */
+
+static const char unload_comp[] = "proxy";
+
+struct unload_op;
+
+struct unload_target {
+    struct unload_op *op;
+    struct upstream_call *call;
+    char node[HEARTBEAT_MAX_STRING];
+    char ctype[64];
+    int status, err;
+    struct evbuffer *body;
+};
+
+struct unload_op {
+    struct router *r;
+    struct evhttp_request *req;
+    struct evhttp_connection *conn;
+    char model[HEARTBEAT_MAX_STRING];
+    size_t count, pending;
+    struct unload_target t[UNLOAD_MAX_NODES];
+};
+
+/* keep_alive as Ollama reads it is zero: the number 0, or a duration
+ * string of 0 in any unit ("0", "0s", "0m"). */
+static int
+unload_keep_alive_zero(json_object *v)
+{
+    if (json_object_is_type(v, json_type_int) ||
+        json_object_is_type(v, json_type_double))
+        return json_object_get_double(v) == 0;
+    if (!json_object_is_type(v, json_type_string))
+        return 0;
+    const char *s = json_object_get_string(v), *end;
+    char *num_end;
+    double d = strtod(s, &num_end);
+    if (num_end == s || d != 0)
+        return 0;
+    end = num_end;
+    static const char *const units[] = {"",   "ns", "us", "µs",
+                                        "ms", "s",  "m",  "h"};
+    for (size_t i = 0; i < sizeof units / sizeof units[0]; i++)
+        if (strcmp(end, units[i]) == 0)
+            return 1;
+    return 0;
+}
+
+int
+proxy_unload_asked(json_object *body, enum proxy_api api)
+{
+    json_object *ka, *v;
+    if ((api != PROXY_API_GENERATE && api != PROXY_API_CHAT) ||
+        !json_object_object_get_ex(body, "keep_alive", &ka) ||
+        !unload_keep_alive_zero(ka))
+        return 0;
+    if (api == PROXY_API_GENERATE)
+        return !json_object_object_get_ex(body, "prompt", &v) ||
+               json_object_is_type(v, json_type_null) ||
+               (json_object_is_type(v, json_type_string) &&
+                json_object_get_string_len(v) == 0);
+    return !json_object_object_get_ex(body, "messages", &v) ||
+           json_object_is_type(v, json_type_null) ||
+           (json_object_is_type(v, json_type_array) &&
+            json_object_array_length(v) == 0);
+}
+
+static void
+unload_free(struct unload_op *op)
+{
+    for (size_t i = 0; i < op->count; i++) {
+        if (op->t[i].call)
+            upstream_cancel(op->t[i].call);
+        if (op->t[i].body)
+            evbuffer_free(op->t[i].body);
+    }
+    if (op->conn)
+        evhttp_connection_set_closecb(op->conn, NULL, NULL);
+    struct proxy *p = op->r->proxy;
+    free(op);
+    proxy_side_end(p); /* last: it may end a drain */
+}
+
+/* The client left: nothing to answer. */
+static void
+unload_close_cb(struct evhttp_connection *conn, void *arg)
+{
+    struct unload_op *op = arg;
+    (void)conn;
+    op->conn = NULL;
+    op->req = NULL;
+    unload_free(op);
+}
+
+/* Every node answered: the first that unloaded speaks for all. */
+static void
+unload_finish(struct unload_op *op)
+{
+    struct evhttp_request *req = op->req;
+    char done[1024] = "", why[1024] = "";
+    const struct unload_target *first = NULL, *other = NULL;
+    size_t off = 0, woff = 0;
+    for (size_t i = 0; i < op->count; i++) {
+        const struct unload_target *t = &op->t[i];
+        if (t->status == 200) {
+            if (!first)
+                first = t;
+            off += (size_t)snprintf(done + off,
+                                    off < sizeof done ? sizeof done - off : 0,
+                                    "%s%s", off ? "," : "", t->node);
+        } else {
+            if (t->status && !other)
+                other = t;
+            woff += (size_t)snprintf(
+                why + woff, woff < sizeof why ? sizeof why - woff : 0,
+                "%s%s: %s", woff ? "; " : "", t->node,
+                t->status ? http_reason(t->status) : strerror(-t->err));
+        }
+    }
+    if (first)
+        log_info(unload_comp, "unloaded %s on %s%s%s", op->model, done,
+                 why[0] ? "; not on " : "", why);
+    else
+        log_warn(unload_comp, "unloading %s failed: %s", op->model, why);
+    if (op->conn) /* the reply may end the connection */
+        evhttp_connection_set_closecb(op->conn, NULL, NULL);
+    op->conn = NULL;
+    const struct unload_target *t = first ? first : other;
+    if (!t) {
+        http_reply_error(req, 502, "unloading %s failed: %s", op->model, why);
+    } else {
+        struct evkeyvalq *h = evhttp_request_get_output_headers(req);
+        evhttp_add_header(h, "Content-Type",
+                          t->ctype[0] ? t->ctype : "application/json");
+        evhttp_add_header(h, "X-Fleet-Node", t->node);
+        if (first)
+            evhttp_add_header(h, "X-Fleet-Unloaded", done);
+        proxy_flush_watch(op->r->proxy, req);
+        evhttp_send_reply(req, t->status, http_reason(t->status), t->body);
+    }
+    op->req = NULL;
+    unload_free(op);
+}
+
+static void
+unload_on_head(void *arg, int status, const char *ctype)
+{
+    struct unload_target *t = arg;
+    t->status = status;
+    snprintf(t->ctype, sizeof t->ctype, "%s", ctype ? ctype : "");
+}
+
+static void
+unload_on_body(void *arg, struct evbuffer *data)
+{
+    struct unload_target *t = arg;
+    if (evbuffer_get_length(t->body) + evbuffer_get_length(data) <=
+        UNLOAD_BODY_MAX)
+        evbuffer_add_buffer(t->body, data);
+    else
+        evbuffer_drain(data, evbuffer_get_length(data));
+}
+
+static void
+unload_on_end(void *arg, int err)
+{
+    struct unload_target *t = arg;
+    struct unload_op *op = t->op;
+    t->call = NULL;
+    if (err) {
+        t->err = err;
+        t->status = 0;
+    }
+    if (--op->pending == 0)
+        unload_finish(op);
+}
+
+static const struct upstream_cbs unload_cbs = {unload_on_head, unload_on_body,
+                                               unload_on_end};
+
+/* The loaded name on node n that model names (exactly, else in another
+ * case), or NULL. */
+static const char *
+unload_loaded_name(const struct registry_node *n, const char *model)
+{
+    const char *other = NULL;
+    for (size_t j = 0; j < n->snap.loaded_count; j++) {
+        const char *name = n->snap.loaded[j].name;
+        if (name && strcmp(name, model) == 0)
+            return name;
+        if (name && !other && strcasecmp(name, model) == 0)
+            other = name;
+    }
+    return other;
+}
+
+int
+proxy_unload_start(struct router *r, struct evhttp_request *req,
+                   enum proxy_api api, const char *model)
+{
+    const char *names[UNLOAD_MAX_NODES];
+    const struct registry_node *nodes[UNLOAD_MAX_NODES];
+    size_t count = 0;
+    for (size_t i = 0; i < registry_count(r->registry); i++) {
+        const struct registry_node *n = registry_at(r->registry, i);
+        const char *name;
+        if (n->status == HERD_NODE_OFFLINE || n->draining || !n->cfg_enabled ||
+            count == UNLOAD_MAX_NODES || !(name = unload_loaded_name(n, model)))
+            continue;
+        names[count] = name;
+        nodes[count++] = n;
+    }
+    if (count == 0)
+        return -ENOENT;
+    if (proxy_side_begin(r->proxy) != 0)
+        return -ESHUTDOWN;
+    struct unload_op *op = calloc(1, sizeof *op);
+    if (!op) {
+        proxy_side_end(r->proxy);
+        return -ENOMEM;
+    }
+    op->r = r;
+    op->req = req;
+    snprintf(op->model, sizeof op->model, "%s", model);
+    op->count = count;
+    for (size_t i = 0; i < count; i++) {
+        op->t[i].op = op;
+        snprintf(op->t[i].node, sizeof op->t[i].node, "%s", nodes[i]->id);
+        if (!(op->t[i].body = evbuffer_new())) {
+            unload_free(op);
+            return -ENOMEM;
+        }
+    }
+    op->conn = evhttp_request_get_connection(req);
+    if (op->conn)
+        evhttp_connection_set_closecb(op->conn, unload_close_cb, op);
+    const char *path = api == PROXY_API_CHAT ? "/api/chat" : "/api/generate";
+    op->pending = count + 1; /* held while starting */
+    for (size_t i = 0; i < count; i++) {
+        char err[256];
+        json_object *b = json_object_new_object();
+        json_object_object_add(b, "model", json_object_new_string(names[i]));
+        if (api == PROXY_API_CHAT)
+            json_object_object_add(b, "messages", json_object_new_array());
+        json_object_object_add(b, "keep_alive", json_object_new_int(0));
+        const char *text =
+            json_object_to_json_string_ext(b, JSON_C_TO_STRING_PLAIN);
+        op->t[i].call = upstream_start(
+            proxy_pool(r->proxy), nodes[i]->url, EVHTTP_REQ_POST, path, text,
+            strlen(text), &unload_cbs, &op->t[i], err, sizeof err);
+        json_object_put(b);
+        if (!op->t[i].call) {
+            log_warn(unload_comp, "unloading %s on %s: %s", model,
+                     op->t[i].node, err);
+            op->t[i].err = -ECONNREFUSED;
+            op->pending--;
+        }
+    }
+    if (--op->pending == 0)
+        unload_finish(op);
+    return 0;
+}
