@@ -929,6 +929,12 @@ proxy_dispatch(struct proxy_req *q, const struct proxy_pick *pk)
     q->alone_at_dispatch =
         admission_in_flight(q->p->adm, pk->node, pk->model) <= 1;
     q->cold_at_dispatch = !pk->hot && q->alone_at_dispatch;
+    /* The request's own model (no fallback, no larger one): the node gets
+     * the client's string, and its answer echoes it as Ollama's would. */
+    const char *sent = !q->upgraded_from[0] && q->ri.model_asked[0] &&
+                               strcmp(pk->model, q->models[0]) == 0
+                           ? q->ri.model_asked
+                           : pk->model;
     if (relay_init(&q->relay, proxy_relay_kind(q), q->p->set.max_body_bytes) !=
         0) {
         proxy_attempt_failed(q, "out of memory", 0);
@@ -936,7 +942,7 @@ proxy_dispatch(struct proxy_req *q, const struct proxy_pick *pk)
     }
     if (q->openai) {
         json_object *ef;
-        openai_reply_init(&q->oai, q->api, pk->model, q->request_id,
+        openai_reply_init(&q->oai, q->api, sent, q->request_id,
                           q->oai_include_usage);
         q->convert_failed = 0;
         q->oai.base64 =
@@ -974,7 +980,7 @@ proxy_dispatch(struct proxy_req *q, const struct proxy_pick *pk)
         text_len = evbuffer_get_length(in);
         text = (const char *)evbuffer_pullup(in, -1);
     }
-    char *body = proxy_body_build(src, text, text_len, q->up_api, pk->model,
+    char *body = proxy_body_build(src, text, text_len, q->up_api, sent,
                                   pk->loaded_ctx, &bo, &ctx, &len);
     json_object_put(copy);
     if (!body) {

@@ -3,6 +3,7 @@
 
 #include "proxy_body.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -76,8 +77,14 @@ proxy_body_is_thinking(const char *model)
     static const char *const names[] = {
         "deepseek-r1",     "gpt-oss",        "qwq",
         "phi-4-reasoning", "phi4-reasoning", "reasoning"};
+    /* names match without regard to case, as Ollama's do */
+    char lower[256];
+    size_t n = 0;
+    for (; model[n] && n < sizeof lower - 1; n++)
+        lower[n] = (char)tolower((unsigned char)model[n]);
+    lower[n] = '\0';
     for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
-        if (strstr(model, names[i]))
+        if (strstr(lower, names[i]))
             return 1;
     return 0;
 }

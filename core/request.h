@@ -16,6 +16,9 @@
 
 struct request_info {
     char model[REQUEST_MODEL_MAX]; /* normalised: always has a tag */
+    /* as the client wrote it: what the node is sent, so that its answer
+     * echoes the client's own string, as Ollama's does */
+    char model_asked[REQUEST_MODEL_MAX];
     char fallbacks[REQUEST_MAX_FALLBACKS][REQUEST_MODEL_MAX];
     size_t fallback_count;
     char tags[REQUEST_MAX_TAGS][REQUEST_TAG_MAX]; /* de-duplicated */

@@ -112,6 +112,10 @@ main(void)
 {
     int of;
     test_splice();
+    ok(proxy_body_is_thinking("deepseek-r1:7b") &&
+           proxy_body_is_thinking("DeepSeek-R1:7B") &&
+           !proxy_body_is_thinking("qwen3:0.6b"),
+       "thinking models by name, without regard to case");
     json_object *o = build(
         "{\"model\":\"a\",\"fallback_models\":[\"b\"],\"metadata\":{\"tags\":"
         "[]},\"messages\":[],\"options\":{\"num_ctx\":2048,\"seed\":1}}",
