@@ -38,6 +38,11 @@ struct models_target {
 struct models_op {
     struct router *r;
     struct evhttp_request *req;
+    /* a pull: its model, and the answer's last bytes, where Ollama says
+     * {"status":"success"} */
+    char pulled[REQUEST_MODEL_MAX];
+    char tail[64];
+    size_t tail_len;
     struct evhttp_connection *conn;
     int stream; /* relay chunks as they come (pull progress) */
     int headers_sent;
@@ -116,11 +121,34 @@ models_on_head(void *arg, int status, const char *ctype)
     }
 }
 
+/* Keeps the last bytes of a pull's answer. */
+static void
+models_keep_tail(struct models_op *op, struct evbuffer *data)
+{
+    size_t n = evbuffer_get_length(data), keep = sizeof op->tail - 1;
+    if (!op->pulled[0] || n == 0)
+        return;
+    if (n >= keep) {
+        struct evbuffer_ptr at;
+        evbuffer_ptr_set(data, &at, n - keep, EVBUFFER_PTR_SET);
+        evbuffer_copyout_from(data, &at, op->tail, keep);
+        op->tail_len = keep;
+    } else {
+        size_t drop = op->tail_len + n > keep ? op->tail_len + n - keep : 0;
+        memmove(op->tail, op->tail + drop, op->tail_len - drop);
+        op->tail_len -= drop;
+        evbuffer_copyout(data, op->tail + op->tail_len, n);
+        op->tail_len += n;
+    }
+    op->tail[op->tail_len] = '\0';
+}
+
 static void
 models_on_body(void *arg, struct evbuffer *data)
 {
     struct models_target *t = arg;
     struct models_op *op = t->op;
+    models_keep_tail(op, data);
     if (op->headers_sent && op->req) {
         evhttp_send_reply_chunk(op->req, data);
         return;
@@ -141,6 +169,10 @@ models_on_body(void *arg, struct evbuffer *data)
 static void
 models_finish(struct models_op *op)
 {
+    /* routable at once, not only from the node's next report */
+    if (op->pulled[0] && op->status[0] == 200 &&
+        strstr(op->tail, "\"status\":\"success\""))
+        registry_note_pulled(op->r->registry, op->nodes[0], op->pulled);
     if (!op->req) {
         models_free(op);
         return;
@@ -389,6 +421,7 @@ api_models_pull(struct router *r, struct evhttp_request *req)
     struct models_op *op = models_op_new(r, req);
     if (op) {
         op->stream = stream;
+        snprintf(op->pulled, sizeof op->pulled, "%s", model);
         snprintf(op->nodes[0], sizeof op->nodes[0], "%s", n->id);
         op->count = 1;
         log_info("models", "pulling %s on %s", model, n->id);

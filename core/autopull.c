@@ -34,14 +34,14 @@ struct autopull {
     struct event_base *base;
     struct upstream_pool *pool;
     double timeout_s;
-    void (*done)(void *arg);
+    autopull_done_fn done;
     void *arg;
     struct autopull_entry e[AUTOPULL_MAX_KEPT];
 };
 
 struct autopull *
 autopull_new(struct event_base *base, struct upstream_pool *pool,
-             double timeout_s, void (*done)(void *arg), void *arg)
+             double timeout_s, autopull_done_fn done, void *arg)
 {
     struct autopull *ap = calloc(1, sizeof *ap);
     if (!ap)
@@ -98,7 +98,7 @@ autopull_finish(struct autopull_entry *e, int ok, const char *why)
         log_warn("autopull", "pulling %s on %s failed: %s", e->model, e->node,
                  e->why);
     autopull_clear(e);
-    ap->done(ap->arg);
+    ap->done(ap->arg, e->model, e->node, ok);
 }
 
 static void

@@ -22,10 +22,13 @@ enum autopull_state {
     AUTOPULL_FAILED   /* failed within AUTOPULL_REMEMBER_S */
 };
 
-/* done(arg) runs on the loop after every pull that ends. */
+/* done runs on the loop after every pull that ends, with its model, node
+ * and whether it succeeded. */
+typedef void (*autopull_done_fn)(void *arg, const char *model,
+                                 const char *node, int ok);
 struct autopull *autopull_new(struct event_base *base,
                               struct upstream_pool *pool, double timeout_s,
-                              void (*done)(void *arg), void *arg);
+                              autopull_done_fn done, void *arg);
 void autopull_free(struct autopull *ap);
 void autopull_set_timeout(struct autopull *ap, double timeout_s);
 

@@ -1681,9 +1681,13 @@ proxy_kick(struct proxy *p)
 
 /* A pull ended: waiting requests look again. */
 static void
-proxy_pull_done(void *arg)
+proxy_pull_done(void *arg, const char *model, const char *node, int ok)
 {
-    proxy_kick_soon(arg);
+    struct proxy *p = arg;
+    /* routable now, not only once the node next reports */
+    if (ok)
+        registry_note_pulled(p->r->registry, node, model);
+    proxy_kick_soon(p);
 }
 
 /* Expires waits, and lets waiters see heartbeats that landed meanwhile. */

@@ -207,6 +207,29 @@ registry_model_spelling(const struct registry *reg, const char *name)
     return other;
 }
 
+int
+registry_note_pulled(struct registry *reg, const char *id, const char *model)
+{
+    ssize_t idx = registry_index(reg, id);
+    if (idx < 0)
+        return -ENOENT;
+    struct hb_snapshot *s = &reg->nodes[idx]->snap;
+    for (size_t i = 0; i < s->available_count; i++)
+        if (s->available[i].name && strcmp(s->available[i].name, model) == 0)
+            return 0;
+    if (s->available_count >= HEARTBEAT_MAX_AVAILABLE)
+        return -ENOSPC;
+    struct hb_available *a =
+        realloc(s->available, (s->available_count + 1) * sizeof *a);
+    if (!a)
+        return -ENOMEM;
+    s->available = a;
+    if (!(a[s->available_count].name = strdup(model)))
+        return -ENOMEM;
+    a[s->available_count++].raw = NULL;
+    return 0;
+}
+
 static int
 registry_snap_has_loaded(const struct hb_snapshot *s, const char *name)
 {

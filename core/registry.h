@@ -92,6 +92,12 @@ const struct registry_node *registry_find(const struct registry *reg,
 const char *registry_model_spelling(const struct registry *reg,
                                     const char *name);
 
+/* A pull of model on node id succeeded: the node lists it from now on,
+ * not only from its next report (which replaces the list). Returns 0, or
+ * -ENOENT (no such node), -ENOSPC (its list is full), -ENOMEM. */
+int registry_note_pulled(struct registry *reg, const char *id,
+                         const char *model);
+
 /* Slots for the node: [node.ID] num_parallel, else the heartbeat's, else
  * 0 (unknown). */
 unsigned registry_node_num_parallel(const struct registry_node *n);

@@ -3,7 +3,8 @@
 # node itself, with the router's next poll 30 s away) answers "model not
 # found". While another node lists the model the request is retried there
 # and the client never sees the 404; when none does, the node's 404 is the
-# answer.
+# answer. The other way round, a model pulled through the router (or by
+# an auto-pull) is routable at once, before the node next reports.
 [ -n "$BASH_VERSION" ] || exec bash "$0" "$@"
 . "$top_srcdir/tests/integration/lib.sh"
 . "$top_srcdir/tests/integration/sim_lib.sh"
@@ -47,5 +48,31 @@ is "$STATUS $(hdr X-Fleet-Retries)" "404 1" \
     "gone from both: the client gets the second node's 404"
 like "$(jq -r .error <<<"$BODY")" "not found" "with its message"
 
+# The other way round: a model pulled through the router is routable at
+# once, not only from the node's next report (30 s away here).
+rq POST /api/pull '{"model":"qwen3:0.6b","node_id":"s2","stream":false}'
+is "$STATUS" 200 "pulled again on s2 through the router"
+rq POST /api/chat "$chat"
+is "$STATUS $(hdr X-Fleet-Node)" "200 s2" "and served by s2 right after"
+rq POST /api/pull '{"model":"tinyllama:1b","node_id":"s1"}'
+is "$STATUS $(printf '%s\n' "$BODY" | tail -1 | jq -r .status)" "200 success" \
+    "a streamed pull through the router"
+rq POST /api/chat '{"model":"tinyllama:1b","stream":false,"messages":[{"role":"user","content":"x"}],"options":{"num_predict":2}}'
+is "$STATUS $(hdr X-Fleet-Node)" "200 s1" "is routable at once too"
+router_stop
+
+# An auto-pull likewise: the waiting request is served when the pull ends.
+sed -i 's/auto_pull = false/auto_pull = true/' "$TEST_TMP/herd.ini"
+start_herd herd2 --config "$TEST_TMP/herd.ini" --data-dir "$TEST_TMP/data2" ||
+    { echo "Bail out! herd did not start"; exit 1; }
+ROUTER=$url
+PID_herd=$PID_herd2
+up() { curl -s "$ROUTER/api/tags" | jq -e '.models | length > 0' >/dev/null; }
+wait_for 10 up
+t0=$(now_ms)
+rq POST /api/chat '{"model":"smollm:135m","stream":false,"messages":[{"role":"user","content":"x"}],"options":{"num_predict":2}}'
+ms=$(($(now_ms) - t0))
+is "$STATUS" 200 "a model no node had is pulled and served"
+ok $([ "$ms" -lt 15000 ]; echo $?) "before the next poll ($ms ms)"
 router_stop
 done_testing
