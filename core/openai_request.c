@@ -112,9 +112,37 @@ keep_alive_to_native(const json_object *body, json_object *native, char *err,
     return oai_req_put_copy(native, "keep_alive", v);
 }
 
-/* tools are copied; tool_choice "none" drops them, since Ollama has no
- * tool_choice and a model without tools cannot call one. Other choices
- * ("auto", "required", a named function) keep them all. */
+/* The function a tool_choice object names ({"type":"function",
+ * "function":{"name":...}}), or NULL for a string choice. */
+static const char *
+tools_chosen_name(const json_object *choice)
+{
+    json_object *fn, *name;
+    if (!oai_req_is(choice, json_type_object) ||
+        !json_object_object_get_ex(choice, "function", &fn) ||
+        !json_object_is_type(fn, json_type_object) ||
+        !json_object_object_get_ex(fn, "name", &name) ||
+        !json_object_is_type(name, json_type_string))
+        return NULL;
+    return json_object_get_string(name);
+}
+
+static const char *
+tools_name_of(json_object *tool)
+{
+    json_object *fn, *name;
+    if (json_object_object_get_ex(tool, "function", &fn) &&
+        json_object_is_type(fn, json_type_object) &&
+        json_object_object_get_ex(fn, "name", &name) &&
+        json_object_is_type(name, json_type_string))
+        return json_object_get_string(name);
+    return NULL;
+}
+
+/* tools are copied. Ollama has no tool_choice, so it is done with the
+ * tools the model sees: "none" drops them (a model without tools cannot
+ * call one), a named function keeps that one alone (the only one it can
+ * call); "auto" and "required" keep them all. */
 static int
 tools_to_native(const json_object *body, json_object *native, char *err,
                 size_t errlen)
@@ -137,6 +165,29 @@ tools_to_native(const json_object *body, json_object *native, char *err,
     if (n == 0 || (oai_req_is(choice, json_type_string) &&
                    strcmp(json_object_get_string(choice), "none") == 0))
         return 0;
+    if (oai_req_is(choice, json_type_object)) {
+        const char *want = tools_chosen_name(choice);
+        if (!want)
+            return oai_req_invalid(err, errlen,
+                                   "tool_choice.function.name: expected a "
+                                   "string");
+        for (size_t i = 0; i < n; i++) {
+            json_object *t = json_object_array_get_idx(tools, i);
+            const char *name = tools_name_of(t);
+            if (name && strcmp(name, want) == 0) {
+                json_object *one = json_object_new_array(), *copy = NULL;
+                if (!one || json_object_deep_copy(t, &copy, NULL) != 0 ||
+                    json_object_array_add(one, copy) != 0) {
+                    json_object_put(copy);
+                    json_object_put(one);
+                    return -ENOMEM;
+                }
+                return oai_req_put(native, "tools", one);
+            }
+        }
+        return oai_req_invalid(err, errlen,
+                               "tool_choice: no function '%s' in tools", want);
+    }
     return oai_req_put_copy(native, "tools", tools);
 }
 

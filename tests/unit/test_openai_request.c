@@ -320,6 +320,9 @@ test_chat_tools(void)
          "a tool result's name not a string");
 
 #define TOOLS "'tools':[{'type':'function','function':{'name':'f'}}]"
+#define TOOLS2                                                                 \
+    "'tools':[{'type':'function','function':{'name':'f'}},{'type':"            \
+    "'function','function':{'name':'g','parameters':{}}}]"
     converts(CHAT, "{'model':'m'," USER "," TOOLS "}",
              "{'model':'m'," USER_NATIVE "," TOOLS ",'stream':false}",
              "tools copied");
@@ -327,10 +330,22 @@ test_chat_tools(void)
              "{'model':'m'," USER_NATIVE "," TOOLS ",'stream':false}",
              "tool_choice auto keeps the tools");
     converts(CHAT,
-             "{'model':'m'," USER "," TOOLS ",'tool_choice':{'type':"
-             "'function','function':{'name':'f'}}}",
-             "{'model':'m'," USER_NATIVE "," TOOLS ",'stream':false}",
-             "a named tool_choice keeps the tools");
+             "{'model':'m'," USER "," TOOLS2 ",'tool_choice':{'type':"
+             "'function','function':{'name':'g'}}}",
+             "{'model':'m'," USER_NATIVE ",'tools':[{'type':'function',"
+             "'function':{'name':'g','parameters':{}}}],'stream':false}",
+             "a named tool_choice keeps that tool alone");
+    converts(CHAT, "{'model':'m'," USER "," TOOLS2 ",'tool_choice':'required'}",
+             "{'model':'m'," USER_NATIVE "," TOOLS2 ",'stream':false}",
+             "tool_choice required keeps them all");
+    like(conv(CHAT, "{'model':'m'," USER "," TOOLS ",'tool_choice':{'type':"
+                    "'function','function':{'name':'h'}}}"),
+         "error: tool_choice: no function 'h' in tools",
+         "a named tool_choice not in tools");
+    like(conv(CHAT, "{'model':'m'," USER "," TOOLS ",'tool_choice':{'type':"
+                    "'function'}}"),
+         "error: tool_choice.function.name: expected a string",
+         "a tool_choice object without a name");
     converts(CHAT, "{'model':'m'," USER "," TOOLS ",'tool_choice':'none'}",
              "{'model':'m'," USER_NATIVE ",'stream':false}",
              "tool_choice none drops the tools");
