@@ -46,6 +46,46 @@ is "$?" 0 "then herd exits 0"
 ok $(! grep -Eq 'Sanitizer|runtime error' "$TEST_TMP/herd.log"; echo $?) \
     "sanitizers quiet"
 
+# A request waiting for a slot when the drain starts gets 503 at once,
+# with Retry-After; the one running finishes.
+cat >"$TEST_TMP/one.ini" <<EOF2
+[router]
+default_num_parallel = 1
+[discovery.static]
+interval = 0.2
+node = s1 $SIM_URL_s1
+EOF2
+start_herd herd1 --config "$TEST_TMP/one.ini" --data-dir "$TEST_TMP/data1"
+ROUTER=$url
+online1() { curl -s "$ROUTER/api/tags" | jq -e '.models | length > 0'; }
+wait_for 10 online1
+curl -s -m 30 -o "$TEST_TMP/run.out" -w '%{http_code}' "$ROUTER/api/generate" \
+    -d '{"model":"qwen3:0.6b","prompt":"x","options":{"num_predict":80}}' \
+    >"$TEST_TMP/run.code" &
+pid_run=$!
+has_run() { [ -s "$TEST_TMP/run.out" ]; }
+wait_for 5 has_run
+curl -s -m 30 -D "$TEST_TMP/wait.h" -o "$TEST_TMP/wait.out" -w '%{http_code}' \
+    "$ROUTER/api/generate" \
+    -d '{"model":"qwen3:0.6b","prompt":"x","stream":false,"options":{"num_predict":2}}' \
+    >"$TEST_TMP/wait.code" &
+pid_wait=$!
+queued() { [ "$(curl -s "$ROUTER/fleet/queue" | jq .pending)" = 1 ]; }
+wait_for 5 queued
+ok $? "one request runs, one waits for the slot"
+t0=$(now_ms)
+kill -TERM "$PID_herd1"
+wait "$pid_wait"
+t1=$(now_ms)
+is "$(cat "$TEST_TMP/wait.code")" 503 "the waiting one gets 503 when the drain starts"
+ok $([ $((t1 - t0)) -lt 2000 ]; echo $?) "at once ($((t1 - t0)) ms)"
+like "$(tr -d '\r' <"$TEST_TMP/wait.h")" "Retry-After: [0-9]+" "with Retry-After"
+wait "$pid_run"
+is "$(cat "$TEST_TMP/run.code") $(tail -1 "$TEST_TMP/run.out" | jq -r .done)" "200 true" \
+    "the running one completes"
+wait "$PID_herd1"
+is "$?" 0 "and herd exits 0"
+
 # drain_timeout bounds the wait; a second signal stops at once
 cat >"$TEST_TMP/short.ini" <<EOF2
 [router]

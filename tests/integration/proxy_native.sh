@@ -111,5 +111,16 @@ ok $(jq -e '.completed >= 13 and (.queues | length) >= 3' <<<"$BODY" >/dev/null;
 is "$(jq -r '.queues["s1:nomic-embed-text:latest"].concurrency' <<<"$BODY")" 2 \
     "slots from default_num_parallel"
 
+# A browser's Origin is the router's business, not the node's: a
+# loopback-bound Ollama refuses a foreign one (403), and the router does
+# not pass it on. (Straight to a sim the same request gets 403.)
+code=$(curl -s -m 10 -o /dev/null -w '%{http_code}' -H 'Origin: https://evil.example' \
+    "$SIM_URL_s1/api/tags")
+is "$code" 403 "a sim refuses a foreign Origin"
+code=$(curl -s -m 30 -o "$TEST_TMP/origin.out" -w '%{http_code}' \
+    -H 'Origin: https://evil.example' "$ROUTER/api/chat" -d "$chat")
+is "$code $(tail -1 "$TEST_TMP/origin.out" | jq -r .done)" "200 true" \
+    "through the router the same Origin reaches no node: 200"
+
 router_stop
 done_testing
