@@ -251,7 +251,7 @@ body_splice(const char *text, size_t text_len, enum proxy_api api,
         free(json_text_take(&b, NULL));
         return NULL;
     }
-    if (native && api != PROXY_API_EMBEDDINGS && !keep_alive) {
+    if (native && !keep_alive) {
         char ka[40];
         body_keep_alive_text(o->keep_alive, ka, sizeof ka);
         json_text_put(&b, ",\"keep_alive\":", 14);
@@ -281,7 +281,7 @@ proxy_body_build(const json_object *body, const char *text, size_t text_len,
     json_object_object_del(b, "fallback_models");
     if (api < PROXY_API_OAI_CHAT)
         json_object_object_del(b, "metadata");
-    if (api < PROXY_API_OAI_CHAT && api != PROXY_API_EMBEDDINGS &&
+    if (api < PROXY_API_OAI_CHAT &&
         !json_object_object_get_ex(b, "keep_alive", NULL))
         json_object_object_add(b, "keep_alive", body_keep_alive(o->keep_alive));
     if (body_native(api) && json_object_object_get_ex(b, "options", &opts) &&

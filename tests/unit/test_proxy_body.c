@@ -235,8 +235,8 @@ main(void)
     json_object_put(o);
     o = build("{\"model\":\"a\",\"prompt\":\"x\"}", PROXY_API_EMBEDDINGS,
               "a:latest", 0, &of);
-    is_str(get(o, "keep_alive"), "(absent)",
-           "legacy /api/embeddings gets no keep_alive");
+    is_str(get(o, "keep_alive"), "-1",
+           "legacy /api/embeddings gets the keep_alive default too");
     json_object_put(o);
 
     struct {
