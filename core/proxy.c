@@ -754,7 +754,8 @@ proxy_stale_listing(const struct proxy_req *q)
         for (size_t e = 0; e < q->excluded_count && !skip; e++)
             skip = strcmp(n->id, q->excluded[e]) == 0;
         for (size_t j = 0; j < n->snap.loaded_count && !skip && !listed; j++)
-            listed = strcmp(n->snap.loaded[j].name, q->model) == 0;
+            listed = n->snap.loaded[j].name &&
+                     strcmp(n->snap.loaded[j].name, q->model) == 0;
         for (size_t j = 0; j < n->snap.available_count && !skip && !listed;
              j++)
             listed = n->snap.available[j].name &&
@@ -1098,10 +1099,6 @@ proxy_try_model(struct proxy_req *q, const char *model, int *known, int *any,
     return got;
 }
 
-/* Takes a slot for the first model (in fallback order) that has
- * candidates. Returns 1 with *pk filled, 0 when it must wait, -ENOENT
- * when no node knows any of the models, -ENODEV when every node that
- * could serve failed this request already. */
 static int
 proxy_listed(const struct proxy_req *q, const char *model)
 {
@@ -1236,6 +1233,10 @@ proxy_respell(struct proxy_req *q, size_t m)
     return 1;
 }
 
+/* Takes a slot for the first model (in fallback order) that has
+ * candidates. Returns 1 with *pk filled, 0 when it must wait, -ENOENT
+ * when no node knows any of the models, -ENODEV when every node that
+ * could serve failed this request already. */
 static int
 proxy_select(struct proxy_req *q, struct proxy_pick *pk)
 {
