@@ -54,11 +54,7 @@ auto_pull = false
 interval = 0.2
 node = s1 $SIM_URL_s1
 EOF2
-start_herd herd2 --config "$TEST_TMP/off.ini" --data-dir "$TEST_TMP/data2"
-ROUTER=$url
-PID_herd=$PID_herd2
-up() { curl -s "$ROUTER/api/tags" | jq -e '.models | length > 0' >/dev/null; }
-wait_for 10 up
+router_with herd2 "$TEST_TMP/off.ini"
 t0=$(now_ms)
 rq POST /api/chat '{"model":"other:1b","messages":[{"role":"user","content":"x"}]}'
 t1=$(now_ms)

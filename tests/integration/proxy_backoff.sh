@@ -8,27 +8,10 @@
 . "$top_srcdir/tests/integration/router_lib.sh"
 . "$top_srcdir/tests/integration/proxy_lib.sh"
 
-fleet_sim s1 --model qwen3:0.6b:0.5 --time-scale 0.01
-fleet_sim s2 --model qwen3:0.6b:0.5 --time-scale 0.01
-chat='{"model":"qwen3:0.6b","stream":false,"messages":[{"role":"user","content":"x"}],"options":{"num_predict":2}}'
-# loaded on s1 only, so the router prefers s1
-curl -s -m 30 -o /dev/null "$SIM_URL_s1/api/chat" -d "$chat"
+hot_pair
 
 # polls 30 s apart: the refused requests are the router's chats alone
-cat >"$TEST_TMP/herd.ini" <<EOF2
-[router]
-node_backoff = 3
-[discovery.static]
-interval = 30
-node = s1 $SIM_URL_s1
-node = s2 $SIM_URL_s2
-EOF2
-start_herd herd --config "$TEST_TMP/herd.ini" --data-dir "$TEST_TMP/data" \
-    --log-level debug || { echo "Bail out! herd did not start"; exit 1; }
-ROUTER=$url
-both() { [ "$(curl -s "$ROUTER/fleet/status" | jq '[.nodes[] | select(.status == "online")] | length')" = 2 ]; }
-wait_for 10 both
-ok $? "both nodes online"
+fleet_router "node_backoff = 3" 30
 rq POST /api/chat "$chat"
 is "$STATUS $(hdr X-Fleet-Node)" "200 s1" "the router prefers s1"
 

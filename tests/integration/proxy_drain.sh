@@ -55,10 +55,7 @@ default_num_parallel = 1
 interval = 0.2
 node = s1 $SIM_URL_s1
 EOF2
-start_herd herd1 --config "$TEST_TMP/one.ini" --data-dir "$TEST_TMP/data1"
-ROUTER=$url
-online1() { curl -s "$ROUTER/api/tags" | jq -e '.models | length > 0'; }
-wait_for 10 online1
+router_with herd1 "$TEST_TMP/one.ini"
 curl -s -m 30 -o "$TEST_TMP/run.out" -w '%{http_code}' "$ROUTER/api/generate" \
     -d '{"model":"qwen3:0.6b","prompt":"x","options":{"num_predict":80}}' \
     >"$TEST_TMP/run.code" &
@@ -142,9 +139,7 @@ fleet_sim s2 --model qwen3:0.6b:0.5 --pull-gb-per-sec 3
 pull_router() { # NAME DRAIN-TIMEOUT
     printf '[router]\ndrain_timeout = %s\n[discovery.static]\ninterval = 0.2\nnode = s2 %s\n' \
         "$2" "$SIM_URL_s2" >"$TEST_TMP/$1.ini"
-    start_herd "$1" --config "$TEST_TMP/$1.ini" --data-dir "$TEST_TMP/$1-data"
-    ROUTER=$url
-    wait_for 10 online
+    router_with "$1" "$TEST_TMP/$1.ini"
 }
 pull_router herd4 20
 curl -s -N -m 30 -o "$TEST_TMP/pull.out" -w '%{http_code}' "$ROUTER/api/pull" \

@@ -20,8 +20,10 @@ fleet_sim() {
 node = $name $url"
 }
 
-# fleet_router EXTRA-ROUTER-INI: starts herd in front of the sims; sets
-# $ROUTER and waits until every sim's models are routable.
+# fleet_router EXTRA-ROUTER-INI [POLL-S]: starts herd in front of the
+# sims, polling them every POLL-S seconds (0.2; a long one keeps what the
+# router knows of them as it was); sets $ROUTER and waits until every sim
+# is online.
 fleet_router() {
     cat >"$TEST_TMP/herd.ini" <<EOF2
 [router]
@@ -29,7 +31,7 @@ heartbeat_interval = 0.2
 $1
 
 [discovery.static]
-interval = 0.2
+interval = ${2:-0.2}
 $FLEET_NODES
 EOF2
     start_herd herd --config "$TEST_TMP/herd.ini" --data-dir "$TEST_TMP/data" \
@@ -43,6 +45,29 @@ EOF2
             jq '[.nodes[] | select(.status == "online")] | length')" = "$want" ]
     }
     wait_for 10 fleet_online || { echo "Bail out! nodes not online"; exit 1; }
+}
+
+# hot_pair: sims s1 and s2 with qwen3:0.6b, loaded on s1 only, so that a
+# router prefers s1; sets $chat, a short chat for that model.
+hot_pair() {
+    fleet_sim s1 --model qwen3:0.6b:0.5 --time-scale 0.01
+    fleet_sim s2 --model qwen3:0.6b:0.5 --time-scale 0.01
+    chat='{"model":"qwen3:0.6b","stream":false,"messages":[{"role":"user","content":"x"}],"options":{"num_predict":2}}'
+    curl -s -m 30 -o /dev/null "$SIM_URL_s1/api/chat" -d "$chat"
+}
+
+# router_with NAME INI: another router, with the config file INI; sets
+# $ROUTER and $PID_herd (router_stop stops it) and waits until it lists
+# a model.
+router_with() {
+    start_herd "$1" --config "$2" --data-dir "$TEST_TMP/$1-data" \
+        --log-level debug || { echo "Bail out! herd $1 did not start"; exit 1; }
+    ROUTER=$url
+    eval "PID_herd=\$PID_$1"
+    lists_models() {
+        curl -s -m 2 "$ROUTER/api/tags" | jq -e '.models | length > 0' >/dev/null
+    }
+    wait_for 10 lists_models || { echo "Bail out! herd $1 lists no model"; exit 1; }
 }
 
 # rq METHOD PATH [BODY]: request to the router; sets STATUS, BODY and

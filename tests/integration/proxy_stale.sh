@@ -11,23 +11,9 @@
 . "$top_srcdir/tests/integration/router_lib.sh"
 . "$top_srcdir/tests/integration/proxy_lib.sh"
 
-fleet_sim s1 --model qwen3:0.6b:0.5 --time-scale 0.01
-fleet_sim s2 --model qwen3:0.6b:0.5 --time-scale 0.01
-chat='{"model":"qwen3:0.6b","stream":false,"messages":[{"role":"user","content":"x"}],"options":{"num_predict":2}}'
-# loaded on s1 only, so the router prefers s1
-curl -s -m 30 -o /dev/null "$SIM_URL_s1/api/chat" -d "$chat"
+hot_pair
 
-cat >"$TEST_TMP/herd.ini" <<EOF2
-[router]
-auto_pull = false
-[discovery.static]
-interval = 30
-node = s1 $SIM_URL_s1
-node = s2 $SIM_URL_s2
-EOF2
-start_herd herd --config "$TEST_TMP/herd.ini" --data-dir "$TEST_TMP/data" \
-    --log-level debug || { echo "Bail out! herd did not start"; exit 1; }
-ROUTER=$url
+fleet_router "auto_pull = false" 30
 both() { [ "$(curl -s "$ROUTER/api/tags" | jq -c '.models[] | select(.name == "qwen3:0.6b") | .nodes | sort')" = '["s1","s2"]' ]; }
 wait_for 10 both
 ok $? "the router lists qwen3:0.6b on s1 and s2"
@@ -63,12 +49,7 @@ router_stop
 
 # An auto-pull likewise: the waiting request is served when the pull ends.
 sed -i 's/auto_pull = false/auto_pull = true/' "$TEST_TMP/herd.ini"
-start_herd herd2 --config "$TEST_TMP/herd.ini" --data-dir "$TEST_TMP/data2" ||
-    { echo "Bail out! herd did not start"; exit 1; }
-ROUTER=$url
-PID_herd=$PID_herd2
-up() { curl -s "$ROUTER/api/tags" | jq -e '.models | length > 0' >/dev/null; }
-wait_for 10 up
+router_with herd2 "$TEST_TMP/herd.ini"
 t0=$(now_ms)
 rq POST /api/chat '{"model":"smollm:135m","stream":false,"messages":[{"role":"user","content":"x"}],"options":{"num_predict":2}}'
 ms=$(($(now_ms) - t0))
