@@ -63,8 +63,10 @@ request_add_tag(struct request_info *ri, const char *tag, size_t len)
     ri->tag_count++;
 }
 
+/* Tags from a comma-separated list (X-Herd-Tags, or OpenAI-style
+ * metadata.tags), trimmed, empty ones dropped. */
 static void
-request_tags_header(const char *h, struct request_info *ri)
+request_tags_csv(const char *h, struct request_info *ri)
 {
     while (h && *h) {
         const char *end = strchr(h, ',');
@@ -98,7 +100,7 @@ request_tags_body(const json_object *body, struct request_info *ri, char *err,
         return 0;
     /* OpenAI's metadata holds strings: there, a comma-separated list */
     if (json_object_is_type(tags, json_type_string)) {
-        request_tags_header(json_object_get_string(tags), ri);
+        request_tags_csv(json_object_get_string(tags), ri);
         return 0;
     }
     if (!json_object_is_type(tags, json_type_array)) {
@@ -200,7 +202,7 @@ request_parse(const json_object *body, const char *tags_header,
     if ((rc = request_fallbacks(body, ri, err, errlen)) != 0 ||
         (rc = request_tags_body(body, ri, err, errlen)) != 0)
         return rc;
-    request_tags_header(tags_header, ri);
+    request_tags_csv(tags_header, ri);
     if (json_object_object_get_ex(body, "user", &v) &&
         json_object_is_type(v, json_type_string) &&
         json_object_get_string_len(v) > 0) {
