@@ -142,7 +142,7 @@ tools_name_of(json_object *tool)
 /* tools are copied. Ollama has no tool_choice, so it is done with the
  * tools the model sees: "none" drops them (a model without tools cannot
  * call one), a named function keeps that one alone (the only one it can
- * call); "auto" and "required" keep them all. */
+ * call); "auto", "required" and other kinds of choice keep them all. */
 static int
 tools_to_native(const json_object *body, json_object *native, char *err,
                 size_t errlen)
@@ -165,7 +165,11 @@ tools_to_native(const json_object *body, json_object *native, char *err,
     if (n == 0 || (oai_req_is(choice, json_type_string) &&
                    strcmp(json_object_get_string(choice), "none") == 0))
         return 0;
-    if (oai_req_is(choice, json_type_object)) {
+    json_object *type;
+    if (oai_req_is(choice, json_type_object) &&
+        json_object_object_get_ex(choice, "type", &type) &&
+        json_object_is_type(type, json_type_string) &&
+        strcmp(json_object_get_string(type), "function") == 0) {
         const char *want = tools_chosen_name(choice);
         if (!want)
             return oai_req_invalid(err, errlen,

@@ -743,9 +743,11 @@ static int
 proxy_stale_listing(const struct proxy_req *q)
 {
     if (q->status != 404 || q->headers_sent || !q->relay.error ||
-        !strstr(q->relay.error_msg, "not found"))
+        !strstr(q->relay.error_msg, "not found") ||
+        q->retries >= q->p->set.max_retries)
         return 0;
     const struct registry *reg = q->p->r->registry;
+    double now = router_now();
     for (size_t i = 0; i < registry_count(reg); i++) {
         const struct registry_node *n = registry_at(reg, i);
         int listed = 0, skip = strcmp(n->id, q->node) == 0 ||
@@ -753,6 +755,9 @@ proxy_stale_listing(const struct proxy_req *q)
                                !n->cfg_enabled;
         for (size_t e = 0; e < q->excluded_count && !skip; e++)
             skip = strcmp(n->id, q->excluded[e]) == 0;
+        for (size_t b = 0; b < PROXY_MAX_BACKOFF && !skip; b++)
+            skip = q->p->backoff[b].until > now &&
+                   strcmp(n->id, q->p->backoff[b].node) == 0;
         for (size_t j = 0; j < n->snap.loaded_count && !skip && !listed; j++)
             listed = n->snap.loaded[j].name &&
                      strcmp(n->snap.loaded[j].name, q->model) == 0;
@@ -1228,8 +1233,12 @@ proxy_respell(struct proxy_req *q, size_t m)
     log_debug(proxy_comp, "%s: %s is listed as %s", q->request_id,
               q->models[m], listed);
     strcpy(q->models[m], listed);
-    if (m == 0) /* the request's own model: its queue, pulls and trace */
+    if (m == 0) { /* the request's own model: its queue, pulls and trace */
         strcpy(q->ri.model, listed);
+        /* and the node gets the name as it lists it: not every Ollama
+         * finds a model under another case */
+        q->ri.model_asked[0] = '\0';
+    }
     return 1;
 }
 
@@ -1531,7 +1540,7 @@ proxy_mix64(uint64_t x)
 /* 32 hex digits, unique within the process (a counter through a
  * bijection) and unpredictable across runs (a random key). The system's
  * random source once, not per request: it was a syscall each time. */
-static void
+void
 proxy_request_id(char out[33])
 {
     static uint64_t key[2], counter;

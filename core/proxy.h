@@ -81,6 +81,9 @@ void proxy_kick(struct proxy *p);
  * (model management). */
 struct upstream_pool *proxy_pool(struct proxy *p);
 
+/* A new request id: 32 hex digits and a NUL. */
+void proxy_request_id(char out[33]);
+
 /* Work beside the proxied requests that a drain lets finish too: model
  * calls through the router (show, pull, delete). proxy_side_begin returns
  * -ESHUTDOWN while draining (the caller answers 503 and starts nothing);

@@ -109,9 +109,14 @@ static void
 unload_close_cb(struct evhttp_connection *conn, void *arg)
 {
     struct unload_op *op = arg;
+    struct evhttp_request *req = op->req;
     (void)conn;
     op->conn = NULL;
     op->req = NULL;
+    /* a request evhttp detached from the dying connection is ours to
+     * free, which a reply does */
+    if (req && !evhttp_request_get_connection(req))
+        evhttp_send_reply(req, 499, "Client Closed Request", NULL);
     unload_free(op);
 }
 
@@ -149,16 +154,20 @@ unload_finish(struct unload_op *op)
         evhttp_connection_set_closecb(op->conn, NULL, NULL);
     op->conn = NULL;
     const struct unload_target *t = first ? first : other;
+    struct evkeyvalq *h = evhttp_request_get_output_headers(req);
+    char id[33];
+    proxy_request_id(id);
+    evhttp_add_header(h, "X-Request-Id", id);
+    evhttp_add_header(h, "X-Fleet-Retries", "0");
+    proxy_flush_watch(op->r->proxy, req);
     if (!t) {
         http_reply_error(req, 502, "unloading %s failed: %s", op->model, why);
     } else {
-        struct evkeyvalq *h = evhttp_request_get_output_headers(req);
         evhttp_add_header(h, "Content-Type",
                           t->ctype[0] ? t->ctype : "application/json");
         evhttp_add_header(h, "X-Fleet-Node", t->node);
         if (first)
             evhttp_add_header(h, "X-Fleet-Unloaded", done);
-        proxy_flush_watch(op->r->proxy, req);
         evhttp_send_reply(req, t->status, http_reason(t->status), t->body);
     }
     op->req = NULL;

@@ -181,10 +181,11 @@ request_parse(const json_object *body, const char *tags_header,
     }
     int rc = request_normalise_model(json_object_get_string(v), ri->model,
                                      sizeof ri->model);
+    /* a name that fits only once shortened is sent shortened */
     if (rc == 0 && snprintf(ri->model_asked, sizeof ri->model_asked, "%s",
                             json_object_get_string(v)) >=
                        (int)sizeof ri->model_asked)
-        rc = -ENAMETOOLONG;
+        ri->model_asked[0] = '\0';
     if (rc != 0) {
         snprintf(err, errlen, "model: %s",
                  rc == -ENAMETOOLONG ? "name too long" : "invalid name");

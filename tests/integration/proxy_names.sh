@@ -28,14 +28,19 @@ for pair in "library/qwen3:0.6b s1" "registry.ollama.ai/library/qwen3:0.6b s1" \
 done
 is "$(jq -r .done <<<"$BODY")" true "with a complete answer"
 # answers echo the client's own string, as Ollama's do
-for name in LLAMA3.2 library/qwen3:0.6b; do
+for name in llama3.2 library/qwen3:0.6b; do
     rq POST /api/chat "$(chat "$name")"
     is "$STATUS $(jq -r .model <<<"$BODY")" "200 $name" "$name: the answer names it as asked"
 done
-rq POST /api/chat "$(printf '{"model":"LLAMA3.2","messages":[{"role":"user","content":"x"}],"options":{"num_predict":2}}')"
-is "$(printf '%s\n' "$BODY" | jq -r .model | sort -u)" LLAMA3.2 "and so does every line of a stream"
-rq POST /v1/chat/completions '{"model":"QWEN3:0.6B","messages":[{"role":"user","content":"x"}],"max_tokens":2}'
-is "$STATUS $(jq -r .model <<<"$BODY")" "200 QWEN3:0.6B" "so does an OpenAI answer"
+rq POST /api/chat "$(printf '{"model":"llama3.2","messages":[{"role":"user","content":"x"}],"options":{"num_predict":2}}')"
+is "$(printf '%s\n' "$BODY" | jq -r .model | sort -u)" llama3.2 "and so does every line of a stream"
+rq POST /v1/chat/completions '{"model":"library/qwen3:0.6b","messages":[{"role":"user","content":"x"}],"max_tokens":2}'
+is "$STATUS $(jq -r .model <<<"$BODY")" "200 library/qwen3:0.6b" "so does an OpenAI answer"
+# a name found only in another case goes as the node lists it (not every
+# Ollama finds a model under another case)
+rq POST /api/chat "$(chat LLAMA3.2)"
+is "$STATUS $(jq -r .model <<<"$BODY")" "200 llama3.2:latest" \
+    "LLAMA3.2: sent, and so answered, as the node lists it"
 like "$(cat "$TEST_TMP/herd.log")" "LLAMA3.2:latest is listed as llama3.2:latest" \
     "the new spelling is logged"
 

@@ -56,4 +56,18 @@ ms=$(($(now_ms) - t0))
 is "$STATUS" 200 "a model no node had is pulled and served"
 ok $([ "$ms" -lt 15000 ]; echo $?) "before the next poll ($ms ms)"
 router_stop
+
+# With no retry left (max_retries = 0), the node's 404 is the answer.
+curl -s -m 30 -o /dev/null "$SIM_URL_s1/api/pull" -d '{"model":"qwen3:0.6b","stream":false}'
+curl -s -m 30 -o /dev/null "$SIM_URL_s2/api/pull" -d '{"model":"qwen3:0.6b","stream":false}'
+curl -s -m 30 -o /dev/null "$SIM_URL_s2/api/generate" -d '{"model":"qwen3:0.6b","keep_alive":0}'
+curl -s -m 30 -o /dev/null "$SIM_URL_s1/api/chat" -d "$chat"
+sed 's/auto_pull = true/auto_pull = false\nmax_retries = 0/' "$TEST_TMP/herd.ini" \
+    >"$TEST_TMP/noretry.ini"
+router_with noretry "$TEST_TMP/noretry.ini"
+curl -s -m 10 -o /dev/null -X DELETE "$SIM_URL_s1/api/delete" -d '{"model":"qwen3:0.6b"}'
+rq POST /api/chat "$chat"
+is "$STATUS $(hdr X-Fleet-Node) $(hdr X-Fleet-Retries)" "404 s1 0" \
+    "max_retries = 0: s1's 404 is the answer (no 502)"
+router_stop
 done_testing

@@ -346,6 +346,11 @@ test_chat_tools(void)
                     "'function'}}"),
          "error: tool_choice.function.name: expected a string",
          "a tool_choice object without a name");
+    converts(CHAT,
+             "{'model':'m'," USER "," TOOLS2 ",'tool_choice':{'type':"
+             "'allowed_tools','allowed_tools':{'mode':'auto'}}}",
+             "{'model':'m'," USER_NATIVE "," TOOLS2 ",'stream':false}",
+             "another kind of tool_choice object keeps them all");
     converts(CHAT, "{'model':'m'," USER "," TOOLS ",'tool_choice':'none'}",
              "{'model':'m'," USER_NATIVE ",'stream':false}",
              "tool_choice none drops the tools");
