@@ -120,6 +120,20 @@ unload_close_cb(struct evhttp_connection *conn, void *arg)
     unload_free(op);
 }
 
+/* Appends "a" or "a: b" to a list in buf (len bytes, *off used), after
+ * sep when the list is not empty; what does not fit is left out. */
+static void
+unload_list_add(char *buf, size_t len, size_t *off, const char *sep,
+                const char *a, const char *b)
+{
+    if (*off >= len)
+        return;
+    int n = snprintf(buf + *off, len - *off, "%s%s%s%s", *off ? sep : "", a,
+                     b ? ": " : "", b ? b : "");
+    if (n > 0)
+        *off = *off + (size_t)n < len ? *off + (size_t)n : len;
+}
+
 /* Every node answered: the first that unloaded speaks for all. */
 static void
 unload_finish(struct unload_op *op)
@@ -133,16 +147,13 @@ unload_finish(struct unload_op *op)
         if (t->status == 200) {
             if (!first)
                 first = t;
-            off += (size_t)snprintf(done + off,
-                                    off < sizeof done ? sizeof done - off : 0,
-                                    "%s%s", off ? "," : "", t->node);
+            unload_list_add(done, sizeof done, &off, ",", t->node, NULL);
         } else {
             if (t->status && !other)
                 other = t;
-            woff += (size_t)snprintf(
-                why + woff, woff < sizeof why ? sizeof why - woff : 0,
-                "%s%s: %s", woff ? "; " : "", t->node,
-                t->status ? http_reason(t->status) : strerror(-t->err));
+            unload_list_add(why, sizeof why, &woff, "; ", t->node,
+                            t->status ? http_reason(t->status)
+                                      : strerror(-t->err));
         }
     }
     if (first)
