@@ -177,15 +177,14 @@ models_finish(struct models_op *op)
         models_free(op);
         return;
     }
-    /* a drain lets the answer be written out */
+    /* Our close callback must not run once the answer ends: an HTTP/1.0
+     * stream (not chunked) can end, and its connection close, inside
+     * evhttp_send_reply_end. The drain's watch takes the slot. */
+    if (op->conn)
+        evhttp_connection_set_closecb(op->conn, NULL, NULL);
+    op->conn = NULL;
     proxy_flush_watch(op->r->proxy, op->req);
     if (op->headers_sent) {
-        /* An HTTP/1.0 stream (not chunked) can end, and its connection
-         * close, inside evhttp_send_reply_end: our close callback must
-         * not run then. */
-        if (op->conn)
-            evhttp_connection_set_closecb(op->conn, NULL, NULL);
-        op->conn = NULL;
         evhttp_send_reply_end(op->req);
     } else if (op->count == 1) {
         struct evkeyvalq *h = evhttp_request_get_output_headers(op->req);

@@ -165,29 +165,72 @@ static const char *proxy_client_path(enum proxy_api api);
 static void proxy_drain_check(struct proxy *p);
 static void proxy_fail_midstream(struct proxy_req *q, const char *why);
 
-/* The last bytes of an answer reached the socket: a drain may end. */
+/* One answer being written out. It is done when evhttp completes it, or
+ * when its connection closes first: a client that resets while the last
+ * bytes are written makes evhttp free the request without completing it,
+ * and a count that waited for that alone stayed up for good (every later
+ * drain then waited out drain_timeout). */
+struct proxy_flush {
+    struct proxy *p;
+    struct evhttp_request *req;
+    struct evhttp_connection *conn;
+};
+
 static void
-proxy_flushed_cb(struct evhttp_request *req, void *arg)
+proxy_flush_end(struct proxy_flush *f)
 {
-    struct proxy *p = arg;
-    (void)req;
+    struct proxy *p = f->p;
+    free(f);
     if (p->flushing > 0)
         p->flushing--;
     proxy_drain_check(p);
 }
 
+/* The last bytes reached the socket. */
+static void
+proxy_flushed_cb(struct evhttp_request *req, void *arg)
+{
+    struct proxy_flush *f = arg;
+    (void)req;
+    evhttp_connection_set_closecb(f->conn, NULL, NULL);
+    proxy_flush_end(f);
+}
+
+/* The connection went first. */
+static void
+proxy_flush_closed_cb(struct evhttp_connection *conn, void *arg)
+{
+    struct proxy_flush *f = arg;
+    (void)conn;
+    evhttp_request_set_on_complete_cb(f->req, NULL, NULL);
+    proxy_flush_end(f);
+}
+
 /* Called right before an answer ends, so that a drain waits until it is
- * written out instead of cutting it off with the process. */
+ * written out instead of cutting it off with the process. q lets go of
+ * the connection first: the watch takes its close callback. */
 static void
 proxy_track_flush(struct proxy_req *q)
 {
+    if (q->conn)
+        evhttp_connection_set_closecb(q->conn, NULL, NULL);
+    q->conn = NULL;
     proxy_flush_watch(q->p, q->req);
 }
 
 void
 proxy_flush_watch(struct proxy *p, struct evhttp_request *req)
 {
-    evhttp_request_set_on_complete_cb(req, proxy_flushed_cb, p);
+    struct evhttp_connection *conn = evhttp_request_get_connection(req);
+    /* no connection: nothing to write out (no memory: not waited for) */
+    struct proxy_flush *f = conn ? malloc(sizeof *f) : NULL;
+    if (!f)
+        return;
+    f->p = p;
+    f->req = req;
+    f->conn = conn;
+    evhttp_request_set_on_complete_cb(req, proxy_flushed_cb, f);
+    evhttp_connection_set_closecb(conn, proxy_flush_closed_cb, f);
     p->flushing++;
 }
 
@@ -845,12 +888,9 @@ proxy_on_end(void *arg, int err)
                                         : "application/json; charset=utf-8");
         q->http_status = 200;
         q->bytes_out = (int64_t)evbuffer_get_length(q->out);
+        /* q lets go of the connection first (proxy_track_flush): the
+         * write below may finish this request and start the next one */
         proxy_track_flush(q);
-        /* q lets go of the connection first: the write below may finish
-         * this request and start the connection's next one */
-        if (q->conn)
-            evhttp_connection_set_closecb(q->conn, NULL, NULL);
-        q->conn = NULL;
         q->req = NULL;
         evhttp_send_reply(req, 200, "OK", q->out);
     } else {

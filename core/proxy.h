@@ -90,8 +90,10 @@ void proxy_request_id(char out[33]);
  * each successful begin takes one proxy_side_end. */
 int proxy_side_begin(struct proxy *p);
 void proxy_side_end(struct proxy *p);
-/* Call right before req's answer (or its end) is sent: a drain waits
- * until it is written out. */
+/* Call right before req's answer (or its end) is sent, after the caller
+ * has taken its own close callback off the connection (the watch uses
+ * that slot until the answer is out): a drain waits until it is written
+ * out, or the connection is gone. */
 void proxy_flush_watch(struct proxy *p, struct evhttp_request *req);
 
 /* Requests running upstream now, and waiting for a slot. */

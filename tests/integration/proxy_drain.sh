@@ -168,4 +168,30 @@ is "$?" 0 "a pull cut by drain_timeout: herd exits 0"
 wait "$pid_pull" 2>/dev/null
 ok $(! grep -Eq 'Sanitizer|runtime error' "$TEST_TMP/herd4.log" "$TEST_TMP/herd5.log"; echo $?) \
     "sanitizers quiet after draining model calls"
+
+# A client that resets its connection while a large answer is still
+# being written leaves nothing for a later drain to wait for.
+fleet_sim s3 --embed-model emb:0.5:20000 --time-scale 0.01
+printf '[router]\ndrain_timeout = 20\n[discovery.static]\ninterval = 0.2\nnode = s3 %s\n' \
+    "$SIM_URL_s3" >"$TEST_TMP/reset.ini"
+router_with herd6 "$TEST_TMP/reset.ini"
+inputs=$(printf '"text %s",' $(seq 1 20))
+body="{\"model\":\"emb\",\"input\":[${inputs%,}]}"
+exec 3<>"/dev/tcp/127.0.0.1/${ROUTER##*:}"
+printf 'POST /api/embed HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: %s\r\n\r\n%s' \
+    "${#body}" "$body" >&3
+# the node's answer (5.7 MB) is in; its write to the client, who reads
+# nothing, cannot finish
+answered() { [ "$(curl -s "$ROUTER/fleet/queue" | jq .completed)" = 1 ]; }
+wait_for 10 answered
+ok $? "the answer is being written to a client that does not read"
+sleep 0.3
+exec 3<&- # unread bytes in its buffer: the kernel resets the connection
+sleep 0.3
+t0=$(now_ms)
+kill -TERM "$PID_herd6"
+wait "$PID_herd6"; rc=$?
+t1=$(now_ms)
+is "$rc" 0 "after a client reset mid-answer, SIGTERM: exit 0"
+ok $([ $((t1 - t0)) -lt 5000 ]; echo $?) "at once, not after drain_timeout ($((t1 - t0)) ms)"
 done_testing
