@@ -8,6 +8,17 @@
 . "$top_srcdir/tests/integration/router_lib.sh"
 . "$top_srcdir/tests/integration/proxy_lib.sh"
 
+# stop_timed SIGNAL PID: signals the router and waits for it; sets rc (its
+# exit status) and ms (how long it took).
+stop_timed() {
+    local t0
+    t0=$(now_ms)
+    kill "-$1" "$2"
+    wait "$2"
+    rc=$?
+    ms=$(($(now_ms) - t0))
+}
+
 # 20 tokens/s: num_predict 20 is about one second
 fleet_sim s1 --model qwen3:0.6b:0.5 --num-parallel 4 --tokens-per-sec 20 \
     --response-tokens 1000
@@ -73,9 +84,9 @@ ok $? "one request runs, one waits for the slot"
 t0=$(now_ms)
 kill -TERM "$PID_herd1"
 wait "$pid_wait"
-t1=$(now_ms)
+ms=$(($(now_ms) - t0))
 is "$(cat "$TEST_TMP/wait.code")" 503 "the waiting one gets 503 when the drain starts"
-ok $([ $((t1 - t0)) -lt 2000 ]; echo $?) "at once ($((t1 - t0)) ms)"
+ok $([ $ms -lt 2000 ]; echo $?) "at once ($ms ms)"
 like "$(tr -d '\r' <"$TEST_TMP/wait.h")" "Retry-After: [0-9]+" "with Retry-After"
 wait "$pid_run"
 is "$(cat "$TEST_TMP/run.code") $(tail -1 "$TEST_TMP/run.out" | jq -r .done)" "200 true" \
@@ -102,12 +113,9 @@ curl -s -m 30 -o "$TEST_TMP/long.out" "$ROUTER/api/generate" \
 pid_long=$!
 has_out() { [ -s "$TEST_TMP/long.out" ]; }
 wait_for 5 has_out
-t0=$(now_ms)
-kill -TERM "$PID_herd2"
-wait "$PID_herd2"; rc=$?
-t1=$(now_ms)
+stop_timed TERM "$PID_herd2"
 is "$rc" 0 "past drain_timeout herd exits 0 anyway"
-ok $([ $((t1 - t0)) -lt 3000 ]; echo $?) "after about drain_timeout ($((t1 - t0)) ms)"
+ok $([ $ms -lt 3000 ]; echo $?) "after about drain_timeout ($ms ms)"
 wait "$pid_long" 2>/dev/null
 
 sed -i 's/drain_timeout = 0.5/drain_timeout = 60/' "$TEST_TMP/short.ini"
@@ -122,12 +130,9 @@ wait_for 5 has_out2
 diag "stream so far: $(head -c 200 "$TEST_TMP/long2.out")"
 kill -TERM "$PID_herd3"
 sleep 0.2
-t0=$(now_ms)
-kill -INT "$PID_herd3"
-wait "$PID_herd3"; rc=$?
-t1=$(now_ms)
+stop_timed INT "$PID_herd3"
 is "$rc" 0 "a second signal stops at once, exit 0"
-ok $([ $((t1 - t0)) -lt 1500 ]; echo $?) "promptly ($((t1 - t0)) ms)"
+ok $([ $ms -lt 1500 ]; echo $?) "promptly ($ms ms)"
 wait "$pid_long" 2>/dev/null
 ok $(! grep -Eq 'Sanitizer|runtime error' "$TEST_TMP/herd2.log" "$TEST_TMP/herd3.log"; echo $?) \
     "sanitizers quiet after a cut drain"
@@ -188,10 +193,7 @@ ok $? "the answer is being written to a client that does not read"
 sleep 0.3
 exec 3<&- # unread bytes in its buffer: the kernel resets the connection
 sleep 0.3
-t0=$(now_ms)
-kill -TERM "$PID_herd6"
-wait "$PID_herd6"; rc=$?
-t1=$(now_ms)
+stop_timed TERM "$PID_herd6"
 is "$rc" 0 "after a client reset mid-answer, SIGTERM: exit 0"
-ok $([ $((t1 - t0)) -lt 5000 ]; echo $?) "at once, not after drain_timeout ($((t1 - t0)) ms)"
+ok $([ $ms -lt 5000 ]; echo $?) "at once, not after drain_timeout ($ms ms)"
 done_testing
