@@ -17,6 +17,12 @@ TESTS += tests/unit/test_admission
 tests_unit_test_admission_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/tests
 tests_unit_test_admission_LDADD = core/libherdcore.la
 
+check_PROGRAMS += tests/unit/test_proxy_slots
+TESTS += tests/unit/test_proxy_slots
+tests_unit_test_proxy_slots_CFLAGS = $(AM_CFLAGS) $(JSONC_CFLAGS)
+tests_unit_test_proxy_slots_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/tests
+tests_unit_test_proxy_slots_LDADD = core/libherdcore.la
+
 core_libherdcore_la_SOURCES += \
 	core/proxy_slots.c core/proxy_slots.h \
 	core/prewarm_pick.c core/prewarm_pick.h \
