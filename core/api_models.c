@@ -86,25 +86,6 @@ models_close_cb(struct evhttp_connection *conn, void *arg)
     models_free(op);
 }
 
-static int
-models_has(const struct registry_node *n, const char *model)
-{
-    for (size_t i = 0; i < n->snap.loaded_count; i++)
-        if (n->snap.loaded[i].name && !strcmp(n->snap.loaded[i].name, model))
-            return 1;
-    for (size_t i = 0; i < n->snap.available_count; i++)
-        if (n->snap.available[i].name &&
-            !strcmp(n->snap.available[i].name, model))
-            return 1;
-    return 0;
-}
-
-static int
-models_usable(const struct registry_node *n)
-{
-    return n->status != HERD_NODE_OFFLINE && !n->draining && n->cfg_enabled;
-}
-
 static void
 models_on_head(void *arg, int status, const char *ctype)
 {
@@ -330,7 +311,7 @@ api_models_show(struct router *r, struct evhttp_request *req)
     const struct registry_node *best = NULL;
     for (size_t i = 0; i < registry_count(r->registry) && !best; i++) {
         const struct registry_node *n = registry_at(r->registry, i);
-        if (models_usable(n) && models_has(n, model))
+        if (registry_node_usable(n) && registry_node_lists(n, model))
             best = n;
     }
     if (!best) {
@@ -357,12 +338,12 @@ models_pull_target(struct router *r, const char *node_id)
     double best_free = -INFINITY;
     if (node_id) {
         const struct registry_node *n = registry_find(r->registry, node_id);
-        return n && models_usable(n) ? n : NULL;
+        return n && registry_node_usable(n) ? n : NULL;
     }
     for (size_t i = 0; i < registry_count(r->registry); i++) {
         const struct registry_node *n = registry_at(r->registry, i);
         double f = n->snap.has_memory ? n->snap.memory_available_gb : 0;
-        if (models_usable(n) && f > best_free) {
+        if (registry_node_usable(n) && f > best_free) {
             best = n;
             best_free = f;
         }
@@ -451,7 +432,7 @@ api_models_delete(struct router *r, struct evhttp_request *req)
     }
     for (size_t i = 0; i < registry_count(r->registry); i++) {
         const struct registry_node *n = registry_at(r->registry, i);
-        if (!models_usable(n) || !models_has(n, model) ||
+        if (!registry_node_usable(n) || !registry_node_lists(n, model) ||
             (node_id && strcmp(n->id, node_id) != 0) ||
             op->count == MODELS_MAX_TARGETS)
             continue;

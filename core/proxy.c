@@ -163,6 +163,7 @@ static int proxy_route(struct proxy_req *q);
 static const char *proxy_client_path(enum proxy_api api);
 
 static void proxy_drain_check(struct proxy *p);
+static int proxy_backed_off(void *arg, const char *node);
 static void proxy_fail_midstream(struct proxy_req *q, const char *why);
 
 /* One answer being written out. It is done when evhttp completes it, or
@@ -790,25 +791,13 @@ proxy_stale_listing(const struct proxy_req *q)
         q->retries >= q->p->set.max_retries)
         return 0;
     const struct registry *reg = q->p->r->registry;
-    double now = router_now();
     for (size_t i = 0; i < registry_count(reg); i++) {
         const struct registry_node *n = registry_at(reg, i);
-        int listed = 0, skip = strcmp(n->id, q->node) == 0 ||
-                               n->status == HERD_NODE_OFFLINE || n->draining ||
-                               !n->cfg_enabled;
+        int skip = strcmp(n->id, q->node) == 0 || !registry_node_usable(n) ||
+                   proxy_backed_off(q->p, n->id);
         for (size_t e = 0; e < q->excluded_count && !skip; e++)
             skip = strcmp(n->id, q->excluded[e]) == 0;
-        for (size_t b = 0; b < PROXY_MAX_BACKOFF && !skip; b++)
-            skip = q->p->backoff[b].until > now &&
-                   strcmp(n->id, q->p->backoff[b].node) == 0;
-        for (size_t j = 0; j < n->snap.loaded_count && !skip && !listed; j++)
-            listed = n->snap.loaded[j].name &&
-                     strcmp(n->snap.loaded[j].name, q->model) == 0;
-        for (size_t j = 0; j < n->snap.available_count && !skip && !listed;
-             j++)
-            listed = n->snap.available[j].name &&
-                     strcmp(n->snap.available[j].name, q->model) == 0;
-        if (listed)
+        if (!skip && registry_node_lists(n, q->model))
             return 1;
     }
     return 0;
@@ -1164,7 +1153,7 @@ proxy_vram_fallback(struct proxy_req *q, struct proxy_pick *pk)
     int known = 0, any = 0;
     for (size_t i = 0; i < registry_count(p->r->registry); i++) {
         const struct registry_node *n = registry_at(p->r->registry, i);
-        if (n->status == HERD_NODE_OFFLINE || n->draining || !n->cfg_enabled)
+        if (!registry_node_usable(n))
             continue;
         for (size_t k = 0; k < n->snap.loaded_count; k++) {
             const char *m = n->snap.loaded[k].name;
@@ -1216,7 +1205,7 @@ proxy_context_upgrade(struct proxy_req *q, struct proxy_pick *pk)
     double best_size = 0;
     for (size_t i = 0; i < registry_count(p->r->registry); i++) {
         const struct registry_node *n = registry_at(p->r->registry, i);
-        if (n->status == HERD_NODE_OFFLINE || n->draining || !n->cfg_enabled)
+        if (!registry_node_usable(n))
             continue;
         for (size_t k = 0; k < n->snap.loaded_count; k++) {
             const char *m = n->snap.loaded[k].name;
@@ -1356,8 +1345,7 @@ proxy_pull_node(struct proxy *p)
     for (size_t i = 0; i < registry_count(p->r->registry); i++) {
         const struct registry_node *n = registry_at(p->r->registry, i);
         double f = n->snap.has_memory ? n->snap.memory_available_gb : 0;
-        if (n->status == HERD_NODE_OFFLINE || n->draining || !n->cfg_enabled ||
-            f <= best_free)
+        if (!registry_node_usable(n) || f <= best_free)
             continue;
         best = n;
         best_free = f;

@@ -247,8 +247,8 @@ proxy_unload_start(struct router *r, struct evhttp_request *req,
     for (size_t i = 0; i < registry_count(r->registry); i++) {
         const struct registry_node *n = registry_at(r->registry, i);
         const char *name;
-        if (n->status == HERD_NODE_OFFLINE || n->draining || !n->cfg_enabled ||
-            count == UNLOAD_MAX_NODES || !(name = unload_loaded_name(n, model)))
+        if (!registry_node_usable(n) || count == UNLOAD_MAX_NODES ||
+            !(name = unload_loaded_name(n, model)))
             continue;
         names[count] = name;
         nodes[count++] = n;

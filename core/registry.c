@@ -186,6 +186,26 @@ registry_node_num_parallel(const struct registry_node *n)
     return n->snap.num_parallel;
 }
 
+int
+registry_node_usable(const struct registry_node *n)
+{
+    return n->status != HERD_NODE_OFFLINE && !n->draining && n->cfg_enabled;
+}
+
+int
+registry_node_lists(const struct registry_node *n, const char *model)
+{
+    for (size_t i = 0; i < n->snap.loaded_count; i++)
+        if (n->snap.loaded[i].name &&
+            strcmp(n->snap.loaded[i].name, model) == 0)
+            return 1;
+    for (size_t i = 0; i < n->snap.available_count; i++)
+        if (n->snap.available[i].name &&
+            strcmp(n->snap.available[i].name, model) == 0)
+            return 1;
+    return 0;
+}
+
 const char *
 registry_model_spelling(const struct registry *reg, const char *name)
 {
@@ -213,10 +233,9 @@ registry_note_pulled(struct registry *reg, const char *id, const char *model)
     ssize_t idx = registry_index(reg, id);
     if (idx < 0)
         return -ENOENT;
+    if (registry_node_lists(reg->nodes[idx], model))
+        return 0;
     struct hb_snapshot *s = &reg->nodes[idx]->snap;
-    for (size_t i = 0; i < s->available_count; i++)
-        if (s->available[i].name && strcmp(s->available[i].name, model) == 0)
-            return 0;
     if (s->available_count >= HEARTBEAT_MAX_AVAILABLE)
         return -ENOSPC;
     struct hb_available *a =

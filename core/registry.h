@@ -84,6 +84,12 @@ const struct registry_node *registry_at(const struct registry *reg, size_t i);
 const struct registry_node *registry_find(const struct registry *reg,
                                           const char *id);
 
+/* Whether requests may go to n: not offline, not draining, not switched
+ * off by [node.ID] enabled = false. */
+int registry_node_usable(const struct registry_node *n);
+/* Whether n's last report names model, loaded or on disk. */
+int registry_node_lists(const struct registry_node *n, const char *model);
+
 /* How a node lists the model name, when no node lists that exact string
  * but one lists it in another case ("Llama3.2:latest" for
  * "llama3.2:latest"): Ollama matches names without regard to case, the
