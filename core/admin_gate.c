@@ -18,18 +18,18 @@ admin_gate_is_loopback(const char *addr)
 }
 
 int
-admin_gate_allows(struct router *r, struct evhttp_request *req)
+admin_gate_allows(struct router *r, struct http_req *req)
 {
     char *token = r->cfg->admin_token;
     if (token && *token) {
-        if (auth_bearer_matches(req, &token, 1))
+        if (auth_bearer_matches(http_req_in_headers(req), &token, 1))
             return 1;
-        http_reply_error(req, 401, "this action needs the admin token");
+        http_send_error(req, 401, "this action needs the admin token");
         return 0;
     }
-    if (admin_gate_is_loopback(http_peer_addr(req)))
+    if (admin_gate_is_loopback(http_req_peer(req)))
         return 1;
-    http_reply_error(req, 403,
+    http_send_error(req, 403,
                      "this action is allowed from loopback only "
                      "unless [security] admin_token is set");
     return 0;

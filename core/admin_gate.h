@@ -4,12 +4,12 @@
 #ifndef HERD_CORE_ADMIN_GATE_H
 #define HERD_CORE_ADMIN_GATE_H
 
-#include <event2/http.h>
+#include "http_server.h"
 
 struct router;
 
 /* Returns 1 when req may go on; otherwise answers it (401 without the
  * token, 403 from a non-loopback peer) and returns 0. */
-int admin_gate_allows(struct router *r, struct evhttp_request *req);
+int admin_gate_allows(struct router *r, struct http_req *req);
 
 #endif

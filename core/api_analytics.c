@@ -44,7 +44,7 @@ static void
 api_analytics_done(void *arg, int rc, const char *text, size_t len,
                    const char *err)
 {
-    struct evhttp_request *req = arg;
+    struct http_req *req = arg;
     if (rc == HERD_DECLINED) {
         router_reply_error(req, 503,
                            "no storage plugin answers analytics queries "
@@ -61,20 +61,20 @@ api_analytics_done(void *arg, int rc, const char *text, size_t len,
         return;
     }
     evbuffer_add(buf, text, len);
-    struct evkeyvalq *h = evhttp_request_get_output_headers(req);
+    struct evkeyvalq *h = http_req_out_headers(req);
     evhttp_remove_header(h, "Content-Type");
     evhttp_add_header(h, "Content-Type", "application/json; charset=utf-8");
-    evhttp_send_reply(req, 200, "OK", buf);
+    http_reply(req, 200, "OK", buf);
     evbuffer_free(buf);
 }
 
 /* Reads q's parameter from the query string into *value; 400 otherwise. */
 static int
-api_analytics_params(struct evhttp_request *req,
+api_analytics_params(struct http_req *req,
                      const struct api_analytics_query *q, long *value)
 {
     const char *query =
-        evhttp_uri_get_query(evhttp_request_get_evhttp_uri(req));
+        evhttp_uri_get_query(http_req_uri(req));
     struct evkeyvalq args;
     int seen = 0;
 
@@ -123,7 +123,7 @@ bad:
 }
 
 static void
-api_analytics_run(struct router *r, struct evhttp_request *req,
+api_analytics_run(struct router *r, struct http_req *req,
                   const struct api_analytics_query *q)
 {
     long value;
@@ -142,7 +142,7 @@ api_analytics_run(struct router *r, struct evhttp_request *req,
                                       api_analytics_done, req)
                        : -ENOTSUP;
     if (rc == -EBUSY) {
-        evhttp_add_header(evhttp_request_get_output_headers(req), "Retry-After",
+        evhttp_add_header(http_req_out_headers(req), "Retry-After",
                           "1");
         router_reply_error(req, 503, "too many analytics queries waiting");
     } else if (rc != 0) {
@@ -151,43 +151,43 @@ api_analytics_run(struct router *r, struct evhttp_request *req,
 }
 
 void
-api_analytics_traces(struct router *r, struct evhttp_request *req)
+api_analytics_traces(struct router *r, struct http_req *req)
 {
     api_analytics_run(r, req, &api_analytics_traces_q);
 }
 
 void
-api_analytics_usage(struct router *r, struct evhttp_request *req)
+api_analytics_usage(struct router *r, struct http_req *req)
 {
     api_analytics_run(r, req, &api_analytics_usage_q);
 }
 
 void
-api_analytics_trends(struct router *r, struct evhttp_request *req)
+api_analytics_trends(struct router *r, struct http_req *req)
 {
     api_analytics_run(r, req, &api_analytics_trends_q);
 }
 
 void
-api_analytics_models(struct router *r, struct evhttp_request *req)
+api_analytics_models(struct router *r, struct http_req *req)
 {
     api_analytics_run(r, req, &api_analytics_models_q);
 }
 
 void
-api_analytics_overview(struct router *r, struct evhttp_request *req)
+api_analytics_overview(struct router *r, struct http_req *req)
 {
     api_analytics_run(r, req, &api_analytics_overview_q);
 }
 
 void
-api_analytics_tags(struct router *r, struct evhttp_request *req)
+api_analytics_tags(struct router *r, struct http_req *req)
 {
     api_analytics_run(r, req, &api_analytics_tags_q);
 }
 
 void
-api_analytics_tags_daily(struct router *r, struct evhttp_request *req)
+api_analytics_tags_daily(struct router *r, struct http_req *req)
 {
     api_analytics_run(r, req, &api_analytics_tags_daily_q);
 }

@@ -117,10 +117,10 @@ dashboard_etag_matches(const char *list, const char *etag)
 }
 
 static void
-dashboard_send(struct evhttp_request *req, const struct dashboard_asset *a)
+dashboard_send(struct http_req *req, const struct dashboard_asset *a)
 {
-    struct evkeyvalq *out = evhttp_request_get_output_headers(req);
-    const char *inm = evhttp_find_header(evhttp_request_get_input_headers(req),
+    struct evkeyvalq *out = http_req_out_headers(req);
+    const char *inm = evhttp_find_header(http_req_in_headers(req),
                                          "If-None-Match");
     char len[32];
 
@@ -128,7 +128,7 @@ dashboard_send(struct evhttp_request *req, const struct dashboard_asset *a)
     evhttp_add_header(out, "Cache-Control", "no-cache");
     evhttp_add_header(out, "X-Content-Type-Options", "nosniff");
     if (inm && dashboard_etag_matches(inm, a->etag)) {
-        evhttp_send_reply(req, 304, http_reason(304), NULL);
+        http_reply(req, 304, http_reason(304), NULL);
         return;
     }
     evhttp_add_header(out, "Content-Type", a->type);
@@ -136,11 +136,11 @@ dashboard_send(struct evhttp_request *req, const struct dashboard_asset *a)
         evhttp_add_header(out, "Content-Security-Policy", dashboard_csp);
         evhttp_add_header(out, "Referrer-Policy", "no-referrer");
     }
-    if (evhttp_request_get_command(req) == EVHTTP_REQ_HEAD) {
+    if (http_req_method(req) == EVHTTP_REQ_HEAD) {
         /* libevent 2.1 would send a body after HEAD: headers only. */
         snprintf(len, sizeof len, "%zu", a->len);
         evhttp_add_header(out, "Content-Length", len);
-        evhttp_send_reply(req, 200, http_reason(200), NULL);
+        http_reply(req, 200, http_reason(200), NULL);
         return;
     }
     struct evbuffer *buf = evbuffer_new();
@@ -150,7 +150,7 @@ dashboard_send(struct evhttp_request *req, const struct dashboard_asset *a)
         router_reply_error(req, 503, "out of memory");
         return;
     }
-    evhttp_send_reply(req, 200, http_reason(200), buf);
+    http_reply(req, 200, http_reason(200), buf);
     evbuffer_free(buf);
 }
 
@@ -182,11 +182,11 @@ dashboard_lookup(const struct dashboard_assets *set, const char *rest)
 }
 
 void
-api_dashboard_get(struct router *r, struct evhttp_request *req)
+api_dashboard_get(struct router *r, struct http_req *req)
 {
-    const struct evhttp_uri *uri = evhttp_request_get_evhttp_uri(req);
+    const struct evhttp_uri *uri = http_req_uri(req);
     const char *path = uri ? evhttp_uri_get_path(uri) : NULL;
-    int method = (int)evhttp_request_get_command(req);
+    int method = (int)http_req_method(req);
 
     if (!path || strncmp(path, "/dashboard", 10) != 0) {
         router_reply_error(req, 404, "no such endpoint: %s", path ? path : "");
@@ -199,7 +199,7 @@ api_dashboard_get(struct router *r, struct evhttp_request *req)
         return;
     }
     if (method != EVHTTP_REQ_GET && method != EVHTTP_REQ_HEAD) {
-        evhttp_add_header(evhttp_request_get_output_headers(req), "Allow",
+        evhttp_add_header(http_req_out_headers(req), "Allow",
                           "GET, HEAD");
         router_reply_error(req, 405, "method not allowed for %s", path);
         return;

@@ -144,7 +144,7 @@ api_fleet_node(const struct registry_node *n, double now)
 }
 
 void
-api_fleet_status(struct router *r, struct evhttp_request *req)
+api_fleet_status(struct router *r, struct http_req *req)
 {
     double now = router_now();
     size_t total = registry_count(r->registry), online = 0, loaded = 0;
@@ -189,6 +189,6 @@ api_fleet_status(struct router *r, struct evhttp_request *req)
     json_object_object_add(o, "traces", router_storage_status(r));
     json_object_object_add(
         o, "timestamp", json_object_new_double(tv.tv_sec + tv.tv_usec / 1e6));
-    http_reply_json(req, 200, o);
+    http_send_json(req, 200, o);
     json_object_put(o);
 }

@@ -47,8 +47,8 @@ static const char *const health_severity_names[] = {"critical", "warning",
 
 struct health_pending {
     struct router *r;
-    struct evhttp_request *req;
-    struct evhttp_connection *conn;
+    struct http_req *req;
+    struct http_conn *conn;
 };
 
 static void health_add(json_object *recs, const char *id,
@@ -330,7 +330,7 @@ health_cmp(const void *a, const void *b)
 }
 
 static void
-health_reply(struct router *r, struct evhttp_request *req)
+health_reply(struct router *r, struct http_req *req)
 {
     json_object *recs = json_object_new_array();
     struct health_usage fleet;
@@ -404,7 +404,7 @@ health_reply(struct router *r, struct evhttp_request *req)
 }
 
 static void
-health_closed(struct evhttp_connection *conn, void *arg)
+health_closed(struct http_conn *conn, void *arg)
 {
     struct health_pending *p = arg;
     (void)conn;
@@ -436,14 +436,14 @@ health_usage_done(void *arg, int rc, const char *text, size_t len,
     health_cache.at = router_now();
     json_object_put(o);
     if (p->conn)
-        evhttp_connection_set_closecb(p->conn, NULL, NULL);
+        http_conn_set_closecb(p->conn, NULL, NULL);
     if (p->req)
         health_reply(p->r, p->req);
     free(p);
 }
 
 void
-api_health_get(struct router *r, struct evhttp_request *req)
+api_health_get(struct router *r, struct http_req *req)
 {
     char params[96];
     double now = router_now();
@@ -458,9 +458,9 @@ api_health_get(struct router *r, struct evhttp_request *req)
         traces_query(r->traces, "usage", params, health_usage_done, p) == 0) {
         p->r = r;
         p->req = req;
-        p->conn = evhttp_request_get_connection(req);
+        p->conn = http_req_conn(req);
         if (p->conn)
-            evhttp_connection_set_closecb(p->conn, health_closed, p);
+            http_conn_set_closecb(p->conn, health_closed, p);
         return;
     }
     /* no store, or it is busy: answer with what the loop knows */

@@ -38,47 +38,47 @@ api_heartbeat_ingest(struct router *r, struct hb_snapshot *snap,
 }
 
 static int
-api_heartbeat_authorized(struct router *r, struct evhttp_request *req)
+api_heartbeat_authorized(struct router *r, struct http_req *req)
 {
     char *token = r->cfg->node_token;
     if (!token || !*token)
         return 1;
-    return auth_bearer_matches(req, &token, 1);
+    return auth_bearer_matches(http_req_in_headers(req), &token, 1);
 }
 
 void
-api_heartbeat_post(struct router *r, struct evhttp_request *req)
+api_heartbeat_post(struct router *r, struct http_req *req)
 {
     char err[512];
-    const char *peer = http_peer_addr(req);
+    const char *peer = http_req_peer(req);
 
     if (!api_heartbeat_authorized(r, req)) {
-        evhttp_add_header(evhttp_request_get_output_headers(req),
+        evhttp_add_header(http_req_out_headers(req),
                           "WWW-Authenticate", "Bearer");
         log_warn("heartbeat",
                  "refused heartbeat from %s: bad or missing "
                  "node token",
                  peer);
-        http_reply_error(req, 401, "missing or invalid node token");
+        http_send_error(req, 401, "missing or invalid node token");
         return;
     }
-    size_t len = evbuffer_get_length(evhttp_request_get_input_buffer(req));
+    size_t len = evbuffer_get_length(http_req_body(req));
     if (len > ROUTER_HEARTBEAT_MAX_BYTES) {
-        http_reply_error(req, 413, "heartbeat of %zu bytes exceeds %u", len,
+        http_send_error(req, 413, "heartbeat of %zu bytes exceeds %u", len,
                          ROUTER_HEARTBEAT_MAX_BYTES);
         return;
     }
     json_object *payload =
-        http_body_json(req, ROUTER_HEARTBEAT_MAX_BYTES, err, sizeof err);
+        http_req_json(req, ROUTER_HEARTBEAT_MAX_BYTES, err, sizeof err);
     if (!payload) {
-        http_reply_error(req, 400, "%s", err);
+        http_send_error(req, 400, "%s", err);
         return;
     }
     struct hb_snapshot snap;
     if (heartbeat_parse(payload, &snap, err, sizeof err) != 0) {
         log_debug("heartbeat", "invalid heartbeat from %s: %s", peer, err);
         json_object_put(payload);
-        http_reply_error(req, 400, "invalid heartbeat: %s", err);
+        http_send_error(req, 400, "invalid heartbeat: %s", err);
         return;
     }
     int draining = snap.draining;
@@ -91,9 +91,9 @@ api_heartbeat_post(struct router *r, struct evhttp_request *req)
         json_object_put(payload);
     }
     if (rc == -EINVAL) {
-        http_reply_error(req, 400, "invalid heartbeat: %s", err);
+        http_send_error(req, 400, "invalid heartbeat: %s", err);
     } else if (rc != 0) {
-        http_reply_error(req, 503, "%s", rc == -ENOSPC ? err : "out of memory");
+        http_send_error(req, 503, "%s", rc == -ENOSPC ? err : "out of memory");
     } else {
         json_object *o = json_object_new_object();
         if (draining) {
@@ -106,7 +106,7 @@ api_heartbeat_post(struct router *r, struct evhttp_request *req)
             json_object_object_add(o, "node_status",
                                    json_object_new_string("online"));
         }
-        http_reply_json(req, 200, o);
+        http_send_json(req, 200, o);
         json_object_put(o);
     }
     free(node_id);

@@ -6,31 +6,31 @@
 #include "router.h"
 
 void
-api_inference_chat(struct router *r, struct evhttp_request *req)
+api_inference_chat(struct router *r, struct http_req *req)
 {
     proxy_handle(r->proxy, req, PROXY_API_CHAT);
 }
 
 void
-api_inference_generate(struct router *r, struct evhttp_request *req)
+api_inference_generate(struct router *r, struct http_req *req)
 {
     proxy_handle(r->proxy, req, PROXY_API_GENERATE);
 }
 
 void
-api_inference_embed(struct router *r, struct evhttp_request *req)
+api_inference_embed(struct router *r, struct http_req *req)
 {
     proxy_handle(r->proxy, req, PROXY_API_EMBED);
 }
 
 void
-api_inference_embeddings(struct router *r, struct evhttp_request *req)
+api_inference_embeddings(struct router *r, struct http_req *req)
 {
     proxy_handle(r->proxy, req, PROXY_API_EMBEDDINGS);
 }
 
 void
-api_inference_queue(struct router *r, struct evhttp_request *req)
+api_inference_queue(struct router *r, struct http_req *req)
 {
     json_object *o = proxy_queue_json(r->proxy);
     router_reply_json(req, 200, o);

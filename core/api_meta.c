@@ -15,17 +15,17 @@
 #define API_META_GIB 1073741824.0
 
 void
-api_meta_root(struct router *r, struct evhttp_request *req)
+api_meta_root(struct router *r, struct http_req *req)
 {
-    struct evkeyvalq *out = evhttp_request_get_output_headers(req);
+    struct evkeyvalq *out = http_req_out_headers(req);
     const char *accept =
-        evhttp_find_header(evhttp_request_get_input_headers(req), "Accept");
+        evhttp_find_header(http_req_in_headers(req), "Accept");
     (void)r;
     /* Browsers get the dashboard; API clients probing "is Ollama up?" get
      * Ollama's own answer (the reference sent HTML to both). */
     if (accept && strstr(accept, "text/html")) {
         evhttp_add_header(out, "Location", "/dashboard");
-        evhttp_send_reply(req, 302, http_reason(302), NULL);
+        http_reply(req, 302, http_reason(302), NULL);
         return;
     }
     router_reply_text(req, 200, "Ollama is running");
@@ -159,7 +159,7 @@ api_meta_node_serves(const struct registry_node *n)
 }
 
 void
-api_meta_tags(struct router *r, struct evhttp_request *req)
+api_meta_tags(struct router *r, struct http_req *req)
 {
     struct api_meta_tags tags = {.index = json_object_new_object()};
     int nomem = !tags.index;
@@ -243,7 +243,7 @@ api_meta_ps_entry(const struct registry_node *n, const struct hb_loaded *l)
 }
 
 void
-api_meta_ps(struct router *r, struct evhttp_request *req)
+api_meta_ps(struct router *r, struct http_req *req)
 {
     json_object *models = json_object_new_array();
     for (size_t i = 0; i < registry_count(r->registry); i++) {
@@ -256,12 +256,12 @@ api_meta_ps(struct router *r, struct evhttp_request *req)
     }
     json_object *o = json_object_new_object();
     json_object_object_add(o, "models", models);
-    http_reply_json(req, 200, o);
+    http_send_json(req, 200, o);
     json_object_put(o);
 }
 
 void
-api_meta_version(struct router *r, struct evhttp_request *req)
+api_meta_version(struct router *r, struct http_req *req)
 {
     const char *version = "unknown";
     for (size_t i = 0; i < registry_count(r->registry); i++) {

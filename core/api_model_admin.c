@@ -38,12 +38,12 @@ static unsigned madmin_ops_running; /* loop thread only */
 
 struct madmin_list {
     struct router *r;
-    struct evhttp_request *req;
-    struct evhttp_connection *conn;
+    struct http_req *req;
+    struct http_conn *conn;
 };
 
 static void
-madmin_list_closed(struct evhttp_connection *conn, void *arg)
+madmin_list_closed(struct http_conn *conn, void *arg)
 {
     struct madmin_list *l = arg;
     (void)conn;
@@ -241,7 +241,7 @@ madmin_list_done(void *arg, int rc, const char *text, size_t len,
     if (usage && !json_object_object_get_ex(usage, "data", &rows))
         rows = NULL;
     if (l->conn)
-        evhttp_connection_set_closecb(l->conn, NULL, NULL);
+        http_conn_set_closecb(l->conn, NULL, NULL);
     if (l->req)
         madmin_list_reply(l, rows, rows != NULL);
     json_object_put(usage);
@@ -249,7 +249,7 @@ madmin_list_done(void *arg, int rc, const char *text, size_t len,
 }
 
 void
-api_model_admin_list(struct router *r, struct evhttp_request *req)
+api_model_admin_list(struct router *r, struct http_req *req)
 {
     struct madmin_list *l = calloc(1, sizeof *l);
     char params[96];
@@ -264,9 +264,9 @@ api_model_admin_list(struct router *r, struct evhttp_request *req)
              (double)time(NULL) - 3650.0 * 86400);
     if (r->traces &&
         traces_query(r->traces, "usage", params, madmin_list_done, l) == 0) {
-        l->conn = evhttp_request_get_connection(req);
+        l->conn = http_req_conn(req);
         if (l->conn)
-            evhttp_connection_set_closecb(l->conn, madmin_list_closed, l);
+            http_conn_set_closecb(l->conn, madmin_list_closed, l);
         return;
     }
     madmin_list_reply(l, NULL, 0);
@@ -277,8 +277,8 @@ api_model_admin_list(struct router *r, struct evhttp_request *req)
 
 struct madmin_op {
     struct router *r;
-    struct evhttp_request *req;
-    struct evhttp_connection *conn;
+    struct http_req *req;
+    struct http_conn *conn;
     struct upstream_call *call;
     struct event *timer;
     const char *action;         /* "pull" or "delete" */
@@ -296,7 +296,7 @@ madmin_op_free(struct madmin_op *op)
     if (op->call)
         upstream_cancel(op->call);
     if (op->conn)
-        evhttp_connection_set_closecb(op->conn, NULL, NULL);
+        http_conn_set_closecb(op->conn, NULL, NULL);
     if (op->timer)
         event_free(op->timer);
     if (op->tail)
@@ -312,7 +312,7 @@ madmin_op_reply(struct madmin_op *op, int code, const char *error)
 {
     /* before the reply, which may end the connection */
     if (op->conn)
-        evhttp_connection_set_closecb(op->conn, NULL, NULL);
+        http_conn_set_closecb(op->conn, NULL, NULL);
     op->conn = NULL;
     if (op->req) {
         json_object *b = json_object_new_object();
@@ -333,7 +333,7 @@ madmin_op_reply(struct madmin_op *op, int code, const char *error)
 }
 
 static void
-madmin_op_closed(struct evhttp_connection *conn, void *arg)
+madmin_op_closed(struct http_conn *conn, void *arg)
 {
     struct madmin_op *op = arg;
     (void)conn;
@@ -424,11 +424,11 @@ static const struct upstream_cbs madmin_op_cbs = {
 /* Reads {node_id, model}: a string each, model normalised. 400 or 404
  * answered here; returns the node or NULL. */
 static const struct registry_node *
-madmin_op_target(struct router *r, struct evhttp_request *req, char *model,
+madmin_op_target(struct router *r, struct http_req *req, char *model,
                  size_t modellen)
 {
     char err[256];
-    json_object *b = http_body_json(req, MADMIN_BODY_MAX, err, sizeof err);
+    json_object *b = http_req_json(req, MADMIN_BODY_MAX, err, sizeof err);
     json_object *node_v, *model_v;
     const struct registry_node *n = NULL;
     if (!b) {
@@ -461,7 +461,7 @@ madmin_op_target(struct router *r, struct evhttp_request *req, char *model,
 }
 
 static void
-madmin_op_run(struct router *r, struct evhttp_request *req, const char *action,
+madmin_op_run(struct router *r, struct http_req *req, const char *action,
               int method, const char *path)
 {
     char model[REQUEST_MODEL_MAX], err[256], body[REQUEST_MODEL_MAX + 64];
@@ -472,7 +472,7 @@ madmin_op_run(struct router *r, struct evhttp_request *req, const char *action,
     if (!n)
         return;
     if (madmin_ops_running >= MADMIN_MAX_OPS) {
-        evhttp_add_header(evhttp_request_get_output_headers(req), "Retry-After",
+        evhttp_add_header(http_req_out_headers(req), "Retry-After",
                           "5");
         router_reply_error(req, 503,
                            "%u pulls and deletes are running already; try "
@@ -481,7 +481,7 @@ madmin_op_run(struct router *r, struct evhttp_request *req, const char *action,
         return;
     }
     if (proxy_side_begin(r->proxy) != 0) {
-        evhttp_add_header(evhttp_request_get_output_headers(req), "Retry-After",
+        evhttp_add_header(http_req_out_headers(req), "Retry-After",
                           "5");
         router_reply_error(req, 503, "the router is shutting down");
         return;
@@ -522,20 +522,20 @@ madmin_op_run(struct router *r, struct evhttp_request *req, const char *action,
     struct timeval tv = {(time_t)t,
                          (suseconds_t)((t - (double)(time_t)t) * 1e6)};
     evtimer_add(op->timer, &tv);
-    op->conn = evhttp_request_get_connection(req);
+    op->conn = http_req_conn(req);
     if (op->conn)
-        evhttp_connection_set_closecb(op->conn, madmin_op_closed, op);
+        http_conn_set_closecb(op->conn, madmin_op_closed, op);
     log_info(madmin_comp, "%s %s on %s", action, model, op->node_id);
 }
 
 void
-api_model_admin_pull(struct router *r, struct evhttp_request *req)
+api_model_admin_pull(struct router *r, struct http_req *req)
 {
     madmin_op_run(r, req, "pull", EVHTTP_REQ_POST, "/api/pull");
 }
 
 void
-api_model_admin_delete(struct router *r, struct evhttp_request *req)
+api_model_admin_delete(struct router *r, struct http_req *req)
 {
     madmin_op_run(r, req, "delete", EVHTTP_REQ_DELETE, "/api/delete");
 }

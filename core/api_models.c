@@ -37,13 +37,13 @@ struct models_target {
 
 struct models_op {
     struct router *r;
-    struct evhttp_request *req;
+    struct http_req *req;
     /* a pull: its model, and the answer's last bytes, where Ollama says
      * {"status":"success"} */
     char pulled[REQUEST_MODEL_MAX];
     char tail[64];
     size_t tail_len;
-    struct evhttp_connection *conn;
+    struct http_conn *conn;
     int stream; /* relay chunks as they come (pull progress) */
     int headers_sent;
     struct upstream_call *calls[MODELS_MAX_TARGETS];
@@ -61,7 +61,7 @@ models_free(struct models_op *op)
         if (op->calls[i])
             upstream_cancel(op->calls[i]);
     if (op->conn)
-        evhttp_connection_set_closecb(op->conn, NULL, NULL);
+        http_conn_set_closecb(op->conn, NULL, NULL);
     if (op->out)
         evbuffer_free(op->out);
     struct proxy *p = op->r->proxy;
@@ -70,17 +70,17 @@ models_free(struct models_op *op)
 }
 
 static void
-models_close_cb(struct evhttp_connection *conn, void *arg)
+models_close_cb(struct http_conn *conn, void *arg)
 {
     struct models_op *op = arg;
-    struct evhttp_request *req = op->req;
+    struct http_req *req = op->req;
     (void)conn;
     op->conn = NULL;
-    if (req && !evhttp_request_get_connection(req)) {
+    if (req && !http_req_conn(req)) {
         if (op->headers_sent)
-            evhttp_send_reply_end(req);
+            http_reply_end(req);
         else
-            evhttp_send_reply(req, 499, "Client Closed Request", NULL);
+            http_reply(req, 499, "Client Closed Request", NULL);
     }
     op->req = NULL;
     models_free(op);
@@ -94,10 +94,10 @@ models_on_head(void *arg, int status, const char *ctype)
     (void)ctype;
     op->status[t->i] = status;
     if (op->stream && op->req && status < 300 && !op->headers_sent) {
-        struct evkeyvalq *h = evhttp_request_get_output_headers(op->req);
+        struct evkeyvalq *h = http_req_out_headers(op->req);
         evhttp_add_header(h, "Content-Type", "application/x-ndjson");
         evhttp_add_header(h, "X-Fleet-Node", op->nodes[t->i]);
-        evhttp_send_reply_start(op->req, 200, "OK");
+        http_reply_start(op->req, 200, "OK");
         op->headers_sent = 1;
     }
 }
@@ -131,7 +131,7 @@ models_on_body(void *arg, struct evbuffer *data)
     struct models_op *op = t->op;
     models_keep_tail(op, data);
     if (op->headers_sent && op->req) {
-        evhttp_send_reply_chunk(op->req, data);
+        http_reply_chunk(op->req, data);
         return;
     }
     if (evbuffer_get_length(op->out) + evbuffer_get_length(data) >
@@ -162,21 +162,21 @@ models_finish(struct models_op *op)
      * stream (not chunked) can end, and its connection close, inside
      * evhttp_send_reply_end. The drain's watch takes the slot. */
     if (op->conn)
-        evhttp_connection_set_closecb(op->conn, NULL, NULL);
+        http_conn_set_closecb(op->conn, NULL, NULL);
     op->conn = NULL;
     proxy_flush_watch(op->r->proxy, op->req);
     if (op->headers_sent) {
-        evhttp_send_reply_end(op->req);
+        http_reply_end(op->req);
     } else if (op->count == 1) {
-        struct evkeyvalq *h = evhttp_request_get_output_headers(op->req);
+        struct evkeyvalq *h = http_req_out_headers(op->req);
         int st = op->status[0] ? op->status[0] : 502;
         if (op->status[0] == 0)
-            http_reply_error(op->req, 502, "node %s did not answer",
+            http_send_error(op->req, 502, "node %s did not answer",
                              op->nodes[0]);
         else {
             evhttp_add_header(h, "Content-Type", "application/json");
             evhttp_add_header(h, "X-Fleet-Node", op->nodes[0]);
-            evhttp_send_reply(op->req, st, http_reason(st), op->out);
+            http_reply(op->req, st, http_reason(st), op->out);
         }
     } else {
         json_object *o = json_object_new_object();
@@ -209,7 +209,7 @@ models_on_end(void *arg, int err)
             if (b) {
                 evbuffer_add_printf(b, "{\"error\":\"node %s: %s\"}\n",
                                     op->nodes[t->i], strerror(-err));
-                evhttp_send_reply_chunk(op->req, b);
+                http_reply_chunk(op->req, b);
                 evbuffer_free(b);
             }
         }
@@ -227,9 +227,9 @@ models_start(struct models_op *op, int method, const char *path,
              const char *body)
 {
     char err[256];
-    op->conn = evhttp_request_get_connection(op->req);
+    op->conn = http_req_conn(op->req);
     if (op->conn)
-        evhttp_connection_set_closecb(op->conn, models_close_cb, op);
+        http_conn_set_closecb(op->conn, models_close_cb, op);
     op->pending = op->count + 1; /* held while starting */
     for (size_t i = 0; i < op->count; i++) {
         const struct registry_node *n =
@@ -250,19 +250,19 @@ models_start(struct models_op *op, int method, const char *path,
 }
 
 static struct models_op *
-models_op_new(struct router *r, struct evhttp_request *req)
+models_op_new(struct router *r, struct http_req *req)
 {
     if (proxy_side_begin(r->proxy) != 0) {
-        evhttp_add_header(evhttp_request_get_output_headers(req),
+        evhttp_add_header(http_req_out_headers(req),
                           "Retry-After", "5");
-        http_reply_error(req, 503, "the router is shutting down");
+        http_send_error(req, 503, "the router is shutting down");
         return NULL;
     }
     struct models_op *op = calloc(1, sizeof *op);
     if (!op || !(op->out = evbuffer_new())) {
         free(op);
         proxy_side_end(r->proxy);
-        http_reply_error(req, 500, "out of memory");
+        http_send_error(req, 500, "out of memory");
         return NULL;
     }
     op->r = r;
@@ -272,14 +272,14 @@ models_op_new(struct router *r, struct evhttp_request *req)
 
 /* The model named by "model" or "name", normalised; NULL after a 400. */
 static json_object *
-models_body(struct router *r, struct evhttp_request *req, char *model,
+models_body(struct router *r, struct http_req *req, char *model,
             size_t len)
 {
     char err[256];
-    json_object *b = http_body_json(req, MODELS_BODY_MAX, err, sizeof err);
+    json_object *b = http_req_json(req, MODELS_BODY_MAX, err, sizeof err);
     json_object *v;
     if (!b) {
-        http_reply_error(req, 400, "%s", err);
+        http_send_error(req, 400, "%s", err);
         return NULL;
     }
     if (!json_object_is_type(b, json_type_object) ||
@@ -288,7 +288,7 @@ models_body(struct router *r, struct evhttp_request *req, char *model,
          (!json_object_object_get_ex(b, "name", &v) ||
           !json_object_is_type(v, json_type_string))) ||
         request_normalise_model(json_object_get_string(v), model, len) != 0) {
-        http_reply_error(req, 400, "model is required");
+        http_send_error(req, 400, "model is required");
         json_object_put(b);
         return NULL;
     }
@@ -302,7 +302,7 @@ models_body(struct router *r, struct evhttp_request *req, char *model,
 }
 
 void
-api_models_show(struct router *r, struct evhttp_request *req)
+api_models_show(struct router *r, struct http_req *req)
 {
     char model[REQUEST_MODEL_MAX];
     json_object *b = models_body(r, req, model, sizeof model);
@@ -315,7 +315,7 @@ api_models_show(struct router *r, struct evhttp_request *req)
             best = n;
     }
     if (!best) {
-        http_reply_error(req, 404, "model '%s' not found on any node", model);
+        http_send_error(req, 404, "model '%s' not found on any node", model);
         json_object_put(b);
         return;
     }
@@ -354,14 +354,14 @@ models_pull_target(struct router *r, const char *node_id)
 /* The body's optional node_id (borrowed from b; NULL when absent).
  * Returns 0, or -1 once the client has its 400. */
 static int
-models_node_id(struct evhttp_request *req, json_object *b, const char **id)
+models_node_id(struct http_req *req, json_object *b, const char **id)
 {
     json_object *v;
     *id = NULL;
     if (!json_object_object_get_ex(b, "node_id", &v))
         return 0;
     if (!json_object_is_type(v, json_type_string)) {
-        http_reply_error(req, 400, "node_id must be a string");
+        http_send_error(req, 400, "node_id must be a string");
         return -1;
     }
     *id = json_object_get_string(v);
@@ -369,7 +369,7 @@ models_node_id(struct evhttp_request *req, json_object *b, const char **id)
 }
 
 void
-api_models_pull(struct router *r, struct evhttp_request *req)
+api_models_pull(struct router *r, struct http_req *req)
 {
     char model[REQUEST_MODEL_MAX];
     json_object *v;
@@ -386,10 +386,10 @@ api_models_pull(struct router *r, struct evhttp_request *req)
     const struct registry_node *n = models_pull_target(r, node_id);
     if (!n) {
         if (node_id)
-            http_reply_error(req, 404, "node '%s' is unknown or offline",
+            http_send_error(req, 404, "node '%s' is unknown or offline",
                              node_id);
         else
-            http_reply_error(req, 503, "no node can take a pull now");
+            http_send_error(req, 503, "no node can take a pull now");
         json_object_put(b);
         return;
     }
@@ -412,7 +412,7 @@ api_models_pull(struct router *r, struct evhttp_request *req)
 }
 
 void
-api_models_delete(struct router *r, struct evhttp_request *req)
+api_models_delete(struct router *r, struct http_req *req)
 {
     char model[REQUEST_MODEL_MAX];
     if (!admin_gate_allows(r, req))
@@ -439,7 +439,7 @@ api_models_delete(struct router *r, struct evhttp_request *req)
         snprintf(op->nodes[op->count++], sizeof op->nodes[0], "%s", n->id);
     }
     if (op->count == 0) {
-        http_reply_error(req, 404, "model '%s' not found on %s", model,
+        http_send_error(req, 404, "model '%s' not found on %s", model,
                          node_id ? node_id : "any node");
         op->req = NULL;
         models_free(op);

@@ -13,19 +13,19 @@
 #include "router.h"
 
 void
-api_openai_chat(struct router *r, struct evhttp_request *req)
+api_openai_chat(struct router *r, struct http_req *req)
 {
     proxy_handle(r->proxy, req, PROXY_API_OAI_CHAT);
 }
 
 void
-api_openai_completions(struct router *r, struct evhttp_request *req)
+api_openai_completions(struct router *r, struct http_req *req)
 {
     proxy_handle(r->proxy, req, PROXY_API_OAI_COMPLETIONS);
 }
 
 void
-api_openai_embeddings(struct router *r, struct evhttp_request *req)
+api_openai_embeddings(struct router *r, struct http_req *req)
 {
     proxy_handle(r->proxy, req, PROXY_API_OAI_EMBEDDINGS);
 }
@@ -70,7 +70,7 @@ api_openai_cmp(const void *a, const void *b)
 }
 
 void
-api_openai_models(struct router *r, struct evhttp_request *req)
+api_openai_models(struct router *r, struct http_req *req)
 {
     json_object *seen = api_openai_names(r);
     size_t n = (size_t)json_object_object_length(seen), k = 0;
@@ -97,9 +97,9 @@ api_openai_models(struct router *r, struct evhttp_request *req)
 
 /* GET /v1/models/{id}: the id as listed, or with :latest added. */
 void
-api_openai_model(struct router *r, struct evhttp_request *req)
+api_openai_model(struct router *r, struct http_req *req)
 {
-    const struct evhttp_uri *uri = evhttp_request_get_evhttp_uri(req);
+    const struct evhttp_uri *uri = http_req_uri(req);
     const char *path = evhttp_uri_get_path(uri);
     char *id = evhttp_uridecode(path + strlen("/v1/models/"), 0, NULL);
     char norm[REQUEST_MODEL_MAX];
@@ -119,7 +119,7 @@ api_openai_model(struct router *r, struct evhttp_request *req)
         router_reply_json(req, 200, m);
         json_object_put(m);
     } else {
-        http_reply_openai_error(req, 404, "invalid_request_error",
+        http_send_openai_error(req, 404, "invalid_request_error",
                                 "The model '%s' does not exist", id ? id : "");
     }
     json_object_put(seen);

@@ -157,7 +157,7 @@ api_route_num_ctx(json_object *body, uint32_t *num_ctx, char *err,
 }
 
 void
-api_route_post(struct router *r, struct evhttp_request *req)
+api_route_post(struct router *r, struct http_req *req)
 {
     char err[512];
     struct request_info ri;
@@ -166,7 +166,7 @@ api_route_post(struct router *r, struct evhttp_request *req)
     json_object *what_if = NULL;
 
     json_object *body =
-        http_body_json(req, API_ROUTE_MAX_BODY, err, sizeof err);
+        http_req_json(req, API_ROUTE_MAX_BODY, err, sizeof err);
     if (!body) {
         router_reply_error(req, 400, "%s", err);
         return;

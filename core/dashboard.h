@@ -7,7 +7,7 @@
 #ifndef HERD_CORE_DASHBOARD_H
 #define HERD_CORE_DASHBOARD_H
 
-#include <event2/http.h>
+#include "http_server.h"
 
 struct router;
 
@@ -21,6 +21,6 @@ void dashboard_stop(struct router *r);
 
 /* /dashboard, /dashboard/ and /dashboard/NAME (any method: unknown
  * /dashboard/api/ paths get the router's 404, other methods 405). */
-void api_dashboard_get(struct router *r, struct evhttp_request *req);
+void api_dashboard_get(struct router *r, struct http_req *req);
 
 #endif

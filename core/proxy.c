@@ -7,7 +7,6 @@
 
 #include <errno.h>
 #include <event2/buffer.h>
-#include <event2/bufferevent.h>
 #include <event2/http.h>
 #include <event2/keyvalq_struct.h>
 #include <event2/util.h>
@@ -102,8 +101,8 @@ struct proxy {
 struct proxy_req {
     struct proxy *p;
     struct proxy_req *next, *prev;
-    struct evhttp_request *req;
-    struct evhttp_connection *conn;
+    struct http_req *req;
+    struct http_conn *conn;
     enum proxy_api api;
     int openai;
     json_object *body;
@@ -137,7 +136,6 @@ struct proxy_req {
     int headers_sent;
     int too_big;         /* a non-streamed answer outgrew max_body_bytes */
     int paused;          /* reading from the node waits for the client */
-    struct event *watch; /* EOF from the client before we write */
     unsigned pauses;
     struct relay relay;
     struct evbuffer *out;   /* non-streamed answer, or error body */
@@ -173,8 +171,8 @@ static void proxy_fail_midstream(struct proxy_req *q, const char *why);
  * drain then waited out drain_timeout). */
 struct proxy_flush {
     struct proxy *p;
-    struct evhttp_request *req;
-    struct evhttp_connection *conn;
+    struct http_req *req;
+    struct http_conn *conn;
 };
 
 static void
@@ -189,21 +187,21 @@ proxy_flush_end(struct proxy_flush *f)
 
 /* The last bytes reached the socket. */
 static void
-proxy_flushed_cb(struct evhttp_request *req, void *arg)
+proxy_flushed_cb(struct http_req *req, void *arg)
 {
     struct proxy_flush *f = arg;
     (void)req;
-    evhttp_connection_set_closecb(f->conn, NULL, NULL);
+    http_conn_set_closecb(f->conn, NULL, NULL);
     proxy_flush_end(f);
 }
 
 /* The connection went first. */
 static void
-proxy_flush_closed_cb(struct evhttp_connection *conn, void *arg)
+proxy_flush_closed_cb(struct http_conn *conn, void *arg)
 {
     struct proxy_flush *f = arg;
     (void)conn;
-    evhttp_request_set_on_complete_cb(f->req, NULL, NULL);
+    http_req_set_on_complete(f->req, NULL, NULL);
     proxy_flush_end(f);
 }
 
@@ -214,15 +212,15 @@ static void
 proxy_track_flush(struct proxy_req *q)
 {
     if (q->conn)
-        evhttp_connection_set_closecb(q->conn, NULL, NULL);
+        http_conn_set_closecb(q->conn, NULL, NULL);
     q->conn = NULL;
     proxy_flush_watch(q->p, q->req);
 }
 
 void
-proxy_flush_watch(struct proxy *p, struct evhttp_request *req)
+proxy_flush_watch(struct proxy *p, struct http_req *req)
 {
-    struct evhttp_connection *conn = evhttp_request_get_connection(req);
+    struct http_conn *conn = http_req_conn(req);
     /* no connection: nothing to write out (no memory: not waited for) */
     struct proxy_flush *f = conn ? malloc(sizeof *f) : NULL;
     if (!f)
@@ -230,8 +228,8 @@ proxy_flush_watch(struct proxy *p, struct evhttp_request *req)
     f->p = p;
     f->req = req;
     f->conn = conn;
-    evhttp_request_set_on_complete_cb(req, proxy_flushed_cb, f);
-    evhttp_connection_set_closecb(conn, proxy_flush_closed_cb, f);
+    http_req_set_on_complete(req, proxy_flushed_cb, f);
+    http_conn_set_closecb(conn, proxy_flush_closed_cb, f);
     p->flushing++;
 }
 
@@ -259,7 +257,7 @@ proxy_side_end(struct proxy *p)
 static void
 proxy_fleet_headers(struct proxy_req *q, int with_node)
 {
-    struct evkeyvalq *h = evhttp_request_get_output_headers(q->req);
+    struct evkeyvalq *h = http_req_out_headers(q->req);
     char v[64];
     evhttp_add_header(h, "X-Request-Id", q->request_id);
     snprintf(v, sizeof v, "%u", q->retries);
@@ -296,19 +294,19 @@ proxy_reply_error(struct proxy_req *q, int code, const char *fmt, ...)
     if (code == 503) {
         char ra[16];
         snprintf(ra, sizeof ra, "%d", PROXY_RETRY_AFTER_S);
-        evhttp_add_header(evhttp_request_get_output_headers(q->req),
+        evhttp_add_header(http_req_out_headers(q->req),
                           "Retry-After", ra);
     }
     q->http_status = code;
     proxy_track_flush(q);
     if (q->openai)
-        http_reply_openai_error(q->req, code,
+        http_send_openai_error(q->req, code,
                                 code == 400   ? "invalid_request_error"
                                 : code == 404 ? "not_found_error"
                                               : "api_error",
                                 "%s", msg);
     else
-        http_reply_error(q->req, code, "%s", msg);
+        http_send_error(q->req, code, "%s", msg);
     q->req = NULL;
 }
 
@@ -423,10 +421,8 @@ proxy_free_req(struct proxy_req *q)
         admission_cancel(p->adm, q->waiter);
     image_job_cancel(q->images);
     proxy_release_slot(q, ADMISSION_FAILED);
-    if (q->watch)
-        event_free(q->watch);
     if (q->conn)
-        evhttp_connection_set_closecb(q->conn, NULL, NULL);
+        http_conn_set_closecb(q->conn, NULL, NULL);
     if (q->prev)
         q->prev->next = q->next;
     else
@@ -452,24 +448,27 @@ proxy_free_req(struct proxy_req *q)
     proxy_drain_check(p);
 }
 
-/* The client went away: cancel upstream, free the slot now. */
+/* The client went away: cancel upstream, free the slot or the place in
+ * the queue now. */
 static void
-proxy_close_cb(struct evhttp_connection *conn, void *arg)
+proxy_close_cb(struct http_conn *conn, void *arg)
 {
     struct proxy_req *q = arg;
-    struct evhttp_request *req = q->req;
+    struct http_req *req = q->req;
     (void)conn;
     q->conn = NULL;
     q->req = NULL;
-    /* evhttp detached the request from the dying connection and leaves it
-     * to us; replying to a detached request frees it. */
-    if (req && !evhttp_request_get_connection(req)) {
+    const char *when = q->waiter          ? " while waiting for a slot"
+                       : !q->headers_sent ? " while its answer was prepared"
+                                          : "";
+    /* the server left the request to us; replying to it frees it */
+    if (req) {
         if (q->headers_sent)
-            evhttp_send_reply_end(req);
+            http_reply_end(req);
         else
-            evhttp_send_reply(req, 499, "Client Closed Request", NULL);
+            http_reply(req, 499, "Client Closed Request", NULL);
     }
-    log_info(proxy_comp, "%s: client disconnected%s%s", q->request_id,
+    log_info(proxy_comp, "%s: client disconnected%s%s%s", q->request_id, when,
              q->node[0] ? " from a request on " : "",
              q->node[0] ? q->node : "");
     proxy_trace(q, "client_disconnected", NULL);
@@ -560,7 +559,7 @@ proxy_on_native_object(void *arg, json_object *o)
 static void
 proxy_send_headers(struct proxy_req *q)
 {
-    struct evkeyvalq *h = evhttp_request_get_output_headers(q->req);
+    struct evkeyvalq *h = http_req_out_headers(q->req);
     const char *ct = q->openai     ? "text/event-stream"
                      : q->ctype[0] ? q->ctype
                                    : "application/x-ndjson";
@@ -568,11 +567,9 @@ proxy_send_headers(struct proxy_req *q)
     evhttp_add_header(h, "Content-Type", ct);
     if (q->openai)
         evhttp_add_header(h, "Cache-Control", "no-cache");
-    evhttp_send_reply_start(q->req, 200, "OK");
+    http_reply_start(q->req, 200, "OK");
     q->headers_sent = 1;
     /* from now on a failed write tells that the client left */
-    if (q->watch)
-        event_del(q->watch);
     q->http_status = 200;
 }
 
@@ -580,7 +577,7 @@ proxy_send_headers(struct proxy_req *q)
  * Runs only while the request lives: a client that leaves frees its
  * connection (and this callback) with it. */
 static void
-proxy_client_drained(struct evhttp_connection *conn, void *arg)
+proxy_client_drained(struct http_conn *conn, void *arg)
 {
     struct proxy_req *q = arg;
     (void)conn;
@@ -646,11 +643,8 @@ proxy_on_body(void *arg, struct evbuffer *data)
     if (evbuffer_get_length(q->chunk) == 0)
         return; /* a line not complete yet */
     q->bytes_out += (int64_t)evbuffer_get_length(q->chunk);
-    struct bufferevent *bev =
-        q->conn ? evhttp_connection_get_bufferevent(q->conn) : NULL;
-    if (bev && !q->paused &&
-        evbuffer_get_length(bufferevent_get_output(bev)) +
-                evbuffer_get_length(q->chunk) >
+    if (q->conn && !q->paused &&
+        http_conn_output_length(q->conn) + evbuffer_get_length(q->chunk) >
             PROXY_CLIENT_BUFFER_MAX) {
         /* resumed by proxy_client_drained once this chunk is written */
         q->paused = 1;
@@ -663,13 +657,12 @@ proxy_on_body(void *arg, struct evbuffer *data)
         upstream_pause(q->call);
     }
     /* While paused every chunk keeps the drain callback: a plain send
-     * would clear it (evhttp may still hand over bytes it had read). */
+     * would clear it (the node may still hand over bytes it had read). */
     if (q->paused) {
-        evhttp_send_reply_chunk_with_cb(q->req, q->chunk, proxy_client_drained,
+        http_reply_chunk_then(q->req, q->chunk, proxy_client_drained,
                                         q);
     } else {
-        evhttp_send_reply_chunk(q->req, q->chunk);
-        http_write_now(q->req); /* the client's wait ends a pass sooner */
+        http_reply_chunk(q->req, q->chunk);
     }
 }
 
@@ -709,7 +702,7 @@ proxy_attempt_failed(struct proxy_req *q, const char *why, int backoff)
 static void
 proxy_relay_error(struct proxy_req *q)
 {
-    struct evkeyvalq *h = evhttp_request_get_output_headers(q->req);
+    struct evkeyvalq *h = http_req_out_headers(q->req);
     proxy_fleet_headers(q, 1);
     if (q->openai) { /* the node's native error, in OpenAI's shape */
         size_t n = evbuffer_get_length(q->out);
@@ -725,26 +718,21 @@ proxy_relay_error(struct proxy_req *q)
     q->http_status = q->status;
     q->bytes_out = (int64_t)evbuffer_get_length(q->out);
     proxy_track_flush(q);
-    evhttp_send_reply(q->req, q->status, http_reason(q->status), q->out);
+    http_reply(q->req, q->status, http_reason(q->status), q->out);
     q->req = NULL;
 }
 
-/* Ends a started stream. One that is not chunked (an HTTP/1.0 client's)
- * can end, and its connection close, inside evhttp_send_reply_end: the
- * close callback goes first, and q keeps neither the request nor the
- * connection. Returns the request when evhttp completes it later (for
- * http_write_now), else NULL. */
-static struct evhttp_request *
+/* Ends a started stream. q lets go of the request and the connection
+ * first: the end may complete the request at once. */
+static void
 proxy_end_stream(struct proxy_req *q)
 {
-    struct evhttp_request *req = q->req;
-    int later = http_reply_chunked(req);
+    struct http_req *req = q->req;
     if (q->conn)
-        evhttp_connection_set_closecb(q->conn, NULL, NULL);
+        http_conn_set_closecb(q->conn, NULL, NULL);
     q->conn = NULL;
     q->req = NULL;
-    evhttp_send_reply_end(req);
-    return later ? req : NULL;
+    http_reply_end(req);
 }
 
 /* After the first byte: the stream ends with an error in its own format,
@@ -754,7 +742,7 @@ static void
 proxy_fail_midstream(struct proxy_req *q, const char *why)
 {
     relay_error_tail(proxy_client_kind(q), why, q->chunk);
-    evhttp_send_reply_chunk(q->req, q->chunk);
+    http_reply_chunk(q->req, q->chunk);
     proxy_track_flush(q);
     proxy_end_stream(q);
     proxy_trace(q, "incomplete", why);
@@ -867,9 +855,9 @@ proxy_on_end(void *arg, int err)
         proxy_free_req(q);
         return;
     }
-    struct evhttp_request *req = q->req;
     if (!q->ri.stream) {
-        struct evkeyvalq *h = evhttp_request_get_output_headers(q->req);
+        struct http_req *req = q->req;
+        struct evkeyvalq *h = http_req_out_headers(q->req);
         proxy_fleet_headers(q, 1);
         evhttp_add_header(h, "Content-Type",
                           q->openai     ? "application/json"
@@ -881,7 +869,7 @@ proxy_on_end(void *arg, int err)
          * write below may finish this request and start the next one */
         proxy_track_flush(q);
         q->req = NULL;
-        evhttp_send_reply(req, 200, "OK", q->out);
+        http_reply(req, 200, "OK", q->out);
     } else {
         if (!q->headers_sent)
             proxy_send_headers(q);
@@ -893,15 +881,13 @@ proxy_on_end(void *arg, int err)
         }
         if (evbuffer_get_length(q->chunk) > 0) {
             q->bytes_out += (int64_t)evbuffer_get_length(q->chunk);
-            evhttp_send_reply_chunk(q->req, q->chunk);
+            http_reply_chunk(q->req, q->chunk);
         }
         proxy_track_flush(q);
-        req = proxy_end_stream(q);
+        proxy_end_stream(q);
     }
-    /* The client's wait ends before the bookkeeping: the answer is on
-     * the socket while the node's side may still be awake to hand over
-     * the CPU, and a trace costs the client nothing. */
-    http_write_now(req);
+    /* The answer is on the socket before the bookkeeping: the client's
+     * wait ends first, and a trace costs it nothing. */
     int ok = q->relay.done && !q->relay.error;
     proxy_trace(q, ok ? "completed" : "incomplete",
                 q->relay.error ? q->relay.error_msg : NULL);
@@ -1011,7 +997,7 @@ proxy_dispatch(struct proxy_req *q, const struct proxy_pick *pk)
     const char *text = NULL;
     size_t text_len = 0;
     if (src == q->body && !q->openai && q->req) {
-        struct evbuffer *in = evhttp_request_get_input_buffer(q->req);
+        struct evbuffer *in = http_req_body(q->req);
         text_len = evbuffer_get_length(in);
         text = (const char *)evbuffer_pullup(in, -1);
     }
@@ -1511,51 +1497,6 @@ proxy_images_done(void *arg, int rc, const char *err)
         proxy_free_req(q);
 }
 
-/* evhttp does not read a client's connection while its request is being
- * served, so a client that leaves before anything was written to it
- * (waiting for a slot, or for a non-streamed answer) would go unnoticed
- * until the answer is written. This watcher peeks: EOF or an error means
- * the client left, and its slot or place in the queue is freed now. */
-static void
-proxy_watch_cb(evutil_socket_t fd, short what, void *arg)
-{
-    struct proxy_req *q = arg;
-    char c;
-    (void)what;
-    ssize_t n = recv(fd, &c, 1, MSG_PEEK | MSG_DONTWAIT);
-    if (n > 0 || (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK ||
-                            errno == EINTR))) {
-        /* pipelined bytes are evhttp's business: stop watching */
-        if (n > 0)
-            event_del(q->watch);
-        return;
-    }
-    log_info(proxy_comp, "%s: client disconnected while %s", q->request_id,
-             q->waiter ? "waiting for a slot" : "its answer was prepared");
-    proxy_trace(q, "client_disconnected", NULL);
-    if (q->conn)
-        evhttp_connection_set_closecb(q->conn, NULL, NULL);
-    q->conn = NULL;
-    /* writing to the closed socket makes evhttp free the connection */
-    evhttp_send_reply(q->req, 499, "Client Closed Request", NULL);
-    q->req = NULL;
-    proxy_free_req(q);
-}
-
-static void
-proxy_watch_start(struct proxy_req *q)
-{
-    struct bufferevent *bev =
-        q->conn ? evhttp_connection_get_bufferevent(q->conn) : NULL;
-    evutil_socket_t fd = bev ? bufferevent_getfd(bev) : -1;
-    if (fd < 0)
-        return;
-    q->watch =
-        event_new(q->p->r->base, fd, EV_READ | EV_PERSIST, proxy_watch_cb, q);
-    if (q->watch)
-        event_add(q->watch, NULL);
-}
-
 /* splitmix64's finaliser: a bijection, so distinct inputs never collide */
 static uint64_t
 proxy_mix64(uint64_t x)
@@ -1584,7 +1525,7 @@ proxy_request_id(char out[33])
 }
 
 void
-proxy_handle(struct proxy *p, struct evhttp_request *req, enum proxy_api api)
+proxy_handle(struct proxy *p, struct http_req *req, enum proxy_api api)
 {
     char err[256];
     int openai = api >= PROXY_API_OAI_CHAT;
@@ -1595,7 +1536,7 @@ proxy_handle(struct proxy *p, struct evhttp_request *req, enum proxy_api api)
     else
         q = calloc(1, sizeof *q);
     if (!q) {
-        http_reply_error(req, 500, "out of memory");
+        http_send_error(req, 500, "out of memory");
         return;
     }
     q->p = p;
@@ -1604,7 +1545,7 @@ proxy_handle(struct proxy *p, struct evhttp_request *req, enum proxy_api api)
     q->up_api = openai_native_api(api);
     q->openai = openai;
     q->t_start = router_now();
-    snprintf(q->client_ip, sizeof q->client_ip, "%s", http_peer_addr(req));
+    snprintf(q->client_ip, sizeof q->client_ip, "%s", http_req_peer(req));
     proxy_request_id(q->request_id);
     q->out = evbuffer_new();
     q->chunk = evbuffer_new();
@@ -1623,7 +1564,7 @@ proxy_handle(struct proxy *p, struct evhttp_request *req, enum proxy_api api)
         proxy_free_req(q);
         return;
     }
-    q->body = http_body_json(req, p->set.max_body_bytes, err, sizeof err);
+    q->body = http_req_json(req, p->set.max_body_bytes, err, sizeof err);
     if (!q->body) {
         proxy_reply_error(q, 400, "%s", err);
         proxy_free_req(q);
@@ -1631,7 +1572,7 @@ proxy_handle(struct proxy *p, struct evhttp_request *req, enum proxy_api api)
     }
     int stream_default =
         (api == PROXY_API_CHAT || api == PROXY_API_GENERATE) ? 1 : 0;
-    const char *tags = evhttp_find_header(evhttp_request_get_input_headers(req),
+    const char *tags = evhttp_find_header(http_req_in_headers(req),
                                           "X-Herd-Tags");
     if (request_parse(q->body, tags, stream_default, &q->ri, err, sizeof err) !=
             0 ||
@@ -1667,10 +1608,9 @@ proxy_handle(struct proxy *p, struct evhttp_request *req, enum proxy_api api)
     for (size_t i = 0; i < q->ri.fallback_count; i++)
         snprintf(q->models[q->model_count++], REQUEST_MODEL_MAX, "%s",
                  q->ri.fallbacks[i]);
-    q->conn = evhttp_request_get_connection(req);
+    q->conn = http_req_conn(req);
     if (q->conn)
-        evhttp_connection_set_closecb(q->conn, proxy_close_cb, q);
-    proxy_watch_start(q);
+        http_conn_set_closecb(q->conn, proxy_close_cb, q);
     if (api == PROXY_API_OAI_CHAT) {
         int rc =
             image_job_start(p->images, q->body, p->set.image_fetch_max_bytes,

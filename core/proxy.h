@@ -5,7 +5,7 @@
 #ifndef HERD_CORE_PROXY_H
 #define HERD_CORE_PROXY_H
 
-#include <event2/http.h>
+#include "http_server.h"
 #include <json-c/json.h>
 
 struct router;
@@ -65,7 +65,7 @@ void proxy_free(struct proxy *p);
 void proxy_configure(struct proxy *p, const struct proxy_settings *s);
 
 /* Serves one inference request of the given API. */
-void proxy_handle(struct proxy *p, struct evhttp_request *req,
+void proxy_handle(struct proxy *p, struct http_req *req,
                   enum proxy_api api);
 
 /* Stops taking new work (503), sends waiting requests away with 503 and
@@ -94,7 +94,7 @@ void proxy_side_end(struct proxy *p);
  * has taken its own close callback off the connection (the watch uses
  * that slot until the answer is out): a drain waits until it is written
  * out, or the connection is gone. */
-void proxy_flush_watch(struct proxy *p, struct evhttp_request *req);
+void proxy_flush_watch(struct proxy *p, struct http_req *req);
 
 /* Requests running upstream now, and waiting for a slot. */
 unsigned proxy_in_flight(const struct proxy *p);

@@ -38,8 +38,8 @@ struct unload_target {
 
 struct unload_op {
     struct router *r;
-    struct evhttp_request *req;
-    struct evhttp_connection *conn;
+    struct http_req *req;
+    struct http_conn *conn;
     char model[HEARTBEAT_MAX_STRING];
     size_t count, pending;
     struct unload_target t[UNLOAD_MAX_NODES];
@@ -98,7 +98,7 @@ unload_free(struct unload_op *op)
             evbuffer_free(op->t[i].body);
     }
     if (op->conn)
-        evhttp_connection_set_closecb(op->conn, NULL, NULL);
+        http_conn_set_closecb(op->conn, NULL, NULL);
     struct proxy *p = op->r->proxy;
     free(op);
     proxy_side_end(p); /* last: it may end a drain */
@@ -106,17 +106,17 @@ unload_free(struct unload_op *op)
 
 /* The client left: nothing to answer. */
 static void
-unload_close_cb(struct evhttp_connection *conn, void *arg)
+unload_close_cb(struct http_conn *conn, void *arg)
 {
     struct unload_op *op = arg;
-    struct evhttp_request *req = op->req;
+    struct http_req *req = op->req;
     (void)conn;
     op->conn = NULL;
     op->req = NULL;
     /* a request evhttp detached from the dying connection is ours to
      * free, which a reply does */
-    if (req && !evhttp_request_get_connection(req))
-        evhttp_send_reply(req, 499, "Client Closed Request", NULL);
+    if (req && !http_req_conn(req))
+        http_reply(req, 499, "Client Closed Request", NULL);
     unload_free(op);
 }
 
@@ -138,7 +138,7 @@ unload_list_add(char *buf, size_t len, size_t *off, const char *sep,
 static void
 unload_finish(struct unload_op *op)
 {
-    struct evhttp_request *req = op->req;
+    struct http_req *req = op->req;
     char done[1024] = "", why[1024] = "";
     const struct unload_target *first = NULL, *other = NULL;
     size_t off = 0, woff = 0;
@@ -162,24 +162,24 @@ unload_finish(struct unload_op *op)
     else
         log_warn(unload_comp, "unloading %s failed: %s", op->model, why);
     if (op->conn) /* the reply may end the connection */
-        evhttp_connection_set_closecb(op->conn, NULL, NULL);
+        http_conn_set_closecb(op->conn, NULL, NULL);
     op->conn = NULL;
     const struct unload_target *t = first ? first : other;
-    struct evkeyvalq *h = evhttp_request_get_output_headers(req);
+    struct evkeyvalq *h = http_req_out_headers(req);
     char id[33];
     proxy_request_id(id);
     evhttp_add_header(h, "X-Request-Id", id);
     evhttp_add_header(h, "X-Fleet-Retries", "0");
     proxy_flush_watch(op->r->proxy, req);
     if (!t) {
-        http_reply_error(req, 502, "unloading %s failed: %s", op->model, why);
+        http_send_error(req, 502, "unloading %s failed: %s", op->model, why);
     } else {
         evhttp_add_header(h, "Content-Type",
                           t->ctype[0] ? t->ctype : "application/json");
         evhttp_add_header(h, "X-Fleet-Node", t->node);
         if (first)
             evhttp_add_header(h, "X-Fleet-Unloaded", done);
-        evhttp_send_reply(req, t->status, http_reason(t->status), t->body);
+        http_reply(req, t->status, http_reason(t->status), t->body);
     }
     op->req = NULL;
     unload_free(op);
@@ -238,7 +238,7 @@ unload_loaded_name(const struct registry_node *n, const char *model)
 }
 
 int
-proxy_unload_start(struct router *r, struct evhttp_request *req,
+proxy_unload_start(struct router *r, struct http_req *req,
                    enum proxy_api api, const char *model)
 {
     const char *names[UNLOAD_MAX_NODES];
@@ -274,9 +274,9 @@ proxy_unload_start(struct router *r, struct evhttp_request *req,
             return -ENOMEM;
         }
     }
-    op->conn = evhttp_request_get_connection(req);
+    op->conn = http_req_conn(req);
     if (op->conn)
-        evhttp_connection_set_closecb(op->conn, unload_close_cb, op);
+        http_conn_set_closecb(op->conn, unload_close_cb, op);
     const char *path = api == PROXY_API_CHAT ? "/api/chat" : "/api/generate";
     op->pending = count + 1; /* held while starting */
     for (size_t i = 0; i < count; i++) {

@@ -10,7 +10,7 @@
 #include "proxy.h"
 
 struct router;
-struct evhttp_request;
+struct http_req;
 
 /* Whether body (of a native generate or chat) asks for an unload. */
 int proxy_unload_asked(json_object *body, enum proxy_api api);
@@ -21,7 +21,7 @@ int proxy_unload_asked(json_object *body, enum proxy_api api);
  * node that unloaded it). Returns 0 when started (req is answered then),
  * -ENOENT when no node has the model loaded (route it as any request),
  * -ESHUTDOWN while draining, -ENOMEM. */
-int proxy_unload_start(struct router *r, struct evhttp_request *req,
+int proxy_unload_start(struct router *r, struct http_req *req,
                        enum proxy_api api, const char *model);
 
 #endif

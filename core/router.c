@@ -39,7 +39,7 @@ struct router_route {
     const char *path;
     int methods;       /* EVHTTP_REQ_* accepted */
     const char *allow; /* the same, for the Allow header of a 405 */
-    void (*handler)(struct router *r, struct evhttp_request *req);
+    void (*handler)(struct router *r, struct http_req *req);
 };
 
 static const struct router_route router_routes[] = {
@@ -97,29 +97,29 @@ router_now(void)
 }
 
 static int
-router_is_head(struct evhttp_request *req)
+router_is_head(struct http_req *req)
 {
-    return evhttp_request_get_command(req) == EVHTTP_REQ_HEAD;
+    return http_req_method(req) == EVHTTP_REQ_HEAD;
 }
 
 static void
-router_head_reply(struct evhttp_request *req, int code, const char *ctype,
+router_head_reply(struct http_req *req, int code, const char *ctype,
                   size_t len)
 {
-    struct evkeyvalq *h = evhttp_request_get_output_headers(req);
+    struct evkeyvalq *h = http_req_out_headers(req);
     char n[32];
     snprintf(n, sizeof n, "%zu", len);
     evhttp_remove_header(h, "Content-Type");
     evhttp_add_header(h, "Content-Type", ctype);
     evhttp_add_header(h, "Content-Length", n);
-    evhttp_send_reply(req, code, http_reason(code), NULL);
+    http_reply(req, code, http_reason(code), NULL);
 }
 
 void
-router_reply_json(struct evhttp_request *req, int code, const json_object *body)
+router_reply_json(struct http_req *req, int code, const json_object *body)
 {
     if (!router_is_head(req)) {
-        http_reply_json(req, code, body);
+        http_send_json(req, code, body);
         return;
     }
     size_t len;
@@ -130,7 +130,7 @@ router_reply_json(struct evhttp_request *req, int code, const json_object *body)
 }
 
 void
-router_reply_error(struct evhttp_request *req, int code, const char *fmt, ...)
+router_reply_error(struct http_req *req, int code, const char *fmt, ...)
 {
     char msg[1024];
     va_list ap;
@@ -144,7 +144,7 @@ router_reply_error(struct evhttp_request *req, int code, const char *fmt, ...)
 }
 
 void
-router_reply_text(struct evhttp_request *req, int code, const char *text)
+router_reply_text(struct http_req *req, int code, const char *text)
 {
     const char *ctype = "text/plain; charset=utf-8";
     if (router_is_head(req)) {
@@ -155,13 +155,13 @@ router_reply_text(struct evhttp_request *req, int code, const char *text)
     if (!buf || evbuffer_add(buf, text, strlen(text)) != 0) {
         if (buf)
             evbuffer_free(buf);
-        evhttp_send_reply(req, 503, http_reason(503), NULL);
+        http_reply(req, 503, http_reason(503), NULL);
         return;
     }
-    struct evkeyvalq *h = evhttp_request_get_output_headers(req);
+    struct evkeyvalq *h = http_req_out_headers(req);
     evhttp_remove_header(h, "Content-Type");
     evhttp_add_header(h, "Content-Type", ctype);
-    evhttp_send_reply(req, code, http_reason(code), buf);
+    http_reply(req, code, http_reason(code), buf);
     evbuffer_free(buf);
 }
 
@@ -169,21 +169,21 @@ router_reply_text(struct evhttp_request *req, int code, const char *text)
  * /v1/) need one as a bearer token; the answer to a request without is a
  * 401 in that API's error shape. Heartbeats have their own token. */
 static int
-router_client_authorized(struct router *r, struct evhttp_request *req,
+router_client_authorized(struct router *r, struct http_req *req,
                          const char *path)
 {
     const struct herd_config *cfg = r->cfg;
     int openai = strncmp(path, "/v1/", 4) == 0;
     if (cfg->api_key_count == 0 || (!openai && strncmp(path, "/api/", 5) != 0))
         return 1;
-    if (auth_bearer_matches(req, cfg->api_keys, cfg->api_key_count))
+    if (auth_bearer_matches(http_req_in_headers(req), cfg->api_keys, cfg->api_key_count))
         return 1;
-    evhttp_add_header(evhttp_request_get_output_headers(req),
+    evhttp_add_header(http_req_out_headers(req),
                       "WWW-Authenticate", "Bearer");
     log_info(router_comp, "refused %s from %s: missing or unknown API key",
-             path, http_peer_addr(req));
+             path, http_req_peer(req));
     if (openai)
-        http_reply_openai_error(req, 401, "invalid_request_error",
+        http_send_openai_error(req, 401, "invalid_request_error",
                                 "missing or invalid API key: send "
                                 "Authorization: Bearer <key>");
     else
@@ -193,12 +193,11 @@ router_client_authorized(struct router *r, struct evhttp_request *req,
 }
 
 static void
-router_dispatch(struct evhttp_request *req, void *arg)
+router_dispatch(struct http_req *req, void *arg)
 {
     struct router *r = arg;
-    const struct evhttp_uri *uri = evhttp_request_get_evhttp_uri(req);
-    const char *path = uri ? evhttp_uri_get_path(uri) : NULL;
-    int method = (int)evhttp_request_get_command(req);
+    const char *path = http_req_path(req);
+    int method = (int)http_req_method(req);
 
     if (!path || !*path)
         path = "/";
@@ -214,7 +213,7 @@ router_dispatch(struct evhttp_request *req, void *arg)
             continue;
         }
         if (!(rt->methods & method)) {
-            evhttp_add_header(evhttp_request_get_output_headers(req), "Allow",
+            evhttp_add_header(http_req_out_headers(req), "Allow",
                               rt->allow);
             router_reply_error(req, 405, "method not allowed for %s", path);
             return;
@@ -275,12 +274,12 @@ static void
 router_http_limits(struct router *r)
 {
     const struct herd_config *cfg = r->cfg;
-    struct timeval tv;
-    evhttp_set_max_body_size(r->http, (ev_ssize_t)cfg->max_body_bytes);
-    evhttp_set_max_headers_size(r->http, (ev_ssize_t)cfg->max_header_bytes);
-    tv.tv_sec = (time_t)cfg->client_timeout;
-    tv.tv_usec = (suseconds_t)((cfg->client_timeout - (double)tv.tv_sec) * 1e6);
-    evhttp_set_timeout_tv(r->http, &tv);
+    struct http_limits l = {
+        .max_body = (size_t)cfg->max_body_bytes,
+        .max_headers = (size_t)cfg->max_header_bytes,
+        .timeout_s = cfg->client_timeout,
+    };
+    http_server_set_limits(r->http, &l);
 }
 
 static void
@@ -437,41 +436,22 @@ static int
 router_bind(struct router *r)
 {
     const struct herd_config *cfg = r->cfg;
-    r->http = evhttp_new(r->base);
+    r->http = http_server_new(r->base, router_dispatch, r);
     if (!r->http)
         return -ENOMEM;
-    evhttp_set_allowed_methods(
-        r->http, EVHTTP_REQ_GET | EVHTTP_REQ_HEAD | EVHTTP_REQ_POST |
-                     EVHTTP_REQ_PUT | EVHTTP_REQ_DELETE | EVHTTP_REQ_OPTIONS |
-                     EVHTTP_REQ_PATCH);
-    evhttp_set_gencb(r->http, router_dispatch, r);
     router_http_limits(r);
-    struct evhttp_bound_socket *sock = evhttp_bind_socket_with_handle(
-        r->http, cfg->host, (ev_uint16_t)cfg->port);
-    if (!sock) {
+    int rc = http_server_listen(r->http, cfg->host, cfg->port);
+    if (rc != 0) {
         log_err(router_comp, "cannot listen on %s:%d: %s", cfg->host, cfg->port,
-                strerror(errno));
-        return -EADDRINUSE;
+                strerror(-rc));
+        return rc;
     }
-    /* evhttp listens with a backlog of 128, which drops connections when
-     * thousands of clients arrive at once; Linux lets a second listen()
-     * raise it (the kernel caps it at net.core.somaxconn). */
-    if (listen(evhttp_bound_socket_get_fd(sock), 65535) != 0)
-        log_warn(router_comp, "cannot raise the listen backlog: %s",
-                 strerror(errno));
-    /* Accepted sockets inherit TCP_NODELAY on Linux: without it a streamed
-     * chunk written while the previous one is unacknowledged waits for
-     * the client's delayed ACK (up to 40 ms). */
-    int one = 1;
-    if (setsockopt(evhttp_bound_socket_get_fd(sock), IPPROTO_TCP, TCP_NODELAY,
-                   &one, sizeof one) != 0)
-        log_warn(router_comp, "cannot set TCP_NODELAY: %s", strerror(errno));
     /* Read the address back: port 0 asks the kernel for a free one. */
     struct sockaddr_storage ss;
     socklen_t sl = sizeof ss;
     char addr[64] = "?";
     int port = cfg->port;
-    if (getsockname(evhttp_bound_socket_get_fd(sock), (struct sockaddr *)&ss,
+    if (getsockname(http_server_fd(r->http), (struct sockaddr *)&ss,
                     &sl) == 0) {
         if (ss.ss_family == AF_INET) {
             struct sockaddr_in *in = (struct sockaddr_in *)&ss;
@@ -604,8 +584,7 @@ router_teardown(struct router *r)
     plugin_set_free(r->plugins);
     /* Model calls still running end with their connections here, and
      * cancel their upstream calls while the pool is still there. */
-    if (r->http)
-        evhttp_free(r->http);
+    http_server_free(r->http);
     proxy_free(r->proxy);
     dashboard_stop(r);
     if (r->liveness)

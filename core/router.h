@@ -13,6 +13,8 @@
 
 #include "config.h"
 #include "host.h"
+#include "http_reply.h"
+#include "http_server.h"
 #include "registry.h"
 #include "scorer.h"
 
@@ -33,7 +35,7 @@ struct router {
     struct herd_config *boot; /* config at start; plugins borrow from it */
     struct herd_config *cfg;  /* current config (== boot until SIGHUP) */
     struct event_base *base;
-    struct evhttp *http;
+    struct http_server *http;
     struct registry *registry;
     struct host host;
     struct plugin_set *plugins;
@@ -70,11 +72,11 @@ int api_heartbeat_ingest(struct router *r, struct hb_snapshot *snap,
 /* Like http_reply_json/http_reply_error, but correct for HEAD requests:
  * libevent 2.1 would send the body after a HEAD answer, so only the
  * headers (with the body's Content-Length) go out. */
-void router_reply_json(struct evhttp_request *req, int code,
+void router_reply_json(struct http_req *req, int code,
                        const json_object *body);
-void router_reply_error(struct evhttp_request *req, int code, const char *fmt,
+void router_reply_error(struct http_req *req, int code, const char *fmt,
                         ...) HERD_PRINTF(3, 4);
-void router_reply_text(struct evhttp_request *req, int code, const char *text);
+void router_reply_text(struct http_req *req, int code, const char *text);
 
 /* Scoring (router_scoring.c): load the [scoring.*] sections of r->cfg
  * and create r->scorer; on SIGHUP re-create them from next, swapped in
@@ -84,25 +86,25 @@ int router_scoring_reload(struct router *r, const struct herd_config *next);
 void router_scoring_stop(struct router *r);
 
 /* Endpoint handlers (api_*.c). Each answers req itself. */
-void api_heartbeat_post(struct router *r, struct evhttp_request *req);
-void api_fleet_status(struct router *r, struct evhttp_request *req);
-void api_meta_root(struct router *r, struct evhttp_request *req);
-void api_meta_tags(struct router *r, struct evhttp_request *req);
-void api_meta_ps(struct router *r, struct evhttp_request *req);
-void api_meta_version(struct router *r, struct evhttp_request *req);
-void api_inference_chat(struct router *r, struct evhttp_request *req);
-void api_inference_generate(struct router *r, struct evhttp_request *req);
-void api_inference_embed(struct router *r, struct evhttp_request *req);
-void api_inference_embeddings(struct router *r, struct evhttp_request *req);
-void api_inference_queue(struct router *r, struct evhttp_request *req);
-void api_openai_chat(struct router *r, struct evhttp_request *req);
-void api_openai_completions(struct router *r, struct evhttp_request *req);
-void api_openai_embeddings(struct router *r, struct evhttp_request *req);
-void api_openai_models(struct router *r, struct evhttp_request *req);
-void api_openai_model(struct router *r, struct evhttp_request *req);
-void api_models_show(struct router *r, struct evhttp_request *req);
-void api_models_pull(struct router *r, struct evhttp_request *req);
-void api_models_delete(struct router *r, struct evhttp_request *req);
-void api_route_post(struct router *r, struct evhttp_request *req);
+void api_heartbeat_post(struct router *r, struct http_req *req);
+void api_fleet_status(struct router *r, struct http_req *req);
+void api_meta_root(struct router *r, struct http_req *req);
+void api_meta_tags(struct router *r, struct http_req *req);
+void api_meta_ps(struct router *r, struct http_req *req);
+void api_meta_version(struct router *r, struct http_req *req);
+void api_inference_chat(struct router *r, struct http_req *req);
+void api_inference_generate(struct router *r, struct http_req *req);
+void api_inference_embed(struct router *r, struct http_req *req);
+void api_inference_embeddings(struct router *r, struct http_req *req);
+void api_inference_queue(struct router *r, struct http_req *req);
+void api_openai_chat(struct router *r, struct http_req *req);
+void api_openai_completions(struct router *r, struct http_req *req);
+void api_openai_embeddings(struct router *r, struct http_req *req);
+void api_openai_models(struct router *r, struct http_req *req);
+void api_openai_model(struct router *r, struct http_req *req);
+void api_models_show(struct router *r, struct http_req *req);
+void api_models_pull(struct router *r, struct http_req *req);
+void api_models_delete(struct router *r, struct http_req *req);
+void api_route_post(struct router *r, struct http_req *req);
 
 #endif

@@ -3,7 +3,7 @@
 #ifndef HERD_CORE_STORAGE_ROUTER_H
 #define HERD_CORE_STORAGE_ROUTER_H
 
-#include <event2/http.h>
+#include "http_server.h"
 #include <json-c/json.h>
 #include <stddef.h>
 
@@ -27,12 +27,12 @@ void router_storage_stop(struct router *r);
 /* "traces" member of /fleet/status: the writer's counters. */
 json_object *router_storage_status(struct router *r);
 
-void api_analytics_traces(struct router *r, struct evhttp_request *req);
-void api_analytics_usage(struct router *r, struct evhttp_request *req);
-void api_analytics_trends(struct router *r, struct evhttp_request *req);
-void api_analytics_models(struct router *r, struct evhttp_request *req);
-void api_analytics_overview(struct router *r, struct evhttp_request *req);
-void api_analytics_tags(struct router *r, struct evhttp_request *req);
-void api_analytics_tags_daily(struct router *r, struct evhttp_request *req);
+void api_analytics_traces(struct router *r, struct http_req *req);
+void api_analytics_usage(struct router *r, struct http_req *req);
+void api_analytics_trends(struct router *r, struct http_req *req);
+void api_analytics_models(struct router *r, struct http_req *req);
+void api_analytics_overview(struct router *r, struct http_req *req);
+void api_analytics_tags(struct router *r, struct http_req *req);
+void api_analytics_tags_daily(struct router *r, struct http_req *req);
 
 #endif

@@ -19,9 +19,10 @@ auth_token_equal(const char *given, const char *want)
 }
 
 int
-auth_bearer_matches(struct evhttp_request *req, char *const *tokens, size_t n)
+auth_bearer_matches(const struct evkeyvalq *headers, char *const *tokens,
+                    size_t n)
 {
-    const char *auth = evhttp_find_header(evhttp_request_get_input_headers(req),
+    const char *auth = evhttp_find_header(headers,
                                           "Authorization");
     if (!auth || strncasecmp(auth, "Bearer ", 7) != 0)
         return 0;

@@ -80,6 +80,17 @@ http_reply_error(struct evhttp_request *req, int code, const char *fmt, ...)
     http_reply_message(req, code, json_object_new_string(msg));
 }
 
+json_object *
+http_openai_error_new(const char *type, const char *msg)
+{
+    json_object *e = json_object_new_object();
+    json_object_object_add(e, "message", json_object_new_string(msg));
+    json_object_object_add(e, "type", json_object_new_string(type));
+    json_object_object_add(e, "param", NULL);
+    json_object_object_add(e, "code", NULL);
+    return e;
+}
+
 void
 http_reply_openai_error(struct evhttp_request *req, int code, const char *type,
                         const char *fmt, ...)
@@ -89,12 +100,7 @@ http_reply_openai_error(struct evhttp_request *req, int code, const char *type,
     va_start(ap, fmt);
     vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
-    json_object *e = json_object_new_object();
-    json_object_object_add(e, "message", json_object_new_string(msg));
-    json_object_object_add(e, "type", json_object_new_string(type));
-    json_object_object_add(e, "param", NULL);
-    json_object_object_add(e, "code", NULL);
-    http_reply_message(req, code, e);
+    http_reply_message(req, code, http_openai_error_new(type, msg));
 }
 
 /* Making a tokener (three zeroed allocations) costs about as much as
@@ -165,27 +171,34 @@ http_json_parse(const char *text, size_t len, char *err, size_t errlen)
     return o;
 }
 
-json_object *
-http_body_json(struct evhttp_request *req, size_t limit, char *err,
+const char *
+http_body_text(struct evbuffer *in, size_t limit, size_t *len, char *err,
                size_t errlen)
 {
-    struct evbuffer *in = evhttp_request_get_input_buffer(req);
-    size_t len = evbuffer_get_length(in);
-    if (len == 0) {
+    *len = evbuffer_get_length(in);
+    if (*len == 0) {
         snprintf(err, errlen, "missing request body");
         return NULL;
     }
-    if (len > limit) {
-        snprintf(err, errlen, "request body of %zu bytes exceeds %zu", len,
+    if (*len > limit) {
+        snprintf(err, errlen, "request body of %zu bytes exceeds %zu", *len,
                  limit);
         return NULL;
     }
     const char *text = (const char *)evbuffer_pullup(in, -1);
-    if (!text) {
+    if (!text)
         snprintf(err, errlen, "out of memory");
-        return NULL;
-    }
-    return http_json_parse(text, len, err, errlen);
+    return text;
+}
+
+json_object *
+http_body_json(struct evhttp_request *req, size_t limit, char *err,
+               size_t errlen)
+{
+    size_t len;
+    const char *text = http_body_text(evhttp_request_get_input_buffer(req),
+                                      limit, &len, err, errlen);
+    return text ? http_json_parse(text, len, err, errlen) : NULL;
 }
 
 const char *

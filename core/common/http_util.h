@@ -22,6 +22,15 @@ void http_reply_openai_error(struct evhttp_request *req, int code,
                              const char *type, const char *fmt, ...)
     HERD_PRINTF(4, 5);
 
+/* OpenAI's error object: {"message":..,"type":..,"param":null,
+ * "code":null}, a new reference. */
+json_object *http_openai_error_new(const char *type, const char *msg);
+
+/* The whole of a request body as one piece of text, or NULL with a
+ * message fit for a 400 in err (empty, over limit bytes, no memory). */
+const char *http_body_text(struct evbuffer *in, size_t limit, size_t *len,
+                           char *err, size_t errlen);
+
 /* Parses text as one JSON value (whitespace around it allowed). Returns a
  * new reference, or NULL with a message in err (not JSON, trailing data,
  * JSON null, over INT_MAX bytes). */

@@ -1,0 +1,79 @@
+/* JSON replies and request bodies on the router's HTTP server. */
+#include "autoconfig.h"
+
+#include "http_reply.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+
+#include "common/http_util.h"
+
+void
+http_send_json(struct http_req *req, int code, const json_object *body)
+{
+    size_t len;
+    const char *text = json_object_to_json_string_length(
+        (json_object *)body,
+        JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE, &len);
+    struct evbuffer *buf = evbuffer_new();
+    if (!buf || evbuffer_add(buf, text, len) != 0) {
+        /* Still answer, so the client is not left waiting. */
+        if (buf)
+            evbuffer_free(buf);
+        http_reply(req, 503, NULL, NULL);
+        return;
+    }
+    struct evkeyvalq *h = http_req_out_headers(req);
+    evhttp_remove_header(h, "Content-Type");
+    evhttp_add_header(h, "Content-Type", "application/json; charset=utf-8");
+    http_reply(req, code, NULL, buf);
+    evbuffer_free(buf);
+}
+
+static void
+http_send_message(struct http_req *req, int code, json_object *err)
+{
+    json_object *o = json_object_new_object();
+    json_object_object_add(o, "error", err);
+    http_send_json(req, code, o);
+    json_object_put(o);
+}
+
+void
+http_send_error(struct http_req *req, int code, const char *fmt, ...)
+{
+    char msg[1024];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    http_send_message(req, code, json_object_new_string(msg));
+}
+
+void
+http_send_openai_error(struct http_req *req, int code, const char *type,
+                       const char *fmt, ...)
+{
+    char msg[1024];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    http_send_message(req, code, http_openai_error_new(type, msg));
+}
+
+json_object *
+http_req_json(struct http_req *req, size_t limit, char *err, size_t errlen)
+{
+    size_t len;
+    const char *text =
+        http_body_text(http_req_body(req), limit, &len, err, errlen);
+    return text ? http_json_parse(text, len, err, errlen) : NULL;
+}
+
+const char *
+http_req_peer(const struct http_req *req)
+{
+    const struct http_conn *c = http_req_conn(req);
+    return c ? http_conn_peer(c) : "";
+}

@@ -1,0 +1,513 @@
+/* The router's HTTP/1.1 server. See http_server.h for the contract; the
+ * request-reading half is in http_parse.c.
+ *
+ * A connection's life: READ (waiting for or reading a request, under the
+ * client timeout) -> HANDLING (the handler has it; reading goes on only
+ * to notice the client leaving) -> the reply's last byte written -> READ
+ * again, or closed. Everything a callback could re-enter through (a
+ * close, buffered input, a drain callback due at once) is done from the
+ * connection's `later` event on a following pass. */
+#include "autoconfig.h"
+
+#include "http_server_impl.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "common/http_util.h" /* http_reason */
+
+#define HTTP_ACCEPT_BURST 64
+
+/* ---- requests ----------------------------------------------------------- */
+
+struct http_req *
+http_req_new(struct http_conn *c)
+{
+    struct http_req *r = calloc(1, sizeof *r);
+    if (!r)
+        return NULL;
+    r->body = evbuffer_new();
+    if (!r->body) {
+        free(r);
+        return NULL;
+    }
+    TAILQ_INIT(&r->in);
+    TAILQ_INIT(&r->out);
+    r->conn = c;
+    return r;
+}
+
+void
+http_req_free(struct http_req *r)
+{
+    evhttp_clear_headers(&r->in);
+    evhttp_clear_headers(&r->out);
+    evbuffer_free(r->body);
+    if (r->uri)
+        evhttp_uri_free(r->uri);
+    free(r->target);
+    free(r);
+}
+
+enum evhttp_cmd_type
+http_req_method(const struct http_req *req)
+{
+    return req->method;
+}
+
+const char *
+http_req_target(const struct http_req *req)
+{
+    return req->target;
+}
+
+const char *
+http_req_path(const struct http_req *req)
+{
+    return req->path;
+}
+
+const struct evhttp_uri *
+http_req_uri(struct http_req *req)
+{
+    if (!req->uri_tried) {
+        req->uri_tried = 1;
+        req->uri = evhttp_uri_parse_with_flags(req->target,
+                                               EVHTTP_URI_NONCONFORMANT);
+    }
+    return req->uri;
+}
+
+struct evkeyvalq *
+http_req_in_headers(struct http_req *req)
+{
+    return &req->in;
+}
+
+struct evbuffer *
+http_req_body(struct http_req *req)
+{
+    return req->body;
+}
+
+struct evkeyvalq *
+http_req_out_headers(struct http_req *req)
+{
+    return &req->out;
+}
+
+struct http_conn *
+http_req_conn(const struct http_req *req)
+{
+    return req->conn;
+}
+
+int
+http_req_status(const struct http_req *req)
+{
+    return req->status;
+}
+
+void
+http_req_set_on_complete(struct http_req *req, http_req_fn cb, void *arg)
+{
+    req->on_complete = cb;
+    req->on_complete_arg = arg;
+}
+
+/* ---- connections -------------------------------------------------------- */
+
+void
+http_conn_set_closecb(struct http_conn *c, http_conn_fn cb, void *arg)
+{
+    c->closecb = cb;
+    c->closearg = arg;
+}
+
+const char *
+http_conn_peer(const struct http_conn *c)
+{
+    return c->peer;
+}
+
+size_t
+http_conn_output_length(const struct http_conn *c)
+{
+    return evbuffer_get_length(c->out);
+}
+
+static const struct timeval *
+http_timeout(const struct http_server *s)
+{
+    return s->timeout.tv_sec || s->timeout.tv_usec ? &s->timeout : NULL;
+}
+
+void
+http_conn_later(struct http_conn *c)
+{
+    event_active(c->later, EV_TIMEOUT, 0);
+}
+
+/* Closing is only ever done from the connection's own event callbacks,
+ * so no handler is inside a call on it. */
+static void
+http_conn_free(struct http_conn *c)
+{
+    struct http_server *s = c->srv;
+    struct http_req *r = c->req;
+    c->req = NULL;
+    if (r) {
+        /* Unanswered: the handler still holds it and frees it by replying.
+         * Answered (or never handed over): nobody else will. */
+        r->conn = NULL;
+        if (r->ended || !r->dispatched)
+            http_req_free(r);
+    }
+    http_conn_fn cb = c->closecb;
+    c->closecb = NULL;
+    if (cb)
+        cb(c, c->closearg);
+    event_free(c->rev);
+    event_free(c->wev);
+    event_free(c->later);
+    evbuffer_free(c->in);
+    evbuffer_free(c->out);
+    /* Our write side first: the client reads the end of the reply before
+     * the close, even with bytes of its own still unread here. */
+    shutdown(c->fd, SHUT_WR);
+    close(c->fd);
+    if (c->prev)
+        c->prev->next = c->next;
+    else
+        s->conns = c->next;
+    if (c->next)
+        c->next->prev = c->prev;
+    s->conn_count--;
+    free(c);
+}
+
+/* The request is answered and written: the connection reads the next. */
+static void
+http_conn_complete(struct http_conn *c)
+{
+    struct http_req *r = c->req;
+    http_req_fn done = r->on_complete;
+    r->on_complete = NULL;
+    if (done)
+        done(r, r->on_complete_arg);
+    int close_after = r->close_after;
+    c->req = NULL;
+    c->drained = NULL;
+    http_req_free(r);
+    if (close_after) {
+        c->closing = 1;
+        http_conn_later(c);
+        return;
+    }
+    c->state = HTTP_CONN_READ;
+    if (c->read_paused)
+        c->read_paused = 0;
+    event_add(c->rev, http_timeout(c->srv)); /* now the idle timeout */
+    if (evbuffer_get_length(c->in) > 0 && !c->parsing)
+        http_conn_later(c);
+}
+
+/* Everything queued went out. from_event: called from the write event,
+ * where callbacks may run at once; otherwise they wait for `later`. */
+static void
+http_conn_drained(struct http_conn *c, int from_event)
+{
+    if (c->drained) {
+        if (!from_event) {
+            c->drained_due = 1;
+            http_conn_later(c);
+        } else {
+            http_conn_fn cb = c->drained;
+            c->drained = NULL;
+            cb(c, c->drained_arg);
+            if (!c->req || evbuffer_get_length(c->out) > 0)
+                return; /* it queued more, or completed the request */
+        }
+    }
+    if (c->req && c->req->ended && !c->drained_due)
+        http_conn_complete(c);
+    else if (!c->req && c->closing)
+        http_conn_later(c);
+}
+
+void
+http_conn_flush(struct http_conn *c)
+{
+    if (c->failed || event_pending(c->wev, EV_WRITE, NULL))
+        return; /* the write event carries on */
+    if (evbuffer_get_length(c->out) > 0 &&
+        evbuffer_write(c->out, c->fd) < 0 && errno != EAGAIN &&
+        errno != EINTR) {
+        c->failed = 1;
+        http_conn_later(c);
+        return;
+    }
+    if (evbuffer_get_length(c->out) > 0) {
+        event_add(c->wev, http_timeout(c->srv));
+        return;
+    }
+    http_conn_drained(c, 0);
+}
+
+static void
+http_conn_write_cb(evutil_socket_t fd, short what, void *arg)
+{
+    struct http_conn *c = arg;
+    if (what & EV_TIMEOUT) {
+        http_conn_free(c); /* the client stopped reading */
+        return;
+    }
+    if (evbuffer_write(c->out, fd) < 0 && errno != EAGAIN && errno != EINTR) {
+        http_conn_free(c);
+        return;
+    }
+    if (evbuffer_get_length(c->out) > 0)
+        return;
+    event_del(c->wev);
+    http_conn_drained(c, 1);
+}
+
+static void
+http_conn_later_cb(evutil_socket_t fd, short what, void *arg)
+{
+    struct http_conn *c = arg;
+    (void)fd;
+    (void)what;
+    if (c->failed) {
+        http_conn_free(c);
+        return;
+    }
+    if (c->closing) {
+        if (evbuffer_get_length(c->out) > 0 || c->lingering)
+            return; /* the write event, or the client's close, ends it */
+        /* Half-close and wait briefly for the client to close: closing
+         * with its bytes unread would reset the connection, and a reset
+         * can destroy the reply before the client has read it. */
+        struct timeval linger = {HTTP_LINGER_S, 0};
+        c->lingering = 1;
+        shutdown(c->fd, SHUT_WR);
+        evbuffer_drain(c->in, evbuffer_get_length(c->in));
+        if (event_add(c->rev, &linger) != 0)
+            http_conn_free(c);
+        return;
+    }
+    if (c->drained_due) {
+        c->drained_due = 0;
+        if (evbuffer_get_length(c->out) == 0) {
+            http_conn_drained(c, 1);
+            if (event_pending(c->later, EV_TIMEOUT, NULL))
+                return;
+        }
+    }
+    if (c->state == HTTP_CONN_READ && evbuffer_get_length(c->in) > 0)
+        http_conn_parse(c);
+}
+
+static void
+http_conn_read_cb(evutil_socket_t fd, short what, void *arg)
+{
+    struct http_conn *c = arg;
+    if (what & EV_TIMEOUT) {
+        http_conn_free(c); /* idle, or a request that never finished */
+        return;
+    }
+    struct evbuffer_iovec v;
+    if (evbuffer_reserve_space(c->in, HTTP_READ_SIZE, &v, 1) < 1) {
+        http_conn_free(c);
+        return;
+    }
+    ssize_t n = read(fd, v.iov_base, v.iov_len);
+    if (n < 0 && (errno == EAGAIN || errno == EINTR))
+        return;
+    if (n <= 0) {
+        http_conn_free(c); /* the client left (or reset) */
+        return;
+    }
+    v.iov_len = (size_t)n;
+    evbuffer_commit_space(c->in, &v, 1);
+    if (c->closing) {
+        /* nothing more is answered on it: what arrives is dropped */
+        evbuffer_drain(c->in, evbuffer_get_length(c->in));
+        return;
+    }
+    if (c->state == HTTP_CONN_HANDLING) {
+        /* The next request (pipelined) waits for this one's reply; past a
+         * bound, so does reading, to keep memory bounded. */
+        if (evbuffer_get_length(c->in) > HTTP_PIPELINE_MAX) {
+            event_del(c->rev);
+            c->read_paused = 1;
+        }
+        return;
+    }
+    http_conn_parse(c);
+}
+
+static void
+http_peer_text(struct http_conn *c, const struct sockaddr *sa)
+{
+    if (sa->sa_family == AF_INET)
+        inet_ntop(AF_INET, &((const struct sockaddr_in *)sa)->sin_addr,
+                  c->peer, sizeof c->peer);
+    else if (sa->sa_family == AF_INET6)
+        inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)sa)->sin6_addr,
+                  c->peer, sizeof c->peer);
+}
+
+static void
+http_accept_cb(evutil_socket_t lfd, short what, void *arg)
+{
+    struct http_server *s = arg;
+    (void)what;
+    for (int i = 0; i < HTTP_ACCEPT_BURST; i++) {
+        struct sockaddr_storage ss;
+        socklen_t sl = sizeof ss;
+        int fd = accept4(lfd, (struct sockaddr *)&ss, &sl,
+                         SOCK_NONBLOCK | SOCK_CLOEXEC);
+        if (fd < 0)
+            return; /* EAGAIN, or out of descriptors: the next pass retries */
+        struct http_conn *c = calloc(1, sizeof *c);
+        if (c) {
+            c->srv = s;
+            c->fd = fd;
+            c->in = evbuffer_new();
+            c->out = evbuffer_new();
+            c->rev = event_new(s->base, fd, EV_READ | EV_PERSIST,
+                               http_conn_read_cb, c);
+            c->wev = event_new(s->base, fd, EV_WRITE | EV_PERSIST,
+                               http_conn_write_cb, c);
+            c->later = event_new(s->base, -1, 0, http_conn_later_cb, c);
+        }
+        if (!c || !c->in || !c->out || !c->rev || !c->wev || !c->later ||
+            event_add(c->rev, http_timeout(s)) != 0) {
+            if (c) {
+                if (c->in)
+                    evbuffer_free(c->in);
+                if (c->out)
+                    evbuffer_free(c->out);
+                if (c->rev)
+                    event_free(c->rev);
+                if (c->wev)
+                    event_free(c->wev);
+                if (c->later)
+                    event_free(c->later);
+                free(c);
+            }
+            close(fd);
+            continue;
+        }
+        http_peer_text(c, (struct sockaddr *)&ss);
+        c->next = s->conns;
+        if (s->conns)
+            s->conns->prev = c;
+        s->conns = c;
+        s->conn_count++;
+    }
+}
+
+/* ---- the server --------------------------------------------------------- */
+
+struct http_server *
+http_server_new(struct event_base *base, http_handler_fn handler, void *arg)
+{
+    struct http_server *s = calloc(1, sizeof *s);
+    if (!s)
+        return NULL;
+    s->base = base;
+    s->handler = handler;
+    s->arg = arg;
+    s->fd = -1;
+    s->limits.max_body = 64u << 20;
+    s->limits.max_headers = 64u << 10;
+    return s;
+}
+
+void
+http_server_set_limits(struct http_server *s, const struct http_limits *l)
+{
+    s->limits = *l;
+    s->timeout.tv_sec = (time_t)l->timeout_s;
+    s->timeout.tv_usec =
+        (suseconds_t)((l->timeout_s - (double)s->timeout.tv_sec) * 1e6);
+}
+
+int
+http_server_listen(struct http_server *s, const char *host, int port)
+{
+    struct addrinfo hints, *ai = NULL;
+    char service[16];
+    memset(&hints, 0, sizeof hints);
+    hints.ai_family = AF_UNSPEC;
+    hints.ai_socktype = SOCK_STREAM;
+    hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV;
+    snprintf(service, sizeof service, "%d", port);
+    int rc = getaddrinfo(host && *host ? host : NULL, service, &hints, &ai);
+    if (rc != 0 || !ai) {
+        errno = EADDRNOTAVAIL;
+        return -EADDRNOTAVAIL;
+    }
+    int fd = socket(ai->ai_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
+                    0);
+    int one = 1, err = 0;
+    if (fd < 0)
+        err = errno;
+    else if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one) != 0 ||
+             bind(fd, ai->ai_addr, ai->ai_addrlen) != 0 ||
+             /* Linux caps the backlog at net.core.somaxconn: thousands of
+              * clients arriving at once are not dropped. */
+             listen(fd, 65535) != 0)
+        err = errno;
+    freeaddrinfo(ai);
+    if (err) {
+        if (fd >= 0)
+            close(fd);
+        errno = err;
+        return -err;
+    }
+    /* Accepted sockets inherit TCP_NODELAY on Linux: without it a streamed
+     * chunk written while the previous one is unacknowledged waits for the
+     * client's delayed ACK (up to 40 ms). */
+    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+    s->accept_ev =
+        event_new(s->base, fd, EV_READ | EV_PERSIST, http_accept_cb, s);
+    if (!s->accept_ev || event_add(s->accept_ev, NULL) != 0) {
+        close(fd);
+        errno = ENOMEM;
+        return -ENOMEM;
+    }
+    s->fd = fd;
+    return 0;
+}
+
+int
+http_server_fd(const struct http_server *s)
+{
+    return s->fd;
+}
+
+void
+http_server_free(struct http_server *s)
+{
+    if (!s)
+        return;
+    while (s->conns)
+        http_conn_free(s->conns);
+    if (s->accept_ev)
+        event_free(s->accept_ev);
+    if (s->fd >= 0)
+        close(s->fd);
+    free(s);
+}

@@ -1,0 +1,92 @@
+/* What the server's files share: the structures behind http_server.h. */
+#ifndef HERD_HTTP_SERVER_IMPL_H
+#define HERD_HTTP_SERVER_IMPL_H
+
+#include "http_server.h"
+
+#include <sys/queue.h>
+#include <sys/time.h>
+
+/* One read; a request that is larger arrives over several. */
+#define HTTP_READ_SIZE 16384
+/* Bytes of a pipelined next request held while one is handled. */
+#define HTTP_PIPELINE_MAX (256u << 10)
+/* How long a closing connection waits for the client to close first. */
+#define HTTP_LINGER_S 2
+
+enum http_conn_state {
+    HTTP_CONN_READ,     /* waiting for, or reading, a request's head */
+    HTTP_CONN_BODY,     /* reading a Content-Length body */
+    HTTP_CONN_CHUNKS,   /* reading a chunked body */
+    HTTP_CONN_HANDLING, /* the handler has the request */
+};
+
+struct http_req {
+    struct http_conn *conn; /* NULL once detached */
+    enum evhttp_cmd_type method;
+    int minor; /* HTTP/1.minor */
+    char *target;
+    const char *path; /* in target's allocation, after it */
+    struct evhttp_uri *uri;
+    int uri_tried;
+    struct evkeyvalq in, out;
+    struct evbuffer *body;
+    size_t remaining; /* body bytes still to come (chunked: of this chunk) */
+    int chunk_state;  /* http_parse.c's position in a chunked body */
+    int expect_continue;
+    int close_after; /* the connection closes once this reply is written */
+    int dispatched;  /* the handler has it */
+    int status;
+    int started; /* the head is queued */
+    int chunked; /* the reply is chunked */
+    int ended;   /* the whole reply is queued */
+    http_req_fn on_complete;
+    void *on_complete_arg;
+};
+
+struct http_conn {
+    struct http_server *srv;
+    struct http_conn *next, *prev;
+    int fd;
+    struct event *rev, *wev, *later;
+    struct evbuffer *in, *out;
+    enum http_conn_state state;
+    struct http_req *req; /* being read or handled */
+    http_conn_fn closecb;
+    void *closearg;
+    http_conn_fn drained; /* http_reply_chunk_then's callback */
+    void *drained_arg;
+    int drained_due; /* ... due on the next `later` */
+    int closing;     /* close on the next `later` */
+    int failed;      /* a write failed: close on the next `later` */
+    int lingering;   /* half-closed, waiting for the client's close */
+    int read_paused; /* the pipeline bound was reached */
+    int parsing;     /* inside http_conn_parse */
+    char peer[64];
+};
+
+struct http_server {
+    struct event_base *base;
+    http_handler_fn handler;
+    void *arg;
+    int fd;
+    struct event *accept_ev;
+    struct http_limits limits;
+    struct timeval timeout;
+    struct http_conn *conns;
+    size_t conn_count;
+};
+
+struct http_req *http_req_new(struct http_conn *c);
+void http_req_free(struct http_req *r);
+/* Parses what c has read; hands each complete request to the handler. */
+void http_conn_parse(struct http_conn *c);
+/* Writes what is queued at once; the rest waits for the write event. */
+void http_conn_flush(struct http_conn *c);
+/* Runs c's `later` event on the loop's next pass. */
+void http_conn_later(struct http_conn *c);
+/* An answer the server gives itself (a malformed or oversized request):
+ * an Ollama-shaped JSON error, and the connection closes after it. */
+void http_conn_refuse(struct http_conn *c, int code, const char *msg);
+
+#endif
