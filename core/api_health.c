@@ -408,6 +408,9 @@ health_closed(struct http_conn *conn, void *arg)
 {
     struct health_pending *p = arg;
     (void)conn;
+    /* the request is ours to free now, which a reply does */
+    if (p->req)
+        http_reply(p->req, 499, "Client Closed Request", NULL);
     p->req = NULL;
     p->conn = NULL;
 }

@@ -47,7 +47,11 @@ madmin_list_closed(struct http_conn *conn, void *arg)
 {
     struct madmin_list *l = arg;
     (void)conn;
-    l->req = NULL; /* the query still answers; nobody to tell */
+    /* the query still answers; nobody to tell. The request is ours to
+     * free now, which a reply does. */
+    if (l->req)
+        http_reply(l->req, 499, "Client Closed Request", NULL);
+    l->req = NULL;
     l->conn = NULL;
 }
 
@@ -338,6 +342,8 @@ madmin_op_closed(struct http_conn *conn, void *arg)
     struct madmin_op *op = arg;
     (void)conn;
     op->conn = NULL;
+    if (op->req) /* ours to free now, which a reply does */
+        http_reply(op->req, 499, "Client Closed Request", NULL);
     op->req = NULL;
     log_info(madmin_comp, "%s %s on %s: the client left; cancelled", op->action,
              op->model, op->node_id);

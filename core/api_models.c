@@ -158,9 +158,8 @@ models_finish(struct models_op *op)
         models_free(op);
         return;
     }
-    /* Our close callback must not run once the answer ends: an HTTP/1.0
-     * stream (not chunked) can end, and its connection close, inside
-     * evhttp_send_reply_end. The drain's watch takes the slot. */
+    /* Our close callback must not run once the answer ends: the drain's
+     * watch takes the slot. */
     if (op->conn)
         http_conn_set_closecb(op->conn, NULL, NULL);
     op->conn = NULL;

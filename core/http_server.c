@@ -43,12 +43,21 @@ http_req_new(struct http_conn *c)
     TAILQ_INIT(&r->in);
     TAILQ_INIT(&r->out);
     r->conn = c;
+    r->srv = c->srv;
     return r;
 }
 
 void
 http_req_free(struct http_req *r)
 {
+    if (r->detached) {
+        if (r->dprev)
+            r->dprev->dnext = r->dnext;
+        else
+            r->srv->detached = r->dnext;
+        if (r->dnext)
+            r->dnext->dprev = r->dprev;
+    }
     evhttp_clear_headers(&r->in);
     evhttp_clear_headers(&r->out);
     evbuffer_free(r->body);
@@ -169,8 +178,15 @@ http_conn_free(struct http_conn *c)
         /* Unanswered: the handler still holds it and frees it by replying.
          * Answered (or never handed over): nobody else will. */
         r->conn = NULL;
-        if (r->ended || !r->dispatched)
+        if (r->ended || !r->dispatched) {
             http_req_free(r);
+        } else {
+            r->detached = 1;
+            r->dnext = s->detached;
+            if (s->detached)
+                s->detached->dprev = r;
+            s->detached = r;
+        }
     }
     http_conn_fn cb = c->closecb;
     c->closecb = NULL;
@@ -505,6 +521,8 @@ http_server_free(struct http_server *s)
         return;
     while (s->conns)
         http_conn_free(s->conns);
+    while (s->detached)
+        http_req_free(s->detached);
     if (s->accept_ev)
         event_free(s->accept_ev);
     if (s->fd >= 0)

@@ -23,6 +23,9 @@ enum http_conn_state {
 
 struct http_req {
     struct http_conn *conn; /* NULL once detached */
+    struct http_server *srv;
+    struct http_req *dnext, *dprev; /* in srv->detached while detached */
+    int detached;
     enum evhttp_cmd_type method;
     int minor; /* HTTP/1.minor */
     char *target;
@@ -75,6 +78,9 @@ struct http_server {
     struct timeval timeout;
     struct http_conn *conns;
     size_t conn_count;
+    /* requests whose client left before their handler answered: freed by
+     * that answer, or with the server */
+    struct http_req *detached;
 };
 
 struct http_req *http_req_new(struct http_conn *c);

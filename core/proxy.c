@@ -164,11 +164,11 @@ static void proxy_drain_check(struct proxy *p);
 static int proxy_backed_off(void *arg, const char *node);
 static void proxy_fail_midstream(struct proxy_req *q, const char *why);
 
-/* One answer being written out. It is done when evhttp completes it, or
- * when its connection closes first: a client that resets while the last
- * bytes are written makes evhttp free the request without completing it,
- * and a count that waited for that alone stayed up for good (every later
- * drain then waited out drain_timeout). */
+/* One answer being written out. It is done when the server completes it,
+ * or when its connection closes first: a client that resets while the
+ * last bytes are written leaves the request uncompleted, and a count that
+ * waited for completion alone stayed up for good (every later drain then
+ * waited out drain_timeout). */
 struct proxy_flush {
     struct proxy *p;
     struct http_req *req;
@@ -1933,7 +1933,7 @@ proxy_cut(struct proxy *p)
     p->drain_done = NULL;
     while (p->head) {
         struct proxy_req *q = p->head;
-        /* the client connections go with evhttp_free */
+        /* the client connections go with http_server_free */
         q->req = NULL;
         proxy_free_req(q);
     }

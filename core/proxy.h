@@ -56,10 +56,10 @@ struct proxy_settings {
 
 struct proxy *proxy_new(struct router *r, const struct proxy_settings *s);
 /* Frees the requests that still run or wait, without answering them: at
- * teardown, before evhttp_free closes their connections. */
+ * teardown, before http_server_free closes their connections. */
 void proxy_cut(struct proxy *p);
 /* Cancels what runs (upstream calls, waiting requests) and frees the
- * upstream pool: after evhttp_free, whose close callbacks let model
+ * upstream pool: after http_server_free, whose close callbacks let model
  * calls cancel their own upstream calls first. */
 void proxy_free(struct proxy *p);
 void proxy_configure(struct proxy *p, const struct proxy_settings *s);

@@ -113,8 +113,8 @@ unload_close_cb(struct http_conn *conn, void *arg)
     (void)conn;
     op->conn = NULL;
     op->req = NULL;
-    /* a request evhttp detached from the dying connection is ours to
-     * free, which a reply does */
+    /* a request detached from the dying connection is ours to free,
+     * which a reply does */
     if (req && !http_req_conn(req))
         http_reply(req, 499, "Client Closed Request", NULL);
     unload_free(op);

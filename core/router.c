@@ -575,7 +575,7 @@ router_signals(struct router *r)
 static void
 router_teardown(struct router *r)
 {
-    /* Running requests hold upstream calls and evhttp requests. */
+    /* Running requests hold upstream calls and client requests. */
     proxy_cut(r->proxy);
     /* The storage thread writes through the plugins: it goes first. */
     router_storage_stop(r);
@@ -606,10 +606,10 @@ router_teardown(struct router *r)
 }
 
 /* The loop. With the changelist, epoll hears of an event's changes once
- * per loop pass instead of at each one: evhttp turns a socket's read and
- * write interest on and off several times per request, which cost ten
- * epoll_ctl calls per proxied request without it and six with it. The
- * changelist's one hazard, a dup()ed descriptor, does not occur here. */
+ * per loop pass instead of at each one: a write that has to wait, and
+ * the upstream client's events, change and change back within a pass.
+ * The changelist's one hazard, a dup()ed descriptor, does not occur
+ * here. */
 static struct event_base *
 router_base_new(void)
 {
