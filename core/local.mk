@@ -37,6 +37,7 @@ router_integration_tests = \
 	tests/integration/router_tags_union.sh \
 	tests/integration/router_liveness.sh \
 	tests/integration/router_http.sh \
+	tests/integration/router_http_wire.sh \
 	tests/integration/router_apikey.sh \
 	tests/integration/static_discovery.sh
 TESTS += $(router_integration_tests)

@@ -1,0 +1,122 @@
+#!/usr/bin/env bash
+# The router's HTTP/1.1 server on the wire, request by raw request:
+# chunked bodies, Expect: 100-continue, pipelining, HTTP/1.0 keep-alive
+# and close, blank lines before a request, absolute-form targets, every
+# malformed or oversized request refused with its status and a JSON error,
+# and the client timeout closing an idle connection.
+[ -n "$BASH_VERSION" ] || exec bash "$0" "$@"
+. "$top_srcdir/tests/integration/lib.sh"
+. "$top_srcdir/tests/integration/router_lib.sh"
+
+command -v jq >/dev/null || skip_all "jq is not installed"
+
+printf '[router]\nmax_body_bytes = 4K\nmax_header_bytes = 2K\nclient_timeout = 1\n' \
+    >"$TEST_TMP/wire.ini"
+start_herd herd --config "$TEST_TMP/wire.ini" --data-dir "$TEST_TMP/data"
+ok $? "router answers"
+
+# raw TEXT: sends TEXT (printf escapes) on a new connection and prints all
+# that comes back until the router closes it (at most 5 s), CRs removed.
+raw() {
+    timeout 5 bash -c 'exec 3<>/dev/tcp/127.0.0.1/'"$port"'
+        printf "$1" >&3; cat <&3' _ "$1" | tr -d '\r'
+}
+status_of() { printf '%s\n' "$1" | head -1 | cut -d' ' -f2; }
+body_of() { printf '%s\n' "$1" | sed '1,/^$/d'; }
+
+hb='{"node_id":"NODE","agentless":true,"ollama_host":"http://127.0.0.1:9"}'
+len() { printf '%s' "$1" | wc -c; }
+nodes() { curl -s "$url/fleet/status" | jq -c '[.nodes[].node_id] | sort'; }
+
+# A chunked body, in three chunks with an extension and a trailer.
+b=${hb/NODE/chunky}
+c1=${b:0:10} c2=${b:10:20} c3=${b:30}
+out=$(raw "POST /heartbeat HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n$(printf %x ${#c1})\r\n$c1\r\n$(printf %x ${#c2});ext=1\r\n$c2\r\n$(printf %x ${#c3})\r\n$c3\r\n0\r\nX-Trailer: t\r\n\r\n")
+is "$(status_of "$out")" 200 "chunked request body: 200"
+like "$(nodes)" '"chunky"' "and its heartbeat was read whole"
+
+# Expect: 100-continue: the go-ahead comes before the body is sent.
+b=${hb/NODE/expecting}
+out=$(timeout 5 bash -c 'exec 3<>/dev/tcp/127.0.0.1/'"$port"'
+    printf "POST /heartbeat HTTP/1.1\r\nHost: t\r\nExpect: 100-continue\r\nContent-Length: %s\r\nConnection: close\r\n\r\n" "$2" >&3
+    IFS= read -r -t 3 first <&3; printf "%s\n" "$first"
+    printf "%s" "$1" >&3; cat <&3' _ "$b" "$(len "$b")" | tr -d '\r')
+is "$(printf '%s\n' "$out" | head -1)" "HTTP/1.1 100 Continue" \
+    "Expect: 100-continue: 100 Continue before the body"
+like "$(printf '%s\n' "$out" | grep -o 'HTTP/1.1 [0-9]*' | tail -1)" '^HTTP/1\.1 200' \
+    "then the answer"
+like "$(nodes)" '"expecting"' "and the body was read"
+out=$(raw "POST /heartbeat HTTP/1.1\r\nHost: t\r\nExpect: tea\r\nContent-Length: 2\r\n\r\n{}")
+is "$(status_of "$out")" 417 "another expectation: 417"
+
+# Pipelining: three requests in one write, three answers in order.
+out=$(raw "GET /api/version HTTP/1.1\r\nHost: t\r\n\r\nGET /no/such HTTP/1.1\r\nHost: t\r\n\r\nGET /api/version HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n")
+is "$(printf '%s\n' "$out" | grep -o 'HTTP/1.1 [0-9]*' | cut -d' ' -f2 | tr '\n' ' ')" \
+    "200 404 200 " "pipelined requests: answered in order"
+like "$(printf '%s\n' "$out" | grep -i '^Connection:' | tail -1)" "close" \
+    "the last, which asked for it, closes the connection"
+
+# HTTP/1.0: keep-alive when asked for, else closed after the answer.
+out=$(raw "GET /api/version HTTP/1.0\r\nConnection: keep-alive\r\n\r\nGET /api/version HTTP/1.0\r\n\r\n")
+is "$(printf '%s\n' "$out" | grep -o 'HTTP/1.1 200' | wc -l)" 2 \
+    "HTTP/1.0 keep-alive: two answers on one connection"
+like "$(printf '%s\n' "$out" | grep -i '^Connection:' | head -1)" "keep-alive" \
+    "the first says keep-alive"
+like "$(printf '%s\n' "$out" | grep -i '^Connection:' | tail -1)" "close" \
+    "the second closes"
+
+# Blank lines before a request, and an absolute-form target.
+out=$(raw "\r\n\r\nGET http://t/api/version HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n")
+is "$(status_of "$out")" 200 "blank lines first, absolute-form target: 200"
+is "$(body_of "$out" | jq -r .version)" "unknown" "the path was routed"
+
+# Refusals: status, a JSON error, and the connection closed.
+refused() { # refused REQUEST STATUS WHAT
+    local out
+    out=$(raw "$1")
+    is "$(status_of "$out")" "$2" "$3: $2"
+    like "$(body_of "$out" | jq -r .error 2>/dev/null)" "." "$3: a JSON error"
+    like "$(printf '%s\n' "$out" | grep -i '^Connection:')" "close" \
+        "$3: the connection closes"
+}
+refused "GARBAGE\r\n\r\n" 400 "a request line without target and version"
+refused "BREW /pot HTTP/1.1\r\nHost: t\r\n\r\n" 501 "an unknown method"
+refused "GET / HTTP/2.0\r\nHost: t\r\n\r\n" 505 "HTTP/2.0 in the request line"
+refused "POST /heartbeat HTTP/1.1\r\nHost: t\r\nContent-Length: 2x\r\n\r\n{}" \
+    400 "a malformed Content-Length"
+refused "POST /heartbeat HTTP/1.1\r\nHost: t\r\nContent-Length: 2\r\nContent-Length: 3\r\n\r\n{}" \
+    400 "two Content-Lengths that differ"
+refused "POST /heartbeat HTTP/1.1\r\nHost: t\r\nContent-Length: 2\r\nTransfer-Encoding: chunked\r\n\r\n{}" \
+    400 "Content-Length and Transfer-Encoding together"
+refused "POST /heartbeat HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: gzip\r\n\r\n{}" \
+    501 "a transfer coding other than chunked"
+refused "GET / HTTP/1.1\r\nHost: t\r\nX-A: 1\r\n  folded\r\n\r\n" \
+    400 "a folded header line"
+refused "GET / HTTP/1.1\r\nHost: t\r\nNoColon\r\n\r\n" 400 "a header without a colon"
+refused "GET / HTTP/1.1\r\nHost: t\r\nX-Big: $(head -c 3000 /dev/zero | tr '\0' a)\r\n\r\n" \
+    431 "headers over max_header_bytes"
+refused "POST /heartbeat HTTP/1.1\r\nHost: t\r\nContent-Length: 5000\r\n\r\n" \
+    413 "a Content-Length over max_body_bytes"
+refused "POST /heartbeat HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n\r\n2000\r\n" \
+    413 "a chunk over max_body_bytes"
+refused "POST /heartbeat HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n" \
+    400 "a malformed chunk size"
+is "$(curl -s "$url/api/version" | jq -r .version)" "unknown" \
+    "still serving after every refusal"
+
+# client_timeout (1 s here): an idle connection is closed.
+start=$(date +%s%N)
+out=$(timeout 5 bash -c 'exec 3<>/dev/tcp/127.0.0.1/'"$port"'; cat <&3; echo closed')
+ms=$((($(date +%s%N) - start) / 1000000))
+is "$out" "closed" "an idle connection is closed by the router"
+ok $([ "$ms" -ge 800 ] && [ "$ms" -lt 4000 ]; echo $?) \
+    "after client_timeout ($ms ms)"
+# A request that stops halfway is closed the same way.
+out=$(timeout 5 bash -c 'exec 3<>/dev/tcp/127.0.0.1/'"$port"'
+    printf "GET /api/version HTTP/1.1\r\nHo" >&3; cat <&3; echo closed')
+is "$out" "closed" "half a request: closed after client_timeout"
+
+kill -TERM "$PID_herd"
+wait "$PID_herd"
+is $? 0 "SIGTERM: exit status 0"
+done_testing
