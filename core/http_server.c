@@ -174,13 +174,13 @@ http_conn_free(struct http_conn *c)
     struct http_server *s = c->srv;
     struct http_req *r = c->req;
     c->req = NULL;
+    /* Unanswered: the handler still holds it and frees it by replying.
+     * Answered (or never handed over): nobody else will, after the close
+     * callback, which may still clear what it set on it. */
+    int ours = r && (r->ended || !r->dispatched);
     if (r) {
-        /* Unanswered: the handler still holds it and frees it by replying.
-         * Answered (or never handed over): nobody else will. */
         r->conn = NULL;
-        if (r->ended || !r->dispatched) {
-            http_req_free(r);
-        } else {
+        if (!ours) {
             r->detached = 1;
             r->dnext = s->detached;
             if (s->detached)
@@ -192,6 +192,8 @@ http_conn_free(struct http_conn *c)
     c->closecb = NULL;
     if (cb)
         cb(c, c->closearg);
+    if (ours)
+        http_req_free(r);
     event_free(c->rev);
     event_free(c->wev);
     event_free(c->later);
