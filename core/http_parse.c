@@ -6,6 +6,7 @@
 
 #include "http_server_impl.h"
 
+#include <ctype.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -178,12 +179,8 @@ http_parse_headers(struct http_conn *c, struct http_req *r, char *s,
             have_length = 1;
             length = n;
         } else if (strcasecmp(s, "Transfer-Encoding") == 0) {
-            /* only chunked is spoken, and it must come last */
-            const char *last = strrchr(v, ',');
-            last = last ? last + 1 : v;
-            while (*last == ' ' || *last == '\t')
-                last++;
-            if (strcasecmp(last, "chunked") != 0 || chunked) {
+            /* chunked alone: no other coding is spoken */
+            if (strcasecmp(v, "chunked") != 0 || chunked) {
                 *why = "unsupported Transfer-Encoding";
                 return 501;
             }
@@ -210,6 +207,8 @@ http_parse_headers(struct http_conn *c, struct http_req *r, char *s,
         *why = "request body exceeds max_body_bytes";
         return 413;
     }
+    if (chunked && r->minor == 0)
+        r->close_after = 1; /* RFC 9112 6.1: the framing is not trusted */
     r->remaining = (size_t)length;
     c->state = chunked ? HTTP_CONN_CHUNKS
                : length ? HTTP_CONN_BODY
@@ -256,6 +255,12 @@ http_read_head(struct http_conn *c)
         return -1;
     }
     size_t n = http_head_end((const char *)p, look);
+    /* A NUL would end the text early: a header after it unseen here,
+     * but seen by whatever proxy is in front, is how requests smuggle. */
+    if (memchr(p, '\0', n ? n : look)) {
+        http_conn_refuse(c, 400, "malformed request: a NUL byte");
+        return -1;
+    }
     if (!n) {
         if (look > max) {
             http_conn_refuse(c, 431, "request headers exceed max_header_bytes");
@@ -334,7 +339,7 @@ http_chunk_line(struct http_conn *c, char *line, size_t cap)
         }
         return 0;
     }
-    if (n >= cap) {
+    if (n >= cap || memchr(l, '\0', n)) {
         free(l);
         http_conn_refuse(c, 400, "malformed chunked body");
         return -1;
@@ -356,12 +361,20 @@ http_read_chunks(struct http_conn *c, struct http_req *r)
         case CHUNK_SIZE: {
             if ((rc = http_chunk_line(c, line, sizeof line)) <= 0)
                 return rc;
-            char *e;
-            unsigned long long size = strtoull(line, &e, 16);
+            /* hex digits only (no 0x, sign or space first), so that
+             * every parser agrees where the body ends */
+            uint64_t size = 0;
+            const char *e = line;
+            while (isxdigit((unsigned char)*e) && e - line < 16) {
+                size = size * 16 + (uint64_t)(isdigit((unsigned char)*e)
+                                                  ? *e - '0'
+                                                  : (*e | 0x20) - 'a' + 10);
+                e++;
+            }
             while (*e == ' ' || *e == '\t')
                 e++;
-            if (e == line || (*e && *e != ';') || line[0] == '-' ||
-                line[0] == '+') {
+            if (e == line || !isxdigit((unsigned char)line[0]) ||
+                (*e && *e != ';')) {
                 http_conn_refuse(c, 400, "malformed chunked body");
                 return -1;
             }

@@ -128,11 +128,14 @@ http_reply(struct http_req *req, int code, const char *reason,
     size_t len = body ? evbuffer_get_length(body) : 0;
     struct http_conn *c = req->conn;
     if (!c || req->started) {
-        /* the client left (or a reply went already): nothing to write */
+        /* the client left, or the reply was started: nothing to write but
+         * the end of what was started */
         if (body)
             evbuffer_drain(body, len);
         if (!c)
             http_req_free(req);
+        else
+            http_reply_end(req);
         return;
     }
     http_put_head(req, code, reason, (long long)len);

@@ -317,6 +317,7 @@ http_conn_later_cb(evutil_socket_t fd, short what, void *arg)
          * can destroy the reply before the client has read it. */
         struct timeval linger = {HTTP_LINGER_S, 0};
         c->lingering = 1;
+        c->linger_until = time(NULL) + HTTP_LINGER_S + 1;
         shutdown(c->fd, SHUT_WR);
         evbuffer_drain(c->in, evbuffer_get_length(c->in));
         if (event_add(c->rev, &linger) != 0)
@@ -351,6 +352,15 @@ http_conn_read_cb(evutil_socket_t fd, short what, void *arg)
     ssize_t n = read(fd, v.iov_base, v.iov_len);
     if (n < 0 && (errno == EAGAIN || errno == EINTR))
         return;
+    if (n == 0 && c->state == HTTP_CONN_HANDLING && !c->closecb &&
+        !c->closing) {
+        /* The client is done sending, which a half-close also says: with
+         * no handler waiting to hear it left, the answer still goes out,
+         * and the connection closes after it. */
+        event_del(c->rev);
+        c->req->close_after = 1;
+        return;
+    }
     if (n <= 0) {
         http_conn_free(c); /* the client left (or reset) */
         return;
@@ -358,8 +368,11 @@ http_conn_read_cb(evutil_socket_t fd, short what, void *arg)
     v.iov_len = (size_t)n;
     evbuffer_commit_space(c->in, &v, 1);
     if (c->closing) {
-        /* nothing more is answered on it: what arrives is dropped */
+        /* nothing more is answered on it: what arrives is dropped, for a
+         * bounded time (the read timeout restarts with every read) */
         evbuffer_drain(c->in, evbuffer_get_length(c->in));
+        if (c->lingering && time(NULL) > c->linger_until)
+            http_conn_free(c);
         return;
     }
     if (c->state == HTTP_CONN_HANDLING) {

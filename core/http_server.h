@@ -15,7 +15,10 @@
  *   leaves the request to its handler: the next http_reply or
  *   http_reply_end frees it without writing.
  * - A close callback runs whenever the connection goes, answered or not;
- *   a handler clears it (NULL) once it no longer cares.
+ *   a handler clears it (NULL) once it no longer cares. While one is set,
+ *   the client closing its sending side counts as leaving (a proxied
+ *   request is cancelled at once); without one, the reply still goes out
+ *   to a client that half-closed, and the connection closes after it.
  * Callbacks never run inside the call that triggered them, except
  * on_complete, which may run inside http_reply or http_reply_end. */
 #ifndef HERD_HTTP_SERVER_H

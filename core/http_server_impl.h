@@ -6,6 +6,7 @@
 
 #include <sys/queue.h>
 #include <sys/time.h>
+#include <time.h>
 
 /* One read; a request that is larger arrives over several. */
 #define HTTP_READ_SIZE 16384
@@ -63,6 +64,7 @@ struct http_conn {
     int closing;     /* close on the next `later` */
     int failed;      /* a write failed: close on the next `later` */
     int lingering;   /* half-closed, waiting for the client's close */
+    time_t linger_until;
     int read_paused; /* the pipeline bound was reached */
     int parsing;     /* inside http_conn_parse */
     char peer[64];

@@ -101,6 +101,17 @@ refused "POST /heartbeat HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n\r
     413 "a chunk over max_body_bytes"
 refused "POST /heartbeat HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n" \
     400 "a malformed chunk size"
+# A NUL would end the head early for a C string: a header after it would
+# go unseen here but not by a proxy in front (request smuggling).
+refused "G\0ET / HTTP/1.1\r\nHost: t\r\n\r\n" 400 "a NUL in the request line"
+out=$(raw "POST /heartbeat HTTP/1.1\r\nHost: t\r\nX: \0\r\nContent-Length: 27\r\n\r\nGET /smuggled HTTP/1.1\r\n\r\n")
+is "$(status_of "$out")" 400 "a NUL in a header line: 400"
+is "$(printf '%s\n' "$out" | grep -o 'HTTP/1.1 [0-9]*' | wc -l)" 1 \
+    "and the body is not read as a second request"
+refused "POST /heartbeat HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n\r\n0x5\r\nhello\r\n0\r\n\r\n" \
+    400 "a chunk size with 0x"
+refused "POST /heartbeat HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: gzip, chunked\r\n\r\n0\r\n\r\n" \
+    501 "gzip before chunked"
 is "$(curl -s "$url/api/version" | jq -r .version)" "unknown" \
     "still serving after every refusal"
 
@@ -115,6 +126,30 @@ ok $([ "$ms" -ge 800 ] && [ "$ms" -lt 4000 ]; echo $?) \
 out=$(timeout 5 bash -c 'exec 3<>/dev/tcp/127.0.0.1/'"$port"'
     printf "GET /api/version HTTP/1.1\r\nHo" >&3; cat <&3; echo closed')
 is "$out" "closed" "half a request: closed after client_timeout"
+
+if command -v node >/dev/null; then
+    # A client that half-closes after its request still gets the answer.
+    out=$(timeout 5 node -e '
+        const s = require("net").connect(+process.argv[1], "127.0.0.1", () => {
+            s.end("GET /api/version HTTP/1.1\r\nHost: t\r\n\r\n");
+        });
+        let got = ""; s.on("data", d => got += d);
+        s.on("close", () => console.log(got.split("\r\n")[0]));' "$port")
+    is "$out" "HTTP/1.1 200 OK" "a client that half-closes gets its answer"
+    # One that keeps sending after a refusal is not read for long.
+    ms=$(timeout 15 node -e '
+        const t0 = Date.now();
+        const s = require("net").connect(+process.argv[1], "127.0.0.1", () => {
+            s.write("POST /heartbeat HTTP/1.1\r\nHost: t\r\nContent-Length: 999999999\r\n\r\n");
+            const tick = setInterval(() => s.write("x".repeat(1024)), 100);
+            s.on("close", () => { clearInterval(tick); console.log(Date.now() - t0); });
+        });
+        s.on("error", () => {});' "$port")
+    ok $([ -n "$ms" ] && [ "$ms" -lt 6000 ]; echo $?) \
+        "a client that keeps sending after a 413 is cut off (${ms:-never} ms)"
+else
+    diag "node is not installed: half-close checks skipped"
+fi
 
 kill -TERM "$PID_herd"
 wait "$PID_herd"
