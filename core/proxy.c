@@ -254,19 +254,44 @@ proxy_side_end(struct proxy *p)
 
 /* with_node: a node answered (or is answering) this request; an answer
  * of the router itself names none. */
+/* v with `decimals` (0 or 2) digits after the point, as "%.*f" would
+ * write it for the values headers carry, without printf's cost on every
+ * answer. Returns buf. */
+static const char *
+proxy_fixed(char *buf, size_t cap, double v, int decimals)
+{
+    if (!isfinite(v) || fabs(v) >= 1e15) {
+        snprintf(buf, cap, "%.*f", decimals, v);
+        return buf;
+    }
+    long long scaled = llround(fabs(v) * (decimals ? 100 : 1));
+    int negative = v < 0 && scaled != 0;
+    char *p = buf + cap;
+    *--p = '\0';
+    for (int i = 0; i < decimals; i++, scaled /= 10)
+        *--p = (char)('0' + scaled % 10);
+    if (decimals)
+        *--p = '.';
+    do
+        *--p = (char)('0' + scaled % 10);
+    while (scaled /= 10);
+    if (negative)
+        *--p = '-';
+    return p;
+}
+
 static void
 proxy_fleet_headers(struct proxy_req *q, int with_node)
 {
     struct evkeyvalq *h = http_req_out_headers(q->req);
     char v[64];
     evhttp_add_header(h, "X-Request-Id", q->request_id);
-    snprintf(v, sizeof v, "%u", q->retries);
-    evhttp_add_header(h, "X-Fleet-Retries", v);
+    evhttp_add_header(h, "X-Fleet-Retries",
+                      proxy_fixed(v, sizeof v, q->retries, 0));
     if (!with_node || !q->node[0])
         return;
     evhttp_add_header(h, "X-Fleet-Node", q->node);
-    snprintf(v, sizeof v, "%.2f", q->score);
-    evhttp_add_header(h, "X-Fleet-Score", v);
+    evhttp_add_header(h, "X-Fleet-Score", proxy_fixed(v, sizeof v, q->score, 2));
     if (strcmp(q->model, q->ri.model) != 0)
         evhttp_add_header(h, "X-Fleet-Fallback", q->model);
     if (q->upgraded_from[0]) {

@@ -544,21 +544,22 @@ upstream_read_cb(evutil_socket_t fd, short what, void *arg)
         upstream_fail(call, -ETIMEDOUT);
         return;
     }
-    struct evbuffer_iovec v;
-    if (evbuffer_reserve_space(c->in, UPSTREAM_READ_SIZE, &v, 1) < 1) {
-        upstream_fail(call, -ECONNRESET);
-        return;
-    }
-    ssize_t n = read(fd, v.iov_base, v.iov_len);
-    if (n <= 0) { /* the reservation is simply not committed */
+    /* Read on the stack, then keep only what came: reserving a 16 KiB
+     * chain per read makes malloc consolidate its free lists each time,
+     * while a small answer then takes a small chain. */
+    char buf[UPSTREAM_READ_SIZE];
+    ssize_t n = read(fd, buf, sizeof buf);
+    if (n <= 0) {
         if (n < 0 &&
             (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR))
             return;
         upstream_lost(call, n == 0 ? 0 : errno);
         return;
     }
-    v.iov_len = (size_t)n;
-    evbuffer_commit_space(c->in, &v, 1);
+    if (evbuffer_add(c->in, buf, (size_t)n) != 0) {
+        upstream_fail(call, -ENOMEM);
+        return;
+    }
     if (!call->answered) {
         call->answered = 1; /* from now a failure is the caller's to see */
         if (call->req_off == call->req_len) {
@@ -778,40 +779,69 @@ upstream_method_name(int method)
     }
 }
 
-/* Method, path, Host, the length lines; nothing of the client's. */
-#define UPSTREAM_REQUEST_HEAD                                                  \
-    "%s %s HTTP/1.1\r\n"                                                       \
-    "Host: %s\r\n"                                                             \
+/* The head: method, path, Host, these fixed lines and the length lines;
+ * nothing of the client's. */
+#define UPSTREAM_REQUEST_FIXED                                                 \
     "User-Agent: herd/" PACKAGE_VERSION "\r\n"                                 \
-    "Accept: application/json, application/x-ndjson, text/event-stream\r\n"    \
-    "%s\r\n"
+    "Accept: application/json, application/x-ndjson, text/event-stream\r\n"
 
-/* The request's bytes: the head, then the body. */
+/* Appends n bytes of s at *at. */
+static void
+upstream_put(char **at, const char *s, size_t n)
+{
+    memcpy(*at, s, n);
+    *at += n;
+}
+
+/* The request's bytes: the head, then the body. Assembled by copying, as
+ * the request path runs it for every call. */
 static char *
 upstream_request(const struct upstream_node *n, int method, const char *path,
                  const char *body, size_t body_len, size_t *len)
 {
-    char length[128] = "";
-    if (body)
-        snprintf(length, sizeof length,
-                 "Content-Type: application/json\r\n"
-                 "Content-Length: %zu\r\n",
-                 body_len);
-    else if (method == EVHTTP_REQ_POST || method == EVHTTP_REQ_PUT)
-        snprintf(length, sizeof length, "Content-Length: 0\r\n");
+    static const char ctype[] = "Content-Type: application/json\r\n";
+    static const char clen[] = "Content-Length: ";
+    char digits[24], *d = digits + sizeof digits;
+    size_t dn = 0;
+    int with_length = body || method == EVHTTP_REQ_POST ||
+                      method == EVHTTP_REQ_PUT;
+    if (with_length) {
+        size_t v = body ? body_len : 0;
+        do {
+            *--d = (char)('0' + v % 10);
+            dn++;
+        } while (v /= 10);
+    }
     const char *m = upstream_method_name(method);
-    int head =
-        snprintf(NULL, 0, UPSTREAM_REQUEST_HEAD, m, path, n->hostport, length);
-    if (head < 0)
+    if (!m)
         return NULL;
-    char *req = malloc((size_t)head + 1 + (body ? body_len : 0));
+    size_t mlen = strlen(m), plen = strlen(path), hlen = strlen(n->hostport);
+    size_t head = mlen + 1 + plen + sizeof " HTTP/1.1\r\nHost: " - 1 + hlen +
+                  2 + sizeof UPSTREAM_REQUEST_FIXED - 1 +
+                  (body ? sizeof ctype - 1 : 0) +
+                  (with_length ? sizeof clen - 1 + dn + 2 : 0) + 2;
+    char *req = malloc(head + (body ? body_len : 0));
     if (!req)
         return NULL;
-    snprintf(req, (size_t)head + 1, UPSTREAM_REQUEST_HEAD, m, path, n->hostport,
-             length);
+    char *at = req;
+    upstream_put(&at, m, mlen);
+    upstream_put(&at, " ", 1);
+    upstream_put(&at, path, plen);
+    upstream_put(&at, " HTTP/1.1\r\nHost: ", sizeof " HTTP/1.1\r\nHost: " - 1);
+    upstream_put(&at, n->hostport, hlen);
+    upstream_put(&at, "\r\n", 2);
+    upstream_put(&at, UPSTREAM_REQUEST_FIXED, sizeof UPSTREAM_REQUEST_FIXED - 1);
     if (body)
-        memcpy(req + head, body, body_len);
-    *len = (size_t)head + (body ? body_len : 0);
+        upstream_put(&at, ctype, sizeof ctype - 1);
+    if (with_length) {
+        upstream_put(&at, clen, sizeof clen - 1);
+        upstream_put(&at, d, dn);
+        upstream_put(&at, "\r\n", 2);
+    }
+    upstream_put(&at, "\r\n", 2);
+    if (body)
+        upstream_put(&at, body, body_len);
+    *len = (size_t)(at - req);
     return req;
 }
 
