@@ -199,7 +199,8 @@ model_size_estimate(const struct registry *reg, const char *model)
                 continue;
             if (l->size_gb > loaded)
                 loaded = l->size_gb;
-            if (details <= 0)
+            /* a loaded size wins: the details are parsed only without one */
+            if (details <= 0 && loaded <= 0)
                 details =
                     model_size_from_params(l->parameter_size, l->quantization);
         }
