@@ -30,36 +30,27 @@ http_send_json(struct http_req *req, int code, const json_object *body)
     evbuffer_free(buf);
 }
 
-static void
-http_send_message(struct http_req *req, int code, json_object *err)
-{
-    json_object *o = json_object_new_object();
-    json_object_object_add(o, "error", err);
-    http_send_json(req, code, o);
-    json_object_put(o);
-}
-
 void
 http_send_error(struct http_req *req, int code, const char *fmt, ...)
 {
-    char msg[1024];
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(msg, sizeof msg, fmt, ap);
+    json_object *o = http_error_body(NULL, fmt, ap);
     va_end(ap);
-    http_send_message(req, code, json_object_new_string(msg));
+    http_send_json(req, code, o);
+    json_object_put(o);
 }
 
 void
 http_send_openai_error(struct http_req *req, int code, const char *type,
                        const char *fmt, ...)
 {
-    char msg[1024];
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(msg, sizeof msg, fmt, ap);
+    json_object *o = http_error_body(type, fmt, ap);
     va_end(ap);
-    http_send_message(req, code, http_openai_error_new(type, msg));
+    http_send_json(req, code, o);
+    json_object_put(o);
 }
 
 json_object *

@@ -132,13 +132,10 @@ router_reply_json(struct http_req *req, int code, const json_object *body)
 void
 router_reply_error(struct http_req *req, int code, const char *fmt, ...)
 {
-    char msg[1024];
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(msg, sizeof msg, fmt, ap);
+    json_object *o = http_error_body(NULL, fmt, ap);
     va_end(ap);
-    json_object *o = json_object_new_object();
-    json_object_object_add(o, "error", json_object_new_string(msg));
     router_reply_json(req, code, o);
     json_object_put(o);
 }

@@ -60,47 +60,47 @@ http_reply_json(struct evhttp_request *req, int code, const json_object *body)
     evbuffer_free(buf);
 }
 
-static void
-http_reply_message(struct evhttp_request *req, int code, json_object *err)
+json_object *
+http_error_body(const char *type, const char *fmt, va_list ap)
 {
+    char msg[1024];
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    json_object *err;
+    if (type) {
+        err = json_object_new_object();
+        json_object_object_add(err, "message", json_object_new_string(msg));
+        json_object_object_add(err, "type", json_object_new_string(type));
+        json_object_object_add(err, "param", NULL);
+        json_object_object_add(err, "code", NULL);
+    } else {
+        err = json_object_new_string(msg);
+    }
     json_object *o = json_object_new_object();
     json_object_object_add(o, "error", err);
-    http_reply_json(req, code, o);
-    json_object_put(o);
+    return o;
 }
 
 void
 http_reply_error(struct evhttp_request *req, int code, const char *fmt, ...)
 {
-    char msg[1024];
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(msg, sizeof msg, fmt, ap);
+    json_object *o = http_error_body(NULL, fmt, ap);
     va_end(ap);
-    http_reply_message(req, code, json_object_new_string(msg));
-}
-
-json_object *
-http_openai_error_new(const char *type, const char *msg)
-{
-    json_object *e = json_object_new_object();
-    json_object_object_add(e, "message", json_object_new_string(msg));
-    json_object_object_add(e, "type", json_object_new_string(type));
-    json_object_object_add(e, "param", NULL);
-    json_object_object_add(e, "code", NULL);
-    return e;
+    http_reply_json(req, code, o);
+    json_object_put(o);
 }
 
 void
 http_reply_openai_error(struct evhttp_request *req, int code, const char *type,
                         const char *fmt, ...)
 {
-    char msg[1024];
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(msg, sizeof msg, fmt, ap);
+    json_object *o = http_error_body(type, fmt, ap);
     va_end(ap);
-    http_reply_message(req, code, http_openai_error_new(type, msg));
+    http_reply_json(req, code, o);
+    json_object_put(o);
 }
 
 /* Making a tokener (three zeroed allocations) costs about as much as

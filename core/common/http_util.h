@@ -4,6 +4,7 @@
 
 #include <event2/http.h>
 #include <json-c/json.h>
+#include <stdarg.h>
 #include <stddef.h>
 
 #include <herd/plugin.h> /* HERD_PRINTF */
@@ -22,9 +23,10 @@ void http_reply_openai_error(struct evhttp_request *req, int code,
                              const char *type, const char *fmt, ...)
     HERD_PRINTF(4, 5);
 
-/* OpenAI's error object: {"message":..,"type":..,"param":null,
- * "code":null}, a new reference. */
-json_object *http_openai_error_new(const char *type, const char *msg);
+/* An error answer's body: {"error":"<message>"} (Ollama's shape), or with
+ * type {"error":{"message":..,"type":type,"param":null,"code":null}}
+ * (OpenAI's). A new reference. */
+json_object *http_error_body(const char *type, const char *fmt, va_list ap);
 
 /* The whole of a request body as one piece of text, or NULL with a
  * message fit for a 400 in err (empty, over limit bytes, no memory). */
