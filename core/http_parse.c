@@ -408,6 +408,11 @@ http_read_chunks(struct http_conn *c, struct http_req *r)
                 return rc;
             if (!line[0])
                 return 1;
+            r->trailer_bytes += strlen(line) + 2;
+            if (r->trailer_bytes > c->srv->limits.max_headers) {
+                http_conn_refuse(c, 431, "trailers exceed max_header_bytes");
+                return -1;
+            }
             break;
         }
     }
@@ -434,8 +439,10 @@ http_conn_parse(struct http_conn *c)
         }
         if (c->state != HTTP_CONN_HANDLING || r->dispatched)
             break;
-        /* no timeout while the handler works: an answer may take minutes */
-        event_add(c->rev, NULL);
+        /* no timeout while the handler works: an answer may take minutes
+         * (after the client's EOF there is nothing more to read) */
+        if (!c->peer_eof)
+            event_add(c->rev, NULL);
         r->dispatched = 1;
         c->srv->handler(r, c->srv->arg);
         /* a reply completed at once leaves c reading the next request */
@@ -443,4 +450,10 @@ http_conn_parse(struct http_conn *c)
             break;
     }
     c->parsing = 0;
+    /* The client sent all it will: what is left is no whole request. */
+    if (c->peer_eof && c->state != HTTP_CONN_HANDLING && !c->closing &&
+        !c->failed) {
+        c->closing = 1;
+        http_conn_later(c);
+    }
 }

@@ -128,14 +128,19 @@ http_reply(struct http_req *req, int code, const char *reason,
     size_t len = body ? evbuffer_get_length(body) : 0;
     struct http_conn *c = req->conn;
     if (!c || req->started) {
-        /* the client left, or the reply was started: nothing to write but
-         * the end of what was started */
         if (body)
             evbuffer_drain(body, len);
-        if (!c)
-            http_req_free(req);
-        else
-            http_reply_end(req);
+        if (!c) {
+            http_req_free(req); /* the client left: nothing to write */
+        } else if (!req->ended) {
+            /* A started reply cannot take a status any more: it is cut
+             * off, without its end, so the client sees it incomplete. */
+            req->close_after = 1;
+            req->ended = 1;
+            c->drained = NULL;
+            c->drained_due = 0;
+            http_conn_flush(c);
+        }
         return;
     }
     http_put_head(req, code, reason, (long long)len);

@@ -232,6 +232,16 @@ http_conn_complete(struct http_conn *c)
         return;
     }
     c->state = HTTP_CONN_READ;
+    if (c->peer_eof) {
+        /* nothing more will come: answer what was read, then close */
+        if (evbuffer_get_length(c->in) == 0) {
+            c->closing = 1;
+            http_conn_later(c);
+        } else if (!c->parsing) {
+            http_conn_later(c);
+        }
+        return;
+    }
     if (c->read_paused)
         c->read_paused = 0;
     event_add(c->rev, http_timeout(c->srv)); /* now the idle timeout */
@@ -355,9 +365,10 @@ http_conn_read_cb(evutil_socket_t fd, short what, void *arg)
         !c->closing) {
         /* The client is done sending, which a half-close also says: with
          * no handler waiting to hear it left, the answer still goes out,
-         * and the connection closes after it. */
+         * and so do those of the requests it pipelined before; then the
+         * connection closes. */
         event_del(c->rev);
-        c->req->close_after = 1;
+        c->peer_eof = 1;
         return;
     }
     if (n <= 0) {

@@ -37,6 +37,7 @@ struct http_req {
     struct evbuffer *body;
     size_t remaining; /* body bytes still to come (chunked: of this chunk) */
     int chunk_state;  /* http_parse.c's position in a chunked body */
+    size_t trailer_bytes;
     int expect_continue;
     int close_after; /* the connection closes once this reply is written */
     int dispatched;  /* the handler has it */
@@ -66,6 +67,7 @@ struct http_conn {
     int lingering;   /* half-closed, waiting for the client's close */
     time_t linger_until;
     int read_paused; /* the pipeline bound was reached */
+    int peer_eof;    /* the client closed its sending side */
     int parsing;     /* inside http_conn_parse */
     char peer[64];
 };

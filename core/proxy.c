@@ -252,34 +252,20 @@ proxy_side_end(struct proxy *p)
 
 /* ---- replies ---------------------------------------------------------- */
 
-/* with_node: a node answered (or is answering) this request; an answer
- * of the router itself names none. */
-/* v with `decimals` (0 or 2) digits after the point, as "%.*f" would
- * write it for the values headers carry, without printf's cost on every
- * answer. Returns buf. */
+/* n in decimal, as "%u" would write it. Returns the text, in buf. */
 static const char *
-proxy_fixed(char *buf, size_t cap, double v, int decimals)
+proxy_utoa(char *buf, size_t cap, unsigned n)
 {
-    if (!isfinite(v) || fabs(v) >= 1e15) {
-        snprintf(buf, cap, "%.*f", decimals, v);
-        return buf;
-    }
-    long long scaled = llround(fabs(v) * (decimals ? 100 : 1));
-    int negative = v < 0 && scaled != 0;
     char *p = buf + cap;
     *--p = '\0';
-    for (int i = 0; i < decimals; i++, scaled /= 10)
-        *--p = (char)('0' + scaled % 10);
-    if (decimals)
-        *--p = '.';
     do
-        *--p = (char)('0' + scaled % 10);
-    while (scaled /= 10);
-    if (negative)
-        *--p = '-';
+        *--p = (char)('0' + n % 10);
+    while (n /= 10);
     return p;
 }
 
+/* with_node: a node answered (or is answering) this request; an answer
+ * of the router itself names none. */
 static void
 proxy_fleet_headers(struct proxy_req *q, int with_node)
 {
@@ -287,11 +273,12 @@ proxy_fleet_headers(struct proxy_req *q, int with_node)
     char v[64];
     evhttp_add_header(h, "X-Request-Id", q->request_id);
     evhttp_add_header(h, "X-Fleet-Retries",
-                      proxy_fixed(v, sizeof v, q->retries, 0));
+                      proxy_utoa(v, sizeof v, q->retries));
     if (!with_node || !q->node[0])
         return;
     evhttp_add_header(h, "X-Fleet-Node", q->node);
-    evhttp_add_header(h, "X-Fleet-Score", proxy_fixed(v, sizeof v, q->score, 2));
+    snprintf(v, sizeof v, "%.2f", q->score);
+    evhttp_add_header(h, "X-Fleet-Score", v);
     if (strcmp(q->model, q->ri.model) != 0)
         evhttp_add_header(h, "X-Fleet-Fallback", q->model);
     if (q->upgraded_from[0]) {

@@ -101,6 +101,8 @@ refused "POST /heartbeat HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n\r
     413 "a chunk over max_body_bytes"
 refused "POST /heartbeat HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n" \
     400 "a malformed chunk size"
+refused "POST /heartbeat HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n$(for i in $(seq 1 60); do printf 'X-T%s: %s\\r\\n' $i $(head -c 40 /dev/zero | tr '\0' t); done)\r\n" \
+    431 "trailers over max_header_bytes"
 # A NUL would end the head early for a C string: a header after it would
 # go unseen here but not by a proxy in front (request smuggling).
 refused "G\0ET / HTTP/1.1\r\nHost: t\r\n\r\n" 400 "a NUL in the request line"
@@ -128,14 +130,17 @@ out=$(timeout 5 bash -c 'exec 3<>/dev/tcp/127.0.0.1/'"$port"'
 is "$out" "closed" "half a request: closed after client_timeout"
 
 if command -v node >/dev/null; then
-    # A client that half-closes after its request still gets the answer.
+    # A client that half-closes after its requests still gets the answers,
+    # of those it pipelined too, and then the connection closes.
     out=$(timeout 5 node -e '
         const s = require("net").connect(+process.argv[1], "127.0.0.1", () => {
-            s.end("GET /api/version HTTP/1.1\r\nHost: t\r\n\r\n");
+            s.end("GET /api/version HTTP/1.1\r\nHost: t\r\n\r\n" +
+                  "GET /no/such HTTP/1.1\r\nHost: t\r\n\r\n");
         });
         let got = ""; s.on("data", d => got += d);
-        s.on("close", () => console.log(got.split("\r\n")[0]));' "$port")
-    is "$out" "HTTP/1.1 200 OK" "a client that half-closes gets its answer"
+        s.on("close", () => console.log((got.match(/HTTP\/1\.1 [0-9]+/g) || []).join(" ")));' "$port")
+    is "$out" "HTTP/1.1 200 HTTP/1.1 404" \
+        "a client that half-closes gets the answers to all it sent"
     # One that keeps sending after a refusal is not read for long.
     ms=$(timeout 15 node -e '
         const t0 = Date.now();
