@@ -147,6 +147,10 @@ unload_finish(struct unload_op *op)
         if (t->status == 200) {
             if (!first)
                 first = t;
+            /* /api/ps and the next routing see it at once, not at the
+             * node's next report */
+            registry_note_unloaded(op->r->registry, t->node, op->model,
+                                   router_now());
             unload_list_add(done, sizeof done, &off, ",", t->node, NULL);
         } else {
             if (t->status && !other)

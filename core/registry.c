@@ -307,6 +307,31 @@ registry_track_unloads(const struct registry *reg, struct registry_node *n,
     }
 }
 
+int
+registry_note_unloaded(struct registry *reg, const char *id,
+                       const char *model, double now)
+{
+    ssize_t idx = registry_index(reg, id);
+    if (idx < 0)
+        return -ENOENT;
+    struct registry_node *n = reg->nodes[idx];
+    struct hb_snapshot *s = &n->snap;
+    for (size_t i = 0; i < s->loaded_count; i++) {
+        struct hb_loaded *l = &s->loaded[i];
+        if (!l->name || strcasecmp(l->name, model) != 0)
+            continue;
+        registry_unloaded_add(n, l->name, now);
+        free(l->name);
+        free(l->parameter_size);
+        free(l->quantization);
+        json_object_put(l->raw);
+        memmove(l, l + 1, (s->loaded_count - i - 1) * sizeof *l);
+        s->loaded_count--;
+        i--;
+    }
+    return 0;
+}
+
 static struct registry_node *
 registry_add(struct registry *reg, const char *id, double now, char *err,
              size_t errlen)

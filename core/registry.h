@@ -104,6 +104,13 @@ const char *registry_model_spelling(const struct registry *reg,
 int registry_note_pulled(struct registry *reg, const char *id,
                          const char *model);
 
+/* An unload of model on node id succeeded (at now): the node no longer
+ * has it loaded from now on, not only from its next report, and it counts
+ * as recently unloaded (warm). The name matches in any case. Returns 0,
+ * or -ENOENT (no such node). */
+int registry_note_unloaded(struct registry *reg, const char *id,
+                           const char *model, double now);
+
 /* Slots for the node: [node.ID] num_parallel, else the heartbeat's, else
  * 0 (unknown). */
 unsigned registry_node_num_parallel(const struct registry_node *n);

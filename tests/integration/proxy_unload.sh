@@ -35,6 +35,8 @@ is "$(hdr X-Fleet-Unloaded | tr ',' '\n' | sort | paste -sd,)" "s1,s2" \
     "X-Fleet-Unloaded names both nodes"
 like "$(hdr X-Fleet-Node)" '^s[12]$' "X-Fleet-Node names one of them"
 like "$(hdr X-Request-Id)/$(hdr X-Fleet-Retries)" '^[0-9a-f]{32}/0$' "with a request id"
+is "$(curl -s "$ROUTER/api/ps" | jq '.models | length')" 0 \
+    "the router's /api/ps says so at once, before the nodes report again"
 is "$(loaded_on s1)|$(loaded_on s2)|$(loaded_on s3)" "||" "unloaded on both"
 like "$(cat "$TEST_TMP/herd.log")" "unloaded qwen3:0.6b on s[12],s[12]" "and logged"
 
