@@ -3,10 +3,13 @@
 # chunked bodies, Expect: 100-continue, pipelining, HTTP/1.0 keep-alive
 # and close, blank lines before a request, absolute-form targets, every
 # malformed or oversized request refused with its status and a JSON error,
-# and the client timeout closing an idle connection.
+# and the client timeout closing an idle connection, a half-sent request
+# and an answer its client stopped reading.
 [ -n "$BASH_VERSION" ] || exec bash "$0" "$@"
 . "$top_srcdir/tests/integration/lib.sh"
+. "$top_srcdir/tests/integration/sim_lib.sh"
 . "$top_srcdir/tests/integration/router_lib.sh"
+. "$top_srcdir/tests/integration/proxy_lib.sh"
 
 command -v jq >/dev/null || skip_all "jq is not installed"
 
@@ -159,4 +162,24 @@ fi
 kill -TERM "$PID_herd"
 wait "$PID_herd"
 is $? 0 "SIGTERM: exit status 0"
+
+# client_timeout also ends an answer its client stopped reading: a 5.7 MB
+# embedding answer, more than the sockets buffer, to a client that reads
+# nothing for 3 s is cut off after 1 s without progress.
+fleet_sim s1 --embed-model emb:0.5:20000 --time-scale 0.01
+printf '[router]\nclient_timeout = 1\n[discovery.static]\ninterval = 0.2\nnode = s1 %s\n' \
+    "$SIM_URL_s1" >"$TEST_TMP/stall.ini"
+router_with stall "$TEST_TMP/stall.ini"
+inputs=$(printf '"text %s",' $(seq 1 20))
+body="{\"model\":\"emb\",\"input\":[${inputs%,}]}"
+full=$(curl -s "$ROUTER/api/embed" -d "$body" | wc -c)
+ok $([ "$full" -gt 4000000 ]; echo $?) "the answer read at once: $full bytes"
+got=$(timeout 20 bash -c 'exec 3<>/dev/tcp/127.0.0.1/'"${ROUTER##*:}"'
+    printf "POST /api/embed HTTP/1.1\r\nHost: t\r\nContent-Length: %s\r\n\r\n%s" "${#1}" "$1" >&3
+    sleep 3; cat <&3 2>/dev/null | wc -c' _ "$body")
+ok $([ -n "$got" ] && [ "$got" -lt "$full" ]; echo $?) \
+    "read after a 3 s stall: cut off (${got:-?} of $full bytes)"
+is "$(curl -s "$ROUTER/api/version" | jq -r .herd_version | grep -c .)" 1 \
+    "the router still serves"
+router_stop
 done_testing
