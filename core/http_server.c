@@ -24,8 +24,13 @@
 #include <unistd.h>
 
 #include "common/http_util.h" /* http_reason */
+#include "common/log.h"
 
 #define HTTP_ACCEPT_BURST 64
+/* How long the listener rests when it runs out of descriptors. */
+#define HTTP_ACCEPT_REST_US 100000
+
+static const char *http_comp = "http";
 
 /* ---- requests ----------------------------------------------------------- */
 
@@ -409,6 +414,33 @@ http_peer_text(struct http_conn *c, const struct sockaddr *sa)
                   c->peer, sizeof c->peer);
 }
 
+/* Out of descriptors (or memory) a pending connection stays pending and
+ * the listener stays readable: accepting again at once would spin. The
+ * listener rests a moment instead, and says so once per episode. */
+static void
+http_accept_pause(struct http_server *s, int err)
+{
+    struct timeval rest = {0, HTTP_ACCEPT_REST_US};
+    if (!s->accept_paused)
+        log_warn(http_comp,
+                 "cannot accept connections: %s; %zu open, retrying every "
+                 "%d ms",
+                 strerror(err), s->conn_count, HTTP_ACCEPT_REST_US / 1000);
+    s->accept_paused = 1;
+    event_del(s->accept_ev);
+    event_add(s->accept_rest, &rest);
+}
+
+static void
+http_accept_resume_cb(evutil_socket_t fd, short what, void *arg)
+{
+    struct http_server *s = arg;
+    (void)fd;
+    (void)what;
+    event_add(s->accept_ev, NULL); /* the next failure pauses it again */
+    event_active(s->accept_ev, EV_READ, 0);
+}
+
 static void
 http_accept_cb(evutil_socket_t lfd, short what, void *arg)
 {
@@ -419,8 +451,12 @@ http_accept_cb(evutil_socket_t lfd, short what, void *arg)
         socklen_t sl = sizeof ss;
         int fd = accept4(lfd, (struct sockaddr *)&ss, &sl,
                          SOCK_NONBLOCK | SOCK_CLOEXEC);
-        if (fd < 0)
-            return; /* EAGAIN, or out of descriptors: the next pass retries */
+        if (fd < 0) {
+            if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS ||
+                errno == ENOMEM)
+                http_accept_pause(s, errno);
+            return; /* EAGAIN: all taken */
+        }
         struct http_conn *c = calloc(1, sizeof *c);
         if (c) {
             c->srv = s;
@@ -450,6 +486,10 @@ http_accept_cb(evutil_socket_t lfd, short what, void *arg)
             }
             close(fd);
             continue;
+        }
+        if (s->accept_paused) {
+            log_info(http_comp, "accepting connections again");
+            s->accept_paused = 0;
         }
         http_peer_text(c, (struct sockaddr *)&ss);
         c->next = s->conns;
@@ -525,7 +565,9 @@ http_server_listen(struct http_server *s, const char *host, int port)
     setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
     s->accept_ev =
         event_new(s->base, fd, EV_READ | EV_PERSIST, http_accept_cb, s);
-    if (!s->accept_ev || event_add(s->accept_ev, NULL) != 0) {
+    s->accept_rest = event_new(s->base, -1, 0, http_accept_resume_cb, s);
+    if (!s->accept_ev || !s->accept_rest ||
+        event_add(s->accept_ev, NULL) != 0) {
         close(fd);
         errno = ENOMEM;
         return -ENOMEM;
@@ -551,6 +593,8 @@ http_server_free(struct http_server *s)
         http_req_free(s->detached);
     if (s->accept_ev)
         event_free(s->accept_ev);
+    if (s->accept_rest)
+        event_free(s->accept_rest);
     if (s->fd >= 0)
         close(s->fd);
     free(s);

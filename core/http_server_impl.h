@@ -78,6 +78,8 @@ struct http_server {
     void *arg;
     int fd;
     struct event *accept_ev;
+    struct event *accept_rest; /* re-arms accept_ev after a pause */
+    int accept_paused;
     struct http_limits limits;
     struct timeval timeout;
     struct http_conn *conns;

@@ -163,6 +163,39 @@ kill -TERM "$PID_herd"
 wait "$PID_herd"
 is $? 0 "SIGTERM: exit status 0"
 
+# Out of file descriptors, the listener rests and retries instead of
+# spinning on a pending connection it cannot accept; it serves again once
+# descriptors are free.
+if [ "${VALGRIND:-0}" = 1 ]; then
+    diag "under valgrind the descriptor limit is valgrind's: skipped"
+else
+    start_listening lowfd "listening on 127\.0\.0\.1:@PORT@" \
+        bash -c 'ulimit -n 64 && exec "$0" "$@"' "$(herd_bin)" \
+        --host 127.0.0.1 --port @PORT@ --data-dir "$TEST_TMP/lowfd-data"
+    ok $? "a router with 64 descriptors"
+    fds=()
+    for i in $(seq 1 80); do
+        exec {fd}<>"/dev/tcp/127.0.0.1/$port" && fds+=("$fd")
+    done
+    sleep 0.5
+    ticks() { awk '{ print $14 + $15 }' "/proc/$PID_lowfd/stat"; }
+    t0=$(ticks)
+    sleep 1
+    t1=$(ticks)
+    ok $([ $((t1 - t0)) -lt 30 ]; echo $?) \
+        "with connections it cannot accept it does not spin ($((t1 - t0)) ticks in 1 s)"
+    like "$(cat "$TEST_TMP/lowfd.log")" "cannot accept connections: Too many open files" \
+        "and says why"
+    for fd in "${fds[@]}"; do exec {fd}>&-; done
+    serves() { [ "$(curl -s -m 2 "$url/api/version" | jq -r .version)" = unknown ]; }
+    wait_for 10 serves
+    ok $? "once they are closed it serves again"
+    like "$(cat "$TEST_TMP/lowfd.log")" "accepting connections again" "and says so"
+    kill -TERM "$PID_lowfd"
+    wait "$PID_lowfd"
+    is $? 0 "that router exits 0 on SIGTERM"
+fi
+
 # client_timeout also ends an answer its client stopped reading: a 5.7 MB
 # embedding answer, more than the sockets buffer, to a client that reads
 # nothing for 3 s is cut off after 1 s without progress.
