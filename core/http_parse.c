@@ -439,10 +439,10 @@ http_conn_parse(struct http_conn *c)
         }
         if (c->state != HTTP_CONN_HANDLING || r->dispatched)
             break;
-        /* no timeout while the handler works: an answer may take minutes
-         * (after the client's EOF there is nothing more to read) */
-        if (!c->peer_eof)
-            event_add(c->rev, NULL);
+        /* No timeout while the handler works: an answer may take longer
+         * than client_timeout. (event_add with no time would keep the
+         * one already set.) */
+        event_remove_timer(c->rev);
         r->dispatched = 1;
         c->srv->handler(r, c->srv->arg);
         /* a reply completed at once leaves c reading the next request */
