@@ -1,5 +1,6 @@
-/* The router's HTTP/1.1 server. See http_server.h for the contract; the
- * request-reading half is in http_parse.c.
+/* The router's HTTP/1.1 server: the listener and the connections. See
+ * http_server.h for the contract; requests are read in http_parse.c and
+ * replies written in http_respond.c.
  *
  * A connection's life: READ (waiting for or reading a request, under the
  * client timeout) -> HANDLING (the handler has it; reading goes on only

@@ -2,8 +2,8 @@
  *
  * Written for the request path rather than taken from evhttp: a reply is
  * written to the socket as soon as it is queued (no pass through the loop
- * first), a request is read with one read() and parsed in place, and the
- * reply's head is assembled without printf. Headers are evkeyvalq lists
+ * first), a request is read with one read() and parsed from one copy of
+ * its head, and the reply's head is assembled without printf. Headers are evkeyvalq lists
  * and bodies evbuffers, so evhttp_add_header and friends work on them.
  *
  * Lifetimes follow evhttp's, which the handlers were written against:
