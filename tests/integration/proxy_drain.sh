@@ -176,12 +176,8 @@ ok $(! grep -Eq 'Sanitizer|runtime error' "$TEST_TMP/herd4.log" "$TEST_TMP/herd5
 
 # A client that resets its connection while a large answer is still
 # being written leaves nothing for a later drain to wait for.
-fleet_sim s3 --embed-model emb:0.5:20000 --time-scale 0.01
-printf '[router]\ndrain_timeout = 20\n[discovery.static]\ninterval = 0.2\nnode = s3 %s\n' \
-    "$SIM_URL_s3" >"$TEST_TMP/reset.ini"
-router_with herd6 "$TEST_TMP/reset.ini"
-inputs=$(printf '"text %s",' $(seq 1 20))
-body="{\"model\":\"emb\",\"input\":[${inputs%,}]}"
+big_answer_router herd6 "drain_timeout = 20"
+body=$BIG_EMBED
 exec 3<>"/dev/tcp/127.0.0.1/${ROUTER##*:}"
 printf 'POST /api/embed HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: %s\r\n\r\n%s' \
     "${#body}" "$body" >&3

@@ -20,6 +20,19 @@ fleet_sim() {
 node = $name $url"
 }
 
+# big_answer_router NAME ROUTER-INI-LINES: a sim whose embedding answer to
+# $BIG_EMBED (20 inputs) is 5.7 MB, more than the sockets between it and a
+# client buffer, and router NAME alone in front of it with the given
+# [router] lines.
+BIG_EMBED="{\"model\":\"emb\",\"input\":[$(printf '"text %s",' $(seq 1 19))\"text 20\"]}"
+big_answer_router() {
+    fleet_sim "big_$1" --embed-model emb:0.5:20000 --time-scale 0.01
+    eval "local sim=\$SIM_URL_big_$1"
+    printf '[router]\n%s\n[discovery.static]\ninterval = 0.2\nnode = big_%s %s\n' \
+        "$2" "$1" "$sim" >"$TEST_TMP/$1.ini"
+    router_with "$1" "$TEST_TMP/$1.ini"
+}
+
 # fleet_router EXTRA-ROUTER-INI [POLL-S]: starts herd in front of the
 # sims, polling them every POLL-S seconds (0.2; a long one keeps what the
 # router knows of them as it was); sets $ROUTER and waits until every sim

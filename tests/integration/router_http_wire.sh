@@ -201,12 +201,8 @@ fi
 # nothing for 3 s is cut off after 1 s without progress. And it does not
 # end an answer that takes longer than it to prepare (under valgrind this
 # one does).
-fleet_sim s1 --embed-model emb:0.5:20000 --time-scale 0.01
-printf '[router]\nclient_timeout = 1\n[discovery.static]\ninterval = 0.2\nnode = s1 %s\n' \
-    "$SIM_URL_s1" >"$TEST_TMP/stall.ini"
-router_with stall "$TEST_TMP/stall.ini"
-inputs=$(printf '"text %s",' $(seq 1 20))
-body="{\"model\":\"emb\",\"input\":[${inputs%,}]}"
+big_answer_router stall "client_timeout = 1"
+body=$BIG_EMBED
 t0=$(now_ms)
 full=$(curl -s "$ROUTER/api/embed" -d "$body" | wc -c)
 # the stall starts after the answer would have (under valgrind it is slow)
@@ -221,7 +217,7 @@ is "$(curl -s "$ROUTER/api/version" | jq -r .herd_version | grep -c .)" 1 \
     "the router still serves"
 # An answer that takes longer than client_timeout to come is waited for:
 # the timeout is the client's, not the node's.
-fault s1 '{"stall":{"count":1,"seconds":2.5}}'
+fault big_stall '{"stall":{"count":1,"seconds":2.5}}'
 t0=$(now_ms)
 is "$(curl -s -m 30 -o /dev/null -w '%{http_code}' "$ROUTER/api/embed" -d "$body")" 200 \
     "an answer 2.5 s in coming, with client_timeout 1 s: 200"
