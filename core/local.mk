@@ -38,6 +38,7 @@ router_integration_tests = \
 	tests/integration/router_liveness.sh \
 	tests/integration/router_http.sh \
 	tests/integration/router_http_wire.sh \
+	tests/integration/router_http_fuzz.sh \
 	tests/integration/router_apikey.sh \
 	tests/integration/static_discovery.sh
 TESTS += $(router_integration_tests)
