@@ -261,8 +261,8 @@ http_read_head(struct http_conn *c)
         http_conn_refuse(c, 400, "malformed request: a NUL byte");
         return -1;
     }
-    if (!n) {
-        if (look > max) {
+    if (!n || n > max) {
+        if (n > max || look > max) {
             http_conn_refuse(c, 431, "request headers exceed max_header_bytes");
             return -1;
         }

@@ -98,6 +98,11 @@ refused "GET / HTTP/1.1\r\nHost: t\r\nX-A: 1\r\n  folded\r\n\r\n" \
 refused "GET / HTTP/1.1\r\nHost: t\r\nNoColon\r\n\r\n" 400 "a header without a colon"
 refused "GET / HTTP/1.1\r\nHost: t\r\nX-Big: $(head -c 3000 /dev/zero | tr '\0' a)\r\n\r\n" \
     431 "headers over max_header_bytes"
+# the limit is exact: a head of 2,048 bytes is read, one of 2,049 is not
+pad() { head -c "$1" /dev/zero | tr '\0' a; }
+head_of() { printf 'GET /api/version HTTP/1.1\\r\\nHost: t\\r\\nX: %s\\r\\nConnection: close\\r\\n\\r\\n' "$(pad $(($1 - 62)))"; }
+is "$(status_of "$(raw "$(head_of 2048)")")" 200 "a head of exactly max_header_bytes: 200"
+refused "$(head_of 2049)" 431 "a head one byte over max_header_bytes"
 refused "POST /heartbeat HTTP/1.1\r\nHost: t\r\nContent-Length: 5000\r\n\r\n" \
     413 "a Content-Length over max_body_bytes"
 refused "POST /heartbeat HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n\r\n2000\r\n" \
