@@ -52,6 +52,21 @@ http_date(void)
     return text;
 }
 
+/* The status line and the Date header. */
+static void
+http_put_status(struct evbuffer *o, int code, const char *reason)
+{
+    char status[4] = {(char)('0' + code / 100), (char)('0' + code / 10 % 10),
+                      (char)('0' + code % 10), '\0'};
+    http_put(o, "HTTP/1.1 ");
+    http_put(o, status);
+    http_put(o, " ");
+    http_put(o, reason ? reason : http_reason(code));
+    http_put(o, "\r\nDate: ");
+    http_put(o, http_date());
+    http_put(o, "\r\n");
+}
+
 /* Statuses whose reply never has a body. */
 static int
 http_bodiless(const struct http_req *r, int code)
@@ -86,15 +101,7 @@ http_put_head(struct http_req *r, int code, const char *reason, long long length
     }
     if (code < 100 || code > 999)
         code = 500;
-    char status[4] = {(char)('0' + code / 100), (char)('0' + code / 10 % 10),
-                      (char)('0' + code % 10), '\0'};
-    http_put(o, "HTTP/1.1 ");
-    http_put(o, status);
-    http_put(o, " ");
-    http_put(o, reason ? reason : http_reason(code));
-    http_put(o, "\r\nDate: ");
-    http_put(o, http_date());
-    http_put(o, "\r\n");
+    http_put_status(o, code, reason);
     TAILQ_FOREACH(h, &r->out, next)
     {
         http_put(o, h->key);
@@ -221,12 +228,6 @@ http_reply_end(struct http_req *req)
     http_conn_flush(c);
 }
 
-int
-http_reply_is_chunked(const struct http_req *req)
-{
-    return req->chunked;
-}
-
 void
 http_conn_refuse(struct http_conn *c, int code, const char *msg)
 {
@@ -240,15 +241,8 @@ http_conn_refuse(struct http_conn *c, int code, const char *msg)
     if (n < 0 || (size_t)n >= sizeof body)
         n = 0;
     struct evbuffer *o = c->out;
-    char status[4] = {(char)('0' + code / 100), (char)('0' + code / 10 % 10),
-                      (char)('0' + code % 10), '\0'};
-    http_put(o, "HTTP/1.1 ");
-    http_put(o, status);
-    http_put(o, " ");
-    http_put(o, http_reason(code));
-    http_put(o, "\r\nDate: ");
-    http_put(o, http_date());
-    http_put(o, "\r\nContent-Type: application/json; charset=utf-8\r\n"
+    http_put_status(o, code, NULL);
+    http_put(o, "Content-Type: application/json; charset=utf-8\r\n"
                 "Connection: close\r\nContent-Length: ");
     http_put(o, http_utoa(num, sizeof num, (unsigned long long)n));
     http_put(o, "\r\n\r\n");

@@ -80,12 +80,6 @@ http_req_method(const struct http_req *req)
 }
 
 const char *
-http_req_target(const struct http_req *req)
-{
-    return req->target;
-}
-
-const char *
 http_req_path(const struct http_req *req)
 {
     return req->path;
@@ -124,12 +118,6 @@ struct http_conn *
 http_req_conn(const struct http_req *req)
 {
     return req->conn;
-}
-
-int
-http_req_status(const struct http_req *req)
-{
-    return req->status;
 }
 
 void
@@ -248,9 +236,9 @@ http_conn_complete(struct http_conn *c)
         }
         return;
     }
-    if (c->read_paused)
-        c->read_paused = 0;
-    event_add(c->rev, http_timeout(c->srv)); /* now the idle timeout */
+    /* reading again (after the pipeline bound, too), now under the idle
+     * timeout */
+    event_add(c->rev, http_timeout(c->srv));
     if (evbuffer_get_length(c->in) > 0 && !c->parsing)
         http_conn_later(c);
 }
@@ -395,10 +383,8 @@ http_conn_read_cb(evutil_socket_t fd, short what, void *arg)
     if (c->state == HTTP_CONN_HANDLING) {
         /* The next request (pipelined) waits for this one's reply; past a
          * bound, so does reading, to keep memory bounded. */
-        if (evbuffer_get_length(c->in) > HTTP_PIPELINE_MAX) {
+        if (evbuffer_get_length(c->in) > HTTP_PIPELINE_MAX)
             event_del(c->rev);
-            c->read_paused = 1;
-        }
         return;
     }
     http_conn_parse(c);

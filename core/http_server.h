@@ -56,7 +56,6 @@ void http_server_free(struct http_server *s);
 
 /* ---- the request ---- */
 enum evhttp_cmd_type http_req_method(const struct http_req *req);
-const char *http_req_target(const struct http_req *req); /* as sent */
 const char *http_req_path(const struct http_req *req);   /* before ? */
 /* The target parsed (its query, ...); NULL when it does not parse. */
 const struct evhttp_uri *http_req_uri(struct http_req *req);
@@ -65,8 +64,6 @@ struct evbuffer *http_req_body(struct http_req *req);
 struct evkeyvalq *http_req_out_headers(struct http_req *req);
 /* NULL once the client went away. */
 struct http_conn *http_req_conn(const struct http_req *req);
-/* The status sent, 0 before. */
-int http_req_status(const struct http_req *req);
 /* Runs when the reply's last byte reached the socket, before the request
  * is freed; not when the connection went first. */
 void http_req_set_on_complete(struct http_req *req, http_req_fn cb,
@@ -93,7 +90,5 @@ void http_reply_chunk(struct http_req *req, struct evbuffer *data);
 void http_reply_chunk_then(struct http_req *req, struct evbuffer *data,
                            http_conn_fn cb, void *arg);
 void http_reply_end(struct http_req *req);
-/* Whether a started reply is chunked. */
-int http_reply_is_chunked(const struct http_req *req);
 
 #endif

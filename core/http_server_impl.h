@@ -66,7 +66,6 @@ struct http_conn {
     int failed;      /* a write failed: close on the next `later` */
     int lingering;   /* half-closed, waiting for the client's close */
     time_t linger_until;
-    int read_paused; /* the pipeline bound was reached */
     int peer_eof;    /* the client closed its sending side */
     int parsing;     /* inside http_conn_parse */
     char peer[64];
