@@ -46,18 +46,18 @@ api_analytics_done(void *arg, int rc, const char *text, size_t len,
 {
     struct http_req *req = arg;
     if (rc == HERD_DECLINED) {
-        router_reply_error(req, 503,
+        http_send_error(req, 503,
                            "no storage plugin answers analytics queries "
                            "(load [storage.sqlite])");
         return;
     }
     if (rc != 0) {
-        router_reply_error(req, 503, "storage query failed: %s", err);
+        http_send_error(req, 503, "storage query failed: %s", err);
         return;
     }
     struct evbuffer *buf = evbuffer_new();
     if (!buf) {
-        router_reply_error(req, 503, "out of memory");
+        http_send_error(req, 503, "out of memory");
         return;
     }
     evbuffer_add(buf, text, len);
@@ -82,32 +82,32 @@ api_analytics_params(struct http_req *req,
     args.tqh_first = NULL;
     args.tqh_last = &args.tqh_first;
     if (query && evhttp_parse_query_str(query, &args) != 0) {
-        router_reply_error(req, 400, "malformed query string");
+        http_send_error(req, 400, "malformed query string");
         return -EINVAL;
     }
     for (struct evkeyval *kv = args.tqh_first; kv; kv = kv->next.tqe_next) {
         if (!q->param || strcmp(kv->key, q->param) != 0) {
             if (q->param)
-                router_reply_error(req, 400,
+                http_send_error(req, 400,
                                    "unknown parameter \"%.64s\" (this "
                                    "endpoint takes %s)",
                                    kv->key, q->param);
             else
-                router_reply_error(req, 400,
+                http_send_error(req, 400,
                                    "unknown parameter \"%.64s\" (this "
                                    "endpoint takes none)",
                                    kv->key);
             goto bad;
         }
         if (seen++) {
-            router_reply_error(req, 400, "parameter %s given twice", q->param);
+            http_send_error(req, 400, "parameter %s given twice", q->param);
             goto bad;
         }
         char *end;
         errno = 0;
         long v = strtol(kv->value, &end, 10);
         if (errno || end == kv->value || *end || v < q->min || v > q->max) {
-            router_reply_error(req, 400,
+            http_send_error(req, 400,
                                "%s must be a whole number from %ld to %ld, "
                                "not \"%.64s\"",
                                q->param, q->min, q->max, kv->value);
@@ -144,9 +144,9 @@ api_analytics_run(struct router *r, struct http_req *req,
     if (rc == -EBUSY) {
         evhttp_add_header(http_req_out_headers(req), "Retry-After",
                           "1");
-        router_reply_error(req, 503, "too many analytics queries waiting");
+        http_send_error(req, 503, "too many analytics queries waiting");
     } else if (rc != 0) {
-        router_reply_error(req, 503, "storage is not available");
+        http_send_error(req, 503, "storage is not available");
     }
 }
 

@@ -147,7 +147,7 @@ dashboard_send(struct http_req *req, const struct dashboard_asset *a)
     if (!buf || evbuffer_add(buf, a->data, a->len) != 0) {
         if (buf)
             evbuffer_free(buf);
-        router_reply_error(req, 503, "out of memory");
+        http_send_error(req, 503, "out of memory");
         return;
     }
     http_reply(req, 200, http_reason(200), buf);
@@ -189,30 +189,30 @@ api_dashboard_get(struct router *r, struct http_req *req)
     int method = (int)http_req_method(req);
 
     if (!path || strncmp(path, "/dashboard", 10) != 0) {
-        router_reply_error(req, 404, "no such endpoint: %s", path ? path : "");
+        http_send_error(req, 404, "no such endpoint: %s", path ? path : "");
         return;
     }
     const char *rest = path + 10;
     /* JSON endpoints not in the route table are not files. */
     if (strncmp(rest, "/api/", 5) == 0 || strcmp(rest, "/api") == 0) {
-        router_reply_error(req, 404, "no such endpoint: %s", path);
+        http_send_error(req, 404, "no such endpoint: %s", path);
         return;
     }
     if (method != EVHTTP_REQ_GET && method != EVHTTP_REQ_HEAD) {
         evhttp_add_header(http_req_out_headers(req), "Allow",
                           "GET, HEAD");
-        router_reply_error(req, 405, "method not allowed for %s", path);
+        http_send_error(req, 405, "method not allowed for %s", path);
         return;
     }
     if (!r->dashboard) {
-        router_reply_error(req, 503,
+        http_send_error(req, 503,
                            "the dashboard files are not installed; set "
                            "[router] dashboard_dir to their directory");
         return;
     }
     const struct dashboard_asset *a = dashboard_lookup(r->dashboard, rest);
     if (!a) {
-        router_reply_error(req, 404, "no such dashboard file: %s", path);
+        http_send_error(req, 404, "no such dashboard file: %s", path);
         return;
     }
     dashboard_send(req, a);

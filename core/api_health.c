@@ -399,7 +399,7 @@ health_reply(struct router *r, struct http_req *req)
     json_object_object_add(
         b, "checked_at",
         json_object_new_double((double)tv.tv_sec + tv.tv_usec / 1e6));
-    router_reply_json(req, 200, b);
+    http_send_json(req, 200, b);
     json_object_put(b);
 }
 

@@ -33,6 +33,6 @@ void
 api_inference_queue(struct router *r, struct http_req *req)
 {
     json_object *o = proxy_queue_json(r->proxy);
-    router_reply_json(req, 200, o);
+    http_send_json(req, 200, o);
     json_object_put(o);
 }

@@ -28,7 +28,7 @@ api_meta_root(struct router *r, struct http_req *req)
         http_reply(req, 302, http_reason(302), NULL);
         return;
     }
-    router_reply_text(req, 200, "Ollama is running");
+    http_send_text(req, 200, "Ollama is running");
 }
 
 static json_object *
@@ -203,12 +203,12 @@ api_meta_tags(struct router *r, struct http_req *req)
     json_object_put(tags.index);
     if (nomem) {
         json_object_put(models);
-        router_reply_error(req, 503, "out of memory");
+        http_send_error(req, 503, "out of memory");
         return;
     }
     json_object *o = json_object_new_object();
     json_object_object_add(o, "models", models);
-    router_reply_json(req, 200, o);
+    http_send_json(req, 200, o);
     json_object_put(o);
 }
 
@@ -276,6 +276,6 @@ api_meta_version(struct router *r, struct http_req *req)
     json_object_object_add(o, "version", json_object_new_string(version));
     json_object_object_add(o, "herd_version",
                            json_object_new_string(PACKAGE_VERSION));
-    router_reply_json(req, 200, o);
+    http_send_json(req, 200, o);
     json_object_put(o);
 }

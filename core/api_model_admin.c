@@ -227,7 +227,7 @@ madmin_list_reply(struct madmin_list *l, json_object *rows, int have_usage)
     json_object_object_add(b, "nodes", nodes);
     json_object_object_add(b, "usage_available",
                            json_object_new_boolean(have_usage));
-    router_reply_json(l->req, 200, b);
+    http_send_json(l->req, 200, b);
     json_object_put(b);
 }
 
@@ -258,7 +258,7 @@ api_model_admin_list(struct router *r, struct http_req *req)
     struct madmin_list *l = calloc(1, sizeof *l);
     char params[96];
     if (!l) {
-        router_reply_error(req, 503, "out of memory");
+        http_send_error(req, 503, "out of memory");
         return;
     }
     l->r = r;
@@ -327,7 +327,7 @@ madmin_op_reply(struct madmin_op *op, int code, const char *error)
         json_object_object_add(b, "model", json_object_new_string(op->model));
         if (error)
             json_object_object_add(b, "error", json_object_new_string(error));
-        router_reply_json(op->req, code, b);
+        http_send_json(op->req, code, b);
         json_object_put(b);
     }
     log_info(madmin_comp, "%s %s on %s: %s", op->action, op->model, op->node_id,
@@ -438,26 +438,26 @@ madmin_op_target(struct router *r, struct http_req *req, char *model,
     json_object *node_v, *model_v;
     const struct registry_node *n = NULL;
     if (!b) {
-        router_reply_error(req, 400, "%s", err);
+        http_send_error(req, 400, "%s", err);
         return NULL;
     }
     if (!json_object_is_type(b, json_type_object)) {
-        router_reply_error(req, 400,
+        http_send_error(req, 400,
                            "the body must be a JSON object with "
                            "node_id and model");
     } else if (!json_object_object_get_ex(b, "node_id", &node_v) ||
                !json_object_is_type(node_v, json_type_string) ||
                !*json_object_get_string(node_v)) {
-        router_reply_error(req, 400, "node_id is required (a string)");
+        http_send_error(req, 400, "node_id is required (a string)");
     } else if (!json_object_object_get_ex(b, "model", &model_v) ||
                !json_object_is_type(model_v, json_type_string) ||
                request_normalise_model(json_object_get_string(model_v), model,
                                        modellen) != 0) {
-        router_reply_error(req, 400, "model is required (a model name)");
+        http_send_error(req, 400, "model is required (a model name)");
     } else {
         n = registry_find(r->registry, json_object_get_string(node_v));
         if (!n || n->status == HERD_NODE_OFFLINE || n->draining) {
-            router_reply_error(req, 404, "node '%.200s' is unknown or offline",
+            http_send_error(req, 404, "node '%.200s' is unknown or offline",
                                json_object_get_string(node_v));
             n = NULL;
         }
@@ -480,7 +480,7 @@ madmin_op_run(struct router *r, struct http_req *req, const char *action,
     if (madmin_ops_running >= MADMIN_MAX_OPS) {
         evhttp_add_header(http_req_out_headers(req), "Retry-After",
                           "5");
-        router_reply_error(req, 503,
+        http_send_error(req, 503,
                            "%u pulls and deletes are running already; try "
                            "again later",
                            madmin_ops_running);
@@ -489,7 +489,7 @@ madmin_op_run(struct router *r, struct http_req *req, const char *action,
     if (proxy_side_begin(r->proxy) != 0) {
         evhttp_add_header(http_req_out_headers(req), "Retry-After",
                           "5");
-        router_reply_error(req, 503, "the router is shutting down");
+        http_send_error(req, 503, "the router is shutting down");
         return;
     }
     struct madmin_op *op = calloc(1, sizeof *op);
@@ -503,7 +503,7 @@ madmin_op_run(struct router *r, struct http_req *req, const char *action,
             madmin_op_free(op);
         else
             proxy_side_end(r->proxy);
-        router_reply_error(req, 503, "out of memory");
+        http_send_error(req, 503, "out of memory");
         return;
     }
     op->r = r;

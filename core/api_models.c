@@ -187,7 +187,7 @@ models_finish(struct models_op *op)
         }
         json_object *b = json_object_new_object();
         json_object_object_add(b, "nodes", o);
-        router_reply_json(op->req, all_ok ? 200 : 502, b);
+        http_send_json(op->req, all_ok ? 200 : 502, b);
         json_object_put(b);
     }
     op->req = NULL;

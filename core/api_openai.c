@@ -89,7 +89,7 @@ api_openai_models(struct router *r, struct http_req *req)
     json_object *o = json_object_new_object();
     json_object_object_add(o, "object", json_object_new_string("list"));
     json_object_object_add(o, "data", data);
-    router_reply_json(req, 200, o);
+    http_send_json(req, 200, o);
     json_object_put(o);
     free(names);
     json_object_put(seen);
@@ -116,7 +116,7 @@ api_openai_model(struct router *r, struct http_req *req)
     }
     if (found) {
         json_object *m = api_openai_model_obj(found);
-        router_reply_json(req, 200, m);
+        http_send_json(req, 200, m);
         json_object_put(m);
     } else {
         http_send_openai_error(req, 404, "invalid_request_error",

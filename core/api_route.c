@@ -168,7 +168,7 @@ api_route_post(struct router *r, struct http_req *req)
     json_object *body =
         http_req_json(req, API_ROUTE_MAX_BODY, err, sizeof err);
     if (!body) {
-        router_reply_error(req, 400, "%s", err);
+        http_send_error(req, 400, "%s", err);
         return;
     }
     memset(&rq, 0, sizeof rq);
@@ -177,7 +177,7 @@ api_route_post(struct router *r, struct http_req *req)
         api_route_num_ctx(body, &rq.num_ctx, err, sizeof err) != 0 ||
         (json_object_object_get_ex(body, "what_if", &what_if) &&
          api_route_check_what_if(what_if, err, sizeof err) != 0)) {
-        router_reply_error(req, 400, "%s", err);
+        http_send_error(req, 400, "%s", err);
         json_object_put(body);
         return;
     }
@@ -197,20 +197,20 @@ api_route_post(struct router *r, struct http_req *req)
                     &res) != 0) {
         route_result_free(&res);
         json_object_put(body);
-        router_reply_error(req, 503, "out of memory while scoring");
+        http_send_error(req, 503, "out of memory while scoring");
         return;
     }
     if (!res.model_known) {
-        router_reply_error(req, 404,
+        http_send_error(req, 404,
                            "model(s) '%s' not found on any node. Run "
                            "'ollama pull %s' on a node first.",
                            ri.model, ri.model);
     } else {
         json_object *out = route_result_to_json(&res);
         if (out)
-            router_reply_json(req, 200, out);
+            http_send_json(req, 200, out);
         else
-            router_reply_error(req, 503, "out of memory");
+            http_send_error(req, 503, "out of memory");
         json_object_put(out);
     }
     route_result_free(&res);

@@ -5,8 +5,29 @@
 
 #include <stdarg.h>
 #include <stdio.h>
+#include <string.h>
 
 #include "common/http_util.h"
+
+json_object *
+http_error_body(const char *type, const char *fmt, va_list ap)
+{
+    char msg[1024];
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    json_object *err;
+    if (type) {
+        err = json_object_new_object();
+        json_object_object_add(err, "message", json_object_new_string(msg));
+        json_object_object_add(err, "type", json_object_new_string(type));
+        json_object_object_add(err, "param", NULL);
+        json_object_object_add(err, "code", NULL);
+    } else {
+        err = json_object_new_string(msg);
+    }
+    json_object *o = json_object_new_object();
+    json_object_object_add(o, "error", err);
+    return o;
+}
 
 void
 http_send_json(struct http_req *req, int code, const json_object *body)
@@ -26,6 +47,23 @@ http_send_json(struct http_req *req, int code, const json_object *body)
     struct evkeyvalq *h = http_req_out_headers(req);
     evhttp_remove_header(h, "Content-Type");
     evhttp_add_header(h, "Content-Type", "application/json; charset=utf-8");
+    http_reply(req, code, NULL, buf);
+    evbuffer_free(buf);
+}
+
+void
+http_send_text(struct http_req *req, int code, const char *text)
+{
+    struct evbuffer *buf = evbuffer_new();
+    if (!buf || evbuffer_add(buf, text, strlen(text)) != 0) {
+        if (buf)
+            evbuffer_free(buf);
+        http_reply(req, 503, NULL, NULL);
+        return;
+    }
+    struct evkeyvalq *h = http_req_out_headers(req);
+    evhttp_remove_header(h, "Content-Type");
+    evhttp_add_header(h, "Content-Type", "text/plain; charset=utf-8");
     http_reply(req, code, NULL, buf);
     evbuffer_free(buf);
 }
@@ -56,10 +94,23 @@ http_send_openai_error(struct http_req *req, int code, const char *type,
 json_object *
 http_req_json(struct http_req *req, size_t limit, char *err, size_t errlen)
 {
-    size_t len;
-    const char *text =
-        http_body_text(http_req_body(req), limit, &len, err, errlen);
-    return text ? http_json_parse(text, len, err, errlen) : NULL;
+    struct evbuffer *in = http_req_body(req);
+    size_t len = evbuffer_get_length(in);
+    if (len == 0) {
+        snprintf(err, errlen, "missing request body");
+        return NULL;
+    }
+    if (len > limit) {
+        snprintf(err, errlen, "request body of %zu bytes exceeds %zu", len,
+                 limit);
+        return NULL;
+    }
+    const char *text = (const char *)evbuffer_pullup(in, -1);
+    if (!text) {
+        snprintf(err, errlen, "out of memory");
+        return NULL;
+    }
+    return http_json_parse(text, len, err, errlen);
 }
 
 const char *

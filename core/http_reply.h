@@ -1,17 +1,27 @@
-/* JSON replies and request bodies on the router's HTTP server (the
- * evhttp forms in common/http_util.h serve herd-node and herd-sim). */
+/* JSON replies and request bodies on the router's HTTP server. */
 #ifndef HERD_HTTP_REPLY_H
 #define HERD_HTTP_REPLY_H
 
 #include <json-c/json.h>
+#include <stdarg.h>
 #include <stddef.h>
 
 #include <herd/plugin.h> /* HERD_PRINTF */
 
 #include "http_server.h"
 
-/* Sends body (borrowed) as application/json with status code. */
+/* An error answer's body: {"error":"<message>"} (Ollama's shape), or with
+ * type {"error":{"message":..,"type":type,"param":null,"code":null}}
+ * (OpenAI's). A new reference. */
+json_object *http_error_body(const char *type, const char *fmt, va_list ap);
+
+/* Sends body (borrowed) as application/json with status code. A HEAD
+ * request gets the headers alone, Content-Length included (the server
+ * drops the body). */
 void http_send_json(struct http_req *req, int code, const json_object *body);
+
+/* Sends text as text/plain; charset=utf-8 with status code. */
+void http_send_text(struct http_req *req, int code, const char *text);
 
 /* Sends {"error":"<message>"} (Ollama's error shape) with status code. */
 void http_send_error(struct http_req *req, int code, const char *fmt, ...)
@@ -21,7 +31,9 @@ void http_send_error(struct http_req *req, int code, const char *fmt, ...)
 void http_send_openai_error(struct http_req *req, int code, const char *type,
                             const char *fmt, ...) HERD_PRINTF(4, 5);
 
-/* The request body as one JSON value (see http_body_json). */
+/* Parses the request body as one JSON value. Returns a new reference, or
+ * NULL with a message fit for a 400 in err (empty body, over limit bytes,
+ * not JSON, trailing data, null). */
 json_object *http_req_json(struct http_req *req, size_t limit, char *err,
                            size_t errlen);
 

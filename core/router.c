@@ -96,72 +96,6 @@ router_now(void)
     return (double)ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
-static int
-router_is_head(struct http_req *req)
-{
-    return http_req_method(req) == EVHTTP_REQ_HEAD;
-}
-
-static void
-router_head_reply(struct http_req *req, int code, const char *ctype,
-                  size_t len)
-{
-    struct evkeyvalq *h = http_req_out_headers(req);
-    char n[32];
-    snprintf(n, sizeof n, "%zu", len);
-    evhttp_remove_header(h, "Content-Type");
-    evhttp_add_header(h, "Content-Type", ctype);
-    evhttp_add_header(h, "Content-Length", n);
-    http_reply(req, code, http_reason(code), NULL);
-}
-
-void
-router_reply_json(struct http_req *req, int code, const json_object *body)
-{
-    if (!router_is_head(req)) {
-        http_send_json(req, code, body);
-        return;
-    }
-    size_t len;
-    json_object_to_json_string_length(
-        (json_object *)body,
-        JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE, &len);
-    router_head_reply(req, code, "application/json; charset=utf-8", len);
-}
-
-void
-router_reply_error(struct http_req *req, int code, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    json_object *o = http_error_body(NULL, fmt, ap);
-    va_end(ap);
-    router_reply_json(req, code, o);
-    json_object_put(o);
-}
-
-void
-router_reply_text(struct http_req *req, int code, const char *text)
-{
-    const char *ctype = "text/plain; charset=utf-8";
-    if (router_is_head(req)) {
-        router_head_reply(req, code, ctype, strlen(text));
-        return;
-    }
-    struct evbuffer *buf = evbuffer_new();
-    if (!buf || evbuffer_add(buf, text, strlen(text)) != 0) {
-        if (buf)
-            evbuffer_free(buf);
-        http_reply(req, 503, http_reason(503), NULL);
-        return;
-    }
-    struct evkeyvalq *h = http_req_out_headers(req);
-    evhttp_remove_header(h, "Content-Type");
-    evhttp_add_header(h, "Content-Type", ctype);
-    http_reply(req, code, http_reason(code), buf);
-    evbuffer_free(buf);
-}
-
 /* [security] api_key: when any is set, the Ollama and OpenAI APIs (/api/,
  * /v1/) need one as a bearer token; the answer to a request without is a
  * 401 in that API's error shape. Heartbeats have their own token. */
@@ -184,7 +118,7 @@ router_client_authorized(struct router *r, struct http_req *req,
                                 "missing or invalid API key: send "
                                 "Authorization: Bearer <key>");
     else
-        router_reply_error(req, 401, "missing or invalid API key: send "
+        http_send_error(req, 401, "missing or invalid API key: send "
                                      "Authorization: Bearer <key>");
     return 0;
 }
@@ -212,7 +146,7 @@ router_dispatch(struct http_req *req, void *arg)
         if (!(rt->methods & method)) {
             evhttp_add_header(http_req_out_headers(req), "Allow",
                               rt->allow);
-            router_reply_error(req, 405, "method not allowed for %s", path);
+            http_send_error(req, 405, "method not allowed for %s", path);
             return;
         }
         if (!router_client_authorized(r, req, path))
@@ -220,7 +154,7 @@ router_dispatch(struct http_req *req, void *arg)
         rt->handler(r, req);
         return;
     }
-    router_reply_error(req, 404, "no such endpoint: %s", path);
+    http_send_error(req, 404, "no such endpoint: %s", path);
 }
 
 static void

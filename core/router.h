@@ -69,15 +69,6 @@ int api_heartbeat_ingest(struct router *r, struct hb_snapshot *snap,
                          json_object *payload, const char *peer_addr,
                          const char *source, char *err, size_t errlen);
 
-/* Like http_reply_json/http_reply_error, but correct for HEAD requests:
- * libevent 2.1 would send the body after a HEAD answer, so only the
- * headers (with the body's Content-Length) go out. */
-void router_reply_json(struct http_req *req, int code,
-                       const json_object *body);
-void router_reply_error(struct http_req *req, int code, const char *fmt,
-                        ...) HERD_PRINTF(3, 4);
-void router_reply_text(struct http_req *req, int code, const char *text);
-
 /* Scoring (router_scoring.c): load the [scoring.*] sections of r->cfg
  * and create r->scorer; on SIGHUP re-create them from next, swapped in
  * only when all load and start (else the old ones stay, -EINVAL). */

@@ -17,15 +17,6 @@ tests_unit_test_json_scan_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/tests \
 tests_unit_test_json_scan_LDADD = core/common/libherdcommon.la
 TESTS += tests/unit/test_json_scan
 
-check_PROGRAMS += tests/unit/test_http_write_now
-tests_unit_test_http_write_now_CFLAGS = $(AM_CFLAGS) $(JSONC_CFLAGS) \
-	$(LIBEVENT_CFLAGS)
-tests_unit_test_http_write_now_CPPFLAGS = $(AM_CPPFLAGS) \
-	-I$(top_srcdir)/tests -I$(top_srcdir)/core
-tests_unit_test_http_write_now_LDADD = core/common/libherdcommon.la \
-	$(LIBEVENT_LIBS)
-TESTS += tests/unit/test_http_write_now
-
 check_PROGRAMS += tests/unit/test_json_text
 tests_unit_test_json_text_CFLAGS = $(AM_CFLAGS) $(JSONC_CFLAGS)
 tests_unit_test_json_text_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/tests \
