@@ -556,16 +556,21 @@ heartbeat_parse_text(const char *text, size_t len, size_t limit,
 }
 
 void
+heartbeat_loaded_clear(struct hb_loaded *l)
+{
+    free(l->name);
+    free(l->parameter_size);
+    free(l->quantization);
+    json_object_put(l->raw);
+}
+
+void
 heartbeat_free(struct hb_snapshot *s)
 {
     if (!s)
         return;
-    for (size_t i = 0; i < s->loaded_count; i++) {
-        free(s->loaded[i].name);
-        free(s->loaded[i].parameter_size);
-        free(s->loaded[i].quantization);
-        json_object_put(s->loaded[i].raw);
-    }
+    for (size_t i = 0; i < s->loaded_count; i++)
+        heartbeat_loaded_clear(&s->loaded[i]);
     free(s->loaded);
     for (size_t i = 0; i < s->available_count; i++) {
         free(s->available[i].name);

@@ -95,6 +95,8 @@ int heartbeat_parse_text(const char *text, size_t len, size_t limit,
                          char *err, size_t errlen);
 
 void heartbeat_free(struct hb_snapshot *s);
+/* Frees what one loaded entry owns (not the entry itself). */
+void heartbeat_loaded_clear(struct hb_loaded *l);
 
 /* The Ollama base URL the router uses for a node (the reference's rule):
  * a loopback or unknown peer means the node runs beside the router, so

@@ -321,10 +321,7 @@ registry_note_unloaded(struct registry *reg, const char *id,
         if (!l->name || strcasecmp(l->name, model) != 0)
             continue;
         registry_unloaded_add(n, l->name, now);
-        free(l->name);
-        free(l->parameter_size);
-        free(l->quantization);
-        json_object_put(l->raw);
+        heartbeat_loaded_clear(l);
         memmove(l, l + 1, (s->loaded_count - i - 1) * sizeof *l);
         s->loaded_count--;
         i--;
