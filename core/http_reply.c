@@ -29,6 +29,26 @@ http_error_body(const char *type, const char *fmt, va_list ap)
     return o;
 }
 
+/* Sends len bytes of text as ctype with status code; 503 when even that
+ * cannot be had, so the client is not left waiting. */
+static void
+http_send_body(struct http_req *req, int code, const char *ctype,
+               const char *text, size_t len)
+{
+    struct evbuffer *buf = evbuffer_new();
+    if (!buf || evbuffer_add(buf, text, len) != 0) {
+        if (buf)
+            evbuffer_free(buf);
+        http_reply(req, 503, NULL, NULL);
+        return;
+    }
+    struct evkeyvalq *h = http_req_out_headers(req);
+    evhttp_remove_header(h, "Content-Type");
+    evhttp_add_header(h, "Content-Type", ctype);
+    http_reply(req, code, NULL, buf);
+    evbuffer_free(buf);
+}
+
 void
 http_send_json(struct http_req *req, int code, const json_object *body)
 {
@@ -36,36 +56,14 @@ http_send_json(struct http_req *req, int code, const json_object *body)
     const char *text = json_object_to_json_string_length(
         (json_object *)body,
         JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE, &len);
-    struct evbuffer *buf = evbuffer_new();
-    if (!buf || evbuffer_add(buf, text, len) != 0) {
-        /* Still answer, so the client is not left waiting. */
-        if (buf)
-            evbuffer_free(buf);
-        http_reply(req, 503, NULL, NULL);
-        return;
-    }
-    struct evkeyvalq *h = http_req_out_headers(req);
-    evhttp_remove_header(h, "Content-Type");
-    evhttp_add_header(h, "Content-Type", "application/json; charset=utf-8");
-    http_reply(req, code, NULL, buf);
-    evbuffer_free(buf);
+    http_send_body(req, code, "application/json; charset=utf-8", text, len);
 }
 
 void
 http_send_text(struct http_req *req, int code, const char *text)
 {
-    struct evbuffer *buf = evbuffer_new();
-    if (!buf || evbuffer_add(buf, text, strlen(text)) != 0) {
-        if (buf)
-            evbuffer_free(buf);
-        http_reply(req, 503, NULL, NULL);
-        return;
-    }
-    struct evkeyvalq *h = http_req_out_headers(req);
-    evhttp_remove_header(h, "Content-Type");
-    evhttp_add_header(h, "Content-Type", "text/plain; charset=utf-8");
-    http_reply(req, code, NULL, buf);
-    evbuffer_free(buf);
+    http_send_body(req, code, "text/plain; charset=utf-8", text,
+                   strlen(text));
 }
 
 void

@@ -128,6 +128,18 @@ http_put_head(struct http_req *r, int code, const char *reason, long long length
     r->started = 1;
 }
 
+/* The whole reply is queued: it completes once written. A drain callback
+ * still waiting is dropped, as a plain chunk would drop it. */
+static void
+http_finish(struct http_req *req)
+{
+    struct http_conn *c = req->conn;
+    req->ended = 1;
+    c->drained = NULL;
+    c->drained_due = 0;
+    http_conn_flush(c);
+}
+
 void
 http_reply(struct http_req *req, int code, const char *reason,
            struct evbuffer *body)
@@ -143,10 +155,7 @@ http_reply(struct http_req *req, int code, const char *reason,
             /* A started reply cannot take a status any more: it is cut
              * off, without its end, so the client sees it incomplete. */
             req->close_after = 1;
-            req->ended = 1;
-            c->drained = NULL;
-            c->drained_due = 0;
-            http_conn_flush(c);
+            http_finish(req);
         }
         return;
     }
@@ -155,10 +164,7 @@ http_reply(struct http_req *req, int code, const char *reason,
         evbuffer_add_buffer(c->out, body);
     else if (body)
         evbuffer_drain(body, len);
-    req->ended = 1;
-    c->drained = NULL;
-    c->drained_due = 0;
-    http_conn_flush(c);
+    http_finish(req);
 }
 
 void
@@ -222,10 +228,7 @@ http_reply_end(struct http_req *req)
         return;
     if (req->chunked)
         evbuffer_add(c->out, "0\r\n\r\n", 5);
-    req->ended = 1;
-    c->drained = NULL;
-    c->drained_due = 0;
-    http_conn_flush(c);
+    http_finish(req);
 }
 
 void
