@@ -27,11 +27,18 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 #define UPSTREAM_MAX_NODES 1024
 /* One read: a stream's pieces go to on_body as they come anyway. */
 #define UPSTREAM_READ_SIZE 16384
+/* A node that closed an idle connection as a request went out on it says
+ * so within a round trip; one that read the request and worked on it
+ * takes longer, and must not be sent it twice (a generation would run
+ * twice). A reused connection lost this soon after the request was
+ * written is retried once; later, the loss is the caller's to see. */
+#define UPSTREAM_REPLAY_WINDOW_S 0.1
 
 struct upstream_conn {
     struct upstream_pool *pool;
@@ -97,11 +104,20 @@ struct upstream_call {
     struct upstream_parse parse;
     char *req; /* the request, kept for a retry until the answer starts */
     size_t req_len, req_off;
+    double sent_at; /* when its last byte was written (monotonic s), or 0 */
     int err;   /* of a failure reported by `later` */
     int depth; /* inside its callbacks */
     unsigned head : 1, cancelled : 1, paused : 1, retried : 1, answered : 1,
         failed : 1;
 };
+
+static double
+upstream_clock(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
 
 static const struct timeval *
 upstream_tv(const struct upstream_pool *pool)
@@ -433,6 +449,8 @@ upstream_send(struct upstream_call *call)
         }
         return n < 0 ? -errno : -EPIPE;
     }
+    if (call->sent_at == 0)
+        call->sent_at = upstream_clock();
     if (call->answered) {
         free(call->req);
         call->req = NULL;
@@ -445,14 +463,18 @@ static void
 upstream_lost(struct upstream_call *call, int e)
 {
     struct upstream_conn *c = call->conn;
-    /* A reused connection failing before any byte of the answer: the
-     * node closed it as we wrote. Once more on a new one, unseen. */
+    /* A reused connection failing before any byte of the answer, and
+     * before the node could have worked on the request: it closed the
+     * connection as we wrote. Once more on a new one, unseen. */
     if (!call->answered && c->answers > 0 && !call->retried &&
-        (e == 0 || e == ECONNRESET || e == EPIPE)) {
+        (e == 0 || e == ECONNRESET || e == EPIPE) &&
+        (call->sent_at == 0 ||
+         upstream_clock() - call->sent_at < UPSTREAM_REPLAY_WINDOW_S)) {
         call->retried = 1;
         call->conn = NULL;
         upstream_conn_close(c);
         call->req_off = 0;
+        call->sent_at = 0;
         upstream_parse_init(&call->parse, call->head);
         int err = upstream_open(call);
         if (err)

@@ -1,7 +1,8 @@
 /* The upstream client against a scripted HTTP server on loopback, on the
  * same event_base: the exact request bytes, streamed answers, keep-alive
  * reuse, a pooled connection the node closed, the retry of a reused
- * connection (once), every error code, cancel from inside callbacks, a
+ * connection (once, and only when lost as the request went out), every
+ * error code, cancel from inside callbacks, a
  * call started from on_end, pause/resume, and freeing a pool with work
  * in flight. */
 #include "autoconfig.h"
@@ -47,6 +48,7 @@ static struct server {
     enum answer answer;
     int drop_reused; /* close without answering on a used connection */
     int drop_fresh;  /* ... on a new one */
+    int drop_reused_late_ms; /* ... on a used one, after reading a while */
     char last[1024]; /* the last request's first bytes */
     size_t last_len; /* and its whole length */
     struct sconn *streaming;
@@ -91,12 +93,30 @@ step_stream(void)
         sconn_write(srv.streaming, pieces[srv.stream_step++]);
 }
 
+/* The late drop's close, unless the connection went meanwhile. */
+static void
+server_drop_late_cb(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    for (struct sconn *s = srv.conns; s; s = s->next)
+        if (s == arg) {
+            sconn_close(s);
+            return;
+        }
+}
+
 static void
 server_answer(struct sconn *sc)
 {
     int used = sc->served++ > 0;
     if ((used && srv.drop_reused) || (!used && srv.drop_fresh)) {
         sconn_close(sc);
+        return;
+    }
+    if (used && srv.drop_reused_late_ms) {
+        struct timeval tv = {0, srv.drop_reused_late_ms * 1000};
+        event_base_once(srv.base, -1, EV_TIMEOUT, server_drop_late_cb, sc, &tv);
         return;
     }
     switch (srv.answer) {
@@ -226,7 +246,7 @@ static void
 server_reset(enum answer a)
 {
     srv.answer = a;
-    srv.drop_reused = srv.drop_fresh = 0;
+    srv.drop_reused = srv.drop_fresh = srv.drop_reused_late_ms = 0;
     srv.accepts = srv.requests = srv.closed_by_peer = 0;
 }
 
@@ -563,6 +583,22 @@ test_retry(void)
     run_until(&c.ended, 5);
     is_int(c.err, -ECONNRESET, "the retry failing as well is reported");
     ok(srv.requests == 5 && srv.accepts == 3, "... after exactly one retry");
+
+    /* the node read the request on a pooled connection and worked on it
+     * before closing: it may have done the work, so it is not sent again */
+    struct result l1 = {0}, l2 = {0};
+    new_pool(5);
+    server_reset(ANSWER_OK);
+    start(&l1, EVHTTP_REQ_POST, "/api/generate", "{}");
+    run_until(&l1.ended, 5);
+    srv.drop_reused_late_ms = 300;
+    start(&l2, EVHTTP_REQ_POST, "/api/generate", "{}");
+    run_until(&l2.ended, 5);
+    srv.drop_reused_late_ms = 0;
+    is_int(l2.err, -ECONNRESET,
+           "a reused connection lost 300 ms after the request: reported");
+    ok(srv.requests == 2 && srv.accepts == 1,
+       "... and the request was not sent a second time");
 
     /* a new connection's failure is reported at once */
     struct result d = {0};
