@@ -159,9 +159,22 @@ bench_listen_overflows() {
 bench_hostinfo() {
     local cpu
     cpu=$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -1)
-    printf '%s, %s cores, %s MiB RAM, %s %s' "${cpu:-unknown CPU}" \
+    printf '%s, %s cores, %s MiB RAM, %s %s%s' "${cpu:-unknown CPU}" \
         "$(nproc)" "$(awk '/MemTotal/ {print int($2/1024)}' /proc/meminfo)" \
-        "$(uname -s)" "$(uname -r)"
+        "$(uname -s)" "$(uname -r)" "$(bench_idleinfo)"
+}
+
+# bench_idleinfo: how an idle CPU waits, when the kernel says. In a
+# virtual machine that sets what waking a process on another CPU costs:
+# a CPU that polls before halting is woken cheaply, a halted one through
+# the hypervisor (tens of microseconds on the machine of doc/benchmarks.md).
+bench_idleinfo() {
+    local drv poll=/sys/module/haltpoll/parameters/guest_halt_poll_ns
+    drv=$(cat /sys/devices/system/cpu/cpuidle/current_driver 2>/dev/null)
+    [ -n "$drv" ] || return 0
+    printf ', cpuidle %s' "$drv"
+    [ -r "$poll" ] && printf ' (guest halt-polling %s ns)' "$(cat "$poll")"
+    return 0
 }
 
 # bench_ratio A B: A/B with two decimals ("n/a" when B is 0).
