@@ -622,6 +622,8 @@ proxy_lost_line(struct proxy_req *q, int relay_rc)
     return 1;
 }
 
+static void proxy_on_end(void *arg, int err);
+
 static void
 proxy_on_body(void *arg, struct evbuffer *data)
 {
@@ -635,8 +637,14 @@ proxy_on_body(void *arg, struct evbuffer *data)
         size_t cap =
             q->status >= 300 ? PROXY_ERRBODY_MAX : q->p->set.max_body_bytes;
         if (evbuffer_get_length(q->out) + n > cap) {
-            q->too_big = 1;
             evbuffer_drain(data, n);
+            if (q->too_big)
+                return;
+            /* reading the rest would hold the slot, the node and the
+             * client for an answer that is a 502 anyway: end it here */
+            q->too_big = 1;
+            upstream_cancel(q->call);
+            proxy_on_end(q, 0);
             return;
         }
         relay_feed(&q->relay, data, q->out);

@@ -2,6 +2,9 @@
  * in the ways a remote server may (plain, chunked, oversized, slow, not an
  * image, missing) and stands in for a node's OpenAI endpoint, writing each
  * body it receives to a file so the test sees what the router forwarded.
+ * Its /api/generate is a node whose non-streamed answer never ends in
+ * time: 64 KiB every 50 ms for 10 s; the record file then says how many
+ * pieces went out before the router closed the connection.
  *
  *   image_server --file IMAGE --record FILE [--port N]
  *                [--cert PEM --key PEM]
@@ -116,6 +119,86 @@ srv_record_body(struct evhttp_request *req)
     srv_reply(req, 200, "application/json", answer, sizeof answer - 1);
 }
 
+/* The endless answer: one at a time. */
+#define SRV_PIECE 65536
+#define SRV_PIECES 200
+static struct {
+    struct evhttp_request *req;
+    struct event *tick;
+    int sent;
+} srv_drip;
+
+static void
+srv_drip_done(const char *how)
+{
+    FILE *f = fopen(srv_record, "w");
+    if (f) {
+        fprintf(f, "%s after %d pieces\n", how, srv_drip.sent);
+        fclose(f);
+    }
+    event_free(srv_drip.tick);
+    srv_drip.tick = NULL;
+    srv_drip.req = NULL;
+}
+
+static void
+srv_drip_closed(struct evhttp_connection *conn, void *arg)
+{
+    (void)conn;
+    (void)arg;
+    if (srv_drip.req)
+        srv_drip_done("closed");
+}
+
+static void
+srv_drip_tick(evutil_socket_t fd, short what, void *arg)
+{
+    static char piece[SRV_PIECE];
+    (void)fd;
+    (void)what;
+    (void)arg;
+    if (srv_drip.sent == 0) /* the answer's opening, then filler */
+        memset(piece, 'x', sizeof piece);
+    struct evbuffer *b = evbuffer_new();
+    if (srv_drip.sent == 0)
+        evbuffer_add_printf(b, "{\"model\":\"llava:7b\",\"response\":\"");
+    evbuffer_add(b, piece, sizeof piece);
+    evhttp_send_reply_chunk(srv_drip.req, b);
+    evbuffer_free(b);
+    if (++srv_drip.sent < SRV_PIECES)
+        return;
+    struct evhttp_request *req = srv_drip.req;
+    evhttp_connection_set_closecb(evhttp_request_get_connection(req), NULL,
+                                  NULL);
+    srv_drip_done("completed");
+    evhttp_send_reply_end(req);
+}
+
+static void
+srv_drip_start(struct evhttp_request *req)
+{
+    static const struct timeval every = {0, 50000};
+    if (srv_drip.req) {
+        srv_reply(req, 503, "text/plain", "busy", 4);
+        return;
+    }
+    struct event_base *base =
+        evhttp_connection_get_base(evhttp_request_get_connection(req));
+    srv_drip.tick = event_new(base, -1, EV_PERSIST, srv_drip_tick, NULL);
+    if (!srv_drip.tick) {
+        srv_reply(req, 500, "text/plain", "no memory", 9);
+        return;
+    }
+    srv_drip.req = req;
+    srv_drip.sent = 0;
+    evhttp_connection_set_closecb(evhttp_request_get_connection(req),
+                                  srv_drip_closed, NULL);
+    evhttp_add_header(evhttp_request_get_output_headers(req), "Content-Type",
+                      "application/json");
+    evhttp_send_reply_start(req, 200, "OK");
+    event_add(srv_drip.tick, &every);
+}
+
 static void
 srv_cb(struct evhttp_request *req, void *arg)
 {
@@ -126,6 +209,8 @@ srv_cb(struct evhttp_request *req, void *arg)
         path = "/";
     if (strcmp(path, "/api/chat") == 0)
         srv_record_body(req);
+    else if (strcmp(path, "/api/generate") == 0)
+        srv_drip_start(req);
     else if (strcmp(path, "/img.png") == 0)
         srv_reply(req, 200, "image/png", evbuffer_pullup(srv_image, -1), have);
     else if (strcmp(path, "/img") == 0) /* a type with parameters */
