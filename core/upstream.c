@@ -30,6 +30,8 @@
 #include <time.h>
 #include <unistd.h>
 
+/* Nodes known at once; one that nothing uses any more (nodes come and go
+ * with discovery) gives its place to a new one. */
 #define UPSTREAM_MAX_NODES 1024
 /* One read: a stream's pieces go to on_body as they come anyway. */
 #define UPSTREAM_READ_SIZE 16384
@@ -76,6 +78,7 @@ struct upstream_node {
     socklen_t addrlen;            /* 0: a name, looked up per connection */
     struct upstream_conn *idle;
     size_t idle_count;
+    size_t users; /* its live calls and connections */
 };
 
 struct upstream_pool {
@@ -142,6 +145,7 @@ upstream_conn_new(struct upstream_pool *pool, size_t node)
     c->pool = pool;
     c->node = node;
     c->fd = -1;
+    pool->nodes[node].users++;
     c->in = evbuffer_new();
     c->body = evbuffer_new();
     if (!c->in || !c->body) {
@@ -158,6 +162,7 @@ upstream_conn_new(struct upstream_pool *pool, size_t node)
 static void
 upstream_conn_close(struct upstream_conn *c)
 {
+    c->pool->nodes[c->node].users--;
     if (c->lookup)
         c->lookup->conn = NULL;
     if (c->rev)
@@ -336,6 +341,7 @@ upstream_drop(struct upstream_call *call)
     if (call->failed)
         upstream_failed_unlink(call);
     upstream_unlink(call);
+    call->pool->nodes[call->node].users--;
     free(call->req);
     free(call);
 }
@@ -374,6 +380,7 @@ upstream_finish(struct upstream_call *call, int err)
     if (c && (err != 0 || !upstream_conn_pool(call, c)))
         upstream_conn_close(c);
     upstream_unlink(call);
+    call->pool->nodes[call->node].users--;
     call->depth++; /* an upstream_cancel now changes nothing */
     call->cbs.on_end(call->arg, err);
     free(call->req);
@@ -722,11 +729,16 @@ upstream_node_add(struct upstream_pool *pool, const char *url, const char *host,
     for (size_t i = 0; i < pool->node_count; i++)
         if (strcmp(pool->nodes[i].hostport, hostport) == 0)
             return (long)i;
-    if (pool->node_count >= UPSTREAM_MAX_NODES) {
-        snprintf(err, errlen, "too many upstream nodes");
-        return -1;
-    }
-    if (pool->node_count == pool->node_cap) {
+    size_t at = pool->node_count;
+    if (at >= UPSTREAM_MAX_NODES) {
+        for (at = 0; at < pool->node_count && pool->nodes[at].users; at++)
+            ;
+        if (at == pool->node_count) {
+            snprintf(err, errlen, "more than %d upstream nodes in use",
+                     UPSTREAM_MAX_NODES);
+            return -1;
+        }
+    } else if (pool->node_count == pool->node_cap) {
         size_t cap = pool->node_cap ? pool->node_cap * 2 : 8;
         struct upstream_node *nodes = realloc(pool->nodes, cap * sizeof *nodes);
         if (!nodes) {
@@ -736,21 +748,29 @@ upstream_node_add(struct upstream_pool *pool, const char *url, const char *host,
         pool->nodes = nodes;
         pool->node_cap = cap;
     }
-    struct upstream_node *n = &pool->nodes[pool->node_count];
-    memset(n, 0, sizeof *n);
-    n->url = strdup(url);
-    n->hostport = strdup(hostport);
-    n->host = strndup(host, hlen);
-    n->port = port;
-    if (!n->url || !n->hostport || !n->host) {
-        free(n->url);
-        free(n->hostport);
-        free(n->host);
+    char *url_copy = strdup(url), *hostport_copy = strdup(hostport);
+    char *host_copy = strndup(host, hlen);
+    if (!url_copy || !hostport_copy || !host_copy) {
+        free(url_copy);
+        free(hostport_copy);
+        free(host_copy);
         snprintf(err, errlen, "out of memory");
         return -1;
     }
+    struct upstream_node *n = &pool->nodes[at];
+    if (at < pool->node_count) { /* the place of one nothing uses */
+        free(n->url);
+        free(n->hostport);
+        free(n->host);
+    } else
+        pool->node_count++;
+    memset(n, 0, sizeof *n);
+    n->url = url_copy;
+    n->hostport = hostport_copy;
+    n->host = host_copy;
+    n->port = port;
     upstream_node_numeric(n);
-    return (long)pool->node_count++;
+    return (long)at;
 }
 
 static long
@@ -920,6 +940,7 @@ upstream_start(struct upstream_pool *pool, const char *base_url, int method,
     }
     call->pool = pool;
     call->node = (size_t)idx;
+    pool->nodes[idx].users++;
     call->cbs = *cbs;
     call->arg = arg;
     call->head = method == EVHTTP_REQ_HEAD;

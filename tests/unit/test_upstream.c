@@ -611,6 +611,53 @@ test_retry(void)
        "a new connection closed before the answer: -ECONNRESET, no retry");
 }
 
+/* Nodes come and go with discovery: past 1024 known at once, a new one
+ * takes the place of one that nothing uses, never of one in use. */
+static void
+test_many_nodes(void)
+{
+    enum { NODES = 1024 };
+    /* a port bound, never listened on: every connection to it is refused */
+    int hole = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in sa = {.sin_family = AF_INET};
+    socklen_t salen = sizeof sa;
+    bind(hole, (struct sockaddr *)&sa, sizeof sa);
+    getsockname(hole, (struct sockaddr *)&sa, &salen);
+    struct result *rs = calloc(NODES + 1, sizeof *rs);
+    char saved[sizeof url], err[256] = "";
+    memcpy(saved, url, sizeof url);
+    new_pool(5);
+    server_reset(ANSWER_OK);
+    int started = 0;
+    for (int i = 0; i < NODES; i++) {
+        snprintf(url, sizeof url, "http://127.0.%d.%d:%d", 1 + i / 250,
+                 1 + i % 250, ntohs(sa.sin_port));
+        started += start(&rs[i], EVHTTP_REQ_GET, "/api/tags", NULL) != NULL;
+    }
+    is_int(started, NODES, "1024 nodes, each with a call in flight");
+    snprintf(url, sizeof url, "http://127.0.9.9:%d", ntohs(sa.sin_port));
+    ok(upstream_start(pool, url, EVHTTP_REQ_GET, "/api/tags", NULL, 0, &cbs,
+                      &rs[NODES], err, sizeof err) == NULL &&
+           strstr(err, "in use"),
+       "a 1025th while all are in use: refused (%s)", err);
+    int ended = 0;
+    for (double until = now_s() + 10; ended < NODES && now_s() < until;) {
+        run_until(NULL, 0.01);
+        ended = 0;
+        for (int i = 0; i < NODES; i++)
+            ended += rs[i].ended;
+    }
+    is_int(ended, NODES, "... each of them refused and ended");
+    memcpy(url, saved, sizeof url);
+    struct result r = {0};
+    start(&r, EVHTTP_REQ_GET, "/api/tags", NULL);
+    run_until(&r.ended, 5);
+    ok(r.err == 0 && r.status == 200,
+       "then a new node takes the place of one no longer in use");
+    free(rs);
+    close(hole);
+}
+
 static void
 test_errors(void)
 {
@@ -801,6 +848,7 @@ main(void)
     test_stream();
     test_keep_alive();
     test_retry();
+    test_many_nodes();
     test_errors();
     test_cancel();
     test_pause();
