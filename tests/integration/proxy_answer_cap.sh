@@ -7,18 +7,14 @@
 # closed the connection.
 [ -n "$BASH_VERSION" ] || exec bash "$0" "$@"
 . "$top_srcdir/tests/integration/lib.sh"
-. "$top_srcdir/tests/integration/sim_lib.sh"
 . "$top_srcdir/tests/integration/router_lib.sh"
 . "$top_srcdir/tests/integration/proxy_lib.sh"
 
-server=$top_builddir/tests/image_server
-[ -x "$server" ] || skip_all "tests/image_server is not built"
+need_image_server
 
 head -c 100 /dev/urandom >"$TEST_TMP/img.png"
 rec=$TEST_TMP/recorded.txt
-start_listening node "listening on 127\.0\.0\.1:@PORT@" "$server" \
-    --file "$TEST_TMP/img.png" --record "$rec" --port @PORT@ ||
-    { echo "Bail out! image_server did not start"; exit 1; }
+start_image_server node --file "$TEST_TMP/img.png" --record "$rec"
 NODE=$url
 
 cat >"$TEST_TMP/herd.ini" <<EOF2
@@ -28,11 +24,7 @@ EOF2
 start_herd herd --config "$TEST_TMP/herd.ini" --data-dir "$TEST_TMP/data" \
     --log-level debug || { echo "Bail out! herd did not start"; exit 1; }
 ROUTER=$url
-hb=$(curl -s -m 5 -o /dev/null -w '%{http_code}' "$ROUTER/heartbeat" -d "{
-  \"node_id\":\"drip\",\"num_parallel\":1,\"cpu\":{\"cores_physical\":4,\"utilization_pct\":5},
-  \"memory\":{\"total_gb\":64,\"used_gb\":8,\"available_gb\":56,\"pressure\":\"normal\"},
-  \"ollama\":{\"models_loaded\":[{\"name\":\"llava:7b\",\"size_gb\":5}],\"models_available\":[\"llava:7b\"]},
-  \"ollama_host\":\"$NODE\"}")
+hb=$(llava_node_report drip "$NODE" 1)
 is "$hb" 200 "the node reports llava:7b, one slot"
 
 gen='{"model":"llava:7b","prompt":"go on","stream":false}'

@@ -11,16 +11,13 @@
 . "$top_srcdir/tests/integration/router_lib.sh"
 . "$top_srcdir/tests/integration/proxy_lib.sh"
 
-server=$top_builddir/tests/image_server
-[ -x "$server" ] || skip_all "tests/image_server is not built"
+need_image_server
 command -v base64 >/dev/null || skip_all "base64 is not installed"
 
 img=$TEST_TMP/img.png
 head -c 3001 /dev/urandom >"$img" # base64 ends in ==
 rec=$TEST_TMP/recorded.json
-start_listening imgsrv "listening on 127\.0\.0\.1:@PORT@" "$server" \
-    --file "$img" --record "$rec" --port @PORT@ ||
-    { echo "Bail out! image_server did not start"; exit 1; }
+start_image_server imgsrv --file "$img" --record "$rec"
 IMG=$url
 b64=$(base64 -w0 "$img")
 
@@ -32,11 +29,7 @@ EOF2
 start_herd herd --config "$TEST_TMP/herd.ini" --data-dir "$TEST_TMP/data" \
     --log-level debug || { echo "Bail out! herd did not start"; exit 1; }
 ROUTER=$url
-hb=$(curl -s -m 5 -o /dev/null -w '%{http_code}' "$ROUTER/heartbeat" -d "{
-  \"node_id\":\"fake\",\"num_parallel\":4,\"cpu\":{\"cores_physical\":4,\"utilization_pct\":5},
-  \"memory\":{\"total_gb\":64,\"used_gb\":8,\"available_gb\":56,\"pressure\":\"normal\"},
-  \"ollama\":{\"models_loaded\":[{\"name\":\"llava:7b\",\"size_gb\":5}],\"models_available\":[\"llava:7b\"]},
-  \"ollama_host\":\"$IMG\"}")
+hb=$(llava_node_report fake "$IMG" 4)
 is "$hb" 200 "the fake node reports llava:7b"
 
 # chat PART-JSON...: an OpenAI chat with a text part and these parts

@@ -11,8 +11,7 @@
 . "$top_srcdir/tests/integration/router_lib.sh"
 . "$top_srcdir/tests/integration/proxy_lib.sh"
 
-server=$top_builddir/tests/image_server
-[ -x "$server" ] || skip_all "tests/image_server is not built"
+need_image_server
 command -v openssl >/dev/null || skip_all "the openssl command is not installed"
 command -v base64 >/dev/null || skip_all "base64 is not installed"
 
@@ -33,18 +32,14 @@ head -c 3001 /dev/urandom >"$img"
 b64=$(base64 -w0 "$img")
 rec=$TEST_TMP/recorded.json
 tls() { # tls NAME: an https image server with NAME's certificate
-    start_listening "img_$1" "listening on 127\.0\.0\.1:@PORT@" "$server" \
-        --file "$img" --record "$TEST_TMP/unused-$1" --port @PORT@ \
-        --cert "$TEST_TMP/$1.pem" --key "$TEST_TMP/$1.key" ||
-        { echo "Bail out! image_server ($1) did not start"; exit 1; }
+    start_image_server "img_$1" --file "$img" --record "$TEST_TMP/unused-$1" \
+        --cert "$TEST_TMP/$1.pem" --key "$TEST_TMP/$1.key"
     url=https://${url#http://}
 }
 tls good && GOOD=$url
 tls rogue && ROGUE=$url
 tls other && OTHER=$url
-start_listening node "listening on 127\.0\.0\.1:@PORT@" "$server" \
-    --file "$img" --record "$rec" --port @PORT@ ||
-    { echo "Bail out! image_server (node) did not start"; exit 1; }
+start_image_server node --file "$img" --record "$rec"
 NODE=$url
 
 cat >"$TEST_TMP/herd.ini" <<EOF2
@@ -55,11 +50,7 @@ EOF2
 start_herd herd --config "$TEST_TMP/herd.ini" --data-dir "$TEST_TMP/data" \
     --log-level debug || { echo "Bail out! herd did not start"; exit 1; }
 ROUTER=$url
-hb=$(curl -s -m 5 -o /dev/null -w '%{http_code}' "$ROUTER/heartbeat" -d "{
-  \"node_id\":\"fake\",\"num_parallel\":4,\"cpu\":{\"cores_physical\":4,\"utilization_pct\":5},
-  \"memory\":{\"total_gb\":64,\"used_gb\":8,\"available_gb\":56,\"pressure\":\"normal\"},
-  \"ollama\":{\"models_loaded\":[{\"name\":\"llava:7b\",\"size_gb\":5}],\"models_available\":[\"llava:7b\"]},
-  \"ollama_host\":\"$NODE\"}")
+hb=$(llava_node_report fake "$NODE" 4)
 is "$hb" 200 "the fake node reports llava:7b"
 
 chat() { # chat URL

@@ -127,3 +127,30 @@ router_stop() {
     fi
     is "$rc" 0 "herd exits 0 on SIGTERM, sanitizers quiet"
 }
+
+# llava_node_report ID URL SLOTS: a heartbeat to $ROUTER for a node at URL
+# (a test server standing in for Ollama) with llava:7b loaded and SLOTS
+# parallel slots; prints the router's status code.
+llava_node_report() {
+    curl -s -m 5 -o /dev/null -w '%{http_code}' "$ROUTER/heartbeat" -d "{
+  \"node_id\":\"$1\",\"num_parallel\":$3,\"cpu\":{\"cores_physical\":4,\"utilization_pct\":5},
+  \"memory\":{\"total_gb\":64,\"used_gb\":8,\"available_gb\":56,\"pressure\":\"normal\"},
+  \"ollama\":{\"models_loaded\":[{\"name\":\"llava:7b\",\"size_gb\":5}],\"models_available\":[\"llava:7b\"]},
+  \"ollama_host\":\"$2\"}"
+}
+
+# need_image_server: skips the whole test when tests/image_server is not built.
+need_image_server() {
+    [ -x "$top_builddir/tests/image_server" ] ||
+        skip_all "tests/image_server is not built"
+}
+
+# start_image_server NAME ARGS...: tests/image_server (ARGS: --file,
+# --record, --cert, --key) on a free port; sets $url.
+start_image_server() {
+    local name=$1
+    shift
+    start_listening "$name" "listening on 127\.0\.0\.1:@PORT@" \
+        "$top_builddir/tests/image_server" "$@" --port @PORT@ ||
+        { echo "Bail out! image_server $name did not start"; exit 1; }
+}

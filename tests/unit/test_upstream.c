@@ -558,16 +558,24 @@ test_keep_alive(void)
        "Connection: close: its connection is not reused");
 }
 
+/* A new pool with one connection in it, pooled after an answer. */
+static void
+pool_one_connection(void)
+{
+    struct result first = {0};
+    new_pool(5);
+    server_reset(ANSWER_OK);
+    start(&first, EVHTTP_REQ_POST, "/api/chat", "{}");
+    run_until(&first.ended, 5);
+}
+
 static void
 test_retry(void)
 {
     /* the node closes a pooled connection as the request goes out (it
      * reads the request and closes): once more on a new connection */
-    struct result a = {0}, b = {0};
-    new_pool(5);
-    server_reset(ANSWER_OK);
-    start(&a, EVHTTP_REQ_POST, "/api/chat", "{}");
-    run_until(&a.ended, 5);
+    struct result b = {0};
+    pool_one_connection();
     srv.drop_reused = 1;
     start(&b, EVHTTP_REQ_POST, "/api/chat", "{}");
     run_until(&b.ended, 5);
@@ -586,11 +594,8 @@ test_retry(void)
 
     /* the node read the request on a pooled connection and worked on it
      * before closing: it may have done the work, so it is not sent again */
-    struct result l1 = {0}, l2 = {0};
-    new_pool(5);
-    server_reset(ANSWER_OK);
-    start(&l1, EVHTTP_REQ_POST, "/api/generate", "{}");
-    run_until(&l1.ended, 5);
+    struct result l2 = {0};
+    pool_one_connection();
     srv.drop_reused_late_ms = 300;
     start(&l2, EVHTTP_REQ_POST, "/api/generate", "{}");
     run_until(&l2.ended, 5);
