@@ -21,6 +21,7 @@
 #include "admission.h"
 #include "autopull.h"
 #include "common/http_util.h"
+#include "common/json_text.h"
 #include "common/log.h"
 #include "proxy_body.h"
 #include "image_fetch.h"
@@ -724,6 +725,25 @@ proxy_relay_error(struct proxy_req *q)
 {
     struct evkeyvalq *h = http_req_out_headers(q->req);
     proxy_fleet_headers(q, 1);
+    if (q->too_big) { /* cut off, it would not be JSON: say so instead */
+        char why[400];
+        struct json_text t;
+        snprintf(why, sizeof why,
+                 "node %s answered HTTP %d with an error of more than %u "
+                 "bytes",
+                 q->node, q->status, PROXY_ERRBODY_MAX);
+        json_text_init(&t, sizeof why + 16);
+        json_text_put(&t, "{\"error\":", 9);
+        json_text_str(&t, why);
+        json_text_put(&t, "}", 1);
+        size_t len;
+        char *text = json_text_take(&t, &len);
+        evbuffer_drain(q->out, evbuffer_get_length(q->out));
+        if (text)
+            evbuffer_add(q->out, text, len);
+        free(text);
+        q->ctype[0] = '\0';
+    }
     if (q->openai) { /* the node's native error, in OpenAI's shape */
         size_t n = evbuffer_get_length(q->out);
         char *text = (char *)evbuffer_pullup(q->out, -1);

@@ -37,10 +37,12 @@
 #define UPSTREAM_READ_SIZE 16384
 /* A node that closed an idle connection as a request went out on it says
  * so within a round trip; one that read the request and worked on it
- * takes longer, and must not be sent it twice (a generation would run
- * twice). A reused connection lost this soon after the request was
- * written is retried once; later, the loss is the caller's to see. */
-#define UPSTREAM_REPLAY_WINDOW_S 0.1
+ * takes longer, and is not sent it again unseen (a generation would run
+ * twice on it). A reused connection lost this soon after the request was
+ * written is retried once; later, the loss is the caller's to see. The
+ * window is wide enough for a loop busy with other work to notice the
+ * close late, and short against a model's load or a generation. */
+#define UPSTREAM_REPLAY_WINDOW_S 1.0
 
 struct upstream_conn {
     struct upstream_pool *pool;
@@ -145,7 +147,6 @@ upstream_conn_new(struct upstream_pool *pool, size_t node)
     c->pool = pool;
     c->node = node;
     c->fd = -1;
-    pool->nodes[node].users++;
     c->in = evbuffer_new();
     c->body = evbuffer_new();
     if (!c->in || !c->body) {
@@ -156,6 +157,7 @@ upstream_conn_new(struct upstream_pool *pool, size_t node)
         free(c);
         return NULL;
     }
+    pool->nodes[node].users++;
     return c;
 }
 

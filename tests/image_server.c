@@ -4,7 +4,8 @@
  * body it receives to a file so the test sees what the router forwarded.
  * Its /api/generate is a node whose non-streamed answer never ends in
  * time: 64 KiB every 50 ms for 10 s; the record file then says how many
- * pieces went out before the router closed the connection.
+ * pieces went out before the router closed the connection. /api/embed
+ * and /api/embeddings answer 400 and 500 with a 100 KB error.
  *
  *   image_server --file IMAGE --record FILE [--port N]
  *                [--cert PEM --key PEM]
@@ -199,6 +200,18 @@ srv_drip_start(struct evhttp_request *req)
     event_add(srv_drip.tick, &every);
 }
 
+/* An error answer with a 100 KB message. */
+static void
+srv_big_error(struct evhttp_request *req, int code)
+{
+    static char body[100 * 1000];
+    size_t n = sizeof body;
+    memcpy(body, "{\"error\":\"", 10);
+    memset(body + 10, 'e', n - 12);
+    memcpy(body + n - 2, "\"}", 2);
+    srv_reply(req, code, "application/json", body, n);
+}
+
 static void
 srv_cb(struct evhttp_request *req, void *arg)
 {
@@ -211,6 +224,10 @@ srv_cb(struct evhttp_request *req, void *arg)
         srv_record_body(req);
     else if (strcmp(path, "/api/generate") == 0)
         srv_drip_start(req);
+    else if (strcmp(path, "/api/embed") == 0)
+        srv_big_error(req, 400);
+    else if (strcmp(path, "/api/embeddings") == 0)
+        srv_big_error(req, 500);
     else if (strcmp(path, "/img.png") == 0)
         srv_reply(req, 200, "image/png", evbuffer_pullup(srv_image, -1), have);
     else if (strcmp(path, "/img") == 0) /* a type with parameters */

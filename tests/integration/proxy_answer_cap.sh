@@ -4,7 +4,9 @@
 # slot, rather than reading a node that may never stop to the end. The
 # node is tests/image_server, whose /api/generate sends 64 KiB every
 # 50 ms for 10 s and records how many pieces went out before the router
-# closed the connection.
+# closed the connection. An error answer over 64 KiB: a 4xx is relayed
+# with a JSON message of the router's (the node's, cut off, would not be
+# JSON), a 5xx is a failed attempt.
 [ -n "$BASH_VERSION" ] || exec bash "$0" "$@"
 . "$top_srcdir/tests/integration/lib.sh"
 . "$top_srcdir/tests/integration/router_lib.sh"
@@ -57,5 +59,19 @@ ok "$(awk -v s="$secs" 'BEGIN { exit !(s < 3) }'; echo $?)" \
     "... and ends at once as well (${secs}s)"
 like "$(grep -c 'answer too large\|larger than max_body_bytes' "$TEST_TMP/herd.log")" \
     "^[1-9]" "the router's log says why"
+
+# error answers over 64 KiB (/api/embed: 400, /api/embeddings: 500)
+rq POST /api/embed '{"model":"llava:7b","input":"x"}'
+is "$STATUS" 400 "a 4xx with a 100 KB error: its status relayed"
+is "$(jq -r .error <<<"$BODY")" \
+    "node drip answered HTTP 400 with an error of more than 65536 bytes" \
+    "... as a JSON error that says what happened"
+rq POST /v1/embeddings '{"model":"llava:7b","input":"x"}'
+is "$STATUS" 400 "the same through the OpenAI API"
+like "$(jq -r .error.message <<<"$BODY")" "more than 65536 bytes" \
+    "... in OpenAI's error shape"
+rq POST /api/embeddings '{"model":"llava:7b","prompt":"x"}'
+like "$STATUS" "^5" "a 5xx with a 100 KB error: a failed attempt ($STATUS)"
+ok "$(jq -e .error <<<"$BODY" >/dev/null; echo $?)" "... answered with a JSON error"
 
 done_testing
