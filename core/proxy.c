@@ -638,11 +638,10 @@ proxy_on_body(void *arg, struct evbuffer *data)
         size_t cap =
             q->status >= 300 ? PROXY_ERRBODY_MAX : q->p->set.max_body_bytes;
         if (evbuffer_get_length(q->out) + n > cap) {
-            evbuffer_drain(data, n);
-            if (q->too_big)
-                return;
             /* reading the rest would hold the slot, the node and the
-             * client for an answer that is a 502 anyway: end it here */
+             * client for an answer that cannot be used whole: end it
+             * here (cancelled, the call calls back no more) */
+            evbuffer_drain(data, n);
             q->too_big = 1;
             upstream_cancel(q->call);
             proxy_on_end(q, 0);
