@@ -53,6 +53,7 @@ struct upstream_conn {
     struct evbuffer *in;   /* read and not parsed yet */
     struct evbuffer *body; /* parsed body bytes for on_body */
     struct upstream_lookup *lookup;      /* a lookup in flight */
+    struct event *lookup_timer;          /* its time: connect_timeout */
     struct upstream_call *call;          /* NULL while idle */
     struct upstream_conn *inext, *iprev; /* in the node's idle list */
     unsigned answers;                    /* completed on it: > 0 means reused */
@@ -167,6 +168,8 @@ upstream_conn_close(struct upstream_conn *c)
     c->pool->nodes[c->node].users--;
     if (c->lookup)
         c->lookup->conn = NULL;
+    if (c->lookup_timer)
+        event_free(c->lookup_timer);
     if (c->rev)
         event_free(c->rev);
     if (c->wev)
@@ -248,6 +251,10 @@ upstream_lookup_cb(int result, struct evutil_addrinfo *ai, void *arg)
         return;
     }
     c->lookup = NULL;
+    if (c->lookup_timer) {
+        event_free(c->lookup_timer);
+        c->lookup_timer = NULL;
+    }
     if (c->in_lookup) { /* still inside upstream_open: it goes on */
         c->looked_up = 1;
         c->lookup_result = result;
@@ -257,6 +264,20 @@ upstream_lookup_cb(int result, struct evutil_addrinfo *ai, void *arg)
     int err = upstream_conn_resolved(c, result, ai);
     if (err)
         upstream_fail(c->call, err);
+}
+
+/* A name server that does not answer would hold the call for as long as
+ * evdns retries: the lookup counts against connect_timeout like the
+ * connection it is for, and its answer, if it comes later, is dropped. */
+static void
+upstream_lookup_timeout_cb(evutil_socket_t fd, short what, void *arg)
+{
+    struct upstream_conn *c = arg;
+    (void)fd;
+    (void)what;
+    c->lookup->conn = NULL;
+    c->lookup = NULL;
+    upstream_fail(c->call, -ETIMEDOUT);
 }
 
 /* A new connection for the call. Calls nothing back: a failure is
@@ -298,6 +319,12 @@ upstream_open(struct upstream_call *call)
         free(c->lookup);
         c->lookup = NULL;
         return -ECONNREFUSED;
+    }
+    const struct timeval *tv = upstream_connect_tv(pool);
+    if (tv) {
+        c->lookup_timer = evtimer_new(pool->base, upstream_lookup_timeout_cb, c);
+        if (!c->lookup_timer || evtimer_add(c->lookup_timer, tv) != 0)
+            return -ECONNREFUSED;
     }
     return 0;
 }

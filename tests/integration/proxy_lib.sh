@@ -128,11 +128,13 @@ router_stop() {
     is "$rc" 0 "herd exits 0 on SIGTERM, sanitizers quiet"
 }
 
-# llava_node_report ID URL SLOTS: a heartbeat to $ROUTER for a node at URL
-# (a test server standing in for Ollama) with llava:7b loaded and SLOTS
-# parallel slots; prints the router's status code.
+# llava_node_report ID URL SLOTS [MEMBERS]: a heartbeat to $ROUTER for a
+# node at URL (a test server standing in for Ollama) with llava:7b loaded,
+# SLOTS parallel slots and any more JSON MEMBERS ("k":v,...); prints the
+# router's status code. From loopback, the router takes the URL's port on
+# localhost, unless MEMBERS say "agentless":true.
 llava_node_report() {
-    curl -s -m 5 -o /dev/null -w '%{http_code}' "$ROUTER/heartbeat" -d "{
+    curl -s -m 5 -o /dev/null -w '%{http_code}' "$ROUTER/heartbeat" -d "{${4:+$4,}
   \"node_id\":\"$1\",\"num_parallel\":$3,\"cpu\":{\"cores_physical\":4,\"utilization_pct\":5},
   \"memory\":{\"total_gb\":64,\"used_gb\":8,\"available_gb\":56,\"pressure\":\"normal\"},
   \"ollama\":{\"models_loaded\":[{\"name\":\"llava:7b\",\"size_gb\":5}],\"models_available\":[\"llava:7b\"]},

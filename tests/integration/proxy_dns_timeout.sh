@@ -1,0 +1,67 @@
+#!/usr/bin/env bash
+# A node named by a host name whose name server does not answer: the
+# lookup counts against connect_timeout like the connection it is for,
+# so the request fails over (here: fails, there is no other node) in
+# about connect_timeout, not after the resolver's own retries. herd runs
+# in a mount namespace of its own whose /etc/resolv.conf names a silent
+# name server on loopback (a UDP socket that reads and never answers).
+[ -n "$BASH_VERSION" ] || exec bash "$0" "$@"
+. "$top_srcdir/tests/integration/lib.sh"
+. "$top_srcdir/tests/integration/router_lib.sh"
+. "$top_srcdir/tests/integration/proxy_lib.sh"
+
+command -v python3 >/dev/null || skip_all "python3 is not installed"
+unshare -m true 2>/dev/null || skip_all "cannot make a mount namespace (unshare -m)"
+
+cat >"$TEST_TMP/silent_dns.py" <<'EOF2'
+import socket, sys
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.bind(("127.0.0.1", int(sys.argv[1])))
+print("listening on 127.0.0.1:%d" % s.getsockname()[1], flush=True)
+n = 0
+while True:
+    s.recvfrom(4096)
+    n += 1
+    print("query %d" % n, flush=True)
+EOF2
+start_listening dns "listening on 127\.0\.0\.1:@PORT@" python3 \
+    "$TEST_TMP/silent_dns.py" @PORT@ ||
+    { echo "Bail out! the silent name server did not start"; exit 1; }
+# the resolver gives up after 3 s; connect_timeout is 1 s
+printf 'nameserver 127.0.0.1:%s\noptions timeout:3 attempts:1\n' "$port" \
+    >"$TEST_TMP/resolv.conf"
+cat >"$TEST_TMP/in_ns.sh" <<EOF2
+#!/bin/sh
+mount --bind "$TEST_TMP/resolv.conf" /etc/resolv.conf || exit 97
+exec "\$@"
+EOF2
+chmod +x "$TEST_TMP/in_ns.sh"
+
+printf '[router]\nconnect_timeout = 1\n' >"$TEST_TMP/herd.ini"
+start_listening herd "listening on 127\.0\.0\.1:@PORT@" unshare -m \
+    "$TEST_TMP/in_ns.sh" "$(herd_bin)" --host 127.0.0.1 --port @PORT@ \
+    --config "$TEST_TMP/herd.ini" --data-dir "$TEST_TMP/data" \
+    --log-level debug || { echo "Bail out! herd did not start"; exit 1; }
+ROUTER=$url
+is "$(llava_node_report quiet http://node.herd-test.invalid:11434 1 \
+    '"agentless":true')" 200 \
+    "a node named by a host name reports llava:7b"
+
+t0=$(date +%s.%N)
+out=$(curl -s -m 20 -o "$TEST_TMP/body" -w '%{http_code} %{time_total}' \
+    "$ROUTER/api/generate" -d '{"model":"llava:7b","prompt":"hi","stream":false}')
+read -r code secs <<<"$out"
+like "$code" "^5" "its name never resolving, the request fails ($code)"
+ok "$(awk -v s="$secs" 'BEGIN { exit !(s < 2.5) }'; echo $?)" \
+    "... after about connect_timeout (${secs}s), not the resolver's 3 s"
+like "$(jq -r .error "$TEST_TMP/body")" "timed out" "... and says it timed out"
+ok "$(grep -q '^query' "$TEST_TMP/dns.log"; echo $?)" \
+    "the lookup went to the silent name server"
+# The lookup left behind ends when the resolver gives up: a lookup still
+# running when herd exits is not freed (evdns fails it in a callback of
+# the event loop, which has stopped by then).
+sleep "$(awk -v t0="$t0" -v now="$(date +%s.%N)" 'BEGIN { w = t0 + 3.5 - now; print (w > 0 ? w : 0) }')"
+kill -TERM "$PID_herd" && wait "$PID_herd"
+is "$?" 0 "herd exits 0 on SIGTERM, sanitizers quiet"
+
+done_testing
