@@ -11,7 +11,9 @@
 . "$top_srcdir/tests/integration/proxy_lib.sh"
 
 command -v python3 >/dev/null || skip_all "python3 is not installed"
-unshare -m true 2>/dev/null || skip_all "cannot make a mount namespace (unshare -m)"
+printf 'nameserver 127.0.0.1:53\n' >"$TEST_TMP/resolv.conf"
+unshare -m sh -c 'mount --bind "$1" /etc/resolv.conf' _ "$TEST_TMP/resolv.conf" \
+    2>/dev/null || skip_all "cannot bind-mount a resolv.conf in a mount namespace"
 
 cat >"$TEST_TMP/silent_dns.py" <<'EOF2'
 import socket, sys
