@@ -60,7 +60,7 @@ proxy_integration_tests = \
 	tests/integration/proxy_kick.sh \
 	tests/integration/proxy_images.sh \
 	tests/integration/proxy_answer_cap.sh \
-	tests/integration/proxy_dns_timeout.sh \
+	tests/integration/proxy_node_names.sh \
 	tests/integration/proxy_reaper.sh \
 	tests/integration/proxy_openai.sh \
 	tests/integration/proxy_prewarm.sh \

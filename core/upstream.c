@@ -54,6 +54,8 @@ struct upstream_conn {
     struct evbuffer *body; /* parsed body bytes for on_body */
     struct upstream_lookup *lookup;      /* a lookup in flight */
     struct event *lookup_timer;          /* its time: connect_timeout */
+    struct evutil_addrinfo *addrs;       /* a name's addresses, owned */
+    struct evutil_addrinfo *next_addr;   /* the one to try if this fails */
     struct upstream_call *call;          /* NULL while idle */
     struct upstream_conn *inext, *iprev; /* in the node's idle list */
     unsigned answers;                    /* completed on it: > 0 means reused */
@@ -162,6 +164,21 @@ upstream_conn_new(struct upstream_pool *pool, size_t node)
     return c;
 }
 
+/* Its socket and events gone, as before connecting. */
+static void
+upstream_conn_unsocket(struct upstream_conn *c)
+{
+    if (c->rev)
+        event_free(c->rev);
+    if (c->wev)
+        event_free(c->wev);
+    if (c->fd >= 0)
+        close(c->fd);
+    c->rev = c->wev = NULL;
+    c->fd = -1;
+    c->connecting = 0;
+}
+
 static void
 upstream_conn_close(struct upstream_conn *c)
 {
@@ -170,12 +187,9 @@ upstream_conn_close(struct upstream_conn *c)
         c->lookup->conn = NULL;
     if (c->lookup_timer)
         event_free(c->lookup_timer);
-    if (c->rev)
-        event_free(c->rev);
-    if (c->wev)
-        event_free(c->wev);
-    if (c->fd >= 0)
-        close(c->fd);
+    upstream_conn_unsocket(c);
+    if (c->addrs)
+        evutil_freeaddrinfo(c->addrs);
     evbuffer_free(c->in);
     evbuffer_free(c->body);
     free(c);
@@ -224,17 +238,35 @@ upstream_conn_connect(struct upstream_conn *c, const struct sockaddr *sa,
     return 0;
 }
 
-/* A lookup's answer: connect to its first address. Frees ai. */
+/* Connects to the name's next address. A name may have several (IPv6
+ * and IPv4 for localhost, say) and the node listen on one of them only:
+ * one that refuses gives way to the next. */
+static int
+upstream_conn_next_addr(struct upstream_conn *c)
+{
+    while (c->next_addr) {
+        struct evutil_addrinfo *a = c->next_addr;
+        c->next_addr = a->ai_next;
+        upstream_conn_unsocket(c);
+        if (upstream_conn_connect(c, a->ai_addr, (socklen_t)a->ai_addrlen) ==
+            0)
+            return 0;
+    }
+    return -ECONNREFUSED;
+}
+
+/* A lookup's answer: the connection keeps its addresses (ai). */
 static int
 upstream_conn_resolved(struct upstream_conn *c, int result,
                        struct evutil_addrinfo *ai)
 {
-    int err = -ECONNREFUSED;
-    if (result == 0 && ai)
-        err = upstream_conn_connect(c, ai->ai_addr, (socklen_t)ai->ai_addrlen);
-    if (ai)
-        evutil_freeaddrinfo(ai);
-    return err;
+    if (result != 0 || !ai) {
+        if (ai)
+            evutil_freeaddrinfo(ai);
+        return -ECONNREFUSED;
+    }
+    c->addrs = c->next_addr = ai;
+    return upstream_conn_next_addr(c);
 }
 
 static void upstream_fail(struct upstream_call *call, int err);
@@ -643,6 +675,10 @@ upstream_write_cb(evutil_socket_t fd, short what, void *arg)
         if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &e, &len) != 0)
             e = errno;
         if (e != 0) {
+            if ((e == ECONNREFUSED || e == EHOSTUNREACH ||
+                 e == ENETUNREACH || e == EADDRNOTAVAIL) &&
+                upstream_conn_next_addr(c) == 0)
+                return; /* the next address is being tried */
             upstream_fail(call, -ECONNREFUSED);
             return;
         }

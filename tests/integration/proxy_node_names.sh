@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
-# A node named by a host name whose name server does not answer: the
-# lookup counts against connect_timeout like the connection it is for,
-# so the request fails over (here: fails, there is no other node) in
-# about connect_timeout, not after the resolver's own retries. herd runs
-# in a mount namespace of its own whose /etc/resolv.conf names a silent
-# name server on loopback (a UDP socket that reads and never answers).
+# Node names. One whose name server does not answer: the lookup counts
+# against connect_timeout like the connection it is for, so the request
+# fails over (here: fails, there is no other node) in about
+# connect_timeout, not after the resolver's own retries. One with two
+# addresses, the first refusing: the second is tried. herd runs in a
+# mount namespace of its own whose /etc/resolv.conf names a silent name
+# server on loopback (a UDP socket that reads and never answers) and
+# whose /etc/hosts gives twoaddr.herd-test 127.0.0.2, then 127.0.0.1.
 [ -n "$BASH_VERSION" ] || exec bash "$0" "$@"
 . "$top_srcdir/tests/integration/lib.sh"
 . "$top_srcdir/tests/integration/router_lib.sh"
@@ -32,9 +34,12 @@ start_listening dns "listening on 127\.0\.0\.1:@PORT@" python3 \
 # the resolver gives up after 3 s; connect_timeout is 1 s
 printf 'nameserver 127.0.0.1:%s\noptions timeout:3 attempts:1\n' "$port" \
     >"$TEST_TMP/resolv.conf"
+printf '127.0.0.1 localhost\n127.0.0.2 twoaddr.herd-test\n127.0.0.1 twoaddr.herd-test\n' \
+    >"$TEST_TMP/hosts"
 cat >"$TEST_TMP/in_ns.sh" <<EOF2
 #!/bin/sh
 mount --bind "$TEST_TMP/resolv.conf" /etc/resolv.conf || exit 97
+mount --bind "$TEST_TMP/hosts" /etc/hosts || exit 97
 exec "\$@"
 EOF2
 chmod +x "$TEST_TMP/in_ns.sh"
@@ -59,6 +64,18 @@ ok "$(awk -v s="$secs" 'BEGIN { exit !(s < 2.5) }'; echo $?)" \
 like "$(jq -r .error "$TEST_TMP/body")" "timed out" "... and says it timed out"
 ok "$(grep -q '^query' "$TEST_TMP/dns.log"; echo $?)" \
     "the lookup went to the silent name server"
+# a name with two addresses; the node (tests/image_server's /api/chat)
+# listens on the second only
+need_image_server
+head -c 100 /dev/urandom >"$TEST_TMP/img.png"
+start_image_server node --file "$TEST_TMP/img.png" --record "$TEST_TMP/rec.json"
+is "$(llava_node_report two "http://twoaddr.herd-test:$port" 4 \
+    '"agentless":true')" 200 "a node whose name has two addresses reports llava:7b"
+rq POST /api/chat '{"model":"llava:7b","stream":false,"messages":[{"role":"user","content":"hi"}]}'
+is "$STATUS" 200 "the first address refusing, the second one serves"
+is "$(hdr X-Fleet-Node)/$(hdr X-Fleet-Retries)" two/0 \
+    "... on the same attempt (node two, no retry)"
+
 # The lookup left behind ends when the resolver gives up: a lookup still
 # running when herd exits is not freed (evdns fails it in a callback of
 # the event loop, which has stopped by then).
