@@ -56,6 +56,7 @@ struct upstream_conn {
     struct event *lookup_timer;          /* its time: connect_timeout */
     struct evutil_addrinfo *addrs;       /* a name's addresses, owned */
     struct evutil_addrinfo *next_addr;   /* the one to try if this fails */
+    double deadline; /* lookup and connect end by then (monotonic s), or 0 */
     struct upstream_call *call;          /* NULL while idle */
     struct upstream_conn *inext, *iprev; /* in the node's idle list */
     unsigned answers;                    /* completed on it: > 0 means reused */
@@ -68,8 +69,9 @@ struct upstream_conn {
 /* A name's lookup, which may outlive its connection: one closed meanwhile
  * leaves it running (its answer is dropped) rather than cancelling it,
  * since a cancelled lookup calls back later into the evdns base, which
- * upstream_pool_free may have freed by then; lookups still running then
- * are failed by evdns_base_free as it is designed to. */
+ * upstream_pool_free may have freed by then. Lookups still running then
+ * are failed by evdns_base_free in callbacks that only a later pass of
+ * the loop would run: at exit, those few bytes are not freed. */
 struct upstream_lookup {
     struct upstream_conn *conn; /* NULL once the connection is gone */
 };
@@ -210,6 +212,7 @@ upstream_idle_unlink(struct upstream_node *n, struct upstream_conn *c)
 
 static void upstream_read_cb(evutil_socket_t fd, short what, void *arg);
 static void upstream_write_cb(evutil_socket_t fd, short what, void *arg);
+static void upstream_seconds_tv(double s, struct timeval *tv);
 
 /* Starts connecting; the write event says when it is done. */
 static int
@@ -233,7 +236,15 @@ upstream_conn_connect(struct upstream_conn *c, const struct sockaddr *sa,
     if (connect(c->fd, sa, salen) != 0 && errno != EINPROGRESS)
         return -ECONNREFUSED;
     c->connecting = 1;
-    if (event_add(c->wev, upstream_connect_tv(pool)) != 0)
+    /* what is left of connect_timeout, which the lookup and any address
+     * tried before this one have used up in part */
+    struct timeval left_tv, *tv = NULL;
+    if (c->deadline > 0) {
+        double left = c->deadline - upstream_clock();
+        upstream_seconds_tv(left > 0.001 ? left : 0.001, &left_tv);
+        tv = &left_tv;
+    }
+    if (event_add(c->wev, tv) != 0)
         return -ECONNREFUSED;
     return 0;
 }
@@ -324,6 +335,8 @@ upstream_open(struct upstream_call *call)
         return -ECONNREFUSED;
     c->call = call;
     call->conn = c;
+    if (pool->connect_s > 0)
+        c->deadline = upstream_clock() + pool->connect_s;
     if (n->addrlen)
         return upstream_conn_connect(c, (struct sockaddr *)&n->addr,
                                      n->addrlen);
@@ -335,7 +348,8 @@ upstream_open(struct upstream_call *call)
     hints.ai_family = AF_UNSPEC;
     hints.ai_socktype = SOCK_STREAM;
     hints.ai_protocol = IPPROTO_TCP;
-    hints.ai_flags = EVUTIL_AI_ADDRCONFIG;
+    /* every address, of both families: one the machine cannot reach
+     * fails at once and the next is tried */
     snprintf(port, sizeof port, "%d", n->port);
     c->lookup = malloc(sizeof *c->lookup);
     if (!c->lookup)

@@ -44,7 +44,8 @@ exec "\$@"
 EOF2
 chmod +x "$TEST_TMP/in_ns.sh"
 
-printf '[router]\nconnect_timeout = 1\n' >"$TEST_TMP/herd.ini"
+# node_backoff: the silent node stays out of the second half's way
+printf '[router]\nconnect_timeout = 1\nnode_backoff = 60\n' >"$TEST_TMP/herd.ini"
 start_listening herd "listening on 127\.0\.0\.1:@PORT@" unshare -m \
     "$TEST_TMP/in_ns.sh" "$(herd_bin)" --host 127.0.0.1 --port @PORT@ \
     --config "$TEST_TMP/herd.ini" --data-dir "$TEST_TMP/data" \
