@@ -17,6 +17,7 @@ struct admission_key {
 struct admission_waiter {
     struct admission_waiter *next, *prev;
     char *model;
+    double arrival; /* the queue's order */
     double deadline;
     admission_retry_fn retry;
     admission_expire_fn expire;
@@ -174,9 +175,10 @@ admission_node_in_flight(const struct admission *a, const char *node)
 }
 
 int
-admission_wait_until(struct admission *a, const char *model, double deadline,
-                     admission_retry_fn retry, admission_expire_fn expire,
-                     void *arg, struct admission_waiter **out)
+admission_wait_until(struct admission *a, const char *model, double arrival,
+                     double deadline, admission_retry_fn retry,
+                     admission_expire_fn expire, void *arg,
+                     struct admission_waiter **out)
 {
     if (a->waiting >= a->max_waiting)
         return -ENOSPC;
@@ -185,16 +187,26 @@ admission_wait_until(struct admission *a, const char *model, double deadline,
         free(w);
         return -ENOMEM;
     }
+    w->arrival = arrival;
     w->deadline = deadline;
     w->retry = retry;
     w->expire = expire;
     w->arg = arg;
-    w->prev = a->tail;
-    if (a->tail)
-        a->tail->next = w;
+    /* by arrival: a request that waits again (its node failed it) goes
+     * before those that came after it */
+    struct admission_waiter *after = a->tail;
+    while (after && after->arrival > arrival)
+        after = after->prev;
+    w->prev = after;
+    w->next = after ? after->next : a->head;
+    if (w->next)
+        w->next->prev = w;
+    else
+        a->tail = w;
+    if (after)
+        after->next = w;
     else
         a->head = w;
-    a->tail = w;
     a->waiting++;
     *out = w;
     return 0;
@@ -205,8 +217,8 @@ admission_wait(struct admission *a, const char *model, double now,
                admission_retry_fn retry, admission_expire_fn expire, void *arg,
                struct admission_waiter **out)
 {
-    return admission_wait_until(a, model, now + a->wait_s, retry, expire, arg,
-                                out);
+    return admission_wait_until(a, model, now, now + a->wait_s, retry, expire,
+                                arg, out);
 }
 
 void

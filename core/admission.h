@@ -65,11 +65,13 @@ int admission_wait(struct admission *a, const char *model, double now,
                    admission_retry_fn retry, admission_expire_fn expire,
                    void *arg, struct admission_waiter **out);
 /* The same with an explicit deadline (monotonic seconds), for waits
- * longer than the queue's own (a model being pulled). */
+ * longer than the queue's own (a model being pulled), and the request's
+ * arrival, which orders the queue: admission_wait's is now, a request
+ * that waits again keeps its own. */
 int admission_wait_until(struct admission *a, const char *model,
-                         double deadline, admission_retry_fn retry,
-                         admission_expire_fn expire, void *arg,
-                         struct admission_waiter **out);
+                         double arrival, double deadline,
+                         admission_retry_fn retry, admission_expire_fn expire,
+                         void *arg, struct admission_waiter **out);
 
 /* Takes a waiter out of the queue without calling anything. */
 void admission_cancel(struct admission *a, struct admission_waiter *w);

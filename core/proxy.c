@@ -1255,6 +1255,7 @@ proxy_context_upgrade(struct proxy_req *q, struct proxy_pick *pk)
         return 0;
     if (up.loaded_ctx < want) { /* ranked a node without it loaded */
         admission_release(p->adm, up.node, up.model, ADMISSION_REJECTED);
+        proxy_kick(p); /* the slot is free again for the queue */
         free(up.breakdown);
         return 0;
     }
@@ -1264,6 +1265,7 @@ proxy_context_upgrade(struct proxy_req *q, struct proxy_pick *pk)
              q->request_id, want, pk->loaded_ctx, pk->model, pk->node, up.model,
              up.node, up.loaded_ctx);
     admission_release(p->adm, pk->node, pk->model, ADMISSION_REJECTED);
+    proxy_kick(p); /* the slot is free again for the queue */
     snprintf(q->upgraded_from, sizeof q->upgraded_from, "%s", pk->model);
     free(pk->breakdown);
     *pk = up;
@@ -1398,8 +1400,9 @@ proxy_autopull(struct proxy_req *q)
             return 0;
     }
     int rc = admission_wait_until(
-        p->adm, q->ri.model, now + p->set.auto_pull_timeout + p->set.queue_wait,
-        proxy_retry_cb, proxy_expire_cb, q, &q->waiter);
+        p->adm, q->ri.model, q->t_start,
+        now + p->set.auto_pull_timeout + p->set.queue_wait, proxy_retry_cb,
+        proxy_expire_cb, q, &q->waiter);
     if (rc != 0) {
         p->rejected++;
         proxy_trace(q, "rejected", "holding queue full");
@@ -1421,7 +1424,12 @@ proxy_route(struct proxy_req *q)
 {
     struct proxy *p = q->p;
     struct proxy_pick pk;
-    int rc = proxy_select(q, &pk);
+    /* Others wait for this model: it takes its place among them (a slot
+     * freed in this loop pass is theirs, the kick comes after it) and the
+     * kick serves the queue in order. */
+    int behind =
+        !p->draining && admission_waiting_model(p->adm, q->ri.model) > 0;
+    int rc = behind ? 0 : proxy_select(q, &pk);
     if (rc == 1) {
         proxy_dispatch(q, &pk);
         return 1;
@@ -1442,8 +1450,10 @@ proxy_route(struct proxy_req *q)
         proxy_reply_error(q, 503, "the router is shutting down");
         return -1;
     }
-    rc = admission_wait(p->adm, q->ri.model, router_now(), proxy_retry_cb,
-                        proxy_expire_cb, q, &q->waiter);
+    double now = router_now();
+    rc = admission_wait_until(p->adm, q->ri.model, q->t_start,
+                              now + admission_wait_limit(p->adm),
+                              proxy_retry_cb, proxy_expire_cb, q, &q->waiter);
     if (rc != 0) {
         p->rejected++;
         proxy_trace(q, "rejected", "holding queue full");
@@ -1453,6 +1463,8 @@ proxy_route(struct proxy_req *q)
                           q->ri.model);
         return -1;
     }
+    if (behind)
+        proxy_kick(p); /* a slot may be free for the queue's head */
     return 0;
 }
 

@@ -66,10 +66,42 @@ test_waiting_models(void)
     admission_free(a);
 }
 
+/* The order the kick serves: arrival, so a request that waits again
+ * (retried after its node failed it) goes before later ones. */
+static char served[8];
+static size_t served_n;
+
+static int
+note_retry(void *arg)
+{
+    served[served_n++] = *(const char *)arg;
+    return 1;
+}
+
+static void
+test_arrival_order(void)
+{
+    struct admission *a = admission_new(10, 30);
+    struct admission_waiter *h;
+    static const char b = 'b', c = 'c', r = 'r', z = 'z';
+    admission_wait(a, "m", 10, note_retry, never_expire, (void *)&b, &h);
+    admission_wait(a, "m", 20, note_retry, never_expire, (void *)&c, &h);
+    admission_wait_until(a, "m", 5, 40, note_retry, never_expire, (void *)&r,
+                         &h);
+    admission_wait_until(a, "m", 30, 60, note_retry, never_expire, (void *)&z,
+                         &h);
+    admission_kick(a);
+    served[served_n] = '\0';
+    is_str(served, "rbcz", "the kick serves by arrival, not by when each "
+                           "joined the queue");
+    admission_free(a);
+}
+
 int
 main(void)
 {
     test_waiting_models();
+    test_arrival_order();
 
     struct admission *a = admission_new(3, 30);
     struct admission_waiter *h;
