@@ -13,11 +13,7 @@ command -v sqlite3 >/dev/null || skip_all "sqlite3 is not installed"
 [ -f "$top_builddir/plugins/storage/sqlite.la" ] ||
     skip_all "the sqlite storage plugin is not built"
 
-# one slot; 10 tokens/s, so num_predict sets how long a request holds it
-fleet_sim s1 --model qwen3:0.6b:0.5 --num-parallel 1 --tokens-per-sec 10
-fleet_router "default_num_parallel = 1
-queue_wait = 20"
-curl -s -m 10 -o /dev/null "$SIM_URL_s1/api/generate" -d '{"model":"qwen3:0.6b"}'
+one_slot_fleet "queue_wait = 20"
 db=$TEST_TMP/data/latency.db
 
 gen() { # gen NAME NUM_PREDICT: a background request, status into NAME.code

@@ -156,3 +156,13 @@ start_image_server() {
         "$top_builddir/tests/image_server" "$@" --port @PORT@ ||
         { echo "Bail out! image_server $name did not start"; exit 1; }
 }
+
+# one_slot_fleet [ROUTER-INI-LINES]: sim s1 with qwen3:0.6b loaded, one
+# slot and 10 tokens/s, so that num_predict sets how long a request holds
+# the slot (0.1 s a token), and the router in front of it (fleet_router).
+one_slot_fleet() {
+    fleet_sim s1 --model qwen3:0.6b:0.5 --num-parallel 1 --tokens-per-sec 10
+    fleet_router "default_num_parallel = 1
+${1-}"
+    curl -s -m 10 -o /dev/null "$SIM_URL_s1/api/generate" -d '{"model":"qwen3:0.6b"}'
+}

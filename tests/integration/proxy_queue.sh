@@ -9,12 +9,8 @@
 . "$top_srcdir/tests/integration/router_lib.sh"
 . "$top_srcdir/tests/integration/proxy_lib.sh"
 
-# one slot; 10 tokens/s, so num_predict sets how long a request holds it
-fleet_sim s1 --model qwen3:0.6b:0.5 --num-parallel 1 --tokens-per-sec 10
-fleet_router "default_num_parallel = 1
-queue_wait = 1
+one_slot_fleet "queue_wait = 1
 queue_max = 2"
-curl -s -m 10 -o /dev/null "$SIM_URL_s1/api/generate" -d '{"model":"qwen3:0.6b"}'
 
 gen() { # gen NAME NUM_PREDICT: a background request, status into NAME.code
     curl -s -m 30 -D "$TEST_TMP/$1.hdr" -o "$TEST_TMP/$1.body" \

@@ -11,9 +11,7 @@
 . "$top_srcdir/tests/integration/router_lib.sh"
 . "$top_srcdir/tests/integration/proxy_lib.sh"
 
-fleet_sim s1 --model qwen3:0.6b:0.5 --num-parallel 1 --tokens-per-sec 10
-fleet_router "default_num_parallel = 1"
-curl -s -m 10 -o /dev/null "$SIM_URL_s1/api/generate" -d '{"model":"qwen3:0.6b"}'
+one_slot_fleet
 
 # gen NAME TOKENS: a non-streamed generation in the background; its
 # status, and the time it ended, in NAME.end
