@@ -4,6 +4,7 @@
 #include "autoconfig.h"
 
 #include "router.h"
+#include "common/mono_clock.h"
 
 #include <errno.h>
 #include <event2/buffer.h>
@@ -91,9 +92,7 @@ static const char *router_comp = "router";
 double
 router_now(void)
 {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + ts.tv_nsec / 1e9;
+    return mono_clock_s();
 }
 
 /* [security] api_key: when any is set, the Ollama and OpenAI APIs (/api/,

@@ -3,6 +3,7 @@
 #include "autoconfig.h"
 
 #include "scorer.h"
+#include "common/mono_clock.h"
 
 #include <errno.h>
 #include <math.h>
@@ -72,14 +73,6 @@ struct scorer {
 };
 
 static const char *scorer_comp = "scorer";
-
-static double
-scorer_clock(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + ts.tv_nsec / 1e9;
-}
 
 int
 scorer_set_plugins(struct scorer *s, const struct plugin_set *set)
@@ -535,7 +528,7 @@ scorer_score(struct scorer *s, size_t nviews,
     for (size_t k = 0; k < ns; k++) {
         struct scorer_signal *sig = &s->signals[k];
         const struct loaded_plugin *p = sig->plugin;
-        double t0 = scorer_clock();
+        double t0 = mono_clock_s();
         for (size_t i = 0; i < nviews; i++) {
             double pts = 0;
             if (sc->vetoed[i])
@@ -547,7 +540,7 @@ scorer_score(struct scorer *s, size_t nviews,
                 pts = 0;
             matrix[i * ns + k] = sig->weight * pts;
         }
-        scorer_check_budget(s, sig, (scorer_clock() - t0) * 1e6, now);
+        scorer_check_budget(s, sig, (mono_clock_s() - t0) * 1e6, now);
     }
 }
 
@@ -651,7 +644,7 @@ scorer_rank(struct scorer *s, const struct registry *reg,
             const struct scorer_load_provider *load, double now,
             struct route_result *out)
 {
-    double t0 = scorer_clock();
+    double t0 = mono_clock_s();
     struct scorer_scratch *sc = &s->scratch;
     size_t count = registry_count(reg), nviews = 0;
     struct herd_fleet_view fleet;
@@ -728,7 +721,7 @@ scorer_rank(struct scorer *s, const struct registry *reg,
     scorer_score(s, nviews, &fleet, matrix, now);
     rc = scorer_emit(s, out, nviews, matrix);
 out:
-    out->elapsed_us = (scorer_clock() - t0) * 1e6;
+    out->elapsed_us = (mono_clock_s() - t0) * 1e6;
     if (rc == -ENOMEM)
         log_err(scorer_comp, "out of memory while scoring %s", req->model);
     return rc;

@@ -5,6 +5,7 @@
 #include "autoconfig.h"
 
 #include "traces.h"
+#include "common/mono_clock.h"
 
 #include <errno.h>
 #include <event2/event.h>
@@ -79,14 +80,6 @@ struct traces {
     uint64_t dropped_at_log;
 };
 
-static double
-traces_mono(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
 static size_t
 traces_slen(const char *s)
 {
@@ -143,7 +136,7 @@ traces_copy(const struct herd_trace *t)
 static void
 traces_log_drops(struct traces *tr)
 {
-    double now = traces_mono();
+    double now = mono_clock_s();
     if (tr->last_drop_log != 0 && now - tr->last_drop_log < TRACES_DROP_LOG_S)
         return;
     pthread_mutex_lock(&tr->mu);
@@ -338,7 +331,7 @@ traces_write_batch(struct traces *tr, struct traces_item **items, size_t n)
             failed++;
             /* A full or broken disk fails every batch: say so every 10 s
              * with the count, not 50 times a second. */
-            double now = traces_mono();
+            double now = mono_clock_s();
             if (tr->last_fail_log == 0 ||
                 now - tr->last_fail_log >= TRACES_DROP_LOG_S) {
                 pthread_mutex_lock(&tr->mu);

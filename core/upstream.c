@@ -15,6 +15,7 @@
 #include "autoconfig.h"
 
 #include "upstream.h"
+#include "common/mono_clock.h"
 #include "upstream_parse.h"
 
 #include <errno.h>
@@ -120,14 +121,6 @@ struct upstream_call {
     unsigned head : 1, cancelled : 1, paused : 1, retried : 1, answered : 1,
         failed : 1;
 };
-
-static double
-upstream_clock(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
 
 static const struct timeval *
 upstream_tv(const struct upstream_pool *pool)
@@ -240,7 +233,7 @@ upstream_conn_connect(struct upstream_conn *c, const struct sockaddr *sa,
      * tried before this one have used up in part */
     struct timeval left_tv, *tv = NULL;
     if (c->deadline > 0) {
-        double left = c->deadline - upstream_clock();
+        double left = c->deadline - mono_clock_s();
         upstream_seconds_tv(left > 0.001 ? left : 0.001, &left_tv);
         tv = &left_tv;
     }
@@ -336,7 +329,7 @@ upstream_open(struct upstream_call *call)
     c->call = call;
     call->conn = c;
     if (pool->connect_s > 0)
-        c->deadline = upstream_clock() + pool->connect_s;
+        c->deadline = mono_clock_s() + pool->connect_s;
     if (n->addrlen)
         return upstream_conn_connect(c, (struct sockaddr *)&n->addr,
                                      n->addrlen);
@@ -532,7 +525,7 @@ upstream_send(struct upstream_call *call)
         return n < 0 ? -errno : -EPIPE;
     }
     if (call->sent_at == 0)
-        call->sent_at = upstream_clock();
+        call->sent_at = mono_clock_s();
     if (call->answered) {
         free(call->req);
         call->req = NULL;
@@ -551,7 +544,7 @@ upstream_lost(struct upstream_call *call, int e)
     if (!call->answered && c->answers > 0 && !call->retried &&
         (e == 0 || e == ECONNRESET || e == EPIPE) &&
         (call->sent_at == 0 ||
-         upstream_clock() - call->sent_at < UPSTREAM_REPLAY_WINDOW_S)) {
+         mono_clock_s() - call->sent_at < UPSTREAM_REPLAY_WINDOW_S)) {
         call->retried = 1;
         call->conn = NULL;
         upstream_conn_close(c);

@@ -6,6 +6,7 @@ core_common_libherdcommon_la_SOURCES = \
 	core/common/data_dir.c core/common/data_dir.h \
 	core/common/auth.c core/common/auth.h \
 	core/common/json_scan.c core/common/json_scan.h \
-	core/common/json_text.c core/common/json_text.h
+	core/common/json_text.c core/common/json_text.h \
+	core/common/mono_clock.h
 core_common_libherdcommon_la_CFLAGS = $(AM_CFLAGS) $(JSONC_CFLAGS) $(LIBEVENT_CFLAGS)
 core_common_libherdcommon_la_LIBADD = $(JSONC_LIBS) $(LIBEVENT_LIBS) $(LIBS)
