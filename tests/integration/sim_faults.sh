@@ -6,8 +6,11 @@
 . "$top_srcdir/tests/integration/sim_lib.sh"
 command -v jq >/dev/null || skip_all "jq not installed"
 
+# burst writes its whole answer in one loop pass, faster than evhttp writes.
+printf '[model.burst]\nsize_gb = 0.1\ntokens_per_sec = 1000000\n' \
+    >"$TEST_TMP/sim.ini"
 sim_start sim --tokens-per-sec 200 --response-tokens 10 --load-gb-per-sec 100 \
-    --model tiny:0.1 --fault error500:count=1
+    --model tiny:0.1 --config "$TEST_TMP/sim.ini" --fault error500:count=1
 CHAT='{"model":"tiny","messages":[{"role":"user","content":"hi"}]}'
 faults() { curl -s -m 10 -X POST "$SIM_URL/sim/faults" -d "$1"; }
 triggered() { curl -s -m 10 "$SIM_URL/sim/faults" | jq ".$1.triggered"; }
@@ -42,6 +45,12 @@ is "$rc" 18 "drop: transfer closed mid-stream (curl 18)"
 is "$(wc -l <"$TEST_TMP/drop")" 2 "after two lines"
 is "$(grep -c '"done":true' "$TEST_TMP/drop")" 0 "no done line"
 is "$(model_state tiny:latest active)" 0 "the slot is free again"
+# The same when the pieces are made faster than they are written: they
+# still reach the client before the close (the sim used to drop them).
+faults '{"drop":{"count":1,"after":2}}' >/dev/null
+curl -s -m 10 -o "$TEST_TMP/drop" "$SIM_URL/api/chat" \
+    -d '{"model":"burst","messages":[{"role":"user","content":"hi"}]}'; rc=$?
+is "$rc $(wc -l <"$TEST_TMP/drop")" "18 2" "drop at a million tokens/s: two lines, then the close"
 
 # stall: no byte for the given time, then a normal answer.
 faults '{"stall":{"count":1,"seconds":1}}' >/dev/null
@@ -76,7 +85,7 @@ sim_req POST /v1/chat/completions '{"model":"tiny","stream":true,"messages":[{"r
 is "$(grep -c '^data: ' "$TEST_TMP/body") $(grep -c 'DONE' "$TEST_TMP/body")" "3 0" "OpenAI stream cut without [DONE]"
 is "$(grep '^data: ' "$TEST_TMP/body" | tail -1 | sed 's/^data: //' | jq -c '.choices[0] | [.delta.content, .finish_reason]')" '["",null]' "ending with an empty content chunk"
 
-is "$(curl -s "$SIM_URL/sim/state" | jq -c '[.faults.drop.triggered, .faults.stall.triggered, .faults.slow.triggered, .faults.malformed.triggered, .faults.error500.triggered, .faults.midstream_error.triggered]')" "[1,1,1,1,2,2]" "/sim/state counts every fault"
+is "$(curl -s "$SIM_URL/sim/state" | jq -c '[.faults.drop.triggered, .faults.stall.triggered, .faults.slow.triggered, .faults.malformed.triggered, .faults.error500.triggered, .faults.midstream_error.triggered]')" "[2,1,1,1,2,2]" "/sim/state counts every fault"
 
 # Bad settings change nothing.
 sim_req POST /sim/faults '{"stall":{"count":1},"nope":{}}'

@@ -265,13 +265,6 @@ job_drop(struct sim_job *job)
     job->conn = NULL;
     job->req = NULL;
     if (conn) {
-        /* The pieces already sent go out first (several may wait in
-         * evhttp's buffer when tokens come faster than writes): the
-         * client must see exactly `after` of them, then the close. */
-        struct bufferevent *bev = evhttp_connection_get_bufferevent(conn);
-        evutil_socket_t fd = bev ? bufferevent_getfd(bev) : -1;
-        if (fd >= 0)
-            evbuffer_write(bufferevent_get_output(bev), fd);
         evhttp_connection_set_closecb(conn, NULL, NULL);
         evhttp_connection_free(conn); /* frees the request too */
     }
@@ -471,6 +464,15 @@ job_timer_cb(evutil_socket_t fd, short what, void *arg)
     do {
         if (job->f_drop &&
             job->pieces_sent >= s->cfg.faults[SIM_FAULT_DROP].after) {
+            /* The client must see exactly `after` pieces, then the close.
+             * Pieces may still wait in evhttp's buffer when tokens come
+             * faster than writes, and only the loop can write them (a
+             * bufferevent's output cannot be drained from outside), so
+             * wait for job_drained_cb first. */
+            if (job_unsent(job) > 0) {
+                job->paused = 1;
+                return;
+            }
             job_drop(job);
             return;
         }
