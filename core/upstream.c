@@ -230,10 +230,16 @@ upstream_conn_connect(struct upstream_conn *c, const struct sockaddr *sa,
         return -ECONNREFUSED;
     c->connecting = 1;
     /* what is left of connect_timeout, which the lookup and any address
-     * tried before this one have used up in part */
+     * tried before this one have used up in part, shared evenly with the
+     * addresses still to try: one that never answers (a route that drops
+     * packets) leaves the next its turn */
     struct timeval left_tv, *tv = NULL;
     if (c->deadline > 0) {
         double left = c->deadline - mono_clock_s();
+        unsigned to_try = 1;
+        for (const struct evutil_addrinfo *a = c->next_addr; a; a = a->ai_next)
+            to_try++;
+        left /= to_try;
         upstream_seconds_tv(left > 0.001 ? left : 0.001, &left_tv);
         tv = &left_tv;
     }
@@ -673,6 +679,8 @@ upstream_write_cb(evutil_socket_t fd, short what, void *arg)
     struct upstream_conn *c = arg;
     struct upstream_call *call = c->call;
     if (what & EV_TIMEOUT) {
+        if (c->connecting && upstream_conn_next_addr(c) == 0)
+            return; /* this address's share is up: the next one's turn */
         upstream_fail(call, -ETIMEDOUT);
         return;
     }

@@ -6,7 +6,10 @@
 # addresses, the first refusing: the second is tried. herd runs in a
 # mount namespace of its own whose /etc/resolv.conf names a silent name
 # server on loopback (a UDP socket that reads and never answers) and
-# whose /etc/hosts gives twoaddr.herd-test 127.0.0.2, then 127.0.0.1.
+# whose /etc/hosts gives twoaddr.herd-test 127.0.0.2, then 127.0.0.1, and
+# silentfirst.herd-test 127.0.0.3, then 127.0.0.1. One whose first
+# address never answers (a listener whose accept queue is full drops
+# the SYN): it has half of connect_timeout, and the second the rest.
 [ -n "$BASH_VERSION" ] || exec bash "$0" "$@"
 . "$top_srcdir/tests/integration/lib.sh"
 . "$top_srcdir/tests/integration/router_lib.sh"
@@ -34,7 +37,7 @@ start_listening dns "listening on 127\.0\.0\.1:@PORT@" python3 \
 # the resolver gives up after 3 s; connect_timeout is 1 s
 printf 'nameserver 127.0.0.1:%s\noptions timeout:3 attempts:1\n' "$port" \
     >"$TEST_TMP/resolv.conf"
-printf '127.0.0.1 localhost\n127.0.0.2 twoaddr.herd-test\n127.0.0.1 twoaddr.herd-test\n' \
+printf '127.0.0.1 localhost\n127.0.0.2 twoaddr.herd-test\n127.0.0.1 twoaddr.herd-test\n127.0.0.3 silentfirst.herd-test\n127.0.0.1 silentfirst.herd-test\n' \
     >"$TEST_TMP/hosts"
 cat >"$TEST_TMP/in_ns.sh" <<EOF2
 #!/bin/sh
@@ -76,6 +79,39 @@ rq POST /api/chat '{"model":"llava:7b","stream":false,"messages":[{"role":"user"
 is "$STATUS" 200 "the first address refusing, the second one serves"
 is "$(hdr X-Fleet-Node)/$(hdr X-Fleet-Retries)" two/0 \
     "... on the same attempt (node two, no retry)"
+
+# the same name's first address silent: 127.0.0.3 on the node's port is
+# a listener that never accepts, its queue filled by connections of its
+# own, so the kernel drops every SYN after them
+cat >"$TEST_TMP/full_queue.py" <<'EOF2'
+import socket, sys, time
+l = socket.socket()
+l.bind(("127.0.0.3", int(sys.argv[1])))
+l.listen(0)
+fill = []
+for _ in range(3):
+    c = socket.socket()
+    c.setblocking(False)
+    c.connect_ex(("127.0.0.3", int(sys.argv[1])))
+    fill.append(c)
+print("full", flush=True)
+time.sleep(600)
+EOF2
+start_bg fullq python3 "$TEST_TMP/full_queue.py" "$port"
+for _ in $(seq 100); do grep -q full "$TEST_TMP/fullq.log" && break; sleep 0.05; done
+probe=$(curl -s -m 0.5 -o /dev/null -w '%{http_code}' "http://127.0.0.3:$port/")
+is "$probe" 000 "a connection to 127.0.0.3 on the node's port is never answered"
+is "$(llava_node_report silentfirst "http://silentfirst.herd-test:$port" 4 \
+    '"agentless":true')" 200 "a node whose first address is silent reports llava:7b"
+t1=$(date +%s.%N)
+is "$(llava_node_report two "http://twoaddr.herd-test:$port" 4 \
+    '"agentless":true,"draining":true')" 200 "node two drains: out of the way"
+rq POST /api/chat '{"model":"llava:7b","stream":false,"messages":[{"role":"user","content":"hi"}]}'
+secs=$(awk -v t="$t1" -v now="$(date +%s.%N)" 'BEGIN { printf "%.2f", now - t }')
+is "$STATUS $(hdr X-Fleet-Node)/$(hdr X-Fleet-Retries)" "200 silentfirst/0" \
+    "the first address silent, the second serves, on the same attempt"
+ok "$(awk -v s="$secs" 'BEGIN { exit !(s >= 0.4 && s < 1) }'; echo $?)" \
+    "... after the first's half of connect_timeout (${secs}s)"
 
 # The lookup left behind ends when the resolver gives up: a lookup still
 # running when herd exits is not freed (evdns fails it in a callback of
