@@ -110,8 +110,8 @@ rq POST /api/chat '{"model":"llava:7b","stream":false,"messages":[{"role":"user"
 secs=$(awk -v t="$t1" -v now="$(date +%s.%N)" 'BEGIN { printf "%.2f", now - t }')
 is "$STATUS $(hdr X-Fleet-Node)/$(hdr X-Fleet-Retries)" "200 silentfirst/0" \
     "the first address silent, the second serves, on the same attempt"
-ok "$(awk -v s="$secs" 'BEGIN { exit !(s >= 0.4 && s < 1) }'; echo $?)" \
-    "... after the first's half of connect_timeout (${secs}s)"
+ok "$(awk -v s="$secs" 'BEGIN { exit !(s >= 0.4 && s < 1.5) }'; echo $?)" \
+    "... after about the first's half of connect_timeout (${secs}s)"
 
 # The lookup left behind ends when the resolver gives up: a lookup still
 # running when herd exits is not freed (evdns fails it in a callback of
