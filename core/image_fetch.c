@@ -2,6 +2,7 @@
 #include "autoconfig.h"
 
 #include "image_fetch.h"
+#include "image_redirect.h"
 
 #include <arpa/inet.h>
 #include <ctype.h>
@@ -29,6 +30,11 @@ struct image_dl {
     char *url;
     struct evhttp_connection *conn;
     SSL *ssl; /* https only; owned by conn's bufferevent */
+    char *next_url; /* a redirect's target, followed once its answer ends */
+    unsigned hops;  /* redirects followed */
+    /* the connections of earlier hops: a redirect is followed inside
+     * their callbacks, so they go with the job */
+    struct evhttp_connection *spent[IMAGE_REDIRECT_MAX];
     struct evbuffer *data;
     char ctype[128];
     int failed; /* enum evhttp_request_error + 1, 0 = none */
@@ -69,6 +75,9 @@ image_release(struct image_fetcher *f)
             /* freeing the connection drops its request, no callback */
             if (job->dl[i].conn)
                 evhttp_connection_free(job->dl[i].conn);
+            for (unsigned h = 0; h < job->dl[i].hops; h++)
+                evhttp_connection_free(job->dl[i].spent[h]);
+            free(job->dl[i].next_url);
             if (job->dl[i].data)
                 evbuffer_free(job->dl[i].data);
             free(job->dl[i].url);
@@ -271,6 +280,31 @@ image_job_complete(struct image_job *job)
     done(arg, 0, NULL);
 }
 
+/* A 3xx answer: where it leads goes to d->next_url, or job->err says why
+ * not. Returns -1 either way (its body is not read). */
+static int
+image_redirect(struct image_dl *d, int code, const char *location)
+{
+    struct image_job *job = d->job;
+    char why[300];
+    if (!location || !*location) {
+        snprintf(job->err, sizeof job->err,
+                 "image URL %s answered HTTP %d without a Location", d->url,
+                 code);
+        return -1;
+    }
+    if (d->hops == IMAGE_REDIRECT_MAX) {
+        snprintf(job->err, sizeof job->err,
+                 "image URL %s redirects more than %d times", d->url,
+                 IMAGE_REDIRECT_MAX);
+        return -1;
+    }
+    d->next_url = image_redirect_url(d->url, location, why, sizeof why);
+    if (!d->next_url)
+        snprintf(job->err, sizeof job->err, "image URL %s: %s", d->url, why);
+    return -1;
+}
+
 static int
 image_header_cb(struct evhttp_request *req, void *arg)
 {
@@ -282,6 +316,9 @@ image_header_cb(struct evhttp_request *req, void *arg)
     struct evkeyvalq *h = evhttp_request_get_input_headers(req);
     const char *ct = evhttp_find_header(h, "Content-Type");
     const char *cl = evhttp_find_header(h, "Content-Length");
+    if (code == 301 || code == 302 || code == 303 || code == 307 ||
+        code == 308)
+        return image_redirect(d, code, evhttp_find_header(h, "Location"));
     if (code != 200) {
         snprintf(job->err, sizeof job->err,
                  "image URL %s answered HTTP %d, not 200", d->url, code);
@@ -337,6 +374,27 @@ image_error_cb(enum evhttp_request_error e, void *arg)
     d->failed = (int)e + 1;
 }
 
+static int image_dl_start(struct image_fetcher *f, struct image_dl *d,
+                          char *err, size_t errlen);
+
+/* The download goes on at the redirect's target, on a new connection
+ * (it may be another host, or https); the job's timer still bounds it. */
+static void
+image_follow(struct image_dl *d)
+{
+    struct image_job *job = d->job;
+    d->spent[d->hops++] = d->conn;
+    d->conn = NULL;
+    d->ssl = NULL;
+    d->failed = 0;
+    d->ctype[0] = '\0';
+    free(d->url);
+    d->url = d->next_url;
+    d->next_url = NULL;
+    if (image_dl_start(job->f, d, job->err, sizeof job->err) != 0)
+        image_job_fail(job);
+}
+
 static void
 image_done_cb(struct evhttp_request *req, void *arg)
 {
@@ -344,6 +402,10 @@ image_done_cb(struct evhttp_request *req, void *arg)
     struct image_job *job = d->job;
     if (job->ended)
         return;
+    if (d->next_url) {
+        image_follow(d);
+        return;
+    }
     if (!req || evhttp_request_get_response_code(req) != 200 || !d->ctype[0]) {
         if (job->err[0])
             ; /* the header check said why */
@@ -527,15 +589,24 @@ image_dl_start(struct image_fetcher *f, struct image_dl *d, char *err,
                size_t errlen)
 {
     struct evhttp_uri *uri = evhttp_uri_parse(d->url);
-    const char *host = uri ? evhttp_uri_get_host(uri) : NULL;
+    const char *bracketed = uri ? evhttp_uri_get_host(uri) : NULL;
     struct evhttp_request *req = NULL;
-    char hostport[300], *path = NULL;
+    char host[256], hostport[300], *path = NULL;
     int rc = -EINVAL;
 
-    if (!host || !*host) {
+    /* libevent keeps an IPv6 literal's brackets; connecting, TLS and the
+     * Host header want it bare */
+    size_t hlen = bracketed ? strlen(bracketed) : 0;
+    if (hlen >= 2 && bracketed[0] == '[' && bracketed[hlen - 1] == ']') {
+        bracketed++;
+        hlen -= 2;
+    }
+    if (hlen == 0 || hlen >= sizeof host) {
         snprintf(err, errlen, "image URL '%.200s' is malformed", d->url);
         goto out;
     }
+    memcpy(host, bracketed, hlen);
+    host[hlen] = '\0';
     const char *scheme = evhttp_uri_get_scheme(uri);
     int tls = scheme && strcasecmp(scheme, "https") == 0;
     int port = evhttp_uri_get_port(uri);

@@ -17,6 +17,11 @@ TESTS += tests/unit/test_admission
 tests_unit_test_admission_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/tests
 tests_unit_test_admission_LDADD = core/libherdcore.la
 
+check_PROGRAMS += tests/unit/test_image_redirect
+TESTS += tests/unit/test_image_redirect
+tests_unit_test_image_redirect_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/tests
+tests_unit_test_image_redirect_LDADD = core/libherdcore.la
+
 check_PROGRAMS += tests/unit/test_proxy_slots
 TESTS += tests/unit/test_proxy_slots
 tests_unit_test_proxy_slots_CFLAGS = $(AM_CFLAGS) $(JSONC_CFLAGS)
@@ -34,6 +39,7 @@ core_libherdcore_la_SOURCES += \
 	core/relay.c core/relay.h \
 	core/proxy_body.c core/proxy_body.h \
 	core/proxy_unload.c core/proxy_unload.h \
+	core/image_redirect.c core/image_redirect.h \
 	core/image_fetch.c core/image_fetch.h \
 	core/proxy.c core/proxy.h \
 	core/api_inference.c core/api_openai.c core/api_models.c

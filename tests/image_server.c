@@ -6,12 +6,16 @@
  * time: 64 KiB every 50 ms for 10 s; the record file then says how many
  * pieces went out before the router closed the connection. /api/embed
  * and /api/embeddings answer 400 and 500 with a 100 KB error.
+ * /moved?to=URL[&code=N] redirects (302 by default) to URL, /moved with
+ * no `to` answers 302 without a Location, and /hops/N redirects to
+ * /hops/N-1, /hops/1 to /img.png (N redirects in all).
  *
- *   image_server --file IMAGE --record FILE [--port N]
+ *   image_server --file IMAGE --record FILE [--host ADDR] [--port N]
  *                [--cert PEM --key PEM]
  *
  * With --cert and --key it speaks https (for the router's TLS checks).
- * Prints "listening on 127.0.0.1:PORT" once it accepts connections. */
+ * Prints "listening on ADDR:PORT" once it accepts connections (ADDR
+ * 127.0.0.1 unless --host says otherwise, ::1 say). */
 #include "autoconfig.h"
 
 #include <arpa/inet.h>
@@ -212,6 +216,36 @@ srv_big_error(struct evhttp_request *req, int code)
     srv_reply(req, code, "application/json", body, n);
 }
 
+/* The redirects of the header comment. */
+static void
+srv_redirect(struct evhttp_request *req, const char *path)
+{
+    struct evkeyvalq q;
+    const char *query =
+        evhttp_uri_get_query(evhttp_request_get_evhttp_uri(req));
+    struct evkeyvalq *out = evhttp_request_get_output_headers(req);
+    char loc[600] = "";
+    int code = 302;
+    if (strncmp(path, "/hops/", 6) == 0) {
+        int n = atoi(path + 6);
+        if (n > 1)
+            snprintf(loc, sizeof loc, "/hops/%d", n - 1);
+        else
+            snprintf(loc, sizeof loc, "/img.png");
+    } else if (query && evhttp_parse_query_str(query, &q) == 0) {
+        const char *to = evhttp_find_header(&q, "to");
+        const char *c = evhttp_find_header(&q, "code");
+        if (to)
+            snprintf(loc, sizeof loc, "%s", to);
+        if (c)
+            code = atoi(c);
+        evhttp_clear_headers(&q);
+    }
+    if (loc[0])
+        evhttp_add_header(out, "Location", loc);
+    srv_reply(req, code, "text/plain", "moved", 5);
+}
+
 static void
 srv_cb(struct evhttp_request *req, void *arg)
 {
@@ -244,6 +278,8 @@ srv_cb(struct evhttp_request *req, void *arg)
         srv_reply(req, 200, "image/png", evbuffer_pullup(srv_image, -1), have);
     } else if (strcmp(path, "/page.html") == 0)
         srv_reply(req, 200, "text/html", "<html></html>", 13);
+    else if (strcmp(path, "/moved") == 0 || strncmp(path, "/hops/", 6) == 0)
+        srv_redirect(req, path);
     else if (strcmp(path, "/slow.png") == 0)
         ; /* never answered; evhttp frees it with the connection */
     else
@@ -275,13 +311,15 @@ srv_stop_cb(evutil_socket_t sig, short what, void *arg)
 int
 main(int argc, char **argv)
 {
-    const char *file = NULL, *cert = NULL, *key = NULL;
+    const char *file = NULL, *cert = NULL, *key = NULL, *host = "127.0.0.1";
     int port = 0;
     for (int i = 1; i + 1 < argc; i += 2) {
         if (strcmp(argv[i], "--file") == 0)
             file = argv[i + 1];
         else if (strcmp(argv[i], "--record") == 0)
             srv_record = argv[i + 1];
+        else if (strcmp(argv[i], "--host") == 0)
+            host = argv[i + 1];
         else if (strcmp(argv[i], "--port") == 0)
             port = atoi(argv[i + 1]);
         else if (strcmp(argv[i], "--cert") == 0)
@@ -291,7 +329,7 @@ main(int argc, char **argv)
     }
     if (!file || !srv_record) {
         fprintf(stderr, "usage: image_server --file IMAGE --record FILE "
-                        "[--port N] [--cert PEM --key PEM]\n");
+                        "[--host ADDR] [--port N] [--cert PEM --key PEM]\n");
         return 2;
     }
     struct event_base *base = event_base_new();
@@ -315,7 +353,7 @@ main(int argc, char **argv)
         evhttp_set_bevcb(http, srv_tls_bev, NULL);
     }
     struct evhttp_bound_socket *s =
-        evhttp_bind_socket_with_handle(http, "127.0.0.1", (ev_uint16_t)port);
+        evhttp_bind_socket_with_handle(http, host, (ev_uint16_t)port);
     if (!s) {
         fprintf(stderr, "image_server: cannot listen on port %d (in use?)\n",
                 port);
@@ -330,8 +368,10 @@ main(int argc, char **argv)
     struct event *intr = evsignal_new(base, SIGINT, srv_stop_cb, base);
     event_add(term, NULL);
     event_add(intr, NULL);
-    printf("listening on 127.0.0.1:%d\n",
-           ntohs(((struct sockaddr_in *)&ss)->sin_port));
+    printf("listening on %s:%d\n", host,
+           ntohs(ss.ss_family == AF_INET6
+                     ? ((struct sockaddr_in6 *)&ss)->sin6_port
+                     : ((struct sockaddr_in *)&ss)->sin_port));
     fflush(stdout);
     event_base_dispatch(base);
     event_free(term);

@@ -87,6 +87,41 @@ chat "$(part "$IMG/page.html")"
 refused "a web page" "is not an image \(Content-Type text/html\)"
 chat "$(part "$IMG/missing.png")"
 refused "a missing image" "answered HTTP 404"
+
+# redirects (any 3xx with a Location, at most 5), each hop a connection
+chat "$(part "$IMG/moved?to=/img.png")"
+is "$STATUS" 200 "a 302 to a path is followed"
+is "$(sent '.messages[0].images[0]')" "$b64" "... and the image sent"
+chat "$(part "$IMG/moved?code=301&to=$IMG/img.png")"
+is "$STATUS $(sent '.messages[0].images[0]' | head -c 8)" "200 ${b64:0:8}" \
+    "a 301 to a full URL"
+chat "$(part "$IMG/moved?code=308&to=img.png")"
+is "$STATUS $(sent '.messages[0].images[0]' | head -c 8)" "200 ${b64:0:8}" \
+    "a 308 to a relative path"
+chat "$(part "$IMG/hops/5")"
+is "$STATUS" 200 "five redirects in a row"
+chat "$(part "$IMG/hops/6")"
+refused "six redirects" "image URL $IMG/hops/1 redirects more than 5 times"
+chat "$(part "$IMG/moved")"
+refused "a 302 without a Location" "answered HTTP 302 without a Location"
+chat "$(part "$IMG/moved?to=ftp://127.0.0.1/x.png")"
+refused "a redirect to ftp" "scheme 'ftp' is not allowed"
+chat "$(part "$IMG/moved?to=/missing.png")"
+refused "a redirect to a missing image" "image URL $IMG/missing.png answered HTTP 404"
+chat "$(part "$IMG/moved?to=/slow.png")"
+refused "a redirect to a server that never answers" "took longer than 1 s"
+
+# an IPv6 literal: the brackets are the URL's, not the address's
+if start_listening img6 "listening on ::1:@PORT@" \
+    "$top_builddir/tests/image_server" --file "$img" --record "$TEST_TMP/rec6" \
+    --host ::1 --port @PORT@; then
+    chat "$(part "http://[::1]:$port/img.png")"
+    is "$STATUS $(sent '.messages[0].images[0]' | head -c 8)" "200 ${b64:0:8}" \
+        "an image URL with an IPv6 literal"
+else
+    ok 0 "an image URL with an IPv6 literal # SKIP no IPv6 on loopback"
+fi
+
 closed=$(free_port)
 chat "$(part "http://127.0.0.1:$closed/x.png")"
 refused "nothing listening" "cannot be fetched"

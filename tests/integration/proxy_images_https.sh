@@ -82,6 +82,12 @@ chat "$NODE/img.png"
 is "$STATUS" 200 "plain http still works"
 chat "https://${NODE#http://}/img.png"
 refused "https to a plain http server" "^image URL https://.*/img\.png: "
+chat "$NODE/moved?code=301&to=$GOOD/img.png"
+is "$STATUS" 200 "a redirect from http to https is followed"
+is "$(jq -r '.messages[0].images[0]' "$rec")" "$b64" "... to the image"
+chat "$NODE/moved?to=$ROGUE/img.png"
+refused "a redirect to an untrusted certificate" \
+    "^image URL $ROGUE/img\.png: the server's certificate is refused"
 
 # SIGHUP: a CA file that cannot be read keeps the old trust, and without
 # the key the test's own certificate is no longer trusted
