@@ -2,6 +2,7 @@
 #include "autoconfig.h"
 
 #include "common/http_util.h"
+#include "common/json_scan.h"
 
 #include <limits.h>
 #include <stdio.h>
@@ -95,6 +96,15 @@ http_json_parse(const char *text, size_t len, char *err, size_t errlen)
             snprintf(err, errlen, "invalid JSON: trailing data after value");
             return NULL;
         }
+    }
+    /* json-c also takes what is not JSON, and would write some of it on
+     * (NaN, Infinity), which a node's decoder then refuses */
+    if (!json_scan_valid(text, len)) {
+        json_object_put(o);
+        snprintf(err, errlen,
+                 "invalid JSON: NaN, Infinity, comments, single quotes, "
+                 "trailing commas and raw control characters are not JSON");
+        return NULL;
     }
     if (!o)
         snprintf(err, errlen, "expected a JSON object, not null");

@@ -84,6 +84,16 @@ for bad in '' '{' '[]' '{"model":""}' '{"model":"m","stream":"no"}' \
     rq POST /api/chat "$bad"
     is "$STATUS" 400 "400 for /api/chat body '$bad'"
 done
+# what json-c takes but is not JSON (a node's decoder refuses it)
+for bad in '{"model":"qwen3:0.6b","options":{"temperature":NaN}}' \
+    '{"model":"qwen3:0.6b","options":{"temperature":-Infinity}}' \
+    "{'model':'qwen3:0.6b'}" '{"model":"qwen3:0.6b" /* c */}' \
+    '{"model":"qwen3:0.6b","stop":["a",]}' \
+    "$(printf '{"model":"qwen3:0.6b","prompt":"a\tb"}')"; do
+    rq POST /api/generate "$bad"
+    is "$STATUS $(jq -r .error <<<"$BODY" | cut -c1-12)" "400 invalid JSON" \
+        "400 for a body that is not JSON: $bad"
+done
 rq POST /api/embed '{"model":"nomic-embed-text"}'
 is "$STATUS" 400 "/api/embed without input: 400"
 like "$(jq -r .error <<<"$BODY")" "input is required" "saying so"
