@@ -31,6 +31,10 @@ struct admission {
     size_t waiting, max_waiting;
     double wait_s;
     int kicking, rekick;
+    /* the models whose waiters a kick pass skips from here on (borrowed
+     * from their waiters, which stay queued for the pass) */
+    const char **held;
+    size_t held_count, held_cap;
 };
 
 struct admission *
@@ -77,6 +81,7 @@ admission_free(struct admission *a)
         free(a->keys[i].model);
     }
     free(a->keys);
+    free(a->held);
     free(a);
 }
 
@@ -228,6 +233,35 @@ admission_cancel(struct admission *a, struct admission_waiter *w)
         admission_unlink(a, w);
 }
 
+static int
+admission_is_held(const struct admission *a, const char *model)
+{
+    for (size_t i = 0; i < a->held_count; i++)
+        if (strcmp(a->held[i], model) == 0)
+            return 1;
+    return 0;
+}
+
+/* From here on in this pass, model's waiters are skipped. Without memory
+ * for the list they are asked anyway: slower, never wrong. */
+static void
+admission_hold(struct admission *a, const char *model)
+{
+    if (a->held_count == a->held_cap) {
+        size_t cap = a->held_cap ? a->held_cap * 2 : 8;
+        const char **held = realloc(a->held, cap * sizeof *held);
+        if (!held)
+            return;
+        a->held = held;
+        a->held_cap = cap;
+    }
+    a->held[a->held_count++] = model;
+}
+
+/* A waiter refused because its model's nodes are all busy means the
+ * younger ones for that model would be refused too: asking them cost a
+ * ranking each (a deep queue made every kick as dear as the queue is
+ * long), and one that got through would overtake the older one. */
 void
 admission_kick(struct admission *a)
 {
@@ -238,19 +272,26 @@ admission_kick(struct admission *a)
     a->kicking = 1;
     do {
         a->rekick = 0;
+        a->held_count = 0;
         /* Waiters that arrive during the pass are behind the tail seen at
          * its start and wait for the next pass. */
         struct admission_waiter *w = a->head, *last = a->tail;
         while (w) {
             struct admission_waiter *next = w->next;
             int end = (w == last);
-            if (w->retry(w->arg))
-                admission_unlink(a, w);
+            if (!admission_is_held(a, w->model)) {
+                enum admission_retry r = w->retry(w->arg);
+                if (r == ADMISSION_RETRY_DONE)
+                    admission_unlink(a, w);
+                else if (r == ADMISSION_RETRY_WAIT)
+                    admission_hold(a, w->model);
+            }
             if (end)
                 break;
             w = next;
         }
     } while (a->rekick);
+    a->held_count = 0;
     a->kicking = 0;
 }
 

@@ -4,10 +4,13 @@
  * a slot with admission_acquire before it is sent upstream and gives it
  * back with admission_release when it ends, however it ends. A request
  * that finds no free slot (or no node yet) waits in the holding queue;
- * admission_kick offers every waiter, oldest first, another try whenever
+ * admission_kick offers the waiters, oldest first, another try whenever
  * a slot frees or a heartbeat lands, and admission_expire ends the waits
- * that ran out. Time is passed in (monotonic seconds) so tests need no
- * clock. Loop thread only; no callback may free the admission. */
+ * that ran out. The queue is first come, first served per model: once a
+ * waiter finds every node of its model busy, the younger waiters for that
+ * model are not asked in that kick. Time is passed in (monotonic seconds)
+ * so tests need no clock. Loop thread only; no callback may free the
+ * admission or cancel a waiter other than its own. */
 #ifndef HERD_CORE_ADMISSION_H
 #define HERD_CORE_ADMISSION_H
 
@@ -17,9 +20,22 @@
 struct admission;
 struct admission_waiter;
 
-/* Returns 1 when the waiter found its way (it leaves the queue), 0 to keep
- * waiting. It may acquire slots; it must not cancel itself. */
-typedef int (*admission_retry_fn)(void *arg);
+/* What a waiter's retry found. */
+enum admission_retry {
+    /* Still no way, and the younger waiters for its model would be
+     * refused alike (every node of the model is busy): this kick asks
+     * none of them, and none overtakes it. */
+    ADMISSION_RETRY_WAIT,
+    /* Still no way, for a reason of its own (nodes that failed it, tags):
+     * the younger waiters for its model are asked as usual. */
+    ADMISSION_RETRY_WAIT_ALONE,
+    /* It found its way, or was answered: it leaves the queue. */
+    ADMISSION_RETRY_DONE
+};
+
+/* Another try for a waiter. It may acquire slots; it must not cancel
+ * itself. */
+typedef enum admission_retry (*admission_retry_fn)(void *arg);
 /* The wait ran out; the waiter has already left the queue. */
 typedef void (*admission_expire_fn)(void *arg);
 
@@ -76,8 +92,9 @@ int admission_wait_until(struct admission *a, const char *model,
 /* Takes a waiter out of the queue without calling anything. */
 void admission_cancel(struct admission *a, struct admission_waiter *w);
 
-/* Offers each waiter, oldest first, a retry. Re-entrant calls are folded
- * into the running one. */
+/* Offers the waiters, oldest first, a retry; after an
+ * ADMISSION_RETRY_WAIT, the younger waiters for that model are skipped.
+ * Re-entrant calls are folded into the running one. */
 void admission_kick(struct admission *a);
 /* Expires the waiters whose time ran out at now; calls their expire. */
 void admission_expire(struct admission *a, double now);

@@ -82,6 +82,7 @@ struct proxy {
     struct image_fetcher *images;
     struct prewarm *pw; /* loads a deep queue's model on the runner-up */
     struct event *tick, *kick, *drain_timer;
+    double last_tick; /* when the tick last ran */
     struct event *reaper; /* frees slots held without bytes flowing */
     double reap_every;    /* s between its sweeps */
     uint64_t reaped;
@@ -146,6 +147,7 @@ struct proxy_req {
     size_t excluded_count;
     unsigned retries;
     struct admission_waiter *waiter;
+    int busy_primary;  /* the last selection found its model's nodes busy */
     double t_start;    /* arrival */
     double t_dispatch; /* the current attempt was sent */
     double t_first;    /* its first byte came back; 0 = not yet */
@@ -1078,7 +1080,7 @@ proxy_models_list(const struct proxy_req *q, char *buf, size_t len)
                                 q->models[i]);
 }
 
-static int proxy_retry_cb(void *arg);
+static enum admission_retry proxy_retry_cb(void *arg);
 static void proxy_expire_cb(void *arg);
 
 static const char *
@@ -1307,6 +1309,7 @@ proxy_select(struct proxy_req *q, struct proxy_pick *pk)
 {
     int known = 0, any = 0;
     q->upgraded_from[0] = '\0';
+    q->busy_primary = 0;
     for (size_t m = 0; m < q->model_count; m++) {
         int k = 0, got = proxy_try_model(q, q->models[m], &k, &any, pk);
         if (!got && !k && proxy_respell(q, m))
@@ -1318,8 +1321,10 @@ proxy_select(struct proxy_req *q, struct proxy_pick *pk)
         }
         /* Busy candidates for a preferred model: wait for them rather
          * than falling back to a later model. */
-        if (any)
+        if (any) {
+            q->busy_primary = m == 0;
             return 0;
+        }
     }
     if (known && q->retries == 0 && q->p->set.vram_fallback &&
         proxy_vram_fallback(q, pk))
@@ -1469,21 +1474,27 @@ proxy_route(struct proxy_req *q)
 }
 
 /* A slot freed or a heartbeat landed: another try for a waiting request.
- * Returning 1 takes it out of the holding queue. */
-static int
+ * A request that still cannot go holds back the younger ones for its
+ * model when they would be refused alike: when its model's nodes are all
+ * busy and it asks no more than any request for the model does (no tags,
+ * no nodes excluded because they failed it). */
+static enum admission_retry
 proxy_retry_cb(void *arg)
 {
     struct proxy_req *q = arg;
     struct proxy_pick pk;
     int rc = proxy_select(q, &pk);
     if (rc == 0)
-        return 0;
+        return q->busy_primary && q->ri.tag_count == 0 &&
+                       q->excluded_count == 0
+                   ? ADMISSION_RETRY_WAIT
+                   : ADMISSION_RETRY_WAIT_ALONE;
     if (rc == -ENOENT && q->p->set.auto_pull) {
         /* pulled (or being pulled) but not reported by the node yet */
         enum autopull_state st =
             autopull_state(q->p->ap, q->ri.model, router_now(), NULL);
         if (st == AUTOPULL_PULLING || st == AUTOPULL_DONE)
-            return 0;
+            return ADMISSION_RETRY_WAIT_ALONE;
     }
     q->waiter = NULL; /* the admission unlinks it when we return */
     if (rc == 1) {
@@ -1492,7 +1503,7 @@ proxy_retry_cb(void *arg)
         proxy_reply_unroutable(q, rc);
         proxy_free_req(q);
     }
-    return 1;
+    return ADMISSION_RETRY_DONE;
 }
 
 static void
@@ -1719,15 +1730,32 @@ proxy_pull_done(void *arg, const char *model, const char *node, int ok)
     proxy_kick_soon(p);
 }
 
-/* Expires waits, and lets waiters see heartbeats that landed meanwhile. */
+/* Whether a node's back-off ended in (since, now]: no heartbeat or slot
+ * says so, and waiting requests may go there again. */
+static int
+proxy_backoff_ended(const struct proxy *p, double since, double now)
+{
+    for (size_t i = 0; i < PROXY_MAX_BACKOFF; i++)
+        if (p->backoff[i].until > since && p->backoff[i].until <= now)
+            return 1;
+    return 0;
+}
+
+/* Expires waits. It kicks the queue only when a back-off ended: every
+ * other change that may let a waiter go (a slot freed, a heartbeat, a
+ * pull, an unload, a reload) kicks it as it happens, and kicking on every
+ * tick re-ranked the whole queue four times a second for nothing. */
 static void
 proxy_tick_cb(evutil_socket_t fd, short what, void *arg)
 {
     struct proxy *p = arg;
+    double now = router_now();
     (void)fd;
     (void)what;
-    admission_expire(p->adm, router_now());
-    admission_kick(p->adm);
+    admission_expire(p->adm, now);
+    if (proxy_backoff_ended(p, p->last_tick, now))
+        proxy_kick(p);
+    p->last_tick = now;
 }
 
 /* The safety net: an attempt that holds a slot while no byte has come
@@ -1929,6 +1957,7 @@ proxy_configure(struct proxy *p, const struct proxy_settings *s)
     if (p->images && image_fetcher_set_ca_file(
                          p->images, s->image_fetch_ca_file, err, sizeof err))
         log_err(proxy_comp, "%s; https image URLs keep the old trust", err);
+    proxy_kick(p); /* slots or nodes may have been added */
 }
 
 struct proxy *

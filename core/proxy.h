@@ -73,8 +73,10 @@ void proxy_handle(struct proxy *p, struct http_req *req,
  * has passed. */
 void proxy_drain(struct proxy *p, void (*done)(void *arg), void *arg);
 
-/* The fleet changed (a heartbeat or poll landed): waiting requests look
- * again as soon as the loop is free, not at the next 250 ms tick. */
+/* The fleet changed (a heartbeat or poll landed, a model was pulled or
+ * unloaded): waiting requests look again as soon as the loop is free.
+ * Nothing else makes them look, apart from a slot that frees and a node
+ * whose back-off ends. */
 void proxy_kick(struct proxy *p);
 
 /* The upstream connection pool, for calls outside inference slots

@@ -62,6 +62,8 @@ proxy_integration_tests = \
 	tests/integration/proxy_answer_cap.sh \
 	tests/integration/proxy_node_names.sh \
 	tests/integration/proxy_queue_order.sh \
+	tests/integration/proxy_queue_cost.sh \
+	tests/integration/proxy_backoff_wait.sh \
 	tests/integration/proxy_reaper.sh \
 	tests/integration/proxy_openai.sh \
 	tests/integration/proxy_prewarm.sh \
