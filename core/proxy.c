@@ -147,6 +147,8 @@ struct proxy_req {
     size_t excluded_count;
     unsigned retries;
     struct admission_waiter *waiter;
+    double t_queued;   /* the current wait began */
+    double waited;     /* s spent in the holding queue by earlier waits */
     int busy_primary;  /* the last selection found its model's nodes busy */
     double t_start;    /* arrival */
     double t_dispatch; /* the current attempt was sent */
@@ -1385,6 +1387,36 @@ proxy_pull_node(struct proxy *p)
     return best;
 }
 
+/* Puts q in the holding queue, in its place by arrival. Its limit is
+ * queue_wait (plus extra s) for all its time there: a request whose node
+ * failed it after it had waited comes back with what is left of the
+ * limit, not a fresh one, so no request waits longer than queue_wait in
+ * all. (The time on that node does not count: upstream_timeout and
+ * max_retries bound it, and it was no wait for a slot.) Returns 0, or
+ * -ENOSPC / -ENOMEM as admission_wait_until. */
+static int
+proxy_wait(struct proxy_req *q, double extra)
+{
+    struct proxy *p = q->p;
+    double now = router_now();
+    double left = admission_wait_limit(p->adm) + extra - q->waited;
+    int rc = admission_wait_until(p->adm, q->ri.model, q->t_start,
+                                  now + (left > 0 ? left : 0), proxy_retry_cb,
+                                  proxy_expire_cb, q, &q->waiter);
+    if (rc == 0)
+        q->t_queued = now;
+    return rc;
+}
+
+/* q leaves the holding queue (the admission unlinks it): its wait counts
+ * toward its limit should it wait again. */
+static void
+proxy_left_queue(struct proxy_req *q)
+{
+    q->waiter = NULL;
+    q->waited += router_now() - q->t_queued;
+}
+
 /* No node has the model: pull it (once per model at a time) and wait for
  * it. Returns 2 when the request waits, 0 when no pull is possible (the
  * caller answers 404), -1 when answered here (503). */
@@ -1404,11 +1436,7 @@ proxy_autopull(struct proxy_req *q)
         if (rc != 0 && rc != -EALREADY)
             return 0;
     }
-    int rc = admission_wait_until(
-        p->adm, q->ri.model, q->t_start,
-        now + p->set.auto_pull_timeout + p->set.queue_wait, proxy_retry_cb,
-        proxy_expire_cb, q, &q->waiter);
-    if (rc != 0) {
+    if (proxy_wait(q, p->set.auto_pull_timeout) != 0) {
         p->rejected++;
         proxy_trace(q, "rejected", "holding queue full");
         proxy_reply_error(q, 503,
@@ -1455,11 +1483,7 @@ proxy_route(struct proxy_req *q)
         proxy_reply_error(q, 503, "the router is shutting down");
         return -1;
     }
-    double now = router_now();
-    rc = admission_wait_until(p->adm, q->ri.model, q->t_start,
-                              now + admission_wait_limit(p->adm),
-                              proxy_retry_cb, proxy_expire_cb, q, &q->waiter);
-    if (rc != 0) {
+    if (proxy_wait(q, 0) != 0) {
         p->rejected++;
         proxy_trace(q, "rejected", "holding queue full");
         proxy_reply_error(q, 503,
@@ -1496,7 +1520,7 @@ proxy_retry_cb(void *arg)
         if (st == AUTOPULL_PULLING || st == AUTOPULL_DONE)
             return ADMISSION_RETRY_WAIT_ALONE;
     }
-    q->waiter = NULL; /* the admission unlinks it when we return */
+    proxy_left_queue(q); /* the admission unlinks it when we return */
     if (rc == 1) {
         proxy_dispatch(q, &pk);
     } else {
@@ -1510,7 +1534,7 @@ static void
 proxy_expire_cb(void *arg)
 {
     struct proxy_req *q = arg;
-    q->waiter = NULL;
+    proxy_left_queue(q); /* the admission has unlinked it */
     q->p->rejected++;
     proxy_trace(q, "rejected", "waited too long");
     proxy_reply_error(q, 503,
