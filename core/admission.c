@@ -339,6 +339,18 @@ admission_waiting_model(const struct admission *a, const char *model)
     return n;
 }
 
+size_t
+admission_waiting_model_before(const struct admission *a, const char *model,
+                               double arrival)
+{
+    size_t n = 0;
+    for (const struct admission_waiter *w = a->head; w && w->arrival < arrival;
+         w = w->next)
+        if (strcmp(w->model, model) == 0)
+            n++;
+    return n;
+}
+
 double
 admission_wait_limit(const struct admission *a)
 {

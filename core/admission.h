@@ -103,6 +103,9 @@ double admission_next_deadline(const struct admission *a);
 
 size_t admission_waiting(const struct admission *a);
 size_t admission_waiting_model(const struct admission *a, const char *model);
+/* Those of them that arrived before arrival. */
+size_t admission_waiting_model_before(const struct admission *a,
+                                      const char *model, double arrival);
 double admission_wait_limit(const struct admission *a);
 /* The distinct models waiters wait for, oldest waiter first, at most max
  * of them into out (borrowed: valid until the queue changes). Returns how

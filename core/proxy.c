@@ -1530,11 +1530,46 @@ proxy_retry_cb(void *arg)
     return ADMISSION_RETRY_DONE;
 }
 
+/* The wait for the request's own model ran out. Its later fallback models
+ * were passed over while that model was only busy; now they get one look
+ * before the 503, free slots only, and each one only if no request that
+ * came earlier waits for it (that one is first in line for its slots).
+ * Returns 1 with *pk, or 0. */
+static int
+proxy_expiry_fallback(struct proxy_req *q, struct proxy_pick *pk)
+{
+    struct proxy *p = q->p;
+    q->upgraded_from[0] = '\0';
+    for (size_t m = 1; m < q->model_count; m++) {
+        if (admission_waiting_model_before(p->adm, q->models[m], q->t_start))
+            continue;
+        int known = 0, any = 0;
+        int got = proxy_try_model(q, q->models[m], &known, &any, pk);
+        if (!got && !known && proxy_respell(q, m))
+            got = proxy_try_model(q, q->models[m], &known, &any, pk);
+        if (got) {
+            log_info(proxy_comp,
+                     "%s: no slot for %s within queue_wait; fallback to %s "
+                     "on %s",
+                     q->request_id, q->ri.model, pk->model, pk->node);
+            proxy_context_upgrade(q, pk);
+            return 1;
+        }
+    }
+    return 0;
+}
+
 static void
 proxy_expire_cb(void *arg)
 {
     struct proxy_req *q = arg;
+    struct proxy_pick pk;
     proxy_left_queue(q); /* the admission has unlinked it */
+    /* a drain sends every waiting request away */
+    if (!q->p->draining && proxy_expiry_fallback(q, &pk)) {
+        proxy_dispatch(q, &pk);
+        return;
+    }
     q->p->rejected++;
     proxy_trace(q, "rejected", "waited too long");
     proxy_reply_error(q, 503,

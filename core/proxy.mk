@@ -65,6 +65,7 @@ proxy_integration_tests = \
 	tests/integration/proxy_queue_cost.sh \
 	tests/integration/proxy_backoff_wait.sh \
 	tests/integration/proxy_queue_wait_total.sh \
+	tests/integration/proxy_queue_fallback.sh \
 	tests/integration/proxy_reaper.sh \
 	tests/integration/proxy_openai.sh \
 	tests/integration/proxy_prewarm.sh \

@@ -171,12 +171,31 @@ test_kick_cost(void)
     admission_free(a);
 }
 
+/* Waiters for a model that arrived before a given time. */
+static void
+test_waiting_before(void)
+{
+    struct admission *a = admission_new(10, 30);
+    struct admission_waiter *h;
+    admission_wait(a, "m", 10, never_retry, never_expire, NULL, &h);
+    admission_wait(a, "x", 15, never_retry, never_expire, NULL, &h);
+    admission_wait(a, "m", 20, never_retry, never_expire, NULL, &h);
+    is_int((int)admission_waiting_model_before(a, "m", 10), 0,
+           "none before the first");
+    is_int((int)admission_waiting_model_before(a, "m", 20), 1, "one before 20");
+    is_int((int)admission_waiting_model_before(a, "m", 21), 2, "two before 21");
+    is_int((int)admission_waiting_model_before(a, "x", 21), 1,
+           "other models apart");
+    admission_free(a);
+}
+
 int
 main(void)
 {
     test_waiting_models();
     test_arrival_order();
     test_kick_cost();
+    test_waiting_before();
 
     struct admission *a = admission_new(3, 30);
     struct admission_waiter *h;
