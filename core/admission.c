@@ -11,7 +11,13 @@
 struct admission_key {
     char *node, *model;
     unsigned in_flight, slots, max_in_flight;
-    uint64_t completed, failed, rejected;
+    uint64_t completed, failed;
+};
+
+/* Requests for a model turned away by the holding queue. */
+struct admission_model {
+    char *model;
+    uint64_t rejected;
 };
 
 struct admission_waiter {
@@ -27,6 +33,9 @@ struct admission_waiter {
 struct admission {
     struct admission_key *keys;
     size_t key_count, key_cap;
+    struct admission_model *models;
+    size_t model_count, model_cap;
+    uint64_t rejected;
     struct admission_waiter *head, *tail;
     size_t waiting, max_waiting;
     double wait_s;
@@ -81,6 +90,9 @@ admission_free(struct admission *a)
         free(a->keys[i].model);
     }
     free(a->keys);
+    for (size_t i = 0; i < a->model_count; i++)
+        free(a->models[i].model);
+    free(a->models);
     free(a->held);
     free(a);
 }
@@ -152,13 +164,51 @@ admission_release(struct admission *a, const char *node, const char *model,
         k->failed++;
 }
 
-void
-admission_count_rejected(struct admission *a, const char *node,
-                         const char *model)
+static struct admission_model *
+admission_model_find(const struct admission *a, const char *model)
 {
-    struct admission_key *k = admission_get(a, node, model);
-    if (k)
-        k->rejected++;
+    for (size_t i = 0; i < a->model_count; i++)
+        if (strcmp(a->models[i].model, model) == 0)
+            return &a->models[i];
+    return NULL;
+}
+
+void
+admission_count_rejected(struct admission *a, const char *model)
+{
+    a->rejected++;
+    struct admission_model *m = admission_model_find(a, model);
+    if (!m && a->model_count < ADMISSION_MAX_MODELS) {
+        if (a->model_count == a->model_cap) {
+            size_t cap = a->model_cap ? a->model_cap * 2 : 16;
+            struct admission_model *ms = realloc(a->models, cap * sizeof *ms);
+            if (!ms)
+                return;
+            a->models = ms;
+            a->model_cap = cap;
+        }
+        char *name = strdup(model);
+        if (!name)
+            return;
+        m = &a->models[a->model_count++];
+        m->model = name;
+        m->rejected = 0;
+    }
+    if (m)
+        m->rejected++;
+}
+
+uint64_t
+admission_rejected(const struct admission *a, const char *model)
+{
+    const struct admission_model *m = admission_model_find(a, model);
+    return m ? m->rejected : 0;
+}
+
+uint64_t
+admission_rejected_total(const struct admission *a)
+{
+    return a->rejected;
 }
 
 unsigned
@@ -357,19 +407,43 @@ admission_wait_limit(const struct admission *a)
     return a->wait_s;
 }
 
+/* Adds name to out[0..*n) unless it is there; 0 when out is full. */
+static int
+admission_name_add(const char **out, size_t *n, size_t max, const char *name)
+{
+    for (size_t i = 0; i < *n; i++)
+        if (strcmp(out[i], name) == 0)
+            return 1;
+    if (*n == max)
+        return 0;
+    out[(*n)++] = name;
+    return 1;
+}
+
 size_t
 admission_waiting_models(const struct admission *a, const char **out,
                          size_t max)
 {
     size_t n = 0;
-    for (const struct admission_waiter *w = a->head; w && n < max;
-         w = w->next) {
-        size_t i = 0;
-        while (i < n && strcmp(out[i], w->model) != 0)
-            i++;
-        if (i == n)
-            out[n++] = w->model;
-    }
+    for (const struct admission_waiter *w = a->head; w; w = w->next)
+        if (!admission_name_add(out, &n, max, w->model))
+            break;
+    return n;
+}
+
+size_t
+admission_models(const struct admission *a, const char **out, size_t max)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < a->key_count; i++)
+        if (!admission_name_add(out, &n, max, a->keys[i].model))
+            return n;
+    for (const struct admission_waiter *w = a->head; w; w = w->next)
+        if (!admission_name_add(out, &n, max, w->model))
+            return n;
+    for (size_t i = 0; i < a->model_count; i++)
+        if (!admission_name_add(out, &n, max, a->models[i].model))
+            return n;
     return n;
 }
 
@@ -391,5 +465,4 @@ admission_key_at(const struct admission *a, size_t i,
     out->max_in_flight = k->max_in_flight;
     out->completed = k->completed;
     out->failed = k->failed;
-    out->rejected = k->rejected;
 }

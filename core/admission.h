@@ -44,13 +44,13 @@ struct admission_key_stats {
     unsigned in_flight;
     unsigned slots; /* slots at the last acquire */
     unsigned max_in_flight;
-    uint64_t completed, failed, rejected;
+    uint64_t completed, failed;
 };
 
 enum admission_outcome {
     ADMISSION_COMPLETED,
     ADMISSION_FAILED,
-    ADMISSION_REJECTED
+    ADMISSION_REJECTED /* given back unused: counted neither way */
 };
 
 struct admission *admission_new(size_t max_waiting, double wait_s);
@@ -66,9 +66,14 @@ int admission_acquire(struct admission *a, const char *node, const char *model,
  * a retry callback). */
 void admission_release(struct admission *a, const char *node, const char *model,
                        enum admission_outcome outcome);
-/* Counts a request that got 503 without running. */
-void admission_count_rejected(struct admission *a, const char *node,
-                              const char *model);
+/* Counts a request for model that the holding queue turned away with a
+ * 503 (full, its wait ran out, a drain). Per model, not per node: such a
+ * request has no node. Models past ADMISSION_MAX_MODELS are counted in
+ * the total only. */
+#define ADMISSION_MAX_MODELS 1024
+void admission_count_rejected(struct admission *a, const char *model);
+uint64_t admission_rejected(const struct admission *a, const char *model);
+uint64_t admission_rejected_total(const struct admission *a);
 
 unsigned admission_in_flight(const struct admission *a, const char *node,
                              const char *model);
@@ -112,6 +117,13 @@ double admission_wait_limit(const struct admission *a);
  * many were written. */
 size_t admission_waiting_models(const struct admission *a, const char **out,
                                 size_t max);
+
+/* Every model that has a node:model entry, waiters or rejections: those
+ * of the entries in first-seen order, then the others; at most max into
+ * out (borrowed: valid until the queue changes). Returns how many were
+ * written. */
+size_t admission_models(const struct admission *a, const char **out,
+                        size_t max);
 
 /* Statistics of every node:model seen, in first-seen order. */
 size_t admission_key_count(const struct admission *a);

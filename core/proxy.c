@@ -32,6 +32,7 @@
 #include "prewarm.h"
 #include "proxy_slots.h"
 #include "proxy_unload.h"
+#include "queue_view.h"
 #include "scorer.h"
 #include "traces.h"
 #include "relay.h"
@@ -97,7 +98,7 @@ struct proxy {
     unsigned side;     /* model calls running beside the requests */
     void (*drain_done)(void *arg);
     void *drain_arg;
-    uint64_t served, rejected;
+    uint64_t served;
 };
 
 struct proxy_req {
@@ -166,6 +167,8 @@ static int proxy_route(struct proxy_req *q);
 static const char *proxy_client_path(enum proxy_api api);
 
 static void proxy_drain_check(struct proxy *p);
+static void proxy_trace(struct proxy_req *q, const char *status,
+                        const char *error);
 static int proxy_backed_off(void *arg, const char *node);
 static void proxy_fail_midstream(struct proxy_req *q, const char *why);
 
@@ -325,6 +328,33 @@ proxy_reply_error(struct proxy_req *q, int code, const char *fmt, ...)
     else
         http_send_error(q->req, code, "%s", msg);
     q->req = NULL;
+}
+
+static void
+proxy_view(const struct proxy *p, struct queue_view *v)
+{
+    v->adm = p->adm;
+    v->reg = p->r->registry;
+    v->lat = p->r->latency;
+    v->draining = p->draining;
+}
+
+/* The holding queue turns q away with a 503 (full, its wait ran out, a
+ * drain): counted for its model, and traced as rejected (why). */
+static void proxy_reject(struct proxy_req *q, const char *why,
+                         const char *fmt, ...) HERD_PRINTF(3, 4);
+
+static void
+proxy_reject(struct proxy_req *q, const char *why, const char *fmt, ...)
+{
+    char msg[512];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    admission_count_rejected(q->p->adm, q->ri.model);
+    proxy_trace(q, "rejected", why);
+    proxy_reply_error(q, 503, "%s", msg);
 }
 
 /* ---- lifecycle ---------------------------------------------------------- */
@@ -1437,12 +1467,10 @@ proxy_autopull(struct proxy_req *q)
             return 0;
     }
     if (proxy_wait(q, p->set.auto_pull_timeout) != 0) {
-        p->rejected++;
-        proxy_trace(q, "rejected", "holding queue full");
-        proxy_reply_error(q, 503,
-                          "%s is being pulled and the holding queue is "
-                          "full; try again shortly",
-                          q->ri.model);
+        proxy_reject(q, "holding queue full",
+                     "%s is being pulled and the holding queue is full; "
+                     "try again shortly",
+                     q->ri.model);
         return -1;
     }
     return 2;
@@ -1484,12 +1512,10 @@ proxy_route(struct proxy_req *q)
         return -1;
     }
     if (proxy_wait(q, 0) != 0) {
-        p->rejected++;
-        proxy_trace(q, "rejected", "holding queue full");
-        proxy_reply_error(q, 503,
-                          "every node that can serve %s is busy and the "
-                          "holding queue is full; try again shortly",
-                          q->ri.model);
+        proxy_reject(q, "holding queue full",
+                     "every node that can serve %s is busy and the "
+                     "holding queue is full; try again shortly",
+                     q->ri.model);
         return -1;
     }
     if (behind)
@@ -1565,16 +1591,16 @@ proxy_expire_cb(void *arg)
     struct proxy_req *q = arg;
     struct proxy_pick pk;
     proxy_left_queue(q); /* the admission has unlinked it */
-    /* a drain sends every waiting request away */
-    if (!q->p->draining && proxy_expiry_fallback(q, &pk)) {
+    if (q->p->draining) {
+        proxy_reject(q, "draining", "the router is shutting down");
+    } else if (proxy_expiry_fallback(q, &pk)) {
         proxy_dispatch(q, &pk);
         return;
+    } else {
+        proxy_reject(q, "waited too long",
+                     "no node could take %s within %g s; try again shortly",
+                     q->ri.model, admission_wait_limit(q->p->adm));
     }
-    q->p->rejected++;
-    proxy_trace(q, "rejected", "waited too long");
-    proxy_reply_error(q, 503,
-                      "no node could take %s within %g s; try again shortly",
-                      q->ri.model, admission_wait_limit(q->p->adm));
     proxy_free_req(q);
 }
 
@@ -2108,81 +2134,14 @@ proxy_free(struct proxy *p)
 json_object *
 proxy_queue_json(const struct proxy *p)
 {
-    json_object *o = json_object_new_object(), *qs = json_object_new_object();
-    uint64_t in_flight = 0, completed = 0, failed = 0, concurrency = 0;
-    size_t n = admission_key_count(p->adm);
-    size_t pending = admission_waiting(p->adm);
-    double p75_sum = 0;
-    size_t p75_count = 0;
-    for (size_t i = 0; i < n; i++) {
-        struct admission_key_stats st;
-        char key[600];
-        admission_key_at(p->adm, i, &st);
-        json_object *k = json_object_new_object();
-        json_object_object_add(k, "node_id", json_object_new_string(st.node));
-        json_object_object_add(k, "model", json_object_new_string(st.model));
-        json_object_object_add(
-            k, "pending",
-            json_object_new_int64(
-                (int64_t)admission_waiting_model(p->adm, st.model)));
-        json_object_object_add(k, "in_flight",
-                               json_object_new_int64(st.in_flight));
-        json_object_object_add(k, "concurrency",
-                               json_object_new_int64(st.slots));
-        json_object_object_add(k, "max_in_flight",
-                               json_object_new_int64(st.max_in_flight));
-        json_object_object_add(k, "completed",
-                               json_object_new_int64((int64_t)st.completed));
-        json_object_object_add(k, "failed",
-                               json_object_new_int64((int64_t)st.failed));
-        json_object_object_add(k, "rejected",
-                               json_object_new_int64((int64_t)st.rejected));
-        double p75 = latency_p75_ms(p->r->latency, st.node, st.model);
-        if (!isnan(p75)) {
-            p75_sum += p75;
-            p75_count++;
-        }
-        snprintf(key, sizeof key, "%s:%s", st.node, st.model);
-        json_object_object_add(qs, key, k);
-        in_flight += st.in_flight;
-        completed += st.completed;
-        failed += st.failed;
-        concurrency += st.slots;
-    }
-    json_object_object_add(
-        o, "queue_depth",
-        json_object_new_int64((int64_t)(pending + in_flight)));
-    json_object_object_add(o, "pending",
-                           json_object_new_int64((int64_t)pending));
-    json_object_object_add(o, "in_flight",
-                           json_object_new_int64((int64_t)in_flight));
-    json_object_object_add(o, "completed",
-                           json_object_new_int64((int64_t)completed));
-    json_object_object_add(o, "failed", json_object_new_int64((int64_t)failed));
-    json_object_object_add(o, "rejected",
-                           json_object_new_int64((int64_t)p->rejected));
-    /* reference §7.3: the waiting requests share every slot, each taking
-     * the typical (p75) time; nothing waiting, or no history, is null */
-    json_object_object_add(
-        o, "estimated_wait_ms",
-        pending > 0 && p75_count > 0 && concurrency > 0
-            ? json_object_new_double((double)pending * (p75_sum / p75_count) /
-                                     (double)concurrency)
-            : NULL);
-    size_t online = 0;
-    for (size_t i = 0; i < registry_count(p->r->registry); i++)
-        if (registry_at(p->r->registry, i)->status == HERD_NODE_ONLINE)
-            online++;
-    json_object_object_add(o, "nodes_online",
-                           json_object_new_int64((int64_t)online));
-    json_object_object_add(o, "draining", json_object_new_boolean(p->draining));
-    json_object_object_add(o, "queues", qs);
-    json_object_object_add(o, "prewarm", prewarm_json(p->pw));
+    struct queue_view v;
     struct timeval tv;
+    proxy_view(p, &v);
+    json_object *o = queue_view_json(&v);
+    json_object_object_add(o, "prewarm", prewarm_json(p->pw));
     gettimeofday(&tv, NULL);
     json_object_object_add(
         o, "timestamp",
         json_object_new_double((double)tv.tv_sec + tv.tv_usec / 1e6));
-    (void)concurrency;
     return o;
 }

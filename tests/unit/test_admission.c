@@ -171,6 +171,31 @@ test_kick_cost(void)
     admission_free(a);
 }
 
+/* Requests turned away are counted per model (they have no node), and
+ * the models listed are those with entries, waiters or rejections. */
+static void
+test_rejected(void)
+{
+    struct admission *a = admission_new(10, 30);
+    struct admission_waiter *h;
+    const char *names[8];
+    admission_acquire(a, "n1", "m1", 1);
+    admission_wait(a, "m2", 1, never_retry, never_expire, NULL, &h);
+    admission_count_rejected(a, "m3");
+    admission_count_rejected(a, "m3");
+    admission_count_rejected(a, "m1");
+    is_int((int)admission_rejected(a, "m3"), 2, "m3: two rejected");
+    is_int((int)admission_rejected(a, "m1"), 1, "m1: one");
+    is_int((int)admission_rejected(a, "m2"), 0, "m2: none");
+    is_int((int)admission_rejected_total(a), 3, "three in all");
+    size_t n = admission_models(a, names, 8);
+    ok(n == 3 && strcmp(names[0], "m1") == 0 && strcmp(names[1], "m2") == 0 &&
+           strcmp(names[2], "m3") == 0,
+       "models: with an entry, waiting, rejected; each once");
+    is_int((int)admission_models(a, names, 2), 2, "at most max");
+    admission_free(a);
+}
+
 /* Waiters for a model that arrived before a given time. */
 static void
 test_waiting_before(void)
@@ -195,6 +220,7 @@ main(void)
     test_waiting_models();
     test_arrival_order();
     test_kick_cost();
+    test_rejected();
     test_waiting_before();
 
     struct admission *a = admission_new(3, 30);
