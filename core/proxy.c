@@ -45,7 +45,6 @@
 #define PROXY_MAX_BACKOFF 64
 #define PROXY_ERRBODY_MAX (64u << 10)
 #define PROXY_TICK_S 0.25
-#define PROXY_RETRY_AFTER_S 5
 #define PROXY_IDLE_CONNS 32
 /* Unsent bytes to a client above which the node's answer is no longer
  * read until they are written: a slow reader costs bounded memory. */
@@ -83,7 +82,8 @@ struct proxy {
     struct image_fetcher *images;
     struct prewarm *pw; /* loads a deep queue's model on the runner-up */
     struct event *tick, *kick, *drain_timer;
-    double last_tick; /* when the tick last ran */
+    double last_tick;      /* when the tick last ran */
+    double drain_deadline; /* when a drain gives up on what still runs */
     struct event *reaper; /* frees slots held without bytes flowing */
     double reap_every;    /* s between its sweeps */
     uint64_t reaped;
@@ -298,22 +298,16 @@ proxy_fleet_headers(struct proxy_req *q, int with_node)
         evhttp_add_header(h, "X-Fleet-Context-Overflow", "true");
 }
 
-/* An error answer in the client's API shape, headers included. */
-static void proxy_reply_error(struct proxy_req *q, int code, const char *fmt,
-                              ...) HERD_PRINTF(3, 4);
-
+/* An error answer in the client's API shape, headers included; a 503
+ * says when to come back (Retry-After, retry_after s). */
 static void
-proxy_reply_error(struct proxy_req *q, int code, const char *fmt, ...)
+proxy_reply_msg(struct proxy_req *q, int code, unsigned retry_after,
+                const char *msg)
 {
-    char msg[512];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(msg, sizeof msg, fmt, ap);
-    va_end(ap);
     proxy_fleet_headers(q, 0);
     if (code == 503) {
         char ra[16];
-        snprintf(ra, sizeof ra, "%d", PROXY_RETRY_AFTER_S);
+        snprintf(ra, sizeof ra, "%u", retry_after);
         evhttp_add_header(http_req_out_headers(q->req),
                           "Retry-After", ra);
     }
@@ -330,6 +324,25 @@ proxy_reply_error(struct proxy_req *q, int code, const char *fmt, ...)
     q->req = NULL;
 }
 
+/* An error answer; a 503 comes back after the drain (when draining) or
+ * after a while nothing tells more precisely. */
+static void proxy_reply_error(struct proxy_req *q, int code, const char *fmt,
+                              ...) HERD_PRINTF(3, 4);
+
+static void
+proxy_reply_error(struct proxy_req *q, int code, const char *fmt, ...)
+{
+    char msg[512];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    proxy_reply_msg(q, code,
+                    q->p->draining ? proxy_drain_retry_after(q->p)
+                                   : QUEUE_VIEW_RETRY_AFTER_UNKNOWN,
+                    msg);
+}
+
 static void
 proxy_view(const struct proxy *p, struct queue_view *v)
 {
@@ -340,21 +353,29 @@ proxy_view(const struct proxy *p, struct queue_view *v)
 }
 
 /* The holding queue turns q away with a 503 (full, its wait ran out, a
- * drain): counted for its model, and traced as rejected (why). */
+ * drain): counted for its model, traced as rejected (why), and told to
+ * come back when the model's queue is expected to have room for it, or
+ * after the drain. */
 static void proxy_reject(struct proxy_req *q, const char *why,
                          const char *fmt, ...) HERD_PRINTF(3, 4);
 
 static void
 proxy_reject(struct proxy_req *q, const char *why, const char *fmt, ...)
 {
+    struct proxy *p = q->p;
+    struct queue_view v;
     char msg[512];
     va_list ap;
     va_start(ap, fmt);
     vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
-    admission_count_rejected(q->p->adm, q->ri.model);
+    admission_count_rejected(p->adm, q->ri.model);
     proxy_trace(q, "rejected", why);
-    proxy_reply_error(q, 503, "%s", msg);
+    proxy_view(p, &v);
+    proxy_reply_msg(q, 503,
+                    p->draining ? proxy_drain_retry_after(p)
+                                : queue_view_retry_after(&v, q->ri.model),
+                    msg);
 }
 
 /* ---- lifecycle ---------------------------------------------------------- */
@@ -1940,6 +1961,7 @@ proxy_drain(struct proxy *p, void (*done)(void *arg), void *arg)
     p->draining = 1;
     p->drain_done = done;
     p->drain_arg = arg;
+    p->drain_deadline = router_now() + p->set.drain_timeout;
     /* waiting requests get 503 now; running ones may finish */
     admission_expire(p->adm, INFINITY);
     log_info(proxy_comp,
@@ -1954,6 +1976,14 @@ proxy_drain(struct proxy *p, void (*done)(void *arg), void *arg)
     tv.tv_usec =
         (suseconds_t)((p->set.drain_timeout - (double)tv.tv_sec) * 1e6);
     event_add(p->drain_timer, &tv);
+}
+
+/* Until the drain ends at the latest: by then this router has stopped,
+ * and one started in its place takes requests. */
+unsigned
+proxy_drain_retry_after(const struct proxy *p)
+{
+    return queue_view_clamp_retry_after(p->drain_deadline - router_now());
 }
 
 struct upstream_pool *

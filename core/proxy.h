@@ -72,6 +72,9 @@ void proxy_handle(struct proxy *p, struct http_req *req,
  * calls done once the in-flight ones have finished or the drain timeout
  * has passed. */
 void proxy_drain(struct proxy *p, void (*done)(void *arg), void *arg);
+/* While draining: the Retry-After of a 503, the seconds left until the
+ * drain timeout (rounded up, 1 to 60). */
+unsigned proxy_drain_retry_after(const struct proxy *p);
 
 /* The fleet changed (a heartbeat or poll landed, a model was pulled or
  * unloaded): waiting requests look again as soon as the loop is free.

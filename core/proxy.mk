@@ -68,6 +68,7 @@ proxy_integration_tests = \
 	tests/integration/proxy_queue_wait_total.sh \
 	tests/integration/proxy_queue_fallback.sh \
 	tests/integration/proxy_queue_counts.sh \
+	tests/integration/proxy_retry_after.sh \
 	tests/integration/proxy_reaper.sh \
 	tests/integration/proxy_openai.sh \
 	tests/integration/proxy_prewarm.sh \

@@ -1,4 +1,4 @@
-/* GET /fleet/queue from the admission's figures. */
+/* GET /fleet/queue and Retry-After from the admission's figures. */
 #include "autoconfig.h"
 
 #include "queue_view.h"
@@ -60,6 +60,38 @@ queue_view_estimate(const struct queue_view_sum *sum, size_t pending)
         return NAN;
     return (double)pending * (sum->p75_sum / (double)sum->p75_count) /
            (double)sum->slots;
+}
+
+/* The wait of a request with pending requests for model before it (ms),
+ * over the model's entries; NaN when none has history. */
+static double
+queue_view_model_wait_ms(const struct queue_view *v, const char *model,
+                         size_t pending)
+{
+    struct queue_view_sum sum;
+    queue_view_add(v, model, &sum);
+    return queue_view_estimate(&sum, pending);
+}
+
+unsigned
+queue_view_clamp_retry_after(double s)
+{
+    if (!(s > QUEUE_VIEW_RETRY_AFTER_MIN))
+        return QUEUE_VIEW_RETRY_AFTER_MIN;
+    if (s >= QUEUE_VIEW_RETRY_AFTER_MAX)
+        return QUEUE_VIEW_RETRY_AFTER_MAX;
+    return (unsigned)ceil(s);
+}
+
+unsigned
+queue_view_retry_after(const struct queue_view *v, const char *model)
+{
+    /* the client comes back behind everyone waiting for the model now */
+    double ms = queue_view_model_wait_ms(
+        v, model, admission_waiting_model(v->adm, model) + 1);
+    if (isnan(ms))
+        return QUEUE_VIEW_RETRY_AFTER_UNKNOWN;
+    return queue_view_clamp_retry_after(ms / 1e3);
 }
 
 static json_object *
