@@ -11,7 +11,13 @@
 struct admission_key {
     char *node, *model;
     unsigned in_flight, slots, max_in_flight;
-    uint64_t completed, failed, rejected;
+    uint64_t completed, failed;
+};
+
+/* Requests for a model turned away by the holding queue. */
+struct admission_model {
+    char *model;
+    uint64_t rejected;
 };
 
 struct admission_waiter {
@@ -27,10 +33,17 @@ struct admission_waiter {
 struct admission {
     struct admission_key *keys;
     size_t key_count, key_cap;
+    struct admission_model *models;
+    size_t model_count, model_cap;
+    uint64_t rejected;
     struct admission_waiter *head, *tail;
     size_t waiting, max_waiting;
     double wait_s;
     int kicking, rekick;
+    /* the models whose waiters a kick pass skips from here on (borrowed
+     * from their waiters, which stay queued for the pass) */
+    const char **held;
+    size_t held_count, held_cap;
 };
 
 struct admission *
@@ -77,6 +90,10 @@ admission_free(struct admission *a)
         free(a->keys[i].model);
     }
     free(a->keys);
+    for (size_t i = 0; i < a->model_count; i++)
+        free(a->models[i].model);
+    free(a->models);
+    free(a->held);
     free(a);
 }
 
@@ -147,13 +164,51 @@ admission_release(struct admission *a, const char *node, const char *model,
         k->failed++;
 }
 
-void
-admission_count_rejected(struct admission *a, const char *node,
-                         const char *model)
+static struct admission_model *
+admission_model_find(const struct admission *a, const char *model)
 {
-    struct admission_key *k = admission_get(a, node, model);
-    if (k)
-        k->rejected++;
+    for (size_t i = 0; i < a->model_count; i++)
+        if (strcmp(a->models[i].model, model) == 0)
+            return &a->models[i];
+    return NULL;
+}
+
+void
+admission_count_rejected(struct admission *a, const char *model)
+{
+    a->rejected++;
+    struct admission_model *m = admission_model_find(a, model);
+    if (!m && a->model_count < ADMISSION_MAX_MODELS) {
+        if (a->model_count == a->model_cap) {
+            size_t cap = a->model_cap ? a->model_cap * 2 : 16;
+            struct admission_model *ms = realloc(a->models, cap * sizeof *ms);
+            if (!ms)
+                return;
+            a->models = ms;
+            a->model_cap = cap;
+        }
+        char *name = strdup(model);
+        if (!name)
+            return;
+        m = &a->models[a->model_count++];
+        m->model = name;
+        m->rejected = 0;
+    }
+    if (m)
+        m->rejected++;
+}
+
+uint64_t
+admission_rejected(const struct admission *a, const char *model)
+{
+    const struct admission_model *m = admission_model_find(a, model);
+    return m ? m->rejected : 0;
+}
+
+uint64_t
+admission_rejected_total(const struct admission *a)
+{
+    return a->rejected;
 }
 
 unsigned
@@ -228,6 +283,35 @@ admission_cancel(struct admission *a, struct admission_waiter *w)
         admission_unlink(a, w);
 }
 
+static int
+admission_is_held(const struct admission *a, const char *model)
+{
+    for (size_t i = 0; i < a->held_count; i++)
+        if (strcmp(a->held[i], model) == 0)
+            return 1;
+    return 0;
+}
+
+/* From here on in this pass, model's waiters are skipped. Without memory
+ * for the list they are asked anyway: slower, never wrong. */
+static void
+admission_hold(struct admission *a, const char *model)
+{
+    if (a->held_count == a->held_cap) {
+        size_t cap = a->held_cap ? a->held_cap * 2 : 8;
+        const char **held = realloc(a->held, cap * sizeof *held);
+        if (!held)
+            return;
+        a->held = held;
+        a->held_cap = cap;
+    }
+    a->held[a->held_count++] = model;
+}
+
+/* A waiter refused because its model's nodes are all busy means the
+ * younger ones for that model would be refused too: asking them cost a
+ * ranking each (a deep queue made every kick as dear as the queue is
+ * long), and one that got through would overtake the older one. */
 void
 admission_kick(struct admission *a)
 {
@@ -238,19 +322,26 @@ admission_kick(struct admission *a)
     a->kicking = 1;
     do {
         a->rekick = 0;
+        a->held_count = 0;
         /* Waiters that arrive during the pass are behind the tail seen at
          * its start and wait for the next pass. */
         struct admission_waiter *w = a->head, *last = a->tail;
         while (w) {
             struct admission_waiter *next = w->next;
             int end = (w == last);
-            if (w->retry(w->arg))
-                admission_unlink(a, w);
+            if (!admission_is_held(a, w->model)) {
+                enum admission_retry r = w->retry(w->arg);
+                if (r == ADMISSION_RETRY_DONE)
+                    admission_unlink(a, w);
+                else if (r == ADMISSION_RETRY_WAIT)
+                    admission_hold(a, w->model);
+            }
             if (end)
                 break;
             w = next;
         }
     } while (a->rekick);
+    a->held_count = 0;
     a->kicking = 0;
 }
 
@@ -298,10 +389,35 @@ admission_waiting_model(const struct admission *a, const char *model)
     return n;
 }
 
+size_t
+admission_waiting_model_before(const struct admission *a, const char *model,
+                               double arrival)
+{
+    size_t n = 0;
+    for (const struct admission_waiter *w = a->head; w && w->arrival < arrival;
+         w = w->next)
+        if (strcmp(w->model, model) == 0)
+            n++;
+    return n;
+}
+
 double
 admission_wait_limit(const struct admission *a)
 {
     return a->wait_s;
+}
+
+/* Adds name to out[0..*n) unless it is there; 0 when out is full. */
+static int
+admission_name_add(const char **out, size_t *n, size_t max, const char *name)
+{
+    for (size_t i = 0; i < *n; i++)
+        if (strcmp(out[i], name) == 0)
+            return 1;
+    if (*n == max)
+        return 0;
+    out[(*n)++] = name;
+    return 1;
 }
 
 size_t
@@ -309,14 +425,25 @@ admission_waiting_models(const struct admission *a, const char **out,
                          size_t max)
 {
     size_t n = 0;
-    for (const struct admission_waiter *w = a->head; w && n < max;
-         w = w->next) {
-        size_t i = 0;
-        while (i < n && strcmp(out[i], w->model) != 0)
-            i++;
-        if (i == n)
-            out[n++] = w->model;
-    }
+    for (const struct admission_waiter *w = a->head; w; w = w->next)
+        if (!admission_name_add(out, &n, max, w->model))
+            break;
+    return n;
+}
+
+size_t
+admission_models(const struct admission *a, const char **out, size_t max)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < a->key_count; i++)
+        if (!admission_name_add(out, &n, max, a->keys[i].model))
+            return n;
+    for (const struct admission_waiter *w = a->head; w; w = w->next)
+        if (!admission_name_add(out, &n, max, w->model))
+            return n;
+    for (size_t i = 0; i < a->model_count; i++)
+        if (!admission_name_add(out, &n, max, a->models[i].model))
+            return n;
     return n;
 }
 
@@ -338,5 +465,4 @@ admission_key_at(const struct admission *a, size_t i,
     out->max_in_flight = k->max_in_flight;
     out->completed = k->completed;
     out->failed = k->failed;
-    out->rejected = k->rejected;
 }

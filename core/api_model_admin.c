@@ -487,8 +487,9 @@ madmin_op_run(struct router *r, struct http_req *req, const char *action,
         return;
     }
     if (proxy_side_begin(r->proxy) != 0) {
-        evhttp_add_header(http_req_out_headers(req), "Retry-After",
-                          "5");
+        char ra[16];
+        snprintf(ra, sizeof ra, "%u", proxy_drain_retry_after(r->proxy));
+        evhttp_add_header(http_req_out_headers(req), "Retry-After", ra);
         http_send_error(req, 503, "the router is shutting down");
         return;
     }

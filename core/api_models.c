@@ -152,8 +152,10 @@ models_finish(struct models_op *op)
 {
     /* routable at once, not only from the node's next report */
     if (op->pulled[0] && op->status[0] == 200 &&
-        strstr(op->tail, "\"status\":\"success\""))
-        registry_note_pulled(op->r->registry, op->nodes[0], op->pulled);
+        strstr(op->tail, "\"status\":\"success\"") &&
+        registry_note_pulled(op->r->registry, op->nodes[0], op->pulled) ==
+            0)
+        proxy_kick(op->r->proxy); /* requests may wait for that model */
     if (!op->req) {
         models_free(op);
         return;
@@ -252,8 +254,9 @@ static struct models_op *
 models_op_new(struct router *r, struct http_req *req)
 {
     if (proxy_side_begin(r->proxy) != 0) {
-        evhttp_add_header(http_req_out_headers(req),
-                          "Retry-After", "5");
+        char ra[16];
+        snprintf(ra, sizeof ra, "%u", proxy_drain_retry_after(r->proxy));
+        evhttp_add_header(http_req_out_headers(req), "Retry-After", ra);
         http_send_error(req, 503, "the router is shutting down");
         return NULL;
     }

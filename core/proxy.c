@@ -32,6 +32,7 @@
 #include "prewarm.h"
 #include "proxy_slots.h"
 #include "proxy_unload.h"
+#include "queue_view.h"
 #include "scorer.h"
 #include "traces.h"
 #include "relay.h"
@@ -44,7 +45,6 @@
 #define PROXY_MAX_BACKOFF 64
 #define PROXY_ERRBODY_MAX (64u << 10)
 #define PROXY_TICK_S 0.25
-#define PROXY_RETRY_AFTER_S 5
 #define PROXY_IDLE_CONNS 32
 /* Unsent bytes to a client above which the node's answer is no longer
  * read until they are written: a slow reader costs bounded memory. */
@@ -82,6 +82,8 @@ struct proxy {
     struct image_fetcher *images;
     struct prewarm *pw; /* loads a deep queue's model on the runner-up */
     struct event *tick, *kick, *drain_timer;
+    double last_tick;      /* when the tick last ran */
+    double drain_deadline; /* when a drain gives up on what still runs */
     struct event *reaper; /* frees slots held without bytes flowing */
     double reap_every;    /* s between its sweeps */
     uint64_t reaped;
@@ -96,7 +98,7 @@ struct proxy {
     unsigned side;     /* model calls running beside the requests */
     void (*drain_done)(void *arg);
     void *drain_arg;
-    uint64_t served, rejected;
+    uint64_t served;
 };
 
 struct proxy_req {
@@ -146,6 +148,9 @@ struct proxy_req {
     size_t excluded_count;
     unsigned retries;
     struct admission_waiter *waiter;
+    double t_queued;   /* the current wait began */
+    double waited;     /* s spent in the holding queue by earlier waits */
+    int busy_primary;  /* the last selection found its model's nodes busy */
     double t_start;    /* arrival */
     double t_dispatch; /* the current attempt was sent */
     double t_first;    /* its first byte came back; 0 = not yet */
@@ -162,6 +167,8 @@ static int proxy_route(struct proxy_req *q);
 static const char *proxy_client_path(enum proxy_api api);
 
 static void proxy_drain_check(struct proxy *p);
+static void proxy_trace(struct proxy_req *q, const char *status,
+                        const char *error);
 static int proxy_backed_off(void *arg, const char *node);
 static void proxy_fail_midstream(struct proxy_req *q, const char *why);
 
@@ -291,22 +298,16 @@ proxy_fleet_headers(struct proxy_req *q, int with_node)
         evhttp_add_header(h, "X-Fleet-Context-Overflow", "true");
 }
 
-/* An error answer in the client's API shape, headers included. */
-static void proxy_reply_error(struct proxy_req *q, int code, const char *fmt,
-                              ...) HERD_PRINTF(3, 4);
-
+/* An error answer in the client's API shape, headers included; a 503
+ * says when to come back (Retry-After, retry_after s). */
 static void
-proxy_reply_error(struct proxy_req *q, int code, const char *fmt, ...)
+proxy_reply_msg(struct proxy_req *q, int code, unsigned retry_after,
+                const char *msg)
 {
-    char msg[512];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(msg, sizeof msg, fmt, ap);
-    va_end(ap);
     proxy_fleet_headers(q, 0);
     if (code == 503) {
         char ra[16];
-        snprintf(ra, sizeof ra, "%d", PROXY_RETRY_AFTER_S);
+        snprintf(ra, sizeof ra, "%u", retry_after);
         evhttp_add_header(http_req_out_headers(q->req),
                           "Retry-After", ra);
     }
@@ -321,6 +322,60 @@ proxy_reply_error(struct proxy_req *q, int code, const char *fmt, ...)
     else
         http_send_error(q->req, code, "%s", msg);
     q->req = NULL;
+}
+
+/* An error answer; a 503 comes back after the drain (when draining) or
+ * after a while nothing tells more precisely. */
+static void proxy_reply_error(struct proxy_req *q, int code, const char *fmt,
+                              ...) HERD_PRINTF(3, 4);
+
+static void
+proxy_reply_error(struct proxy_req *q, int code, const char *fmt, ...)
+{
+    char msg[512];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    proxy_reply_msg(q, code,
+                    q->p->draining ? proxy_drain_retry_after(q->p)
+                                   : QUEUE_VIEW_RETRY_AFTER_UNKNOWN,
+                    msg);
+}
+
+static void
+proxy_view(const struct proxy *p, struct queue_view *v)
+{
+    v->adm = p->adm;
+    v->reg = p->r->registry;
+    v->lat = p->r->latency;
+    v->draining = p->draining;
+}
+
+/* The holding queue turns q away with a 503 (full, its wait ran out, a
+ * drain): counted for its model, traced as rejected (why), and told to
+ * come back when the model's queue is expected to have room for it, or
+ * after the drain. */
+static void proxy_reject(struct proxy_req *q, const char *why,
+                         const char *fmt, ...) HERD_PRINTF(3, 4);
+
+static void
+proxy_reject(struct proxy_req *q, const char *why, const char *fmt, ...)
+{
+    struct proxy *p = q->p;
+    struct queue_view v;
+    char msg[512];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    admission_count_rejected(p->adm, q->ri.model);
+    proxy_trace(q, "rejected", why);
+    proxy_view(p, &v);
+    proxy_reply_msg(q, 503,
+                    p->draining ? proxy_drain_retry_after(p)
+                                : queue_view_retry_after(&v, q->ri.model),
+                    msg);
 }
 
 /* ---- lifecycle ---------------------------------------------------------- */
@@ -1078,7 +1133,7 @@ proxy_models_list(const struct proxy_req *q, char *buf, size_t len)
                                 q->models[i]);
 }
 
-static int proxy_retry_cb(void *arg);
+static enum admission_retry proxy_retry_cb(void *arg);
 static void proxy_expire_cb(void *arg);
 
 static const char *
@@ -1307,6 +1362,7 @@ proxy_select(struct proxy_req *q, struct proxy_pick *pk)
 {
     int known = 0, any = 0;
     q->upgraded_from[0] = '\0';
+    q->busy_primary = 0;
     for (size_t m = 0; m < q->model_count; m++) {
         int k = 0, got = proxy_try_model(q, q->models[m], &k, &any, pk);
         if (!got && !k && proxy_respell(q, m))
@@ -1318,8 +1374,10 @@ proxy_select(struct proxy_req *q, struct proxy_pick *pk)
         }
         /* Busy candidates for a preferred model: wait for them rather
          * than falling back to a later model. */
-        if (any)
+        if (any) {
+            q->busy_primary = m == 0;
             return 0;
+        }
     }
     if (known && q->retries == 0 && q->p->set.vram_fallback &&
         proxy_vram_fallback(q, pk))
@@ -1380,6 +1438,36 @@ proxy_pull_node(struct proxy *p)
     return best;
 }
 
+/* Puts q in the holding queue, in its place by arrival. Its limit is
+ * queue_wait (plus extra s) for all its time there: a request whose node
+ * failed it after it had waited comes back with what is left of the
+ * limit, not a fresh one, so no request waits longer than queue_wait in
+ * all. (The time on that node does not count: upstream_timeout and
+ * max_retries bound it, and it was no wait for a slot.) Returns 0, or
+ * -ENOSPC / -ENOMEM as admission_wait_until. */
+static int
+proxy_wait(struct proxy_req *q, double extra)
+{
+    struct proxy *p = q->p;
+    double now = router_now();
+    double left = admission_wait_limit(p->adm) + extra - q->waited;
+    int rc = admission_wait_until(p->adm, q->ri.model, q->t_start,
+                                  now + (left > 0 ? left : 0), proxy_retry_cb,
+                                  proxy_expire_cb, q, &q->waiter);
+    if (rc == 0)
+        q->t_queued = now;
+    return rc;
+}
+
+/* q leaves the holding queue (the admission unlinks it): its wait counts
+ * toward its limit should it wait again. */
+static void
+proxy_left_queue(struct proxy_req *q)
+{
+    q->waiter = NULL;
+    q->waited += router_now() - q->t_queued;
+}
+
 /* No node has the model: pull it (once per model at a time) and wait for
  * it. Returns 2 when the request waits, 0 when no pull is possible (the
  * caller answers 404), -1 when answered here (503). */
@@ -1399,17 +1487,11 @@ proxy_autopull(struct proxy_req *q)
         if (rc != 0 && rc != -EALREADY)
             return 0;
     }
-    int rc = admission_wait_until(
-        p->adm, q->ri.model, q->t_start,
-        now + p->set.auto_pull_timeout + p->set.queue_wait, proxy_retry_cb,
-        proxy_expire_cb, q, &q->waiter);
-    if (rc != 0) {
-        p->rejected++;
-        proxy_trace(q, "rejected", "holding queue full");
-        proxy_reply_error(q, 503,
-                          "%s is being pulled and the holding queue is "
-                          "full; try again shortly",
-                          q->ri.model);
+    if (proxy_wait(q, p->set.auto_pull_timeout) != 0) {
+        proxy_reject(q, "holding queue full",
+                     "%s is being pulled and the holding queue is full; "
+                     "try again shortly",
+                     q->ri.model);
         return -1;
     }
     return 2;
@@ -1450,17 +1532,11 @@ proxy_route(struct proxy_req *q)
         proxy_reply_error(q, 503, "the router is shutting down");
         return -1;
     }
-    double now = router_now();
-    rc = admission_wait_until(p->adm, q->ri.model, q->t_start,
-                              now + admission_wait_limit(p->adm),
-                              proxy_retry_cb, proxy_expire_cb, q, &q->waiter);
-    if (rc != 0) {
-        p->rejected++;
-        proxy_trace(q, "rejected", "holding queue full");
-        proxy_reply_error(q, 503,
-                          "every node that can serve %s is busy and the "
-                          "holding queue is full; try again shortly",
-                          q->ri.model);
+    if (proxy_wait(q, 0) != 0) {
+        proxy_reject(q, "holding queue full",
+                     "every node that can serve %s is busy and the "
+                     "holding queue is full; try again shortly",
+                     q->ri.model);
         return -1;
     }
     if (behind)
@@ -1469,42 +1545,83 @@ proxy_route(struct proxy_req *q)
 }
 
 /* A slot freed or a heartbeat landed: another try for a waiting request.
- * Returning 1 takes it out of the holding queue. */
-static int
+ * A request that still cannot go holds back the younger ones for its
+ * model when they would be refused alike: when its model's nodes are all
+ * busy and it asks no more than any request for the model does (no tags,
+ * no nodes excluded because they failed it). */
+static enum admission_retry
 proxy_retry_cb(void *arg)
 {
     struct proxy_req *q = arg;
     struct proxy_pick pk;
     int rc = proxy_select(q, &pk);
     if (rc == 0)
-        return 0;
+        return q->busy_primary && q->ri.tag_count == 0 &&
+                       q->excluded_count == 0
+                   ? ADMISSION_RETRY_WAIT
+                   : ADMISSION_RETRY_WAIT_ALONE;
     if (rc == -ENOENT && q->p->set.auto_pull) {
         /* pulled (or being pulled) but not reported by the node yet */
         enum autopull_state st =
             autopull_state(q->p->ap, q->ri.model, router_now(), NULL);
         if (st == AUTOPULL_PULLING || st == AUTOPULL_DONE)
-            return 0;
+            return ADMISSION_RETRY_WAIT_ALONE;
     }
-    q->waiter = NULL; /* the admission unlinks it when we return */
+    proxy_left_queue(q); /* the admission unlinks it when we return */
     if (rc == 1) {
         proxy_dispatch(q, &pk);
     } else {
         proxy_reply_unroutable(q, rc);
         proxy_free_req(q);
     }
-    return 1;
+    return ADMISSION_RETRY_DONE;
+}
+
+/* The wait for the request's own model ran out. Its later fallback models
+ * were passed over while that model was only busy; now they get one look
+ * before the 503, free slots only, and each one only if no request that
+ * came earlier waits for it (that one is first in line for its slots).
+ * Returns 1 with *pk, or 0. */
+static int
+proxy_expiry_fallback(struct proxy_req *q, struct proxy_pick *pk)
+{
+    struct proxy *p = q->p;
+    q->upgraded_from[0] = '\0';
+    for (size_t m = 1; m < q->model_count; m++) {
+        if (admission_waiting_model_before(p->adm, q->models[m], q->t_start))
+            continue;
+        int known = 0, any = 0;
+        int got = proxy_try_model(q, q->models[m], &known, &any, pk);
+        if (!got && !known && proxy_respell(q, m))
+            got = proxy_try_model(q, q->models[m], &known, &any, pk);
+        if (got) {
+            log_info(proxy_comp,
+                     "%s: no slot for %s within queue_wait; fallback to %s "
+                     "on %s",
+                     q->request_id, q->ri.model, pk->model, pk->node);
+            proxy_context_upgrade(q, pk);
+            return 1;
+        }
+    }
+    return 0;
 }
 
 static void
 proxy_expire_cb(void *arg)
 {
     struct proxy_req *q = arg;
-    q->waiter = NULL;
-    q->p->rejected++;
-    proxy_trace(q, "rejected", "waited too long");
-    proxy_reply_error(q, 503,
-                      "no node could take %s within %g s; try again shortly",
-                      q->ri.model, admission_wait_limit(q->p->adm));
+    struct proxy_pick pk;
+    proxy_left_queue(q); /* the admission has unlinked it */
+    if (q->p->draining) {
+        proxy_reject(q, "draining", "the router is shutting down");
+    } else if (proxy_expiry_fallback(q, &pk)) {
+        proxy_dispatch(q, &pk);
+        return;
+    } else {
+        proxy_reject(q, "waited too long",
+                     "no node could take %s within %g s; try again shortly",
+                     q->ri.model, admission_wait_limit(q->p->adm));
+    }
     proxy_free_req(q);
 }
 
@@ -1719,15 +1836,32 @@ proxy_pull_done(void *arg, const char *model, const char *node, int ok)
     proxy_kick_soon(p);
 }
 
-/* Expires waits, and lets waiters see heartbeats that landed meanwhile. */
+/* Whether a node's back-off ended in (since, now]: no heartbeat or slot
+ * says so, and waiting requests may go there again. */
+static int
+proxy_backoff_ended(const struct proxy *p, double since, double now)
+{
+    for (size_t i = 0; i < PROXY_MAX_BACKOFF; i++)
+        if (p->backoff[i].until > since && p->backoff[i].until <= now)
+            return 1;
+    return 0;
+}
+
+/* Expires waits. It kicks the queue only when a back-off ended: every
+ * other change that may let a waiter go (a slot freed, a heartbeat, a
+ * pull, an unload, a reload) kicks it as it happens, and kicking on every
+ * tick re-ranked the whole queue four times a second for nothing. */
 static void
 proxy_tick_cb(evutil_socket_t fd, short what, void *arg)
 {
     struct proxy *p = arg;
+    double now = router_now();
     (void)fd;
     (void)what;
-    admission_expire(p->adm, router_now());
-    admission_kick(p->adm);
+    admission_expire(p->adm, now);
+    if (proxy_backoff_ended(p, p->last_tick, now))
+        proxy_kick(p);
+    p->last_tick = now;
 }
 
 /* The safety net: an attempt that holds a slot while no byte has come
@@ -1827,6 +1961,7 @@ proxy_drain(struct proxy *p, void (*done)(void *arg), void *arg)
     p->draining = 1;
     p->drain_done = done;
     p->drain_arg = arg;
+    p->drain_deadline = router_now() + p->set.drain_timeout;
     /* waiting requests get 503 now; running ones may finish */
     admission_expire(p->adm, INFINITY);
     log_info(proxy_comp,
@@ -1841,6 +1976,14 @@ proxy_drain(struct proxy *p, void (*done)(void *arg), void *arg)
     tv.tv_usec =
         (suseconds_t)((p->set.drain_timeout - (double)tv.tv_sec) * 1e6);
     event_add(p->drain_timer, &tv);
+}
+
+/* Until the drain ends at the latest: by then this router has stopped,
+ * and one started in its place takes requests. */
+unsigned
+proxy_drain_retry_after(const struct proxy *p)
+{
+    return queue_view_clamp_retry_after(p->drain_deadline - router_now());
 }
 
 struct upstream_pool *
@@ -1929,6 +2072,7 @@ proxy_configure(struct proxy *p, const struct proxy_settings *s)
     if (p->images && image_fetcher_set_ca_file(
                          p->images, s->image_fetch_ca_file, err, sizeof err))
         log_err(proxy_comp, "%s; https image URLs keep the old trust", err);
+    proxy_kick(p); /* slots or nodes may have been added */
 }
 
 struct proxy *
@@ -2020,81 +2164,14 @@ proxy_free(struct proxy *p)
 json_object *
 proxy_queue_json(const struct proxy *p)
 {
-    json_object *o = json_object_new_object(), *qs = json_object_new_object();
-    uint64_t in_flight = 0, completed = 0, failed = 0, concurrency = 0;
-    size_t n = admission_key_count(p->adm);
-    size_t pending = admission_waiting(p->adm);
-    double p75_sum = 0;
-    size_t p75_count = 0;
-    for (size_t i = 0; i < n; i++) {
-        struct admission_key_stats st;
-        char key[600];
-        admission_key_at(p->adm, i, &st);
-        json_object *k = json_object_new_object();
-        json_object_object_add(k, "node_id", json_object_new_string(st.node));
-        json_object_object_add(k, "model", json_object_new_string(st.model));
-        json_object_object_add(
-            k, "pending",
-            json_object_new_int64(
-                (int64_t)admission_waiting_model(p->adm, st.model)));
-        json_object_object_add(k, "in_flight",
-                               json_object_new_int64(st.in_flight));
-        json_object_object_add(k, "concurrency",
-                               json_object_new_int64(st.slots));
-        json_object_object_add(k, "max_in_flight",
-                               json_object_new_int64(st.max_in_flight));
-        json_object_object_add(k, "completed",
-                               json_object_new_int64((int64_t)st.completed));
-        json_object_object_add(k, "failed",
-                               json_object_new_int64((int64_t)st.failed));
-        json_object_object_add(k, "rejected",
-                               json_object_new_int64((int64_t)st.rejected));
-        double p75 = latency_p75_ms(p->r->latency, st.node, st.model);
-        if (!isnan(p75)) {
-            p75_sum += p75;
-            p75_count++;
-        }
-        snprintf(key, sizeof key, "%s:%s", st.node, st.model);
-        json_object_object_add(qs, key, k);
-        in_flight += st.in_flight;
-        completed += st.completed;
-        failed += st.failed;
-        concurrency += st.slots;
-    }
-    json_object_object_add(
-        o, "queue_depth",
-        json_object_new_int64((int64_t)(pending + in_flight)));
-    json_object_object_add(o, "pending",
-                           json_object_new_int64((int64_t)pending));
-    json_object_object_add(o, "in_flight",
-                           json_object_new_int64((int64_t)in_flight));
-    json_object_object_add(o, "completed",
-                           json_object_new_int64((int64_t)completed));
-    json_object_object_add(o, "failed", json_object_new_int64((int64_t)failed));
-    json_object_object_add(o, "rejected",
-                           json_object_new_int64((int64_t)p->rejected));
-    /* reference §7.3: the waiting requests share every slot, each taking
-     * the typical (p75) time; nothing waiting, or no history, is null */
-    json_object_object_add(
-        o, "estimated_wait_ms",
-        pending > 0 && p75_count > 0 && concurrency > 0
-            ? json_object_new_double((double)pending * (p75_sum / p75_count) /
-                                     (double)concurrency)
-            : NULL);
-    size_t online = 0;
-    for (size_t i = 0; i < registry_count(p->r->registry); i++)
-        if (registry_at(p->r->registry, i)->status == HERD_NODE_ONLINE)
-            online++;
-    json_object_object_add(o, "nodes_online",
-                           json_object_new_int64((int64_t)online));
-    json_object_object_add(o, "draining", json_object_new_boolean(p->draining));
-    json_object_object_add(o, "queues", qs);
-    json_object_object_add(o, "prewarm", prewarm_json(p->pw));
+    struct queue_view v;
     struct timeval tv;
+    proxy_view(p, &v);
+    json_object *o = queue_view_json(&v);
+    json_object_object_add(o, "prewarm", prewarm_json(p->pw));
     gettimeofday(&tv, NULL);
     json_object_object_add(
         o, "timestamp",
         json_object_new_double((double)tv.tv_sec + tv.tv_usec / 1e6));
-    (void)concurrency;
     return o;
 }

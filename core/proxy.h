@@ -72,9 +72,14 @@ void proxy_handle(struct proxy *p, struct http_req *req,
  * calls done once the in-flight ones have finished or the drain timeout
  * has passed. */
 void proxy_drain(struct proxy *p, void (*done)(void *arg), void *arg);
+/* While draining: the Retry-After of a 503, the seconds left until the
+ * drain timeout (rounded up, 1 to 60). */
+unsigned proxy_drain_retry_after(const struct proxy *p);
 
-/* The fleet changed (a heartbeat or poll landed): waiting requests look
- * again as soon as the loop is free, not at the next 250 ms tick. */
+/* The fleet changed (a heartbeat or poll landed, a model was pulled or
+ * unloaded): waiting requests look again as soon as the loop is free.
+ * Nothing else makes them look, apart from a slot that frees and a node
+ * whose back-off ends. */
 void proxy_kick(struct proxy *p);
 
 /* The upstream connection pool, for calls outside inference slots

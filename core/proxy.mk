@@ -40,6 +40,7 @@ core_libherdcore_la_SOURCES += \
 	core/proxy_body.c core/proxy_body.h \
 	core/proxy_unload.c core/proxy_unload.h \
 	core/image_redirect.c core/image_redirect.h \
+	core/queue_view.c core/queue_view.h \
 	core/image_fetch.c core/image_fetch.h \
 	core/proxy.c core/proxy.h \
 	core/api_inference.c core/api_openai.c core/api_models.c
@@ -68,6 +69,12 @@ proxy_integration_tests = \
 	tests/integration/proxy_answer_cap.sh \
 	tests/integration/proxy_node_names.sh \
 	tests/integration/proxy_queue_order.sh \
+	tests/integration/proxy_queue_cost.sh \
+	tests/integration/proxy_backoff_wait.sh \
+	tests/integration/proxy_queue_wait_total.sh \
+	tests/integration/proxy_queue_fallback.sh \
+	tests/integration/proxy_queue_counts.sh \
+	tests/integration/proxy_retry_after.sh \
 	tests/integration/proxy_reaper.sh \
 	tests/integration/proxy_openai.sh \
 	tests/integration/proxy_prewarm.sh \

@@ -16,6 +16,7 @@
 #include "common/http_util.h"
 #include "common/log.h"
 #include "heartbeat.h"
+#include "proxy.h"
 #include "registry.h"
 #include "router.h"
 #include "upstream.h"
@@ -151,6 +152,8 @@ unload_finish(struct unload_op *op)
              * node's next report */
             registry_note_unloaded(op->r->registry, t->node, op->model,
                                    router_now());
+            /* the room it made may let a waiting request go there */
+            proxy_kick(op->r->proxy);
             unload_list_add(done, sizeof done, &off, ",", t->node, NULL);
         } else {
             if (t->status && !other)

@@ -161,12 +161,14 @@ function renderQueues(queue) {
     }
     const rows = Object.values(queue.queues || {}).sort((a, b) =>
         (a.node_id + a.model).localeCompare(b.node_id + b.model));
+    // turned away by the holding queue: counted per model, not per node
     $('#queue-summary').textContent = count(queue.pending) + ' waiting, ' +
         count(queue.in_flight) + ' running' +
         (isNum(queue.estimated_wait_ms) ? ', estimated wait ' + ms(queue.estimated_wait_ms) : '') +
+        (queue.rejected ? ', ' + count(queue.rejected) + ' turned away (503)' : '') +
         (queue.draining ? ' · the router is draining' : '') + '.';
     if (!rows.length) {
-        fill($('#queue-body'), h('tr', null, h('td', {colspan: 7, class: 'muted'},
+        fill($('#queue-body'), h('tr', null, h('td', {colspan: 6, class: 'muted'},
             'No requests yet.')));
         return;
     }
@@ -175,8 +177,7 @@ function renderQueues(queue) {
         h('td', {class: 'num' + (q.pending ? ' hot' : '')}, count(q.pending)),
         h('td', {class: 'num'}, count(q.in_flight) + ' / ' + count(q.concurrency)),
         h('td', {class: 'num'}, count(q.completed)),
-        h('td', {class: 'num' + (q.failed ? ' bad' : '')}, count(q.failed)),
-        h('td', {class: 'num'}, count(q.rejected)))));
+        h('td', {class: 'num' + (q.failed ? ' bad' : '')}, count(q.failed)))));
 }
 
 export default {

@@ -1,5 +1,6 @@
 /* Admission: slots are never exceeded, released slots are reused, the
- * holding queue is FIFO, bounded, and expires on time. */
+ * holding queue is FIFO per model, bounded, and expires on time; a kick
+ * asks one waiter per model whose nodes are busy, not the whole queue. */
 #include "autoconfig.h"
 
 #include "admission.h"
@@ -16,15 +17,15 @@ struct waiter {
     int *order_len;
 };
 
-static int
+static enum admission_retry
 waiter_retry(void *arg)
 {
     struct waiter *w = arg;
     if (admission_acquire(w->a, w->node, "m", 2) != 0)
-        return 0;
+        return ADMISSION_RETRY_WAIT;
     w->served = 1;
     w->order[(*w->order_len)++] = w->id;
-    return 1;
+    return ADMISSION_RETRY_DONE;
 }
 
 static void
@@ -34,11 +35,11 @@ waiter_expire(void *arg)
     w->expired = 1;
 }
 
-static int
+static enum admission_retry
 never_retry(void *arg)
 {
     (void)arg;
-    return 0;
+    return ADMISSION_RETRY_WAIT;
 }
 
 static void
@@ -71,11 +72,11 @@ test_waiting_models(void)
 static char served[8];
 static size_t served_n;
 
-static int
+static enum admission_retry
 note_retry(void *arg)
 {
     served[served_n++] = *(const char *)arg;
-    return 1;
+    return ADMISSION_RETRY_DONE;
 }
 
 static void
@@ -92,8 +93,124 @@ test_arrival_order(void)
                          &h);
     admission_kick(a);
     served[served_n] = '\0';
-    is_str(served, "rbcz", "the kick serves by arrival, not by when each "
-                           "joined the queue");
+    is_str(served, "rbcz",
+           "the kick serves by arrival, not by when each "
+           "joined the queue");
+    admission_free(a);
+}
+
+/* A waiter that counts its retries and answers as told. */
+struct counted {
+    enum admission_retry answer;
+    unsigned calls;
+};
+
+static enum admission_retry
+counted_retry(void *arg)
+{
+    struct counted *c = arg;
+    c->calls++;
+    return c->answer;
+}
+
+static unsigned
+counted_calls(struct counted *c, size_t n)
+{
+    unsigned calls = 0;
+    for (size_t i = 0; i < n; i++)
+        calls += c[i].calls;
+    return calls;
+}
+
+/* A deep queue costs one retry per busy model and kick, not one per
+ * waiter: the younger waiters of a model whose nodes are all busy would
+ * be refused alike, and must not overtake the older one anyway. */
+static void
+test_kick_cost(void)
+{
+    enum { N = 1000 };
+    static struct counted c[N];
+    struct admission *a = admission_new(N, 30);
+    struct admission_waiter *h;
+    for (size_t i = 0; i < N; i++) {
+        c[i].answer = ADMISSION_RETRY_WAIT;
+        admission_wait(a, i % 2 ? "b" : "a", (double)i, counted_retry,
+                       never_expire, &c[i], &h);
+    }
+    admission_kick(a);
+    is_int((int)counted_calls(c, N), 2,
+           "1000 waiters for two busy models: 2 retries in a kick, not 1000");
+    ok(c[0].calls == 1 && c[1].calls == 1,
+       "the oldest waiter of each model is the one asked");
+    admission_kick(a);
+    is_int((int)counted_calls(c, N), 4, "and 2 more in the next kick");
+
+    /* A refusal of its own (nodes that failed it, tags) holds nobody
+     * back: the next waiter of that model is asked too. */
+    memset(c, 0, sizeof c);
+    c[0].answer = ADMISSION_RETRY_WAIT_ALONE;
+    c[2].answer = ADMISSION_RETRY_WAIT_ALONE;
+    for (size_t i = 1; i < N; i++)
+        if (i != 2)
+            c[i].answer = ADMISSION_RETRY_WAIT;
+    admission_kick(a);
+    ok(c[0].calls == 1 && c[2].calls == 1 && c[4].calls == 1 && c[6].calls == 0,
+       "model a: waiters 0 and 2 wait alone, 4 waits for busy nodes, 6 is "
+       "not asked");
+    is_int((int)counted_calls(c, N), 4, "4 retries in all (a: 3, b: 1)");
+
+    /* Once the oldest of a model is served, the next one is asked. */
+    memset(c, 0, sizeof c);
+    c[0].answer = ADMISSION_RETRY_DONE;
+    for (size_t i = 1; i < N; i++)
+        c[i].answer = ADMISSION_RETRY_WAIT;
+    admission_kick(a);
+    ok(c[0].calls == 1 && c[2].calls == 1 && c[4].calls == 0,
+       "the oldest of a leaves; the next one of a is asked, and waits");
+    is_int((int)admission_waiting(a), N - 1, "one left the queue");
+    admission_free(a);
+}
+
+/* Requests turned away are counted per model (they have no node), and
+ * the models listed are those with entries, waiters or rejections. */
+static void
+test_rejected(void)
+{
+    struct admission *a = admission_new(10, 30);
+    struct admission_waiter *h;
+    const char *names[8];
+    admission_acquire(a, "n1", "m1", 1);
+    admission_wait(a, "m2", 1, never_retry, never_expire, NULL, &h);
+    admission_count_rejected(a, "m3");
+    admission_count_rejected(a, "m3");
+    admission_count_rejected(a, "m1");
+    is_int((int)admission_rejected(a, "m3"), 2, "m3: two rejected");
+    is_int((int)admission_rejected(a, "m1"), 1, "m1: one");
+    is_int((int)admission_rejected(a, "m2"), 0, "m2: none");
+    is_int((int)admission_rejected_total(a), 3, "three in all");
+    size_t n = admission_models(a, names, 8);
+    ok(n == 3 && strcmp(names[0], "m1") == 0 && strcmp(names[1], "m2") == 0 &&
+           strcmp(names[2], "m3") == 0,
+       "models: with an entry, waiting, rejected; each once");
+    is_int((int)admission_models(a, names, 2), 2, "at most max");
+    admission_free(a);
+}
+
+/* Waiters for a model that arrived before a given time. */
+static void
+test_waiting_before(void)
+{
+    struct admission *a = admission_new(10, 30);
+    struct admission_waiter *h;
+    admission_wait(a, "m", 10, never_retry, never_expire, NULL, &h);
+    admission_wait(a, "x", 15, never_retry, never_expire, NULL, &h);
+    admission_wait(a, "m", 20, never_retry, never_expire, NULL, &h);
+    is_int((int)admission_waiting_model_before(a, "m", 10), 0,
+           "none before the first");
+    is_int((int)admission_waiting_model_before(a, "m", 20), 1, "one before 20");
+    is_int((int)admission_waiting_model_before(a, "m", 21), 2, "two before 21");
+    is_int((int)admission_waiting_model_before(a, "x", 21), 1,
+           "other models apart");
     admission_free(a);
 }
 
@@ -102,6 +219,9 @@ main(void)
 {
     test_waiting_models();
     test_arrival_order();
+    test_kick_cost();
+    test_rejected();
+    test_waiting_before();
 
     struct admission *a = admission_new(3, 30);
     struct admission_waiter *h;
