@@ -835,7 +835,7 @@ proxy_end_stream(struct proxy_req *q)
 static void
 proxy_fail_midstream(struct proxy_req *q, const char *why)
 {
-    relay_error_tail(proxy_client_kind(q), why, q->chunk);
+    relay_error_tail(proxy_client_kind(q), q->relay.mid_line, why, q->chunk);
     http_reply_chunk(q->req, q->chunk);
     proxy_track_flush(q);
     proxy_end_stream(q);
@@ -889,7 +889,7 @@ static void
 proxy_on_end(void *arg, int err)
 {
     struct proxy_req *q = arg;
-    char why[600];
+    char why[600] = "";
     q->call = NULL;
     relay_end(&q->relay);
     if (!q->req) { /* the client left meanwhile */
@@ -971,7 +971,7 @@ proxy_on_end(void *arg, int err)
             snprintf(why, sizeof why,
                      "node %s ended the answer without its final chunk",
                      q->node);
-            relay_error_tail(proxy_client_kind(q), why, q->chunk);
+            relay_error_tail(proxy_client_kind(q), q->relay.mid_line, why, q->chunk);
         }
         if (evbuffer_get_length(q->chunk) > 0) {
             q->bytes_out += (int64_t)evbuffer_get_length(q->chunk);
@@ -984,7 +984,9 @@ proxy_on_end(void *arg, int err)
      * wait ends first, and a trace costs it nothing. */
     int ok = q->relay.done && !q->relay.error;
     proxy_trace(q, ok ? "completed" : "incomplete",
-                q->relay.error ? q->relay.error_msg : NULL);
+                q->relay.error ? q->relay.error_msg
+                : why[0]       ? why
+                               : NULL);
     proxy_release_slot(q, ok ? ADMISSION_COMPLETED : ADMISSION_FAILED);
     q->p->served++;
     proxy_free_req(q);

@@ -251,9 +251,14 @@ relay_feed(struct relay *r, struct evbuffer *in, struct evbuffer *out)
         if (!data || evbuffer_add(r->pending, data, n) != 0)
             rc = -ENOMEM;
     }
-    if (out)
+    if (out) {
+        char last = '\n';
+        struct evbuffer_ptr at;
+        if (evbuffer_ptr_set(in, &at, n - 1, EVBUFFER_PTR_SET) == 0)
+            evbuffer_copyout_from(in, &at, &last, 1);
+        r->mid_line = last != '\n';
         evbuffer_add_buffer(out, in);
-    else
+    } else
         evbuffer_drain(in, n);
     if (r->kind != RELAY_JSON) {
         relay_lines(r);
@@ -279,9 +284,12 @@ relay_end(struct relay *r)
 }
 
 void
-relay_error_tail(enum relay_kind kind, const char *msg, struct evbuffer *out)
+relay_error_tail(enum relay_kind kind, int mid_line, const char *msg,
+                 struct evbuffer *out)
 {
     json_object *o = json_object_new_object();
+    if (mid_line)
+        evbuffer_add(out, "\n", 1);
     if (kind == RELAY_SSE) {
         json_object *e = json_object_new_object();
         json_object_object_add(e, "message", json_object_new_string(msg));

@@ -24,6 +24,7 @@ struct relay {
     struct evbuffer *pending; /* an incomplete line, or the JSON body */
     json_tokener *tok; /* for trees a caller wants; made on first use */
     unsigned bad_lines;       /* stream lines that were not JSON */
+    int mid_line; /* what went to out so far ends inside a line */
     size_t max_bytes;         /* longest line or body kept */
     int done;                 /* positive end signal seen */
     int error;                /* the node reported an error in-band */
@@ -58,8 +59,10 @@ int relay_feed(struct relay *r, struct evbuffer *in, struct evbuffer *out);
 void relay_end(struct relay *r);
 
 /* Appends an error in the stream's own format: {"error":msg}\n for NDJSON,
- * an SSE data event with an OpenAI error object for SSE. */
-void relay_error_tail(enum relay_kind kind, const char *msg,
+ * an SSE data event with an OpenAI error object for SSE. mid_line: the
+ * client's copy of the stream ends inside a line (relay.mid_line), which
+ * the error must not be glued to. */
+void relay_error_tail(enum relay_kind kind, int mid_line, const char *msg,
                       struct evbuffer *out);
 
 #endif

@@ -83,6 +83,17 @@ like "$errev" '"type":"api_error"' "the SSE stream ends with an error event"
 is "$(printf '%s\n' "$BODY" | grep -c 'data: \[DONE\]')" 0 "and no [DONE]"
 both_fault '{"clear":true}'
 
+# the node's connection closes inside a line: the client's copy of that
+# line stays cut, and the error comes on a line of its own
+both_fault '{"drop":{"count":1,"after":2,"half":true}}'
+rq POST /api/chat "$chat"
+lines=$(printf '%s\n' "$BODY" | wc -l)
+like "$(printf '%s\n' "$BODY" | tail -1 | jq -r .error)" "failed mid-answer" \
+    "a drop inside a line: the last line is an {\"error\":...} object"
+is "$lines $(printf '%s\n' "$BODY" | sed -n 3p | cut -c1-9)" '4 {"model":' \
+    "... after two lines and the cut one"
+both_fault '{"clear":true}'
+
 # the node reports an error inside its stream: relayed, not hidden
 both_fault '{"midstream_error":{"count":1,"after":2}}'
 rq POST /api/chat "$chat"

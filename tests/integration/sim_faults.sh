@@ -51,6 +51,14 @@ faults '{"drop":{"count":1,"after":2}}' >/dev/null
 curl -s -m 10 -o "$TEST_TMP/drop" "$SIM_URL/api/chat" \
     -d '{"model":"burst","messages":[{"role":"user","content":"hi"}]}'; rc=$?
 is "$rc $(wc -l <"$TEST_TMP/drop")" "18 2" "drop at a million tokens/s: two lines, then the close"
+# half: the close comes inside the third line
+faults '{"drop":{"count":1,"after":2,"half":true}}' >/dev/null
+curl -s -m 10 -o "$TEST_TMP/drop" "$SIM_URL/api/chat" -d "$CHAT"; rc=$?
+is "$rc $(wc -l <"$TEST_TMP/drop")" "18 2" "drop with half: two whole lines"
+ok "$([ -n "$(tail -c 1 "$TEST_TMP/drop")" ] && tail -n 1 "$TEST_TMP/drop" | grep -q '^{"model"'; echo $?)" \
+    "... then the start of a third, without its newline"
+like "$(faults '{"drop":{"half":2}}')" "half must be true or false" \
+    "half must be a boolean"
 
 # stall: no byte for the given time, then a normal answer.
 faults '{"stall":{"count":1,"seconds":1}}' >/dev/null
@@ -85,7 +93,7 @@ sim_req POST /v1/chat/completions '{"model":"tiny","stream":true,"messages":[{"r
 is "$(grep -c '^data: ' "$TEST_TMP/body") $(grep -c 'DONE' "$TEST_TMP/body")" "3 0" "OpenAI stream cut without [DONE]"
 is "$(grep '^data: ' "$TEST_TMP/body" | tail -1 | sed 's/^data: //' | jq -c '.choices[0] | [.delta.content, .finish_reason]')" '["",null]' "ending with an empty content chunk"
 
-is "$(curl -s "$SIM_URL/sim/state" | jq -c '[.faults.drop.triggered, .faults.stall.triggered, .faults.slow.triggered, .faults.malformed.triggered, .faults.error500.triggered, .faults.midstream_error.triggered]')" "[2,1,1,1,2,2]" "/sim/state counts every fault"
+is "$(curl -s "$SIM_URL/sim/state" | jq -c '[.faults.drop.triggered, .faults.stall.triggered, .faults.slow.triggered, .faults.malformed.triggered, .faults.error500.triggered, .faults.midstream_error.triggered]')" "[3,1,1,1,2,2]" "/sim/state counts every fault"
 
 # Bad settings change nothing.
 sim_req POST /sim/faults '{"stall":{"count":1},"nope":{}}'

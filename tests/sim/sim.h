@@ -103,6 +103,7 @@ struct sim_fault {
     double seconds;     /* stall length */
     double factor;      /* slow: token rate divided by this */
     int after;          /* drop/malformed: after this many chunks */
+    int half;           /* drop: then half of one more, no newline */
     uint64_t triggered;
 };
 

@@ -307,6 +307,8 @@ config_set_fault_key(struct sim_fault *f, const char *key, const char *value,
         rc = config_double(value, 1, 1e6, &f->factor);
     else if (strcmp(key, "after") == 0)
         rc = config_int(value, 0, SIM_MAX_TOKENS, &f->after);
+    else if (strcmp(key, "half") == 0)
+        rc = config_int(value, 0, 1, &f->half);
     else {
         snprintf(err, errlen, "unknown key \"%s\"", key);
         return -ENOENT;

@@ -51,6 +51,7 @@ faults_json(struct sim_server *s)
         json_object_object_add(e, "seconds", sim_json_double(f->seconds));
         json_object_object_add(e, "factor", sim_json_double(f->factor));
         json_object_object_add(e, "after", json_object_new_int(f->after));
+        json_object_object_add(e, "half", json_object_new_boolean(f->half));
         json_object_object_add(e, "triggered",
                                json_object_new_int64((int64_t)f->triggered));
         json_object_object_add(o, faults_names[k], e);
@@ -102,6 +103,14 @@ faults_apply(struct sim_fault *f, const char *mode, json_object *o, char *err,
         } else if (strcmp(key, "after") == 0) {
             bad = faults_number(v, 0, SIM_MAX_TOKENS, &d);
             n.after = (int)d;
+        } else if (strcmp(key, "half") == 0) {
+            if (!json_object_is_type(v, json_type_boolean)) {
+                snprintf(err, errlen, "fault %s: half must be true or false",
+                         mode);
+                return -EINVAL;
+            }
+            bad = 0;
+            n.half = json_object_get_boolean(v);
         } else {
             snprintf(err, errlen, "fault %s: unknown field \"%s\"", mode, key);
             return -EINVAL;

@@ -296,6 +296,16 @@ job_send_line(struct sim_job *job, struct evbuffer *line)
 {
     if (!job->req)
         return;
+    const struct sim_fault *drop = &job->srv->cfg.faults[SIM_FAULT_DROP];
+    if (job->f_drop && drop->half && job->pieces_sent == drop->after) {
+        /* the line the connection closes in: its first half only */
+        size_t n = evbuffer_get_length(line);
+        struct evbuffer *cut = evbuffer_new();
+        evbuffer_remove_buffer(line, cut, n / 2);
+        evhttp_send_reply_chunk_with_cb(job->req, cut, job_drained_cb, job);
+        evbuffer_free(cut);
+        return;
+    }
     if (job->f_malformed &&
         job->pieces_sent == job->srv->cfg.faults[SIM_FAULT_MALFORMED].after) {
         /* Cut the line in half: broken JSON, still newline-framed. */
@@ -463,7 +473,9 @@ job_timer_cb(evutil_socket_t fd, short what, void *arg)
     int done = 0, batch = 0;
     do {
         if (job->f_drop &&
-            job->pieces_sent >= s->cfg.faults[SIM_FAULT_DROP].after) {
+            job->pieces_sent >= s->cfg.faults[SIM_FAULT_DROP].after +
+                                    (s->cfg.faults[SIM_FAULT_DROP].half ? 1
+                                                                        : 0)) {
             /* The client must see exactly `after` pieces, then the close.
              * Pieces may still wait in evhttp's buffer when tokens come
              * faster than writes, and only the loop can write them (a

@@ -158,19 +158,39 @@ main(void)
     relay_clear(&r);
 
     struct evbuffer *t = evbuffer_new();
-    relay_error_tail(RELAY_NDJSON, "node x \"failed\"", t);
+    relay_error_tail(RELAY_NDJSON, 0, "node x \"failed\"", t);
     size_t n = evbuffer_copyout(t, out, sizeof out - 1);
     out[n] = '\0';
     is_str(out, "{\"error\":\"node x \\\"failed\\\"\"}\n",
            "NDJSON error tail, JSON-escaped");
     evbuffer_drain(t, n);
-    relay_error_tail(RELAY_SSE, "gone", t);
+    relay_error_tail(RELAY_SSE, 0, "gone", t);
     n = evbuffer_copyout(t, out, sizeof out - 1);
     out[n] = '\0';
     is_str(out,
            "data: {\"error\":{\"message\":\"gone\",\"type\":\"api_error\","
            "\"param\":null,\"code\":null}}\n\n",
            "SSE error event in OpenAI's shape");
+    evbuffer_drain(t, n);
+
+    /* a stream cut inside a line: the error starts a line of its own */
+    struct relay m;
+    relay_init(&m, RELAY_NDJSON, 1024);
+    struct evbuffer *half = evbuffer_new(), *client = evbuffer_new();
+    evbuffer_add_printf(half, "{\"response\":\"a\"}\n{\"resp");
+    relay_feed(&m, half, client);
+    ok(m.mid_line, "a feed that ends inside a line is marked");
+    relay_error_tail(RELAY_NDJSON, m.mid_line, "cut", client);
+    n = evbuffer_copyout(client, out, sizeof out - 1);
+    out[n] = '\0';
+    is_str(out, "{\"response\":\"a\"}\n{\"resp\n{\"error\":\"cut\"}\n",
+           "the error line after a newline of its own");
+    evbuffer_add_printf(half, "onse\":\"b\"}\n");
+    relay_feed(&m, half, client);
+    ok(!m.mid_line, "a feed that ends a line is not");
+    relay_clear(&m);
+    evbuffer_free(half);
+    evbuffer_free(client);
     evbuffer_free(t);
     return done_testing();
 }
