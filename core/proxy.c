@@ -1729,11 +1729,6 @@ proxy_handle(struct proxy *p, struct http_req *req, enum proxy_api api)
         proxy_free_req(q);
         return;
     }
-    if (p->draining) {
-        proxy_reply_error(q, 503, "the router is shutting down");
-        proxy_free_req(q);
-        return;
-    }
     q->body = http_req_json(req, p->set.max_body_bytes, err, sizeof err);
     if (!q->body) {
         proxy_reply_error(q, 400, "%s", err);
@@ -1748,6 +1743,12 @@ proxy_handle(struct proxy *p, struct http_req *req, enum proxy_api api)
             0 ||
         proxy_body_check(q->body, api, err, sizeof err) != 0) {
         proxy_reply_error(q, 400, "%s", err);
+        proxy_free_req(q);
+        return;
+    }
+    if (p->draining) { /* parsed first, for its trace */
+        proxy_trace(q, "rejected", "draining");
+        proxy_reply_error(q, 503, "the router is shutting down");
         proxy_free_req(q);
         return;
     }
@@ -1964,8 +1965,20 @@ proxy_drain(struct proxy *p, void (*done)(void *arg), void *arg)
     p->drain_done = done;
     p->drain_arg = arg;
     p->drain_deadline = router_now() + p->set.drain_timeout;
-    /* waiting requests get 503 now; running ones may finish */
+    /* waiting requests get 503 now, and those still downloading their
+     * images (they would get it once the images are in); running ones
+     * may finish */
     admission_expire(p->adm, INFINITY);
+    for (struct proxy_req *q = p->head, *next; q; q = next) {
+        next = q->next;
+        if (!q->images)
+            continue;
+        image_job_cancel(q->images);
+        q->images = NULL;
+        proxy_trace(q, "rejected", "draining");
+        proxy_reply_error(q, 503, "the router is shutting down");
+        proxy_free_req(q);
+    }
     log_info(proxy_comp,
              "draining: %u request(s) and %u model call(s) in flight, %g s "
              "to finish",
@@ -2122,18 +2135,39 @@ proxy_new(struct router *r, const struct proxy_settings *s)
     return p;
 }
 
+/* The router stops with q unfinished (the drain ran out of time, or a
+ * second signal): its client gets what a node failing would give it, and
+ * q its trace. The loop has stopped, so what the socket takes now is all
+ * the client gets; its connection goes with http_server_free. */
+static void
+proxy_cut_req(struct proxy_req *q)
+{
+    static const char why[] = "the router stopped before the answer was "
+                              "complete";
+    if (q->req && q->headers_sent) {
+        relay_error_tail(proxy_client_kind(q), q->relay.mid_line, why,
+                         q->chunk);
+        http_reply_chunk(q->req, q->chunk);
+        proxy_end_stream(q);
+        proxy_trace(q, "incomplete", why);
+    } else {
+        if (q->req)
+            proxy_reply_error(q, 503, "the router is shutting down");
+        /* sent to a node already, or still waiting for one */
+        proxy_trace(q, q->t_dispatch > 0 ? "failed" : "rejected",
+                    "the router is shutting down");
+    }
+    proxy_free_req(q);
+}
+
 void
 proxy_cut(struct proxy *p)
 {
     if (!p)
         return;
     p->drain_done = NULL;
-    while (p->head) {
-        struct proxy_req *q = p->head;
-        /* the client connections go with http_server_free */
-        q->req = NULL;
-        proxy_free_req(q);
-    }
+    while (p->head)
+        proxy_cut_req(p->head);
 }
 
 void

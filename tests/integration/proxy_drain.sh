@@ -8,6 +8,13 @@
 . "$top_srcdir/tests/integration/router_lib.sh"
 . "$top_srcdir/tests/integration/proxy_lib.sh"
 
+# statuses DATA-DIR: the trace statuses written there, sorted, one line
+statuses() {
+    sqlite3 "$1/latency.db" "SELECT status FROM request_traces ORDER BY status" |
+        tr '\n' ' '
+}
+have_sqlite=$(command -v sqlite3 >/dev/null && echo 1)
+
 # stop_timed SIGNAL PID: signals the router and waits for it; sets rc (its
 # exit status) and ms (how long it took).
 stop_timed() {
@@ -56,6 +63,12 @@ wait "$PID_herd"
 is "$?" 0 "then herd exits 0"
 ok $(! grep -Eq 'Sanitizer|runtime error' "$TEST_TMP/herd.log"; echo $?) \
     "sanitizers quiet"
+if [ -n "$have_sqlite" ]; then
+    is "$(statuses "$TEST_TMP/data")" "completed completed completed rejected " \
+        "a trace for each: the three completed, the 503 rejected"
+else
+    ok 0 "traces # SKIP sqlite3 is not installed"
+fi
 
 # A request waiting for a slot when the drain starts gets 503 at once,
 # with Retry-After; the one running finishes.
@@ -113,10 +126,27 @@ curl -s -m 30 -o "$TEST_TMP/long.out" "$ROUTER/api/generate" \
 pid_long=$!
 has_out() { [ -s "$TEST_TMP/long.out" ]; }
 wait_for 5 has_out
+# and one that a node has not answered yet (a non-streamed answer)
+curl -s -m 30 -o "$TEST_TMP/whole.out" -w '%{http_code}' "$ROUTER/api/generate" \
+    -d '{"model":"qwen3:0.6b","prompt":"x","stream":false,"options":{"num_predict":200}}' \
+    >"$TEST_TMP/whole.code" &
+pid_whole=$!
+two() { [ "$(sim_of s1 '.models[0].active')" = 2 ]; }
+wait_for 5 two
 stop_timed TERM "$PID_herd2"
 is "$rc" 0 "past drain_timeout herd exits 0 anyway"
 ok $([ $ms -lt 3000 ]; echo $?) "after about drain_timeout ($ms ms)"
 wait "$pid_long" 2>/dev/null
+wait "$pid_whole" 2>/dev/null
+like "$(tail -1 "$TEST_TMP/long.out" | jq -r .error)" "router stopped before the answer was complete" \
+    "the stream it cut ends with an error line"
+is "$(cat "$TEST_TMP/whole.code")" 503 "the answer not started yet: 503"
+if [ -n "$have_sqlite" ]; then
+    is "$(statuses "$TEST_TMP/data2")" "failed incomplete " \
+        "both traced: failed, incomplete"
+else
+    ok 0 "traces # SKIP sqlite3 is not installed"
+fi
 
 sed -i 's/drain_timeout = 0.5/drain_timeout = 60/' "$TEST_TMP/short.ini"
 start_herd herd3 --config "$TEST_TMP/short.ini" --data-dir "$TEST_TMP/data3" --log-level debug
@@ -134,6 +164,13 @@ stop_timed INT "$PID_herd3"
 is "$rc" 0 "a second signal stops at once, exit 0"
 ok $([ $ms -lt 1500 ]; echo $?) "promptly ($ms ms)"
 wait "$pid_long" 2>/dev/null
+like "$(tail -1 "$TEST_TMP/long2.out" | jq -r .error)" "router stopped before the answer was complete" \
+    "the stream it cut ends with an error line"
+if [ -n "$have_sqlite" ]; then
+    is "$(statuses "$TEST_TMP/data3")" "incomplete " "and is traced incomplete"
+else
+    ok 0 "traces # SKIP sqlite3 is not installed"
+fi
 ok $(! grep -Eq 'Sanitizer|runtime error' "$TEST_TMP/herd2.log" "$TEST_TMP/herd3.log"; echo $?) \
     "sanitizers quiet after a cut drain"
 

@@ -154,5 +154,21 @@ wait_for 5 grep -q 'configuration reloaded' "$TEST_TMP/herd.log"
 chat "$(part "$IMG/img.png")"
 refused "after SIGHUP, 2K" "larger than 2048 bytes"
 
+# SIGTERM while a download runs: its request gets 503 at once (it would
+# be turned away once the image is in), and the drain does not wait
+sed -i 's/^image_fetch_timeout = .*/image_fetch_timeout = 10/' "$TEST_TMP/herd.ini"
+kill -HUP "$PID_herd"
+reloaded_twice() { [ "$(grep -c 'configuration reloaded' "$TEST_TMP/herd.log")" = 2 ]; }
+wait_for 5 reloaded_twice
+curl -s -m 20 -o "$TEST_TMP/dl.out" -w '%{http_code}' "$ROUTER/v1/chat/completions" -d \
+    "{\"model\":\"llava:7b\",\"messages\":[{\"role\":\"user\",\"content\":[$(part "$IMG/slow.png")]}]}" \
+    >"$TEST_TMP/dl.code" &
+pid_dl=$!
+sleep 0.5
+t0=$(now_ms)
 router_stop
+wait "$pid_dl"
+ms=$(($(now_ms) - t0))
+is "$(cat "$TEST_TMP/dl.code")" 503 "a download under way when the drain starts: 503"
+ok "$([ "$ms" -lt 5000 ]; echo $?)" "at once, not after the download's 10 s ($ms ms)"
 done_testing
