@@ -191,6 +191,8 @@ http_conn_free(struct http_conn *c)
     event_free(c->rev);
     event_free(c->wev);
     event_free(c->later);
+    if (c->hup)
+        event_free(c->hup);
     evbuffer_free(c->in);
     evbuffer_free(c->out);
     /* Our write side first: the client reads the end of the reply before
@@ -238,6 +240,8 @@ http_conn_complete(struct http_conn *c)
     }
     /* reading again (after the pipeline bound, too), now under the idle
      * timeout */
+    if (c->hup)
+        event_del(c->hup);
     event_add(c->rev, http_timeout(c->srv));
     if (evbuffer_get_length(c->in) > 0 && !c->parsing)
         http_conn_later(c);
@@ -340,6 +344,34 @@ http_conn_later_cb(evutil_socket_t fd, short what, void *arg)
         http_conn_parse(c);
 }
 
+/* The client closed while its bytes wait unread (past the pipeline
+ * bound): it left, and its handler hears it. A client that only
+ * half-closed goes too: the rest of what it pipelined cannot be read
+ * without reading past the bound. */
+static void
+http_conn_hup_cb(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    http_conn_free(arg);
+}
+
+/* Reading stops; the client's close is still seen where the backend can
+ * tell it without a read (epoll's EPOLLRDHUP). Only once the close has
+ * arrived: bytes the client still had to send, stuck behind a full
+ * receive buffer here, hold its close back until reading goes on. */
+static void
+http_conn_stop_reading(struct http_conn *c)
+{
+    event_del(c->rev);
+    if (!(event_base_get_features(c->srv->base) & EV_FEATURE_EARLY_CLOSE))
+        return;
+    if (!c->hup)
+        c->hup = event_new(c->srv->base, c->fd, EV_CLOSED, http_conn_hup_cb, c);
+    if (c->hup)
+        event_add(c->hup, NULL);
+}
+
 static void
 http_conn_read_cb(evutil_socket_t fd, short what, void *arg)
 {
@@ -384,7 +416,7 @@ http_conn_read_cb(evutil_socket_t fd, short what, void *arg)
         /* The next request (pipelined) waits for this one's reply; past a
          * bound, so does reading, to keep memory bounded. */
         if (evbuffer_get_length(c->in) > HTTP_PIPELINE_MAX)
-            event_del(c->rev);
+            http_conn_stop_reading(c);
         return;
     }
     http_conn_parse(c);

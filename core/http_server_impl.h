@@ -54,6 +54,7 @@ struct http_conn {
     struct http_conn *next, *prev;
     int fd;
     struct event *rev, *wev, *later;
+    struct event *hup; /* the client's close, while reading waits */
     struct evbuffer *in, *out;
     enum http_conn_state state;
     struct http_req *req; /* being read or handled */

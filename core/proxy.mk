@@ -69,6 +69,7 @@ proxy_integration_tests = \
 	tests/integration/proxy_answer_cap.sh \
 	tests/integration/proxy_node_names.sh \
 	tests/integration/proxy_queue_order.sh \
+	tests/integration/proxy_pipeline_leave.sh \
 	tests/integration/proxy_queue_cost.sh \
 	tests/integration/proxy_backoff_wait.sh \
 	tests/integration/proxy_queue_wait_total.sh \
