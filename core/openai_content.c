@@ -57,7 +57,10 @@ image_data_uri(const char *uri, size_t len, json_object **out)
         }
         b64[n++] = c;
     }
-    if ((n - pad) % 4 == 1 || n == pad) {
+    /* padding is optional, but when there it must be what the digits
+     * call for: two after 2 of a group of 4, one after 3, none after 4 */
+    size_t digits = n - pad;
+    if (digits == 0 || digits % 4 == 1 || (pad > 0 && n % 4 != 0)) {
         free(b64);
         return -EINVAL;
     }

@@ -329,6 +329,48 @@ embedding_to_native(const json_object *body, json_object *native, char *err,
     return rc;
 }
 
+/* Fields with no native counterpart that still must not be silently
+ * wrong: several choices (one is all Ollama makes), a tool_choice or
+ * stream_options of another shape than OpenAI's. */
+static int
+unforwarded_check(const json_object *body, enum proxy_api api, char *err,
+                  size_t errlen)
+{
+    static const char *const counts[] = {"n", "best_of"};
+    for (size_t i = 0; i < sizeof counts / sizeof counts[0]; i++) {
+        json_object *v = oai_req_member(body, counts[i]);
+        int64_t n;
+        if (v && (!oai_req_integer(v, &n) || n < 1))
+            return oai_req_invalid(err, errlen,
+                                   "%s: expected a positive integer",
+                                   counts[i]);
+        if (v && n > 1)
+            return oai_req_invalid(err, errlen,
+                                   "%s: only 1 is supported (Ollama makes "
+                                   "one choice per request)",
+                                   counts[i]);
+    }
+    json_object *choice = oai_req_member(body, "tool_choice");
+    if (api == PROXY_API_OAI_CHAT && oai_req_is(choice, json_type_string)) {
+        const char *c = json_object_get_string(choice);
+        if (strcmp(c, "none") != 0 && strcmp(c, "auto") != 0 &&
+            strcmp(c, "required") != 0)
+            return oai_req_invalid(err, errlen,
+                                   "tool_choice: expected \"none\", "
+                                   "\"auto\", \"required\" or an object");
+    }
+    json_object *so = oai_req_member(body, "stream_options"), *iu;
+    if (so && !oai_req_is(so, json_type_object))
+        return oai_req_invalid(err, errlen,
+                               "stream_options: expected an object");
+    if (so && json_object_object_get_ex(so, "include_usage", &iu) && iu &&
+        !oai_req_is(iu, json_type_boolean))
+        return oai_req_invalid(err, errlen,
+                               "stream_options.include_usage: expected a "
+                               "boolean");
+    return 0;
+}
+
 static int
 request_to_native(const json_object *body, enum proxy_api api,
                   json_object *native, char *err, size_t errlen)
@@ -339,6 +381,8 @@ request_to_native(const json_object *body, enum proxy_api api,
         return oai_req_invalid(err, errlen, "model: expected a string");
     if (model)
         rc = oai_req_put_copy(native, "model", model);
+    if (rc == 0)
+        rc = unforwarded_check(body, api, err, errlen);
     if (rc != 0)
         return rc;
     switch (api) {

@@ -1065,7 +1065,7 @@ proxy_dispatch(struct proxy_req *q, const struct proxy_pick *pk)
         q->oai.base64 =
             json_object_object_get_ex(q->body, "encoding_format", &ef) &&
             json_object_is_type(ef, json_type_string) &&
-            strcmp(json_object_get_string(ef), "base64") == 0;
+            strcasecmp(json_object_get_string(ef), "base64") == 0;
         q->relay.on_object = proxy_on_native_object;
         q->relay.on_object_arg = q;
         q->relay.keep_body = !q->ri.stream;

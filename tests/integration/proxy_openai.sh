@@ -99,6 +99,9 @@ is "$(jq -r .data[1].embedding <<<"$BODY" | base64 -d | wc -c)" 32 \
     "base64: 8 float32 values"
 rq POST /v1/embeddings '{"model":"embed","input":"a"}'
 is "$(jq -r '.data[0].embedding | length' <<<"$BODY")" 8 "floats by default"
+rq POST /v1/embeddings '{"model":"embed","input":"a","encoding_format":"Base64"}'
+is "$(jq -r .data[0].embedding <<<"$BODY" | base64 -d | wc -c)" 32 \
+    "encoding_format in any case: Base64 is base64"
 
 # what Ollama cannot do faithfully is refused, not silently changed
 rq POST /v1/completions '{"model":"tiny","prompt":"x","echo":true}'
@@ -107,6 +110,10 @@ is "$STATUS $(jq -r .error.type <<<"$BODY")" "400 invalid_request_error" \
 like "$(jq -r .error.message <<<"$BODY")" "echo" "naming echo"
 rq POST /v1/embeddings '{"model":"embed","input":[[1,2,3]]}'
 is "$STATUS" 400 "token arrays as embedding input: 400"
+rq POST /v1/chat/completions "{\"model\":\"tiny\",\"n\":3,$msg}"
+is "$STATUS $(jq -r .error.message <<<"$BODY")" \
+    "400 n: only 1 is supported (Ollama makes one choice per request)" \
+    "n 3: 400, not one choice where three were asked for"
 rq POST /v1/chat/completions '{"model":"tiny","messages":[{"role":"user","content":[{"type":"input_audio","input_audio":{}}]}]}'
 is "$STATUS" 400 "an audio part: 400"
 like "$(jq -r .error.message <<<"$BODY")" "input_audio" "naming the part"

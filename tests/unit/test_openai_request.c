@@ -195,6 +195,8 @@ test_chat_parts(void)
         "data:image/png;base64,QU JD", "data:image/png;base64,Q",
         "data:image/png;base64,QQ=A",  "data:image/png;base64",
         "data:image/png;base64,QUJDR=", /* 5 digits and '=' */
+        "data:image/png;base64,QUJD=",  /* 4 digits need no '=' */
+        "data:image/png;base64,QQ=",    /* 2 digits need two */
         "file:///etc/passwd",
     };
     for (size_t i = 0; i < sizeof bad_urls / sizeof bad_urls[0]; i++) {
@@ -602,6 +604,37 @@ test_embeddings(void)
          "an unknown encoding_format");
     like(conv(EMBEDDINGS, "{'model':'e','input':'a','encoding_format':1}"),
          "error: encoding_format: expected", "encoding_format not a string");
+
+    /* no native counterpart, still never silently wrong */
+    const char *msg = "'messages':[{'role':'user','content':'x'}]";
+    char b[256];
+    snprintf(b, sizeof b, "{'model':'m',%s,'n':1,'best_of':1}", msg);
+    ok(strncmp(conv(CHAT, b), "error", 5) != 0, "n and best_of 1 are fine");
+    snprintf(b, sizeof b, "{'model':'m',%s,'n':3}", msg);
+    like(conv(CHAT, b), "error: n: only 1 is supported", "n 3 is refused");
+    like(conv(COMPLETIONS, "{'model':'m','prompt':'x','best_of':2}"),
+         "error: best_of: only 1 is supported", "best_of 2 is refused");
+    snprintf(b, sizeof b, "{'model':'m',%s,'n':'two'}", msg);
+    like(conv(CHAT, b), "error: n: expected a positive integer",
+         "n not a number");
+    snprintf(b, sizeof b, "{'model':'m',%s,'n':0}", msg);
+    like(conv(CHAT, b), "error: n: expected a positive integer", "n 0");
+    snprintf(b, sizeof b, "{'model':'m',%s,'tool_choice':'sometimes'}", msg);
+    like(conv(CHAT, b), "error: tool_choice: expected \"none\"",
+         "an unknown tool_choice string");
+    snprintf(b, sizeof b, "{'model':'m',%s,'tool_choice':'required'}", msg);
+    ok(strncmp(conv(CHAT, b), "error", 5) != 0, "tool_choice required is fine");
+    snprintf(b, sizeof b, "{'model':'m',%s,'stream_options':5}", msg);
+    like(conv(CHAT, b), "error: stream_options: expected an object",
+         "stream_options not an object");
+    snprintf(b, sizeof b,
+             "{'model':'m',%s,'stream_options':{'include_usage':'yes'}}", msg);
+    like(conv(CHAT, b), "error: stream_options.include_usage: expected a "
+                        "boolean",
+         "include_usage not a boolean");
+    snprintf(b, sizeof b,
+             "{'model':'m',%s,'stream_options':{'include_usage':null}}", msg);
+    ok(strncmp(conv(CHAT, b), "error", 5) != 0, "include_usage null is fine");
     like(conv(EMBEDDINGS, "{'model':'e','input':'a','dimensions':0}"),
          "error: dimensions: expected a positive integer", "dimensions 0");
     like(conv(EMBEDDINGS, "{'model':'e','input':'a','dimensions':'8'}"),
