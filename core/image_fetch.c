@@ -479,9 +479,15 @@ image_url_kind(const char *url, char *err, size_t errlen)
     return -EINVAL;
 }
 
-/* Collects the parts to download into job (not started). */
+/* Calls visit with every image part's URL (the member `key` of holder),
+ * in the message order; a part without a URL string is an error. Stops
+ * at the first non-zero return of visit, which it returns. */
+typedef int (*image_visit_fn)(void *arg, json_object *holder, const char *key,
+                              const char *url, char *err, size_t errlen);
+
 static int
-image_scan(struct image_job *job, json_object *body, char *err, size_t errlen)
+image_walk(json_object *body, image_visit_fn visit, void *arg, char *err,
+           size_t errlen)
 {
     json_object *msgs, *content;
     if (!json_object_object_get_ex(body, "messages", &msgs) ||
@@ -514,32 +520,88 @@ image_scan(struct image_job *job, json_object *body, char *err, size_t errlen)
                          m, p);
                 return -EINVAL;
             }
-            const char *url = json_object_get_string(u);
-            int k = image_url_kind(url, err, errlen);
-            if (k < 0)
-                return k;
-            if (k == 0)
-                continue;
-            if (job->n == IMAGE_FETCH_MAX_URLS) {
-                snprintf(err, errlen,
-                         "more than %d image URLs in one request; send "
-                         "images inline as data: URIs",
-                         IMAGE_FETCH_MAX_URLS);
-                return -EINVAL;
-            }
-            struct image_dl *d = &job->dl[job->n++];
-            d->job = job;
-            d->holder = holder;
-            d->key = key;
-            d->url = strdup(url);
-            d->data = evbuffer_new();
-            if (!d->url || !d->data) {
-                snprintf(err, errlen, "out of memory");
-                return -ENOMEM;
-            }
+            int rc = visit(arg, holder, key, json_object_get_string(u), err,
+                           errlen);
+            if (rc != 0)
+                return rc;
         }
     }
     return 0;
+}
+
+/* One URL for image_scan: collected into the job when it is to be
+ * downloaded. */
+static int
+image_scan_one(void *arg, json_object *holder, const char *key,
+               const char *url, char *err, size_t errlen)
+{
+    struct image_job *job = arg;
+    int k = image_url_kind(url, err, errlen);
+    if (k <= 0)
+        return k;
+    if (job->n == IMAGE_FETCH_MAX_URLS) {
+        snprintf(err, errlen,
+                 "more than %d image URLs in one request; send "
+                 "images inline as data: URIs",
+                 IMAGE_FETCH_MAX_URLS);
+        return -EINVAL;
+    }
+    struct image_dl *d = &job->dl[job->n++];
+    d->job = job;
+    d->holder = holder;
+    d->key = key;
+    d->url = strdup(url);
+    d->data = evbuffer_new();
+    if (!d->url || !d->data) {
+        snprintf(err, errlen, "out of memory");
+        return -ENOMEM;
+    }
+    return 0;
+}
+
+/* Collects the parts to download into job (not started). */
+static int
+image_scan(struct image_job *job, json_object *body, char *err, size_t errlen)
+{
+    return image_walk(body, image_scan_one, job, err, errlen);
+}
+
+/* One URL for image_http_urls: counted when it is http(s), and then
+ * made a one-pixel PNG when asked. */
+struct image_count {
+    size_t n;
+    int stand_in;
+};
+
+static int
+image_count_one(void *arg, json_object *holder, const char *key,
+                const char *url, char *err, size_t errlen)
+{
+    static const char png[] =
+        "data:image/png;base64,iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJ"
+        "AAAADUlEQVR42mNkYPhfDwAChwGA60e6kgAAAABJRU5ErkJggg==";
+    struct image_count *c = arg;
+    int k = image_url_kind(url, err, errlen);
+    if (k <= 0)
+        return k;
+    c->n++;
+    if (!c->stand_in)
+        return 0;
+    json_object *s = json_object_new_string(png);
+    if (!s || json_object_object_add(holder, key, s) != 0) {
+        json_object_put(s);
+        snprintf(err, errlen, "out of memory");
+        return -ENOMEM;
+    }
+    return 0;
+}
+
+int
+image_http_urls(json_object *body, int stand_in, char *err, size_t errlen)
+{
+    struct image_count c = {0, stand_in};
+    int rc = image_walk(body, image_count_one, &c, err, errlen);
+    return rc < 0 ? rc : (int)c.n;
 }
 
 /* An evhttp connection over TLS to host: SNI for names, the certificate

@@ -1645,6 +1645,35 @@ proxy_convert_request(struct proxy_req *q)
     return 0;
 }
 
+/* A chat whose image URLs are to be downloaded is checked whole first,
+ * on a copy where small stand-ins take their place: a bad field is a 400
+ * before any download, which would reach out for nothing and hold the
+ * 400 back. Returns 0, or -1 once the client has its answer. */
+static int
+proxy_check_before_images(struct proxy_req *q)
+{
+    char err[256];
+    json_object *copy = NULL, *native = NULL;
+    int n = image_http_urls(q->body, 0, err, sizeof err);
+    if (n > 0) {
+        n = json_object_deep_copy(q->body, &copy, NULL) == 0
+                ? image_http_urls(copy, 1, err, sizeof err)
+                : -ENOMEM;
+        if (n > 0 &&
+            !(native = openai_request_to_native(copy, q->api, err, sizeof err)))
+            n = strstr(err, "out of memory") ? -ENOMEM : -EINVAL;
+        json_object_put(native);
+        json_object_put(copy);
+    }
+    if (n >= 0)
+        return 0;
+    if (n == -ENOMEM)
+        proxy_reply_error(q, 500, "out of memory");
+    else
+        proxy_reply_error(q, 400, "%s", err);
+    return -1;
+}
+
 /* The image URLs of an OpenAI chat are data: URIs now, or one failed. */
 static void
 proxy_images_done(void *arg, int rc, const char *err)
@@ -1783,6 +1812,10 @@ proxy_handle(struct proxy *p, struct http_req *req, enum proxy_api api)
     if (q->conn)
         http_conn_set_closecb(q->conn, proxy_close_cb, q);
     if (api == PROXY_API_OAI_CHAT) {
+        if (proxy_check_before_images(q) < 0) {
+            proxy_free_req(q);
+            return;
+        }
         int rc =
             image_job_start(p->images, q->body, p->set.image_fetch_max_bytes,
                             p->set.image_fetch_timeout, proxy_images_done, q,

@@ -122,6 +122,15 @@ else
     ok 0 "an image URL with an IPv6 literal # SKIP no IPv6 on loopback"
 fi
 
+# the rest of the request is checked before any download: a bad field is
+# a 400 at once, not after the image (here one that never comes)
+t0=$(now_ms)
+rm -f "$rec"
+rq POST /v1/chat/completions "{\"model\":\"llava:7b\",\"temperature\":\"hot\",\"messages\":[{\"role\":\"user\",\"content\":[$(part "$IMG/slow.png")]}]}"
+t1=$(now_ms)
+refused "a bad field beside an image URL" "^temperature"
+ok "$([ $((t1 - t0)) -lt 700 ]; echo $?)" "... at once, before the download ($((t1 - t0)) ms)"
+
 closed=$(free_port)
 chat "$(part "http://127.0.0.1:$closed/x.png")"
 refused "nothing listening" "cannot be fetched"
