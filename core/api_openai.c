@@ -30,16 +30,31 @@ api_openai_embeddings(struct router *r, struct http_req *req)
     proxy_handle(r->proxy, req, PROXY_API_OAI_EMBEDDINGS);
 }
 
+/* created: herd is not told when a model was made, so the time of the
+ * answer. owned_by: the namespace, as Ollama says it: "user" of
+ * "user/model", "org" of "hf.co/org/model", "library" without one. */
 static json_object *
 api_openai_model_obj(const char *id)
 {
     struct timeval tv;
     gettimeofday(&tv, NULL);
+    const char *last = strrchr(id, '/'), *ns = "library";
+    size_t ns_len = strlen(ns);
+    if (last) {
+        const char *start = last;
+        while (start > id && start[-1] != '/')
+            start--;
+        if (last > start) {
+            ns = start;
+            ns_len = (size_t)(last - start);
+        }
+    }
     json_object *m = json_object_new_object();
     json_object_object_add(m, "id", json_object_new_string(id));
     json_object_object_add(m, "object", json_object_new_string("model"));
     json_object_object_add(m, "created", json_object_new_int64(tv.tv_sec));
-    json_object_object_add(m, "owned_by", json_object_new_string("library"));
+    json_object_object_add(m, "owned_by",
+                           json_object_new_string_len(ns, (int)ns_len));
     return m;
 }
 
@@ -101,8 +116,15 @@ api_openai_model(struct router *r, struct http_req *req)
 {
     const struct evhttp_uri *uri = http_req_uri(req);
     const char *path = evhttp_uri_get_path(uri);
-    char *id = evhttp_uridecode(path + strlen("/v1/models/"), 0, NULL);
+    size_t id_len = 0;
+    char *id = evhttp_uridecode(path + strlen("/v1/models/"), 0, &id_len);
     char norm[REQUEST_MODEL_MAX];
+    if (id && strlen(id) != id_len) { /* a %00 would cut the name short */
+        http_send_openai_error(req, 400, "invalid_request_error",
+                                "a model id cannot contain a NUL byte");
+        free(id);
+        return;
+    }
     json_object *seen = api_openai_names(r);
     const char *found = NULL;
     if (id && json_object_object_get_ex(seen, id, NULL))
@@ -119,7 +141,7 @@ api_openai_model(struct router *r, struct http_req *req)
         http_send_json(req, 200, m);
         json_object_put(m);
     } else {
-        http_send_openai_error(req, 404, "invalid_request_error",
+        http_send_openai_error(req, 404, "not_found_error",
                                 "The model '%s' does not exist", id ? id : "");
     }
     json_object_put(seen);

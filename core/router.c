@@ -153,7 +153,12 @@ router_dispatch(struct http_req *req, void *arg)
         rt->handler(r, req);
         return;
     }
-    http_send_error(req, 404, "no such endpoint: %s", path);
+    /* a client of the OpenAI API reads errors in its shape */
+    if (strncmp(path, "/v1/", 4) == 0)
+        http_send_openai_error(req, 404, "invalid_request_error",
+                                "no such endpoint: %s", path);
+    else
+        http_send_error(req, 404, "no such endpoint: %s", path);
 }
 
 static void

@@ -12,7 +12,8 @@
 . "$top_srcdir/tests/integration/proxy_lib.sh"
 
 fleet_sim s1 --model qwen3:0.6b:0.5 --time-scale 0.01
-fleet_sim s2 --model llama3.2:latest:2 --time-scale 0.01
+fleet_sim s2 --model llama3.2:latest:2 --model hf.co/unsloth/tiny:q4:0.1 \
+    --time-scale 0.01
 fleet_router "auto_pull = false"
 
 chat() { printf '{"model":"%s","stream":false,"messages":[{"role":"user","content":"x"}],"options":{"num_predict":2}}' "$1"; }
@@ -49,6 +50,19 @@ is "$STATUS" 200 "/api/show reads the name the same way"
 rq GET /v1/models/QWEN3:0.6b
 is "$STATUS $(jq -r .id <<<"$BODY")" "200 qwen3:0.6b" \
     "/v1/models/{id} finds the model in another case"
+is "$(jq -r .owned_by <<<"$BODY")" library "owned by the library namespace"
+rq GET /v1/models
+is "$(jq -r '.data[] | select(.id == "hf.co/unsloth/tiny:q4") | .owned_by' <<<"$BODY")" unsloth \
+    "a namespaced model is owned by its namespace"
+rq GET /v1/models/qwen3%00x
+is "$STATUS $(jq -r .error.type <<<"$BODY")" "400 invalid_request_error" \
+    "an id with a NUL byte: 400, not the name cut short"
+rq GET /v1/models/nothing:1b
+is "$STATUS $(jq -r .error.type <<<"$BODY")" "404 not_found_error" \
+    "an unknown id: 404 not_found_error"
+rq GET /v1/models/
+is "$STATUS $(jq -r .error.type <<<"$BODY")" "404 invalid_request_error" \
+    "no id: 404 in OpenAI's shape"
 
 rq POST /api/chat "$(chat 'library/nothing:1b')"
 is "$STATUS" 404 "a model no node has, in any case: 404"
