@@ -144,7 +144,7 @@ text_event(struct openai_reply *r, const json_object *native, const char *why,
     err |= openai_put(choice, "index", json_object_new_int(0));
     err |= why ? openai_put_str(choice, "finish_reason", why)
                : openai_put_null(choice, "finish_reason");
-    err |= openai_put_logprobs(choice, native);
+    err |= openai_put_completion_logprobs(choice, native, &r->text_offset);
     json_object *choices = openai_one_choice(choice);
     err |= !choices;
     json_object *o = json_object_new_object();

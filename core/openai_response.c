@@ -75,7 +75,8 @@ completion_body(struct openai_reply *r, const json_object *native,
     err |= openai_put(choice, "index", json_object_new_int(0));
     err |= openai_put_str(choice, "finish_reason",
                           openai_finish_reason(native, 0));
-    err |= openai_put_logprobs(choice, native);
+    size_t offset = 0;
+    err |= openai_put_completion_logprobs(choice, native, &offset);
     json_object *o = json_object_new_object();
     err |= openai_put_head(o, r, "text_completion");
     err |= openai_put_model(o, r);

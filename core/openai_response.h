@@ -35,6 +35,7 @@ struct openai_reply {
     /* stream progress */
     int role_sent;  /* the first chunk went out */
     int tool_calls; /* tool calls streamed so far */
+    size_t text_offset; /* completions: bytes of logprob tokens so far */
     /* The stream is over ([DONE] or an error event written); later
      * objects are ignored. */
     int finished;

@@ -235,6 +235,63 @@ openai_put_logprobs(json_object *choice, const json_object *native)
     return openai_put(choice, "logprobs", lp);
 }
 
+/* {token: logprob, ...} of one entry's alternatives, or null. */
+static json_object *
+openai_top_map(const json_object *entry)
+{
+    json_object *tops = openai_jget(entry, "top_logprobs");
+    if (!tops || !json_object_is_type(tops, json_type_array))
+        return NULL;
+    json_object *map = json_object_new_object();
+    for (size_t i = 0; map && i < json_object_array_length(tops); i++) {
+        json_object *t = json_object_array_get_idx(tops, i);
+        const char *tok = openai_jstr(t, "token");
+        json_object *lp = openai_jget(t, "logprob");
+        if (tok && json_object_object_add(map, tok, json_object_get(lp)) != 0) {
+            json_object_put(map);
+            return NULL;
+        }
+    }
+    return map;
+}
+
+int
+openai_put_completion_logprobs(json_object *choice, const json_object *native,
+                               size_t *offset)
+{
+    if (!openai_has_logprobs(native))
+        return 0;
+    json_object *entries = openai_jget(native, "logprobs");
+    json_object *lp = json_object_new_object();
+    json_object *tokens = json_object_new_array();
+    json_object *token_lps = json_object_new_array();
+    json_object *tops = json_object_new_array();
+    json_object *offsets = json_object_new_array();
+    int err = !lp || !tokens || !token_lps || !tops || !offsets;
+    for (size_t i = 0; !err && i < json_object_array_length(entries); i++) {
+        json_object *e = json_object_array_get_idx(entries, i);
+        const char *tok = openai_jstr(e, "token");
+        if (!tok)
+            tok = "";
+        err |= json_object_array_add(tokens, json_object_new_string(tok));
+        err |= json_object_array_add(token_lps,
+                                     json_object_get(openai_jget(e, "logprob")));
+        err |= json_object_array_add(tops, openai_top_map(e));
+        err |= json_object_array_add(offsets,
+                                     json_object_new_int64((int64_t)*offset));
+        *offset += strlen(tok);
+    }
+    err |= openai_put(lp, "tokens", tokens);
+    err |= openai_put(lp, "token_logprobs", token_lps);
+    err |= openai_put(lp, "top_logprobs", tops);
+    err |= openai_put(lp, "text_offset", offsets);
+    if (err) {
+        json_object_put(lp);
+        return -1;
+    }
+    return openai_put(choice, "logprobs", lp);
+}
+
 const char *
 openai_finish_reason(const json_object *native, int tool_calls)
 {

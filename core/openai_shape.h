@@ -66,6 +66,14 @@ int openai_has_logprobs(const json_object *native);
  * logprob, bytes, top_logprobs); nothing otherwise. Returns 0 or -1. */
 int openai_put_logprobs(json_object *choice, const json_object *native);
 
+/* The same for /v1/completions, in its legacy shape: "logprobs":
+ * {"tokens":[...],"token_logprobs":[...],"top_logprobs":[{token:logprob,
+ * ...} or null],"text_offset":[...]}. *offset is the byte offset in the
+ * answer's text of the first token, advanced past the last, so that a
+ * stream's offsets go on from chunk to chunk. Returns 0 or -1. */
+int openai_put_completion_logprobs(json_object *choice,
+                                   const json_object *native, size_t *offset);
+
 /* [choice], OpenAI's list of one; NULL (choice consumed) on failure. */
 json_object *openai_one_choice(json_object *choice);
 

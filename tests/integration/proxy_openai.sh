@@ -103,6 +103,23 @@ rq POST /v1/embeddings '{"model":"embed","input":"a","encoding_format":"Base64"}
 is "$(jq -r .data[0].embedding <<<"$BODY" | base64 -d | wc -c)" 32 \
     "encoding_format in any case: Base64 is base64"
 
+# completions' logprobs in their own shape: tokens, token_logprobs,
+# top_logprobs (token -> logprob), text_offset into the text
+rq POST /v1/completions '{"model":"tiny","prompt":"x","max_tokens":4,"logprobs":2}'
+lp=$(jq -c '.choices[0].logprobs' <<<"$BODY")
+is "$(jq -r '.tokens | join("")' <<<"$lp")" "$(jq -r .choices[0].text <<<"$BODY")" \
+    "completions logprobs: the tokens make the text"
+is "$(jq -c '[(.tokens | length), (.token_logprobs | length), (.top_logprobs | map(length)), .text_offset[0]]' <<<"$lp")" \
+    "[4,4,[2,2,2,2],0]" "... a logprob and two alternatives for each, offsets from 0"
+is "$(jq -r '[.text_offset[1], (.tokens[0] | length)] | map(tostring) | unique | length' <<<"$lp")" 1 \
+    "... the second offset past the first token"
+curl -s -m 30 "$ROUTER/v1/completions" \
+    -d '{"model":"tiny","prompt":"x","max_tokens":3,"logprobs":1,"stream":true}' |
+    tr -d '\r' | sed -n 's/^data: {/{/p' >"$TEST_TMP/lp_events"
+is "$(jq -c 'select(.choices[0].logprobs) | .choices[0].logprobs.text_offset[0]' "$TEST_TMP/lp_events" | tr '\n' ' ')" \
+    "0 $(jq -r 'select(.choices[0].logprobs) | .choices[0].text' "$TEST_TMP/lp_events" | head -1 | tr -d '\n' | wc -c) $(jq -r 'select(.choices[0].logprobs) | .choices[0].text' "$TEST_TMP/lp_events" | head -2 | tr -d '\n' | wc -c) " \
+    "streamed, each chunk's offset goes on from the last"
+
 # what Ollama cannot do faithfully is refused, not silently changed
 rq POST /v1/completions '{"model":"tiny","prompt":"x","echo":true}'
 is "$STATUS $(jq -r .error.type <<<"$BODY")" "400 invalid_request_error" \

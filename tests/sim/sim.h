@@ -272,6 +272,8 @@ struct sim_job {
     int num_predict; /* -1: model's natural length */
     uint64_t seed;
     int think; /* emit thinking tokens */
+    int logprobs, top_logprobs; /* native: each answer token's logprob */
+    json_object *kept_logprobs; /* not streamed: every token's, for the end */
     int stream;
     int raw;
     json_object *tool;   /* tool definition to call (borrowed from body) */

@@ -96,9 +96,42 @@ native_message(struct sim_job *job, json_object *o, const char *content,
 
 static int native_is_chat(struct sim_job *job);
 
+/* Ollama's logprobs entry of one answer token: its own logprob (made up,
+ * from its position) and top_logprobs alternatives, itself first. */
+static json_object *
+native_logprob(struct sim_job *job, const char *text)
+{
+    double lp = -0.01 * (double)(1 + job->eval_count % 50);
+    json_object *e = json_object_new_object(), *bytes = json_object_new_array();
+    for (const unsigned char *c = (const unsigned char *)text; *c; c++)
+        json_object_array_add(bytes, json_object_new_int(*c));
+    json_object_object_add(e, "token", json_object_new_string(text));
+    json_object_object_add(e, "logprob", json_object_new_double(lp));
+    json_object_object_add(e, "bytes", bytes);
+    if (job->top_logprobs > 0) {
+        json_object *tops = json_object_new_array();
+        uint64_t rng = (uint64_t)job->eval_count * 2654435761u + 1;
+        for (int i = 0; i < job->top_logprobs; i++) {
+            json_object *t = json_object_new_object();
+            json_object_object_add(
+                t, "token", json_object_new_string(i ? gen_word(&rng) : text));
+            json_object_object_add(t, "logprob",
+                                   json_object_new_double(lp - i));
+            json_object_array_add(tops, t);
+        }
+        json_object_object_add(e, "top_logprobs", tops);
+    }
+    return e;
+}
+
 static void
 native_piece(struct sim_job *job, enum sim_piece kind, const char *text)
 {
+    if (job->logprobs && kind == SIM_PIECE_CONTENT && !job->stream) {
+        if (!job->kept_logprobs)
+            job->kept_logprobs = json_object_new_array();
+        json_object_array_add(job->kept_logprobs, native_logprob(job, text));
+    }
     if (api_keep_piece(job, kind, text))
         return;
     json_object *o = native_head(job);
@@ -111,6 +144,11 @@ native_piece(struct sim_job *job, enum sim_piece kind, const char *text)
         if (thinking)
             json_object_object_add(o, "thinking",
                                    json_object_new_string(thinking));
+    }
+    if (job->logprobs && kind == SIM_PIECE_CONTENT) {
+        json_object *one = json_object_new_array();
+        json_object_array_add(one, native_logprob(job, text));
+        json_object_object_add(o, "logprobs", one);
     }
     json_object_object_add(o, "done", json_object_new_boolean(0));
     native_line(job, o);
@@ -183,6 +221,10 @@ native_finish(struct sim_job *job, const char *reason)
     }
     free(text);
     free(thinking);
+    if (job->kept_logprobs) {
+        json_object_object_add(o, "logprobs", job->kept_logprobs);
+        job->kept_logprobs = NULL;
+    }
     json_object_object_add(o, "done", json_object_new_boolean(1));
     json_object_object_add(o, "done_reason", json_object_new_string(reason));
     if (!load) {
@@ -338,6 +380,13 @@ native_prepare(struct sim_server *s, struct evhttp_request *req, int chat)
         snprintf(err, sizeof err, "top_logprobs must be between 0 and 20");
         goto fail;
     }
+    job->top_logprobs = v ? (int)json_object_get_int64(v) : 0;
+    v = sim_jget(body, "logprobs");
+    if (v && !json_object_is_type(v, json_type_boolean)) {
+        snprintf(err, sizeof err, "logprobs must be a boolean");
+        goto fail;
+    }
+    job->logprobs = v && json_object_get_boolean(v);
     v = sim_jget(body, "format");
     if (v && !json_object_is_type(v, json_type_object) &&
         !(json_object_is_type(v, json_type_string) &&

@@ -111,6 +111,7 @@ job_free(struct sim_job *job)
     evbuffer_free(job->text);
     evbuffer_free(job->thinking);
     json_object_put(job->tool_calls);
+    json_object_put(job->kept_logprobs);
     json_object_put(job->body);
     free(job->model_echo);
     free(job->prompt);
