@@ -46,14 +46,16 @@ proxy_body_check(const json_object *body, enum proxy_api api, char *err,
         key = "prompt", what = "a string or an array", required = 1;
         t1 = json_type_string;
         break;
-    case PROXY_API_EMBED:
+    case PROXY_API_EMBED: /* without input: only loads the model */
+        key = "input", what = "a string or an array";
+        t1 = json_type_string;
+        break;
     case PROXY_API_OAI_EMBEDDINGS:
         key = "input", what = "a string or an array", required = 1;
         t1 = json_type_string;
         break;
-    case PROXY_API_EMBEDDINGS:
+    case PROXY_API_EMBEDDINGS: /* the same */
         key = "prompt", what = "a string", t1 = t2 = json_type_string;
-        required = 1;
         break;
     }
     if (!body_type_is(body, key, t1, t2, required)) {
@@ -231,8 +233,13 @@ body_splice(const char *text, size_t text_len, enum proxy_api api,
             json_member_is(&m, "fallback_models") ||
             (native && json_member_is(&m, "metadata")))
             continue;
-        if (json_member_is(&m, "keep_alive"))
+        if (json_member_is(&m, "keep_alive")) {
+            /* null says "not given" (Go reads it so): the default goes
+             * in its place */
+            if (json_scan_is_null(m.val, m.val_len))
+                continue;
             keep_alive = 1;
+        }
         if (body_native(api) && json_member_is(&m, "options") &&
             m.val[0] == '{') {
             /* an empty options object goes, as when built */
@@ -281,8 +288,9 @@ proxy_body_build(const json_object *body, const char *text, size_t text_len,
     json_object_object_del(b, "fallback_models");
     if (api < PROXY_API_OAI_CHAT)
         json_object_object_del(b, "metadata");
+    json_object *ka = NULL;
     if (api < PROXY_API_OAI_CHAT &&
-        !json_object_object_get_ex(b, "keep_alive", NULL))
+        (!json_object_object_get_ex(b, "keep_alive", &ka) || !ka))
         json_object_object_add(b, "keep_alive", body_keep_alive(o->keep_alive));
     if (body_native(api) && json_object_object_get_ex(b, "options", &opts) &&
         json_object_is_type(opts, json_type_object)) {

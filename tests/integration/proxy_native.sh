@@ -47,6 +47,14 @@ like "$(jq -r .error <<<"$BODY")" "'llama3.2:latest'" "the name is normalised"
 rq POST /api/generate '{"model":"llama3.2:3b","prompt":"hi","keep_alive":"7m","stream":false,"options":{"num_predict":1}}'
 exp=$(curl -s "$SIM_URL_s2/api/ps" | jq -r '.models[] | select(.name=="llama3.2:3b") | .expires_at' | cut -c1-4)
 ok $([ "$exp" != 2318 ]; echo $?) "a client's keep_alive is kept"
+# null is "not given": the default again, on the spliced body and on one
+# rebuilt (num_ctx stripped)
+for body in '{"model":"llama3.2:3b","prompt":"hi","keep_alive":null,"stream":false,"options":{"num_predict":1}}' \
+    '{"model":"llama3.2:3b","prompt":"hi","keep_alive":null,"stream":false,"options":{"num_predict":1,"num_ctx":999999}}'; do
+    rq POST /api/generate "$body"
+    exp=$(curl -s "$SIM_URL_s2/api/ps" | jq -r '.models[] | select(.name=="llama3.2:3b") | .expires_at' | cut -c1-4)
+    is "$STATUS $exp" "200 2318" "keep_alive null: the router's default ($(jq -c .options <<<"$body"))"
+done
 
 rq POST /api/embed '{"model":"nomic-embed-text","input":["a","b"]}'
 is "$STATUS" 200 "/api/embed"
@@ -94,9 +102,16 @@ for bad in '{"model":"qwen3:0.6b","options":{"temperature":NaN}}' \
     is "$STATUS $(jq -r .error <<<"$BODY" | cut -c1-12)" "400 invalid JSON" \
         "400 for a body that is not JSON: $bad"
 done
+# without input, an embedding request only loads the model (as Ollama)
 rq POST /api/embed '{"model":"nomic-embed-text"}'
-is "$STATUS" 400 "/api/embed without input: 400"
-like "$(jq -r .error <<<"$BODY")" "input is required" "saying so"
+is "$STATUS $(jq -c .embeddings <<<"$BODY")" "200 []" \
+    "/api/embed without input: the load form, 200 with no embeddings"
+rq POST /api/embeddings '{"model":"nomic-embed-text","prompt":null}'
+is "$STATUS $(jq -c .embedding <<<"$BODY")" "200 []" \
+    "/api/embeddings without a prompt: the same"
+rq POST /api/embed '{"model":"nomic-embed-text","input":3}'
+is "$STATUS $(jq -r .error <<<"$BODY")" "400 input must be a string or an array" \
+    "an input of another type: 400"
 rq GET /api/chat
 is "$STATUS" 405 "GET /api/chat: 405"
 
