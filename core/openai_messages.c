@@ -8,6 +8,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "common/json_scan.h"
 #include "openai_request_impl.h"
 
 /* Tool call arguments as a native object: JSON text (OpenAI's form) is
@@ -29,7 +30,7 @@ arguments_to_native(const json_object *args, json_object **out)
         *out = json_object_new_object();
         return *out ? 0 : -ENOMEM;
     }
-    struct json_tokener *tok = json_tokener_new();
+    struct json_tokener *tok = json_tokener_new_ex(JSON_SCAN_MAX_DEPTH);
     if (!tok)
         return -ENOMEM;
     json_object *o = json_tokener_parse_ex(tok, s, (int)len);

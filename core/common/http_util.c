@@ -48,7 +48,7 @@ http_tokener_take(void)
         json_tokener_reset(tok);
         return tok;
     }
-    return json_tokener_new();
+    return json_tokener_new_ex(JSON_SCAN_MAX_DEPTH);
 }
 
 static void

@@ -10,8 +10,10 @@
 #include <stdint.h>
 #include <string.h>
 
-/* Nesting deeper than this is refused as invalid (json-c's default). */
-#define JSON_SCAN_MAX_DEPTH 32
+/* Nesting deeper than this is refused as invalid, here and by the json-c
+ * parsers of request bodies and answers (json-c's own default, 32, turned
+ * away JSON schemas that Ollama takes). */
+#define JSON_SCAN_MAX_DEPTH 128
 
 /* Returns the end of the JSON value at s (leading whitespace skipped), or
  * NULL when the text is not one complete, valid value. */

@@ -92,6 +92,14 @@ for bad in '' '{' '[]' '{"model":""}' '{"model":"m","stream":"no"}' \
     rq POST /api/chat "$bad"
     is "$STATUS" 400 "400 for /api/chat body '$bad'"
 done
+# a JSON schema nested 40 deep is taken (json-c's default stopped at 32);
+# past 128 levels, a 400
+deep() { printf '%*s' "$1" '' | sed 's/ /{"a":/g'; printf 1; printf '%*s' "$1" '' | tr ' ' '}'; }
+rq POST /api/generate "{\"model\":\"qwen3:0.6b\",\"prompt\":\"x\",\"stream\":false,\"options\":{\"num_predict\":1},\"format\":$(deep 40)}"
+is "$STATUS" 200 "a body nested 42 deep is served"
+rq POST /api/generate "{\"model\":\"qwen3:0.6b\",\"prompt\":\"x\",\"format\":$(deep 130)}"
+is "$STATUS $(jq -r .error <<<"$BODY" | cut -c1-12)" "400 invalid JSON" "one nested 132 deep: 400"
+
 # what json-c takes but is not JSON (a node's decoder refuses it)
 for bad in '{"model":"qwen3:0.6b","options":{"temperature":NaN}}' \
     '{"model":"qwen3:0.6b","options":{"temperature":-Infinity}}' \
