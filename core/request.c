@@ -53,8 +53,13 @@ request_add_tag(struct request_info *ri, const char *tag, size_t len)
 {
     if (len == 0 || ri->tag_count >= REQUEST_MAX_TAGS)
         return;
-    if (len >= REQUEST_TAG_MAX)
+    if (len >= REQUEST_TAG_MAX) {
         len = REQUEST_TAG_MAX - 1;
+        /* cut before a character, not inside one: what the trace stores
+         * must stay UTF-8 */
+        while (len > 0 && ((unsigned char)tag[len] & 0xC0) == 0x80)
+            len--;
+    }
     for (size_t i = 0; i < ri->tag_count; i++)
         if (strncmp(ri->tags[i], tag, len) == 0 && ri->tags[i][len] == '\0')
             return;
@@ -207,7 +212,7 @@ request_parse(const json_object *body, const char *tags_header,
     if (json_object_object_get_ex(body, "user", &v) &&
         json_object_is_type(v, json_type_string) &&
         json_object_get_string_len(v) > 0) {
-        char tag[REQUEST_TAG_MAX];
+        char tag[2 * REQUEST_TAG_MAX]; /* request_add_tag cuts it */
         int n = snprintf(tag, sizeof tag, "user:%s", json_object_get_string(v));
         request_add_tag(ri, tag,
                         n < (int)sizeof tag ? (size_t)n : sizeof tag - 1);

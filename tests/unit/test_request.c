@@ -89,6 +89,22 @@ test_parse(void)
     rc = parse("{\"name\":\"m\"}", NULL, 0, &ri, err, sizeof err);
     ok(rc == 0 && strcmp(ri.model, "m:latest") == 0, "name accepted");
 
+    /* a long tag is cut before a character, never inside one */
+    char body[600], header[300], user[300];
+    char *p = header;
+    for (int i = 0; i < REQUEST_TAG_MAX - 2; i++)
+        *p++ = 'h';
+    strcpy(p, "\xc3\xa9\xc3\xa9"); /* the first é straddles the cut */
+    snprintf(user, sizeof user, "%.*s\xe2\x82\xac", REQUEST_TAG_MAX - 7,
+             header); /* "user:" + that: the euro sign straddles it */
+    snprintf(body, sizeof body, "{\"model\":\"m\",\"user\":\"%s\"}", user);
+    rc = parse(body, header, 1, &ri, err, sizeof err);
+    ok(rc == 0 && ri.tag_count == 2, "a long header tag and a long user");
+    is_int((int)strlen(ri.tags[0]), REQUEST_TAG_MAX - 2,
+           "the header tag stops before the split character");
+    is_int((int)strlen(ri.tags[1]), REQUEST_TAG_MAX - 2,
+           "so does the user tag");
+
     struct {
         const char *body, *msg;
     } bad[] = {
