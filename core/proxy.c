@@ -4,6 +4,7 @@
 #include "autoconfig.h"
 
 #include "proxy.h"
+#include "proxy_impl.h"
 
 #include <errno.h>
 #include <event2/buffer.h>
@@ -40,9 +41,6 @@
 #include "router.h"
 #include "upstream.h"
 
-#define PROXY_MAX_MODELS (1 + REQUEST_MAX_FALLBACKS)
-#define PROXY_MAX_EXCLUDED 16
-#define PROXY_MAX_BACKOFF 64
 #define PROXY_ERRBODY_MAX (64u << 10)
 #define PROXY_TICK_S 0.25
 #define PROXY_IDLE_CONNS 32
@@ -54,8 +52,6 @@
  * takes longer than this. */
 #define PROXY_COLD_LOAD_NS (100 * 1000 * 1000LL)
 
-static const char *proxy_comp = "proxy";
-
 /* AddressSanitizer builds free every ended request (gcc and clang say so
  * differently). */
 #if defined(__SANITIZE_ADDRESS__)
@@ -65,101 +61,6 @@ static const char *proxy_comp = "proxy";
 #define PROXY_ASAN 1
 #endif
 #endif
-
-struct proxy_backoff {
-    char node[HEARTBEAT_MAX_STRING];
-    double until;
-};
-
-struct proxy_req;
-
-struct proxy {
-    struct router *r;
-    struct proxy_settings set;
-    struct admission *adm;
-    struct upstream_pool *pool;
-    struct autopull *ap;
-    struct image_fetcher *images;
-    struct prewarm *pw; /* loads a deep queue's model on the runner-up */
-    struct event *tick, *kick, *drain_timer;
-    double last_tick;      /* when the tick last ran */
-    double drain_deadline; /* when a drain gives up on what still runs */
-    struct event *reaper; /* frees slots held without bytes flowing */
-    double reap_every;    /* s between its sweeps */
-    uint64_t reaped;
-    struct proxy_req *head; /* every live request */
-    unsigned live;
-    /* One ended request kept for the next: callocing its 14 KB made
-     * glibc consolidate the heap on every request. */
-    struct proxy_req *spare;
-    struct proxy_backoff backoff[PROXY_MAX_BACKOFF];
-    int draining;
-    unsigned flushing; /* answers ended but not yet written out */
-    unsigned side;     /* model calls running beside the requests */
-    void (*drain_done)(void *arg);
-    void *drain_arg;
-    uint64_t served;
-};
-
-struct proxy_req {
-    struct proxy *p;
-    struct proxy_req *next, *prev;
-    struct http_req *req;
-    struct http_conn *conn;
-    enum proxy_api api;
-    int openai;
-    json_object *body;
-    /* OpenAI requests: the body in the native API's shape (up_api), sent
-     * to the node, and the state of the answer converted back */
-    enum proxy_api up_api;
-    json_object *native;
-    struct openai_reply oai;
-    int oai_include_usage;
-    int convert_failed; /* a native line could not be converted */
-    struct request_info ri;
-    char models[PROXY_MAX_MODELS][REQUEST_MODEL_MAX];
-    size_t model_count;
-    char request_id[33];
-
-    /* the attempt under way */
-    char model[REQUEST_MODEL_MAX];
-    char node[HEARTBEAT_MAX_STRING];
-    double score;
-    char *breakdown; /* JSON of the score per signal, for every trace */
-    int slot_held;
-    int context_overflow;
-    char upgraded_from[REQUEST_MODEL_MAX]; /* context upgrade, "" = none */
-    /* at dispatch: no other request of ours ran on the node:model, and
-     * (cold) the node had not reported the model loaded either */
-    int alone_at_dispatch, cold_at_dispatch;
-    struct upstream_call *call;
-    struct image_job *images; /* image URLs being downloaded */
-    int status;
-    char ctype[96];
-    int headers_sent;
-    int too_big;         /* a non-streamed answer outgrew max_body_bytes */
-    int paused;          /* reading from the node waits for the client */
-    unsigned pauses;
-    struct relay relay;
-    struct evbuffer *out;   /* non-streamed answer, or error body */
-    struct evbuffer *chunk; /* scratch for streamed chunks */
-
-    char excluded[PROXY_MAX_EXCLUDED][HEARTBEAT_MAX_STRING];
-    size_t excluded_count;
-    unsigned retries;
-    struct admission_waiter *waiter;
-    double t_queued;   /* the current wait began */
-    double waited;     /* s spent in the holding queue by earlier waits */
-    int busy_primary;  /* the last selection found its model's nodes busy */
-    double t_start;    /* arrival */
-    double t_dispatch; /* the current attempt was sent */
-    double t_first;    /* its first byte came back; 0 = not yet */
-    double t_active;   /* bytes last came from the node (or dispatch) */
-    int64_t bytes_out;
-    int http_status; /* what the client got */
-    char last_error[600];
-    char client_ip[64];
-};
 
 static void proxy_kick_soon(struct proxy *p);
 static void proxy_images_done(void *arg, int rc, const char *err);
@@ -1003,17 +904,6 @@ proxy_relay_kind(const struct proxy_req *q)
     return q->ri.stream ? RELAY_NDJSON : RELAY_JSON; /* nodes speak native */
 }
 
-/* A node chosen for an attempt, copied out of the scorer's result. */
-struct proxy_pick {
-    char model[REQUEST_MODEL_MAX];
-    char node[HEARTBEAT_MAX_STRING];
-    char url[512];
-    double total;
-    unsigned loaded_ctx;
-    int hot;         /* the node reported the model loaded */
-    char *breakdown; /* owned; proxy_dispatch takes it */
-};
-
 /* The client's options.num_ctx, 0 when not set. */
 static uint32_t
 proxy_num_ctx(const json_object *body)
@@ -1329,10 +1219,6 @@ proxy_context_upgrade(struct proxy_req *q, struct proxy_pick *pk)
     return 1;
 }
 
-/* Takes a slot for the first model (in fallback order) that has
- * candidates. Returns 1 with *pk filled, 0 when it must wait, -ENOENT
- * when no node knows any of the models, -ENODEV when every node that
- * could serve failed this request already. */
 /* Model m of the request as a node lists it, when no node lists it as
  * asked but one does in another case (as Ollama, names match without
  * regard to case). Returns 1 when it was spelled anew. */

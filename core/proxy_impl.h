@@ -1,0 +1,137 @@
+/* Private to the proxy's own files (core/proxy*.c): the state of the
+ * proxy and of each request, and the functions those files share. Not
+ * installed; everything else goes through proxy.h. The files, by job:
+ *   proxy.c          the rest, until it is split up too */
+#ifndef HERD_CORE_PROXY_IMPL_H
+#define HERD_CORE_PROXY_IMPL_H
+
+#include <event2/buffer.h>
+#include <event2/util.h>
+#include <json-c/json.h>
+#include <stdint.h>
+
+#include "admission.h"
+#include "heartbeat.h"
+#include "http_reply.h"
+#include "openai_response.h"
+#include "proxy.h"
+#include "relay.h"
+#include "request.h"
+#include "upstream.h"
+
+#define PROXY_MAX_MODELS (1 + REQUEST_MAX_FALLBACKS)
+#define PROXY_MAX_EXCLUDED 16
+#define PROXY_MAX_BACKOFF 64
+
+/* the component of every log line of the proxy's files */
+static const char *const proxy_comp = "proxy";
+
+struct proxy_backoff {
+    char node[HEARTBEAT_MAX_STRING];
+    double until;
+};
+
+struct proxy_req;
+
+struct proxy {
+    struct router *r;
+    struct proxy_settings set;
+    struct admission *adm;
+    struct upstream_pool *pool;
+    struct autopull *ap;
+    struct image_fetcher *images;
+    struct prewarm *pw; /* loads a deep queue's model on the runner-up */
+    struct event *tick, *kick, *drain_timer;
+    double last_tick;      /* when the tick last ran */
+    double drain_deadline; /* when a drain gives up on what still runs */
+    struct event *reaper; /* frees slots held without bytes flowing */
+    double reap_every;    /* s between its sweeps */
+    uint64_t reaped;
+    struct proxy_req *head; /* every live request */
+    unsigned live;
+    /* One ended request kept for the next: callocing its 14 KB made
+     * glibc consolidate the heap on every request. */
+    struct proxy_req *spare;
+    struct proxy_backoff backoff[PROXY_MAX_BACKOFF];
+    int draining;
+    unsigned flushing; /* answers ended but not yet written out */
+    unsigned side;     /* model calls running beside the requests */
+    void (*drain_done)(void *arg);
+    void *drain_arg;
+    uint64_t served;
+};
+
+struct proxy_req {
+    struct proxy *p;
+    struct proxy_req *next, *prev;
+    struct http_req *req;
+    struct http_conn *conn;
+    enum proxy_api api;
+    int openai;
+    json_object *body;
+    /* OpenAI requests: the body in the native API's shape (up_api), sent
+     * to the node, and the state of the answer converted back */
+    enum proxy_api up_api;
+    json_object *native;
+    struct openai_reply oai;
+    int oai_include_usage;
+    int convert_failed; /* a native line could not be converted */
+    struct request_info ri;
+    char models[PROXY_MAX_MODELS][REQUEST_MODEL_MAX];
+    size_t model_count;
+    char request_id[33];
+
+    /* the attempt under way */
+    char model[REQUEST_MODEL_MAX];
+    char node[HEARTBEAT_MAX_STRING];
+    double score;
+    char *breakdown; /* JSON of the score per signal, for every trace */
+    int slot_held;
+    int context_overflow;
+    char upgraded_from[REQUEST_MODEL_MAX]; /* context upgrade, "" = none */
+    /* at dispatch: no other request of ours ran on the node:model, and
+     * (cold) the node had not reported the model loaded either */
+    int alone_at_dispatch, cold_at_dispatch;
+    struct upstream_call *call;
+    struct image_job *images; /* image URLs being downloaded */
+    int status;
+    char ctype[96];
+    int headers_sent;
+    int too_big;         /* a non-streamed answer outgrew max_body_bytes */
+    int paused;          /* reading from the node waits for the client */
+    unsigned pauses;
+    struct relay relay;
+    struct evbuffer *out;   /* non-streamed answer, or error body */
+    struct evbuffer *chunk; /* scratch for streamed chunks */
+
+    char excluded[PROXY_MAX_EXCLUDED][HEARTBEAT_MAX_STRING];
+    size_t excluded_count;
+    unsigned retries;
+    struct admission_waiter *waiter;
+    double t_queued;   /* the current wait began */
+    double waited;     /* s spent in the holding queue by earlier waits */
+    int busy_primary;  /* the last selection found its model's nodes busy */
+    double t_start;    /* arrival */
+    double t_dispatch; /* the current attempt was sent */
+    double t_first;    /* its first byte came back; 0 = not yet */
+    double t_active;   /* bytes last came from the node (or dispatch) */
+    int64_t bytes_out;
+    int http_status; /* what the client got */
+    char last_error[600];
+    char client_ip[64];
+};
+
+/* A node chosen for an attempt, copied out of the scorer's result. */
+struct proxy_pick {
+    char model[REQUEST_MODEL_MAX];
+    char node[HEARTBEAT_MAX_STRING];
+    char url[512];
+    double total;
+    unsigned loaded_ctx;
+    int hot;         /* the node reported the model loaded */
+    char *breakdown; /* owned; proxy_dispatch takes it */
+};
+
+struct queue_view;
+
+#endif
