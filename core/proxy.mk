@@ -43,6 +43,7 @@ core_libherdcore_la_SOURCES += \
 	core/queue_view.c core/queue_view.h \
 	core/image_fetch.c core/image_fetch.h \
 	core/proxy.c core/proxy.h core/proxy_impl.h \
+	core/proxy_drain.c \
 	core/api_inference.c core/api_openai.c core/api_models.c
 
 proxy_integration_tests = \

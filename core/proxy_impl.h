@@ -1,7 +1,8 @@
 /* Private to the proxy's own files (core/proxy*.c): the state of the
  * proxy and of each request, and the functions those files share. Not
  * installed; everything else goes through proxy.h. The files, by job:
- *   proxy.c          the rest, until it is split up too */
+ *   proxy.c          the rest, until it is split up too
+ *   proxy_drain.c    drain, flush tracking, cut at the end */
 #ifndef HERD_CORE_PROXY_IMPL_H
 #define HERD_CORE_PROXY_IMPL_H
 
@@ -133,5 +134,26 @@ struct proxy_pick {
 };
 
 struct queue_view;
+
+/* ---- proxy.c ------------------------------------------------------------- */
+/* Ends q: cancels what it runs or waits for and frees it. */
+void proxy_free_req(struct proxy_req *q);
+/* One trace record for q's attempt; error may be NULL. */
+void proxy_trace(struct proxy_req *q, const char *status, const char *error);
+/* An error answer in the client's API shape; q lets go of its request. */
+void proxy_reply_error(struct proxy_req *q, int code, const char *fmt, ...)
+    HERD_PRINTF(3, 4);
+/* The stream format the client reads. */
+enum relay_kind proxy_client_kind(const struct proxy_req *q);
+/* Ends q's started stream; q lets go of its request first. */
+void proxy_end_stream(struct proxy_req *q);
+
+/* ---- proxy_drain.c ------------------------------------------------------- */
+/* Right before q's answer ends: a drain waits until it is written out. */
+void proxy_track_flush(struct proxy_req *q);
+/* Calls the drain's callback once nothing runs any more. */
+void proxy_drain_check(struct proxy *p);
+/* drain_timeout passed: the drain's callback runs with work left. */
+void proxy_drain_timeout_cb(evutil_socket_t fd, short what, void *arg);
 
 #endif
