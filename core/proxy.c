@@ -62,7 +62,6 @@
 #endif
 #endif
 
-static void proxy_kick_soon(struct proxy *p);
 static void proxy_images_done(void *arg, int rc, const char *err);
 static int proxy_route(struct proxy_req *q);
 static const char *proxy_client_path(enum proxy_api api);
@@ -1618,31 +1617,6 @@ proxy_handle(struct proxy *p, struct http_req *req, enum proxy_api api)
         proxy_free_req(q);
 }
 
-/* ---- timers, drain, queue view ------------------------------------------ */
-
-static void
-proxy_kick_cb(evutil_socket_t fd, short what, void *arg)
-{
-    struct proxy *p = arg;
-    (void)fd;
-    (void)what;
-    admission_kick(p->adm);
-}
-
-static void
-proxy_kick_soon(struct proxy *p)
-{
-    if (p->kick)
-        event_active(p->kick, EV_TIMEOUT, 0);
-}
-
-void
-proxy_kick(struct proxy *p)
-{
-    if (p && admission_waiting(p->adm) > 0)
-        proxy_kick_soon(p);
-}
-
 /* A pull ended: waiting requests look again. */
 static void
 proxy_pull_done(void *arg, const char *model, const char *node, int ok)
@@ -1656,30 +1630,13 @@ proxy_pull_done(void *arg, const char *model, const char *node, int ok)
 
 /* Whether a node's back-off ended in (since, now]: no heartbeat or slot
  * says so, and waiting requests may go there again. */
-static int
+int
 proxy_backoff_ended(const struct proxy *p, double since, double now)
 {
     for (size_t i = 0; i < PROXY_MAX_BACKOFF; i++)
         if (p->backoff[i].until > since && p->backoff[i].until <= now)
             return 1;
     return 0;
-}
-
-/* Expires waits. It kicks the queue only when a back-off ended: every
- * other change that may let a waiter go (a slot freed, a heartbeat, a
- * pull, an unload, a reload) kicks it as it happens, and kicking on every
- * tick re-ranked the whole queue four times a second for nothing. */
-static void
-proxy_tick_cb(evutil_socket_t fd, short what, void *arg)
-{
-    struct proxy *p = arg;
-    double now = router_now();
-    (void)fd;
-    (void)what;
-    admission_expire(p->adm, now);
-    if (proxy_backoff_ended(p, p->last_tick, now))
-        proxy_kick(p);
-    p->last_tick = now;
 }
 
 /* The safety net: an attempt that holds a slot while no byte has come

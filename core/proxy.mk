@@ -44,6 +44,7 @@ core_libherdcore_la_SOURCES += \
 	core/image_fetch.c core/image_fetch.h \
 	core/proxy.c core/proxy.h core/proxy_impl.h \
 	core/proxy_drain.c \
+	core/proxy_kick.c \
 	core/api_inference.c core/api_openai.c core/api_models.c
 
 proxy_integration_tests = \

@@ -2,6 +2,7 @@
  * proxy and of each request, and the functions those files share. Not
  * installed; everything else goes through proxy.h. The files, by job:
  *   proxy.c          the rest, until it is split up too
+ *   proxy_kick.c     the kick and the tick of the holding queue
  *   proxy_drain.c    drain, flush tracking, cut at the end */
 #ifndef HERD_CORE_PROXY_IMPL_H
 #define HERD_CORE_PROXY_IMPL_H
@@ -147,6 +148,8 @@ void proxy_reply_error(struct proxy_req *q, int code, const char *fmt, ...)
 enum relay_kind proxy_client_kind(const struct proxy_req *q);
 /* Ends q's started stream; q lets go of its request first. */
 void proxy_end_stream(struct proxy_req *q);
+/* Whether some node's back-off ended in (since, now]. */
+int proxy_backoff_ended(const struct proxy *p, double since, double now);
 
 /* ---- proxy_drain.c ------------------------------------------------------- */
 /* Right before q's answer ends: a drain waits until it is written out. */
@@ -155,5 +158,13 @@ void proxy_track_flush(struct proxy_req *q);
 void proxy_drain_check(struct proxy *p);
 /* drain_timeout passed: the drain's callback runs with work left. */
 void proxy_drain_timeout_cb(evutil_socket_t fd, short what, void *arg);
+
+/* ---- proxy_kick.c -------------------------------------------------------- */
+/* Waiting requests look again as soon as the loop is free. */
+void proxy_kick_soon(struct proxy *p);
+/* The kick event: waiting requests look again. */
+void proxy_kick_cb(evutil_socket_t fd, short what, void *arg);
+/* The tick: expires waits, kicks when a back-off ended. */
+void proxy_tick_cb(evutil_socket_t fd, short what, void *arg);
 
 #endif
