@@ -66,7 +66,6 @@ static void proxy_images_done(void *arg, int rc, const char *err);
 static int proxy_route(struct proxy_req *q);
 static const char *proxy_client_path(enum proxy_api api);
 static int proxy_backed_off(void *arg, const char *node);
-static void proxy_fail_midstream(struct proxy_req *q, const char *why);
 
 /* ---- replies ---------------------------------------------------------- */
 
@@ -538,7 +537,7 @@ proxy_on_body(void *arg, struct evbuffer *data)
 }
 
 /* The attempt failed before the client saw anything: next node. */
-static void
+void
 proxy_attempt_failed(struct proxy_req *q, const char *why, int backoff)
 {
     log_warn(proxy_comp, "%s: %s on %s failed before the first byte: %s",
@@ -628,7 +627,7 @@ proxy_end_stream(struct proxy_req *q)
 /* After the first byte: the stream ends with an error in its own format,
  * never silently. A plain chunk send also drops a pending drain callback
  * (backpressure), so nothing calls back into q once it is freed. */
-static void
+void
 proxy_fail_midstream(struct proxy_req *q, const char *why)
 {
     relay_error_tail(proxy_client_kind(q), q->relay.mid_line, why, q->chunk);
@@ -1637,80 +1636,6 @@ proxy_backoff_ended(const struct proxy *p, double since, double now)
         if (p->backoff[i].until > since && p->backoff[i].until <= now)
             return 1;
     return 0;
-}
-
-/* The safety net: an attempt that holds a slot while no byte has come
- * from its node for stale_timeout (a node that hangs without the
- * connection noticing, a client that stopped reading and so paused the
- * node) is cancelled and its slot freed. Streams whose bytes flow are
- * never touched. Before the client saw anything the request is retried
- * elsewhere, as after a timeout; after, its stream ends with an error. */
-static void
-proxy_reap(struct proxy_req *q, double idle)
-{
-    struct proxy *p = q->p;
-    char why[HEARTBEAT_MAX_STRING + 128];
-    snprintf(why, sizeof why,
-             "no bytes from %s for %.1f s (stale_timeout %g s): reaped",
-             q->node, idle, p->set.stale_timeout);
-    log_warn(proxy_comp,
-             "%s: reaper frees the slot of %s on %s, held %.1f s, the last "
-             "%.1f s without bytes%s",
-             q->request_id, q->model, q->node, router_now() - q->t_dispatch,
-             idle, q->paused ? " (the client stopped reading)" : "");
-    p->reaped++;
-    upstream_cancel(q->call);
-    q->call = NULL;
-    relay_end(&q->relay);
-    if (!q->req) {
-        proxy_free_req(q);
-        return;
-    }
-    if (!q->headers_sent) {
-        proxy_attempt_failed(q, why, 1);
-        return;
-    }
-    proxy_fail_midstream(q, why);
-}
-
-static void
-proxy_reaper_cb(evutil_socket_t fd, short what, void *arg)
-{
-    struct proxy *p = arg;
-    (void)fd;
-    (void)what;
-    /* each reap may free or re-dispatch q (fresh t_active), so look again
-     * from the head until nothing is stale */
-    for (;;) {
-        double now = router_now();
-        struct proxy_req *q;
-        for (q = p->head; q; q = q->next)
-            if (q->call && q->slot_held &&
-                now - q->t_active > p->set.stale_timeout)
-                break;
-        if (!q)
-            return;
-        proxy_reap(q, now - q->t_active);
-    }
-}
-
-/* Sweeps often enough that a stale slot lives at most a quarter longer
- * than stale_timeout, and at least once a minute. */
-static void
-proxy_reaper_arm(struct proxy *p)
-{
-    double every = p->set.stale_timeout / 4;
-    if (every > 60)
-        every = 60;
-    if (every < 0.05)
-        every = 0.05;
-    if (every == p->reap_every)
-        return;
-    p->reap_every = every;
-    struct timeval tv = {(time_t)every,
-                         (suseconds_t)((every - (double)(time_t)every) * 1e6)};
-    event_del(p->reaper);
-    event_add(p->reaper, &tv);
 }
 
 struct upstream_pool *

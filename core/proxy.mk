@@ -45,6 +45,7 @@ core_libherdcore_la_SOURCES += \
 	core/proxy.c core/proxy.h core/proxy_impl.h \
 	core/proxy_drain.c \
 	core/proxy_kick.c \
+	core/proxy_reaper.c \
 	core/api_inference.c core/api_openai.c core/api_models.c
 
 proxy_integration_tests = \

@@ -3,6 +3,7 @@
  * installed; everything else goes through proxy.h. The files, by job:
  *   proxy.c          the rest, until it is split up too
  *   proxy_kick.c     the kick and the tick of the holding queue
+ *   proxy_reaper.c   slots held without bytes flowing freed
  *   proxy_drain.c    drain, flush tracking, cut at the end */
 #ifndef HERD_CORE_PROXY_IMPL_H
 #define HERD_CORE_PROXY_IMPL_H
@@ -148,8 +149,12 @@ void proxy_reply_error(struct proxy_req *q, int code, const char *fmt, ...)
 enum relay_kind proxy_client_kind(const struct proxy_req *q);
 /* Ends q's started stream; q lets go of its request first. */
 void proxy_end_stream(struct proxy_req *q);
+/* Ends a started stream with an error line (why) and frees q. */
+void proxy_fail_midstream(struct proxy_req *q, const char *why);
 /* Whether some node's back-off ended in (since, now]. */
 int proxy_backoff_ended(const struct proxy *p, double since, double now);
+/* Failed before the first byte (why): next node or 502; backoff skips it. */
+void proxy_attempt_failed(struct proxy_req *q, const char *why, int backoff);
 
 /* ---- proxy_drain.c ------------------------------------------------------- */
 /* Right before q's answer ends: a drain waits until it is written out. */
@@ -166,5 +171,11 @@ void proxy_kick_soon(struct proxy *p);
 void proxy_kick_cb(evutil_socket_t fd, short what, void *arg);
 /* The tick: expires waits, kicks when a back-off ended. */
 void proxy_tick_cb(evutil_socket_t fd, short what, void *arg);
+
+/* ---- proxy_reaper.c ------------------------------------------------------ */
+/* The reaper's sweep. */
+void proxy_reaper_cb(evutil_socket_t fd, short what, void *arg);
+/* (Re)arms the reaper's sweep for stale_timeout. */
+void proxy_reaper_arm(struct proxy *p);
 
 #endif
