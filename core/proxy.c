@@ -63,9 +63,7 @@
 #endif
 
 static void proxy_images_done(void *arg, int rc, const char *err);
-static int proxy_route(struct proxy_req *q);
 static const char *proxy_client_path(enum proxy_api api);
-static int proxy_backed_off(void *arg, const char *node);
 
 /* ---- replies ---------------------------------------------------------- */
 
@@ -264,7 +262,7 @@ proxy_trace(struct proxy_req *q, const char *status, const char *error)
     json_object_put(tags);
 }
 
-static void
+void
 proxy_release_slot(struct proxy_req *q, enum admission_outcome outcome)
 {
     if (!q->slot_held)
@@ -336,32 +334,6 @@ proxy_close_cb(struct http_conn *conn, void *arg)
              q->node[0] ? q->node : "");
     proxy_trace(q, "client_disconnected", NULL);
     proxy_free_req(q);
-}
-
-/* ---- node back-off ------------------------------------------------------ */
-
-static void
-proxy_backoff_add(struct proxy *p, const char *node)
-{
-    double now = router_now();
-    size_t slot = 0;
-    for (size_t i = 0; i < PROXY_MAX_BACKOFF; i++) {
-        if (strcmp(p->backoff[i].node, node) == 0) {
-            slot = i;
-            break;
-        }
-        if (p->backoff[i].until < p->backoff[slot].until)
-            slot = i;
-    }
-    int already = strcmp(p->backoff[slot].node, node) == 0 &&
-                  p->backoff[slot].until > now;
-    if (p->set.backoff > 0 && !already)
-        log_info(proxy_comp,
-                 "node %s is skipped for %g s (node_backoff): it refused, "
-                 "reset or did not take a connection",
-                 node, p->set.backoff);
-    snprintf(p->backoff[slot].node, sizeof p->backoff[slot].node, "%s", node);
-    p->backoff[slot].until = now + p->set.backoff;
 }
 
 /* ---- upstream callbacks ------------------------------------------------- */
@@ -534,38 +506,6 @@ proxy_on_body(void *arg, struct evbuffer *data)
     } else {
         http_reply_chunk(q->req, q->chunk);
     }
-}
-
-/* The attempt failed before the client saw anything: next node. */
-void
-proxy_attempt_failed(struct proxy_req *q, const char *why, int backoff)
-{
-    log_warn(proxy_comp, "%s: %s on %s failed before the first byte: %s",
-             q->request_id, q->model, q->node, why);
-    proxy_trace(q, "retried", why);
-    proxy_release_slot(q, ADMISSION_FAILED);
-    if (backoff)
-        proxy_backoff_add(q->p, q->node);
-    if (q->excluded_count < PROXY_MAX_EXCLUDED)
-        snprintf(q->excluded[q->excluded_count++], HEARTBEAT_MAX_STRING, "%s",
-                 q->node);
-    snprintf(q->last_error, sizeof q->last_error, "%s on %s", why, q->node);
-    q->retries++;
-    q->status = 0;
-    q->too_big = 0;
-    q->ctype[0] = '\0';
-    evbuffer_drain(q->out, evbuffer_get_length(q->out));
-    evbuffer_drain(q->chunk, evbuffer_get_length(q->chunk));
-    relay_clear(&q->relay);
-    if (q->retries > q->p->set.max_retries) {
-        proxy_trace(q, "failed", why);
-        proxy_reply_error(q, 502, "%s failed on %u node(s); last error: %s",
-                          q->model, q->retries, why);
-        proxy_free_req(q);
-        return;
-    }
-    if (proxy_route(q) < 0)
-        proxy_free_req(q);
 }
 
 /* Status and body of an upstream error answer, relayed as they are. */
@@ -1283,7 +1223,7 @@ proxy_autopull(struct proxy_req *q)
  * when sent (the attempt owns the request now; it may already have ended
  * and been freed), 0 when it waits, -1 when it was answered with an
  * error and the caller must free it. */
-static int
+int
 proxy_route(struct proxy_req *q)
 {
     struct proxy *p = q->p;
@@ -1627,17 +1567,6 @@ proxy_pull_done(void *arg, const char *model, const char *node, int ok)
     proxy_kick_soon(p);
 }
 
-/* Whether a node's back-off ended in (since, now]: no heartbeat or slot
- * says so, and waiting requests may go there again. */
-int
-proxy_backoff_ended(const struct proxy *p, double since, double now)
-{
-    for (size_t i = 0; i < PROXY_MAX_BACKOFF; i++)
-        if (p->backoff[i].until > since && p->backoff[i].until <= now)
-            return 1;
-    return 0;
-}
-
 struct upstream_pool *
 proxy_pool(struct proxy *p)
 {
@@ -1664,19 +1593,6 @@ proxy_load_get(void *arg, const char *node, const char *model,
                               p->set.default_num_parallel);
     if (p->r->latency)
         fill->p75_latency_ms = latency_p75_ms(p->r->latency, node, model);
-}
-
-/* ---- pre-warm (prewarm.h) ------------------------------------------------ */
-
-static int
-proxy_backed_off(void *arg, const char *node)
-{
-    const struct proxy *p = arg;
-    double now = router_now();
-    for (size_t i = 0; i < PROXY_MAX_BACKOFF; i++)
-        if (p->backoff[i].until > now && strcmp(p->backoff[i].node, node) == 0)
-            return 1;
-    return 0;
 }
 
 /* A load ended: the next heartbeat may show the model there. */

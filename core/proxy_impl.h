@@ -2,6 +2,7 @@
  * proxy and of each request, and the functions those files share. Not
  * installed; everything else goes through proxy.h. The files, by job:
  *   proxy.c          the rest, until it is split up too
+ *   proxy_retry.c    a failed attempt tried elsewhere; node back-off
  *   proxy_kick.c     the kick and the tick of the holding queue
  *   proxy_reaper.c   slots held without bytes flowing freed
  *   proxy_drain.c    drain, flush tracking, cut at the end */
@@ -138,6 +139,8 @@ struct proxy_pick {
 struct queue_view;
 
 /* ---- proxy.c ------------------------------------------------------------- */
+/* Gives q's slot back, if it holds one, and kicks the queue. */
+void proxy_release_slot(struct proxy_req *q, enum admission_outcome outcome);
 /* Ends q: cancels what it runs or waits for and frees it. */
 void proxy_free_req(struct proxy_req *q);
 /* One trace record for q's attempt; error may be NULL. */
@@ -145,16 +148,14 @@ void proxy_trace(struct proxy_req *q, const char *status, const char *error);
 /* An error answer in the client's API shape; q lets go of its request. */
 void proxy_reply_error(struct proxy_req *q, int code, const char *fmt, ...)
     HERD_PRINTF(3, 4);
+/* Sends q or holds it: 1 sent, 0 waits, -1 answered (the caller frees q). */
+int proxy_route(struct proxy_req *q);
 /* The stream format the client reads. */
 enum relay_kind proxy_client_kind(const struct proxy_req *q);
 /* Ends q's started stream; q lets go of its request first. */
 void proxy_end_stream(struct proxy_req *q);
 /* Ends a started stream with an error line (why) and frees q. */
 void proxy_fail_midstream(struct proxy_req *q, const char *why);
-/* Whether some node's back-off ended in (since, now]. */
-int proxy_backoff_ended(const struct proxy *p, double since, double now);
-/* Failed before the first byte (why): next node or 502; backoff skips it. */
-void proxy_attempt_failed(struct proxy_req *q, const char *why, int backoff);
 
 /* ---- proxy_drain.c ------------------------------------------------------- */
 /* Right before q's answer ends: a drain waits until it is written out. */
@@ -177,5 +178,13 @@ void proxy_tick_cb(evutil_socket_t fd, short what, void *arg);
 void proxy_reaper_cb(evutil_socket_t fd, short what, void *arg);
 /* (Re)arms the reaper's sweep for stale_timeout. */
 void proxy_reaper_arm(struct proxy *p);
+
+/* ---- proxy_retry.c ------------------------------------------------------- */
+/* Whether node is being skipped (arg: the proxy; a pre-warm hook too). */
+int proxy_backed_off(void *arg, const char *node);
+/* Whether some node's back-off ended in (since, now]. */
+int proxy_backoff_ended(const struct proxy *p, double since, double now);
+/* Failed before the first byte (why): next node or 502; backoff skips it. */
+void proxy_attempt_failed(struct proxy_req *q, const char *why, int backoff);
 
 #endif
