@@ -47,10 +47,6 @@
 /* Unsent bytes to a client above which the node's answer is no longer
  * read until they are written: a slow reader costs bounded memory. */
 #define PROXY_CLIENT_BUFFER_MAX (1u << 20)
-/* A load_duration this long means the node loaded the model: Ollama
- * reports a few ms when the model is resident, and starting a runner
- * takes longer than this. */
-#define PROXY_COLD_LOAD_NS (100 * 1000 * 1000LL)
 
 /* AddressSanitizer builds free every ended request (gcc and clang say so
  * differently). */
@@ -63,7 +59,6 @@
 #endif
 
 static void proxy_images_done(void *arg, int rc, const char *err);
-static const char *proxy_client_path(enum proxy_api api);
 
 /* ---- replies ---------------------------------------------------------- */
 
@@ -180,86 +175,6 @@ proxy_reject(struct proxy_req *q, const char *why, const char *fmt, ...)
                     p->draining ? proxy_drain_retry_after(p)
                                 : queue_view_retry_after(&v, q->ri.model),
                     msg);
-}
-
-/* ---- lifecycle ---------------------------------------------------------- */
-
-/* Whether this attempt made its node load the model: the node's own
- * load_duration decides when the answer carried one (the router's view
- * may be a heartbeat old), the router's view at dispatch otherwise. A
- * request that found another of ours running on the node:model waited
- * for that one's load at most. */
-static int
-proxy_cold_load(const struct proxy_req *q)
-{
-    if (!q->relay.pending || !q->node[0])
-        return 0;
-    if (q->relay.load_ns >= 0)
-        return q->alone_at_dispatch && q->relay.load_ns >= PROXY_COLD_LOAD_NS;
-    return q->cold_at_dispatch;
-}
-
-/* One trace record per attempt, handed to the trace writer (it copies). */
-void
-proxy_trace(struct proxy_req *q, const char *status, const char *error)
-{
-    struct proxy *p = q->p;
-    double now = router_now();
-    struct timeval tv;
-    char excluded[PROXY_MAX_EXCLUDED * (HEARTBEAT_MAX_STRING + 4) + 4];
-    size_t off = 0;
-    json_object *tags = request_tags_json(&q->ri);
-
-    excluded[off++] = '[';
-    for (size_t i = 0; i < q->excluded_count; i++) {
-        json_object *e = json_object_new_string(q->excluded[i]);
-        off += (size_t)snprintf(excluded + off, sizeof excluded - off, "%s%s",
-                                i ? "," : "", json_object_to_json_string(e));
-        json_object_put(e);
-    }
-    snprintf(excluded + off, sizeof excluded - off, "]");
-    gettimeofday(&tv, NULL);
-    struct herd_trace t = {
-        .size = sizeof t,
-        .request_id = q->request_id,
-        .model = q->model[0] ? q->model : q->ri.model,
-        .original_model = q->ri.model,
-        .node_id = q->node[0] ? q->node : NULL,
-        .score = q->score,
-        .scores_breakdown = q->breakdown,
-        .status = status,
-        .latency_ms = q->t_dispatch > 0 ? (now - q->t_dispatch) * 1e3 : 0,
-        .ttft_ms = q->t_first > 0 ? (q->t_first - q->t_dispatch) * 1e3 : NAN,
-        .prompt_tokens = q->relay.prompt_tokens,
-        .completion_tokens = q->relay.completion_tokens,
-        .retry_count = q->retries,
-        .fallback_used = q->model[0] && strcmp(q->model, q->ri.model) != 0,
-        .excluded_nodes = q->excluded_count ? excluded : NULL,
-        .client_ip = q->client_ip,
-        .original_format = q->openai ? "openai" : "ollama",
-        .error_message = error,
-        .timestamp = (double)tv.tv_sec + tv.tv_usec / 1e6,
-        .tags =
-            tags ? json_object_to_json_string_ext(tags, JSON_C_TO_STRING_PLAIN)
-                 : NULL,
-        .endpoint = proxy_client_path(q->api),
-        .http_status = q->http_status,
-        .bytes_out = q->bytes_out,
-        .queue_wait_ms =
-            q->t_dispatch > 0 ? (q->t_dispatch - q->t_start) * 1e3 : 0,
-        .load_ms = q->relay.pending && q->relay.load_ns >= 0
-                       ? (double)q->relay.load_ns / 1e6
-                       : NAN,
-        .cold_load = (uint32_t)proxy_cold_load(q),
-    };
-    if (!q->relay.pending) /* never dispatched: no counts */
-        t.prompt_tokens = t.completion_tokens = -1;
-    if (p->r->traces)
-        traces_submit(p->r->traces, &t);
-    log_debug(proxy_comp, "%s %s node=%s retries=%u status=%s%s%s",
-              q->request_id, t.model, q->node[0] ? q->node : "-", q->retries,
-              status, error ? " error=" : "", error ? error : "");
-    json_object_put(tags);
 }
 
 void
@@ -862,7 +777,7 @@ proxy_models_list(const struct proxy_req *q, char *buf, size_t len)
 static enum admission_retry proxy_retry_cb(void *arg);
 static void proxy_expire_cb(void *arg);
 
-static const char *
+const char *
 proxy_client_path(enum proxy_api api)
 {
     switch (api) {

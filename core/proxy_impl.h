@@ -3,6 +3,7 @@
  * installed; everything else goes through proxy.h. The files, by job:
  *   proxy.c          the rest, until it is split up too
  *   proxy_retry.c    a failed attempt tried elsewhere; node back-off
+ *   proxy_trace.c    one trace record per attempt
  *   proxy_kick.c     the kick and the tick of the holding queue
  *   proxy_reaper.c   slots held without bytes flowing freed
  *   proxy_drain.c    drain, flush tracking, cut at the end */
@@ -143,13 +144,13 @@ struct queue_view;
 void proxy_release_slot(struct proxy_req *q, enum admission_outcome outcome);
 /* Ends q: cancels what it runs or waits for and frees it. */
 void proxy_free_req(struct proxy_req *q);
-/* One trace record for q's attempt; error may be NULL. */
-void proxy_trace(struct proxy_req *q, const char *status, const char *error);
 /* An error answer in the client's API shape; q lets go of its request. */
 void proxy_reply_error(struct proxy_req *q, int code, const char *fmt, ...)
     HERD_PRINTF(3, 4);
 /* Sends q or holds it: 1 sent, 0 waits, -1 answered (the caller frees q). */
 int proxy_route(struct proxy_req *q);
+/* The path the client called for api. */
+const char *proxy_client_path(enum proxy_api api);
 /* The stream format the client reads. */
 enum relay_kind proxy_client_kind(const struct proxy_req *q);
 /* Ends q's started stream; q lets go of its request first. */
@@ -186,5 +187,9 @@ int proxy_backed_off(void *arg, const char *node);
 int proxy_backoff_ended(const struct proxy *p, double since, double now);
 /* Failed before the first byte (why): next node or 502; backoff skips it. */
 void proxy_attempt_failed(struct proxy_req *q, const char *why, int backoff);
+
+/* ---- proxy_trace.c ------------------------------------------------------- */
+/* One trace record for q's attempt; error may be NULL. */
+void proxy_trace(struct proxy_req *q, const char *status, const char *error);
 
 #endif
