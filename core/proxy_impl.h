@@ -3,6 +3,7 @@
  * installed; everything else goes through proxy.h. The files, by job:
  *   proxy.c          the rest, until it is split up too
  *   proxy_retry.c    a failed attempt tried elsewhere; node back-off
+ *   proxy_reply.c    the router's own answers: headers, errors, 503s
  *   proxy_trace.c    one trace record per attempt
  *   proxy_kick.c     the kick and the tick of the holding queue
  *   proxy_reaper.c   slots held without bytes flowing freed
@@ -140,13 +141,12 @@ struct proxy_pick {
 struct queue_view;
 
 /* ---- proxy.c ------------------------------------------------------------- */
+/* The holding queue as queue_view.h sees it. */
+void proxy_view(const struct proxy *p, struct queue_view *v);
 /* Gives q's slot back, if it holds one, and kicks the queue. */
 void proxy_release_slot(struct proxy_req *q, enum admission_outcome outcome);
 /* Ends q: cancels what it runs or waits for and frees it. */
 void proxy_free_req(struct proxy_req *q);
-/* An error answer in the client's API shape; q lets go of its request. */
-void proxy_reply_error(struct proxy_req *q, int code, const char *fmt, ...)
-    HERD_PRINTF(3, 4);
 /* Sends q or holds it: 1 sent, 0 waits, -1 answered (the caller frees q). */
 int proxy_route(struct proxy_req *q);
 /* The path the client called for api. */
@@ -191,5 +191,15 @@ void proxy_attempt_failed(struct proxy_req *q, const char *why, int backoff);
 /* ---- proxy_trace.c ------------------------------------------------------- */
 /* One trace record for q's attempt; error may be NULL. */
 void proxy_trace(struct proxy_req *q, const char *status, const char *error);
+
+/* ---- proxy_reply.c ------------------------------------------------------- */
+/* X-Request-Id and X-Fleet-*; with_node: a node answers this request. */
+void proxy_fleet_headers(struct proxy_req *q, int with_node);
+/* An error answer in the client's API shape; q lets go of its request. */
+void proxy_reply_error(struct proxy_req *q, int code, const char *fmt, ...)
+    HERD_PRINTF(3, 4);
+/* A 503 of the holding queue: counted, traced (why), with Retry-After. */
+void proxy_reject(struct proxy_req *q, const char *why, const char *fmt, ...)
+    HERD_PRINTF(3, 4);
 
 #endif
