@@ -2,6 +2,7 @@
  * proxy and of each request, and the functions those files share. Not
  * installed; everything else goes through proxy.h. The files, by job:
  *   proxy.c          the rest, until it is split up too
+ *   proxy_stream.c   the node's answer relayed to the client
  *   proxy_retry.c    a failed attempt tried elsewhere; node back-off
  *   proxy_reply.c    the router's own answers: headers, errors, 503s
  *   proxy_trace.c    one trace record per attempt
@@ -151,12 +152,6 @@ void proxy_free_req(struct proxy_req *q);
 int proxy_route(struct proxy_req *q);
 /* The path the client called for api. */
 const char *proxy_client_path(enum proxy_api api);
-/* The stream format the client reads. */
-enum relay_kind proxy_client_kind(const struct proxy_req *q);
-/* Ends q's started stream; q lets go of its request first. */
-void proxy_end_stream(struct proxy_req *q);
-/* Ends a started stream with an error line (why) and frees q. */
-void proxy_fail_midstream(struct proxy_req *q, const char *why);
 
 /* ---- proxy_drain.c ------------------------------------------------------- */
 /* Right before q's answer ends: a drain waits until it is written out. */
@@ -201,5 +196,17 @@ void proxy_reply_error(struct proxy_req *q, int code, const char *fmt, ...)
 /* A 503 of the holding queue: counted, traced (why), with Retry-After. */
 void proxy_reject(struct proxy_req *q, const char *why, const char *fmt, ...)
     HERD_PRINTF(3, 4);
+
+/* ---- proxy_stream.c ------------------------------------------------------ */
+/* The callbacks of an attempt's upstream call. */
+extern const struct upstream_cbs proxy_upstream_cbs;
+/* The relay's callback for a native line of an OpenAI client's stream. */
+void proxy_on_native_object(void *arg, json_object *o);
+/* The stream format the client reads. */
+enum relay_kind proxy_client_kind(const struct proxy_req *q);
+/* Ends q's started stream; q lets go of its request first. */
+void proxy_end_stream(struct proxy_req *q);
+/* Ends a started stream with an error line (why) and frees q. */
+void proxy_fail_midstream(struct proxy_req *q, const char *why);
 
 #endif
