@@ -2,6 +2,7 @@
  * proxy and of each request, and the functions those files share. Not
  * installed; everything else goes through proxy.h. The files, by job:
  *   proxy.c          the rest, until it is split up too
+ *   proxy_dispatch.c an attempt sent to its node
  *   proxy_stream.c   the node's answer relayed to the client
  *   proxy_retry.c    a failed attempt tried elsewhere; node back-off
  *   proxy_reply.c    the router's own answers: headers, errors, 503s
@@ -148,10 +149,10 @@ void proxy_view(const struct proxy *p, struct queue_view *v);
 void proxy_release_slot(struct proxy_req *q, enum admission_outcome outcome);
 /* Ends q: cancels what it runs or waits for and frees it. */
 void proxy_free_req(struct proxy_req *q);
+/* The client's options.num_ctx, 0 when not set. */
+uint32_t proxy_num_ctx(const json_object *body);
 /* Sends q or holds it: 1 sent, 0 waits, -1 answered (the caller frees q). */
 int proxy_route(struct proxy_req *q);
-/* The path the client called for api. */
-const char *proxy_client_path(enum proxy_api api);
 
 /* ---- proxy_drain.c ------------------------------------------------------- */
 /* Right before q's answer ends: a drain waits until it is written out. */
@@ -208,5 +209,11 @@ enum relay_kind proxy_client_kind(const struct proxy_req *q);
 void proxy_end_stream(struct proxy_req *q);
 /* Ends a started stream with an error line (why) and frees q. */
 void proxy_fail_midstream(struct proxy_req *q, const char *why);
+
+/* ---- proxy_dispatch.c ---------------------------------------------------- */
+/* The path the client called for api. */
+const char *proxy_client_path(enum proxy_api api);
+/* Sends q to the node picked for it; the slot is held already. */
+void proxy_dispatch(struct proxy_req *q, const struct proxy_pick *pk);
 
 #endif
