@@ -2,6 +2,7 @@
  * proxy and of each request, and the functions those files share. Not
  * installed; everything else goes through proxy.h. The files, by job:
  *   proxy.c          the rest, until it is split up too
+ *   proxy_pick.c     node and model for an attempt, its slot taken
  *   proxy_dispatch.c an attempt sent to its node
  *   proxy_stream.c   the node's answer relayed to the client
  *   proxy_retry.c    a failed attempt tried elsewhere; node back-off
@@ -149,8 +150,6 @@ void proxy_view(const struct proxy *p, struct queue_view *v);
 void proxy_release_slot(struct proxy_req *q, enum admission_outcome outcome);
 /* Ends q: cancels what it runs or waits for and frees it. */
 void proxy_free_req(struct proxy_req *q);
-/* The client's options.num_ctx, 0 when not set. */
-uint32_t proxy_num_ctx(const json_object *body);
 /* Sends q or holds it: 1 sent, 0 waits, -1 answered (the caller frees q). */
 int proxy_route(struct proxy_req *q);
 
@@ -215,5 +214,13 @@ void proxy_fail_midstream(struct proxy_req *q, const char *why);
 const char *proxy_client_path(enum proxy_api api);
 /* Sends q to the node picked for it; the slot is held already. */
 void proxy_dispatch(struct proxy_req *q, const struct proxy_pick *pk);
+
+/* ---- proxy_pick.c -------------------------------------------------------- */
+/* The client's options.num_ctx, 0 when not set. */
+uint32_t proxy_num_ctx(const json_object *body);
+/* A slot for the first model with one: 1 (*pk), 0 (wait), -ENOENT, -ENODEV. */
+int proxy_select(struct proxy_req *q, struct proxy_pick *pk);
+/* The wait ran out: a later fallback model with a free slot, 1 (*pk) or 0. */
+int proxy_expiry_fallback(struct proxy_req *q, struct proxy_pick *pk);
 
 #endif
