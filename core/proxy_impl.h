@@ -2,6 +2,7 @@
  * proxy and of each request, and the functions those files share. Not
  * installed; everything else goes through proxy.h. The files, by job:
  *   proxy.c          the rest, until it is split up too
+ *   proxy_route.c    route or hold; the holding queue's callbacks
  *   proxy_pick.c     node and model for an attempt, its slot taken
  *   proxy_dispatch.c an attempt sent to its node
  *   proxy_stream.c   the node's answer relayed to the client
@@ -150,8 +151,6 @@ void proxy_view(const struct proxy *p, struct queue_view *v);
 void proxy_release_slot(struct proxy_req *q, enum admission_outcome outcome);
 /* Ends q: cancels what it runs or waits for and frees it. */
 void proxy_free_req(struct proxy_req *q);
-/* Sends q or holds it: 1 sent, 0 waits, -1 answered (the caller frees q). */
-int proxy_route(struct proxy_req *q);
 
 /* ---- proxy_drain.c ------------------------------------------------------- */
 /* Right before q's answer ends: a drain waits until it is written out. */
@@ -222,5 +221,9 @@ uint32_t proxy_num_ctx(const json_object *body);
 int proxy_select(struct proxy_req *q, struct proxy_pick *pk);
 /* The wait ran out: a later fallback model with a free slot, 1 (*pk) or 0. */
 int proxy_expiry_fallback(struct proxy_req *q, struct proxy_pick *pk);
+
+/* ---- proxy_route.c ------------------------------------------------------- */
+/* Sends q or holds it: 1 sent, 0 waits, -1 answered (the caller frees q). */
+int proxy_route(struct proxy_req *q);
 
 #endif
