@@ -53,6 +53,7 @@ core_libherdcore_la_SOURCES += \
 	core/proxy_dispatch.c \
 	core/proxy_pick.c \
 	core/proxy_route.c \
+	core/proxy_req.c \
 	core/api_inference.c core/api_openai.c core/api_models.c
 
 proxy_integration_tests = \

@@ -1,7 +1,8 @@
 /* Private to the proxy's own files (core/proxy*.c): the state of the
  * proxy and of each request, and the functions those files share. Not
  * installed; everything else goes through proxy.h. The files, by job:
- *   proxy.c          the rest, until it is split up too
+ *   proxy.c          the proxy: new, configure, free, load and queue views
+ *   proxy_req.c      one request: arrival, request id, client gone, end
  *   proxy_route.c    route or hold; the holding queue's callbacks
  *   proxy_pick.c     node and model for an attempt, its slot taken
  *   proxy_dispatch.c an attempt sent to its node
@@ -147,10 +148,6 @@ struct queue_view;
 /* ---- proxy.c ------------------------------------------------------------- */
 /* The holding queue as queue_view.h sees it. */
 void proxy_view(const struct proxy *p, struct queue_view *v);
-/* Gives q's slot back, if it holds one, and kicks the queue. */
-void proxy_release_slot(struct proxy_req *q, enum admission_outcome outcome);
-/* Ends q: cancels what it runs or waits for and frees it. */
-void proxy_free_req(struct proxy_req *q);
 
 /* ---- proxy_drain.c ------------------------------------------------------- */
 /* Right before q's answer ends: a drain waits until it is written out. */
@@ -225,5 +222,11 @@ int proxy_expiry_fallback(struct proxy_req *q, struct proxy_pick *pk);
 /* ---- proxy_route.c ------------------------------------------------------- */
 /* Sends q or holds it: 1 sent, 0 waits, -1 answered (the caller frees q). */
 int proxy_route(struct proxy_req *q);
+
+/* ---- proxy_req.c --------------------------------------------------------- */
+/* Gives q's slot back, if it holds one, and kicks the queue. */
+void proxy_release_slot(struct proxy_req *q, enum admission_outcome outcome);
+/* Ends q: cancels what it runs or waits for and frees it. */
+void proxy_free_req(struct proxy_req *q);
 
 #endif
