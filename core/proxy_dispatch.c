@@ -21,7 +21,7 @@
 #include "upstream.h"
 
 static const char *
-proxy_upstream_path(enum proxy_api api)
+proxy_dispatch_upstream_path(enum proxy_api api)
 {
     switch (api) {
     case PROXY_API_CHAT:
@@ -53,12 +53,12 @@ proxy_client_path(enum proxy_api api)
     case PROXY_API_OAI_EMBEDDINGS:
         return "/v1/embeddings";
     default:
-        return proxy_upstream_path(api);
+        return proxy_dispatch_upstream_path(api);
     }
 }
 
 static enum relay_kind
-proxy_relay_kind(const struct proxy_req *q)
+proxy_dispatch_relay_kind(const struct proxy_req *q)
 {
     return q->ri.stream ? RELAY_NDJSON : RELAY_JSON; /* nodes speak native */
 }
@@ -88,8 +88,8 @@ proxy_dispatch(struct proxy_req *q, const struct proxy_pick *pk)
                                strcmp(pk->model, q->models[0]) == 0
                            ? q->ri.model_asked
                            : pk->model;
-    if (relay_init(&q->relay, proxy_relay_kind(q), q->p->set.max_body_bytes) !=
-        0) {
+    if (relay_init(&q->relay, proxy_dispatch_relay_kind(q),
+                   q->p->set.max_body_bytes) != 0) {
         proxy_attempt_failed(q, "out of memory", 0);
         return;
     }
@@ -154,7 +154,7 @@ proxy_dispatch(struct proxy_req *q, const struct proxy_pick *pk)
                   q->request_id, proxy_num_ctx(q->body), pk->model, pk->node,
                   pk->loaded_ctx);
     q->call = upstream_start(q->p->pool, pk->url, EVHTTP_REQ_POST,
-                             proxy_upstream_path(q->up_api), body, len,
+                             proxy_dispatch_upstream_path(q->up_api), body, len,
                              &proxy_upstream_cbs, q, err, sizeof err);
     free(body);
     if (!q->call)

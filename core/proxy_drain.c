@@ -30,7 +30,7 @@ struct proxy_flush {
 };
 
 static void
-proxy_flush_end(struct proxy_flush *f)
+proxy_drain_flush_end(struct proxy_flush *f)
 {
     struct proxy *p = f->p;
     free(f);
@@ -41,22 +41,22 @@ proxy_flush_end(struct proxy_flush *f)
 
 /* The last bytes reached the socket. */
 static void
-proxy_flushed_cb(struct http_req *req, void *arg)
+proxy_drain_flushed_cb(struct http_req *req, void *arg)
 {
     struct proxy_flush *f = arg;
     (void)req;
     http_conn_set_closecb(f->conn, NULL, NULL);
-    proxy_flush_end(f);
+    proxy_drain_flush_end(f);
 }
 
 /* The connection went first. */
 static void
-proxy_flush_closed_cb(struct http_conn *conn, void *arg)
+proxy_drain_flush_closed_cb(struct http_conn *conn, void *arg)
 {
     struct proxy_flush *f = arg;
     (void)conn;
     http_req_set_on_complete(f->req, NULL, NULL);
-    proxy_flush_end(f);
+    proxy_drain_flush_end(f);
 }
 
 /* Called right before an answer ends, so that a drain waits until it is
@@ -82,8 +82,8 @@ proxy_flush_watch(struct proxy *p, struct http_req *req)
     f->p = p;
     f->req = req;
     f->conn = conn;
-    http_req_set_on_complete(req, proxy_flushed_cb, f);
-    http_conn_set_closecb(conn, proxy_flush_closed_cb, f);
+    http_req_set_on_complete(req, proxy_drain_flushed_cb, f);
+    http_conn_set_closecb(conn, proxy_drain_flush_closed_cb, f);
     p->flushing++;
 }
 
@@ -180,7 +180,7 @@ proxy_drain_retry_after(const struct proxy *p)
  * q its trace. The loop has stopped, so what the socket takes now is all
  * the client gets; its connection goes with http_server_free. */
 static void
-proxy_cut_req(struct proxy_req *q)
+proxy_drain_cut_req(struct proxy_req *q)
 {
     static const char why[] = "the router stopped before the answer was "
                               "complete";
@@ -207,5 +207,5 @@ proxy_cut(struct proxy *p)
         return;
     p->drain_done = NULL;
     while (p->head)
-        proxy_cut_req(p->head);
+        proxy_drain_cut_req(p->head);
 }

@@ -36,8 +36,8 @@ proxy_num_ctx(const json_object *body)
  * has a free one. Returns 1 with *pk filled, or 0; *known and *any tell
  * whether the model exists and whether any node could serve it. */
 static int
-proxy_try_model(struct proxy_req *q, const char *model, int *known, int *any,
-                struct proxy_pick *pk)
+proxy_pick_try_model(struct proxy_req *q, const char *model, int *known,
+                     int *any, struct proxy_pick *pk)
 {
     struct proxy *p = q->p;
     const char *excl[PROXY_MAX_EXCLUDED + PROXY_MAX_BACKOFF + 1];
@@ -95,7 +95,7 @@ proxy_try_model(struct proxy_req *q, const char *model, int *known, int *any,
 }
 
 static int
-proxy_listed(const struct proxy_req *q, const char *model)
+proxy_pick_listed(const struct proxy_req *q, const char *model)
 {
     for (size_t m = 0; m < q->model_count; m++)
         if (strcmp(q->models[m], model) == 0)
@@ -107,7 +107,7 @@ proxy_listed(const struct proxy_req *q, const char *model)
  * so try a model of the same category that a usable node has loaded
  * (never chat for embedding or the reverse). Returns 1 with *pk, or 0. */
 static int
-proxy_vram_fallback(struct proxy_req *q, struct proxy_pick *pk)
+proxy_pick_vram_fallback(struct proxy_req *q, struct proxy_pick *pk)
 {
     struct proxy *p = q->p;
     enum model_category want = model_category(q->ri.model);
@@ -118,9 +118,9 @@ proxy_vram_fallback(struct proxy_req *q, struct proxy_pick *pk)
             continue;
         for (size_t k = 0; k < n->snap.loaded_count; k++) {
             const char *m = n->snap.loaded[k].name;
-            if (!m || proxy_listed(q, m) || model_category(m) != want)
+            if (!m || proxy_pick_listed(q, m) || model_category(m) != want)
                 continue;
-            if (proxy_try_model(q, m, &known, &any, pk)) {
+            if (proxy_pick_try_model(q, m, &known, &any, pk)) {
                 log_info(proxy_comp,
                          "%s: %s cannot be served; VRAM "
                          "fallback to %s (%s) on %s",
@@ -135,7 +135,7 @@ proxy_vram_fallback(struct proxy_req *q, struct proxy_pick *pk)
 
 /* The family of a model name: what comes before the tag. */
 static size_t
-proxy_family_len(const char *model)
+proxy_pick_family_len(const char *model)
 {
     return strcspn(model, ":");
 }
@@ -147,7 +147,7 @@ proxy_family_len(const char *model)
  * sent to the first node). On success *pk is that pick (the first slot
  * is given back) and 1 is returned; otherwise 0 and *pk is kept. */
 static int
-proxy_context_upgrade(struct proxy_req *q, struct proxy_pick *pk)
+proxy_pick_context_upgrade(struct proxy_req *q, struct proxy_pick *pk)
 {
     struct proxy *p = q->p;
     uint32_t want = proxy_num_ctx(q->body);
@@ -161,7 +161,7 @@ proxy_context_upgrade(struct proxy_req *q, struct proxy_pick *pk)
         if (at->snap.loaded[k].name &&
             strcmp(at->snap.loaded[k].name, pk->model) == 0)
             size = at->snap.loaded[k].size_gb;
-    size_t fl = proxy_family_len(pk->model);
+    size_t fl = proxy_pick_family_len(pk->model);
     const char *best = NULL;
     double best_size = 0;
     for (size_t i = 0; i < registry_count(p->r->registry); i++) {
@@ -171,7 +171,8 @@ proxy_context_upgrade(struct proxy_req *q, struct proxy_pick *pk)
         for (size_t k = 0; k < n->snap.loaded_count; k++) {
             const char *m = n->snap.loaded[k].name;
             double s = n->snap.loaded[k].size_gb;
-            if (!m || strcmp(m, pk->model) == 0 || proxy_family_len(m) != fl ||
+            if (!m || strcmp(m, pk->model) == 0 ||
+                proxy_pick_family_len(m) != fl ||
                 strncmp(m, pk->model, fl) != 0 ||
                 n->snap.loaded[k].context_length < want || s <= size ||
                 (best && s >= best_size))
@@ -187,7 +188,7 @@ proxy_context_upgrade(struct proxy_req *q, struct proxy_pick *pk)
     struct proxy_pick up;
     int known = 0, any = 0;
     memset(&up, 0, sizeof up);
-    if (!proxy_try_model(q, model, &known, &any, &up))
+    if (!proxy_pick_try_model(q, model, &known, &any, &up))
         return 0;
     if (up.loaded_ctx < want) { /* ranked a node without it loaded */
         admission_release(p->adm, up.node, up.model, ADMISSION_REJECTED);
@@ -212,7 +213,7 @@ proxy_context_upgrade(struct proxy_req *q, struct proxy_pick *pk)
  * asked but one does in another case (as Ollama, names match without
  * regard to case). Returns 1 when it was spelled anew. */
 static int
-proxy_respell(struct proxy_req *q, size_t m)
+proxy_pick_respell(struct proxy_req *q, size_t m)
 {
     const char *listed = registry_model_spelling(q->p->r->registry,
                                                  q->models[m]);
@@ -241,12 +242,12 @@ proxy_select(struct proxy_req *q, struct proxy_pick *pk)
     q->upgraded_from[0] = '\0';
     q->busy_primary = 0;
     for (size_t m = 0; m < q->model_count; m++) {
-        int k = 0, got = proxy_try_model(q, q->models[m], &k, &any, pk);
-        if (!got && !k && proxy_respell(q, m))
-            got = proxy_try_model(q, q->models[m], &k, &any, pk);
+        int k = 0, got = proxy_pick_try_model(q, q->models[m], &k, &any, pk);
+        if (!got && !k && proxy_pick_respell(q, m))
+            got = proxy_pick_try_model(q, q->models[m], &k, &any, pk);
         known |= k;
         if (got) {
-            proxy_context_upgrade(q, pk);
+            proxy_pick_context_upgrade(q, pk);
             return 1;
         }
         /* Busy candidates for a preferred model: wait for them rather
@@ -257,7 +258,7 @@ proxy_select(struct proxy_req *q, struct proxy_pick *pk)
         }
     }
     if (known && q->retries == 0 && q->p->set.vram_fallback &&
-        proxy_vram_fallback(q, pk))
+        proxy_pick_vram_fallback(q, pk))
         return 1;
     if (!known)
         return -ENOENT;
@@ -280,15 +281,15 @@ proxy_expiry_fallback(struct proxy_req *q, struct proxy_pick *pk)
         if (admission_waiting_model_before(p->adm, q->models[m], q->t_start))
             continue;
         int known = 0, any = 0;
-        int got = proxy_try_model(q, q->models[m], &known, &any, pk);
-        if (!got && !known && proxy_respell(q, m))
-            got = proxy_try_model(q, q->models[m], &known, &any, pk);
+        int got = proxy_pick_try_model(q, q->models[m], &known, &any, pk);
+        if (!got && !known && proxy_pick_respell(q, m))
+            got = proxy_pick_try_model(q, q->models[m], &known, &any, pk);
         if (got) {
             log_info(proxy_comp,
                      "%s: no slot for %s within queue_wait; fallback to %s "
                      "on %s",
                      q->request_id, q->ri.model, pk->model, pk->node);
-            proxy_context_upgrade(q, pk);
+            proxy_pick_context_upgrade(q, pk);
             return 1;
         }
     }

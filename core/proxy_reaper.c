@@ -20,7 +20,7 @@
  * never touched. Before the client saw anything the request is retried
  * elsewhere, as after a timeout; after, its stream ends with an error. */
 static void
-proxy_reap(struct proxy_req *q, double idle)
+proxy_reaper_reap(struct proxy_req *q, double idle)
 {
     struct proxy *p = q->p;
     char why[HEARTBEAT_MAX_STRING + 128];
@@ -64,7 +64,7 @@ proxy_reaper_cb(evutil_socket_t fd, short what, void *arg)
                 break;
         if (!q)
             return;
-        proxy_reap(q, now - q->t_active);
+        proxy_reaper_reap(q, now - q->t_active);
     }
 }
 

@@ -18,7 +18,7 @@
 
 /* n in decimal, as "%u" would write it. Returns the text, in buf. */
 static const char *
-proxy_utoa(char *buf, size_t cap, unsigned n)
+proxy_reply_utoa(char *buf, size_t cap, unsigned n)
 {
     char *p = buf + cap;
     *--p = '\0';
@@ -37,7 +37,7 @@ proxy_fleet_headers(struct proxy_req *q, int with_node)
     char v[64];
     evhttp_add_header(h, "X-Request-Id", q->request_id);
     evhttp_add_header(h, "X-Fleet-Retries",
-                      proxy_utoa(v, sizeof v, q->retries));
+                      proxy_reply_utoa(v, sizeof v, q->retries));
     if (!with_node || !q->node[0])
         return;
     evhttp_add_header(h, "X-Fleet-Node", q->node);

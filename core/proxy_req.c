@@ -86,7 +86,7 @@ proxy_free_req(struct proxy_req *q)
 /* The client went away: cancel upstream, free the slot or the place in
  * the queue now. */
 static void
-proxy_close_cb(struct http_conn *conn, void *arg)
+proxy_req_close_cb(struct http_conn *conn, void *arg)
 {
     struct proxy_req *q = arg;
     struct http_req *req = q->req;
@@ -113,7 +113,7 @@ proxy_close_cb(struct http_conn *conn, void *arg)
 /* An OpenAI request leaves in the native API's shape (its image URLs are
  * data: URIs by now). Returns 0, or -1 once the client has its 400. */
 static int
-proxy_convert_request(struct proxy_req *q)
+proxy_req_convert(struct proxy_req *q)
 {
     char err[256];
     if (!q->openai)
@@ -131,7 +131,7 @@ proxy_convert_request(struct proxy_req *q)
  * before any download, which would reach out for nothing and hold the
  * 400 back. Returns 0, or -1 once the client has its answer. */
 static int
-proxy_check_before_images(struct proxy_req *q)
+proxy_req_check_before_images(struct proxy_req *q)
 {
     char err[256];
     json_object *copy = NULL, *native = NULL;
@@ -157,7 +157,7 @@ proxy_check_before_images(struct proxy_req *q)
 
 /* The image URLs of an OpenAI chat are data: URIs now, or one failed. */
 static void
-proxy_images_done(void *arg, int rc, const char *err)
+proxy_req_images_done(void *arg, int rc, const char *err)
 {
     struct proxy_req *q = arg;
     q->images = NULL;
@@ -173,13 +173,13 @@ proxy_images_done(void *arg, int rc, const char *err)
         proxy_free_req(q);
         return;
     }
-    if (proxy_convert_request(q) < 0 || proxy_route(q) < 0)
+    if (proxy_req_convert(q) < 0 || proxy_route(q) < 0)
         proxy_free_req(q);
 }
 
 /* splitmix64's finaliser: a bijection, so distinct inputs never collide */
 static uint64_t
-proxy_mix64(uint64_t x)
+proxy_req_mix64(uint64_t x)
 {
     x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL;
     x = (x ^ (x >> 27)) * 0x94d049bb133111ebULL;
@@ -197,8 +197,8 @@ proxy_request_id(char out[33])
     if (counter == 0)
         evutil_secure_rng_get_bytes(key, sizeof key);
     counter++;
-    uint64_t half[2] = {proxy_mix64(key[0] + counter),
-                        proxy_mix64(key[1] ^ proxy_mix64(counter))};
+    uint64_t half[2] = {proxy_req_mix64(key[0] + counter),
+                        proxy_req_mix64(key[1] ^ proxy_req_mix64(counter))};
     for (int i = 0; i < 32; i++)
         out[i] = hex[(half[i / 16] >> (60 - 4 * (i % 16))) & 15];
     out[32] = '\0';
@@ -291,16 +291,16 @@ proxy_handle(struct proxy *p, struct http_req *req, enum proxy_api api)
                  q->ri.fallbacks[i]);
     q->conn = http_req_conn(req);
     if (q->conn)
-        http_conn_set_closecb(q->conn, proxy_close_cb, q);
+        http_conn_set_closecb(q->conn, proxy_req_close_cb, q);
     if (api == PROXY_API_OAI_CHAT) {
-        if (proxy_check_before_images(q) < 0) {
+        if (proxy_req_check_before_images(q) < 0) {
             proxy_free_req(q);
             return;
         }
         int rc =
             image_job_start(p->images, q->body, p->set.image_fetch_max_bytes,
-                            p->set.image_fetch_timeout, proxy_images_done, q,
-                            &q->images, err, sizeof err);
+                            p->set.image_fetch_timeout, proxy_req_images_done,
+                            q, &q->images, err, sizeof err);
         if (rc != 0) {
             proxy_reply_error(q,
                               rc == -EINVAL  ? 400
@@ -313,6 +313,6 @@ proxy_handle(struct proxy *p, struct http_req *req, enum proxy_api api)
         if (q->images)
             return; /* routed once the images are in */
     }
-    if (proxy_convert_request(q) < 0 || proxy_route(q) < 0)
+    if (proxy_req_convert(q) < 0 || proxy_route(q) < 0)
         proxy_free_req(q);
 }

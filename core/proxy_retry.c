@@ -15,7 +15,7 @@
 #include "router.h"
 
 static void
-proxy_backoff_add(struct proxy *p, const char *node)
+proxy_retry_backoff_add(struct proxy *p, const char *node)
 {
     double now = router_now();
     size_t slot = 0;
@@ -69,7 +69,7 @@ proxy_attempt_failed(struct proxy_req *q, const char *why, int backoff)
     proxy_trace(q, "retried", why);
     proxy_release_slot(q, ADMISSION_FAILED);
     if (backoff)
-        proxy_backoff_add(q->p, q->node);
+        proxy_retry_backoff_add(q->p, q->node);
     if (q->excluded_count < PROXY_MAX_EXCLUDED)
         snprintf(q->excluded[q->excluded_count++], HEARTBEAT_MAX_STRING, "%s",
                  q->node);

@@ -15,7 +15,7 @@
 #include "router.h"
 
 static void
-proxy_models_list(const struct proxy_req *q, char *buf, size_t len)
+proxy_route_models_list(const struct proxy_req *q, char *buf, size_t len)
 {
     size_t off = 0;
     buf[0] = '\0';
@@ -24,17 +24,17 @@ proxy_models_list(const struct proxy_req *q, char *buf, size_t len)
                                 q->models[i]);
 }
 
-static enum admission_retry proxy_retry_cb(void *arg);
-static void proxy_expire_cb(void *arg);
+static enum admission_retry proxy_route_retry_cb(void *arg);
+static void proxy_route_expire_cb(void *arg);
 
 /* Answers a request that cannot be routed (proxy_select < 0). */
 static void
-proxy_reply_unroutable(struct proxy_req *q, int rc)
+proxy_route_unroutable(struct proxy_req *q, int rc)
 {
     if (rc == -ENOENT) {
         char list[1200];
         const char *why = NULL;
-        proxy_models_list(q, list, sizeof list);
+        proxy_route_models_list(q, list, sizeof list);
         proxy_trace(q, "failed", "model not found");
         if (q->p->set.auto_pull &&
             autopull_state(q->p->ap, q->ri.model, router_now(), &why) ==
@@ -61,7 +61,7 @@ proxy_reply_unroutable(struct proxy_req *q, int rc)
 /* The usable node with the most free memory (0 when not reported), for
  * an auto-pull; NULL when none. */
 static const struct registry_node *
-proxy_pull_node(struct proxy *p)
+proxy_route_pull_node(struct proxy *p)
 {
     const struct registry_node *best = NULL;
     double best_free = -1;
@@ -84,14 +84,14 @@ proxy_pull_node(struct proxy *p)
  * max_retries bound it, and it was no wait for a slot.) Returns 0, or
  * -ENOSPC / -ENOMEM as admission_wait_until. */
 static int
-proxy_wait(struct proxy_req *q, double extra)
+proxy_route_wait(struct proxy_req *q, double extra)
 {
     struct proxy *p = q->p;
     double now = router_now();
     double left = admission_wait_limit(p->adm) + extra - q->waited;
-    int rc = admission_wait_until(p->adm, q->ri.model, q->t_start,
-                                  now + (left > 0 ? left : 0), proxy_retry_cb,
-                                  proxy_expire_cb, q, &q->waiter);
+    int rc = admission_wait_until(
+        p->adm, q->ri.model, q->t_start, now + (left > 0 ? left : 0),
+        proxy_route_retry_cb, proxy_route_expire_cb, q, &q->waiter);
     if (rc == 0)
         q->t_queued = now;
     return rc;
@@ -100,7 +100,7 @@ proxy_wait(struct proxy_req *q, double extra)
 /* q leaves the holding queue (the admission unlinks it): its wait counts
  * toward its limit should it wait again. */
 static void
-proxy_left_queue(struct proxy_req *q)
+proxy_route_left_queue(struct proxy_req *q)
 {
     q->waiter = NULL;
     q->waited += router_now() - q->t_queued;
@@ -110,7 +110,7 @@ proxy_left_queue(struct proxy_req *q)
  * it. Returns 2 when the request waits, 0 when no pull is possible (the
  * caller answers 404), -1 when answered here (503). */
 static int
-proxy_autopull(struct proxy_req *q)
+proxy_route_autopull(struct proxy_req *q)
 {
     struct proxy *p = q->p;
     double now = router_now();
@@ -118,14 +118,14 @@ proxy_autopull(struct proxy_req *q)
     if (st == AUTOPULL_FAILED)
         return 0;
     if (st == AUTOPULL_NONE) {
-        const struct registry_node *n = proxy_pull_node(p);
+        const struct registry_node *n = proxy_route_pull_node(p);
         if (!n)
             return 0;
         int rc = autopull_start(p->ap, q->ri.model, n->id, n->url, now);
         if (rc != 0 && rc != -EALREADY)
             return 0;
     }
-    if (proxy_wait(q, p->set.auto_pull_timeout) != 0) {
+    if (proxy_route_wait(q, p->set.auto_pull_timeout) != 0) {
         proxy_reject(q, "holding queue full",
                      "%s is being pulled and the holding queue is full; "
                      "try again shortly",
@@ -155,14 +155,14 @@ proxy_route(struct proxy_req *q)
         return 1;
     }
     if (rc == -ENOENT && p->set.auto_pull && !p->draining) {
-        int w = proxy_autopull(q);
+        int w = proxy_route_autopull(q);
         if (w == 2)
             return 0; /* waits for the pull */
         if (w < 0)
             return -1;
     }
     if (rc < 0) {
-        proxy_reply_unroutable(q, rc);
+        proxy_route_unroutable(q, rc);
         return -1;
     }
     if (p->draining) {
@@ -170,7 +170,7 @@ proxy_route(struct proxy_req *q)
         proxy_reply_error(q, 503, "the router is shutting down");
         return -1;
     }
-    if (proxy_wait(q, 0) != 0) {
+    if (proxy_route_wait(q, 0) != 0) {
         proxy_reject(q, "holding queue full",
                      "every node that can serve %s is busy and the "
                      "holding queue is full; try again shortly",
@@ -188,7 +188,7 @@ proxy_route(struct proxy_req *q)
  * busy and it asks no more than any request for the model does (no tags,
  * no nodes excluded because they failed it). */
 static enum admission_retry
-proxy_retry_cb(void *arg)
+proxy_route_retry_cb(void *arg)
 {
     struct proxy_req *q = arg;
     struct proxy_pick pk;
@@ -205,22 +205,22 @@ proxy_retry_cb(void *arg)
         if (st == AUTOPULL_PULLING || st == AUTOPULL_DONE)
             return ADMISSION_RETRY_WAIT_ALONE;
     }
-    proxy_left_queue(q); /* the admission unlinks it when we return */
+    proxy_route_left_queue(q); /* the admission unlinks it when we return */
     if (rc == 1) {
         proxy_dispatch(q, &pk);
     } else {
-        proxy_reply_unroutable(q, rc);
+        proxy_route_unroutable(q, rc);
         proxy_free_req(q);
     }
     return ADMISSION_RETRY_DONE;
 }
 
 static void
-proxy_expire_cb(void *arg)
+proxy_route_expire_cb(void *arg)
 {
     struct proxy_req *q = arg;
     struct proxy_pick pk;
-    proxy_left_queue(q); /* the admission has unlinked it */
+    proxy_route_left_queue(q); /* the admission has unlinked it */
     if (q->p->draining) {
         proxy_reject(q, "draining", "the router is shutting down");
     } else if (proxy_expiry_fallback(q, &pk)) {

@@ -31,7 +31,7 @@
 #define PROXY_CLIENT_BUFFER_MAX (1u << 20)
 
 static void
-proxy_on_head(void *arg, int status, const char *ctype)
+proxy_stream_on_head(void *arg, int status, const char *ctype)
 {
     struct proxy_req *q = arg;
     q->status = status;
@@ -48,8 +48,8 @@ proxy_client_kind(const struct proxy_req *q)
 }
 
 /* One native line of a streamed answer to an OpenAI client: its events
- * go to the scratch chunk, sent by proxy_on_body or proxy_on_end. Error
- * bodies (kept whole, relayed at the end) are not converted here. */
+ * go to the scratch chunk, sent by proxy_stream_on_body or proxy_stream_on_end.
+ * Error bodies (kept whole, relayed at the end) are not converted here. */
 void
 proxy_on_native_object(void *arg, json_object *o)
 {
@@ -58,11 +58,11 @@ proxy_on_native_object(void *arg, json_object *o)
     if (q->status >= 300 || !q->ri.stream || !q->req || q->convert_failed)
         return;
     if (openai_reply_stream(&q->oai, o, q->chunk) != 0)
-        q->convert_failed = 1; /* out of memory: proxy_on_body ends it */
+        q->convert_failed = 1; /* out of memory: proxy_stream_on_body ends it */
 }
 
 static void
-proxy_send_headers(struct proxy_req *q)
+proxy_stream_send_headers(struct proxy_req *q)
 {
     struct evkeyvalq *h = http_req_out_headers(q->req);
     const char *ct = q->openai     ? "text/event-stream"
@@ -82,7 +82,7 @@ proxy_send_headers(struct proxy_req *q)
  * Runs only while the request lives: a client that leaves frees its
  * connection (and this callback) with it. */
 static void
-proxy_client_drained(struct http_conn *conn, void *arg)
+proxy_stream_client_drained(struct http_conn *conn, void *arg)
 {
     struct proxy_req *q = arg;
     (void)conn;
@@ -97,7 +97,7 @@ proxy_client_drained(struct http_conn *conn, void *arg)
  * client's answer: the stream ends with an error instead. Returns 1 when
  * it did (q is freed). */
 static int
-proxy_lost_line(struct proxy_req *q, int relay_rc)
+proxy_stream_lost_line(struct proxy_req *q, int relay_rc)
 {
     char why[300];
     if (relay_rc == -E2BIG)
@@ -115,10 +115,10 @@ proxy_lost_line(struct proxy_req *q, int relay_rc)
     return 1;
 }
 
-static void proxy_on_end(void *arg, int err);
+static void proxy_stream_on_end(void *arg, int err);
 
 static void
-proxy_on_body(void *arg, struct evbuffer *data)
+proxy_stream_on_body(void *arg, struct evbuffer *data)
 {
     struct proxy_req *q = arg;
     q->t_active = router_now();
@@ -136,7 +136,7 @@ proxy_on_body(void *arg, struct evbuffer *data)
             evbuffer_drain(data, n);
             q->too_big = 1;
             upstream_cancel(q->call);
-            proxy_on_end(q, 0);
+            proxy_stream_on_end(q, 0);
             return;
         }
         relay_feed(&q->relay, data, q->out);
@@ -147,10 +147,10 @@ proxy_on_body(void *arg, struct evbuffer *data)
         return;
     }
     if (!q->headers_sent)
-        proxy_send_headers(q);
+        proxy_stream_send_headers(q);
     /* an OpenAI client gets the events proxy_on_native_object makes */
     int rc = relay_feed(&q->relay, data, q->openai ? NULL : q->chunk);
-    if (q->openai && proxy_lost_line(q, rc))
+    if (q->openai && proxy_stream_lost_line(q, rc))
         return;
     if (evbuffer_get_length(q->chunk) == 0)
         return; /* a line not complete yet */
@@ -158,7 +158,7 @@ proxy_on_body(void *arg, struct evbuffer *data)
     if (q->conn && !q->paused &&
         http_conn_output_length(q->conn) + evbuffer_get_length(q->chunk) >
             PROXY_CLIENT_BUFFER_MAX) {
-        /* resumed by proxy_client_drained once this chunk is written */
+        /* resumed by proxy_stream_client_drained once this chunk is written */
         q->paused = 1;
         q->pauses++;
         if (q->pauses == 1)
@@ -171,8 +171,7 @@ proxy_on_body(void *arg, struct evbuffer *data)
     /* While paused every chunk keeps the drain callback: a plain send
      * would clear it (the node may still hand over bytes it had read). */
     if (q->paused) {
-        http_reply_chunk_then(q->req, q->chunk, proxy_client_drained,
-                                        q);
+        http_reply_chunk_then(q->req, q->chunk, proxy_stream_client_drained, q);
     } else {
         http_reply_chunk(q->req, q->chunk);
     }
@@ -180,7 +179,7 @@ proxy_on_body(void *arg, struct evbuffer *data)
 
 /* Status and body of an upstream error answer, relayed as they are. */
 static void
-proxy_relay_error(struct proxy_req *q)
+proxy_stream_relay_error(struct proxy_req *q)
 {
     struct evkeyvalq *h = http_req_out_headers(q->req);
     proxy_fleet_headers(q, 1);
@@ -253,7 +252,7 @@ proxy_fail_midstream(struct proxy_req *q, const char *why)
  * OpenAI answer in q->out. Returns 0, or -EINVAL when it is not an answer
  * of its API. */
 static int
-proxy_convert_body(struct proxy_req *q)
+proxy_stream_convert_body(struct proxy_req *q)
 {
     if (!q->relay.body)
         return -EINVAL;
@@ -271,7 +270,7 @@ proxy_convert_body(struct proxy_req *q)
  * node lists the model, the request goes there instead, as for a node
  * that failed. Otherwise the node's 404 is the answer. */
 static int
-proxy_stale_listing(const struct proxy_req *q)
+proxy_stream_stale_listing(const struct proxy_req *q)
 {
     if (q->status != 404 || q->headers_sent || !q->relay.error ||
         !strstr(q->relay.error_msg, "not found") ||
@@ -291,7 +290,7 @@ proxy_stale_listing(const struct proxy_req *q)
 }
 
 static void
-proxy_on_end(void *arg, int err)
+proxy_stream_on_end(void *arg, int err)
 {
     struct proxy_req *q = arg;
     char why[600] = "";
@@ -301,7 +300,7 @@ proxy_on_end(void *arg, int err)
         proxy_free_req(q);
         return;
     }
-    int failed = err != 0 || q->status >= 500 || proxy_stale_listing(q);
+    int failed = err != 0 || q->status >= 500 || proxy_stream_stale_listing(q);
     /* the stream had ended (its final chunk, or the node's own error)
      * before the connection broke: nothing to add after that end */
     if (failed && q->headers_sent && (q->relay.done || q->relay.error))
@@ -326,13 +325,14 @@ proxy_on_end(void *arg, int err)
         return;
     }
     if (q->status >= 300) {
-        proxy_relay_error(q);
+        proxy_stream_relay_error(q);
         proxy_trace(q, "failed", "upstream client error");
         proxy_release_slot(q, ADMISSION_FAILED);
         proxy_free_req(q);
         return;
     }
-    if (q->openai && q->ri.stream && q->headers_sent && proxy_lost_line(q, 0))
+    if (q->openai && q->ri.stream && q->headers_sent &&
+        proxy_stream_lost_line(q, 0))
         return; /* its last line (relay_end) could not be converted */
     if (!q->ri.stream && q->too_big) {
         proxy_reply_error(q, 502,
@@ -344,7 +344,7 @@ proxy_on_end(void *arg, int err)
         proxy_free_req(q);
         return;
     }
-    if (!q->ri.stream && q->openai && proxy_convert_body(q) != 0) {
+    if (!q->ri.stream && q->openai && proxy_stream_convert_body(q) != 0) {
         proxy_reply_error(q, 502,
                           "node %s answered %s with something that is not "
                           "an answer of its API",
@@ -371,7 +371,7 @@ proxy_on_end(void *arg, int err)
         http_reply(req, 200, "OK", q->out);
     } else {
         if (!q->headers_sent)
-            proxy_send_headers(q);
+            proxy_stream_send_headers(q);
         if (!q->relay.done && !q->relay.error) {
             snprintf(why, sizeof why,
                      "node %s ended the answer without its final chunk",
@@ -398,4 +398,4 @@ proxy_on_end(void *arg, int err)
 }
 
 const struct upstream_cbs proxy_upstream_cbs = {
-    proxy_on_head, proxy_on_body, proxy_on_end};
+    proxy_stream_on_head, proxy_stream_on_body, proxy_stream_on_end};

@@ -26,7 +26,7 @@
  * request that found another of ours running on the node:model waited
  * for that one's load at most. */
 static int
-proxy_cold_load(const struct proxy_req *q)
+proxy_trace_cold_load(const struct proxy_req *q)
 {
     if (!q->relay.pending || !q->node[0])
         return 0;
@@ -86,7 +86,7 @@ proxy_trace(struct proxy_req *q, const char *status, const char *error)
         .load_ms = q->relay.pending && q->relay.load_ns >= 0
                        ? (double)q->relay.load_ns / 1e6
                        : NAN,
-        .cold_load = (uint32_t)proxy_cold_load(q),
+        .cold_load = (uint32_t)proxy_trace_cold_load(q),
     };
     if (!q->relay.pending) /* never dispatched: no counts */
         t.prompt_tokens = t.completion_tokens = -1;
