@@ -1,5 +1,5 @@
 /* Ollama's inference endpoints and the queue view: thin entries into the
- * request path (proxy.c). */
+ * request path (proxy.h; proxy_handle is in proxy_req.c). */
 #include "autoconfig.h"
 
 #include "proxy.h"

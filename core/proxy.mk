@@ -42,7 +42,18 @@ core_libherdcore_la_SOURCES += \
 	core/image_redirect.c core/image_redirect.h \
 	core/queue_view.c core/queue_view.h \
 	core/image_fetch.c core/image_fetch.h \
-	core/proxy.c core/proxy.h \
+	core/proxy.c core/proxy.h core/proxy_impl.h \
+	core/proxy_drain.c \
+	core/proxy_kick.c \
+	core/proxy_reaper.c \
+	core/proxy_retry.c \
+	core/proxy_trace.c \
+	core/proxy_reply.c \
+	core/proxy_stream.c \
+	core/proxy_dispatch.c \
+	core/proxy_pick.c \
+	core/proxy_route.c \
+	core/proxy_req.c \
 	core/api_inference.c core/api_openai.c core/api_models.c
 
 proxy_integration_tests = \
