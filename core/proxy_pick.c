@@ -151,7 +151,10 @@ proxy_pick_context_upgrade(struct proxy_req *q, struct proxy_pick *pk)
 {
     struct proxy *p = q->p;
     uint32_t want = proxy_num_ctx(q->body);
-    if (!p->set.context_upgrade ||
+    /* chat and generate only: another embedding model's vectors would
+     * not be comparable with the ones the client has */
+    if ((q->up_api != PROXY_API_CHAT && q->up_api != PROXY_API_GENERATE) ||
+        !p->set.context_upgrade ||
         p->set.context_protection != CONFIG_CTX_STRIP || q->retries > 0 ||
         want == 0 || pk->loaded_ctx == 0 || want <= pk->loaded_ctx)
         return 0;

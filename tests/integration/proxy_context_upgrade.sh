@@ -16,9 +16,12 @@ command -v sqlite3 >/dev/null || skip_all "sqlite3 is not installed"
 [ -f "$top_builddir/plugins/storage/sqlite.la" ] ||
     skip_all "the sqlite storage plugin is not built"
 
-fleet_sim small --model llama3:8b:5 --time-scale 0.01 --default-num-ctx 4096
+fleet_sim small --model llama3:8b:5 --embed-model qwen3-embedding:0.6b:0.6 \
+    --time-scale 0.01 --default-num-ctx 4096
 fleet_sim big --model llama3:70b:40 --model qwen3:32b:20 --memory-gb 128 \
     --time-scale 0.01 --default-num-ctx 4096
+fleet_sim emb --embed-model qwen3-embedding:8b:8 --time-scale 0.01 \
+    --default-num-ctx 32768
 fleet_router "context_upgrade = true"
 db=$TEST_TMP/data/latency.db
 
@@ -77,5 +80,20 @@ chat llama3:8b 100000
 is "$STATUS" 200 "num_ctx 100000: nothing of the family is that large"
 is "$(hdr X-Fleet-Node)" small "served where it was scored"
 is "$(hdr X-Fleet-Context-Overflow)" true "flagged as an overflow"
+
+# never for embeddings: another model's vectors would not match the
+# client's (the larger one of the family is loaded with room to spare)
+SIM_URL=$SIM_URL_emb
+sim_req POST /api/embed '{"model":"qwen3-embedding:8b","input":"x"}'
+is "$STATUS" 200 "qwen3-embedding:8b loaded on emb at 8192 (its trained context)"
+SIM_URL=$SIM_URL_small
+sim_req POST /api/embed '{"model":"qwen3-embedding:0.6b","input":"x"}'
+is "$STATUS" 200 "qwen3-embedding:0.6b loaded on small at 4096"
+wait_for 10 ctx_seen qwen3-embedding:8b 8192
+ok $? "the router sees it"
+rq POST /api/embed '{"model":"qwen3-embedding:0.6b","input":"x","options":{"num_ctx":8000}}'
+is "$STATUS $(hdr X-Fleet-Node) $(jq -r .model <<<"$BODY")" \
+    "200 small qwen3-embedding:0.6b" "num_ctx 8000: an embedding keeps its model and node"
+is "$(hdr X-Fleet-Context-Overflow)" "" "and its body is left as sent"
 router_stop
 done_testing
