@@ -267,7 +267,8 @@ proxy_handle(struct proxy *p, struct http_req *req, enum proxy_api api)
         q->ri.stream = 0;
     /* an unload goes to every node that has the model loaded */
     if (proxy_unload_asked(q->body, api)) {
-        int rc = proxy_unload_start(p->r, req, api, q->ri.model);
+        int rc = proxy_unload_start(p->r, req, api, q->ri.model,
+                                    q->ri.model_asked);
         if (rc == 0)
             q->req = NULL; /* answered by the unload */
         else if (rc == -ESHUTDOWN)

@@ -246,7 +246,7 @@ unload_loaded_name(const struct registry_node *n, const char *model)
 
 int
 proxy_unload_start(struct router *r, struct http_req *req,
-                   enum proxy_api api, const char *model)
+                   enum proxy_api api, const char *model, const char *asked)
 {
     const char *names[UNLOAD_MAX_NODES];
     const struct registry_node *nodes[UNLOAD_MAX_NODES];
@@ -289,7 +289,11 @@ proxy_unload_start(struct router *r, struct http_req *req,
     for (size_t i = 0; i < count; i++) {
         char err[256];
         json_object *b = json_object_new_object();
-        json_object_object_add(b, "model", json_object_new_string(names[i]));
+        json_object_object_add(
+            b, "model",
+            json_object_new_string(asked && *asked && strcmp(names[i], model) == 0
+                                       ? asked
+                                       : names[i]));
         if (api == PROXY_API_CHAT)
             json_object_object_add(b, "messages", json_object_new_array());
         json_object_object_add(b, "keep_alive", json_object_new_int(0));

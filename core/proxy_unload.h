@@ -18,10 +18,13 @@ int proxy_unload_asked(json_object *body, enum proxy_api api);
 /* Sends the unload of model to every usable node that has it loaded and
  * answers req with the first node's answer once all have answered (its
  * status and body; X-Fleet-Node names that node, X-Fleet-Unloaded every
- * node that unloaded it). Returns 0 when started (req is answered then),
- * -ENOENT when no node has the model loaded (route it as any request),
- * -ESHUTDOWN while draining, -ENOMEM. */
+ * node that unloaded it). asked: the client's own spelling of model (or
+ * NULL), sent to the nodes that list model as it is, so that the answer
+ * echoes it as Ollama's does. Returns 0 when started (req is answered
+ * then), -ENOENT when no node has the model loaded (route it as any
+ * request), -ESHUTDOWN while draining, -ENOMEM. */
 int proxy_unload_start(struct router *r, struct http_req *req,
-                       enum proxy_api api, const char *model);
+                       enum proxy_api api, const char *model,
+                       const char *asked);
 
 #endif

@@ -40,6 +40,11 @@ is "$(curl -s "$ROUTER/api/ps" | jq '.models | length')" 0 \
 is "$(loaded_on s1)|$(loaded_on s2)|$(loaded_on s3)" "||" "unloaded on both"
 like "$(cat "$TEST_TMP/herd.log")" "unloaded qwen3:0.6b on s[12],s[12]" "and logged"
 
+load_on s1
+rq POST /api/generate '{"model":"library/qwen3:0.6b","keep_alive":0}'
+is "$STATUS $(jq -r '[.model, .done_reason] | join(" ")' <<<"$BODY")" \
+    "200 library/qwen3:0.6b unload" "the answer echoes the client's own spelling"
+
 load_on s1 s3
 rq POST /api/chat '{"model":"Qwen3:0.6b","messages":[],"keep_alive":"0s"}'
 is "$STATUS $(jq -r .done_reason <<<"$BODY") $(hdr X-Fleet-Unloaded | tr ',' '\n' | sort | paste -sd,)" \
