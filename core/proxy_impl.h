@@ -129,6 +129,10 @@ struct proxy_req {
     int64_t bytes_out;
     int http_status; /* what the client got */
     char last_error[600];
+    /* the 5xx a node answered the last failed attempt with, 0 when it
+     * failed otherwise (no connection, no answer): the status the client
+     * gets when no node is left, as nginx passes the last one on */
+    int last_status;
     char client_ip[64];
 };
 

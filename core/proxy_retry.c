@@ -74,6 +74,7 @@ proxy_attempt_failed(struct proxy_req *q, const char *why, int backoff)
         snprintf(q->excluded[q->excluded_count++], HEARTBEAT_MAX_STRING, "%s",
                  q->node);
     snprintf(q->last_error, sizeof q->last_error, "%s on %s", why, q->node);
+    q->last_status = q->status >= 500 && q->status <= 599 ? q->status : 0;
     q->retries++;
     q->status = 0;
     q->too_big = 0;
@@ -83,7 +84,8 @@ proxy_attempt_failed(struct proxy_req *q, const char *why, int backoff)
     relay_clear(&q->relay);
     if (q->retries > q->p->set.max_retries) {
         proxy_trace(q, "failed", why);
-        proxy_reply_error(q, 502, "%s failed on %u node(s); last error: %s",
+        proxy_reply_error(q, q->last_status ? q->last_status : 502,
+                          "%s failed on %u node(s); last error: %s",
                           q->model, q->retries, why);
         proxy_free_req(q);
         return;

@@ -52,7 +52,7 @@ proxy_route_unroutable(struct proxy_req *q, int rc)
         return;
     }
     proxy_trace(q, "failed", "no node left");
-    proxy_reply_error(q, 502,
+    proxy_reply_error(q, q->last_status ? q->last_status : 502,
                       "no available node for %s after excluding %zu "
                       "failed node(s); last error: %s",
                       q->ri.model, q->excluded_count, q->last_error);

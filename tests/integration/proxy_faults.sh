@@ -102,14 +102,20 @@ ok $(jq -e '.error' <<<"$last" >/dev/null; echo $?) \
     "an in-band error from the node reaches the client as the last line"
 both_fault '{"clear":true}'
 
-# every node fails: a 502 that says why, in each API's shape
+# every node fails: the last node's status, with an error that says why,
+# in each API's shape (as nginx passes the last answer on)
 both_fault '{"error500":{"count":50}}'
 rq POST /api/chat "$chat"
-is "$STATUS" 502 "500 on every node: 502"
+is "$STATUS" 500 "500 on every node: 500"
 like "$(jq -r .error <<<"$BODY")" "last error: HTTP 500" "naming the last error"
 rq POST /v1/chat/completions '{"model":"qwen3:0.6b","messages":[{"role":"user","content":"hi"}]}'
-is "$STATUS" 502 "OpenAI: 502 too"
+is "$STATUS" 500 "OpenAI: 500 too"
 is "$(jq -r .error.type <<<"$BODY")" api_error "in OpenAI's error shape"
+both_fault '{"clear":true}'
+# no node answers at all: 502
+both_fault '{"refuse":{"count":50}}'
+rq POST /api/chat "$chat"
+is "$STATUS" 502 "no answer from any node: 502"
 both_fault '{"clear":true}'
 
 router_stop

@@ -79,9 +79,10 @@ is "$STATUS" 400 "upstream 400 relayed with its status"
 is "$(jq -r .error <<<"$BODY")" "top_logprobs must be between 0 and 20" \
     "and the node's message"
 is "$(hdr X-Fleet-Retries)" 0 "a 4xx is not retried"
-# a 5xx on every node: retried, then a 502 that says what happened
+# a 5xx on every node: retried, then the last node's status, with an
+# error that says what happened
 rq POST /api/chat '{"model":"qwen3:0.6b","messages":[{"role":"user","content":"x"}],"options":{"num_predict":"x"}}'
-is "$STATUS" 502 "a 5xx on every node ends in 502"
+is "$STATUS" 500 "a 5xx on every node ends in that 5xx"
 like "$(jq -r .error <<<"$BODY")" 'num_predict.*must be of type integer' \
     "with the last node error"
 is "$(hdr X-Fleet-Retries)" 2 "after trying both nodes"
