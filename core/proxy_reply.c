@@ -14,7 +14,6 @@
 #include "admission.h"
 #include "http_reply.h"
 #include "queue_view.h"
-#include "router.h"
 
 /* n in decimal, as "%u" would write it. Returns the text, in buf. */
 static const char *

@@ -10,7 +10,6 @@
 
 #include "admission.h"
 #include "autopull.h"
-#include "common/log.h"
 #include "registry.h"
 #include "router.h"
 

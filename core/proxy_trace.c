@@ -10,7 +10,6 @@
 #include <sys/time.h>
 
 #include "common/log.h"
-#include "relay.h"
 #include "request.h"
 #include "router.h"
 #include "traces.h"
