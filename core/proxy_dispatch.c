@@ -32,14 +32,9 @@ proxy_dispatch_upstream_path(enum proxy_api api)
         return "/api/embed";
     case PROXY_API_EMBEDDINGS:
         return "/api/embeddings";
-    case PROXY_API_OAI_CHAT:
-        return "/v1/chat/completions";
-    case PROXY_API_OAI_COMPLETIONS:
-        return "/v1/completions";
-    case PROXY_API_OAI_EMBEDDINGS:
-        return "/v1/embeddings";
+    default: /* an OpenAI request goes out converted, as its native API */
+        return "/";
     }
-    return "/";
 }
 
 const char *

@@ -157,6 +157,14 @@ start_image_server() {
         { echo "Bail out! image_server $name did not start"; exit 1; }
 }
 
+# slow_slot_sim NAME [MODEL:SIZE]: a sim with one slot at 10 tokens/s and
+# long answers, so that num_predict sets how long a request holds the
+# slot (0.1 s a token); qwen3:0.6b unless MODEL says otherwise.
+slow_slot_sim() {
+    fleet_sim "$1" --model "${2:-qwen3:0.6b:0.5}" --num-parallel 1 \
+        --tokens-per-sec 10 --response-tokens 200
+}
+
 # one_slot_fleet [ROUTER-INI-LINES]: sim s1 with qwen3:0.6b loaded, one
 # slot and 10 tokens/s, so that num_predict sets how long a request holds
 # the slot (0.1 s a token), and the router in front of it (fleet_router).

@@ -10,12 +10,8 @@
 . "$top_srcdir/tests/integration/router_lib.sh"
 . "$top_srcdir/tests/integration/proxy_lib.sh"
 
-# two one-slot nodes at 10 tokens/s: num_predict sets how long a request
-# holds a slot (0.1 s a token)
-for s in s1 s2; do
-    fleet_sim "$s" --model qwen3:0.6b:0.5 --num-parallel 1 --tokens-per-sec 10 \
-        --response-tokens 200
-done
+slow_slot_sim s1
+slow_slot_sim s2
 fleet_router "default_num_parallel = 1
 queue_wait = 2
 queue_max = 2

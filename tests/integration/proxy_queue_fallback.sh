@@ -9,11 +9,8 @@
 . "$top_srcdir/tests/integration/router_lib.sh"
 . "$top_srcdir/tests/integration/proxy_lib.sh"
 
-# one slot each, 10 tokens/s: num_predict sets how long a slot is held
-fleet_sim s1 --model qwen3:0.6b:0.5 --num-parallel 1 --tokens-per-sec 10 \
-    --response-tokens 200
-fleet_sim s2 --model llama3.2:1b:1 --num-parallel 1 --tokens-per-sec 10 \
-    --response-tokens 200
+slow_slot_sim s1
+slow_slot_sim s2 llama3.2:1b:1
 fleet_router "default_num_parallel = 1
 queue_wait = 1
 vram_fallback = false"

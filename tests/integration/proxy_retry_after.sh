@@ -10,9 +10,7 @@
 . "$top_srcdir/tests/integration/router_lib.sh"
 . "$top_srcdir/tests/integration/proxy_lib.sh"
 
-# one slot at 10 tokens/s: num_predict sets how long a request holds it
-fleet_sim s1 --model qwen3:0.6b:0.5 --num-parallel 1 --tokens-per-sec 10 \
-    --response-tokens 200
+slow_slot_sim s1
 fleet_router "default_num_parallel = 1
 queue_wait = 1
 queue_max = 1
