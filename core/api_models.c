@@ -153,8 +153,7 @@ models_finish(struct models_op *op)
     /* routable at once, not only from the node's next report */
     if (op->pulled[0] && op->status[0] == 200 &&
         strstr(op->tail, "\"status\":\"success\"") &&
-        registry_note_pulled(op->r->registry, op->nodes[0], op->pulled) ==
-            0)
+        registry_note_pulled(op->r->registry, op->nodes[0], op->pulled) == 0)
         proxy_kick(op->r->proxy); /* requests may wait for that model */
     if (!op->req) {
         models_free(op);

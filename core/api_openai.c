@@ -121,7 +121,7 @@ api_openai_model(struct router *r, struct http_req *req)
     char norm[REQUEST_MODEL_MAX];
     if (id && strlen(id) != id_len) { /* a %00 would cut the name short */
         http_send_openai_error(req, 400, "invalid_request_error",
-                                "a model id cannot contain a NUL byte");
+                               "a model id cannot contain a NUL byte");
         free(id);
         return;
     }
@@ -142,7 +142,7 @@ api_openai_model(struct router *r, struct http_req *req)
         json_object_put(m);
     } else {
         http_send_openai_error(req, 404, "not_found_error",
-                                "The model '%s' does not exist", id ? id : "");
+                               "The model '%s' does not exist", id ? id : "");
     }
     json_object_put(seen);
     free(id);

@@ -316,8 +316,7 @@ image_header_cb(struct evhttp_request *req, void *arg)
     struct evkeyvalq *h = evhttp_request_get_input_headers(req);
     const char *ct = evhttp_find_header(h, "Content-Type");
     const char *cl = evhttp_find_header(h, "Content-Length");
-    if (code == 301 || code == 302 || code == 303 || code == 307 ||
-        code == 308)
+    if (code == 301 || code == 302 || code == 303 || code == 307 || code == 308)
         return image_redirect(d, code, evhttp_find_header(h, "Location"));
     if (code != 200) {
         snprintf(job->err, sizeof job->err,
@@ -520,8 +519,8 @@ image_walk(json_object *body, image_visit_fn visit, void *arg, char *err,
                          m, p);
                 return -EINVAL;
             }
-            int rc = visit(arg, holder, key, json_object_get_string(u), err,
-                           errlen);
+            int rc =
+                visit(arg, holder, key, json_object_get_string(u), err, errlen);
             if (rc != 0)
                 return rc;
         }
@@ -532,8 +531,8 @@ image_walk(json_object *body, image_visit_fn visit, void *arg, char *err,
 /* One URL for image_scan: collected into the job when it is to be
  * downloaded. */
 static int
-image_scan_one(void *arg, json_object *holder, const char *key,
-               const char *url, char *err, size_t errlen)
+image_scan_one(void *arg, json_object *holder, const char *key, const char *url,
+               char *err, size_t errlen)
 {
     struct image_job *job = arg;
     int k = image_url_kind(url, err, errlen);

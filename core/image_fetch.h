@@ -47,8 +47,7 @@ int image_job_start(struct image_fetcher *f, json_object *body,
  * the body can be checked whole before its downloads start. Returns the
  * count, -EINVAL for a URL that is not allowed or a part without one,
  * -ENOMEM; err says why. */
-int image_http_urls(json_object *body, int stand_in, char *err,
-                    size_t errlen);
+int image_http_urls(json_object *body, int stand_in, char *err, size_t errlen);
 
 /* Stops the downloads at once; done is not called. */
 void image_job_cancel(struct image_job *job);

@@ -341,9 +341,8 @@ unforwarded_check(const json_object *body, enum proxy_api api, char *err,
         json_object *v = oai_req_member(body, counts[i]);
         int64_t n;
         if (v && (!oai_req_integer(v, &n) || n < 1))
-            return oai_req_invalid(err, errlen,
-                                   "%s: expected a positive integer",
-                                   counts[i]);
+            return oai_req_invalid(
+                err, errlen, "%s: expected a positive integer", counts[i]);
         if (v && n > 1)
             return oai_req_invalid(err, errlen,
                                    "%s: only 1 is supported (Ollama makes "

@@ -274,8 +274,8 @@ openai_put_completion_logprobs(json_object *choice, const json_object *native,
         if (!tok)
             tok = "";
         err |= json_object_array_add(tokens, json_object_new_string(tok));
-        err |= json_object_array_add(token_lps,
-                                     json_object_get(openai_jget(e, "logprob")));
+        err |= json_object_array_add(
+            token_lps, json_object_get(openai_jget(e, "logprob")));
         err |= json_object_array_add(tops, openai_top_map(e));
         err |= json_object_array_add(offsets,
                                      json_object_new_int64((int64_t)*offset));

@@ -55,8 +55,8 @@ struct proxy {
     struct event *tick, *kick, *drain_timer;
     double last_tick;      /* when the tick last ran */
     double drain_deadline; /* when a drain gives up on what still runs */
-    struct event *reaper; /* frees slots held without bytes flowing */
-    double reap_every;    /* s between its sweeps */
+    struct event *reaper;  /* frees slots held without bytes flowing */
+    double reap_every;     /* s between its sweeps */
     uint64_t reaped;
     struct proxy_req *head; /* every live request */
     unsigned live;
@@ -108,8 +108,8 @@ struct proxy_req {
     int status;
     char ctype[96];
     int headers_sent;
-    int too_big;         /* a non-streamed answer outgrew max_body_bytes */
-    int paused;          /* reading from the node waits for the client */
+    int too_big; /* a non-streamed answer outgrew max_body_bytes */
+    int paused;  /* reading from the node waits for the client */
     unsigned pauses;
     struct relay relay;
     struct evbuffer *out;   /* non-streamed answer, or error body */

@@ -218,12 +218,12 @@ proxy_pick_context_upgrade(struct proxy_req *q, struct proxy_pick *pk)
 static int
 proxy_pick_respell(struct proxy_req *q, size_t m)
 {
-    const char *listed = registry_model_spelling(q->p->r->registry,
-                                                 q->models[m]);
+    const char *listed =
+        registry_model_spelling(q->p->r->registry, q->models[m]);
     if (!listed || strlen(listed) >= sizeof q->models[m])
         return 0;
-    log_debug(proxy_comp, "%s: %s is listed as %s", q->request_id,
-              q->models[m], listed);
+    log_debug(proxy_comp, "%s: %s is listed as %s", q->request_id, q->models[m],
+              listed);
     strcpy(q->models[m], listed);
     if (m == 0) { /* the request's own model: its queue, pulls and trace */
         strcpy(q->ri.model, listed);

@@ -63,17 +63,16 @@ proxy_reply_msg(struct proxy_req *q, int code, unsigned retry_after,
     if (code == 503) {
         char ra[16];
         snprintf(ra, sizeof ra, "%u", retry_after);
-        evhttp_add_header(http_req_out_headers(q->req),
-                          "Retry-After", ra);
+        evhttp_add_header(http_req_out_headers(q->req), "Retry-After", ra);
     }
     q->http_status = code;
     proxy_track_flush(q);
     if (q->openai)
         http_send_openai_error(q->req, code,
-                                code == 400   ? "invalid_request_error"
-                                : code == 404 ? "not_found_error"
-                                              : "api_error",
-                                "%s", msg);
+                               code == 400   ? "invalid_request_error"
+                               : code == 404 ? "not_found_error"
+                                             : "api_error",
+                               "%s", msg);
     else
         http_send_error(q->req, code, "%s", msg);
     q->req = NULL;

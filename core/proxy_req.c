@@ -247,8 +247,8 @@ proxy_handle(struct proxy *p, struct http_req *req, enum proxy_api api)
     }
     int stream_default =
         (api == PROXY_API_CHAT || api == PROXY_API_GENERATE) ? 1 : 0;
-    const char *tags = evhttp_find_header(http_req_in_headers(req),
-                                          "X-Herd-Tags");
+    const char *tags =
+        evhttp_find_header(http_req_in_headers(req), "X-Herd-Tags");
     if (request_parse(q->body, tags, stream_default, &q->ri, err, sizeof err) !=
             0 ||
         proxy_body_check(q->body, api, err, sizeof err) != 0) {
@@ -267,8 +267,8 @@ proxy_handle(struct proxy *p, struct http_req *req, enum proxy_api api)
         q->ri.stream = 0;
     /* an unload goes to every node that has the model loaded */
     if (proxy_unload_asked(q->body, api)) {
-        int rc = proxy_unload_start(p->r, req, api, q->ri.model,
-                                    q->ri.model_asked);
+        int rc =
+            proxy_unload_start(p->r, req, api, q->ri.model, q->ri.model_asked);
         if (rc == 0)
             q->req = NULL; /* answered by the unload */
         else if (rc == -ESHUTDOWN)

@@ -85,8 +85,8 @@ proxy_attempt_failed(struct proxy_req *q, const char *why, int backoff)
     if (q->retries > q->p->set.max_retries) {
         proxy_trace(q, "failed", why);
         proxy_reply_error(q, q->last_status ? q->last_status : 502,
-                          "%s failed on %u node(s); last error: %s",
-                          q->model, q->retries, why);
+                          "%s failed on %u node(s); last error: %s", q->model,
+                          q->retries, why);
         proxy_free_req(q);
         return;
     }

@@ -193,8 +193,7 @@ proxy_route_retry_cb(void *arg)
     struct proxy_pick pk;
     int rc = proxy_select(q, &pk);
     if (rc == 0)
-        return q->busy_primary && q->ri.tag_count == 0 &&
-                       q->excluded_count == 0
+        return q->busy_primary && q->ri.tag_count == 0 && q->excluded_count == 0
                    ? ADMISSION_RETRY_WAIT
                    : ADMISSION_RETRY_WAIT_ALONE;
     if (rc == -ENOENT && q->p->set.auto_pull) {

@@ -376,7 +376,8 @@ proxy_stream_on_end(void *arg, int err)
             snprintf(why, sizeof why,
                      "node %s ended the answer without its final chunk",
                      q->node);
-            relay_error_tail(proxy_client_kind(q), q->relay.mid_line, why, q->chunk);
+            relay_error_tail(proxy_client_kind(q), q->relay.mid_line, why,
+                             q->chunk);
         }
         if (evbuffer_get_length(q->chunk) > 0) {
             q->bytes_out += (int64_t)evbuffer_get_length(q->chunk);

@@ -245,8 +245,8 @@ unload_loaded_name(const struct registry_node *n, const char *model)
 }
 
 int
-proxy_unload_start(struct router *r, struct http_req *req,
-                   enum proxy_api api, const char *model, const char *asked)
+proxy_unload_start(struct router *r, struct http_req *req, enum proxy_api api,
+                   const char *model, const char *asked)
 {
     const char *names[UNLOAD_MAX_NODES];
     const struct registry_node *nodes[UNLOAD_MAX_NODES];
@@ -291,9 +291,9 @@ proxy_unload_start(struct router *r, struct http_req *req,
         json_object *b = json_object_new_object();
         json_object_object_add(
             b, "model",
-            json_object_new_string(asked && *asked && strcmp(names[i], model) == 0
-                                       ? asked
-                                       : names[i]));
+            json_object_new_string(
+                asked && *asked && strcmp(names[i], model) == 0 ? asked
+                                                                : names[i]));
         if (api == PROXY_API_CHAT)
             json_object_object_add(b, "messages", json_object_new_array());
         json_object_object_add(b, "keep_alive", json_object_new_int(0));

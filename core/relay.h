@@ -24,7 +24,7 @@ struct relay {
     struct evbuffer *pending; /* an incomplete line, or the JSON body */
     json_tokener *tok; /* for trees a caller wants; made on first use */
     unsigned bad_lines;       /* stream lines that were not JSON */
-    int mid_line; /* what went to out so far ends inside a line */
+    int mid_line;             /* what went to out so far ends inside a line */
     size_t max_bytes;         /* longest line or body kept */
     int done;                 /* positive end signal seen */
     int error;                /* the node reported an error in-band */

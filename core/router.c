@@ -156,7 +156,7 @@ router_dispatch(struct http_req *req, void *arg)
     /* a client of the OpenAI API reads errors in its shape */
     if (strncmp(path, "/v1/", 4) == 0)
         http_send_openai_error(req, 404, "invalid_request_error",
-                                "no such endpoint: %s", path);
+                               "no such endpoint: %s", path);
     else
         http_send_error(req, 404, "no such endpoint: %s", path);
 }

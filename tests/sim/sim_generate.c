@@ -474,9 +474,9 @@ job_timer_cb(evutil_socket_t fd, short what, void *arg)
     int done = 0, batch = 0;
     do {
         if (job->f_drop &&
-            job->pieces_sent >= s->cfg.faults[SIM_FAULT_DROP].after +
-                                    (s->cfg.faults[SIM_FAULT_DROP].half ? 1
-                                                                        : 0)) {
+            job->pieces_sent >=
+                s->cfg.faults[SIM_FAULT_DROP].after +
+                    (s->cfg.faults[SIM_FAULT_DROP].half ? 1 : 0)) {
             /* The client must see exactly `after` pieces, then the close.
              * Pieces may still wait in evhttp's buffer when tokens come
              * faster than writes, and only the loop can write them (a

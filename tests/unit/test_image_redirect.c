@@ -36,13 +36,15 @@ main(void)
     check(b, "HTTP://cdn.example/p.png", "HTTP://cdn.example/p.png");
     check(b, "//cdn.example/p.png", "http://cdn.example/p.png");
     check(b, "/other.png", "http://img.example:8080/other.png");
-    check(b, "/other.png?size=2#frag", "http://img.example:8080/other.png?size=2");
+    check(b, "/other.png?size=2#frag",
+          "http://img.example:8080/other.png?size=2");
     check(b, "c.png", "http://img.example:8080/a/b/c.png");
     check(b, "?y=2", "http://img.example:8080/a/b/?y=2");
     check("http://img.example", "c.png", "http://img.example/c.png");
     check("http://img.example/", "c.png", "http://img.example/c.png");
     check("https://[::1]:8443/x/y.png", "/z.png", "https://[::1]:8443/z.png");
-    check("http://127.0.0.1/x", "http://127.0.0.2:81/y", "http://127.0.0.2:81/y");
+    check("http://127.0.0.1/x", "http://127.0.0.2:81/y",
+          "http://127.0.0.2:81/y");
     refused(b, "ftp://files.example/p.png", "scheme 'ftp' is not allowed");
     refused(b, "data:image/png;base64,AAAA", "scheme 'data' is not allowed");
     refused(b, "", "malformed");

@@ -189,11 +189,11 @@ test_chat_parts(void)
              "an empty part array is empty content");
 
     static const char *const bad_urls[] = {
-        "http://example.com/a.png",    "https://example.com/a.png",
-        "data:text/plain;base64,QUJD", "data:image/png,QUJD",
-        "data:image/;base64,QUJD",     "data:image/png;base64,",
-        "data:image/png;base64,QU JD", "data:image/png;base64,Q",
-        "data:image/png;base64,QQ=A",  "data:image/png;base64",
+        "http://example.com/a.png",     "https://example.com/a.png",
+        "data:text/plain;base64,QUJD",  "data:image/png,QUJD",
+        "data:image/;base64,QUJD",      "data:image/png;base64,",
+        "data:image/png;base64,QU JD",  "data:image/png;base64,Q",
+        "data:image/png;base64,QQ=A",   "data:image/png;base64",
         "data:image/png;base64,QUJDR=", /* 5 digits and '=' */
         "data:image/png;base64,QUJD=",  /* 4 digits need no '=' */
         "data:image/png;base64,QQ=",    /* 2 digits need two */
@@ -629,8 +629,9 @@ test_embeddings(void)
          "stream_options not an object");
     snprintf(b, sizeof b,
              "{'model':'m',%s,'stream_options':{'include_usage':'yes'}}", msg);
-    like(conv(CHAT, b), "error: stream_options.include_usage: expected a "
-                        "boolean",
+    like(conv(CHAT, b),
+         "error: stream_options.include_usage: expected a "
+         "boolean",
          "include_usage not a boolean");
     snprintf(b, sizeof b,
              "{'model':'m',%s,'stream_options':{'include_usage':null}}", msg);

@@ -298,15 +298,15 @@ test_logprobs(void)
     free(s);
     /* completions have their own, older shape */
 #define CLP(off)                                                               \
-    "{\"tokens\":[\"Hi\"],\"token_logprobs\":[-0.5],\"top_logprobs\":[{"     \
+    "{\"tokens\":[\"Hi\"],\"token_logprobs\":[-0.5],\"top_logprobs\":[{"       \
     "\"Hi\":-0.5}],\"text_offset\":[" off "]}"
     start(&r, PROXY_API_OAI_COMPLETIONS, 0);
     s = body(&r,
              "{\"model\":\"tiny\",\"response\":\"Hi\",\"done\":true,"
              "\"logprobs\":" LP "}",
              &rc);
-    ok(rc == 0 && strstr(s, "\"finish_reason\":\"stop\",\"logprobs\":" CLP(
-                                "0") "}]"),
+    ok(rc == 0 &&
+           strstr(s, "\"finish_reason\":\"stop\",\"logprobs\":" CLP("0") "}]"),
        "completion body: tokens, token_logprobs, top_logprobs, text_offset");
     free(s);
     start(&r, PROXY_API_OAI_COMPLETIONS, 0);
@@ -316,8 +316,8 @@ test_logprobs(void)
                "{\"model\":\"tiny\",\"response\":\"Hi\",\"done\":false,"
                "\"logprobs\":[{\"token\":\"Hi\",\"logprob\":-0.5}]}\n",
                &rc);
-    ok(strstr(s, "\"finish_reason\":null,\"logprobs\":" CLP("0")
-                 "}],\"model\"") != NULL,
+    ok(strstr(s, "\"finish_reason\":null,\"logprobs\":" CLP(
+                     "0") "}],\"model\"") != NULL,
        "completion chunk: logprobs after finish_reason, in that shape");
     ok(strstr(s, "\"top_logprobs\":[null],\"text_offset\":[2]}") != NULL,
        "the next chunk's offsets go on; no alternatives is null");
