@@ -63,7 +63,7 @@ ok "$(awk -v a="$(cut -d'|' -f4 <<<"$row")" -v b="$score" \
 fault s1 '{"error500":{"probability":1}}'
 fault s2 '{"error500":{"probability":1}}'
 chat
-is "$STATUS" 502 "both nodes fail"
+is "$STATUS" 500 "both nodes fail (the last one's 500)"
 rid=$(hdr X-Request-Id)
 fault s1 '{"error500":null}'
 fault s2 '{"error500":null}'

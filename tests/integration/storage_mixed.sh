@@ -76,7 +76,7 @@ fault s1 '{"error500":null}'
 fault s1 '{"error500":{"probability":1}}'
 fault s2 '{"error500":{"probability":1}}'
 chat qwen3:0.6b 4
-is "$STATUS" 502 "every node fails: 502"
+is "$STATUS" 500 "every node fails: the last one's 500"
 failed_id=$(hdr X-Request-Id)
 fault s1 '{"error500":null}'
 fault s2 '{"error500":null}'

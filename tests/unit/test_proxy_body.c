@@ -248,11 +248,15 @@ main(void)
         {"{\"messages\":{}}", PROXY_API_CHAT, "messages must be an array"},
         {"{}", PROXY_API_OAI_CHAT, "messages is required and must be an array"},
         {"{\"prompt\":1}", PROXY_API_GENERATE, "prompt must be a string"},
-        {"{}", PROXY_API_EMBED,
+        {"{}", PROXY_API_EMBED, NULL}, /* the load form */
+        {"{\"input\":3}", PROXY_API_EMBED,
+         "input must be a string or an array"},
+        {"{}", PROXY_API_OAI_EMBEDDINGS,
          "input is required and must be a string or an array"},
         {"{\"input\":[\"a\"]}", PROXY_API_OAI_EMBEDDINGS, NULL},
         {"{\"prompt\":[\"a\"]}", PROXY_API_OAI_COMPLETIONS, NULL},
-        {"{}", PROXY_API_EMBEDDINGS, "prompt is required and must be a string"},
+        {"{}", PROXY_API_EMBEDDINGS, NULL}, /* the load form */
+        {"{\"prompt\":1}", PROXY_API_EMBEDDINGS, "prompt must be a string"},
         {"{\"options\":[]}", PROXY_API_CHAT, "options must be an object"},
     };
     for (size_t i = 0; i < sizeof checks / sizeof checks[0]; i++) {
