@@ -5,6 +5,7 @@
 
 #include <ctype.h>
 #include <errno.h>
+#include <math.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -97,6 +98,26 @@ body_native(enum proxy_api api)
     return api == PROXY_API_CHAT || api == PROXY_API_GENERATE;
 }
 
+int
+proxy_body_num_ctx(const json_object *opts, int64_t *out)
+{
+    json_object *v;
+    if (!opts || !json_object_object_get_ex(opts, "num_ctx", &v))
+        return 0;
+    if (json_object_is_type(v, json_type_int)) {
+        *out = json_object_get_int64(v);
+        return 1;
+    }
+    /* Ollama takes 4096.0 (or 4096.5) as 4096 and would reload for it */
+    if (!json_object_is_type(v, json_type_double))
+        return 0;
+    double d = json_object_get_double(v);
+    if (!isfinite(d) || d >= 9.0e18 || d <= -9.0e18)
+        return 0;
+    *out = (int64_t)d;
+    return 1;
+}
+
 /* Context protection (reference §6.2): a num_ctx the loaded model already
  * covers would only make Ollama reload it, so strip removes it and warn
  * keeps it (the caller logs); a larger one stays in every mode and is
@@ -104,12 +125,11 @@ body_native(enum proxy_api api)
 static enum proxy_ctx_result
 body_context(json_object *opts, unsigned loaded_ctx, int mode)
 {
-    json_object *v;
-    if (mode == CONFIG_CTX_PASSTHROUGH ||
-        !json_object_object_get_ex(opts, "num_ctx", &v) ||
-        !json_object_is_type(v, json_type_int) || loaded_ctx == 0)
+    int64_t n;
+    if (mode == CONFIG_CTX_PASSTHROUGH || !proxy_body_num_ctx(opts, &n) ||
+        loaded_ctx == 0)
         return PROXY_CTX_NONE;
-    if (json_object_get_int64(v) > (int64_t)loaded_ctx)
+    if (n > (int64_t)loaded_ctx)
         return PROXY_CTX_OVERFLOW;
     if (mode == CONFIG_CTX_WARN)
         return PROXY_CTX_KEPT;
@@ -168,15 +188,15 @@ body_options_change(const json_object *body, enum proxy_api api,
                     const struct proxy_body_opts *o, enum proxy_ctx_result *ctx)
 {
     json_object *opts, *v;
+    int64_t n;
     *ctx = PROXY_CTX_NONE;
     if (!body_native(api) ||
         !json_object_object_get_ex(body, "options", &opts) ||
         !json_object_is_type(opts, json_type_object))
         return 0;
     if (o->context_protection != CONFIG_CTX_PASSTHROUGH && loaded_ctx != 0 &&
-        json_object_object_get_ex(opts, "num_ctx", &v) &&
-        json_object_is_type(v, json_type_int)) {
-        if (json_object_get_int64(v) > (int64_t)loaded_ctx)
+        proxy_body_num_ctx(opts, &n)) {
+        if (n > (int64_t)loaded_ctx)
             *ctx = PROXY_CTX_OVERFLOW;
         else if (o->context_protection == CONFIG_CTX_WARN)
             *ctx = PROXY_CTX_KEPT;

@@ -45,4 +45,9 @@ char *proxy_body_build(const json_object *body, const char *text,
 /* A thinking model by name (the reference's list). */
 int proxy_body_is_thinking(const char *model);
 
+/* options.num_ctx of a native body as Ollama reads it: an integer, or a
+ * number with a fraction truncated toward zero. Returns 1 with *out set,
+ * 0 when there is none or it is not a number. */
+int proxy_body_num_ctx(const json_object *opts, int64_t *out);
+
 #endif

@@ -14,6 +14,7 @@
 #include "common/log.h"
 #include "config.h"
 #include "model_category.h"
+#include "proxy_body.h"
 #include "proxy_slots.h"
 #include "registry.h"
 #include "router.h"
@@ -23,12 +24,12 @@
 uint32_t
 proxy_num_ctx(const json_object *body)
 {
-    json_object *o, *v;
+    json_object *o;
+    int64_t n;
     if (json_object_object_get_ex(body, "options", &o) &&
-        json_object_object_get_ex(o, "num_ctx", &v) &&
-        json_object_is_type(v, json_type_int) && json_object_get_int64(v) > 0 &&
-        json_object_get_int64(v) < UINT32_MAX)
-        return (uint32_t)json_object_get_int64(v);
+        json_object_is_type(o, json_type_object) &&
+        proxy_body_num_ctx(o, &n) && n > 0 && n < UINT32_MAX)
+        return (uint32_t)n;
     return 0;
 }
 

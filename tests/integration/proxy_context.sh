@@ -43,6 +43,8 @@ is "$STATUS" 200 "strip: num_ctx 2048 served"
 is "$(reloads)" 0 "strip: the node did not reload (num_ctx removed)"
 is "$(sim_ctx)" 4096 "strip: the loaded context is unchanged"
 is "$(hdr X-Fleet-Context-Overflow)" "" "strip: no overflow flag"
+chat 2048.0
+is "$STATUS $(reloads)" "200 0" "strip: num_ctx 2048.0 (a number Ollama reads as 2048) removed too"
 chat 8192
 is "$STATUS" 200 "strip: num_ctx 8192 served"
 is "$(hdr X-Fleet-Context-Overflow)" true "strip: larger num_ctx flagged"
