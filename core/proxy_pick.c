@@ -27,8 +27,8 @@ proxy_num_ctx(const json_object *body)
     json_object *o;
     int64_t n;
     if (json_object_object_get_ex(body, "options", &o) &&
-        json_object_is_type(o, json_type_object) &&
-        proxy_body_num_ctx(o, &n) && n > 0 && n < UINT32_MAX)
+        json_object_is_type(o, json_type_object) && proxy_body_num_ctx(o, &n) &&
+        n > 0 && n < UINT32_MAX)
         return (uint32_t)n;
     return 0;
 }
