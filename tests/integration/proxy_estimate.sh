@@ -16,12 +16,6 @@ command -v sqlite3 >/dev/null || skip_all "sqlite3 is not installed"
 one_slot_fleet "queue_wait = 20"
 db=$TEST_TMP/data/latency.db
 
-gen() { # gen NAME NUM_PREDICT: a background request, status into NAME.code
-    curl -s -m 30 -o /dev/null -w '%{http_code}' "$ROUTER/api/generate" \
-        -d "{\"model\":\"qwen3:0.6b\",\"prompt\":\"x\",\"stream\":false,\"options\":{\"num_predict\":$2}}" \
-        >"$TEST_TMP/$1.code" &
-    eval "PID_$1=\$!"
-}
 fq() { curl -s -m 5 "$ROUTER/fleet/queue" | jq -r "$1"; }
 pending_is() { [ "$(fq .pending)" = "$1" ]; }
 active_is() { [ "$(sim_of s1 '.models[0].active')" = "$1" ]; }
@@ -33,16 +27,16 @@ all_written() {
 }
 
 is "$(fq .estimated_wait_ms)" null "no history, nothing waiting: null"
-gen a 30 # holds the slot about 3 s
+bg_generate a 30 # holds the slot about 3 s
 wait_for 5 active_is 1
-gen b 1
+bg_generate b 1
 wait_for 5 pending_is 1
 is "$(fq .estimated_wait_ms)" null "one waiting but no latency history: null"
 wait "$PID_a" "$PID_b"
 is "$(cat "$TEST_TMP/a.code") $(cat "$TEST_TMP/b.code")" "200 200" \
     "both complete"
 for n in 2 3 4 5; do
-    gen h$n "$n"
+    bg_generate h$n "$n"
     w=PID_h$n
     wait "${!w}"
 done
@@ -58,14 +52,14 @@ p75=$(sqlite3 "$db" "SELECT latency_ms FROM request_traces
 diag "p75 of the completed requests: $p75 ms"
 like "$p75" '^[0-9.]+$' "the completed latencies are recorded"
 
-gen c 30
+bg_generate c 30
 wait_for 5 active_is 1
-gen d 1
+bg_generate d 1
 wait_for 5 pending_is 1
 est1=$(fq .estimated_wait_ms)
 ok "$(awk -v a="$est1" -v b="$p75" 'BEGIN{d=a-b; exit !(d < 0.01 && d > -0.01)}'
     echo $?)" "one waiting on one slot: the p75 ($est1 ms)"
-gen e 1
+bg_generate e 1
 wait_for 5 pending_is 2
 est2=$(fq .estimated_wait_ms)
 ok "$(awk -v a="$est2" -v b="$p75" 'BEGIN{d=a-2*b; exit !(d < 0.02 && d > -0.02)}'

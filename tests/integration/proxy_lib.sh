@@ -165,6 +165,17 @@ slow_slot_sim() {
         --tokens-per-sec 10 --response-tokens 200
 }
 
+# bg_generate NAME NUM_PREDICT: a non-streamed qwen3:0.6b generate in the
+# background; its status in NAME.code, headers in NAME.hdr, body in
+# NAME.body, its pid in PID_NAME.
+bg_generate() {
+    curl -s -m 30 -D "$TEST_TMP/$1.hdr" -o "$TEST_TMP/$1.body" \
+        -w '%{http_code}' "$ROUTER/api/generate" \
+        -d "{\"model\":\"qwen3:0.6b\",\"prompt\":\"x\",\"stream\":false,\"options\":{\"num_predict\":$2}}" \
+        >"$TEST_TMP/$1.code" &
+    eval "PID_$1=\$!"
+}
+
 # one_slot_fleet [ROUTER-INI-LINES]: sim s1 with qwen3:0.6b loaded, one
 # slot and 10 tokens/s, so that num_predict sets how long a request holds
 # the slot (0.1 s a token), and the router in front of it (fleet_router).

@@ -12,19 +12,12 @@
 one_slot_fleet "queue_wait = 1
 queue_max = 2"
 
-gen() { # gen NAME NUM_PREDICT: a background request, status into NAME.code
-    curl -s -m 30 -D "$TEST_TMP/$1.hdr" -o "$TEST_TMP/$1.body" \
-        -w '%{http_code}' "$ROUTER/api/generate" \
-        -d "{\"model\":\"qwen3:0.6b\",\"prompt\":\"x\",\"stream\":false,\"options\":{\"num_predict\":$2}}" \
-        >"$TEST_TMP/$1.code" &
-    eval "PID_$1=\$!"
-}
 active() { sim_of s1 '.models[0].active'; }
 waiting() { curl -s "$ROUTER/fleet/queue" | jq -r .pending; }
 active_is() { [ "$(active)" = "$1" ]; }
 waiting_is() { [ "$(waiting)" = "$1" ]; }
 
-gen a 50           # holds the slot about 5 s, past the waits below
+bg_generate a 50 # holds the slot about 5 s, past the waits below
 wait_for 5 active_is 1
 is "$(active)" 1 "the first request runs"
 st=$(curl -s -m 5 "$ROUTER/fleet/status")
@@ -32,8 +25,8 @@ is "$(jq -r .fleet.requests_active <<<"$st")" 1 \
     "/fleet/status counts the request in flight"
 is "$(jq -r '.queues["s1:qwen3:0.6b"].in_flight' <<<"$st")" 1 \
     "and shows its node:model queue"
-gen b 1
-gen c 1
+bg_generate b 1
+bg_generate c 1
 wait_for 5 waiting_is 2
 is "$(waiting)" 2 "two more wait in the holding queue"
 t0=$(now_ms)
@@ -58,9 +51,9 @@ is "$(cat "$TEST_TMP/a.code")" 200 "the first request completes"
 is "$(sim_of s1 '.models[0].max_concurrent')" 1 "never two at once on 1 slot"
 
 # A waiting request takes the slot as soon as it frees.
-gen e 5            # ~0.5 s
+bg_generate e 5 # ~0.5 s
 wait_for 5 active_is 1
-gen f 1
+bg_generate f 1
 wait "$PID_e" "$PID_f"
 is "$(cat "$TEST_TMP/e.code") $(cat "$TEST_TMP/f.code")" "200 200" \
     "a request waiting less than queue_wait gets the freed slot"
@@ -85,7 +78,7 @@ is "$STATUS" 200 "and the next request gets it"
 
 # Before anything was written to it: a client waiting for a slot, and one
 # waiting for a non-streamed answer, leave; both are noticed at once.
-gen h 20
+bg_generate h 20
 h_alone() { # h runs, nothing else runs or waits
     [ "$(curl -s "$ROUTER/fleet/queue" | jq -c '[.in_flight, .pending]')" = "[1,0]" ] &&
         active_is 1

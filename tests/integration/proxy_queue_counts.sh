@@ -19,12 +19,6 @@ heartbeat_timeout = 0.5
 heartbeat_offline = 1"
 M=qwen3:0.6b
 
-gen() { # gen NAME NUM_PREDICT: a background request, status into NAME.code
-    curl -s -m 30 -o /dev/null -w '%{http_code}' "$ROUTER/api/generate" \
-        -d "{\"model\":\"$M\",\"prompt\":\"x\",\"stream\":false,\"options\":{\"num_predict\":$2}}" \
-        >"$TEST_TMP/$1.code" &
-    eval "PID_$1=\$!"
-}
 fq() { curl -s -m 5 "$ROUTER/fleet/queue" | jq -c "$1"; }
 hold() { # a stream that holds a slot until killed (it never completes, so
     # it adds no latency to the history)
@@ -49,8 +43,8 @@ pending_is() { [ "$(fq .pending)" = "$1" ]; }
 
 # history on both nodes: two at once go one to each slot, twice
 for round in 1 2; do
-    gen h1 5
-    gen h2 5
+    bg_generate h1 5
+    bg_generate h2 5
     wait "$PID_h1" "$PID_h2"
 done
 is "$(fq '[.queues[].completed]')" "[2,2]" "two completed on each node"
@@ -63,8 +57,8 @@ is "$(fq '[.queues[] | has("rejected")] | any')" false \
 hold
 hold
 wait_for 5 active_is 2 s1 s2
-gen w1 1
-gen w2 1
+bg_generate w1 1
+bg_generate w2 1
 wait_for 5 pending_is 2
 is "$(fq ".models[\"$M\"] | [.pending, .in_flight]")" "[2,2]" \
     "the model: 2 waiting, 2 running"
@@ -93,7 +87,7 @@ wait_for 10 s2_offline
 ok $? "s2 is offline"
 hold
 wait_for 5 active_is 1 s1
-gen w3 1
+bg_generate w3 1
 wait_for 5 pending_is 1
 est_one=$(fq .estimated_wait_ms)
 is "$(fq ".models[\"$M\"].concurrency")" 1 "the model has one usable slot now"

@@ -17,13 +17,6 @@ queue_max = 1
 drain_timeout = 30"
 curl -s -m 10 -o /dev/null "$SIM_URL_s1/api/generate" -d '{"model":"qwen3:0.6b"}'
 
-gen() { # gen NAME NUM_PREDICT: a background request; status, headers
-    curl -s -m 30 -D "$TEST_TMP/$1.hdr" -o /dev/null -w '%{http_code}' \
-        "$ROUTER/api/generate" \
-        -d "{\"model\":\"qwen3:0.6b\",\"prompt\":\"x\",\"stream\":false,\"options\":{\"num_predict\":$2}}" \
-        >"$TEST_TMP/$1.code" &
-    eval "PID_$1=\$!"
-}
 retry_after() { tr -d '\r' <"$TEST_TMP/$1.hdr" | sed -n 's/^Retry-After: //Ip'; }
 active_is() { [ "$(sim_of s1 '.models[0].active')" = "$1" ]; }
 pending_is() { [ "$(curl -s -m 2 "$ROUTER/fleet/queue" | jq -r .pending)" = "$1" ]; }
@@ -31,9 +24,9 @@ ceil_s() { awk -v ms="$1" -v k="$2" 'BEGIN { s = ms * k / 1000; c = int(s);
     if (c < s) c++; if (c < 1) c = 1; if (c > 60) c = 60; print c }'; }
 
 # no history yet: nothing to go by
-gen a 17 # 1.7 s on the slot, past b's wait
+bg_generate a 17 # 1.7 s on the slot, past b's wait
 wait_for 5 active_is 1
-gen b 1
+bg_generate b 1
 wait "$PID_b"
 is "$(cat "$TEST_TMP/b.code") $(retry_after b)" "503 5" \
     "a wait that runs out with no history: Retry-After 5"
@@ -41,9 +34,9 @@ wait "$PID_a"
 is "$(cat "$TEST_TMP/a.code")" 200 "the first request completes: history"
 
 # the history is a's 1.7 s; c waits behind another such request
-gen hold 17
+bg_generate hold 17
 wait_for 5 active_is 1
-gen c 1
+bg_generate c 1
 wait_for 5 pending_is 1
 est=$(curl -s -m 2 "$ROUTER/fleet/queue" | jq -r '.models["qwen3:0.6b"].estimated_wait_ms')
 like "$est" '^[0-9.]+$' "one waiting: /fleet/queue estimates its wait ($est ms)"
