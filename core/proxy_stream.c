@@ -293,7 +293,8 @@ static void
 proxy_stream_on_end(void *arg, int err)
 {
     struct proxy_req *q = arg;
-    char why[600] = "";
+    char why[600];
+    why[0] = '\0'; /* the trace's reason, when one is written below */
     q->call = NULL;
     relay_end(&q->relay);
     if (!q->req) { /* the client left meanwhile */
