@@ -162,6 +162,7 @@ struct herd_config {
     char *admin_token; /* NULL = admin actions from loopback only */
     char **api_keys;   /* client API keys; none = open */
     size_t api_key_count;
+    char *cors_origins; /* beyond Ollama's built-in ones; NULL = none */
 
     /* [agent] (herd-node) */
     char *agent_node_id;             /* short host name */

@@ -17,6 +17,7 @@ enum config_type {
     CONFIG_T_PATH,     /* directory; a leading ~ is expanded from $HOME */
     CONFIG_T_URL,      /* http://host[:port][/path] */
     CONFIG_T_NODE_ID,  /* [A-Za-z0-9._-]+ */
+    CONFIG_T_ORIGINS,  /* browser origins, comma-separated (cors_origin.h) */
     CONFIG_T_PORT,     /* 1-65535 */
     CONFIG_T_COUNT,    /* whole number within min..max */
     CONFIG_T_LEVEL,    /* error|warning|info|debug */
@@ -34,7 +35,7 @@ static inline int
 config_type_is_text(enum config_type t)
 {
     return t == CONFIG_T_STRING || t == CONFIG_T_HOST || t == CONFIG_T_PATH ||
-           t == CONFIG_T_URL || t == CONFIG_T_NODE_ID;
+           t == CONFIG_T_URL || t == CONFIG_T_NODE_ID || t == CONFIG_T_ORIGINS;
 }
 
 #define CONFIG_K_REPEAT 0x1u   /* may appear many times; values add up */

@@ -155,6 +155,9 @@ const struct config_key config_keys[] = {
     {"security", "api_key", CONFIG_T_STRING, CONFIG_K_SECRET | CONFIG_K_REPEAT,
      NULL, NULL, NULL, NULL, NULL, F(api_keys), F(api_key_count), 0, 0,
      "client API key (repeatable); none = open"},
+    {"security", "cors_origins", CONFIG_T_ORIGINS, CONFIG_K_OPTIONAL, NULL,
+     "HERD_CORS_ORIGINS", NULL, NULL, NULL, F(cors_origins), NOCOUNT, 0, 0,
+     "more origins browsers may call from (comma-separated; * = any)"},
 
     /* [agent] */
     {"agent", "node_id", CONFIG_T_NODE_ID, 0, NULL, "FLEET_NODE_NODE_ID", NULL,

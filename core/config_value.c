@@ -11,6 +11,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "common/cors_origin.h"
 #include "common/log.h"
 #include "config_impl.h"
 
@@ -464,6 +465,9 @@ config_value_parse(const struct config_key *k, const char *text,
         }
     }
     if (k->type == CONFIG_T_URL && value_url(text, err, errlen) < 0)
+        return -EINVAL;
+    if (k->type == CONFIG_T_ORIGINS &&
+        cors_origin_list_check(text, err, errlen) < 0)
         return -EINVAL;
     *(char **)field = strdup(text);
     return *(char **)field ? 0 : -ENOMEM;

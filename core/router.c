@@ -27,6 +27,7 @@
 #include "common/data_dir.h"
 #include "common/http_util.h"
 #include "common/log.h"
+#include "cors.h"
 #include "dashboard.h"
 #include "dashboard_api.h"
 #include "plugin_loader.h"
@@ -131,6 +132,8 @@ router_dispatch(struct http_req *req, void *arg)
 
     if (!path || !*path)
         path = "/";
+    if (!cors_admit(req, r->cfg->cors_origins))
+        return;
     for (size_t i = 0; i < sizeof router_routes / sizeof router_routes[0];
          i++) {
         const struct router_route *rt = &router_routes[i];

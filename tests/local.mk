@@ -23,3 +23,9 @@ tests_unit_test_json_text_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/tests \
 	-I$(top_srcdir)/core
 tests_unit_test_json_text_LDADD = core/common/libherdcommon.la
 TESTS += tests/unit/test_json_text
+
+check_PROGRAMS += tests/unit/test_cors_origin
+tests_unit_test_cors_origin_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/tests \
+	-I$(top_srcdir)/core
+tests_unit_test_cors_origin_LDADD = core/common/libherdcommon.la
+TESTS += tests/unit/test_cors_origin

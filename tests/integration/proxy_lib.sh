@@ -115,14 +115,16 @@ fault() {
     curl -s -m 10 -o /dev/null -X POST "$u/sim/faults" -d "$2"
 }
 
-# router_stop: SIGTERM to herd; checks exit 0 and a clean sanitizer log.
+# router_stop [NAME]: SIGTERM to herd ($PID_herd, or the one start_herd
+# NAME started); checks exit 0 and a clean sanitizer log.
 router_stop() {
-    local rc
-    kill -TERM "$PID_herd" 2>/dev/null
-    wait "$PID_herd"; rc=$?
-    if grep -Eq 'Sanitizer|runtime error' "$TEST_TMP/herd.log"; then
+    local rc pid=$PID_herd log=$TEST_TMP/${1:-herd}.log
+    [ -z "${1-}" ] || eval "pid=\$PID_$1"
+    kill -TERM "$pid" 2>/dev/null
+    wait "$pid"; rc=$?
+    if grep -Eq 'Sanitizer|runtime error' "$log"; then
         rc=99
-        grep -E -A12 'Sanitizer|runtime error' "$TEST_TMP/herd.log" |
+        grep -E -A12 'Sanitizer|runtime error' "$log" |
             head -40 | sed 's/^/#   /'
     fi
     is "$rc" 0 "herd exits 0 on SIGTERM, sanitizers quiet"

@@ -13,7 +13,9 @@ fleet_sim s1 --model qwen3:0.6b:0.5 --embed-model nomic-embed-text:0.3 \
     --time-scale 0.01
 fleet_sim s2 --model qwen3:0.6b:0.5 --model llama3.2:3b:2.0 --time-scale 0.01
 fleet_router "default_num_parallel = 2
-auto_pull = false"
+auto_pull = false
+[security]
+cors_origins = https://app.example"
 
 chat='{"model":"qwen3:0.6b","messages":[{"role":"user","content":"hi"}],"options":{"num_predict":4}}'
 rq POST /api/chat "$chat"
@@ -146,15 +148,15 @@ is "$(jq -r '.queues["s1:nomic-embed-text:latest"].concurrency' <<<"$BODY")" 2 \
     "slots from default_num_parallel"
 
 # A browser's Origin is the router's business, not the node's: a
-# loopback-bound Ollama refuses a foreign one (403), and the router does
-# not pass it on. (Straight to a sim the same request gets 403.)
-code=$(curl -s -m 10 -o /dev/null -w '%{http_code}' -H 'Origin: https://evil.example' \
+# loopback-bound Ollama refuses one outside its own list (403), and the
+# router, which allows it ([security] cors_origins), does not pass it on.
+code=$(curl -s -m 10 -o /dev/null -w '%{http_code}' -H 'Origin: https://app.example' \
     "$SIM_URL_s1/api/tags")
-is "$code" 403 "a sim refuses a foreign Origin"
+is "$code" 403 "a sim refuses an Origin outside Ollama's list"
 code=$(curl -s -m 30 -o "$TEST_TMP/origin.out" -w '%{http_code}' \
-    -H 'Origin: https://evil.example' "$ROUTER/api/chat" -d "$chat")
+    -H 'Origin: https://app.example' "$ROUTER/api/chat" -d "$chat")
 is "$code $(tail -1 "$TEST_TMP/origin.out" | jq -r .done)" "200 true" \
-    "through the router the same Origin reaches no node: 200"
+    "through the router, which allows it, the Origin reaches no node: 200"
 
 router_stop
 done_testing

@@ -4,6 +4,7 @@
 #include "autoconfig.h"
 
 #include "sim.h"
+#include "common/cors_origin.h"
 
 #include <arpa/inet.h>
 #include <event2/keyvalq_struct.h>
@@ -101,31 +102,6 @@ guard_host_ok(struct sim_server *s, const char *hosthdr)
            guard_ends_with(host, ".internal");
 }
 
-/* localhost, 127.0.0.1 and 0.0.0.0 on any port and scheme http(s), and
- * the desktop app schemes. */
-static int
-guard_origin_ok(const char *origin)
-{
-    static const char *const schemes[] = {
-        "app://", "file://", "tauri://", "vscode-webview://", "vscode-file://",
-    };
-    static const char *const hosts[] = {"localhost", "127.0.0.1", "0.0.0.0"};
-    for (size_t i = 0; i < sizeof schemes / sizeof schemes[0]; i++)
-        if (strncmp(origin, schemes[i], strlen(schemes[i])) == 0)
-            return 1;
-    const char *p = NULL;
-    if (strncmp(origin, "http://", 7) == 0)
-        p = origin + 7;
-    else if (strncmp(origin, "https://", 8) == 0)
-        p = origin + 8;
-    for (size_t i = 0; p && i < sizeof hosts / sizeof hosts[0]; i++) {
-        size_t n = strlen(hosts[i]);
-        if (strncmp(p, hosts[i], n) == 0 && (p[n] == '\0' || p[n] == ':'))
-            return 1;
-    }
-    return 0;
-}
-
 int
 guard_check(struct sim_server *s, struct evhttp_request *req)
 {
@@ -137,7 +113,7 @@ guard_check(struct sim_server *s, struct evhttp_request *req)
     const char *origin = evhttp_find_header(in, "Origin");
     if (!origin)
         return 0;
-    if (!guard_origin_ok(origin)) {
+    if (!cors_origin_builtin(origin)) {
         sim_reply_empty(req, 403);
         return -1;
     }
@@ -146,15 +122,10 @@ guard_check(struct sim_server *s, struct evhttp_request *req)
     evhttp_add_header(out, "Vary", "Origin");
     if (evhttp_request_get_command(req) == EVHTTP_REQ_OPTIONS) {
         evhttp_add_header(out, "Access-Control-Allow-Methods",
-                          "GET, POST, PUT, PATCH, DELETE, HEAD, OPTIONS");
+                          CORS_ALLOW_METHODS);
         evhttp_add_header(out, "Access-Control-Allow-Headers",
-                          "Authorization, Content-Type, User-Agent, Accept, "
-                          "X-Requested-With, OpenAI-Beta, x-stainless-arch, "
-                          "x-stainless-lang, x-stainless-os, "
-                          "x-stainless-package-version, "
-                          "x-stainless-runtime, x-stainless-runtime-version, "
-                          "x-stainless-retry-count, x-stainless-timeout");
-        evhttp_add_header(out, "Access-Control-Max-Age", "43200");
+                          CORS_ALLOW_HEADERS);
+        evhttp_add_header(out, "Access-Control-Max-Age", CORS_MAX_AGE);
         sim_reply_empty(req, 204);
         return -1;
     }
