@@ -235,7 +235,11 @@ void
 http_conn_refuse(struct http_conn *c, int code, const char *msg)
 {
     struct http_req *r = c->req;
+    struct evkeyvalq extra;
+    TAILQ_INIT(&extra);
     c->req = NULL;
+    if (r && c->srv->refusal_headers)
+        c->srv->refusal_headers(&r->in, &extra, c->srv->refusal_arg);
     if (r && !r->dispatched)
         http_req_free(r);
     /* the message is ours: no quoting needed beyond what it holds */
@@ -245,6 +249,15 @@ http_conn_refuse(struct http_conn *c, int code, const char *msg)
         n = 0;
     struct evbuffer *o = c->out;
     http_put_status(o, code, NULL);
+    struct evkeyval *h;
+    TAILQ_FOREACH(h, &extra, next)
+    {
+        http_put(o, h->key);
+        http_put(o, ": ");
+        http_put(o, h->value);
+        http_put(o, "\r\n");
+    }
+    evhttp_clear_headers(&extra);
     http_put(o, "Content-Type: application/json; charset=utf-8\r\n"
                 "Connection: close\r\nContent-Length: ");
     http_put(o, http_utoa(num, sizeof num, (unsigned long long)n));

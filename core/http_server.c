@@ -545,6 +545,14 @@ http_server_set_limits(struct http_server *s, const struct http_limits *l)
         (suseconds_t)((l->timeout_s - (double)s->timeout.tv_sec) * 1e6);
 }
 
+void
+http_server_set_refusal_headers(struct http_server *s,
+                                http_refusal_headers_fn fn, void *arg)
+{
+    s->refusal_headers = fn;
+    s->refusal_arg = arg;
+}
+
 int
 http_server_listen(struct http_server *s, const char *host, int port)
 {

@@ -37,6 +37,10 @@ struct http_req;
 typedef void (*http_handler_fn)(struct http_req *req, void *arg);
 typedef void (*http_conn_fn)(struct http_conn *conn, void *arg);
 typedef void (*http_req_fn)(struct http_req *req, void *arg);
+/* Headers for a reply the server gives itself (413, a malformed body) to
+ * a request whose head it read: in are the request's, add to out. */
+typedef void (*http_refusal_headers_fn)(const struct evkeyvalq *in,
+                                        struct evkeyvalq *out, void *arg);
 
 struct http_limits {
     size_t max_body;    /* a larger request body: 413, then close */
@@ -51,6 +55,8 @@ int http_server_listen(struct http_server *s, const char *host, int port);
 int http_server_fd(const struct http_server *s);
 void http_server_set_limits(struct http_server *s,
                             const struct http_limits *l);
+void http_server_set_refusal_headers(struct http_server *s,
+                                     http_refusal_headers_fn fn, void *arg);
 /* Closes every connection (their close callbacks run) and the listener. */
 void http_server_free(struct http_server *s);
 

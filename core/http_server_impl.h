@@ -82,6 +82,8 @@ struct http_server {
     int accept_paused;
     struct http_limits limits;
     struct timeval timeout;
+    http_refusal_headers_fn refusal_headers; /* may be NULL */
+    void *refusal_arg;
     struct http_conn *conns;
     size_t conn_count;
     /* requests whose client left before their handler answered: freed by

@@ -9,7 +9,7 @@ core_libherdcore_la_SOURCES = \
 	core/http_server.c core/http_server.h core/http_server_impl.h \
 	core/http_parse.c core/http_respond.c \
 	core/http_reply.c core/http_reply.h \
-	core/cors.c core/cors.h \
+	core/browser_guard.c core/browser_guard.h \
 	core/api_heartbeat.c core/api_fleet.c core/api_meta.c
 core_libherdcore_la_CFLAGS = $(AM_CFLAGS) $(JSONC_CFLAGS) $(LIBEVENT_CFLAGS) \
 	$(LIBEVENT_OPENSSL_CFLAGS) $(OPENSSL_CFLAGS)

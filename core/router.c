@@ -27,7 +27,8 @@
 #include "common/data_dir.h"
 #include "common/http_util.h"
 #include "common/log.h"
-#include "cors.h"
+#include "browser_guard.h"
+#include "common/host_guard.h"
 #include "dashboard.h"
 #include "dashboard_api.h"
 #include "plugin_loader.h"
@@ -132,7 +133,8 @@ router_dispatch(struct http_req *req, void *arg)
 
     if (!path || !*path)
         path = "/";
-    if (!cors_admit(req, r->cfg->cors_origins))
+    if (!browser_guard_admit(req, r->cfg->cors_origins,
+                             host_guard_loopback_name(r->boot->host)))
         return;
     for (size_t i = 0; i < sizeof router_routes / sizeof router_routes[0];
          i++) {
@@ -162,6 +164,14 @@ router_dispatch(struct http_req *req, void *arg)
                                "no such endpoint: %s", path);
     else
         http_send_error(req, 404, "no such endpoint: %s", path);
+}
+
+static void
+router_refusal_headers(const struct evkeyvalq *in, struct evkeyvalq *out,
+                       void *arg)
+{
+    struct router *r = arg;
+    browser_guard_refusal_headers(in, out, r->cfg->cors_origins);
 }
 
 static void
@@ -377,6 +387,7 @@ router_bind(struct router *r)
     r->http = http_server_new(r->base, router_dispatch, r);
     if (!r->http)
         return -ENOMEM;
+    http_server_set_refusal_headers(r->http, router_refusal_headers, r);
     router_http_limits(r);
     int rc = http_server_listen(r->http, cfg->host, cfg->port);
     if (rc != 0) {

@@ -99,7 +99,9 @@ cors_origin_list_any(const char *list)
 }
 
 /* "*", or scheme://rest: a scheme as RFC 3986 spells it, one '*' at most,
- * nothing blank or unprintable. */
+ * nothing blank or unprintable, and in rest nothing a browser's Origin
+ * never holds (a path, query, fragment or user), so that no entry is one
+ * that can never match. */
 static int
 cors_origin_valid(const char *e, size_t n)
 {
@@ -117,7 +119,12 @@ cors_origin_valid(const char *e, size_t n)
     while (i < n && (isalnum((unsigned char)e[i]) || e[i] == '+' ||
                      e[i] == '-' || e[i] == '.'))
         i++;
-    return n - i > 3 && memcmp(e + i, "://", 3) == 0;
+    if (n - i <= 3 || memcmp(e + i, "://", 3) != 0)
+        return 0;
+    for (size_t k = i + 3; k < n; k++)
+        if (strchr("/?#@", e[k]))
+            return 0;
+    return 1;
 }
 
 int
@@ -128,8 +135,8 @@ cors_origin_list_check(const char *list, char *err, size_t errlen)
     for (const char *p = list; p && (p = cors_origin_next(p, &entry, &n));)
         if (!cors_origin_valid(entry, n)) {
             snprintf(err, errlen,
-                     "'%.*s' is not an origin (scheme://host[:port], at most "
-                     "one *, or * alone)",
+                     "'%.*s' is not an origin (scheme://host[:port], no path, "
+                     "at most one *, or * alone)",
                      (int)(n > 200 ? 200 : n), entry);
             return -EINVAL;
         }

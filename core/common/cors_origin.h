@@ -32,9 +32,9 @@ int cors_origin_listed(const char *list, const char *origin);
 /* Whether list holds "*" (every origin is allowed). */
 int cors_origin_list_any(const char *list);
 
-/* 0 when every entry of list is "*" or "scheme://rest" with at most one
- * '*' and no space or control character; else -EINVAL with the reason in
- * err. */
+/* 0 when every entry of list is "*" or "scheme://host[:port]" with at
+ * most one '*' (no path, query, user, space or control character); else
+ * -EINVAL with the reason in err. */
 int cors_origin_list_check(const char *list, char *err, size_t errlen);
 
 #endif

@@ -6,6 +6,7 @@ core_common_libherdcommon_la_SOURCES = \
 	core/common/data_dir.c core/common/data_dir.h \
 	core/common/auth.c core/common/auth.h \
 	core/common/cors_origin.c core/common/cors_origin.h \
+	core/common/host_guard.c core/common/host_guard.h \
 	core/common/json_scan.c core/common/json_scan.h \
 	core/common/json_text.c core/common/json_text.h \
 	core/common/mono_clock.h

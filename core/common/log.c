@@ -107,6 +107,30 @@ log_write_all(int fd, const char *buf, size_t len)
     }
 }
 
+/* msg with its control bytes written as \xNN: text a client sent (a path,
+ * an Origin) cannot start a line of its own or drive the terminal. */
+static void
+log_clean(const char *msg, char *out, size_t outlen)
+{
+    static const char hex[] = "0123456789abcdef";
+    size_t o = 0;
+    for (const unsigned char *p = (const unsigned char *)msg; *p; p++) {
+        if (*p >= 0x20 && *p != 0x7f) {
+            if (o + 1 >= outlen)
+                break;
+            out[o++] = (char)*p;
+            continue;
+        }
+        if (o + 4 >= outlen)
+            break;
+        out[o++] = '\\';
+        out[o++] = 'x';
+        out[o++] = hex[*p >> 4];
+        out[o++] = hex[*p & 15];
+    }
+    out[o] = '\0';
+}
+
 void
 log_vmsg(int level, const char *component, const char *fmt, va_list ap)
 {
@@ -123,9 +147,11 @@ log_vmsg(int level, const char *component, const char *fmt, va_list ap)
     size_t n = strftime(stamp, sizeof stamp, "%Y-%m-%dT%H:%M:%S", &tm);
     snprintf(stamp + n, sizeof stamp - n, ".%03ldZ", (long)(tv.tv_usec / 1000));
 
-    char line[2300];
+    char clean[2300];
+    log_clean(msg, clean, sizeof clean);
+    char line[2400];
     int len = snprintf(line, sizeof line, "%s %-7s %s: %s\n", stamp,
-                       log_level_name(level), component, msg);
+                       log_level_name(level), component, clean);
     if (len > (int)sizeof line - 1)
         len = (int)sizeof line - 1;
     log_write_all(STDERR_FILENO, line, (size_t)len);

@@ -88,7 +88,7 @@ is "$(header Content-Length)" "$size" "HEAD gives the GET's Content-Length"
 is "$(header Content-Type)" "text/javascript; charset=utf-8" "HEAD gives the GET's Content-Type"
 # On the wire: after the headers of a HEAD answer nothing follows.
 raw=$(exec 3<>"/dev/tcp/127.0.0.1/$port" &&
-    printf 'HEAD /dashboard HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n' >&3 &&
+    printf 'HEAD /dashboard HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n' >&3 &&
     timeout 5 cat <&3 | od -An -c | tr -d ' \n')
 like "$raw" '\\r\\n\\r\\n$' "HEAD /dashboard: nothing after the blank line"
 ok $(printf '%s' "$raw" | grep -q 'DOCTYPE'; [ $? -ne 0 ]; echo $?) "HEAD /dashboard sends no body"

@@ -1,10 +1,13 @@
 #!/usr/bin/env bash
-# CORS, as Ollama does it: a request with an Origin from outside Ollama's
-# built-in list and [security] cors_origins gets 403 and reaches no node;
-# an allowed one gets Access-Control-Allow-Origin (and the X-Fleet
-# headers exposed); a preflight gets 204 without authentication; the
-# router's own pages (same origin) need nothing; "*" lets any origin in;
-# a reload changes the list; a bad list stops herd with a clear error.
+# The browser guards, as Ollama has them. CORS: a request with an Origin
+# from outside Ollama's built-in list and [security] cors_origins gets 403
+# and reaches no node; an allowed one gets Access-Control-Allow-Origin
+# (and the X-Fleet headers exposed), also on the HTTP layer's own
+# refusals; a preflight gets 204 without authentication; the router's own
+# pages (same origin, by a Host a rebinding page cannot have) need
+# nothing; "*" lets any origin in; a reload changes the list; a bad list
+# stops herd with a clear error. The Host check against DNS rebinding:
+# on every request while herd listens on loopback.
 [ -n "$BASH_VERSION" ] || exec bash "$0" "$@"
 . "$top_srcdir/tests/integration/lib.sh"
 . "$top_srcdir/tests/integration/sim_lib.sh"
@@ -15,6 +18,7 @@ hot_pair
 cat >"$TEST_TMP/cors.ini" <<EOF
 [router]
 heartbeat_interval = 0.2
+max_body_bytes = 65536
 [security]
 cors_origins = https://app.example.com, https://*.corp.example
 [discovery.static]
@@ -100,11 +104,38 @@ is "$STATUS" 405 "OPTIONS without Origin is no preflight: 405"
 
 # the router's own pages: the Origin the Host names
 port=${ROUTER##*:}
-req "http://herd.lan:$port" POST /api/chat "$chat" -H "Host: herd.lan:$port"
+req "http://herd.local:$port" POST /api/chat "$chat" -H "Host: herd.local:$port"
 is "$STATUS $(hdr Access-Control-Allow-Origin)" "200 " \
     "same origin (the dashboard's own page): served, no CORS needed"
-req "http://other.lan:$port" POST /api/chat "$chat" -H "Host: herd.lan:$port"
+req "http://other.local:$port" POST /api/chat "$chat" -H "Host: herd.local:$port"
 is "$STATUS" 403 "another host's page is not the same origin"
+
+# the HTTP layer's own refusals are readable by an allowed page
+head -c 70000 /dev/zero | tr '\0' a >"$TEST_TMP/big"
+req http://localhost:5173 POST /api/chat "" --data-binary @"$TEST_TMP/big"
+is "$STATUS $(hdr Access-Control-Allow-Origin)" "413 http://localhost:5173" \
+    "a body over max_body_bytes: 413 with the CORS header"
+req https://evil.example POST /api/chat "" --data-binary @"$TEST_TMP/big"
+is "$STATUS $(hdr Access-Control-Allow-Origin)" "413 " \
+    "  but not for a foreign origin"
+
+# DNS rebinding: listening on loopback, a Host only a rebinding page
+# would send is refused, with or without an Origin
+for h in "evil.example:$port" "127.0.0.1.evil.example" "localhost.evil.example:$port"; do
+    req "" GET /api/tags "" -H "Host: $h"
+    is "$STATUS $(jq -r .error <<<"$BODY")" "403 host $h is not allowed" \
+        "Host $h: 403"
+done
+req "" GET /v1/models "" -H "Host: evil.example"
+is "$STATUS $(jq -r .error.type <<<"$BODY")" "403 permission_error" \
+    "  in OpenAI's shape under /v1/"
+for h in "localhost:$port" "127.0.0.1:$port" "[::1]:$port" "box.local" \
+    "gpu.internal:$port" "app.localhost" "10.1.2.3:$port" "$(hostname)"; do
+    req "" GET /api/tags "" -H "Host: $h"
+    is "$STATUS" 200 "Host $h: served"
+done
+like "$(cat "$TEST_TMP/cors.log")" 'Host evil.example:[0-9]+ is not this machine' \
+    "the log says why"
 
 # a reload changes the list
 sed -i 's|^cors_origins = .*|cors_origins = https://new.example|' "$TEST_TMP/cors.ini"
@@ -138,8 +169,40 @@ req https://anything.example GET /api/tags "" -H 'Authorization: Bearer k1'
 is "$STATUS" 200 "with the key: served"
 router_stop any
 
+# listening on every address, in a network namespace of our own (only its
+# lo exists): any Host is taken, as Ollama takes it, but a rebinding page
+# is still no "same origin", so it cannot act
+if unshare -n true 2>/dev/null && command -v ip >/dev/null; then
+    cat >"$TEST_TMP/in_netns.sh" <<'EOF2'
+ip link set lo up || exit 3
+"$1" --host 0.0.0.0 --port 11435 --data-dir "$2" >"$3" 2>&1 &
+pid=$!
+for i in $(seq 1 200); do
+    curl -s -o /dev/null http://127.0.0.1:11435/api/version && break
+    sleep 0.05
+done
+code() { curl -s -m 5 -o /dev/null -w '%{http_code}' "$@"; }
+echo "rebind $(code -X DELETE -H 'Host: evil.example:11435' \
+    -H 'Origin: http://evil.example:11435' http://127.0.0.1:11435/api/delete \
+    -d '{"model":"x"}')"
+echo "own $(code -H 'Host: herd.local:11435' -H 'Origin: http://herd.local:11435' \
+    http://127.0.0.1:11435/api/tags)"
+echo "name $(code -H 'Host: llm.example.com:11435' http://127.0.0.1:11435/api/tags)"
+kill -TERM $pid
+wait $pid
+echo "exit $?"
+EOF2
+    out=$(unshare -n bash "$TEST_TMP/in_netns.sh" "$(herd_bin)" \
+        "$TEST_TMP/ns-data" "$TEST_TMP/ns.log" | tr '\n' ' ')
+    is "$out" "rebind 403 own 200 name 200 exit 0 " \
+        "on 0.0.0.0: a rebinding page's DELETE is refused; own page and any Host served"
+else
+    ok 0 "# SKIP cannot make a network namespace here"
+fi
+
 # a list herd cannot read stops it before it listens
-for bad in example.com 'https://*.*.example' 'https://a b.example'; do
+for bad in example.com 'https://*.*.example' 'https://a b.example' \
+    'https://app.example.com/'; do
     out=$(HERD_CORS_ORIGINS=$bad "$(herd_bin)" --host 127.0.0.1 --port 1 \
         --data-dir "$TEST_TMP/bad" 2>&1)
     rc=$?

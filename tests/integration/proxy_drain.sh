@@ -217,7 +217,7 @@ ok $(! grep -Eq 'Sanitizer|runtime error' "$TEST_TMP/herd4.log" "$TEST_TMP/herd5
 big_answer_router herd6 "drain_timeout = 20"
 body=$BIG_EMBED
 exec 3<>"/dev/tcp/127.0.0.1/${ROUTER##*:}"
-printf 'POST /api/embed HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: %s\r\n\r\n%s' \
+printf 'POST /api/embed HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: %s\r\n\r\n%s' \
     "${#body}" "$body" >&3
 # the node's answer (5.7 MB) is in; its write to the client, who reads
 # nothing, cannot finish

@@ -26,7 +26,7 @@ ok $? "one stream holds the only slot"
 python3 - "${ROUTER##*:}" "$TEST_TMP/leave" >"$TEST_TMP/client.log" 2>&1 <<'EOF2' &
 import socket, sys, time
 body = b'{"model":"qwen3:0.6b","prompt":"x","stream":false}'
-head = b"POST /api/generate HTTP/1.1\r\nHost: x\r\nContent-Length: %d\r\n\r\n"
+head = b"POST /api/generate HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: %d\r\n\r\n"
 big = b"x" * ((256 + 4) << 10)  # 4 KiB over the bound
 data = head % len(body) + body + head % len(big) + big
 s = socket.create_connection(("127.0.0.1", int(sys.argv[1])))

@@ -27,7 +27,7 @@ sim_active() { curl -s -m 2 "$SIM_URL_s1/sim/state" | jq '[.models[].active] | a
 # the newcomer's connection, open and used once before the test
 hostport=${ROUTER#http://}
 exec 3<>"/dev/tcp/${hostport%:*}/${hostport#*:}"
-printf 'GET /api/version HTTP/1.1\r\nHost: x\r\n\r\n' >&3
+printf 'GET /api/version HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n' >&3
 timeout 0.5 cat <&3 >/dev/null
 
 gen running 10 # about 1 s on the only slot
@@ -39,7 +39,7 @@ idle() { [ "$(sim_active)" = 0 ]; }
 wait_for 10 idle # the running request has ended on the node
 sleep 0.2
 body='{"model":"qwen3:0.6b","prompt":"x","stream":false,"options":{"num_predict":1}}'
-printf 'POST /api/generate HTTP/1.1\r\nHost: x\r\nConnection: close\r\nContent-Length: %d\r\n\r\n%s' \
+printf 'POST /api/generate HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\nContent-Length: %d\r\n\r\n%s' \
     "${#body}" "$body" >&3
 sleep 0.3
 kill -CONT "$PID_herd"

@@ -35,14 +35,14 @@ is "$(header Location)" "/dashboard" "to /dashboard"
 is "$(code -I "$url/")" 200 "HEAD / answers 200"
 # Read the raw answer: nothing may follow the headers.
 raw=$(timeout 5 bash -c 'exec 3<>/dev/tcp/127.0.0.1/'"$port"'
-    printf "HEAD / HTTP/1.0\r\nHost: t\r\n\r\n" >&3; cat <&3')
+    printf "HEAD / HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n" >&3; cat <&3')
 like "$raw" "^HTTP/1\.[01] 200" "raw HEAD / answered"
 ok "$(printf '%s' "$raw" | grep -c 'Ollama is running')" "HEAD has no body"
 # A HEAD then a GET on one keep-alive connection: the second answer must
 # start right after the first one's headers.
 raw=$(timeout 5 bash -c 'exec 3<>/dev/tcp/127.0.0.1/'"$port"'
-    printf "HEAD /api/tags HTTP/1.1\r\nHost: t\r\n\r\n" >&3
-    printf "GET /api/version HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n" >&3
+    printf "HEAD /api/tags HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n" >&3
+    printf "GET /api/version HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n" >&3
     cat <&3' | tr -d '\r')
 is "$(printf '%s\n' "$raw" | grep -c '^HTTP/1.1 200')" 2 \
     "HEAD then GET on one connection: two answers"

@@ -24,12 +24,12 @@ let seed = 20261127;
 const rnd = n => { seed = (seed * 1103515245 + 12345) % 2147483648; return seed % n; };
 const B = s => Buffer.from(s, "latin1");
 const base = [
-  "GET /api/version HTTP/1.1\r\nHost: t\r\n\r\n",
-  "POST /heartbeat HTTP/1.1\r\nHost: t\r\nContent-Length: 2\r\n\r\n{}",
-  "POST /api/chat HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\nX: y\r\n\r\n",
+  "GET /api/version HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n",
+  "POST /heartbeat HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 2\r\n\r\n{}",
+  "POST /api/chat HTTP/1.1\r\nHost: 127.0.0.1\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\nX: y\r\n\r\n",
   "HEAD / HTTP/1.0\r\nConnection: keep-alive\r\n\r\n",
-  "POST /v1/chat/completions HTTP/1.1\r\nHost: t\r\nExpect: 100-continue\r\nContent-Length: 5\r\n\r\n{\"a\":",
-  "GET http://x/api/tags?x=1#f HTTP/1.1\r\nHost: t\r\n\r\nGET / HTTP/1.1\r\n\r\n",
+  "POST /v1/chat/completions HTTP/1.1\r\nHost: 127.0.0.1\r\nExpect: 100-continue\r\nContent-Length: 5\r\n\r\n{\"a\":",
+  "GET http://x/api/tags?x=1#f HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\nGET / HTTP/1.1\r\n\r\n",
 ].map(B);
 const toks = ["\r\n", "\n", "\r", "\0", ":", " ", "\t", "chunked", "Content-Length: ",
   "Transfer-Encoding: ", "ffffffffffffffff", "-1", "0x", ";", "HTTP/1.1", "HTTP/9.9",

@@ -34,14 +34,14 @@ nodes() { curl -s "$url/fleet/status" | jq -c '[.nodes[].node_id] | sort'; }
 # A chunked body, in three chunks with an extension and a trailer.
 b=${hb/NODE/chunky}
 c1=${b:0:10} c2=${b:10:20} c3=${b:30}
-out=$(raw "POST /heartbeat HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n$(printf %x ${#c1})\r\n$c1\r\n$(printf %x ${#c2});ext=1\r\n$c2\r\n$(printf %x ${#c3})\r\n$c3\r\n0\r\nX-Trailer: t\r\n\r\n")
+out=$(raw "POST /heartbeat HTTP/1.1\r\nHost: 127.0.0.1\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n$(printf %x ${#c1})\r\n$c1\r\n$(printf %x ${#c2});ext=1\r\n$c2\r\n$(printf %x ${#c3})\r\n$c3\r\n0\r\nX-Trailer: t\r\n\r\n")
 is "$(status_of "$out")" 200 "chunked request body: 200"
 like "$(nodes)" '"chunky"' "and its heartbeat was read whole"
 
 # Expect: 100-continue: the go-ahead comes before the body is sent.
 b=${hb/NODE/expecting}
 out=$(timeout 5 bash -c 'exec 3<>/dev/tcp/127.0.0.1/'"$port"'
-    printf "POST /heartbeat HTTP/1.1\r\nHost: t\r\nExpect: 100-continue\r\nContent-Length: %s\r\nConnection: close\r\n\r\n" "$2" >&3
+    printf "POST /heartbeat HTTP/1.1\r\nHost: 127.0.0.1\r\nExpect: 100-continue\r\nContent-Length: %s\r\nConnection: close\r\n\r\n" "$2" >&3
     IFS= read -r -t 3 first <&3; printf "%s\n" "$first"
     printf "%s" "$1" >&3; cat <&3' _ "$b" "$(len "$b")" | tr -d '\r')
 is "$(printf '%s\n' "$out" | head -1)" "HTTP/1.1 100 Continue" \
@@ -49,11 +49,11 @@ is "$(printf '%s\n' "$out" | head -1)" "HTTP/1.1 100 Continue" \
 like "$(printf '%s\n' "$out" | grep -o 'HTTP/1.1 [0-9]*' | tail -1)" '^HTTP/1\.1 200' \
     "then the answer"
 like "$(nodes)" '"expecting"' "and the body was read"
-out=$(raw "POST /heartbeat HTTP/1.1\r\nHost: t\r\nExpect: tea\r\nContent-Length: 2\r\n\r\n{}")
+out=$(raw "POST /heartbeat HTTP/1.1\r\nHost: 127.0.0.1\r\nExpect: tea\r\nContent-Length: 2\r\n\r\n{}")
 is "$(status_of "$out")" 417 "another expectation: 417"
 
 # Pipelining: three requests in one write, three answers in order.
-out=$(raw "GET /api/version HTTP/1.1\r\nHost: t\r\n\r\nGET /no/such HTTP/1.1\r\nHost: t\r\n\r\nGET /api/version HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n")
+out=$(raw "GET /api/version HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\nGET /no/such HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\nGET /api/version HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n")
 is "$(printf '%s\n' "$out" | grep -o 'HTTP/1.1 [0-9]*' | cut -d' ' -f2 | tr '\n' ' ')" \
     "200 404 200 " "pipelined requests: answered in order"
 like "$(printf '%s\n' "$out" | grep -i '^Connection:' | tail -1)" "close" \
@@ -69,7 +69,7 @@ like "$(printf '%s\n' "$out" | grep -i '^Connection:' | tail -1)" "close" \
     "the second closes"
 
 # Blank lines before a request, and an absolute-form target.
-out=$(raw "\r\n\r\nGET http://t/api/version HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n")
+out=$(raw "\r\n\r\nGET http://t/api/version HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n")
 is "$(status_of "$out")" 200 "blank lines first, absolute-form target: 200"
 is "$(body_of "$out" | jq -r .version)" "unknown" "the path was routed"
 
@@ -83,44 +83,44 @@ refused() { # refused REQUEST STATUS WHAT
         "$3: the connection closes"
 }
 refused "GARBAGE\r\n\r\n" 400 "a request line without target and version"
-refused "BREW /pot HTTP/1.1\r\nHost: t\r\n\r\n" 501 "an unknown method"
-refused "GET / HTTP/2.0\r\nHost: t\r\n\r\n" 505 "HTTP/2.0 in the request line"
-refused "POST /heartbeat HTTP/1.1\r\nHost: t\r\nContent-Length: 2x\r\n\r\n{}" \
+refused "BREW /pot HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n" 501 "an unknown method"
+refused "GET / HTTP/2.0\r\nHost: 127.0.0.1\r\n\r\n" 505 "HTTP/2.0 in the request line"
+refused "POST /heartbeat HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 2x\r\n\r\n{}" \
     400 "a malformed Content-Length"
-refused "POST /heartbeat HTTP/1.1\r\nHost: t\r\nContent-Length: 2\r\nContent-Length: 3\r\n\r\n{}" \
+refused "POST /heartbeat HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 2\r\nContent-Length: 3\r\n\r\n{}" \
     400 "two Content-Lengths that differ"
-refused "POST /heartbeat HTTP/1.1\r\nHost: t\r\nContent-Length: 2\r\nTransfer-Encoding: chunked\r\n\r\n{}" \
+refused "POST /heartbeat HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 2\r\nTransfer-Encoding: chunked\r\n\r\n{}" \
     400 "Content-Length and Transfer-Encoding together"
-refused "POST /heartbeat HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: gzip\r\n\r\n{}" \
+refused "POST /heartbeat HTTP/1.1\r\nHost: 127.0.0.1\r\nTransfer-Encoding: gzip\r\n\r\n{}" \
     501 "a transfer coding other than chunked"
-refused "GET / HTTP/1.1\r\nHost: t\r\nX-A: 1\r\n  folded\r\n\r\n" \
+refused "GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nX-A: 1\r\n  folded\r\n\r\n" \
     400 "a folded header line"
-refused "GET / HTTP/1.1\r\nHost: t\r\nNoColon\r\n\r\n" 400 "a header without a colon"
-refused "GET / HTTP/1.1\r\nHost: t\r\nX-Big: $(head -c 3000 /dev/zero | tr '\0' a)\r\n\r\n" \
+refused "GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nNoColon\r\n\r\n" 400 "a header without a colon"
+refused "GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Big: $(head -c 3000 /dev/zero | tr '\0' a)\r\n\r\n" \
     431 "headers over max_header_bytes"
 # the limit is exact: a head of 2,048 bytes is read, one of 2,049 is not
 pad() { head -c "$1" /dev/zero | tr '\0' a; }
-head_of() { printf 'GET /api/version HTTP/1.1\\r\\nHost: t\\r\\nX: %s\\r\\nConnection: close\\r\\n\\r\\n' "$(pad $(($1 - 62)))"; }
+head_of() { printf 'GET /api/version HTTP/1.1\\r\\nHost: 127.0.0.1\\r\\nX: %s\\r\\nConnection: close\\r\\n\\r\\n' "$(pad $(($1 - 70)))"; }
 is "$(status_of "$(raw "$(head_of 2048)")")" 200 "a head of exactly max_header_bytes: 200"
 refused "$(head_of 2049)" 431 "a head one byte over max_header_bytes"
-refused "POST /heartbeat HTTP/1.1\r\nHost: t\r\nContent-Length: 5000\r\n\r\n" \
+refused "POST /heartbeat HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 5000\r\n\r\n" \
     413 "a Content-Length over max_body_bytes"
-refused "POST /heartbeat HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n\r\n2000\r\n" \
+refused "POST /heartbeat HTTP/1.1\r\nHost: 127.0.0.1\r\nTransfer-Encoding: chunked\r\n\r\n2000\r\n" \
     413 "a chunk over max_body_bytes"
-refused "POST /heartbeat HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n" \
+refused "POST /heartbeat HTTP/1.1\r\nHost: 127.0.0.1\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n" \
     400 "a malformed chunk size"
-refused "POST /heartbeat HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n$(for i in $(seq 1 60); do printf 'X-T%s: %s\\r\\n' $i $(head -c 40 /dev/zero | tr '\0' t); done)\r\n" \
+refused "POST /heartbeat HTTP/1.1\r\nHost: 127.0.0.1\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n$(for i in $(seq 1 60); do printf 'X-T%s: %s\\r\\n' $i $(head -c 40 /dev/zero | tr '\0' t); done)\r\n" \
     431 "trailers over max_header_bytes"
 # A NUL would end the head early for a C string: a header after it would
 # go unseen here but not by a proxy in front (request smuggling).
-refused "G\0ET / HTTP/1.1\r\nHost: t\r\n\r\n" 400 "a NUL in the request line"
-out=$(raw "POST /heartbeat HTTP/1.1\r\nHost: t\r\nX: \0\r\nContent-Length: 27\r\n\r\nGET /smuggled HTTP/1.1\r\n\r\n")
+refused "G\0ET / HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n" 400 "a NUL in the request line"
+out=$(raw "POST /heartbeat HTTP/1.1\r\nHost: 127.0.0.1\r\nX: \0\r\nContent-Length: 27\r\n\r\nGET /smuggled HTTP/1.1\r\n\r\n")
 is "$(status_of "$out")" 400 "a NUL in a header line: 400"
 is "$(printf '%s\n' "$out" | grep -o 'HTTP/1.1 [0-9]*' | wc -l)" 1 \
     "and the body is not read as a second request"
-refused "POST /heartbeat HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n\r\n0x5\r\nhello\r\n0\r\n\r\n" \
+refused "POST /heartbeat HTTP/1.1\r\nHost: 127.0.0.1\r\nTransfer-Encoding: chunked\r\n\r\n0x5\r\nhello\r\n0\r\n\r\n" \
     400 "a chunk size with 0x"
-refused "POST /heartbeat HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: gzip, chunked\r\n\r\n0\r\n\r\n" \
+refused "POST /heartbeat HTTP/1.1\r\nHost: 127.0.0.1\r\nTransfer-Encoding: gzip, chunked\r\n\r\n0\r\n\r\n" \
     501 "gzip before chunked"
 is "$(curl -s "$url/api/version" | jq -r .version)" "unknown" \
     "still serving after every refusal"
@@ -142,8 +142,8 @@ if command -v node >/dev/null; then
     # of those it pipelined too, and then the connection closes.
     out=$(timeout 5 node -e '
         const s = require("net").connect(+process.argv[1], "127.0.0.1", () => {
-            s.end("GET /api/version HTTP/1.1\r\nHost: t\r\n\r\n" +
-                  "GET /no/such HTTP/1.1\r\nHost: t\r\n\r\n");
+            s.end("GET /api/version HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n" +
+                  "GET /no/such HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n");
         });
         let got = ""; s.on("data", d => got += d);
         s.on("close", () => console.log((got.match(/HTTP\/1\.1 [0-9]+/g) || []).join(" ")));' "$port")
@@ -153,7 +153,7 @@ if command -v node >/dev/null; then
     ms=$(timeout 15 node -e '
         const t0 = Date.now();
         const s = require("net").connect(+process.argv[1], "127.0.0.1", () => {
-            s.write("POST /heartbeat HTTP/1.1\r\nHost: t\r\nContent-Length: 999999999\r\n\r\n");
+            s.write("POST /heartbeat HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 999999999\r\n\r\n");
             const tick = setInterval(() => s.write("x".repeat(1024)), 100);
             s.on("close", () => { clearInterval(tick); console.log(Date.now() - t0); });
         });
@@ -214,7 +214,7 @@ full=$(curl -s "$ROUTER/api/embed" -d "$body" | wc -c)
 stall=$((($(now_ms) - t0) / 1000 + 3))
 ok $([ "$full" -gt 4000000 ]; echo $?) "the answer read at once: $full bytes"
 got=$(timeout $((stall + 20)) bash -c 'exec 3<>/dev/tcp/127.0.0.1/'"${ROUTER##*:}"'
-    printf "POST /api/embed HTTP/1.1\r\nHost: t\r\nContent-Length: %s\r\n\r\n%s" "${#1}" "$1" >&3
+    printf "POST /api/embed HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: %s\r\n\r\n%s" "${#1}" "$1" >&3
     sleep "$2"; cat <&3 2>/dev/null | wc -c' _ "$body" "$stall")
 ok $([ -n "$got" ] && [ "$got" -lt "$full" ]; echo $?) \
     "read after a $stall s stall: cut off (${got:-?} of $full bytes)"

@@ -95,6 +95,11 @@ main(void)
         "**",
         "http://",
         "https:/a.example",
+        "https://a.example/",
+        "https://a.example/app",
+        "https://a.example?x=1",
+        "https://u@a.example",
+        "https://a.example#top",
     };
     for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
         err[0] = '\0';

@@ -1,4 +1,5 @@
-/* Log levels parse both ways and the JSONL sink writes one object a line. */
+/* Log levels parse both ways, the JSONL sink writes one object a line, and
+ * a stderr line shows control bytes escaped (one line, no terminal codes). */
 #include "autoconfig.h"
 
 #include "common/log.h"
@@ -22,7 +23,7 @@ plugin_line(int level, const char *fmt, ...)
 int
 main(void)
 {
-    plan(10);
+    plan(12);
     is_int(log_level_parse("DEBUG"), HERD_LOG_DEBUG, "debug parses");
     is_int(log_level_parse("warn"), HERD_LOG_WARNING, "warn parses");
     is_int(log_level_parse("loud"), -1, "unknown level is refused");
@@ -55,5 +56,21 @@ main(void)
            "points 3", "and leaves the message");
     json_object_put(p);
     json_object_put(o);
+
+    /* stderr to a file for one line */
+    char epath[] = "/tmp/herd-test-log-err-XXXXXX";
+    int efd = mkstemp(epath), saved = dup(STDERR_FILENO);
+    dup2(efd, STDERR_FILENO);
+    log_info("test", "origin %s end", "a\r\nfake line\x1b[31m\x7f");
+    dup2(saved, STDERR_FILENO);
+    close(saved);
+    char ebuf[512] = {0};
+    ssize_t en = pread(efd, ebuf, sizeof ebuf - 1, 0);
+    close(efd);
+    unlink(epath);
+    ok(en > 0 && strchr(ebuf, '\n') == ebuf + en - 1,
+       "a message with CR LF stays one line");
+    like(ebuf, "origin a\\x0d\\x0afake line\\x1b[31m\\x7f end",
+         "control bytes written as \\xNN");
     return done_testing();
 }
