@@ -46,7 +46,9 @@ guard_classify(const struct evkeyvalq *in, const char *origins,
                const char **origin)
 {
     *origin = evhttp_find_header(in, "Origin");
-    if (!*origin || guard_same_origin(*origin, evhttp_find_header(in, "Host")))
+    /* an empty Origin names no page: as none, as Ollama takes it */
+    if (!*origin || !**origin ||
+        guard_same_origin(*origin, evhttp_find_header(in, "Host")))
         return GUARD_NO_ORIGIN;
     if (cors_origin_list_any(origins))
         return GUARD_ANY;

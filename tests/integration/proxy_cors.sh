@@ -46,6 +46,9 @@ served() {
 req "" POST /api/chat "$chat"
 is "$STATUS $(hdr Access-Control-Allow-Origin)" "200 " \
     "no Origin: served, no CORS headers"
+req "" POST /api/chat "$chat" -H 'Origin;'
+is "$STATUS $(hdr Access-Control-Allow-Origin)" "200 " \
+    "an empty Origin counts as none"
 
 for o in http://localhost:3000 app://desktop https://app.example.com \
     https://a.b.corp.example; do
