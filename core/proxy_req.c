@@ -16,6 +16,7 @@
 
 #include "admission.h"
 #include "common/log.h"
+#include "common/str_copy.h"
 #include "http_reply.h"
 #include "image_fetch.h"
 #include "openai_request.h"
@@ -225,7 +226,7 @@ proxy_handle(struct proxy *p, struct http_req *req, enum proxy_api api)
     q->up_api = openai_native_api(api);
     q->openai = openai;
     q->t_start = router_now();
-    snprintf(q->client_ip, sizeof q->client_ip, "%s", http_req_peer(req));
+    str_copy(q->client_ip, sizeof q->client_ip, http_req_peer(req));
     proxy_request_id(q->request_id);
     q->out = evbuffer_new();
     q->chunk = evbuffer_new();
@@ -286,9 +287,9 @@ proxy_handle(struct proxy *p, struct http_req *req, enum proxy_api api)
         json_object_object_get_ex(so, "include_usage", &iu) &&
         json_object_is_type(iu, json_type_boolean) &&
         json_object_get_boolean(iu);
-    snprintf(q->models[q->model_count++], REQUEST_MODEL_MAX, "%s", q->ri.model);
+    str_copy(q->models[q->model_count++], REQUEST_MODEL_MAX, q->ri.model);
     for (size_t i = 0; i < q->ri.fallback_count; i++)
-        snprintf(q->models[q->model_count++], REQUEST_MODEL_MAX, "%s",
+        str_copy(q->models[q->model_count++], REQUEST_MODEL_MAX,
                  q->ri.fallbacks[i]);
     q->conn = http_req_conn(req);
     if (q->conn)
