@@ -9,6 +9,7 @@
 #include <event2/buffer.h>
 #include <event2/http.h>
 #include <event2/util.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -178,6 +179,19 @@ proxy_req_images_done(void *arg, int rc, const char *err)
         proxy_free_req(q);
 }
 
+/* A used request made as good as new: zero up to its big buffers, which
+ * are only made empty (each is read up to its count or its NUL). */
+static void
+proxy_req_reset(struct proxy_req *q)
+{
+    memset(q, 0, offsetof(struct proxy_req, ri));
+    q->ri.model[0] = q->ri.model_asked[0] = '\0';
+    q->ri.fallback_count = q->ri.tag_count = 0;
+    q->ri.stream = 0;
+    memset(&q->ri.estimate, 0, sizeof q->ri.estimate);
+    q->last_error[0] = '\0';
+}
+
 /* splitmix64's finaliser: a bijection, so distinct inputs never collide */
 static uint64_t
 proxy_req_mix64(uint64_t x)
@@ -213,7 +227,7 @@ proxy_handle(struct proxy *p, struct http_req *req, enum proxy_api api)
     struct proxy_req *q = p->spare;
     p->spare = NULL;
     if (q)
-        memset(q, 0, sizeof *q);
+        proxy_req_reset(q);
     else
         q = calloc(1, sizeof *q);
     if (!q) {
