@@ -23,3 +23,8 @@ tests_unit_test_json_text_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/tests \
 	-I$(top_srcdir)/core
 tests_unit_test_json_text_LDADD = core/common/libherdcommon.la
 TESTS += tests/unit/test_json_text
+
+check_PROGRAMS += tests/unit/test_fixed2
+tests_unit_test_fixed2_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/tests \
+	-I$(top_srcdir)/core
+TESTS += tests/unit/test_fixed2
