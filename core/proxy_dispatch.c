@@ -13,6 +13,7 @@
 
 #include "admission.h"
 #include "common/log.h"
+#include "common/str_copy.h"
 #include "config.h"
 #include "openai_response.h"
 #include "proxy_body.h"
@@ -63,8 +64,8 @@ void
 proxy_dispatch(struct proxy_req *q, const struct proxy_pick *pk)
 {
     char err[256];
-    snprintf(q->model, sizeof q->model, "%s", pk->model);
-    snprintf(q->node, sizeof q->node, "%s", pk->node);
+    str_copy(q->model, sizeof q->model, pk->model);
+    str_copy(q->node, sizeof q->node, pk->node);
     q->score = pk->total;
     free(q->breakdown);
     q->breakdown = pk->breakdown;

@@ -12,6 +12,7 @@
 
 #include "admission.h"
 #include "common/log.h"
+#include "common/str_copy.h"
 #include "config.h"
 #include "model_category.h"
 #include "proxy_body.h"
@@ -82,9 +83,9 @@ proxy_pick_try_model(struct proxy_req *q, const char *model, int *known,
         if (admission_acquire(p->adm, c->node, model, slots) != 0)
             continue;
         scorer_note_chosen(p->r->scorer, c->node, now);
-        snprintf(pk->model, sizeof pk->model, "%s", model);
-        snprintf(pk->node, sizeof pk->node, "%s", c->node);
-        snprintf(pk->url, sizeof pk->url, "%s", c->url);
+        str_copy(pk->model, sizeof pk->model, model);
+        str_copy(pk->node, sizeof pk->node, c->node);
+        str_copy(pk->url, sizeof pk->url, c->url);
         pk->total = c->total;
         pk->loaded_ctx = c->loaded_ctx > 0 ? (unsigned)c->loaded_ctx : 0;
         pk->hot = c->hot;

@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "admission.h"
+#include "common/fixed2.h"
 #include "http_reply.h"
 #include "queue_view.h"
 
@@ -33,15 +34,14 @@ void
 proxy_fleet_headers(struct proxy_req *q, int with_node)
 {
     struct evkeyvalq *h = http_req_out_headers(q->req);
-    char v[64];
+    char v[FIXED2_MAX];
     evhttp_add_header(h, "X-Request-Id", q->request_id);
     evhttp_add_header(h, "X-Fleet-Retries",
                       proxy_reply_utoa(v, sizeof v, q->retries));
     if (!with_node || !q->node[0])
         return;
     evhttp_add_header(h, "X-Fleet-Node", q->node);
-    snprintf(v, sizeof v, "%.2f", q->score);
-    evhttp_add_header(h, "X-Fleet-Score", v);
+    evhttp_add_header(h, "X-Fleet-Score", fixed2(v, q->score));
     if (strcmp(q->model, q->ri.model) != 0)
         evhttp_add_header(h, "X-Fleet-Fallback", q->model);
     if (q->upgraded_from[0]) {

@@ -9,6 +9,7 @@
 #include <event2/buffer.h>
 #include <event2/http.h>
 #include <event2/util.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,6 +17,7 @@
 
 #include "admission.h"
 #include "common/log.h"
+#include "common/str_copy.h"
 #include "http_reply.h"
 #include "image_fetch.h"
 #include "openai_request.h"
@@ -177,6 +179,19 @@ proxy_req_images_done(void *arg, int rc, const char *err)
         proxy_free_req(q);
 }
 
+/* A used request made as good as new: zero up to its big buffers, which
+ * are only made empty (each is read up to its count or its NUL). */
+static void
+proxy_req_reset(struct proxy_req *q)
+{
+    memset(q, 0, offsetof(struct proxy_req, ri));
+    q->ri.model[0] = q->ri.model_asked[0] = '\0';
+    q->ri.fallback_count = q->ri.tag_count = 0;
+    q->ri.stream = 0;
+    memset(&q->ri.estimate, 0, sizeof q->ri.estimate);
+    q->last_error[0] = '\0';
+}
+
 /* splitmix64's finaliser: a bijection, so distinct inputs never collide */
 static uint64_t
 proxy_req_mix64(uint64_t x)
@@ -212,7 +227,7 @@ proxy_handle(struct proxy *p, struct http_req *req, enum proxy_api api)
     struct proxy_req *q = p->spare;
     p->spare = NULL;
     if (q)
-        memset(q, 0, sizeof *q);
+        proxy_req_reset(q);
     else
         q = calloc(1, sizeof *q);
     if (!q) {
@@ -225,7 +240,7 @@ proxy_handle(struct proxy *p, struct http_req *req, enum proxy_api api)
     q->up_api = openai_native_api(api);
     q->openai = openai;
     q->t_start = router_now();
-    snprintf(q->client_ip, sizeof q->client_ip, "%s", http_req_peer(req));
+    str_copy(q->client_ip, sizeof q->client_ip, http_req_peer(req));
     proxy_request_id(q->request_id);
     q->out = evbuffer_new();
     q->chunk = evbuffer_new();
@@ -286,9 +301,9 @@ proxy_handle(struct proxy *p, struct http_req *req, enum proxy_api api)
         json_object_object_get_ex(so, "include_usage", &iu) &&
         json_object_is_type(iu, json_type_boolean) &&
         json_object_get_boolean(iu);
-    snprintf(q->models[q->model_count++], REQUEST_MODEL_MAX, "%s", q->ri.model);
+    str_copy(q->models[q->model_count++], REQUEST_MODEL_MAX, q->ri.model);
     for (size_t i = 0; i < q->ri.fallback_count; i++)
-        snprintf(q->models[q->model_count++], REQUEST_MODEL_MAX, "%s",
+        str_copy(q->models[q->model_count++], REQUEST_MODEL_MAX,
                  q->ri.fallbacks[i]);
     q->conn = http_req_conn(req);
     if (q->conn)

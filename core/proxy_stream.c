@@ -19,6 +19,7 @@
 #include "common/http_util.h"
 #include "common/json_text.h"
 #include "common/log.h"
+#include "common/str_copy.h"
 #include "openai_response.h"
 #include "registry.h"
 #include "relay.h"
@@ -36,7 +37,7 @@ proxy_stream_on_head(void *arg, int status, const char *ctype)
     struct proxy_req *q = arg;
     q->status = status;
     q->t_active = router_now();
-    snprintf(q->ctype, sizeof q->ctype, "%s", ctype ? ctype : "");
+    str_copy(q->ctype, sizeof q->ctype, ctype ? ctype : "");
 }
 
 /* The stream format the client reads: SSE for OpenAI, whatever the node

@@ -8,6 +8,8 @@
 #include <string.h>
 #include <strings.h>
 
+#include "common/str_copy.h"
+
 /* Past the parts of a name Ollama fills in by default: the host
  * "registry.ollama.ai" of a three-part name and the namespace "library"
  * of a two-part one, both matched without regard to case. Nodes list
@@ -41,9 +43,10 @@ request_normalise_model(const char *name, char *out, size_t outlen)
      * registry host with a port ("host:5000/m") still gets ":latest". */
     const char *slash = strrchr(name, '/');
     const char *colon = strchr(slash ? slash : name, ':');
-    int n = colon ? snprintf(out, outlen, "%s", name)
-                  : snprintf(out, outlen, "%s:latest", name);
-    if (n < 0 || (size_t)n >= outlen)
+    size_t n = str_copy(out, outlen, name);
+    if (!colon && n < outlen)
+        n += str_copy(out + n, outlen - n, ":latest");
+    if (n >= outlen)
         return -ENAMETOOLONG;
     return 0;
 }
@@ -187,9 +190,9 @@ request_parse(const json_object *body, const char *tags_header,
     int rc = request_normalise_model(json_object_get_string(v), ri->model,
                                      sizeof ri->model);
     /* a name that fits only once shortened is sent shortened */
-    if (rc == 0 && snprintf(ri->model_asked, sizeof ri->model_asked, "%s",
+    if (rc == 0 && str_copy(ri->model_asked, sizeof ri->model_asked,
                             json_object_get_string(v)) >=
-                       (int)sizeof ri->model_asked)
+                       sizeof ri->model_asked)
         ri->model_asked[0] = '\0';
     if (rc != 0) {
         snprintf(err, errlen, "model: %s",

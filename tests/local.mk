@@ -29,3 +29,8 @@ tests_unit_test_cors_origin_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/tests \
 	-I$(top_srcdir)/core
 tests_unit_test_cors_origin_LDADD = core/common/libherdcommon.la
 TESTS += tests/unit/test_cors_origin
+
+check_PROGRAMS += tests/unit/test_fixed2
+tests_unit_test_fixed2_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/tests \
+	-I$(top_srcdir)/core
+TESTS += tests/unit/test_fixed2

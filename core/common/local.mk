@@ -9,6 +9,8 @@ core_common_libherdcommon_la_SOURCES = \
 	core/common/host_guard.c core/common/host_guard.h \
 	core/common/json_scan.c core/common/json_scan.h \
 	core/common/json_text.c core/common/json_text.h \
-	core/common/mono_clock.h
+	core/common/fixed2.h \
+	core/common/mono_clock.h \
+	core/common/str_copy.h
 core_common_libherdcommon_la_CFLAGS = $(AM_CFLAGS) $(JSONC_CFLAGS) $(LIBEVENT_CFLAGS)
 core_common_libherdcommon_la_LIBADD = $(JSONC_LIBS) $(LIBEVENT_LIBS) $(LIBS)

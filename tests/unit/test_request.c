@@ -48,6 +48,15 @@ test_normalise(void)
            "space refused");
     is_int(request_normalise_model("abcdefghij", out, 12), -ENAMETOOLONG,
            "too long for the buffer");
+    /* the edges: ":latest" just fits, one byte short, a tagged name */
+    is_int(request_normalise_model("abcd", out, 12), 0, "abcd:latest fits 12");
+    is_str(out, "abcd:latest", "abcd:latest whole");
+    is_int(request_normalise_model("abcde", out, 12), -ENAMETOOLONG,
+           "abcde:latest does not fit 12");
+    is_int(request_normalise_model("abcdefghij:t", out, 13), 0,
+           "a tagged name that just fits");
+    is_int(request_normalise_model("abcdefghij:tt", out, 13), -ENAMETOOLONG,
+           "a tagged name one byte too long");
 }
 
 static void
