@@ -18,11 +18,25 @@ admin_gate_is_loopback(const char *addr)
 }
 
 int
+admin_gate_path(const char *path)
+{
+    return strcmp(path, "/api/pull") == 0 || strcmp(path, "/api/delete") == 0;
+}
+
+int
+admin_gate_has_token(struct router *r, struct http_req *req)
+{
+    char *token = r->cfg->admin_token;
+    return token && *token &&
+           auth_bearer_matches(http_req_in_headers(req), &token, 1);
+}
+
+int
 admin_gate_allows(struct router *r, struct http_req *req)
 {
     char *token = r->cfg->admin_token;
     if (token && *token) {
-        if (auth_bearer_matches(http_req_in_headers(req), &token, 1))
+        if (admin_gate_has_token(r, req))
             return 1;
         http_send_error(req, 401, "this action needs the admin token");
         return 0;

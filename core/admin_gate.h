@@ -12,4 +12,11 @@ struct router;
  * token, 403 from a non-loopback peer) and returns 0. */
 int admin_gate_allows(struct router *r, struct http_req *req);
 
+/* Whether path is an admin action of the Ollama API (/api/pull,
+ * /api/delete), and whether req carries the admin token (set): such a
+ * request also passes the client API-key check, since both read the one
+ * Authorization header and the admin token is the greater right. */
+int admin_gate_path(const char *path);
+int admin_gate_has_token(struct router *r, struct http_req *req);
+
 #endif

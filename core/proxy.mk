@@ -90,6 +90,7 @@ proxy_integration_tests = \
 	tests/integration/proxy_reaper.sh \
 	tests/integration/proxy_openai.sh \
 	tests/integration/proxy_cors.sh \
+	tests/integration/proxy_admin_auth.sh \
 	tests/integration/proxy_prewarm.sh \
 	tests/integration/proxy_prewarm_embed.sh \
 	tests/integration/router_compat.sh

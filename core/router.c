@@ -27,6 +27,7 @@
 #include "common/data_dir.h"
 #include "common/http_util.h"
 #include "common/log.h"
+#include "admin_gate.h"
 #include "browser_guard.h"
 #include "common/host_guard.h"
 #include "dashboard.h"
@@ -108,7 +109,9 @@ router_client_authorized(struct router *r, struct http_req *req,
     int openai = strncmp(path, "/v1/", 4) == 0;
     if (cfg->api_key_count == 0 || (!openai && strncmp(path, "/api/", 5) != 0))
         return 1;
-    if (auth_bearer_matches(http_req_in_headers(req), cfg->api_keys, cfg->api_key_count))
+    if (auth_bearer_matches(http_req_in_headers(req), cfg->api_keys,
+                            cfg->api_key_count) ||
+        (admin_gate_path(path) && admin_gate_has_token(r, req)))
         return 1;
     evhttp_add_header(http_req_out_headers(req),
                       "WWW-Authenticate", "Bearer");
