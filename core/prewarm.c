@@ -45,6 +45,8 @@ struct prewarm_load {
     struct event *timeout;
     char node[HEARTBEAT_MAX_STRING];
     char model[REQUEST_MODEL_MAX];
+    char *url; /* the node's, for a second try */
+    int embed; /* loading through /api/embed */
     double t_start;
     int status;
     char answer[PREWARM_ERR_MAX]; /* the start of the node's answer */
@@ -93,6 +95,7 @@ prewarm_load_free(struct prewarm_load *l)
             l->pw->loads[i] = NULL;
     if (l->timeout)
         event_free(l->timeout);
+    free(l->url);
     free(l);
 }
 
@@ -145,6 +148,8 @@ prewarm_on_body(void *arg, struct evbuffer *data)
     evbuffer_drain(data, evbuffer_get_length(data));
 }
 
+static int prewarm_start(struct prewarm_load *l, char *err, size_t errlen);
+
 static void
 prewarm_on_end(void *arg, int err)
 {
@@ -153,6 +158,20 @@ prewarm_on_end(void *arg, int err)
     l->call = NULL;
     if (err == 0 && l->status >= 200 && l->status < 300) {
         prewarm_load_ended(l, NULL);
+        return;
+    }
+    /* an embedding model the name did not give away */
+    if (err == 0 && l->status == 400 && !l->embed &&
+        strstr(l->answer, "does not support generate")) {
+        log_info(prewarm_comp, "%s on %s does not generate: trying /api/embed",
+                 l->model, l->node);
+        l->embed = 1;
+        l->status = 0;
+        l->answer_len = 0;
+        l->answer[0] = '\0';
+        if (prewarm_start(l, why, sizeof why) == 0)
+            return;
+        prewarm_load_ended(l, why);
         return;
     }
     if (err)
@@ -185,25 +204,32 @@ prewarm_timeout_cb(evutil_socket_t fd, short what, void *arg)
 /* The endpoint that loads a model without running it: /api/generate
  * without a prompt (Ollama answers done_reason "load"), or for an
  * embedding model, which refuses generate, /api/embed with an empty
- * input (reference §1.4). */
-static const char *
-prewarm_path(const char *model)
+ * input (reference §1.4). The name tells an embedding model only when
+ * it says so; prewarm_on_end tries /api/embed when the node says the
+ * model does not generate. */
+static int
+prewarm_embeds(const char *model)
 {
-    return model_category(model) == MODEL_CAT_EMBEDDING ? "/api/embed"
-                                                        : "/api/generate";
+    return model_category(model) == MODEL_CAT_EMBEDDING;
+}
+
+static const char *
+prewarm_path(int embed)
+{
+    return embed ? "/api/embed" : "/api/generate";
 }
 
 /* The load's body: not streamed, with the router's keep_alive (a number
  * of seconds; any negative is forever). A new string, or NULL. */
 static char *
-prewarm_body(const char *model, double keep_alive)
+prewarm_body(const char *model, int embed, double keep_alive)
 {
     json_object *o = json_object_new_object();
     char *text = NULL;
     if (!o)
         return NULL;
     json_object_object_add(o, "model", json_object_new_string(model));
-    if (strcmp(prewarm_path(model), "/api/embed") == 0)
+    if (embed)
         json_object_object_add(o, "input", json_object_new_string(""));
     else
         json_object_object_add(o, "stream", json_object_new_boolean(0));
@@ -213,6 +239,22 @@ prewarm_body(const char *model, double keep_alive)
     text = strdup(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN));
     json_object_put(o);
     return text;
+}
+
+/* Sends l's load request. Returns 0, or -1 with the reason in err. */
+static int
+prewarm_start(struct prewarm_load *l, char *err, size_t errlen)
+{
+    char *body = prewarm_body(l->model, l->embed, l->pw->set.keep_alive);
+    if (!body) {
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
+    l->call = upstream_start(l->pw->pool, l->url, EVHTTP_REQ_POST,
+                             prewarm_path(l->embed), body, strlen(body),
+                             &prewarm_cbs, l, err, errlen);
+    free(body);
+    return l->call ? 0 : -1;
 }
 
 /* Starts the load of model on node at url. Returns 0, or -1 with the
@@ -229,14 +271,16 @@ prewarm_send(struct prewarm *pw, const char *node, const char *url,
         return -1;
     }
     struct prewarm_load *l = calloc(1, sizeof *l);
-    char *body = prewarm_body(model, pw->set.keep_alive);
-    if (l)
+    if (l) {
         l->timeout = evtimer_new(pw->r->base, prewarm_timeout_cb, l);
-    if (!l || !body || !l->timeout) {
+        l->url = strdup(url);
+    }
+    if (!l || !l->timeout || !l->url) {
         if (l && l->timeout)
             event_free(l->timeout);
+        if (l)
+            free(l->url);
         free(l);
-        free(body);
         snprintf(err, errlen, "out of memory");
         return -1;
     }
@@ -244,12 +288,10 @@ prewarm_send(struct prewarm *pw, const char *node, const char *url,
     l->t_start = router_now();
     snprintf(l->node, sizeof l->node, "%s", node);
     snprintf(l->model, sizeof l->model, "%s", model);
-    l->call = upstream_start(pw->pool, url, EVHTTP_REQ_POST,
-                             prewarm_path(model), body, strlen(body),
-                             &prewarm_cbs, l, err, errlen);
-    free(body);
-    if (!l->call) {
+    l->embed = prewarm_embeds(model);
+    if (prewarm_start(l, err, errlen) != 0) {
         event_free(l->timeout);
+        free(l->url);
         free(l);
         return -1;
     }
@@ -373,7 +415,7 @@ prewarm_model(struct prewarm *pw, const struct prewarm_streak *st,
     struct router *r = pw->r;
     struct route_request rq = {
         .model = st->model,
-        .endpoint = prewarm_path(st->model),
+        .endpoint = prewarm_path(prewarm_embeds(st->model)),
         .format = "ollama",
     };
     struct route_result rr;

@@ -107,12 +107,22 @@ proxy_pick_listed(const struct proxy_req *q, const char *model)
 
 /* VRAM fallback: none of the requested models can be served anywhere,
  * so try a model of the same category that a usable node has loaded
- * (never chat for embedding or the reverse). Returns 1 with *pk, or 0. */
+ * (never chat for embedding or the reverse). The endpoint says which of
+ * the two is asked for: a name need not (paraphrase-multilingual embeds,
+ * yet has none of the embedding keywords), so an embedding request takes
+ * only a model named as one, and a chat or generate request never does.
+ * Returns 1 with *pk, or 0. */
 static int
 proxy_pick_vram_fallback(struct proxy_req *q, struct proxy_pick *pk)
 {
     struct proxy *p = q->p;
+    int embedding =
+        q->up_api == PROXY_API_EMBED || q->up_api == PROXY_API_EMBEDDINGS;
     enum model_category want = model_category(q->ri.model);
+    if (embedding)
+        want = MODEL_CAT_EMBEDDING;
+    else if (want == MODEL_CAT_EMBEDDING)
+        return 0; /* a chat for a model named as an embedding one */
     int known = 0, any = 0;
     for (size_t i = 0; i < registry_count(p->r->registry); i++) {
         const struct registry_node *n = registry_at(p->r->registry, i);

@@ -10,7 +10,9 @@
 #   - both warm: nothing more is loaded.
 # Bad pre-warm values stop the router at start with a clear error.
 # PREWARM_KIND=embed (proxy_prewarm_embed.sh) runs the scenario with an
-# embedding model, which is loaded through /api/embed.
+# embedding model, which is loaded through /api/embed; PREWARM_MODEL
+# names it (proxy_prewarm_embed_unnamed.sh: one whose name does not say
+# it embeds, so the router learns it from the node's refusal of generate).
 [ -n "$BASH_VERSION" ] || exec bash "$0" "$@"
 . "$top_srcdir/tests/integration/lib.sh"
 . "$top_srcdir/tests/integration/sim_lib.sh"
@@ -23,7 +25,7 @@ X=llama3.2:3b
 # of input at 40 tokens/s
 sim_args="--num-parallel 1 --tokens-per-sec 20 --prompt-tokens-per-sec 40 --load-gb-per-sec 40"
 if [ "$KIND" = embed ]; then
-    M=bge-large:latest
+    M=${PREWARM_MODEL:-bge-large:latest}
     fleet_sim A --memory-gb 16 --embed-model $M:4:16 $sim_args
     fleet_sim B --memory-gb 8 --embed-model $M:4:16 --model $X:6 $sim_args
     endpoint=/api/embed
@@ -154,6 +156,10 @@ like "$log" \
 like "$log" "warn.*loading $M on B failed after [0-9.]+ s: " \
     "a failed load is logged with the reason"
 like "$log" "$M is loaded on B" "and so is a load that worked"
+if [ -n "${PREWARM_MODEL-}" ]; then
+    like "$log" "$M on B does not generate: trying /api/embed" \
+        "a model not named as an embedding one: /api/embed after the node refused generate"
+fi
 # seconds of the day of each "loading it" line
 starts=$(grep 'loading it' <<<"$log" |
     sed -E 's/^[0-9-]+T([0-9]+):([0-9]+):([0-9.]+)Z.*/\1 \2 \3/' |
