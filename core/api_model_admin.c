@@ -391,6 +391,15 @@ madmin_op_body(void *arg, struct evbuffer *data)
         evbuffer_drain(op->tail, left - MADMIN_LINE_MAX);
 }
 
+/* The node no longer has the model: requests for it go elsewhere at
+ * once, or find that no node has it, not only after its next report. */
+static void
+madmin_note_deleted(struct madmin_op *op)
+{
+    if (registry_note_deleted(op->r->registry, op->node_id, op->model) == 0)
+        proxy_kick(op->r->proxy); /* waiting requests look again */
+}
+
 static void
 madmin_op_end(void *arg, int err)
 {
@@ -415,6 +424,8 @@ madmin_op_end(void *arg, int err)
         error = json_object_get_string(v);
     if (op->status >= 200 && op->status < 300 && !error) {
         json_object_put(last);
+        if (strcmp(op->action, "delete") == 0)
+            madmin_note_deleted(op);
         madmin_op_reply(op, 200, NULL);
         return;
     }

@@ -25,6 +25,7 @@
 #define MODELS_MAX_TARGETS 64
 #define MODELS_BODY_MAX (1u << 20)
 #define MODELS_ANSWER_MAX (4u << 20)
+#define MODELS_WHY_MAX 1024 /* a failed node's answer kept for its reason */
 
 struct models_op;
 
@@ -44,12 +45,17 @@ struct models_op {
     char tail[64];
     size_t tail_len;
     struct http_conn *conn;
-    int stream; /* relay chunks as they come (pull progress) */
+    /* a delete: its model, dropped from each node that answers 200 */
+    char deleted[REQUEST_MODEL_MAX];
+    int summary; /* answer {"nodes":{...}} (a delete without node_id) */
+    int stream;  /* relay chunks as they come (pull progress) */
     int headers_sent;
     struct upstream_call *calls[MODELS_MAX_TARGETS];
     struct models_target targets[MODELS_MAX_TARGETS];
     char nodes[MODELS_MAX_TARGETS][HEARTBEAT_MAX_STRING];
     int status[MODELS_MAX_TARGETS];
+    int errs[MODELS_MAX_TARGETS];             /* -errno of a failed call */
+    struct evbuffer *why[MODELS_MAX_TARGETS]; /* summary: a refusal's body */
     size_t count, pending;
     struct evbuffer *out; /* answer of a single call */
 };
@@ -60,6 +66,9 @@ models_free(struct models_op *op)
     for (size_t i = 0; i < op->count; i++)
         if (op->calls[i])
             upstream_cancel(op->calls[i]);
+    for (size_t i = 0; i < op->count; i++)
+        if (op->why[i])
+            evbuffer_free(op->why[i]);
     if (op->conn)
         http_conn_set_closecb(op->conn, NULL, NULL);
     if (op->out)
@@ -124,6 +133,18 @@ models_keep_tail(struct models_op *op, struct evbuffer *data)
     op->tail[op->tail_len] = '\0';
 }
 
+/* Keeps the first bytes of a node's refusal, for the summary's reason. */
+static void
+models_keep_why(struct models_op *op, size_t i, struct evbuffer *data)
+{
+    if (!op->why[i])
+        op->why[i] = evbuffer_new();
+    size_t have = op->why[i] ? evbuffer_get_length(op->why[i]) : 0;
+    if (op->why[i] && have < MODELS_WHY_MAX)
+        evbuffer_remove_buffer(data, op->why[i], MODELS_WHY_MAX - have);
+    evbuffer_drain(data, evbuffer_get_length(data));
+}
+
 static void
 models_on_body(void *arg, struct evbuffer *data)
 {
@@ -139,14 +160,86 @@ models_on_body(void *arg, struct evbuffer *data)
         evbuffer_drain(data, evbuffer_get_length(data));
         return;
     }
-    if (op->count == 1)
+    if (!op->summary)
         evbuffer_add_buffer(op->out, data);
+    else if (op->status[t->i] != 200)
+        models_keep_why(op, t->i, data);
     else
         evbuffer_drain(data, evbuffer_get_length(data));
 }
 
-/* Every call has ended: one answer relayed as the node gave it, or for
- * several nodes a summary. */
+/* Why node i failed: Ollama's {"error":...} text when it gave one. */
+static void
+models_reason(struct models_op *op, size_t i, struct evbuffer *out)
+{
+    json_object *b = NULL, *v;
+    const char *text = NULL;
+    if (op->status[i] == 0) {
+        evbuffer_add_printf(out, "node %s did not answer%s%s", op->nodes[i],
+                            op->errs[i] ? ": " : "",
+                            op->errs[i] ? strerror(-op->errs[i]) : "");
+        return;
+    }
+    if (op->why[i] && evbuffer_add(op->why[i], "", 1) == 0)
+        b = json_tokener_parse((const char *)evbuffer_pullup(op->why[i], -1));
+    if (b && json_object_object_get_ex(b, "error", &v) &&
+        json_object_is_type(v, json_type_string))
+        text = json_object_get_string(v);
+    evbuffer_add_printf(out, "node %s answered %d: %s", op->nodes[i],
+                        op->status[i], text ? text : "no reason given");
+    json_object_put(b);
+}
+
+/* A delete's answer on every node: {"nodes":{ID:STATUS}}, 200 when all
+ * answered 200, else 502 with "error" naming each failure. */
+static void
+models_send_summary(struct models_op *op)
+{
+    struct evbuffer *why = evbuffer_new();
+    if (!why) {
+        http_send_error(op->req, 500, "out of memory");
+        return;
+    }
+    json_object *nodes = json_object_new_object();
+    for (size_t i = 0; i < op->count; i++) {
+        json_object_object_add(nodes, op->nodes[i],
+                               json_object_new_int(op->status[i]));
+        if (op->status[i] == 200)
+            continue;
+        if (evbuffer_get_length(why) > 0)
+            evbuffer_add(why, "; ", 2);
+        models_reason(op, i, why);
+    }
+    json_object *b = json_object_new_object();
+    size_t n = evbuffer_get_length(why);
+    if (n > 0)
+        json_object_object_add(
+            b, "error",
+            json_object_new_string_len((const char *)evbuffer_pullup(why, -1),
+                                       (int)n));
+    json_object_object_add(b, "nodes", nodes);
+    http_send_json(op->req, n > 0 ? 502 : 200, b);
+    json_object_put(b);
+    evbuffer_free(why);
+}
+
+/* Each node that answered a delete with 200 no longer has the model:
+ * requests for it go elsewhere at once, or find that no node has it. */
+static void
+models_note_deleted(struct models_op *op)
+{
+    struct registry *reg = op->r->registry;
+    int noted = 0;
+    for (size_t i = 0; i < op->count; i++)
+        if (op->status[i] == 200 &&
+            registry_note_deleted(reg, op->nodes[i], op->deleted) == 0)
+            noted = 1;
+    if (noted)
+        proxy_kick(op->r->proxy); /* waiting requests look again */
+}
+
+/* Every call has ended: one answer relayed as the node gave it, or for a
+ * delete on every node a summary. */
 static void
 models_finish(struct models_op *op)
 {
@@ -155,6 +248,8 @@ models_finish(struct models_op *op)
         strstr(op->tail, "\"status\":\"success\"") &&
         registry_note_pulled(op->r->registry, op->nodes[0], op->pulled) == 0)
         proxy_kick(op->r->proxy); /* requests may wait for that model */
+    if (op->deleted[0])
+        models_note_deleted(op);
     if (!op->req) {
         models_free(op);
         return;
@@ -167,7 +262,7 @@ models_finish(struct models_op *op)
     proxy_flush_watch(op->r->proxy, op->req);
     if (op->headers_sent) {
         http_reply_end(op->req);
-    } else if (op->count == 1) {
+    } else if (!op->summary) {
         struct evkeyvalq *h = http_req_out_headers(op->req);
         int st = op->status[0] ? op->status[0] : 502;
         if (op->status[0] == 0)
@@ -179,17 +274,7 @@ models_finish(struct models_op *op)
             http_reply(op->req, st, http_reason(st), op->out);
         }
     } else {
-        json_object *o = json_object_new_object();
-        int all_ok = 1;
-        for (size_t i = 0; i < op->count; i++) {
-            json_object_object_add(o, op->nodes[i],
-                                   json_object_new_int(op->status[i]));
-            all_ok &= op->status[i] == 200;
-        }
-        json_object *b = json_object_new_object();
-        json_object_object_add(b, "nodes", o);
-        http_send_json(op->req, all_ok ? 200 : 502, b);
-        json_object_put(b);
+        models_send_summary(op);
     }
     op->req = NULL;
     models_free(op);
@@ -204,6 +289,7 @@ models_on_end(void *arg, int err)
     if (err) {
         log_warn("models", "%s: %s", op->nodes[t->i], strerror(-err));
         op->status[t->i] = 0;
+        op->errs[t->i] = err;
         if (op->headers_sent && op->req) {
             struct evbuffer *b = evbuffer_new();
             if (b) {
@@ -426,11 +512,21 @@ api_models_delete(struct router *r, struct http_req *req)
         json_object_put(b);
         return;
     }
+    /* as /api/pull says it */
+    const struct registry_node *named =
+        node_id ? registry_find(r->registry, node_id) : NULL;
+    if (node_id && (!named || !registry_node_usable(named))) {
+        http_send_error(req, 404, "node '%s' is unknown or offline", node_id);
+        json_object_put(b);
+        return;
+    }
     struct models_op *op = models_op_new(r, req);
     if (!op) {
         json_object_put(b);
         return;
     }
+    snprintf(op->deleted, sizeof op->deleted, "%s", model);
+    op->summary = !node_id; /* with node_id, that node's own answer */
     for (size_t i = 0; i < registry_count(r->registry); i++) {
         const struct registry_node *n = registry_at(r->registry, i);
         if (!registry_node_usable(n) || !registry_node_lists(n, model) ||

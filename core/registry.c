@@ -329,6 +329,40 @@ registry_note_unloaded(struct registry *reg, const char *id,
     return 0;
 }
 
+int
+registry_note_deleted(struct registry *reg, const char *id, const char *model)
+{
+    ssize_t idx = registry_index(reg, id);
+    if (idx < 0)
+        return -ENOENT;
+    struct registry_node *n = reg->nodes[idx];
+    struct hb_snapshot *s = &n->snap;
+    for (size_t i = 0; i < s->loaded_count; i++) {
+        struct hb_loaded *l = &s->loaded[i];
+        if (!l->name || strcasecmp(l->name, model) != 0)
+            continue;
+        heartbeat_loaded_clear(l);
+        memmove(l, l + 1, (s->loaded_count - i - 1) * sizeof *l);
+        s->loaded_count--;
+        i--;
+    }
+    for (size_t i = 0; i < s->available_count; i++) {
+        struct hb_available *a = &s->available[i];
+        if (!a->name || strcasecmp(a->name, model) != 0)
+            continue;
+        free(a->name);
+        json_object_put(a->raw);
+        memmove(a, a + 1, (s->available_count - i - 1) * sizeof *a);
+        s->available_count--;
+        i--;
+    }
+    /* gone from disk, so not warm either */
+    for (size_t i = 0; i < n->unloaded_count; i++)
+        if (strcasecmp(n->unloaded[i].name, model) == 0)
+            registry_unloaded_drop(n, i--);
+    return 0;
+}
+
 static struct registry_node *
 registry_add(struct registry *reg, const char *id, double now, char *err,
              size_t errlen)

@@ -104,6 +104,13 @@ const char *registry_model_spelling(const struct registry *reg,
 int registry_note_pulled(struct registry *reg, const char *id,
                          const char *model);
 
+/* A delete of model on node id succeeded: the node no longer lists it,
+ * loaded or on disk, nor counts it as recently unloaded, from now on, not
+ * only from its next report. The name matches in any case, as Ollama
+ * matches it. Returns 0, or -ENOENT (no such node). */
+int registry_note_deleted(struct registry *reg, const char *id,
+                          const char *model);
+
 /* An unload of model on node id succeeded (at now): the node no longer
  * has it loaded from now on, not only from its next report, and it counts
  * as recently unloaded (warm). The name matches in any case. Returns 0,

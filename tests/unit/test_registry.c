@@ -1,6 +1,6 @@
 /* Registry liveness driven by an explicit clock: online -> degraded ->
- * offline -> forgotten, drain, recently unloaded models, node settings and
- * the node cap. */
+ * offline -> forgotten, drain, recently unloaded models, deleted models,
+ * node settings and the node cap. */
 #include "autoconfig.h"
 
 #include "registry.h"
@@ -138,6 +138,32 @@ test_unloaded(void)
 }
 
 static void
+test_deleted(void)
+{
+    struct registry_settings set = {15, 30, 0, 1800, 0};
+    struct registry *reg = registry_new(&set);
+    report(reg, "a", "{\"name\":\"x:7b\"},{\"name\":\"y:1b\"}", 0);
+    report(reg, "a", "{\"name\":\"x:7b\"},{\"name\":\"w:1b\"}", 5);
+    registry_note_pulled(reg, "a", "z:1b");
+    is_int(registry_note_deleted(reg, "a", "X:7B"), 0,
+           "delete noted, the name in another case");
+    ok(!registry_node_lists(node(reg, "a"), "x:7b"), "x no longer listed");
+    ok(registry_node_lists(node(reg, "a"), "w:1b") &&
+           node(reg, "a")->snap.loaded_count == 1,
+       "the other loaded model stays");
+    registry_note_deleted(reg, "a", "z:1b");
+    ok(!registry_node_lists(node(reg, "a"), "z:1b") &&
+           node(reg, "a")->snap.available_count == 0,
+       "a model on disk only leaves the list");
+    registry_note_deleted(reg, "a", "y:1b");
+    is_int(node(reg, "a")->unloaded_count, 0, "a deleted model is not warm");
+    is_int(registry_note_deleted(reg, "a", "none:1b"), 0,
+           "a model the node does not list: nothing to do");
+    is_int(registry_note_deleted(reg, "b", "w:1b"), -ENOENT, "unknown node");
+    registry_free(reg);
+}
+
+static void
 test_config_and_cap(void)
 {
     struct registry_settings set = {15, 30, 0, 1800, 2};
@@ -170,6 +196,7 @@ main(void)
     test_liveness();
     test_drain();
     test_unloaded();
+    test_deleted();
     test_config_and_cap();
     return done_testing();
 }
