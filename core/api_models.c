@@ -223,7 +223,7 @@ models_send_summary(struct models_op *op)
     evbuffer_free(why);
 }
 
-/* Each node that answered a delete with 200 no longer has the model:
+/* Each node that answered a delete with 200 (or 404) no longer has the model:
  * requests for it go elsewhere at once, or find that no node has it. */
 static void
 models_note_deleted(struct models_op *op)
@@ -231,7 +231,8 @@ models_note_deleted(struct models_op *op)
     struct registry *reg = op->r->registry;
     int noted = 0;
     for (size_t i = 0; i < op->count; i++)
-        if (op->status[i] == 200 &&
+        /* 404: the node has it no more either, whatever we knew */
+        if ((op->status[i] == 200 || op->status[i] == 404) &&
             registry_note_deleted(reg, op->nodes[i], op->deleted) == 0)
             noted = 1;
     if (noted)
