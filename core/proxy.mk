@@ -34,6 +34,7 @@ core_libherdcore_la_SOURCES += \
 	core/prewarm.c core/prewarm.h \
 	core/model_category.c core/model_category.h \
 	core/autopull.c core/autopull.h \
+	core/pull_line.c core/pull_line.h \
 	core/upstream_parse.c core/upstream_parse.h \
 	core/upstream.c core/upstream.h \
 	core/relay.c core/relay.h \
