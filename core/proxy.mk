@@ -70,6 +70,9 @@ proxy_integration_tests = \
 	tests/integration/proxy_models.sh \
 	tests/integration/proxy_fallback.sh \
 	tests/integration/proxy_autopull.sh \
+	tests/integration/proxy_pull_stream.sh \
+	tests/integration/proxy_pull_once.sh \
+	tests/integration/proxy_autopull_deleted.sh \
 	tests/integration/proxy_backpressure.sh \
 	tests/integration/proxy_images_https.sh \
 	tests/integration/proxy_context_upgrade.sh \
