@@ -16,19 +16,20 @@
 #include <time.h>
 
 #include "admin_gate.h"
+#include "autopull.h"
 #include "common/http_util.h"
 #include "common/log.h"
 #include "dashboard_api.h"
 #include "proxy.h"
+#include "pull_line.h"
 #include "request.h"
 #include "router.h"
 #include "traces.h"
 #include "upstream.h"
 
 #define MADMIN_BODY_MAX 4096
-#define MADMIN_LINE_MAX 65536 /* the node's last answer line kept */
 #define MADMIN_UNUSED_DAYS 7
-/* Pulls and deletes running at once; each holds a call and 128 KiB. */
+/* Pulls and deletes running at once; each holds a call and a few KiB. */
 #define MADMIN_MAX_OPS 64
 
 static const char *madmin_comp = "dashboard";
@@ -285,10 +286,10 @@ struct madmin_op {
     struct http_conn *conn;
     struct upstream_call *call;
     struct event *timer;
-    const char *action;         /* "pull" or "delete" */
-    int status;                 /* the node's HTTP status, 0 before it */
-    struct evbuffer *tail;      /* the node's answer since its last newline */
-    char last[MADMIN_LINE_MAX]; /* its last complete line */
+    const char *action; /* "pull" or "delete" */
+    int claimed;        /* a pull, in the table of running pulls */
+    int status;         /* the node's HTTP status, 0 before it */
+    struct pull_line line; /* the node's last answer line */
     char node_id[HEARTBEAT_MAX_STRING];
     char model[REQUEST_MODEL_MAX];
 };
@@ -303,8 +304,10 @@ madmin_op_free(struct madmin_op *op)
         http_conn_set_closecb(op->conn, NULL, NULL);
     if (op->timer)
         event_free(op->timer);
-    if (op->tail)
-        evbuffer_free(op->tail);
+    if (op->claimed) /* ended before its answer: cancelled */
+        autopull_end(proxy_autopull(op->r->proxy), op->model, AUTOPULL_NONE,
+                     NULL);
+    pull_line_clear(&op->line);
     struct proxy *p = op->r->proxy;
     free(op);
     proxy_side_end(p); /* last: it may end a drain */
@@ -332,6 +335,11 @@ madmin_op_reply(struct madmin_op *op, int code, const char *error)
     }
     log_info(madmin_comp, "%s %s on %s: %s", op->action, op->model, op->node_id,
              error ? error : "done");
+    /* a pulled model is routable at once, and requests waiting for it go */
+    if (op->claimed)
+        autopull_end(proxy_autopull(op->r->proxy), op->model,
+                     error ? AUTOPULL_FAILED : AUTOPULL_DONE, error);
+    op->claimed = 0;
     op->req = NULL;
     madmin_op_free(op);
 }
@@ -370,25 +378,14 @@ madmin_op_head(void *arg, int status, const char *ctype)
     op->status = status;
 }
 
-/* Keeps the last complete line of the answer (pull progress is NDJSON;
- * its last line says success or error) within bounded memory. */
+/* Keeps the answer's last line (pull progress is NDJSON; its last line
+ * says success or error). */
 static void
 madmin_op_body(void *arg, struct evbuffer *data)
 {
     struct madmin_op *op = arg;
-    evbuffer_add_buffer(op->tail, data);
-    for (;;) {
-        size_t n;
-        char *line = evbuffer_readln(op->tail, &n, EVBUFFER_EOL_LF);
-        if (!line)
-            break;
-        if (n > 0)
-            snprintf(op->last, sizeof op->last, "%s", line);
-        free(line);
-    }
-    size_t left = evbuffer_get_length(op->tail);
-    if (left > MADMIN_LINE_MAX)
-        evbuffer_drain(op->tail, left - MADMIN_LINE_MAX);
+    pull_line_feed(&op->line, data);
+    evbuffer_drain(data, evbuffer_get_length(data));
 }
 
 /* The node no longer has the model: requests for it go elsewhere at
@@ -404,34 +401,22 @@ static void
 madmin_op_end(void *arg, int err)
 {
     struct madmin_op *op = arg;
-    char msg[512];
-    json_object *last, *v;
+    char msg[512], error[256];
     op->call = NULL;
     if (err) {
         snprintf(msg, sizeof msg, "node %s: %s", op->node_id, strerror(-err));
         madmin_op_reply(op, 502, msg);
         return;
     }
-    /* an answer without a final newline */
-    size_t left = evbuffer_get_length(op->tail);
-    if (left > 0 && left < sizeof op->last) {
-        evbuffer_remove(op->tail, op->last, left);
-        op->last[left] = '\0';
-    }
-    last = json_tokener_parse(op->last);
-    const char *error = NULL;
-    if (last && json_object_object_get_ex(last, "error", &v))
-        error = json_object_get_string(v);
-    if (op->status >= 200 && op->status < 300 && !error) {
-        json_object_put(last);
+    int rc = pull_line_end(&op->line, error, sizeof error);
+    if (op->status >= 200 && op->status < 300 && rc >= 0) {
         if (strcmp(op->action, "delete") == 0)
             madmin_note_deleted(op);
         madmin_op_reply(op, 200, NULL);
         return;
     }
-    snprintf(msg, sizeof msg, "node %s answered %d: %s", op->node_id,
-             op->status, error ? error : "no reason given");
-    json_object_put(last);
+    snprintf(msg, sizeof msg, "node %s answered %d: %.200s", op->node_id,
+             op->status, rc < 0 ? error : "no reason given");
     madmin_op_reply(op, 502, msg);
 }
 
@@ -477,6 +462,31 @@ madmin_op_target(struct router *r, struct http_req *req, char *model,
     return n;
 }
 
+/* Claims the pull's model in the table of running pulls: one pull of a
+ * model at a time, whoever starts it. Returns 0, or -1 once the client
+ * has its 409 or 503 and op is gone. */
+static int
+madmin_op_claim(struct madmin_op *op)
+{
+    int rc = autopull_claim(proxy_autopull(op->r->proxy), op->model,
+                            op->node_id);
+    if (rc == 0) {
+        op->claimed = 1;
+        return 0;
+    }
+    if (rc == -EALREADY)
+        http_send_error(op->req, 409,
+                        "model '%s' is being pulled already; wait for that "
+                        "pull to end",
+                        op->model);
+    else
+        http_send_error(op->req, 503,
+                        "too many pulls are running; try again later");
+    op->req = NULL;
+    madmin_op_free(op);
+    return -1;
+}
+
 static void
 madmin_op_run(struct router *r, struct http_req *req, const char *action,
               int method, const char *path)
@@ -509,7 +519,7 @@ madmin_op_run(struct router *r, struct http_req *req, const char *action,
         madmin_ops_running++;
         op->r = r;
     }
-    if (!op || !(op->tail = evbuffer_new()) ||
+    if (!op || pull_line_init(&op->line) != 0 ||
         !(op->timer = evtimer_new(r->base, madmin_op_timeout, op))) {
         if (op)
             madmin_op_free(op);
@@ -523,6 +533,8 @@ madmin_op_run(struct router *r, struct http_req *req, const char *action,
     op->action = action;
     snprintf(op->node_id, sizeof op->node_id, "%s", n->id);
     snprintf(op->model, sizeof op->model, "%s", model);
+    if (method == EVHTTP_REQ_POST && madmin_op_claim(op) != 0)
+        return;
     json_object *jm = json_object_new_string(model);
     /* pull streams its progress, so a long download is never silent */
     snprintf(body, sizeof body, "{\"model\":%s%s}",

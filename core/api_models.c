@@ -15,9 +15,11 @@
 #include <string.h>
 
 #include "admin_gate.h"
+#include "autopull.h"
 #include "common/http_util.h"
 #include "common/log.h"
 #include "proxy.h"
+#include "pull_line.h"
 #include "request.h"
 #include "router.h"
 #include "upstream.h"
@@ -39,11 +41,13 @@ struct models_target {
 struct models_op {
     struct router *r;
     struct http_req *req;
-    /* a pull: its model, and the answer's last bytes, where Ollama says
-     * {"status":"success"} */
+    /* a pull: its model (claimed in the table of running pulls until
+     * the op ends), the answer's last line, where Ollama says how it
+     * ended, and why it failed on the way */
     char pulled[REQUEST_MODEL_MAX];
-    char tail[64];
-    size_t tail_len;
+    int claimed;
+    struct pull_line line;
+    char failure[200];
     struct http_conn *conn;
     /* a delete: its model, dropped from each node that answers 200 */
     char deleted[REQUEST_MODEL_MAX];
@@ -73,6 +77,10 @@ models_free(struct models_op *op)
         http_conn_set_closecb(op->conn, NULL, NULL);
     if (op->out)
         evbuffer_free(op->out);
+    if (op->claimed) /* ended before its answer: cancelled */
+        autopull_end(proxy_autopull(op->r->proxy), op->pulled, AUTOPULL_NONE,
+                     NULL);
+    pull_line_clear(&op->line);
     struct proxy *p = op->r->proxy;
     free(op);
     proxy_side_end(p); /* last: it may end a drain */
@@ -111,28 +119,6 @@ models_on_head(void *arg, int status, const char *ctype)
     }
 }
 
-/* Keeps the last bytes of a pull's answer. */
-static void
-models_keep_tail(struct models_op *op, struct evbuffer *data)
-{
-    size_t n = evbuffer_get_length(data), keep = sizeof op->tail - 1;
-    if (!op->pulled[0] || n == 0)
-        return;
-    if (n >= keep) {
-        struct evbuffer_ptr at;
-        evbuffer_ptr_set(data, &at, n - keep, EVBUFFER_PTR_SET);
-        evbuffer_copyout_from(data, &at, op->tail, keep);
-        op->tail_len = keep;
-    } else {
-        size_t drop = op->tail_len + n > keep ? op->tail_len + n - keep : 0;
-        memmove(op->tail, op->tail + drop, op->tail_len - drop);
-        op->tail_len -= drop;
-        evbuffer_copyout(data, op->tail + op->tail_len, n);
-        op->tail_len += n;
-    }
-    op->tail[op->tail_len] = '\0';
-}
-
 /* Keeps the first bytes of a node's refusal, for the summary's reason. */
 static void
 models_keep_why(struct models_op *op, size_t i, struct evbuffer *data)
@@ -150,9 +136,14 @@ models_on_body(void *arg, struct evbuffer *data)
 {
     struct models_target *t = arg;
     struct models_op *op = t->op;
-    models_keep_tail(op, data);
+    if (op->pulled[0])
+        pull_line_feed(&op->line, data);
     if (op->headers_sent && op->req) {
         http_reply_chunk(op->req, data);
+        return;
+    }
+    if (op->pulled[0]) { /* not streamed to the client: the line will do */
+        evbuffer_drain(data, evbuffer_get_length(data));
         return;
     }
     if (evbuffer_get_length(op->out) + evbuffer_get_length(data) >
@@ -239,16 +230,41 @@ models_note_deleted(struct models_op *op)
         proxy_kick(op->r->proxy); /* waiting requests look again */
 }
 
+/* The pull has ended: its outcome goes to the table of pulls (which
+ * makes the model routable at once, not only from the node's next
+ * report). When nothing was relayed (the client asked for no stream,
+ * or the node refused at once), the answer is Ollama's: the last line,
+ * with 500 when it is an error the node streamed. */
+static void
+models_pull_ended(struct models_op *op)
+{
+    char error[PULL_LINE_MAX];
+    int rc = pull_line_end(&op->line, error, sizeof error);
+    int st = op->status[0];
+    int ok = st == 200 && rc == 1;
+    if (!op->failure[0] && !ok)
+        snprintf(op->failure, sizeof op->failure, "node %.40s: HTTP %d%s%.140s",
+                 op->nodes[0], st, rc < 0 ? ": " : "", rc < 0 ? error : "");
+    autopull_end(proxy_autopull(op->r->proxy), op->pulled,
+                 ok ? AUTOPULL_DONE : AUTOPULL_FAILED, op->failure);
+    op->claimed = 0;
+    if (op->headers_sent || st == 0) /* relayed already, or no answer */
+        return;
+    evbuffer_drain(op->out, evbuffer_get_length(op->out));
+    evbuffer_add(op->out, op->line.last, strlen(op->line.last));
+    if (st < 300 && rc < 0)
+        op->status[0] = 500;
+    else if (st < 300 && rc == 0)
+        op->status[0] = 502; /* cut off, or not Ollama */
+}
+
 /* Every call has ended: one answer relayed as the node gave it, or for a
  * delete on every node a summary. */
 static void
 models_finish(struct models_op *op)
 {
-    /* routable at once, not only from the node's next report */
-    if (op->pulled[0] && op->status[0] == 200 &&
-        strstr(op->tail, "\"status\":\"success\"") &&
-        registry_note_pulled(op->r->registry, op->nodes[0], op->pulled) == 0)
-        proxy_kick(op->r->proxy); /* requests may wait for that model */
+    if (op->pulled[0])
+        models_pull_ended(op);
     if (op->deleted[0])
         models_note_deleted(op);
     if (!op->req) {
@@ -266,7 +282,9 @@ models_finish(struct models_op *op)
     } else if (!op->summary) {
         struct evkeyvalq *h = http_req_out_headers(op->req);
         int st = op->status[0] ? op->status[0] : 502;
-        if (op->status[0] == 0)
+        if (op->status[0] == 0 && op->failure[0])
+            http_send_error(op->req, 502, "%s", op->failure);
+        else if (op->status[0] == 0)
             http_send_error(op->req, 502, "node %s did not answer",
                              op->nodes[0]);
         else {
@@ -291,8 +309,13 @@ models_on_end(void *arg, int err)
         log_warn("models", "%s: %s", op->nodes[t->i], strerror(-err));
         op->status[t->i] = 0;
         op->errs[t->i] = err;
+        snprintf(op->failure, sizeof op->failure, "node %s: %s",
+                 op->nodes[t->i], strerror(-err));
         if (op->headers_sent && op->req) {
             struct evbuffer *b = evbuffer_new();
+            /* on a line of its own, even when the node died mid-line */
+            if (b && pull_line_mid(&op->line))
+                evbuffer_add(b, "\n", 1);
             if (b) {
                 evbuffer_add_printf(b, "{\"error\":\"node %s: %s\"}\n",
                                     op->nodes[t->i], strerror(-err));
@@ -456,6 +479,27 @@ models_node_id(struct http_req *req, json_object *b, const char **id)
     return 0;
 }
 
+/* Claims model in the table of running pulls for a pull on node.
+ * Returns 0, or -1 once the client has its 409 (that model is being
+ * pulled: a second pull would only race the first) or 503. */
+static int
+models_pull_claim(struct router *r, struct http_req *req, const char *model,
+                  const char *node)
+{
+    int rc = autopull_claim(proxy_autopull(r->proxy), model, node);
+    if (rc == -EALREADY)
+        http_send_error(req, 409,
+                        "model '%s' is being pulled already; wait for that "
+                        "pull to end",
+                        model);
+    else if (rc != 0) {
+        evhttp_add_header(http_req_out_headers(req), "Retry-After", "5");
+        http_send_error(req, 503, "too many pulls are running; try again "
+                                  "later");
+    }
+    return rc == 0 ? 0 : -1;
+}
+
 void
 api_models_pull(struct router *r, struct http_req *req)
 {
@@ -486,16 +530,33 @@ api_models_pull(struct router *r, struct http_req *req)
         json_object_is_type(v, json_type_boolean))
         stream = json_object_get_boolean(v);
     json_object_object_del(b, "node_id");
-    struct models_op *op = models_op_new(r, req);
-    if (op) {
-        op->stream = stream;
-        snprintf(op->pulled, sizeof op->pulled, "%s", model);
-        snprintf(op->nodes[0], sizeof op->nodes[0], "%s", n->id);
-        op->count = 1;
-        log_info("models", "pulling %s on %s", model, n->id);
-        models_start(op, EVHTTP_REQ_POST, "/api/pull",
-                     json_object_to_json_string_ext(b, JSON_C_TO_STRING_PLAIN));
+    /* Streamed from the node whatever the client asked: a silent pull
+     * would be cut off by upstream_timeout. */
+    json_object_object_add(b, "stream", json_object_new_boolean(1));
+    if (models_pull_claim(r, req, model, n->id) != 0) {
+        json_object_put(b);
+        return;
     }
+    struct models_op *op = models_op_new(r, req);
+    if (op && pull_line_init(&op->line) != 0) {
+        op->req = NULL;
+        models_free(op);
+        op = NULL;
+        http_send_error(req, 500, "out of memory");
+    }
+    if (!op) {
+        autopull_end(proxy_autopull(r->proxy), model, AUTOPULL_NONE, NULL);
+        json_object_put(b);
+        return;
+    }
+    op->stream = stream;
+    op->claimed = 1;
+    snprintf(op->pulled, sizeof op->pulled, "%s", model);
+    snprintf(op->nodes[0], sizeof op->nodes[0], "%s", n->id);
+    op->count = 1;
+    log_info("models", "pulling %s on %s", model, n->id);
+    models_start(op, EVHTTP_REQ_POST, "/api/pull",
+                 json_object_to_json_string_ext(b, JSON_C_TO_STRING_PLAIN));
     json_object_put(b);
 }
 

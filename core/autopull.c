@@ -1,4 +1,5 @@
-/* Auto-pull bookkeeping and the pull calls themselves. */
+/* Auto-pull bookkeeping, the pull calls themselves, and the claims of
+ * the pulls others run. */
 #include "autoconfig.h"
 
 #include "autopull.h"
@@ -13,6 +14,8 @@
 #include <time.h>
 
 #include "common/log.h"
+#include "pull_line.h"
+#include "registry.h"
 #include "upstream.h"
 
 #define AUTOPULL_MAX_KEPT 64
@@ -22,17 +25,19 @@ struct autopull_entry {
     char model[256];
     char node[256];
     enum autopull_state state;
+    int claimed; /* run by its claimer, not by us */
     double when; /* start, then end */
     char why[256];
     int status;
     struct upstream_call *call;
     struct event *timer;
-    struct evbuffer *body;
+    struct pull_line line;
 };
 
 struct autopull {
     struct event_base *base;
     struct upstream_pool *pool;
+    const struct registry *reg;
     double timeout_s;
     autopull_done_fn done;
     void *arg;
@@ -41,13 +46,15 @@ struct autopull {
 
 struct autopull *
 autopull_new(struct event_base *base, struct upstream_pool *pool,
-             double timeout_s, autopull_done_fn done, void *arg)
+             const struct registry *reg, double timeout_s,
+             autopull_done_fn done, void *arg)
 {
     struct autopull *ap = calloc(1, sizeof *ap);
     if (!ap)
         return NULL;
     ap->base = base;
     ap->pool = pool;
+    ap->reg = reg;
     ap->timeout_s = timeout_s;
     ap->done = done;
     ap->arg = arg;
@@ -69,9 +76,8 @@ autopull_clear(struct autopull_entry *e)
     if (e->timer)
         event_free(e->timer);
     e->timer = NULL;
-    if (e->body)
-        evbuffer_free(e->body);
-    e->body = NULL;
+    pull_line_clear(&e->line);
+    e->claimed = 0;
 }
 
 void
@@ -113,43 +119,29 @@ static void
 autopull_on_body(void *arg, struct evbuffer *data)
 {
     struct autopull_entry *e = arg;
-    if (evbuffer_get_length(e->body) < 4096)
-        evbuffer_add_buffer(e->body, data);
-    else
-        evbuffer_drain(data, evbuffer_get_length(data));
+    pull_line_feed(&e->line, data);
+    evbuffer_drain(data, evbuffer_get_length(data));
 }
 
 static void
 autopull_on_end(void *arg, int err)
 {
     struct autopull_entry *e = arg;
-    char why[256];
+    char why[256], error[200];
     e->call = NULL;
     if (err) {
         autopull_finish(e, 0, strerror(-err));
         return;
     }
-    /* {"status":"success"} or {"error":"..."}: the last line counts, so
-     * a node that streams progress anyway is understood too */
-    evbuffer_add(e->body, "", 1);
-    char *text = (char *)evbuffer_pullup(e->body, -1);
-    char *last = text;
-    for (char *c = text; c && *c; c++)
-        if (*c == '\n' && c[1] && c[1] != '\n')
-            last = c + 1;
-    json_object *o = last ? json_tokener_parse(last) : NULL, *v;
-    if (e->status == 200 && o && json_object_object_get_ex(o, "status", &v) &&
-        strcmp(json_object_get_string(v), "success") == 0) {
-        json_object_put(o);
+    int rc = pull_line_end(&e->line, error, sizeof error);
+    if (e->status == 200 && rc == 1) {
         autopull_finish(e, 1, NULL);
         return;
     }
-    if (o && json_object_object_get_ex(o, "error", &v))
-        snprintf(why, sizeof why, "HTTP %d: %s", e->status,
-                 json_object_get_string(v));
+    if (rc < 0)
+        snprintf(why, sizeof why, "HTTP %d: %s", e->status, error);
     else
         snprintf(why, sizeof why, "HTTP %d", e->status);
-    json_object_put(o);
     autopull_finish(e, 0, why);
 }
 
@@ -177,6 +169,16 @@ autopull_find(struct autopull *ap, const char *model)
     return NULL;
 }
 
+/* Whether some node lists model now, per its report or a noted pull. */
+static int
+autopull_listed(const struct autopull *ap, const char *model)
+{
+    for (size_t i = 0; i < registry_count(ap->reg); i++)
+        if (registry_node_lists(registry_at(ap->reg, i), model))
+            return 1;
+    return 0;
+}
+
 enum autopull_state
 autopull_state(struct autopull *ap, const char *model, double now,
                const char **why)
@@ -185,8 +187,12 @@ autopull_state(struct autopull *ap, const char *model, double now,
     (void)now;
     if (!e)
         return AUTOPULL_NONE;
-    if (e->state != AUTOPULL_PULLING &&
-        (double)time(NULL) - e->when > AUTOPULL_REMEMBER_S) {
+    /* A success is worth remembering only while the model is there: once
+     * deleted (or gone from the node's report) it must be pulled again,
+     * not waited for. */
+    if ((e->state != AUTOPULL_PULLING &&
+         (double)time(NULL) - e->when > AUTOPULL_REMEMBER_S) ||
+        (e->state == AUTOPULL_DONE && !autopull_listed(ap, model))) {
         e->state = AUTOPULL_NONE;
         return AUTOPULL_NONE;
     }
@@ -195,41 +201,63 @@ autopull_state(struct autopull *ap, const char *model, double now,
     return e->state;
 }
 
-int
-autopull_start(struct autopull *ap, const char *model, const char *node,
-               const char *url, double now)
+/* The entry for a new pull of model: its own past one (so that the
+ * model has one entry only), an unused one, or the oldest outcome; NULL
+ * when all are running pulls. *auto_active counts the running
+ * auto-pulls. */
+static struct autopull_entry *
+autopull_slot(struct autopull *ap, const char *model, size_t *auto_active)
 {
-    struct autopull_entry *e = NULL, *old = NULL;
-    size_t active = 0;
-    char err[256];
-    if (autopull_state(ap, model, now, NULL) == AUTOPULL_PULLING)
-        return -EALREADY;
+    struct autopull_entry *own = NULL, *unused = NULL, *old = NULL;
+    *auto_active = 0;
     for (size_t i = 0; i < AUTOPULL_MAX_KEPT; i++) {
         struct autopull_entry *x = &ap->e[i];
         if (x->state == AUTOPULL_PULLING)
-            active++;
-        else if (x->state == AUTOPULL_NONE || strcmp(x->model, model) == 0)
-            e = e ? e : x;
+            *auto_active += !x->claimed;
+        else if (strcmp(x->model, model) == 0)
+            own = x;
+        else if (x->state == AUTOPULL_NONE)
+            unused = unused ? unused : x;
         else if (!old || x->when < old->when)
             old = x;
     }
-    if (active >= AUTOPULL_MAX_ACTIVE)
-        return -EBUSY;
-    if (!e)
-        e = old; /* forget the oldest outcome */
-    if (!e)
-        return -EBUSY;
+    return own ? own : unused ? unused : old;
+}
+
+static void
+autopull_take(struct autopull *ap, struct autopull_entry *e, const char *model,
+              const char *node)
+{
     memset(e, 0, sizeof *e);
     e->ap = ap;
     snprintf(e->model, sizeof e->model, "%s", model);
     snprintf(e->node, sizeof e->node, "%s", node);
-    e->body = evbuffer_new();
+    e->when = (double)time(NULL);
+}
+
+int
+autopull_start(struct autopull *ap, const char *model, const char *node,
+               const char *url, double now)
+{
+    size_t active;
+    char err[256];
+    if (autopull_state(ap, model, now, NULL) == AUTOPULL_PULLING)
+        return -EALREADY;
+    struct autopull_entry *e = autopull_slot(ap, model, &active);
+    if (active >= AUTOPULL_MAX_ACTIVE || !e)
+        return -EBUSY;
+    autopull_take(ap, e, model, node);
+    int ok = pull_line_init(&e->line) == 0;
     e->timer = evtimer_new(ap->base, autopull_timeout_cb, e);
+    /* Streamed: a node pulling silently would be cut off by the
+     * connection's idle timeout (upstream_timeout) long before
+     * auto_pull_timeout; progress lines keep it alive, and the last one
+     * says how it ended. */
     json_object *b = json_object_new_object();
     json_object_object_add(b, "model", json_object_new_string(model));
-    json_object_object_add(b, "stream", json_object_new_boolean(0));
+    json_object_object_add(b, "stream", json_object_new_boolean(1));
     const char *text = json_object_to_json_string(b);
-    if (e->body && e->timer)
+    if (ok && e->timer)
         e->call =
             upstream_start(ap->pool, url, EVHTTP_REQ_POST, "/api/pull", text,
                            strlen(text), &autopull_cbs, e, err, sizeof err);
@@ -237,14 +265,46 @@ autopull_start(struct autopull *ap, const char *model, const char *node,
     if (!e->call) {
         autopull_clear(e);
         e->state = AUTOPULL_NONE;
-        return e->body && e->timer ? -EINVAL : -ENOMEM;
+        return ok && e->timer ? -EINVAL : -ENOMEM;
     }
     struct timeval tv;
     tv.tv_sec = (time_t)ap->timeout_s;
     tv.tv_usec = (suseconds_t)((ap->timeout_s - (double)tv.tv_sec) * 1e6);
     evtimer_add(e->timer, &tv);
     e->state = AUTOPULL_PULLING;
-    e->when = (double)time(NULL);
     log_info("autopull", "no node has %s: pulling it on %s", model, node);
     return 0;
+}
+
+int
+autopull_claim(struct autopull *ap, const char *model, const char *node)
+{
+    size_t active;
+    if (autopull_state(ap, model, (double)time(NULL), NULL) ==
+        AUTOPULL_PULLING)
+        return -EALREADY;
+    struct autopull_entry *e = autopull_slot(ap, model, &active);
+    if (!e)
+        return -EBUSY;
+    autopull_take(ap, e, model, node);
+    e->claimed = 1;
+    e->state = AUTOPULL_PULLING;
+    return 0;
+}
+
+void
+autopull_end(struct autopull *ap, const char *model,
+             enum autopull_state outcome, const char *why)
+{
+    struct autopull_entry *e = autopull_find(ap, model);
+    if (!e || !e->claimed || e->state != AUTOPULL_PULLING)
+        return;
+    if (outcome == AUTOPULL_NONE) {
+        /* cancelled: requests waiting for it look again */
+        autopull_clear(e);
+        e->state = AUTOPULL_NONE;
+        ap->done(ap->arg, model, e->node, 0);
+        return;
+    }
+    autopull_finish(e, outcome == AUTOPULL_DONE, why);
 }

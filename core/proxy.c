@@ -52,6 +52,12 @@ proxy_pool(struct proxy *p)
     return p->pool;
 }
 
+struct autopull *
+proxy_autopull(struct proxy *p)
+{
+    return p->ap;
+}
+
 unsigned
 proxy_in_flight(const struct proxy *p)
 {
@@ -136,7 +142,8 @@ proxy_new(struct router *r, const struct proxy_settings *s)
     p->pool = upstream_pool_new(r->base, PROXY_IDLE_CONNS, s->upstream_timeout,
                                 s->connect_timeout);
     if (p->pool)
-        p->ap = autopull_new(r->base, p->pool, s->auto_pull_timeout,
+        p->ap = autopull_new(r->base, p->pool, r->registry,
+                             s->auto_pull_timeout,
                              proxy_pull_done, p);
     p->images = image_fetcher_new(r->base);
     char err[300];

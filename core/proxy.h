@@ -8,6 +8,7 @@
 #include "http_server.h"
 #include <json-c/json.h>
 
+struct autopull;
 struct router;
 struct proxy;
 struct upstream_pool;
@@ -85,6 +86,8 @@ void proxy_kick(struct proxy *p);
 /* The upstream connection pool, for calls outside inference slots
  * (model management). */
 struct upstream_pool *proxy_pool(struct proxy *p);
+/* The table of running pulls (autopull.h), which every pull claims. */
+struct autopull *proxy_autopull(struct proxy *p);
 
 /* A new request id: 32 hex digits and a NUL. */
 void proxy_request_id(char out[33]);

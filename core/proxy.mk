@@ -34,6 +34,7 @@ core_libherdcore_la_SOURCES += \
 	core/prewarm.c core/prewarm.h \
 	core/model_category.c core/model_category.h \
 	core/autopull.c core/autopull.h \
+	core/pull_line.c core/pull_line.h \
 	core/upstream_parse.c core/upstream_parse.h \
 	core/upstream.c core/upstream.h \
 	core/relay.c core/relay.h \
@@ -70,6 +71,9 @@ proxy_integration_tests = \
 	tests/integration/proxy_delete.sh \
 	tests/integration/proxy_fallback.sh \
 	tests/integration/proxy_autopull.sh \
+	tests/integration/proxy_pull_stream.sh \
+	tests/integration/proxy_pull_once.sh \
+	tests/integration/proxy_autopull_deleted.sh \
 	tests/integration/proxy_backpressure.sh \
 	tests/integration/proxy_images_https.sh \
 	tests/integration/proxy_context_upgrade.sh \

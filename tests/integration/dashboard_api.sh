@@ -92,16 +92,17 @@ is "$STATUS $(jq -r .ok <<<"$BODY")" "504 false" "a pull longer than auto_pull_t
 ok $([ "$t" -ge 1800 ] && [ "$t" -lt 10000 ]; echo $?) "after about 2 s ($t ms)"
 like "$(jq -r .error <<<"$BODY")" 'did not finish within 2 s' "the error says so"
 
-# at most 64 pulls and deletes at once; the slots come back
+# at most 64 pulls and deletes at once (of different models: a model
+# being pulled is not pulled twice); the slots come back
 many=""
 for i in $(seq 1 64); do
     curl -s -m 20 -o "$TEST_TMP/many.$i" -w '%{http_code}' \
-        "$ROUTER/dashboard/api/pull" -d '{"node_id":"s2","model":"big:70b"}' \
+        "$ROUTER/dashboard/api/pull" -d "{\"node_id\":\"s2\",\"model\":\"big$i:70b\"}" \
         >"$TEST_TMP/many_status.$i" &
     many="$many $!"
 done
 # each pull logs its start; once 64 run, the next is refused
-running() { [ "$(grep -c 'dashboard: pull big:70b on s2$' "$TEST_TMP/herd.log")" -ge 65 ]; }
+running() { [ "$(grep -Ec 'dashboard: pull big[0-9]*:70b on s2$' "$TEST_TMP/herd.log")" -ge 65 ]; }
 wait_for 5 running
 post /dashboard/api/pull '{"node_id":"s2","model":"big:70b"}'
 is "$STATUS" 503 "the 65th at once: 503"
