@@ -5,7 +5,7 @@ core_libherdconfig_la_SOURCES = \
 	core/config.h core/config_impl.h \
 	core/config.c core/config_schema.c core/config_value.c \
 	core/config_ini.c core/config_file.c core/config_env.c \
-	core/config_cli.c core/config_print.c
+	core/config_cli.c core/config_print.c core/config_diff.c
 core_libherdconfig_la_CFLAGS = $(AM_CFLAGS) $(INIH_CFLAGS)
 core_libherdconfig_la_LIBADD = core/common/libherdcommon.la $(INIH_LIBS)
 

@@ -250,6 +250,7 @@ router_liveness_arm(struct router *r)
         r->cfg->heartbeat_interval > 0 ? r->cfg->heartbeat_interval : 5.0;
     tv.tv_sec = (time_t)s;
     tv.tv_usec = (suseconds_t)((s - (double)tv.tv_sec) * 1e6);
+    r->liveness_s = s;
     return event_add(r->liveness, &tv);
 }
 
@@ -265,7 +266,11 @@ router_apply(struct router *r)
                                  r->cfg->node_count) != 0)
         log_err(router_comp, "out of memory applying [node.*] settings");
     router_http_limits(r);
-    router_liveness_arm(r);
+    /* re-arming pushes the next check back: a stream of SIGHUPs would
+     * keep dead nodes online */
+    if ((r->cfg->heartbeat_interval > 0 ? r->cfg->heartbeat_interval : 5.0) !=
+        r->liveness_s)
+        router_liveness_arm(r);
     if (r->proxy) {
         struct proxy_settings ps;
         router_proxy_settings(r->cfg, &ps);
@@ -303,6 +308,35 @@ router_restart_sections_differ(const struct herd_config *a,
     }
 }
 
+/* Keys of [router] read once, at start (the listener, the data
+ * directory, the storage thread, the discovery plugins, the plugin
+ * search path). */
+static const char *const router_restart_keys[] = {
+    "host",          "port",        "data_dir",   "dashboard_dir",
+    "trace_queue_max", "poll_interval", "plugin_dir", NULL};
+
+/* A key a reload changed: what it was and is, and when it applies. */
+static void
+router_reload_change(void *arg, const char *section, const char *name,
+                     const char *was, const char *now)
+{
+    (void)arg;
+    for (size_t i = 0; router_restart_keys[i]; i++)
+        if (strcmp(section, "router") == 0 &&
+            strcmp(name, router_restart_keys[i]) == 0) {
+            log_warn(router_comp,
+                     "reload: [%s] %s: %.300s -> %.300s takes effect on "
+                     "restart; %.300s stays until then",
+                     section, name, was, now, was);
+            return;
+        }
+    log_info(router_comp, "reload: [%s] %s: %.300s -> %.300s%s", section,
+             name, was, now,
+             strcmp(name, "node_token") == 0
+                 ? " (heartbeats at once; the mDNS announcement on restart)"
+                 : "");
+}
+
 static void
 router_reload(struct router *r)
 {
@@ -317,11 +351,6 @@ router_reload(struct router *r)
         free(next);
         return;
     }
-    if (next->port != r->cfg->port || strcmp(next->host, r->cfg->host) != 0)
-        log_warn(router_comp, "reload: host and port take effect on restart");
-    if (strcmp(next->dashboard_dir ? next->dashboard_dir : "",
-               r->cfg->dashboard_dir ? r->cfg->dashboard_dir : "") != 0)
-        log_warn(router_comp, "reload: dashboard_dir takes effect on restart");
     if (router_scoring_reload(r, next) != 0) {
         config_free(next);
         free(next);
@@ -330,6 +359,7 @@ router_reload(struct router *r)
     if (router_restart_sections_differ(r->cfg, next))
         log_warn(router_comp, "reload: sections other than [scoring.*] "
                               "take effect on restart");
+    config_diff(r->cfg, next, router_reload_change, NULL);
     /* The start-up config stays alive: the plugins borrow from it. */
     if (r->cfg != r->boot) {
         config_free(r->cfg);

@@ -45,6 +45,7 @@ struct router {
     struct traces *traces;   /* trace writer (storage_router.c) */
     struct latency *latency; /* p75 per node:model, fed by traces */
     struct event *liveness;
+    double liveness_s; /* its period: re-armed on reload only when it changes */
     struct event *sig_int, *sig_term, *sig_hup;
     struct proxy *proxy; /* the request path (proxy.h) */
     struct dashboard_assets *dashboard; /* /dashboard files; NULL = none */

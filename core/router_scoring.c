@@ -78,11 +78,14 @@ router_scoring_reload(struct router *r, const struct herd_config *next)
 {
     struct plugin_set *set = router_scoring_build(r, next);
     if (!set) {
-        log_err(router_scoring_comp,
-                "reload: scoring plugins kept as they were");
+        log_err(router_scoring_comp, "reload failed, keeping the old config "
+                                     "(the scoring plugins did not load)");
         return -EINVAL;
     }
     if (scorer_set_plugins(r->scorer, set) != 0) {
+        log_err(router_scoring_comp, "reload failed, keeping the old config: "
+                                     "more scoring signals than the scorer "
+                                     "takes");
         plugin_set_free(set);
         return -E2BIG;
     }

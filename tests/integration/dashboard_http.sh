@@ -188,7 +188,7 @@ plain_etag=$(header ETag)
 # A reload does not re-read the files, and says so when dashboard_dir changed.
 printf '[router]\ndashboard_dir = %s\n' "$TEST_TMP/big" >>"$TEST_TMP/herd.ini"
 kill -HUP "$PID_plain"
-warned() { grep -q 'reload: dashboard_dir takes effect on restart' "$TEST_TMP/plain.log"; }
+warned() { grep -Eq 'reload: \[router\] dashboard_dir: .* takes effect on restart' "$TEST_TMP/plain.log"; }
 wait_for 10 warned
 ok $? "SIGHUP with a new dashboard_dir: the log says it takes effect on restart"
 dash_get /dashboard

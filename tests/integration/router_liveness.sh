@@ -2,7 +2,9 @@
 # Liveness with short timeouts from a test INI: a silent node goes online
 # -> degraded -> offline -> forgotten. SIGHUP re-reads the INI: a valid
 # file changes node settings and the token at run time, an invalid one is
-# refused and the old settings stay.
+# refused and the old settings stay. The log says what a reload changed,
+# and which changes wait for a restart; a stream of SIGHUPs does not hold
+# the liveness check back.
 [ -n "$BASH_VERSION" ] || exec bash "$0" "$@"
 . "$top_srcdir/tests/integration/lib.sh"
 . "$top_srcdir/tests/integration/router_lib.sh"
@@ -72,6 +74,27 @@ is "$(curl -s "$url/fleet/status" | jq -c '.nodes[] | select(.node_id=="n2") | [
     '[7,false]' "[node.n2] num_parallel and enabled applied"
 is "$(curl -s "$url/api/tags" | jq -c '.models')" '[]' \
     "a disabled node's models are not offered"
+like "$(cat "$TEST_TMP/herd.log")" \
+    'reload: \[security\] node_token: \(unset\) -> \*\*\* \(heartbeats at once' \
+    "the log names the changed key, a secret as ***"
+ok "$(grep -c 'hup-token' "$TEST_TMP/herd.log" | grep -qx 0; echo $?)" \
+    "  and never writes the secret"
+
+# keys read once at start: the reload says they wait for a restart
+sed -i 's/^heartbeat_timeout = 1$/heartbeat_timeout = 1\npoll_interval = 9\ntrace_queue_max = 77/' "$ini"
+kill -HUP "$PID_herd"
+restart_said() { grep -q 'reload: \[router\] trace_queue_max: 10000 -> 77 takes effect on restart' "$TEST_TMP/herd.log"; }
+wait_for 5 restart_said
+ok $? "trace_queue_max changed: applies on restart, and the log says so"
+like "$(cat "$TEST_TMP/herd.log")" \
+    'reload: \[router\] poll_interval: [0-9.]+ -> 9 takes effect on restart' \
+    "  poll_interval too"
+
+# SIGHUPs every 0.1 s, faster than heartbeat_interval (0.2 s): a silent
+# node still goes offline on time
+is "$(beat n3 -H 'Authorization: Bearer hup-token')" 200 "n3 reports, then falls silent"
+for i in $(seq 1 40); do kill -HUP "$PID_herd"; sleep 0.1; done
+is "$(status_of n3)" offline "after 4 s of SIGHUPs the silent node is offline"
 
 # SIGHUP with a broken file: refused, old settings stay.
 echo "no_such_key = 1" >>"$ini"
