@@ -286,9 +286,9 @@ struct madmin_op {
     struct http_conn *conn;
     struct upstream_call *call;
     struct event *timer;
-    const char *action; /* "pull" or "delete" */
-    int claimed;        /* a pull, in the table of running pulls */
-    int status;         /* the node's HTTP status, 0 before it */
+    const char *action;    /* "pull" or "delete" */
+    int claimed;           /* a pull, in the table of running pulls */
+    int status;            /* the node's HTTP status, 0 before it */
     struct pull_line line; /* the node's last answer line */
     char node_id[HEARTBEAT_MAX_STRING];
     char model[REQUEST_MODEL_MAX];
@@ -468,8 +468,8 @@ madmin_op_target(struct router *r, struct http_req *req, char *model,
 static int
 madmin_op_claim(struct madmin_op *op)
 {
-    int rc = autopull_claim(proxy_autopull(op->r->proxy), op->model,
-                            op->node_id);
+    int rc =
+        autopull_claim(proxy_autopull(op->r->proxy), op->model, op->node_id);
     if (rc == 0) {
         op->claimed = 1;
         return 0;

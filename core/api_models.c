@@ -494,8 +494,9 @@ models_pull_claim(struct router *r, struct http_req *req, const char *model,
                         model);
     else if (rc != 0) {
         evhttp_add_header(http_req_out_headers(req), "Retry-After", "5");
-        http_send_error(req, 503, "too many pulls are running; try again "
-                                  "later");
+        http_send_error(req, 503,
+                        "too many pulls are running; try again "
+                        "later");
     }
     return rc == 0 ? 0 : -1;
 }

@@ -280,8 +280,7 @@ int
 autopull_claim(struct autopull *ap, const char *model, const char *node)
 {
     size_t active;
-    if (autopull_state(ap, model, (double)time(NULL), NULL) ==
-        AUTOPULL_PULLING)
+    if (autopull_state(ap, model, (double)time(NULL), NULL) == AUTOPULL_PULLING)
         return -EALREADY;
     struct autopull_entry *e = autopull_slot(ap, model, &active);
     if (!e)

@@ -213,9 +213,8 @@ void config_print(const struct herd_config *cfg, FILE *out);
 /* For each [router] or [security] key whose value differs between a and
  * b, in schema order: fn(arg, section, name, old, new), both as INI text
  * ("(unset)" when unset; a secret as *** whatever it is). */
-typedef void (*config_diff_fn)(void *arg, const char *section,
-                               const char *name, const char *was,
-                               const char *now);
+typedef void (*config_diff_fn)(void *arg, const char *section, const char *name,
+                               const char *was, const char *now);
 void config_diff(const struct herd_config *a, const struct herd_config *b,
                  config_diff_fn fn, void *arg);
 

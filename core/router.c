@@ -311,9 +311,14 @@ router_restart_sections_differ(const struct herd_config *a,
 /* Keys of [router] read once, at start (the listener, the data
  * directory, the storage thread, the discovery plugins, the plugin
  * search path). */
-static const char *const router_restart_keys[] = {
-    "host",          "port",        "data_dir",   "dashboard_dir",
-    "trace_queue_max", "poll_interval", "plugin_dir", NULL};
+static const char *const router_restart_keys[] = {"host",
+                                                  "port",
+                                                  "data_dir",
+                                                  "dashboard_dir",
+                                                  "trace_queue_max",
+                                                  "poll_interval",
+                                                  "plugin_dir",
+                                                  NULL};
 
 /* A key a reload changed: what it was and is, and when it applies. */
 static void
@@ -330,8 +335,8 @@ router_reload_change(void *arg, const char *section, const char *name,
                      section, name, was, now, was);
             return;
         }
-    log_info(router_comp, "reload: [%s] %s: %.300s -> %.300s%s", section,
-             name, was, now,
+    log_info(router_comp, "reload: [%s] %s: %.300s -> %.300s%s", section, name,
+             was, now,
              strcmp(name, "node_token") == 0
                  ? " (heartbeats at once; the mDNS announcement on restart)"
                  : "");
