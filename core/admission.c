@@ -55,9 +55,16 @@ admission_new(size_t max_waiting, double wait_s)
     return a;
 }
 
+/* Every deadline is the queue's wait (and a pull's time) from the
+ * waiter's arrival, less what it spent elsewhere: moving each by the
+ * change gives it the new wait in all, and a request that waits again
+ * keeps its bound over all its waits. */
 void
 admission_configure(struct admission *a, size_t max_waiting, double wait_s)
 {
+    double shift = wait_s - a->wait_s;
+    for (struct admission_waiter *w = a->head; w && shift != 0; w = w->next)
+        w->deadline += shift;
     a->max_waiting = max_waiting;
     a->wait_s = wait_s;
 }

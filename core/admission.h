@@ -55,6 +55,9 @@ enum admission_outcome {
 
 struct admission *admission_new(size_t max_waiting, double wait_s);
 void admission_free(struct admission *a);
+/* A new wait_s applies to the waiters there too: each deadline moves by
+ * the change (a lower wait may leave some overdue; the caller runs
+ * admission_expire). */
 void admission_configure(struct admission *a, size_t max_waiting,
                          double wait_s);
 
@@ -86,9 +89,10 @@ int admission_wait(struct admission *a, const char *model, double now,
                    admission_retry_fn retry, admission_expire_fn expire,
                    void *arg, struct admission_waiter **out);
 /* The same with an explicit deadline (monotonic seconds), for waits
- * longer than the queue's own (a model being pulled), and the request's
- * arrival, which orders the queue: admission_wait's is now, a request
- * that waits again keeps its own. */
+ * longer than the queue's own (a model being pulled) or shorter (what is
+ * left of it), and the request's arrival, which orders the queue:
+ * admission_wait's is now, a request that waits again keeps its own. The
+ * deadline is taken to be made of wait_s: admission_configure moves it. */
 int admission_wait_until(struct admission *a, const char *model,
                          double arrival, double deadline,
                          admission_retry_fn retry, admission_expire_fn expire,

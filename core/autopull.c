@@ -31,6 +31,7 @@ struct autopull_entry {
     int status;
     struct upstream_call *call;
     struct event *timer;
+    double timeout_s; /* its bound: the timeout when it started */
     struct pull_line line;
 };
 
@@ -152,7 +153,7 @@ autopull_timeout_cb(evutil_socket_t fd, short what, void *arg)
     char why[64];
     (void)fd;
     (void)what;
-    snprintf(why, sizeof why, "no success within %g s", e->ap->timeout_s);
+    snprintf(why, sizeof why, "no success within %g s", e->timeout_s);
     autopull_finish(e, 0, why);
 }
 
@@ -268,8 +269,9 @@ autopull_start(struct autopull *ap, const char *model, const char *node,
         return ok && e->timer ? -EINVAL : -ENOMEM;
     }
     struct timeval tv;
-    tv.tv_sec = (time_t)ap->timeout_s;
-    tv.tv_usec = (suseconds_t)((ap->timeout_s - (double)tv.tv_sec) * 1e6);
+    e->timeout_s = ap->timeout_s;
+    tv.tv_sec = (time_t)e->timeout_s;
+    tv.tv_usec = (suseconds_t)((e->timeout_s - (double)tv.tv_sec) * 1e6);
     evtimer_add(e->timer, &tv);
     e->state = AUTOPULL_PULLING;
     log_info("autopull", "no node has %s: pulling it on %s", model, node);

@@ -40,6 +40,9 @@ struct autopull *autopull_new(struct event_base *base,
                               const struct registry *reg, double timeout_s,
                               autopull_done_fn done, void *arg);
 void autopull_free(struct autopull *ap);
+/* For the pulls started from now on: a running pull keeps the bound it
+ * started with, which the requests waiting for it had added to their
+ * own wait (and a longer one would outlast them). */
 void autopull_set_timeout(struct autopull *ap, double timeout_s);
 
 /* Starts pulling model on node (its Ollama at url), bounded by the

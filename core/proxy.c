@@ -125,6 +125,10 @@ proxy_configure(struct proxy *p, const struct proxy_settings *s)
     if (p->images && image_fetcher_set_ca_file(
                          p->images, s->image_fetch_ca_file, err, sizeof err))
         log_err(proxy_comp, "%s; https image URLs keep the old trust", err);
+    /* a lower queue_wait leaves waits overdue: they end now, not at the
+     * next tick */
+    if (p->tick)
+        event_active(p->tick, EV_TIMEOUT, 1);
     proxy_kick(p); /* slots or nodes may have been added */
 }
 

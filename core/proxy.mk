@@ -89,6 +89,9 @@ proxy_integration_tests = \
 	tests/integration/proxy_queue_cost.sh \
 	tests/integration/proxy_backoff_wait.sh \
 	tests/integration/proxy_queue_wait_total.sh \
+	tests/integration/proxy_reload_upstream_timeout.sh \
+	tests/integration/proxy_reload_queue_wait.sh \
+	tests/integration/proxy_reload_pull_timeout.sh \
 	tests/integration/proxy_queue_fallback.sh \
 	tests/integration/proxy_queue_counts.sh \
 	tests/integration/proxy_retry_after.sh \

@@ -118,6 +118,7 @@ struct proxy_req {
     struct admission_waiter *waiter;
     double t_queued;   /* the current wait began */
     double waited;     /* s spent in the holding queue by earlier waits */
+    double wait_extra; /* s its limit has beyond queue_wait (a pull's) */
     int busy_primary;  /* the last selection found its model's nodes busy */
     double t_start;    /* arrival */
     double t_dispatch; /* the current attempt was sent */

@@ -80,14 +80,17 @@ proxy_route_pull_node(struct proxy *p)
  * failed it after it had waited comes back with what is left of the
  * limit, not a fresh one, so no request waits longer than queue_wait in
  * all. (The time on that node does not count: upstream_timeout and
- * max_retries bound it, and it was no wait for a slot.) Returns 0, or
- * -ENOSPC / -ENOMEM as admission_wait_until. */
+ * max_retries bound it, and it was no wait for a slot.) A reload that
+ * changes queue_wait moves the deadline by the change (see
+ * admission_configure). Returns 0, or -ENOSPC / -ENOMEM as
+ * admission_wait_until. */
 static int
 proxy_route_wait(struct proxy_req *q, double extra)
 {
     struct proxy *p = q->p;
     double now = router_now();
     double left = admission_wait_limit(p->adm) + extra - q->waited;
+    q->wait_extra = extra;
     int rc = admission_wait_until(
         p->adm, q->ri.model, q->t_start, now + (left > 0 ? left : 0),
         proxy_route_retry_cb, proxy_route_expire_cb, q, &q->waiter);
@@ -225,9 +228,12 @@ proxy_route_expire_cb(void *arg)
         proxy_dispatch(q, &pk);
         return;
     } else {
+        /* the limit it had: queue_wait now (a reload moved its deadline
+         * with it), and a pull's time when it waited for one */
         proxy_reject(q, "waited too long",
                      "no node could take %s within %g s; try again shortly",
-                     q->ri.model, admission_wait_limit(q->p->adm));
+                     q->ri.model,
+                     admission_wait_limit(q->p->adm) + q->wait_extra);
     }
     proxy_free_req(q);
 }

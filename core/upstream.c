@@ -207,6 +207,24 @@ static void upstream_read_cb(evutil_socket_t fd, short what, void *arg);
 static void upstream_write_cb(evutil_socket_t fd, short what, void *arg);
 static void upstream_seconds_tv(double s, struct timeval *tv);
 
+/* The connect's time: what is left of connect_timeout, which the lookup
+ * and any address tried before this one have used up in part, shared
+ * evenly with the addresses still to try: one that never answers (a
+ * route that drops packets) leaves the next its turn. NULL: no limit. */
+static const struct timeval *
+upstream_connect_share(const struct upstream_conn *c, struct timeval *tv)
+{
+    if (c->deadline <= 0)
+        return NULL;
+    double left = c->deadline - mono_clock_s();
+    unsigned to_try = 1;
+    for (const struct evutil_addrinfo *a = c->next_addr; a; a = a->ai_next)
+        to_try++;
+    left /= to_try;
+    upstream_seconds_tv(left > 0.001 ? left : 0.001, tv);
+    return tv;
+}
+
 /* Starts connecting; the write event says when it is done. */
 static int
 upstream_conn_connect(struct upstream_conn *c, const struct sockaddr *sa,
@@ -229,21 +247,8 @@ upstream_conn_connect(struct upstream_conn *c, const struct sockaddr *sa,
     if (connect(c->fd, sa, salen) != 0 && errno != EINPROGRESS)
         return -ECONNREFUSED;
     c->connecting = 1;
-    /* what is left of connect_timeout, which the lookup and any address
-     * tried before this one have used up in part, shared evenly with the
-     * addresses still to try: one that never answers (a route that drops
-     * packets) leaves the next its turn */
-    struct timeval left_tv, *tv = NULL;
-    if (c->deadline > 0) {
-        double left = c->deadline - mono_clock_s();
-        unsigned to_try = 1;
-        for (const struct evutil_addrinfo *a = c->next_addr; a; a = a->ai_next)
-            to_try++;
-        left /= to_try;
-        upstream_seconds_tv(left > 0.001 ? left : 0.001, &left_tv);
-        tv = &left_tv;
-    }
-    if (event_add(c->wev, tv) != 0)
+    struct timeval tv;
+    if (event_add(c->wev, upstream_connect_share(c, &tv)) != 0)
         return -ECONNREFUSED;
     return 0;
 }
@@ -741,14 +746,68 @@ upstream_seconds_tv(double s, struct timeval *tv)
     }
 }
 
+/* A pending event waits tv from now instead (NULL: with no timeout).
+ * libevent keeps the timeout an event was added with, and only replaces
+ * it with another, so none means removing the event first. */
+static void
+upstream_rearm(struct event *ev, const struct timeval *tv)
+{
+    if (!ev || !event_pending(ev, EV_READ | EV_WRITE | EV_TIMEOUT, NULL))
+        return;
+    if (!tv)
+        event_del(ev);
+    event_add(ev, tv);
+}
+
+/* A connection being made gets connect_timeout afresh from now. */
+static void
+upstream_conn_rearm_connect(struct upstream_conn *c)
+{
+    struct upstream_pool *pool = c->pool;
+    struct timeval tv;
+    c->deadline = pool->connect_s > 0 ? mono_clock_s() + pool->connect_s : 0;
+    upstream_rearm(c->lookup_timer, upstream_connect_tv(pool));
+    if (c->connecting)
+        upstream_rearm(c->wev, upstream_connect_share(c, &tv));
+}
+
+/* New timeouts apply to what already waits, not only to what waits next:
+ * every armed event of a running call or an idle connection is armed
+ * again with the new one, counted from now. (A paused call's read event
+ * is not armed; its resume arms it with the new one anyway.) */
+static void
+upstream_pool_rearm(struct upstream_pool *pool, int silence, int connect)
+{
+    const struct timeval *tv = upstream_tv(pool);
+    for (struct upstream_call *call = pool->calls; call; call = call->next) {
+        struct upstream_conn *c = call->conn;
+        if (!c)
+            continue;
+        if (c->connecting || c->lookup_timer) {
+            if (connect)
+                upstream_conn_rearm_connect(c);
+        } else if (silence) {
+            upstream_rearm(c->rev, tv);
+            upstream_rearm(c->wev, tv);
+        }
+    }
+    for (size_t i = 0; silence && i < pool->node_count; i++)
+        for (struct upstream_conn *c = pool->nodes[i].idle; c; c = c->inext)
+            upstream_rearm(c->rev, tv);
+}
+
 void
 upstream_pool_set_timeout(struct upstream_pool *pool, double timeout_s,
                           double connect_s)
 {
+    int silence = timeout_s != pool->timeout_s;
+    int connect = connect_s != pool->connect_s;
     pool->timeout_s = timeout_s;
     pool->connect_s = connect_s;
     upstream_seconds_tv(timeout_s, &pool->timeout);
     upstream_seconds_tv(connect_s, &pool->connect);
+    if (silence || connect)
+        upstream_pool_rearm(pool, silence, connect);
 }
 
 void

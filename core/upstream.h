@@ -37,6 +37,9 @@ struct upstream_pool *upstream_pool_new(struct event_base *base,
 /* The caller cancels its calls first (any left are freed without a
  * callback); idle connections close, lookups in flight are dropped. */
 void upstream_pool_free(struct upstream_pool *pool);
+/* New timeouts, for the calls and idle connections there are too: a
+ * changed one applies to each wait under way afresh from now (a connect
+ * gets the whole new connect_s). */
 void upstream_pool_set_timeout(struct upstream_pool *pool, double timeout_s,
                                double connect_s);
 
