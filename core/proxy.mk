@@ -76,6 +76,7 @@ proxy_integration_tests = \
 	tests/integration/proxy_autopull_deleted.sh \
 	tests/integration/proxy_backpressure.sh \
 	tests/integration/proxy_images_https.sh \
+	tests/integration/proxy_images_ca_reload.sh \
 	tests/integration/proxy_context_upgrade.sh \
 	tests/integration/proxy_traces.sh \
 	tests/integration/proxy_context.sh \
