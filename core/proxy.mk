@@ -67,6 +67,7 @@ proxy_integration_tests = \
 	tests/integration/proxy_slots.sh \
 	tests/integration/proxy_faults.sh \
 	tests/integration/proxy_drain.sh \
+	tests/integration/proxy_drain_reload.sh \
 	tests/integration/proxy_models.sh \
 	tests/integration/proxy_delete.sh \
 	tests/integration/proxy_fallback.sh \
