@@ -62,7 +62,6 @@ struct image_fetcher {
     struct image_job *ended;
     size_t running; /* downloads of live jobs */
     SSL_CTX *tls;   /* https: system store plus ca_file */
-    char *ca_file;  /* what tls was built with, NULL = none */
 };
 
 static void
@@ -155,24 +154,14 @@ image_fetcher_set_ca_file(struct image_fetcher *f, const char *ca_file,
 {
     if (ca_file && !*ca_file)
         ca_file = NULL;
-    if (!ca_file == !f->ca_file &&
-        (!ca_file || strcmp(ca_file, f->ca_file) == 0))
-        return 0;
-    char *copy = ca_file ? strdup(ca_file) : NULL;
-    if (ca_file && !copy) {
-        snprintf(err, errlen, "out of memory");
-        return -ENOMEM;
-    }
+    /* built anew even for the same path: a CA rotated or revoked by
+     * rewriting the file must take effect on SIGHUP */
     SSL_CTX *tls = image_tls_new(ca_file, err, errlen);
-    if (!tls) {
-        free(copy);
+    if (!tls)
         return -EINVAL;
-    }
     /* connections hold references of their own to the old context */
     SSL_CTX_free(f->tls);
     f->tls = tls;
-    free(f->ca_file);
-    f->ca_file = copy;
     return 0;
 }
 
@@ -187,7 +176,6 @@ image_fetcher_free(struct image_fetcher *f)
     if (f->dns)
         evdns_base_free(f->dns, 0);
     SSL_CTX_free(f->tls);
-    free(f->ca_file);
     free(f);
 }
 

@@ -21,8 +21,9 @@ struct image_fetcher *image_fetcher_new(struct event_base *base);
 /* Releases ended jobs; the caller cancels running ones first. */
 void image_fetcher_free(struct image_fetcher *f);
 /* https URLs are verified against the system's CA store and the PEM
- * certificates of ca_file (NULL or "" = none). A new path builds a new
- * context; on failure (-EINVAL, err says why) the old one stays. */
+ * certificates of ca_file (NULL or "" = none). Every call builds a new
+ * context from the file as it is now, the same path included; on failure
+ * (-EINVAL, err says why) the old one stays. */
 int image_fetcher_set_ca_file(struct image_fetcher *f, const char *ca_file,
                               char *err, size_t errlen);
 

@@ -109,6 +109,7 @@ proxy_configure(struct proxy *p, const struct proxy_settings *s)
         log_info(proxy_comp, "context_protection is %s now",
                  modes[s->context_protection]);
     p->set = *s;
+    proxy_drain_retime(p);
     if (p->adm)
         admission_configure(p->adm, s->queue_max, s->queue_wait);
     if (p->pool)

@@ -67,6 +67,7 @@ proxy_integration_tests = \
 	tests/integration/proxy_slots.sh \
 	tests/integration/proxy_faults.sh \
 	tests/integration/proxy_drain.sh \
+	tests/integration/proxy_drain_reload.sh \
 	tests/integration/proxy_models.sh \
 	tests/integration/proxy_delete.sh \
 	tests/integration/proxy_fallback.sh \
@@ -76,6 +77,7 @@ proxy_integration_tests = \
 	tests/integration/proxy_autopull_deleted.sh \
 	tests/integration/proxy_backpressure.sh \
 	tests/integration/proxy_images_https.sh \
+	tests/integration/proxy_images_ca_reload.sh \
 	tests/integration/proxy_context_upgrade.sh \
 	tests/integration/proxy_traces.sh \
 	tests/integration/proxy_context.sh \

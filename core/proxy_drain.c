@@ -132,13 +132,49 @@ proxy_drain_timeout_cb(evutil_socket_t fd, short what, void *arg)
     done(p->drain_arg);
 }
 
+/* The drain timer fires in s seconds (0: on the loop's next turn). */
+static void
+proxy_drain_arm(struct proxy *p, double s)
+{
+    struct timeval tv;
+    tv.tv_sec = (time_t)s;
+    tv.tv_usec = (suseconds_t)((s - (double)tv.tv_sec) * 1e6);
+    event_add(p->drain_timer, &tv);
+}
+
+/* A SIGHUP during a drain: the deadline is the drain's start plus the new
+ * drain_timeout, for the timer and for Retry-After alike. */
+void
+proxy_drain_retime(struct proxy *p)
+{
+    if (!p->drain_done)
+        return; /* no drain waiting */
+    double deadline = p->drain_started + p->set.drain_timeout;
+    if (deadline == p->drain_deadline)
+        return;
+    p->drain_deadline = deadline;
+    double left = deadline - router_now();
+    if (left > 0)
+        log_info(proxy_comp,
+                 "drain_timeout is %g s now: the running drain ends in "
+                 "%.1f s at the latest",
+                 p->set.drain_timeout, left);
+    else
+        log_info(proxy_comp,
+                 "drain_timeout is %g s now, already past for the running "
+                 "drain: it ends now",
+                 p->set.drain_timeout);
+    proxy_drain_arm(p, left > 0 ? left : 0);
+}
+
 void
 proxy_drain(struct proxy *p, void (*done)(void *arg), void *arg)
 {
     p->draining = 1;
     p->drain_done = done;
     p->drain_arg = arg;
-    p->drain_deadline = router_now() + p->set.drain_timeout;
+    p->drain_started = router_now();
+    p->drain_deadline = p->drain_started + p->set.drain_timeout;
     /* waiting requests get 503 now, and those still downloading their
      * images (they would get it once the images are in); running ones
      * may finish */
@@ -160,11 +196,7 @@ proxy_drain(struct proxy *p, void (*done)(void *arg), void *arg)
     proxy_drain_check(p);
     if (!p->drain_done)
         return; /* nothing was running */
-    struct timeval tv;
-    tv.tv_sec = (time_t)p->set.drain_timeout;
-    tv.tv_usec =
-        (suseconds_t)((p->set.drain_timeout - (double)tv.tv_sec) * 1e6);
-    event_add(p->drain_timer, &tv);
+    proxy_drain_arm(p, p->set.drain_timeout);
 }
 
 /* Until the drain ends at the latest: by then this router has stopped,

@@ -54,6 +54,7 @@ struct proxy {
     struct prewarm *pw; /* loads a deep queue's model on the runner-up */
     struct event *tick, *kick, *drain_timer;
     double last_tick;      /* when the tick last ran */
+    double drain_started;  /* when the drain began (SIGTERM) */
     double drain_deadline; /* when a drain gives up on what still runs */
     struct event *reaper;  /* frees slots held without bytes flowing */
     double reap_every;     /* s between its sweeps */
@@ -166,6 +167,9 @@ void proxy_track_flush(struct proxy_req *q);
 void proxy_drain_check(struct proxy *p);
 /* drain_timeout passed: the drain's callback runs with work left. */
 void proxy_drain_timeout_cb(evutil_socket_t fd, short what, void *arg);
+/* After a reload: a running drain ends at its start plus the new
+ * drain_timeout (at once if that is past). */
+void proxy_drain_retime(struct proxy *p);
 
 /* ---- proxy_kick.c -------------------------------------------------------- */
 /* Waiting requests look again as soon as the loop is free. */

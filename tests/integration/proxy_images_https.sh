@@ -100,7 +100,11 @@ chat "$GOOD/img.png"
 is "$STATUS" 200 "and the old trust stays"
 sed -i '/^image_fetch_ca_file/d' "$TEST_TMP/herd.ini"
 kill -HUP "$PID_herd"
-wait_for 5 test "$(grep -c 'configuration reloaded' "$TEST_TMP/herd.log")" -ge 2
+# a function: wait_for's arguments are expanded once, before it loops
+two_reloads() {
+    [ "$(grep -c 'configuration reloaded' "$TEST_TMP/herd.log")" -ge 2 ]
+}
+wait_for 5 two_reloads
 chat "$GOOD/img.png"
 refused "without image_fetch_ca_file" "certificate is refused \(self[- ]signed"
 router_stop
