@@ -66,7 +66,11 @@ reconfigure() { # reconfigure true|false
     n=$(grep -c 'configuration reloaded' "$TEST_TMP/herd.log")
     sed -i "s/^context_upgrade = .*/context_upgrade = $1/" "$TEST_TMP/herd.ini"
     kill -HUP "$PID_herd"
-    wait_for 5 test "$(grep -c 'configuration reloaded' "$TEST_TMP/herd.log")" -gt "$n"
+    # a function: wait_for's arguments are expanded once, before it loops
+    more_reloads() {
+        [ "$(grep -c 'configuration reloaded' "$TEST_TMP/herd.log")" -gt "$n" ]
+    }
+    wait_for 5 more_reloads
 }
 reconfigure false
 chat llama3:8b 16000
