@@ -307,6 +307,26 @@ registry_track_unloads(const struct registry *reg, struct registry_node *n,
     }
 }
 
+/* Takes model (any case) off n's loaded list; remember: keep it as
+ * recently unloaded (warm). */
+static void
+registry_drop_loaded(struct registry_node *n, const char *model, int remember,
+                     double now)
+{
+    struct hb_snapshot *s = &n->snap;
+    for (size_t i = 0; i < s->loaded_count; i++) {
+        struct hb_loaded *l = &s->loaded[i];
+        if (!l->name || strcasecmp(l->name, model) != 0)
+            continue;
+        if (remember)
+            registry_unloaded_add(n, l->name, now);
+        heartbeat_loaded_clear(l);
+        memmove(l, l + 1, (s->loaded_count - i - 1) * sizeof *l);
+        s->loaded_count--;
+        i--;
+    }
+}
+
 int
 registry_note_unloaded(struct registry *reg, const char *id,
                        const char *model, double now)
@@ -314,18 +334,7 @@ registry_note_unloaded(struct registry *reg, const char *id,
     ssize_t idx = registry_index(reg, id);
     if (idx < 0)
         return -ENOENT;
-    struct registry_node *n = reg->nodes[idx];
-    struct hb_snapshot *s = &n->snap;
-    for (size_t i = 0; i < s->loaded_count; i++) {
-        struct hb_loaded *l = &s->loaded[i];
-        if (!l->name || strcasecmp(l->name, model) != 0)
-            continue;
-        registry_unloaded_add(n, l->name, now);
-        heartbeat_loaded_clear(l);
-        memmove(l, l + 1, (s->loaded_count - i - 1) * sizeof *l);
-        s->loaded_count--;
-        i--;
-    }
+    registry_drop_loaded(reg->nodes[idx], model, 1, now);
     return 0;
 }
 
@@ -337,15 +346,7 @@ registry_note_deleted(struct registry *reg, const char *id, const char *model)
         return -ENOENT;
     struct registry_node *n = reg->nodes[idx];
     struct hb_snapshot *s = &n->snap;
-    for (size_t i = 0; i < s->loaded_count; i++) {
-        struct hb_loaded *l = &s->loaded[i];
-        if (!l->name || strcasecmp(l->name, model) != 0)
-            continue;
-        heartbeat_loaded_clear(l);
-        memmove(l, l + 1, (s->loaded_count - i - 1) * sizeof *l);
-        s->loaded_count--;
-        i--;
-    }
+    registry_drop_loaded(n, model, 0, 0);
     for (size_t i = 0; i < s->available_count; i++) {
         struct hb_available *a = &s->available[i];
         if (!a->name || strcasecmp(a->name, model) != 0)

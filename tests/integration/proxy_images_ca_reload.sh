@@ -11,26 +11,15 @@
 need_image_server
 command -v openssl >/dev/null || skip_all "the openssl command is not installed"
 
-# cert NAME: a self-signed certificate for 127.0.0.1 and its key in $TEST_TMP
-cert() {
-    openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj "/CN=$1" \
-        -addext "subjectAltName=IP:127.0.0.1" -keyout "$TEST_TMP/$1.key" \
-        -out "$TEST_TMP/$1.pem" >"$TEST_TMP/openssl-$1.log" 2>&1 ||
-        { echo "Bail out! openssl req failed for $1"; exit 1; }
-}
-cert good
-cert rogue
+test_cert good IP:127.0.0.1
+test_cert rogue IP:127.0.0.1
 ca=$TEST_TMP/ca.pem
 cp "$TEST_TMP/good.pem" "$ca"
 
 img=$TEST_TMP/img.png
 head -c 3001 /dev/urandom >"$img"
 rec=$TEST_TMP/recorded.json
-tls() { # tls NAME: an https image server with NAME's certificate
-    start_image_server "img_$1" --file "$img" --record "$TEST_TMP/unused-$1" \
-        --cert "$TEST_TMP/$1.pem" --key "$TEST_TMP/$1.key"
-    url=https://${url#http://}
-}
+tls() { tls_image_server "$1" "$img"; }
 tls good && GOOD=$url
 tls rogue && ROGUE=$url
 start_image_server node --file "$img" --record "$rec"

@@ -15,27 +15,16 @@ need_image_server
 command -v openssl >/dev/null || skip_all "the openssl command is not installed"
 command -v base64 >/dev/null || skip_all "base64 is not installed"
 
-# cert NAME SAN: a self-signed certificate and key in $TEST_TMP
-cert() {
-    openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj "/CN=$1" \
-        -addext "subjectAltName=$2" -keyout "$TEST_TMP/$1.key" \
-        -out "$TEST_TMP/$1.pem" >"$TEST_TMP/openssl-$1.log" 2>&1 ||
-        { echo "Bail out! openssl req failed for $1"; exit 1; }
-}
-cert good IP:127.0.0.1
-cert rogue IP:127.0.0.1
-cert other DNS:images.example.test
+test_cert good IP:127.0.0.1
+test_cert rogue IP:127.0.0.1
+test_cert other DNS:images.example.test
 cat "$TEST_TMP/good.pem" "$TEST_TMP/other.pem" >"$TEST_TMP/ca.pem"
 
 img=$TEST_TMP/img.png
 head -c 3001 /dev/urandom >"$img"
 b64=$(base64 -w0 "$img")
 rec=$TEST_TMP/recorded.json
-tls() { # tls NAME: an https image server with NAME's certificate
-    start_image_server "img_$1" --file "$img" --record "$TEST_TMP/unused-$1" \
-        --cert "$TEST_TMP/$1.pem" --key "$TEST_TMP/$1.key"
-    url=https://${url#http://}
-}
+tls() { tls_image_server "$1" "$img"; }
 tls good && GOOD=$url
 tls rogue && ROGUE=$url
 tls other && OTHER=$url

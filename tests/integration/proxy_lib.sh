@@ -149,6 +149,25 @@ need_image_server() {
         skip_all "tests/image_server is not built"
 }
 
+# test_cert NAME SAN: a self-signed certificate NAME.pem and its key
+# NAME.key in $TEST_TMP (SAN: IP:127.0.0.1, DNS:name, ...).
+test_cert() {
+    command -v openssl >/dev/null ||
+        skip_all "the openssl command is not installed"
+    openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj "/CN=$1" \
+        -addext "subjectAltName=$2" -keyout "$TEST_TMP/$1.key" \
+        -out "$TEST_TMP/$1.pem" >"$TEST_TMP/openssl-$1.log" 2>&1 ||
+        { echo "Bail out! openssl req failed for $1"; exit 1; }
+}
+
+# tls_image_server NAME FILE: an https image server serving FILE with
+# NAME's certificate (test_cert); sets $url (https://...).
+tls_image_server() {
+    start_image_server "img_$1" --file "$2" --record "$TEST_TMP/unused-$1" \
+        --cert "$TEST_TMP/$1.pem" --key "$TEST_TMP/$1.key"
+    url=https://${url#http://}
+}
+
 # start_image_server NAME ARGS...: tests/image_server (ARGS: --file,
 # --record, --cert, --key) on a free port; sets $url.
 start_image_server() {
