@@ -115,6 +115,20 @@ fault() {
     curl -s -m 10 -o /dev/null -X POST "$u/sim/faults" -d "$2"
 }
 
+# reload_router SED-SCRIPT: edits $TEST_TMP/herd.ini with sed, sends
+# SIGHUP to $PID_herd and waits (bounded) until herd.log has one more
+# "configuration reloaded".
+reload_router() {
+    local before
+    before=$(grep -c 'configuration reloaded' "$TEST_TMP/herd.log")
+    sed -i "$1" "$TEST_TMP/herd.ini"
+    kill -HUP "$PID_herd"
+    one_more_reload() {
+        [ "$(grep -c 'configuration reloaded' "$TEST_TMP/herd.log")" -gt "$before" ]
+    }
+    wait_for 5 one_more_reload
+}
+
 # router_stop [NAME]: SIGTERM to herd ($PID_herd, or the one start_herd
 # NAME started); checks exit 0 and a clean sanitizer log.
 router_stop() {

@@ -21,10 +21,7 @@ pulling() { grep -q 'no node has llama3.2:3b: pulling it on s1' "$TEST_TMP/herd.
 wait_for 5 pulling
 ok $? "a request for a model no node has starts a pull"
 sleep 1
-sed -i 's/^auto_pull_timeout = 3$/auto_pull_timeout = 100/' "$TEST_TMP/herd.ini"
-kill -HUP "$PID_herd"
-reloaded() { grep -q 'configuration reloaded' "$TEST_TMP/herd.log"; }
-wait_for 5 reloaded
+reload_router 's/^auto_pull_timeout = 3$/auto_pull_timeout = 100/'
 ok $? "SIGHUP raises auto_pull_timeout to 100 s during the pull"
 wait "$pid"
 took=$(( $(now_ms) - t0 ))

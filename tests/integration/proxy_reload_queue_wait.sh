@@ -14,16 +14,7 @@ queue_wait = 3"
 
 active_is() { [ "$(sim_of s1 '.models[0].active')" = "$1" ]; }
 pending_is() { [ "$(curl -s -m 2 "$ROUTER/fleet/queue" | jq -r .pending)" = "$1" ]; }
-reloads=0
-reload_with() { # reload_with QUEUE_WAIT: rewrites the file, SIGHUP, waits
-    sed -i "s/^queue_wait = .*/queue_wait = $1/" "$TEST_TMP/herd.ini"
-    kill -HUP "$PID_herd"
-    reloads=$((reloads + 1))
-    reloaded() {
-        [ "$(grep -c 'configuration reloaded' "$TEST_TMP/herd.log")" -ge "$reloads" ]
-    }
-    wait_for 5 reloaded
-}
+reload_with() { reload_router "s/^queue_wait = .*/queue_wait = $1/"; }
 
 # Raised: 3 s -> 30 s one second into the wait.
 bg_generate long 70 # holds the one slot for 7 s

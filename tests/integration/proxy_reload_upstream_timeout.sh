@@ -16,10 +16,7 @@ upstream_timeout = 3"
 t0=$(now_ms)
 bg_generate g 2
 sleep 1
-sed -i 's/^upstream_timeout = 3$/upstream_timeout = 30/' "$TEST_TMP/herd.ini"
-kill -HUP "$PID_herd"
-reloaded() { grep -q 'configuration reloaded' "$TEST_TMP/herd.log"; }
-wait_for 5 reloaded
+reload_router 's/^upstream_timeout = 3$/upstream_timeout = 30/'
 ok $? "SIGHUP raises upstream_timeout to 30 s while the node is silent"
 wait "$PID_g"
 took=$(( $(now_ms) - t0 ))
