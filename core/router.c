@@ -320,26 +320,44 @@ static const char *const router_restart_keys[] = {"host",
                                                   "plugin_dir",
                                                   NULL};
 
-/* A key a reload changed: what it was and is, and when it applies. */
+static int
+router_restart_key(const char *section, const char *name)
+{
+    for (size_t i = 0; router_restart_keys[i]; i++)
+        if (strcmp(section, "router") == 0 &&
+            strcmp(name, router_restart_keys[i]) == 0)
+            return 1;
+    return 0;
+}
+
+/* A key a reload changed (against the running config): what it was and
+ * is now. */
 static void
 router_reload_change(void *arg, const char *section, const char *name,
                      const char *was, const char *now)
 {
     (void)arg;
-    for (size_t i = 0; router_restart_keys[i]; i++)
-        if (strcmp(section, "router") == 0 &&
-            strcmp(name, router_restart_keys[i]) == 0) {
-            log_warn(router_comp,
-                     "reload: [%s] %s: %.300s -> %.300s takes effect on "
-                     "restart; %.300s stays until then",
-                     section, name, was, now, was);
-            return;
-        }
+    if (router_restart_key(section, name))
+        return;
     log_info(router_comp, "reload: [%s] %s: %.300s -> %.300s%s", section, name,
              was, now,
              strcmp(name, "node_token") == 0
                  ? " (heartbeats at once; the mDNS announcement on restart)"
                  : "");
+}
+
+/* A key read only at start whose value in the file is not the one in use
+ * (against the start-up config): said at every reload until a restart. */
+static void
+router_reload_pending(void *arg, const char *section, const char *name,
+                      const char *was, const char *now)
+{
+    (void)arg;
+    if (router_restart_key(section, name))
+        log_warn(router_comp,
+                 "reload: [%s] %s: %.300s -> %.300s takes effect on restart; "
+                 "%.300s stays until then",
+                 section, name, was, now, was);
 }
 
 static void
@@ -365,6 +383,7 @@ router_reload(struct router *r)
         log_warn(router_comp, "reload: sections other than [scoring.*] "
                               "take effect on restart");
     config_diff(r->cfg, next, router_reload_change, NULL);
+    config_diff(r->boot, next, router_reload_pending, NULL);
     /* The start-up config stays alive: the plugins borrow from it. */
     if (r->cfg != r->boot) {
         config_free(r->cfg);
