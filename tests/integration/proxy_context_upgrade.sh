@@ -62,15 +62,7 @@ is "$(sqlite3 "$db" "SELECT original_model || ' ' || model || ' ' || node_id FRO
     "llama3:8b llama3:70b big" "the trace keeps original_model and model"
 
 reconfigure() { # reconfigure true|false
-    local n
-    n=$(grep -c 'configuration reloaded' "$TEST_TMP/herd.log")
-    sed -i "s/^context_upgrade = .*/context_upgrade = $1/" "$TEST_TMP/herd.ini"
-    kill -HUP "$PID_herd"
-    # a function: wait_for's arguments are expanded once, before it loops
-    more_reloads() {
-        [ "$(grep -c 'configuration reloaded' "$TEST_TMP/herd.log")" -gt "$n" ]
-    }
-    wait_for 5 more_reloads
+    reload_router "s/^context_upgrade = .*/context_upgrade = $1/"
 }
 reconfigure false
 chat llama3:8b 16000

@@ -156,19 +156,13 @@ chat "$(part "$IMG/img.png")"
 is "$STATUS" 200 "the router serves on"
 
 # SIGHUP applies a new limit
-sed -i 's/^image_fetch_max_bytes = .*/image_fetch_max_bytes = 2K/' \
-    "$TEST_TMP/herd.ini"
-kill -HUP "$PID_herd"
-wait_for 5 grep -q 'configuration reloaded' "$TEST_TMP/herd.log"
+reload_router 's/^image_fetch_max_bytes = .*/image_fetch_max_bytes = 2K/'
 chat "$(part "$IMG/img.png")"
 refused "after SIGHUP, 2K" "larger than 2048 bytes"
 
 # SIGTERM while a download runs: its request gets 503 at once (it would
 # be turned away once the image is in), and the drain does not wait
-sed -i 's/^image_fetch_timeout = .*/image_fetch_timeout = 10/' "$TEST_TMP/herd.ini"
-kill -HUP "$PID_herd"
-reloaded_twice() { [ "$(grep -c 'configuration reloaded' "$TEST_TMP/herd.log")" = 2 ]; }
-wait_for 5 reloaded_twice
+reload_router 's/^image_fetch_timeout = .*/image_fetch_timeout = 10/'
 curl -s -m 20 -o "$TEST_TMP/dl.out" -w '%{http_code}' "$ROUTER/v1/chat/completions" -d \
     "{\"model\":\"llava:7b\",\"messages\":[{\"role\":\"user\",\"content\":[$(part "$IMG/slow.png")]}]}" \
     >"$TEST_TMP/dl.code" &

@@ -87,13 +87,7 @@ wait_for 5 grep -q "missing.pem: no PEM certificate loaded" "$TEST_TMP/herd.log"
 ok $? "an unreadable image_fetch_ca_file is logged on SIGHUP"
 chat "$GOOD/img.png"
 is "$STATUS" 200 "and the old trust stays"
-sed -i '/^image_fetch_ca_file/d' "$TEST_TMP/herd.ini"
-kill -HUP "$PID_herd"
-# a function: wait_for's arguments are expanded once, before it loops
-two_reloads() {
-    [ "$(grep -c 'configuration reloaded' "$TEST_TMP/herd.log")" -ge 2 ]
-}
-wait_for 5 two_reloads
+reload_router '/^image_fetch_ca_file/d'
 chat "$GOOD/img.png"
 refused "without image_fetch_ca_file" "certificate is refused \(self[- ]signed"
 router_stop

@@ -115,13 +115,13 @@ fault() {
     curl -s -m 10 -o /dev/null -X POST "$u/sim/faults" -d "$2"
 }
 
-# reload_router SED-SCRIPT: edits $TEST_TMP/herd.ini with sed, sends
-# SIGHUP to $PID_herd and waits (bounded) until herd.log has one more
-# "configuration reloaded".
+# reload_router [SED-SCRIPT]: edits $TEST_TMP/herd.ini with sed (when
+# given), sends SIGHUP to $PID_herd and waits (bounded) until herd.log has
+# one more "configuration reloaded".
 reload_router() {
     local before
     before=$(grep -c 'configuration reloaded' "$TEST_TMP/herd.log")
-    sed -i "$1" "$TEST_TMP/herd.ini"
+    [ -z "${1-}" ] || sed -i "$1" "$TEST_TMP/herd.ini"
     kill -HUP "$PID_herd"
     one_more_reload() {
         [ "$(grep -c 'configuration reloaded' "$TEST_TMP/herd.log")" -gt "$before" ]
