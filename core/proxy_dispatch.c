@@ -67,8 +67,9 @@ proxy_dispatch(struct proxy_req *q, const struct proxy_pick *pk)
     str_copy(q->model, sizeof q->model, pk->model);
     str_copy(q->node, sizeof q->node, pk->node);
     q->score = pk->total;
-    free(q->breakdown);
-    q->breakdown = pk->breakdown;
+    route_result_free(&q->route);
+    q->route = pk->route;
+    q->route_index = pk->route_index;
     q->slot_held = 1;
     q->t_dispatch = router_now();
     q->t_active = q->t_dispatch;

@@ -28,6 +28,7 @@
 #include "proxy.h"
 #include "relay.h"
 #include "request.h"
+#include "scorer.h"
 #include "upstream.h"
 
 #define PROXY_MAX_MODELS (1 + REQUEST_MAX_FALLBACKS)
@@ -95,7 +96,10 @@ struct proxy_req {
     char model[REQUEST_MODEL_MAX];
     char node[HEARTBEAT_MAX_STRING];
     double score;
-    char *breakdown; /* JSON of the score per signal, for every trace */
+    /* the ranking that chose it, kept for the trace: its breakdown text
+     * is written then, after the answer, not before the request goes */
+    struct route_result route;
+    size_t route_index; /* the chosen candidate in route */
     int slot_held;
     int context_overflow;
     char upgraded_from[REQUEST_MODEL_MAX]; /* context upgrade, "" = none */
@@ -151,7 +155,8 @@ struct proxy_pick {
     double total;
     unsigned loaded_ctx;
     int hot;         /* the node reported the model loaded */
-    char *breakdown; /* owned; proxy_dispatch takes it */
+    struct route_result route; /* owned; proxy_dispatch takes it */
+    size_t route_index;        /* the chosen candidate in route */
 };
 
 struct queue_view;

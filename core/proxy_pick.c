@@ -89,10 +89,13 @@ proxy_pick_try_model(struct proxy_req *q, const char *model, int *known,
         pk->total = c->total;
         pk->loaded_ctx = c->loaded_ctx > 0 ? (unsigned)c->loaded_ctx : 0;
         pk->hot = c->hot;
-        pk->breakdown = route_result_breakdown_text(&rr, i);
+        pk->route_index = i;
         got = 1;
     }
-    route_result_free(&rr);
+    if (got)
+        pk->route = rr; /* pk owns it now */
+    else
+        route_result_free(&rr);
     return got;
 }
 
@@ -208,7 +211,7 @@ proxy_pick_context_upgrade(struct proxy_req *q, struct proxy_pick *pk)
     if (up.loaded_ctx < want) { /* ranked a node without it loaded */
         admission_release(p->adm, up.node, up.model, ADMISSION_REJECTED);
         proxy_kick(p); /* the slot is free again for the queue */
-        free(up.breakdown);
+        route_result_free(&up.route);
         return 0;
     }
     log_info(proxy_comp,
@@ -219,7 +222,7 @@ proxy_pick_context_upgrade(struct proxy_req *q, struct proxy_pick *pk)
     admission_release(p->adm, pk->node, pk->model, ADMISSION_REJECTED);
     proxy_kick(p); /* the slot is free again for the queue */
     snprintf(q->upgraded_from, sizeof q->upgraded_from, "%s", pk->model);
-    free(pk->breakdown);
+    route_result_free(&pk->route);
     *pk = up;
     return 1;
 }

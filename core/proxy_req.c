@@ -74,7 +74,7 @@ proxy_free_req(struct proxy_req *q)
         evbuffer_free(q->chunk);
     json_object_put(q->body);
     json_object_put(q->native);
-    free(q->breakdown);
+    route_result_free(&q->route);
 #ifndef PROXY_ASAN /* there, a use after free must stay visible */
     if (!p->spare) {
         p->spare = q;

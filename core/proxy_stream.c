@@ -297,7 +297,12 @@ proxy_stream_on_end(void *arg, int err)
     char why[600];
     why[0] = '\0'; /* the trace's reason, when one is written below */
     q->call = NULL;
-    relay_end(&q->relay);
+    /* A native answer in one body that came back well goes out as the
+     * node wrote it: reading it (for the trace) waits until the client
+     * has it, and the client's wait is shorter by that. */
+    int read_later = !err && !q->openai && !q->ri.stream && q->status < 300;
+    if (!read_later)
+        relay_end(&q->relay);
     if (!q->req) { /* the client left meanwhile */
         proxy_free_req(q);
         return;
@@ -371,6 +376,8 @@ proxy_stream_on_end(void *arg, int err)
         proxy_track_flush(q);
         q->req = NULL;
         http_reply(req, 200, "OK", q->out);
+        if (read_later)
+            relay_end(&q->relay);
     } else {
         if (!q->headers_sent)
             proxy_stream_send_headers(q);

@@ -5,6 +5,7 @@
 
 #include <json-c/json.h>
 #include <math.h>
+#include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/time.h>
@@ -44,6 +45,7 @@ proxy_trace(struct proxy_req *q, const char *status, const char *error)
     char excluded[PROXY_MAX_EXCLUDED * (HEARTBEAT_MAX_STRING + 4) + 4];
     size_t off = 0;
     json_object *tags = request_tags_json(&q->ri);
+    char *breakdown = route_result_breakdown_text(&q->route, q->route_index);
 
     excluded[off++] = '[';
     for (size_t i = 0; i < q->excluded_count; i++) {
@@ -61,7 +63,7 @@ proxy_trace(struct proxy_req *q, const char *status, const char *error)
         .original_model = q->ri.model,
         .node_id = q->node[0] ? q->node : NULL,
         .score = q->score,
-        .scores_breakdown = q->breakdown,
+        .scores_breakdown = breakdown,
         .status = status,
         .latency_ms = q->t_dispatch > 0 ? (now - q->t_dispatch) * 1e3 : 0,
         .ttft_ms = q->t_first > 0 ? (q->t_first - q->t_dispatch) * 1e3 : NAN,
@@ -95,4 +97,5 @@ proxy_trace(struct proxy_req *q, const char *status, const char *error)
               q->request_id, t.model, q->node[0] ? q->node : "-", q->retries,
               status, error ? " error=" : "", error ? error : "");
     json_object_put(tags);
+    free(breakdown);
 }
