@@ -12,10 +12,35 @@
 
 #include "common/http_util.h" /* http_reason */
 
+/* A head is assembled here and goes to the connection's buffer in one
+ * piece: an evbuffer_add per fragment cost more than the rest of the
+ * reply. */
+struct http_head {
+    struct evbuffer *o;
+    size_t len;
+    char text[1024];
+};
+
 static void
-http_put(struct evbuffer *o, const char *s)
+http_head_flush(struct http_head *h)
 {
-    evbuffer_add(o, s, strlen(s));
+    evbuffer_add(h->o, h->text, h->len);
+    h->len = 0;
+}
+
+static void
+http_put(struct http_head *h, const char *s)
+{
+    size_t n = strlen(s);
+    if (h->len + n > sizeof h->text) {
+        http_head_flush(h);
+        if (n > sizeof h->text) { /* a very long header value */
+            evbuffer_add(h->o, s, n);
+            return;
+        }
+    }
+    memcpy(h->text + h->len, s, n);
+    h->len += n;
 }
 
 /* Decimal digits of n into buf (at least 21 bytes); returns the text. */
@@ -54,7 +79,7 @@ http_date(void)
 
 /* The status line and the Date header. */
 static void
-http_put_status(struct evbuffer *o, int code, const char *reason)
+http_put_status(struct http_head *o, int code, const char *reason)
 {
     char status[4] = {(char)('0' + code / 100), (char)('0' + code / 10 % 10),
                       (char)('0' + code % 10), '\0'};
@@ -65,6 +90,19 @@ http_put_status(struct evbuffer *o, int code, const char *reason)
     http_put(o, "\r\nDate: ");
     http_put(o, http_date());
     http_put(o, "\r\n");
+}
+
+static void
+http_put_headers(struct http_head *o, const struct evkeyvalq *list)
+{
+    const struct evkeyval *h;
+    TAILQ_FOREACH(h, list, next)
+    {
+        http_put(o, h->key);
+        http_put(o, ": ");
+        http_put(o, h->value);
+        http_put(o, "\r\n");
+    }
 }
 
 /* Statuses whose reply never has a body. */
@@ -79,7 +117,7 @@ http_bodiless(const struct http_req *r, int code)
 static void
 http_put_head(struct http_req *r, int code, const char *reason, long long length)
 {
-    struct evbuffer *o = r->conn->out;
+    struct http_head head = {.o = r->conn->out, .len = 0}, *o = &head;
     char num[24];
     int have_length = 0, have_connection = 0;
     struct evkeyval *h;
@@ -102,13 +140,7 @@ http_put_head(struct http_req *r, int code, const char *reason, long long length
     if (code < 100 || code > 999)
         code = 500;
     http_put_status(o, code, reason);
-    TAILQ_FOREACH(h, &r->out, next)
-    {
-        http_put(o, h->key);
-        http_put(o, ": ");
-        http_put(o, h->value);
-        http_put(o, "\r\n");
-    }
+    http_put_headers(o, &r->out);
     if (length >= 0 && !have_length && code != 204 && code != 304 &&
         code >= 200) {
         http_put(o, "Content-Length: ");
@@ -124,6 +156,7 @@ http_put_head(struct http_req *r, int code, const char *reason, long long length
             http_put(o, "Connection: keep-alive\r\n");
     }
     http_put(o, "\r\n");
+    http_head_flush(o);
     r->status = code;
     r->started = 1;
 }
@@ -194,8 +227,8 @@ http_reply_chunk_then(struct http_req *req, struct evbuffer *data,
     }
     if (req->chunked) {
         char size[24];
-        snprintf(size, sizeof size, "%zx\r\n", n);
-        http_put(c->out, size);
+        int len = snprintf(size, sizeof size, "%zx\r\n", n);
+        evbuffer_add(c->out, size, (size_t)len);
     }
     evbuffer_add_buffer(c->out, data);
     if (req->chunked)
@@ -247,22 +280,16 @@ http_conn_refuse(struct http_conn *c, int code, const char *msg)
     int n = snprintf(body, sizeof body, "{\"error\":\"%s\"}", msg);
     if (n < 0 || (size_t)n >= sizeof body)
         n = 0;
-    struct evbuffer *o = c->out;
+    struct http_head head = {.o = c->out, .len = 0}, *o = &head;
     http_put_status(o, code, NULL);
-    struct evkeyval *h;
-    TAILQ_FOREACH(h, &extra, next)
-    {
-        http_put(o, h->key);
-        http_put(o, ": ");
-        http_put(o, h->value);
-        http_put(o, "\r\n");
-    }
+    http_put_headers(o, &extra);
     evhttp_clear_headers(&extra);
     http_put(o, "Content-Type: application/json; charset=utf-8\r\n"
                 "Connection: close\r\nContent-Length: ");
     http_put(o, http_utoa(num, sizeof num, (unsigned long long)n));
     http_put(o, "\r\n\r\n");
-    evbuffer_add(o, body, (size_t)n);
+    http_head_flush(o);
+    evbuffer_add(c->out, body, (size_t)n);
     c->closing = 1;
     event_del(c->rev); /* what the client sends after it is not read */
     http_conn_flush(c);

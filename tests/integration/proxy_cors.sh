@@ -58,6 +58,11 @@ for o in http://localhost:3000 app://desktop https://app.example.com \
 done
 like "$(hdr Access-Control-Expose-Headers)" X-Fleet-Node \
     "the node that served is readable by the page"
+# A head larger than the server assembles at once (1 KB) goes out whole.
+long="https://$(printf 'a%.0s' $(seq 1500)).corp.example"
+req "$long" POST /api/chat "$chat"
+is "$STATUS $(hdr Access-Control-Allow-Origin | wc -c) $(jq -r .done <<<"$BODY")" \
+    "200 $((${#long} + 1)) true" "a 1.5 KB Origin is echoed whole, the answer after it"
 
 req http://localhost:5173 POST /v1/chat/completions \
     '{"model":"qwen3:0.6b","stream":true,"messages":[{"role":"user","content":"x"}],"max_tokens":2}'
