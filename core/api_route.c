@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "common/http_util.h"
+#include "http_reply.h"
 #include "request.h"
 #include "router.h"
 #include "scorer.h"
@@ -165,14 +166,20 @@ api_route_post(struct router *r, struct http_req *req)
     struct route_result res;
     json_object *what_if = NULL;
 
-    json_object *body =
-        http_req_json(req, API_ROUTE_MAX_BODY, err, sizeof err);
-    if (!body) {
+    struct request_body rb;
+    json_object *body = NULL;
+    size_t len;
+    /* the request's own fields read as the proxy reads them, the rest
+     * (what_if) from a tree */
+    const char *text =
+        http_req_text(req, API_ROUTE_MAX_BODY, &len, err, sizeof err);
+    if (!text || request_body_read(&rb, text, len, err, sizeof err) != 0 ||
+        !(body = http_json_parse(text, len, err, sizeof err))) {
         http_send_error(req, 400, "%s", err);
         return;
     }
     memset(&rq, 0, sizeof rq);
-    if (request_parse(body, NULL, 0, &ri, err, sizeof err) != 0 ||
+    if (request_parse(&rb, NULL, 0, &ri, err, sizeof err) != 0 ||
         api_route_endpoint(body, &rq.endpoint, err, sizeof err) != 0 ||
         api_route_num_ctx(body, &rq.num_ctx, err, sizeof err) != 0 ||
         (json_object_object_get_ex(body, "what_if", &what_if) &&

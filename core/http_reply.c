@@ -89,26 +89,33 @@ http_send_openai_error(struct http_req *req, int code, const char *type,
     json_object_put(o);
 }
 
-json_object *
-http_req_json(struct http_req *req, size_t limit, char *err, size_t errlen)
+const char *
+http_req_text(struct http_req *req, size_t limit, size_t *len, char *err,
+              size_t errlen)
 {
     struct evbuffer *in = http_req_body(req);
-    size_t len = evbuffer_get_length(in);
-    if (len == 0) {
+    *len = evbuffer_get_length(in);
+    if (*len == 0) {
         snprintf(err, errlen, "missing request body");
         return NULL;
     }
-    if (len > limit) {
-        snprintf(err, errlen, "request body of %zu bytes exceeds %zu", len,
+    if (*len > limit) {
+        snprintf(err, errlen, "request body of %zu bytes exceeds %zu", *len,
                  limit);
         return NULL;
     }
     const char *text = (const char *)evbuffer_pullup(in, -1);
-    if (!text) {
+    if (!text)
         snprintf(err, errlen, "out of memory");
-        return NULL;
-    }
-    return http_json_parse(text, len, err, errlen);
+    return text;
+}
+
+json_object *
+http_req_json(struct http_req *req, size_t limit, char *err, size_t errlen)
+{
+    size_t len;
+    const char *text = http_req_text(req, limit, &len, err, errlen);
+    return text ? http_json_parse(text, len, err, errlen) : NULL;
 }
 
 const char *

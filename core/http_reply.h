@@ -31,6 +31,12 @@ void http_send_error(struct http_req *req, int code, const char *fmt, ...)
 void http_send_openai_error(struct http_req *req, int code, const char *type,
                             const char *fmt, ...) HERD_PRINTF(4, 5);
 
+/* The request body's text, made contiguous (not NUL-terminated; valid
+ * while req is and its body unchanged), with its length in *len. NULL
+ * with a message fit for a 400 in err when empty or over limit bytes. */
+const char *http_req_text(struct http_req *req, size_t limit, size_t *len,
+                          char *err, size_t errlen);
+
 /* Parses the request body as one JSON value. Returns a new reference, or
  * NULL with a message fit for a 400 in err (empty body, over limit bytes,
  * not JSON, trailing data, null). */

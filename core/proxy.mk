@@ -3,6 +3,7 @@
 # sources join the router's convenience library.
 core_libherdcore_la_SOURCES += \
 	core/token_estimate.c core/token_estimate.h \
+	core/request_body.c core/request_body.h \
 	core/request.c core/request.h
 
 check_PROGRAMS += tests/unit/test_request
@@ -39,7 +40,7 @@ core_libherdcore_la_SOURCES += \
 	core/upstream.c core/upstream.h \
 	core/relay.c core/relay.h \
 	core/proxy_body.c core/proxy_body.h \
-	core/proxy_unload.c core/proxy_unload.h \
+	core/proxy_unload.c core/proxy_unload.h core/proxy_unload_asked.c \
 	core/image_redirect.c core/image_redirect.h \
 	core/queue_view.c core/queue_view.h \
 	core/image_fetch.c core/image_fetch.h \

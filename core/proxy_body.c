@@ -11,63 +11,65 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/http_util.h"
 #include "common/json_scan.h"
 #include "common/json_text.h"
 #include "config.h"
 
+/* Whether the member is absent (or null, when not required) or of one of
+ * the two kinds. */
 static int
-body_type_is(const json_object *body, const char *key, json_type t1,
-             json_type t2, int required)
+body_kind_is(const struct json_span *v, enum json_scan_kind k1,
+             enum json_scan_kind k2, int required)
 {
-    json_object *v;
-    if (!json_object_object_get_ex(body, key, &v) ||
-        json_object_is_type(v, json_type_null))
+    enum json_scan_kind k = json_scan_kind(v->s, v->len);
+    if (k == JSON_SCAN_ABSENT || k == JSON_SCAN_NULL)
         return !required;
-    return json_object_is_type(v, t1) || json_object_is_type(v, t2);
+    return k == k1 || k == k2;
 }
 
 int
-proxy_body_check(const json_object *body, enum proxy_api api, char *err,
+proxy_body_check(const struct request_body *b, enum proxy_api api, char *err,
                  size_t errlen)
 {
     const char *key = NULL, *what = NULL;
+    const struct json_span *v = NULL;
     int required = 0;
-    json_type t1 = json_type_array, t2 = json_type_array;
+    enum json_scan_kind k1 = JSON_SCAN_ARRAY, k2 = JSON_SCAN_ARRAY;
     switch (api) {
     case PROXY_API_CHAT:
-        key = "messages", what = "an array";
+        key = "messages", v = &b->messages, what = "an array";
         break;
     case PROXY_API_OAI_CHAT:
-        key = "messages", what = "an array", required = 1;
+        key = "messages", v = &b->messages, what = "an array", required = 1;
         break;
     case PROXY_API_GENERATE:
-        key = "prompt", what = "a string", t1 = t2 = json_type_string;
+        key = "prompt", v = &b->prompt, what = "a string";
+        k1 = k2 = JSON_SCAN_STRING;
         break;
     case PROXY_API_OAI_COMPLETIONS:
-        key = "prompt", what = "a string or an array", required = 1;
-        t1 = json_type_string;
+        key = "prompt", v = &b->prompt, what = "a string or an array";
+        required = 1, k1 = JSON_SCAN_STRING;
         break;
     case PROXY_API_EMBED: /* without input: only loads the model */
-        key = "input", what = "a string or an array";
-        t1 = json_type_string;
+        key = "input", v = &b->input, what = "a string or an array";
+        k1 = JSON_SCAN_STRING;
         break;
     case PROXY_API_OAI_EMBEDDINGS:
-        key = "input", what = "a string or an array", required = 1;
-        t1 = json_type_string;
+        key = "input", v = &b->input, what = "a string or an array";
+        required = 1, k1 = JSON_SCAN_STRING;
         break;
     case PROXY_API_EMBEDDINGS: /* the same */
-        key = "prompt", what = "a string", t1 = t2 = json_type_string;
+        key = "prompt", v = &b->prompt, what = "a string";
+        k1 = k2 = JSON_SCAN_STRING;
         break;
     }
-    if (!body_type_is(body, key, t1, t2, required)) {
+    if (!body_kind_is(v, k1, k2, required)) {
         snprintf(err, errlen, "%s %s %s", key,
                  required ? "is required and must be" : "must be", what);
         return -EINVAL;
     }
-    json_object *opts;
-    if (json_object_object_get_ex(body, "options", &opts) &&
-        !json_object_is_type(opts, json_type_null) &&
-        !json_object_is_type(opts, json_type_object)) {
+    if (!body_kind_is(&b->options, JSON_SCAN_OBJECT, JSON_SCAN_OBJECT, 0)) {
         snprintf(err, errlen, "options must be an object");
         return -EINVAL;
     }
@@ -98,24 +100,69 @@ body_native(enum proxy_api api)
     return api == PROXY_API_CHAT || api == PROXY_API_GENERATE;
 }
 
-int
-proxy_body_num_ctx(const json_object *opts, int64_t *out)
+/* A whole number as Ollama reads an option: an integer (json-c's int,
+ * beyond int64 clamped as json-c clamps it), or a number with a fraction
+ * truncated toward zero. Returns 1 with *out, 0 when not a number. */
+static int
+body_int(const char *val, size_t len, int64_t *out)
 {
-    json_object *v;
-    if (!opts || !json_object_object_get_ex(opts, "num_ctx", &v))
+    if (json_scan_kind(val, len) != JSON_SCAN_NUMBER)
         return 0;
-    if (json_object_is_type(v, json_type_int)) {
-        *out = json_object_get_int64(v);
+    if (json_scan_is_integer(val, len)) {
+        if (json_scan_int64(val, len, out) != 0)
+            *out = *val == '-' ? INT64_MIN : INT64_MAX;
         return 1;
     }
-    /* Ollama takes 4096.0 (or 4096.5) as 4096 and would reload for it */
-    if (!json_object_is_type(v, json_type_double))
+    char buf[64];
+    if (len >= sizeof buf)
         return 0;
-    double d = json_object_get_double(v);
+    memcpy(buf, val, len);
+    buf[len] = '\0';
+    double d = strtod(buf, NULL);
     if (!isfinite(d) || d >= 9.0e18 || d <= -9.0e18)
         return 0;
     *out = (int64_t)d;
     return 1;
+}
+
+/* The text of a member of a json-c object, NULL when it has none: a
+ * tree is read by the same rules as the client's text (json-c keeps a
+ * parsed number's own text). */
+static const char *
+body_tree_member(json_object *o, const char *key, size_t *len)
+{
+    json_object *v;
+    if (!json_object_object_get_ex(o, key, &v))
+        return NULL;
+    return json_object_to_json_string_length(v, JSON_C_TO_STRING_PLAIN, len);
+}
+
+int
+proxy_body_num_ctx(const char *opts, size_t len, int64_t *out)
+{
+    struct json_member m;
+    return opts && json_scan_member(opts, len, "num_ctx", &m) == 1 &&
+           body_int(m.val, m.val_len, out);
+}
+
+uint32_t
+proxy_body_ctx_asked(const struct request_body *b)
+{
+    int64_t n;
+    if (json_scan_kind(b->options.s, b->options.len) == JSON_SCAN_OBJECT &&
+        proxy_body_num_ctx(b->options.s, b->options.len, &n) && n > 0 &&
+        n < UINT32_MAX)
+        return (uint32_t)n;
+    return 0;
+}
+
+/* A thinking budget the router raises: num_predict an integer, not
+ * negative (-1: unlimited already). */
+static int
+body_predict(const char *val, size_t len, int64_t *out)
+{
+    return val && json_scan_is_integer(val, len) && body_int(val, len, out) &&
+           *out >= 0;
 }
 
 /* Context protection (reference §6.2): a num_ctx the loaded model already
@@ -126,7 +173,9 @@ static enum proxy_ctx_result
 body_context(json_object *opts, unsigned loaded_ctx, int mode)
 {
     int64_t n;
-    if (mode == CONFIG_CTX_PASSTHROUGH || !proxy_body_num_ctx(opts, &n) ||
+    size_t len = 0;
+    const char *v = body_tree_member(opts, "num_ctx", &len);
+    if (mode == CONFIG_CTX_PASSTHROUGH || !v || !body_int(v, len, &n) ||
         loaded_ctx == 0)
         return PROXY_CTX_NONE;
     if (n > (int64_t)loaded_ctx)
@@ -141,13 +190,10 @@ static void
 body_thinking(json_object *opts, const char *model,
               const struct proxy_body_opts *o)
 {
-    json_object *v;
-    if (!proxy_body_is_thinking(model) ||
-        !json_object_object_get_ex(opts, "num_predict", &v) ||
-        !json_object_is_type(v, json_type_int))
-        return;
-    int64_t n = json_object_get_int64(v);
-    if (n < 0) /* -1: unlimited already */
+    int64_t n;
+    size_t len = 0;
+    const char *v = body_tree_member(opts, "num_predict", &len);
+    if (!proxy_body_is_thinking(model) || !body_predict(v, len, &n))
         return;
     double want = (double)n * o->thinking_overhead;
     if (want < o->thinking_min_predict)
@@ -179,23 +225,28 @@ body_keep_alive(double s)
     return json_tokener_parse(text);
 }
 
-/* Whether building the body changes anything inside options (a num_ctx
- * stripped, a thinking budget raised); *ctx says what context protection
- * decides either way. */
+/* Whether building the body changes anything inside options (the text
+ * of the options object): a num_ctx stripped, a thinking budget raised.
+ * *ctx says what context protection decides either way. */
 static int
-body_options_change(const json_object *body, enum proxy_api api,
-                    const char *model, unsigned loaded_ctx,
-                    const struct proxy_body_opts *o, enum proxy_ctx_result *ctx)
+body_options_change(const char *opts, size_t opts_len, const char *model,
+                    unsigned loaded_ctx, const struct proxy_body_opts *o,
+                    enum proxy_ctx_result *ctx)
 {
-    json_object *opts, *v;
+    struct json_members it;
+    struct json_member m, num_ctx = {0}, predict = {0};
     int64_t n;
     *ctx = PROXY_CTX_NONE;
-    if (!body_native(api) ||
-        !json_object_object_get_ex(body, "options", &opts) ||
-        !json_object_is_type(opts, json_type_object))
+    if (json_members_begin(&it, opts, opts_len) != 0)
         return 0;
+    while (json_members_next(&it, &m) == 1) {
+        if (json_member_named(&m, "num_ctx"))
+            num_ctx = m;
+        else if (json_member_named(&m, "num_predict"))
+            predict = m;
+    }
     if (o->context_protection != CONFIG_CTX_PASSTHROUGH && loaded_ctx != 0 &&
-        proxy_body_num_ctx(opts, &n)) {
+        num_ctx.val && body_int(num_ctx.val, num_ctx.val_len, &n)) {
         if (n > (int64_t)loaded_ctx)
             *ctx = PROXY_CTX_OVERFLOW;
         else if (o->context_protection == CONFIG_CTX_WARN)
@@ -204,9 +255,7 @@ body_options_change(const json_object *body, enum proxy_api api,
             return 1;
     }
     return proxy_body_is_thinking(model) &&
-           json_object_object_get_ex(opts, "num_predict", &v) &&
-           json_object_is_type(v, json_type_int) &&
-           json_object_get_int64(v) >= 0;
+           body_predict(predict.val, predict.val_len, &n);
 }
 
 #define BODY_SPLICE_MEMBERS 64
@@ -226,15 +275,19 @@ body_key_seen(const struct json_member *seen, size_t n,
  * go out byte for byte, so the node gets exactly what the client wrote
  * (json-c would reprint numbers and escapes) and nothing is rebuilt.
  * NULL when the text has an escaped top-level key (it might spell a key
- * the router removes) or memory runs out: the caller rebuilds instead. */
+ * the router removes), a key given twice, options that must change, or
+ * memory runs out: the caller rebuilds instead. */
 static char *
 body_splice(const char *text, size_t text_len, enum proxy_api api,
-            const char *model, const struct proxy_body_opts *o, size_t *len)
+            const char *model, unsigned loaded_ctx,
+            const struct proxy_body_opts *o, enum proxy_ctx_result *ctx,
+            size_t *len)
 {
     struct json_text b;
     struct json_members it;
     struct json_member m;
     int native = api < PROXY_API_OAI_CHAT, keep_alive = 0, rc;
+    *ctx = PROXY_CTX_NONE;
     if (json_members_begin(&it, text, text_len) != 0)
         return NULL;
     json_text_init(&b, text_len + 64);
@@ -262,6 +315,10 @@ body_splice(const char *text, size_t text_len, enum proxy_api api,
         }
         if (body_native(api) && json_member_is(&m, "options") &&
             m.val[0] == '{') {
+            /* options that must change: rebuilt instead */
+            if (body_options_change(m.val, m.val_len, model, loaded_ctx, o,
+                                    ctx))
+                break;
             /* an empty options object goes, as when built */
             size_t k = 1;
             while (k < m.val_len && strchr(" \t\r\n", m.val[k]))
@@ -288,6 +345,33 @@ body_splice(const char *text, size_t text_len, enum proxy_api api,
     return json_text_take(&b, len);
 }
 
+/* A tree of the body the caller may change: a copy of body, or (the rare
+ * paths of a native request, which has no tree) built from its text. */
+static json_object *
+body_tree(const json_object *body, const char *text, size_t text_len)
+{
+    char err[256];
+    json_object *b = NULL;
+    if (body)
+        return json_object_deep_copy((json_object *)body, &b, NULL) == 0 ? b
+                                                                         : NULL;
+    return text ? http_json_parse(text, text_len, err, sizeof err) : NULL;
+}
+
+json_object *
+proxy_body_with_ctx(const json_object *body, const char *text, size_t text_len,
+                    unsigned num_ctx)
+{
+    json_object *b = body_tree(body, text, text_len), *opts;
+    if (b && json_object_object_get_ex(b, "options", &opts) &&
+        json_object_is_type(opts, json_type_object)) {
+        json_object_object_add(opts, "num_ctx", json_object_new_int64(num_ctx));
+        return b;
+    }
+    json_object_put(b);
+    return NULL;
+}
+
 char *
 proxy_body_build(const json_object *body, const char *text, size_t text_len,
                  enum proxy_api api, const char *model, unsigned loaded_ctx,
@@ -295,13 +379,14 @@ proxy_body_build(const json_object *body, const char *text, size_t text_len,
                  size_t *len)
 {
     json_object *b = NULL, *opts;
-    if (text && !body_options_change(body, api, model, loaded_ctx, o, ctx)) {
-        char *out = body_splice(text, text_len, api, model, o, len);
+    if (text) {
+        char *out =
+            body_splice(text, text_len, api, model, loaded_ctx, o, ctx, len);
         if (out)
             return out;
     }
     *ctx = PROXY_CTX_NONE;
-    if (json_object_deep_copy((json_object *)body, &b, NULL) != 0 || !b)
+    if (!(b = body_tree(body, text, text_len)))
         return NULL;
     json_object_object_add(b, "model", json_object_new_string(model));
     json_object_object_del(b, "name");

@@ -111,24 +111,23 @@ proxy_dispatch(struct proxy_req *q, const struct proxy_pick *pk)
         .thinking_overhead = q->p->set.thinking_overhead,
         .thinking_min_predict = q->p->set.thinking_min_predict,
     };
-    json_object *src = q->native ? q->native : q->body, *copy = NULL, *opts;
-    if (q->upgraded_from[0] && json_object_deep_copy(src, &copy, NULL) == 0 &&
-        json_object_object_get_ex(copy, "options", &opts) &&
-        json_object_is_type(opts, json_type_object)) {
-        /* the target's loaded context exactly: without num_ctx Ollama
-         * would reload it at its default */
-        json_object_object_add(opts, "num_ctx",
-                               json_object_new_int64(pk->loaded_ctx));
-        bo.context_protection = CONFIG_CTX_PASSTHROUGH;
-        src = copy;
-    }
-    /* the client's own text, when what goes upstream is its body */
+    /* the client's own text, when what goes upstream is its body: a
+     * native request's, read in place */
     const char *text = NULL;
     size_t text_len = 0;
-    if (src == q->body && !q->openai && q->req) {
+    if (!q->openai && q->req) {
         struct evbuffer *in = http_req_body(q->req);
         text_len = evbuffer_get_length(in);
         text = (const char *)evbuffer_pullup(in, -1);
+    }
+    json_object *src = q->native, *copy = NULL;
+    /* the target's loaded context exactly: without num_ctx Ollama would
+     * reload it at its default */
+    if (q->upgraded_from[0] &&
+        (copy = proxy_body_with_ctx(src, text, text_len, pk->loaded_ctx))) {
+        bo.context_protection = CONFIG_CTX_PASSTHROUGH;
+        src = copy;
+        text = NULL;
     }
     char *body = proxy_body_build(src, text, text_len, q->up_api, sent,
                                   pk->loaded_ctx, &bo, &ctx, &len);
@@ -143,12 +142,12 @@ proxy_dispatch(struct proxy_req *q, const struct proxy_pick *pk)
                  "%s: num_ctx %u kept for %s on %s although its loaded "
                  "context %u covers it (context_protection = warn); the "
                  "node may reload the model",
-                 q->request_id, proxy_num_ctx(q->body), pk->model, pk->node,
+                 q->request_id, q->num_ctx, pk->model, pk->node,
                  pk->loaded_ctx);
     else if (ctx == PROXY_CTX_STRIPPED)
         log_debug(proxy_comp,
                   "%s: num_ctx %u stripped for %s on %s (loaded context %u)",
-                  q->request_id, proxy_num_ctx(q->body), pk->model, pk->node,
+                  q->request_id, q->num_ctx, pk->model, pk->node,
                   pk->loaded_ctx);
     q->call = upstream_start(q->p->pool, pk->url, EVHTTP_REQ_POST,
                              proxy_dispatch_upstream_path(q->up_api), body, len,

@@ -81,7 +81,10 @@ struct proxy_req {
     struct http_conn *conn;
     enum proxy_api api;
     int openai;
+    /* OpenAI requests: the client's body as a tree. A native request has
+     * none: its text is read in place (http_req_body) */
     json_object *body;
+    uint32_t num_ctx; /* the client's options.num_ctx, 0 when none */
     /* OpenAI requests: the body in the native API's shape (up_api), sent
      * to the node, and the state of the answer converted back */
     enum proxy_api up_api;
@@ -231,8 +234,6 @@ const char *proxy_client_path(enum proxy_api api);
 void proxy_dispatch(struct proxy_req *q, const struct proxy_pick *pk);
 
 /* ---- proxy_pick.c -------------------------------------------------------- */
-/* The client's options.num_ctx, 0 when not set. */
-uint32_t proxy_num_ctx(const json_object *body);
 /* A slot for the first model with one: 1 (*pk), 0 (wait), -ENOENT, -ENODEV. */
 int proxy_select(struct proxy_req *q, struct proxy_pick *pk);
 /* The wait ran out: a later fallback model with a free slot, 1 (*pk) or 0. */

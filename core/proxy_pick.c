@@ -21,19 +21,6 @@
 #include "router.h"
 #include "scorer.h"
 
-/* The client's options.num_ctx, 0 when not set. */
-uint32_t
-proxy_num_ctx(const json_object *body)
-{
-    json_object *o;
-    int64_t n;
-    if (json_object_object_get_ex(body, "options", &o) &&
-        json_object_is_type(o, json_type_object) && proxy_body_num_ctx(o, &n) &&
-        n > 0 && n < UINT32_MAX)
-        return (uint32_t)n;
-    return 0;
-}
-
 /* Ranks the nodes for one model and takes a slot on the best one that
  * has a free one. Returns 1 with *pk filled, or 0; *known and *any tell
  * whether the model exists and whether any node could serve it. */
@@ -61,7 +48,7 @@ proxy_pick_try_model(struct proxy_req *q, const char *model, int *known,
         .model = model,
         .endpoint = proxy_client_path(q->api),
         .estimated_tokens = q->ri.estimate.tokens,
-        .num_ctx = proxy_num_ctx(q->body),
+        .num_ctx = q->num_ctx,
         .image_count = q->ri.estimate.images,
         .format = q->openai ? "openai" : "ollama",
         .tags = tags,
@@ -165,7 +152,7 @@ static int
 proxy_pick_context_upgrade(struct proxy_req *q, struct proxy_pick *pk)
 {
     struct proxy *p = q->p;
-    uint32_t want = proxy_num_ctx(q->body);
+    uint32_t want = q->num_ctx;
     /* chat and generate only: another embedding model's vectors would
      * not be comparable with the ones the client has */
     if ((q->up_api != PROXY_API_CHAT && q->up_api != PROXY_API_GENERATE) ||

@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include "admission.h"
+#include "common/http_util.h"
 #include "common/log.h"
 #include "common/str_copy.h"
 #include "http_reply.h"
@@ -219,6 +220,32 @@ proxy_request_id(char out[33])
     out[32] = '\0';
 }
 
+/* The client's body, read in place: what routing needs of it, checked.
+ * Only an OpenAI request gets a json-c tree (q->body), which converting
+ * it needs. Returns 0, or -1 once the client has its 400. */
+static int
+proxy_req_read(struct proxy_req *q, struct request_body *rb)
+{
+    char err[256];
+    size_t len;
+    const char *text =
+        http_req_text(q->req, q->p->set.max_body_bytes, &len, err, sizeof err);
+    int stream_default =
+        (q->api == PROXY_API_CHAT || q->api == PROXY_API_GENERATE) ? 1 : 0;
+    const char *tags =
+        evhttp_find_header(http_req_in_headers(q->req), "X-Herd-Tags");
+    if (!text || request_body_read(rb, text, len, err, sizeof err) != 0 ||
+        (q->openai &&
+         !(q->body = http_json_parse(text, len, err, sizeof err))) ||
+        request_parse(rb, tags, stream_default, &q->ri, err, sizeof err) != 0 ||
+        proxy_body_check(rb, q->api, err, sizeof err) != 0) {
+        proxy_reply_error(q, 400, "%s", err);
+        return -1;
+    }
+    q->num_ctx = proxy_body_ctx_asked(rb);
+    return 0;
+}
+
 void
 proxy_handle(struct proxy *p, struct http_req *req, enum proxy_api api)
 {
@@ -254,20 +281,8 @@ proxy_handle(struct proxy *p, struct http_req *req, enum proxy_api api)
         proxy_free_req(q);
         return;
     }
-    q->body = http_req_json(req, p->set.max_body_bytes, err, sizeof err);
-    if (!q->body) {
-        proxy_reply_error(q, 400, "%s", err);
-        proxy_free_req(q);
-        return;
-    }
-    int stream_default =
-        (api == PROXY_API_CHAT || api == PROXY_API_GENERATE) ? 1 : 0;
-    const char *tags =
-        evhttp_find_header(http_req_in_headers(req), "X-Herd-Tags");
-    if (request_parse(q->body, tags, stream_default, &q->ri, err, sizeof err) !=
-            0 ||
-        proxy_body_check(q->body, api, err, sizeof err) != 0) {
-        proxy_reply_error(q, 400, "%s", err);
+    struct request_body rb;
+    if (proxy_req_read(q, &rb) < 0) {
         proxy_free_req(q);
         return;
     }
@@ -281,7 +296,7 @@ proxy_handle(struct proxy *p, struct http_req *req, enum proxy_api api)
         api == PROXY_API_OAI_EMBEDDINGS)
         q->ri.stream = 0;
     /* an unload goes to every node that has the model loaded */
-    if (proxy_unload_asked(q->body, api)) {
+    if (proxy_unload_asked(&rb, api)) {
         int rc =
             proxy_unload_start(p->r, req, api, q->ri.model, q->ri.model_asked);
         if (rc == 0)
@@ -297,7 +312,7 @@ proxy_handle(struct proxy *p, struct http_req *req, enum proxy_api api)
     }
     json_object *so, *iu;
     q->oai_include_usage =
-        json_object_object_get_ex(q->body, "stream_options", &so) &&
+        openai && json_object_object_get_ex(q->body, "stream_options", &so) &&
         json_object_object_get_ex(so, "include_usage", &iu) &&
         json_object_is_type(iu, json_type_boolean) &&
         json_object_get_boolean(iu);

@@ -46,49 +46,6 @@ struct unload_op {
     struct unload_target t[UNLOAD_MAX_NODES];
 };
 
-/* keep_alive as Ollama reads it is zero: the number 0, or a duration
- * string of 0 in any unit ("0", "0s", "0m"). */
-static int
-unload_keep_alive_zero(json_object *v)
-{
-    if (json_object_is_type(v, json_type_int) ||
-        json_object_is_type(v, json_type_double))
-        return json_object_get_double(v) == 0;
-    if (!json_object_is_type(v, json_type_string))
-        return 0;
-    const char *s = json_object_get_string(v), *end;
-    char *num_end;
-    double d = strtod(s, &num_end);
-    if (num_end == s || d != 0)
-        return 0;
-    end = num_end;
-    static const char *const units[] = {"",   "ns", "us", "µs",
-                                        "ms", "s",  "m",  "h"};
-    for (size_t i = 0; i < sizeof units / sizeof units[0]; i++)
-        if (strcmp(end, units[i]) == 0)
-            return 1;
-    return 0;
-}
-
-int
-proxy_unload_asked(json_object *body, enum proxy_api api)
-{
-    json_object *ka, *v;
-    if ((api != PROXY_API_GENERATE && api != PROXY_API_CHAT) ||
-        !json_object_object_get_ex(body, "keep_alive", &ka) ||
-        !unload_keep_alive_zero(ka))
-        return 0;
-    if (api == PROXY_API_GENERATE)
-        return !json_object_object_get_ex(body, "prompt", &v) ||
-               json_object_is_type(v, json_type_null) ||
-               (json_object_is_type(v, json_type_string) &&
-                json_object_get_string_len(v) == 0);
-    return !json_object_object_get_ex(body, "messages", &v) ||
-           json_object_is_type(v, json_type_null) ||
-           (json_object_is_type(v, json_type_array) &&
-            json_object_array_length(v) == 0);
-}
-
 static void
 unload_free(struct unload_op *op)
 {

@@ -5,15 +5,14 @@
 #ifndef HERD_PROXY_UNLOAD_H
 #define HERD_PROXY_UNLOAD_H
 
-#include <json-c/json.h>
-
 #include "proxy.h"
+#include "request_body.h"
 
 struct router;
 struct http_req;
 
 /* Whether body (of a native generate or chat) asks for an unload. */
-int proxy_unload_asked(json_object *body, enum proxy_api api);
+int proxy_unload_asked(const struct request_body *body, enum proxy_api api);
 
 /* Sends the unload of model to every usable node that has it loaded and
  * answers req with the first node's answer once all have answered (its

@@ -5,9 +5,11 @@
 
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
+#include "common/json_scan.h"
 #include "common/str_copy.h"
 
 /* Past the parts of a name Ollama fills in by default: the host
@@ -91,74 +93,143 @@ request_tags_csv(const char *h, struct request_info *ri)
     }
 }
 
-static int
-request_tags_body(const json_object *body, struct request_info *ri, char *err,
-                  size_t errlen)
+/* A string value decoded: into buf when it fits, else into a new
+ * buffer (free it when it is not buf). NULL when memory runs out. */
+static char *
+request_string(const struct json_span *v, char *buf, size_t buflen)
 {
-    json_object *meta, *tags;
-    if (!json_object_object_get_ex(body, "metadata", &meta) ||
-        json_object_is_type(meta, json_type_null))
+    /* decoded, a string is never longer than its text */
+    char *out = v->len <= buflen ? buf : malloc(v->len);
+    if (out)
+        json_scan_string(v->s, v->len, out, out == buf ? buflen : v->len);
+    return out;
+}
+
+static void
+request_string_done(char *s, const char *buf)
+{
+    if (s != buf)
+        free(s);
+}
+
+/* One entry of metadata.tags: falsy ones (false, null) are skipped,
+ * strings taken decoded, anything else as the client wrote it. */
+static void
+request_tag_value(struct request_info *ri, const char *val, size_t len)
+{
+    char buf[2 * REQUEST_TAG_MAX]; /* request_add_tag cuts it */
+    switch (json_scan_kind(val, len)) {
+    case JSON_SCAN_FALSE:
+    case JSON_SCAN_NULL:
+        return;
+    case JSON_SCAN_STRING:
+        json_scan_string(val, len, buf, sizeof buf);
+        request_add_tag(ri, buf, strlen(buf));
+        return;
+    default:
+        request_add_tag(ri, val, len);
+    }
+}
+
+static int
+request_tags_body(const struct request_body *b, struct request_info *ri,
+                  char *err, size_t errlen)
+{
+    struct json_member tags;
+    enum json_scan_kind k = json_scan_kind(b->metadata.s, b->metadata.len);
+    if (k == JSON_SCAN_ABSENT || k == JSON_SCAN_NULL)
         return 0;
-    if (!json_object_is_type(meta, json_type_object)) {
+    if (k != JSON_SCAN_OBJECT) {
         snprintf(err, errlen, "metadata must be an object");
         return -EINVAL;
     }
-    if (!json_object_object_get_ex(meta, "tags", &tags) ||
-        json_object_is_type(tags, json_type_null))
+    if (json_scan_member(b->metadata.s, b->metadata.len, "tags", &tags) != 1)
+        return 0;
+    k = json_scan_kind(tags.val, tags.val_len);
+    if (k == JSON_SCAN_NULL)
         return 0;
     /* OpenAI's metadata holds strings: there, a comma-separated list */
-    if (json_object_is_type(tags, json_type_string)) {
-        request_tags_csv(json_object_get_string(tags), ri);
+    if (k == JSON_SCAN_STRING) {
+        char buf[512];
+        struct json_span v = {tags.val, tags.val_len};
+        char *csv = request_string(&v, buf, sizeof buf);
+        if (!csv) {
+            snprintf(err, errlen, "out of memory");
+            return -ENOMEM;
+        }
+        request_tags_csv(csv, ri);
+        request_string_done(csv, buf);
         return 0;
     }
-    if (!json_object_is_type(tags, json_type_array)) {
+    if (k != JSON_SCAN_ARRAY) {
         snprintf(err, errlen,
                  "metadata.tags must be an array or a comma-separated string");
         return -EINVAL;
     }
-    size_t n = json_object_array_length(tags);
-    for (size_t i = 0; i < n; i++) {
-        json_object *t = json_object_array_get_idx(tags, i);
-        /* falsy entries are skipped; others are stringified */
-        if (!t || (json_object_is_type(t, json_type_boolean) &&
-                   !json_object_get_boolean(t)))
-            continue;
-        const char *s =
-            json_object_is_type(t, json_type_string)
-                ? json_object_get_string(t)
-                : json_object_to_json_string_ext(t, JSON_C_TO_STRING_PLAIN);
-        request_add_tag(ri, s, strlen(s));
-    }
+    struct json_elements it;
+    const char *val;
+    size_t len;
+    json_elements_begin(&it, tags.val, tags.val_len);
+    while (json_elements_next(&it, &val, &len) == 1)
+        request_tag_value(ri, val, len);
     return 0;
 }
 
+/* A model name of the body, normalised into out. Returns 0, -EINVAL
+ * (not a string, or not a name), -ENAMETOOLONG or -ENOMEM. */
+static int
+request_model_name(const char *val, size_t len, char *out, size_t outlen,
+                   char *asked, size_t asked_len)
+{
+    char buf[REQUEST_MODEL_MAX * 2];
+    struct json_span v = {val, len};
+    if (json_scan_kind(val, len) != JSON_SCAN_STRING)
+        return -EINVAL;
+    char *name = request_string(&v, buf, sizeof buf);
+    if (!name)
+        return -ENOMEM;
+    int rc = request_normalise_model(name, out, outlen);
+    /* a name that fits only once shortened is sent shortened */
+    if (rc == 0 && asked && str_copy(asked, asked_len, name) >= asked_len)
+        asked[0] = '\0';
+    request_string_done(name, buf);
+    return rc;
+}
 
 static int
-request_fallbacks(const json_object *body, struct request_info *ri, char *err,
-                  size_t errlen)
+request_fallbacks(const struct request_body *b, struct request_info *ri,
+                  char *err, size_t errlen)
 {
-    json_object *fb;
-    if (!json_object_object_get_ex(body, "fallback_models", &fb) ||
-        json_object_is_type(fb, json_type_null))
+    struct json_elements it;
+    const char *val;
+    size_t len, n = 0;
+    enum json_scan_kind k =
+        json_scan_kind(b->fallback_models.s, b->fallback_models.len);
+    if (k == JSON_SCAN_ABSENT || k == JSON_SCAN_NULL)
         return 0;
-    if (!json_object_is_type(fb, json_type_array)) {
+    if (k != JSON_SCAN_ARRAY) {
         snprintf(err, errlen, "fallback_models must be an array of names");
         return -EINVAL;
     }
-    size_t n = json_object_array_length(fb);
+    json_elements_begin(&it, b->fallback_models.s, b->fallback_models.len);
+    while (json_elements_next(&it, &val, &len) == 1)
+        n++;
     if (n > REQUEST_MAX_FALLBACKS) {
         snprintf(err, errlen, "fallback_models: at most %d names",
                  REQUEST_MAX_FALLBACKS);
         return -EINVAL;
     }
-    for (size_t i = 0; i < n; i++) {
-        json_object *m = json_object_array_get_idx(fb, i);
-        if (!json_object_is_type(m, json_type_string) ||
-            request_normalise_model(json_object_get_string(m),
-                                    ri->fallbacks[ri->fallback_count],
-                                    REQUEST_MODEL_MAX) != 0) {
+    json_elements_begin(&it, b->fallback_models.s, b->fallback_models.len);
+    while (json_elements_next(&it, &val, &len) == 1) {
+        int rc = request_model_name(val, len, ri->fallbacks[ri->fallback_count],
+                                    REQUEST_MODEL_MAX, NULL, 0);
+        if (rc == -ENOMEM) {
+            snprintf(err, errlen, "out of memory");
+            return rc;
+        }
+        if (rc != 0) {
             snprintf(err, errlen, "fallback_models[%zu] is not a model name",
-                     i);
+                     ri->fallback_count);
             return -EINVAL;
         }
         ri->fallback_count++;
@@ -166,61 +237,80 @@ request_fallbacks(const json_object *body, struct request_info *ri, char *err,
     return 0;
 }
 
+/* model, or name when there is no model (as Ollama's /api/pull and
+ * /api/show take it). */
+static int
+request_model(const struct request_body *b, struct request_info *ri, char *err,
+              size_t errlen)
+{
+    const struct json_span *v = b->model.s ? &b->model : &b->name;
+    int rc = v->len > 2
+                 ? request_model_name(v->s, v->len, ri->model, sizeof ri->model,
+                                      ri->model_asked, sizeof ri->model_asked)
+                 : -EINVAL; /* absent, or not a non-empty string */
+    if (rc == -EINVAL && (v->len <= 2 || *v->s != '"')) {
+        snprintf(err, errlen, "model is required");
+        return -EINVAL;
+    }
+    if (rc != 0) {
+        snprintf(err, errlen, "model: %s",
+                 rc == -ENAMETOOLONG ? "name too long"
+                 : rc == -ENOMEM     ? "out of memory"
+                                     : "invalid name");
+        return rc == -ENOMEM ? rc : -EINVAL;
+    }
+    return 0;
+}
+
+static int
+request_stream(const struct request_body *b, int stream_default,
+               struct request_info *ri, char *err, size_t errlen)
+{
+    ri->stream = stream_default;
+    switch (json_scan_kind(b->stream.s, b->stream.len)) {
+    case JSON_SCAN_ABSENT:
+    case JSON_SCAN_NULL:
+        return 0;
+    case JSON_SCAN_TRUE:
+        ri->stream = 1;
+        return 0;
+    case JSON_SCAN_FALSE:
+        ri->stream = 0;
+        return 0;
+    default:
+        snprintf(err, errlen, "stream must be true or false");
+        return -EINVAL;
+    }
+}
+
+static void
+request_user_tag(const struct request_body *b, struct request_info *ri)
+{
+    char user[2 * REQUEST_TAG_MAX], tag[2 * REQUEST_TAG_MAX + 8];
+    if (json_scan_kind(b->user.s, b->user.len) != JSON_SCAN_STRING ||
+        b->user.len <= 2)
+        return;
+    json_scan_string(b->user.s, b->user.len, user, sizeof user);
+    /* request_add_tag cuts it */
+    int n = snprintf(tag, sizeof tag, "user:%s", user);
+    request_add_tag(ri, tag, n < (int)sizeof tag ? (size_t)n : sizeof tag - 1);
+}
+
 int
-request_parse(const json_object *body, const char *tags_header,
+request_parse(const struct request_body *b, const char *tags_header,
               int stream_default, struct request_info *ri, char *err,
               size_t errlen)
 {
-    json_object *v;
+    int rc;
     memset(ri, 0, sizeof *ri);
-    if (!json_object_is_type(body, json_type_object)) {
-        snprintf(err, errlen, "request body must be a JSON object");
-        return -EINVAL;
-    }
-    if (!json_object_object_get_ex(body, "model", &v) &&
-        !json_object_object_get_ex(body, "name", &v)) {
-        snprintf(err, errlen, "model is required");
-        return -EINVAL;
-    }
-    if (!json_object_is_type(v, json_type_string) ||
-        json_object_get_string_len(v) == 0) {
-        snprintf(err, errlen, "model is required");
-        return -EINVAL;
-    }
-    int rc = request_normalise_model(json_object_get_string(v), ri->model,
-                                     sizeof ri->model);
-    /* a name that fits only once shortened is sent shortened */
-    if (rc == 0 && str_copy(ri->model_asked, sizeof ri->model_asked,
-                            json_object_get_string(v)) >=
-                       sizeof ri->model_asked)
-        ri->model_asked[0] = '\0';
-    if (rc != 0) {
-        snprintf(err, errlen, "model: %s",
-                 rc == -ENAMETOOLONG ? "name too long" : "invalid name");
-        return -EINVAL;
-    }
-    ri->stream = stream_default;
-    if (json_object_object_get_ex(body, "stream", &v) &&
-        !json_object_is_type(v, json_type_null)) {
-        if (!json_object_is_type(v, json_type_boolean)) {
-            snprintf(err, errlen, "stream must be true or false");
-            return -EINVAL;
-        }
-        ri->stream = json_object_get_boolean(v);
-    }
-    if ((rc = request_fallbacks(body, ri, err, errlen)) != 0 ||
-        (rc = request_tags_body(body, ri, err, errlen)) != 0)
+    if ((rc = request_model(b, ri, err, errlen)) != 0 ||
+        (rc = request_stream(b, stream_default, ri, err, errlen)) != 0 ||
+        (rc = request_fallbacks(b, ri, err, errlen)) != 0 ||
+        (rc = request_tags_body(b, ri, err, errlen)) != 0)
         return rc;
     request_tags_csv(tags_header, ri);
-    if (json_object_object_get_ex(body, "user", &v) &&
-        json_object_is_type(v, json_type_string) &&
-        json_object_get_string_len(v) > 0) {
-        char tag[2 * REQUEST_TAG_MAX]; /* request_add_tag cuts it */
-        int n = snprintf(tag, sizeof tag, "user:%s", json_object_get_string(v));
-        request_add_tag(ri, tag,
-                        n < (int)sizeof tag ? (size_t)n : sizeof tag - 1);
-    }
-    token_estimate_body(body, &ri->estimate);
+    request_user_tag(b, ri);
+    token_estimate_body(b, &ri->estimate);
     return 0;
 }
 

@@ -7,6 +7,7 @@
 #include <json-c/json.h>
 #include <stddef.h>
 
+#include "request_body.h"
 #include "token_estimate.h"
 
 #define REQUEST_MODEL_MAX 256
@@ -35,12 +36,13 @@ struct request_info {
  * -ENAMETOOLONG when it does not fit. */
 int request_normalise_model(const char *name, char *out, size_t outlen);
 
-/* Reads model, fallback_models, metadata.tags, user and stream from body
- * (borrowed) and the X-Herd-Tags header value (may be NULL). model_key is
- * "model" (or "name" is also accepted when model is absent, as Ollama
- * does for /api/pull and /api/show). stream_default applies when the body
- * has no "stream". Returns 0 or -EINVAL with a message for a 400 in err. */
-int request_parse(const json_object *body, const char *tags_header,
+/* Reads model, fallback_models, metadata.tags, user and stream from the
+ * body read by request_body_read (borrowed) and the X-Herd-Tags header
+ * value (may be NULL). The model is "model" ("name" is also accepted when
+ * model is absent, as Ollama does for /api/pull and /api/show).
+ * stream_default applies when the body has no "stream". Returns 0, or
+ * -EINVAL (-ENOMEM) with a message for a 400 in err. */
+int request_parse(const struct request_body *body, const char *tags_header,
                   int stream_default, struct request_info *out, char *err,
                   size_t errlen);
 

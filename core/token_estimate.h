@@ -5,9 +5,10 @@
 #ifndef HERD_CORE_TOKEN_ESTIMATE_H
 #define HERD_CORE_TOKEN_ESTIMATE_H
 
-#include <json-c/json.h>
 #include <stddef.h>
 #include <stdint.h>
+
+#include "request_body.h"
 
 #define TOKEN_ESTIMATE_CHARS_PER_TOKEN 4
 #define TOKEN_ESTIMATE_MESSAGE_CHARS 16
@@ -21,12 +22,14 @@ struct token_estimate {
 
 /* Estimates a chat body (Ollama or OpenAI: "messages"), a generate or
  * completion body ("prompt", "system", "images") or an embedding body
- * ("input" string or array, "prompt"). body is borrowed; anything of an
- * unexpected type counts as nothing. */
-void token_estimate_body(const json_object *body, struct token_estimate *out);
+ * ("input" string or array, "prompt"), from the body's text as
+ * request_body_read found it. Anything of an unexpected type counts as
+ * nothing. */
+void token_estimate_body(const struct request_body *body,
+                         struct token_estimate *out);
 
-/* Estimates a "messages" array alone. */
-void token_estimate_messages(const json_object *messages,
+/* Estimates the text of a "messages" array alone (valid JSON). */
+void token_estimate_messages(const char *messages, size_t len,
                              struct token_estimate *out);
 
 #endif

@@ -296,69 +296,183 @@ hex4(const char *p)
     return strtoul((char[5]){p[0], p[1], p[2], p[3], 0}, NULL, 16);
 }
 
-int
-json_scan_string(const char *val, size_t len, char *buf, size_t buflen)
+/* Decodes the character at p (inside a valid string) into o as UTF-8.
+ * Returns past it, with its byte count in *k. */
+static const char *
+decode_one(const char *p, const char *end, char o[4], size_t *k)
+{
+    *k = 1;
+    if (*p != '\\') {
+        o[0] = *p;
+        return p + 1;
+    }
+    p++;
+    switch (*p) {
+    case 'b':
+        o[0] = '\b';
+        break;
+    case 'f':
+        o[0] = '\f';
+        break;
+    case 'n':
+        o[0] = '\n';
+        break;
+    case 'r':
+        o[0] = '\r';
+        break;
+    case 't':
+        o[0] = '\t';
+        break;
+    case 'u': {
+        unsigned long cp = hex4(p + 1);
+        p += 4;
+        /* a surrogate pair is one code point; a lone half is replaced
+         * (U+FFFD), as json-c does */
+        if (cp >= 0xD800 && cp < 0xDC00 && end - p > 6 && p[1] == '\\' &&
+            p[2] == 'u') {
+            unsigned long lo = hex4(p + 3);
+            if (lo >= 0xDC00 && lo < 0xE000) {
+                cp = 0x10000 + ((cp - 0xD800) << 10) + (lo - 0xDC00);
+                p += 6;
+            }
+        }
+        if (cp >= 0xD800 && cp < 0xE000)
+            cp = 0xFFFD;
+        *k = put_utf8(o, cp);
+        break;
+    }
+    default:
+        o[0] = *p;
+        break; /* " \ / */
+    }
+    return p + 1;
+}
+
+/* Decodes the valid string val (quotes included) into buf, cut before a
+ * character that would not fit with the NUL. Returns the bytes written. */
+static size_t
+decode_string(const char *val, size_t len, char *buf, size_t buflen)
 {
     const char *end = val + len;
-    if (len < 2 || *val != '"' || scan_string(val, end, NULL) != end)
-        return -1;
-    if (buflen == 0)
-        return 0;
     size_t n = 0;
     for (const char *p = val + 1; p < end - 1;) {
         char tmp[4];
-        size_t k = 1;
-        if (*p != '\\') {
-            tmp[0] = *p++;
-        } else {
-            p++;
-            switch (*p) {
-            case 'b':
-                tmp[0] = '\b';
-                break;
-            case 'f':
-                tmp[0] = '\f';
-                break;
-            case 'n':
-                tmp[0] = '\n';
-                break;
-            case 'r':
-                tmp[0] = '\r';
-                break;
-            case 't':
-                tmp[0] = '\t';
-                break;
-            case 'u': {
-                unsigned long cp = hex4(p + 1);
-                p += 4;
-                /* a surrogate pair is one code point; a lone half is
-                 * replaced (U+FFFD), as json-c does */
-                if (cp >= 0xD800 && cp < 0xDC00 && end - p > 6 &&
-                    p[1] == '\\' && p[2] == 'u') {
-                    unsigned long lo = hex4(p + 3);
-                    if (lo >= 0xDC00 && lo < 0xE000) {
-                        cp = 0x10000 + ((cp - 0xD800) << 10) + (lo - 0xDC00);
-                        p += 6;
-                    }
-                }
-                if (cp >= 0xD800 && cp < 0xE000)
-                    cp = 0xFFFD;
-                k = put_utf8(tmp, cp);
-                break;
-            }
-            default:
-                tmp[0] = *p;
-                break; /* " \ / */
-            }
-            p++;
-        }
+        size_t k;
+        p = decode_one(p, end - 1, tmp, &k);
         if (n + k >= buflen)
             break;
         memcpy(buf + n, tmp, k);
         n += k;
     }
     buf[n] = '\0';
+    return n;
+}
+
+int
+json_scan_string(const char *val, size_t len, char *buf, size_t buflen)
+{
+    if (len < 2 || *val != '"' ||
+        scan_string(val, val + len, NULL) != val + len)
+        return -1;
+    if (buflen > 0)
+        decode_string(val, len, buf, buflen);
     return 0;
+}
+
+size_t
+json_scan_string_chars(const char *val, size_t len)
+{
+    const char *end = val + len;
+    size_t n = 0;
+    if (len < 2 || *val != '"')
+        return 0;
+    for (const char *p = val + 1; p < end - 1;) {
+        if (*p != '\\') { /* the usual byte: no decoding */
+            n += ((unsigned char)*p++ & 0xC0) != 0x80;
+            continue;
+        }
+        char tmp[4];
+        size_t k;
+        p = decode_one(p, end - 1, tmp, &k);
+        n++; /* an escape decodes to one character */
+    }
+    return n;
+}
+
+int
+json_member_named(const struct json_member *m, const char *key)
+{
+    char buf[64];
+    size_t n = strlen(key);
+    if (!m->key_escaped)
+        return json_member_is(m, key);
+    /* decoded, a key is never longer than its text */
+    if (m->key_len < n || n + 4 >= sizeof buf)
+        return 0;
+    return decode_string(m->key - 1, m->key_len + 2, buf, sizeof buf) == n &&
+           memcmp(buf, key, n) == 0;
+}
+
+int
+json_scan_member(const char *s, size_t len, const char *key,
+                 struct json_member *m)
+{
+    struct json_members it;
+    struct json_member cur;
+    int rc, found = 0;
+    if (json_members_begin(&it, s, len) != 0)
+        return -1;
+    while ((rc = json_members_next(&it, &cur)) == 1)
+        if (json_member_named(&cur, key)) {
+            *m = cur;
+            found = 1;
+        }
+    return rc < 0 ? -1 : found;
+}
+
+int
+json_elements_begin(struct json_elements *it, const char *s, size_t len)
+{
+    it->end = s + len;
+    it->p = skip_ws(s, it->end);
+    it->first = 1;
+    if (it->p >= it->end || *it->p != '[')
+        return -1;
+    it->p++;
+    return 0;
+}
+
+int
+json_elements_next(struct json_elements *it, const char **val, size_t *len)
+{
+    const char *p = skip_ws(it->p, it->end);
+    if (p >= it->end)
+        return -1;
+    if (*p == ']') {
+        it->p = p + 1;
+        return 0;
+    }
+    if (!it->first) {
+        if (*p != ',')
+            return -1;
+        p = skip_ws(p + 1, it->end);
+    }
+    it->first = 0;
+    const char *v = scan_value(p, it->end, 1);
+    if (!v)
+        return -1;
+    *val = p;
+    *len = (size_t)(v - p);
+    it->p = v;
+    return 1;
+}
+
+int
+json_scan_is_integer(const char *val, size_t len)
+{
+    return json_scan_kind(val, len) == JSON_SCAN_NUMBER &&
+           !memchr(val, '.', len) && !memchr(val, 'e', len) &&
+           !memchr(val, 'E', len);
 }
 
 int

@@ -71,6 +71,17 @@ is "$STATUS" 200 "fallback_models: the first that exists serves"
 is "$(hdr X-Fleet-Fallback)" "llama3.2:3b" "X-Fleet-Fallback names it"
 is "$(jq -r .model <<<"$BODY")" "llama3.2:3b" "the answer is that model's"
 
+# read as json-c and the nodes' Go decoder read it: a key given twice
+# counts as its last value, an escaped key as its decoded self
+rq POST /api/chat '{"model":"nothere","stream":true,"model":"llama3.2:3b","stream":false,"messages":[{"role":"user","content":"x"}],"options":{"num_predict":1}}'
+is "$STATUS $(hdr X-Fleet-Node) $(jq -r .model <<<"$BODY")" "200 s2 llama3.2:3b" \
+    "model and stream given twice: the last ones are routed and sent"
+rq POST /api/chat '{"mo\u0064el":"\u006clama3.2:3b","stre\u0061m":false,"messages":[{"role":"user","content":"x"}],"options":{"num_predict":1}}'
+is "$STATUS $(hdr X-Fleet-Node) $(jq -r .model <<<"$BODY")" "200 s2 llama3.2:3b" \
+    "escaped keys and model name: read decoded"
+rq POST /api/generate '{"model":"llama3.2:3b","prompt":"hi","stream":false,"options":{"num_predict":1},"model":"nothere"}'
+is "$STATUS" 404 "a model given twice: not the first one"
+
 rq POST /api/chat '{"model":"nothere","messages":[]}'
 is "$STATUS" 404 "unknown model: 404"
 like "$(jq -r .error <<<"$BODY")" "nothere:latest.*not found" "naming it"

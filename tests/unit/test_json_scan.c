@@ -171,6 +171,62 @@ test_strings(void)
        "literals");
 }
 
+static void
+test_lookup(void)
+{
+    struct json_member m = {
+        .key = "mo\\u0064el", .key_len = 10, .key_escaped = 1};
+    ok(json_member_named(&m, "model") && !json_member_named(&m, "mode") &&
+           !json_member_is(&m, "model"),
+       "an escaped key is named by its decoded self");
+    const char *o = "{\"a\":1,\"b\":[2],\"\\u0061\":3,\"c\":{\"a\":4}}";
+    ok(json_scan_member(o, strlen(o), "a", &m) == 1 && m.val_len == 1 &&
+           m.val[0] == '3',
+       "a key given twice: the last one, escaped or not");
+    ok(json_scan_member(o, strlen(o), "d", &m) == 0, "an absent key");
+    ok(json_scan_member("[1]", 3, "a", &m) == -1, "not an object");
+
+    struct json_elements it;
+    const char *a = " [ 1 , \"x\" ,{\"y\":[]} ] ", *v;
+    size_t len;
+    char seen[64] = "";
+    int r;
+    ok(json_elements_begin(&it, a, strlen(a)) == 0, "array begins");
+    while ((r = json_elements_next(&it, &v, &len)) == 1) {
+        strncat(seen, v, len);
+        strcat(seen, ";");
+    }
+    ok(r == 0 && !strcmp(seen, "1;\"x\";{\"y\":[]};"), "elements: %s", seen);
+    json_elements_begin(&it, "[1,]", 4);
+    json_elements_next(&it, &v, &len);
+    is_int(json_elements_next(&it, &v, &len), -1, "a trailing comma");
+    ok(json_elements_begin(&it, "{}", 2) == -1, "an object is not an array");
+
+    ok(json_scan_kind("{}", 2) == JSON_SCAN_OBJECT &&
+           json_scan_kind("-1", 2) == JSON_SCAN_NUMBER &&
+           json_scan_kind(NULL, 0) == JSON_SCAN_ABSENT &&
+           json_scan_kind("false", 5) == JSON_SCAN_FALSE,
+       "kinds by the first character");
+    ok(json_scan_is_integer("-12", 3) && !json_scan_is_integer("1.0", 3) &&
+           !json_scan_is_integer("1e2", 3) && !json_scan_is_integer("\"1\"", 3),
+       "integers");
+
+    static const char *const strs[] = {
+        "\"plain\"",           "\"\\u00e9t\\u00e9\"", "\"\xc3\xa9t\xc3\xa9\"",
+        "\"\\ud83d\\ude00!\"", "\"lone \\ud83d x\"",  "\"\\n\\\"\\/\""};
+    for (size_t i = 0; i < sizeof strs / sizeof strs[0]; i++) {
+        json_object *s = json_tokener_parse(strs[i]);
+        const unsigned char *p =
+            (const unsigned char *)json_object_get_string(s);
+        size_t want = 0;
+        for (int k = 0; k < json_object_get_string_len(s); k++)
+            want += (p[k] & 0xC0) != 0x80;
+        is_int((int)json_scan_string_chars(strs[i], strlen(strs[i])), (int)want,
+               "characters of %s as of json-c's string", strs[i]);
+        json_object_put(s);
+    }
+}
+
 int
 main(void)
 {
@@ -178,5 +234,6 @@ main(void)
     test_members();
     test_int64();
     test_strings();
+    test_lookup();
     return done_testing();
 }

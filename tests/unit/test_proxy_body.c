@@ -6,6 +6,8 @@
 #include "config.h"
 #include "model_category.h"
 #include "proxy_body.h"
+#include "proxy_unload.h"
+#include "request_body.h"
 #include "tap.h"
 
 #include <errno.h>
@@ -23,11 +25,12 @@ build(const char *text, enum proxy_api api, const char *model,
     json_object *b = json_tokener_parse(text);
     size_t len, tlen;
     enum proxy_ctx_result tctx;
-    /* rebuilt from the tree, and spliced into the client's own text:
-     * the node must get the same body either way */
+    /* rebuilt from a tree (an OpenAI request's), and from the client's
+     * own text read in place (a native one's): the node must get the
+     * same body either way */
     char *s = proxy_body_build(b, NULL, 0, api, model, loaded_ctx, &opts,
                                &last_ctx, &len);
-    char *t = proxy_body_build(b, text, strlen(text), api, model, loaded_ctx,
+    char *t = proxy_body_build(NULL, text, strlen(text), api, model, loaded_ctx,
                                &opts, &tctx, &tlen);
     *overflow = last_ctx == PROXY_CTX_OVERFLOW;
     json_object *o = json_tokener_parse(s);
@@ -48,13 +51,10 @@ static const char *get(json_object *o, const char *path);
 static char *
 spliced(const char *text, enum proxy_api api, const char *model)
 {
-    json_object *b = json_tokener_parse(text);
     size_t len;
     enum proxy_ctx_result ctx;
-    char *s = proxy_body_build(b, text, strlen(text), api, model, 0, &opts,
-                               &ctx, &len);
-    json_object_put(b);
-    return s;
+    return proxy_body_build(NULL, text, strlen(text), api, model, 0, &opts,
+                            &ctx, &len);
 }
 
 static void
@@ -107,11 +107,85 @@ get(json_object *o, const char *path)
     return buf;
 }
 
+/* Reading the client's body in place: num_ctx as Ollama reads it, an
+ * unload asked for, keys given twice or escaped. */
+static int64_t
+ctx_of(const char *text)
+{
+    struct request_body b;
+    char err[128];
+    if (request_body_read(&b, text, strlen(text), err, sizeof err) != 0)
+        return -1;
+    return proxy_body_ctx_asked(&b);
+}
+
+static int
+unload_of(const char *text, enum proxy_api api)
+{
+    struct request_body b;
+    char err[128];
+    return request_body_read(&b, text, strlen(text), err, sizeof err) == 0 &&
+           proxy_unload_asked(&b, api);
+}
+
+static void
+test_in_place(void)
+{
+    int64_t n = -1;
+    ok(proxy_body_num_ctx("{\"num_ctx\":4096.5}", 18, &n) && n == 4096,
+       "num_ctx 4096.5 read as 4096");
+    is_int((int)ctx_of("{\"options\":{\"num_ctx\":2048}}"), 2048, "num_ctx");
+    is_int((int)ctx_of("{\"options\":{\"num_ctx\":1e3}}"), 1000,
+           "num_ctx with an exponent");
+    is_int((int)ctx_of("{\"options\":{\"num_ctx\":\"2048\"}}"), 0,
+           "a num_ctx string is none");
+    is_int((int)ctx_of("{\"options\":{\"num_ctx\":-5}}"), 0,
+           "a negative num_ctx is none");
+    is_int((int)ctx_of("{\"options\":{\"num_ctx\":1024,\"num_ctx\":8192}}"),
+           8192, "num_ctx given twice: the last one");
+    is_int((int)ctx_of("{\"options\":{\"num_ctx\":1024},\"options\":{}}"), 0,
+           "options given twice: the last one");
+    is_int((int)ctx_of("{\"opti\\u006fns\":{\"num\\u005fctx\":4096}}"), 4096,
+           "escaped keys decoded");
+
+    ok(unload_of("{\"model\":\"m\",\"keep_alive\":0}", PROXY_API_GENERATE),
+       "keep_alive 0 without a prompt unloads");
+    ok(unload_of("{\"model\":\"m\",\"keep_alive\":\"0s\",\"prompt\":\"\"}",
+                 PROXY_API_GENERATE),
+       "keep_alive \"0s\" with an empty prompt unloads");
+    ok(unload_of("{\"model\":\"m\",\"keep_alive\":\"0m\",\"messages\":[ ]}",
+                 PROXY_API_CHAT),
+       "keep_alive \"0m\" with no messages unloads");
+    ok(unload_of("{\"model\":\"m\",\"keep_alive\":0.0,\"messages\":null}",
+                 PROXY_API_CHAT),
+       "keep_alive 0.0 with null messages unloads");
+    ok(unload_of("{\"model\":\"m\",\"keep_alive\":\"\\u0030\"}",
+                 PROXY_API_CHAT),
+       "an escaped \"0\" unloads");
+    ok(!unload_of("{\"model\":\"m\",\"keep_alive\":0,\"prompt\":\"x\"}",
+                  PROXY_API_GENERATE),
+       "not with a prompt");
+    ok(!unload_of("{\"model\":\"m\",\"keep_alive\":0,\"messages\":[{}]}",
+                  PROXY_API_CHAT),
+       "not with messages");
+    ok(!unload_of("{\"model\":\"m\",\"keep_alive\":\"0x\"}", PROXY_API_CHAT) &&
+           !unload_of("{\"model\":\"m\",\"keep_alive\":\"5m\"}",
+                      PROXY_API_CHAT) &&
+           !unload_of("{\"model\":\"m\",\"keep_alive\":false}", PROXY_API_CHAT),
+       "not with another keep_alive");
+    ok(!unload_of("{\"model\":\"m\",\"keep_alive\":0,\"keep_alive\":1}",
+                  PROXY_API_CHAT),
+       "keep_alive given twice: the last one");
+    ok(!unload_of("{\"model\":\"m\",\"keep_alive\":0}", PROXY_API_EMBED),
+       "not for another API");
+}
+
 int
 main(void)
 {
     int of;
     test_splice();
+    test_in_place();
     ok(proxy_body_is_thinking("deepseek-r1:7b") &&
            proxy_body_is_thinking("DeepSeek-R1:7B") &&
            !proxy_body_is_thinking("qwen3:0.6b"),
@@ -258,11 +332,18 @@ main(void)
         {"{}", PROXY_API_EMBEDDINGS, NULL}, /* the load form */
         {"{\"prompt\":1}", PROXY_API_EMBEDDINGS, "prompt must be a string"},
         {"{\"options\":[]}", PROXY_API_CHAT, "options must be an object"},
+        {"{\"options\":null}", PROXY_API_CHAT, NULL},
+        {"{\"messages\":[],\"messages\":\"x\"}", PROXY_API_CHAT,
+         "messages must be an array"}, /* the last one counts */
+        {"{\"pr\\u006fmpt\":1}", PROXY_API_GENERATE,
+         "prompt must be a string"}, /* an escaped key */
     };
     for (size_t i = 0; i < sizeof checks / sizeof checks[0]; i++) {
         char err[128] = "";
-        json_object *b = json_tokener_parse(checks[i].body);
-        int rc = proxy_body_check(b, checks[i].api, err, sizeof err);
+        struct request_body b;
+        request_body_read(&b, checks[i].body, strlen(checks[i].body), err,
+                          sizeof err);
+        int rc = proxy_body_check(&b, checks[i].api, err, sizeof err);
         if (checks[i].msg)
             ok(rc == -EINVAL && strcmp(err, checks[i].msg) == 0,
                "check refuses: %s", checks[i].msg);
@@ -271,7 +352,6 @@ main(void)
                (int)checks[i].api);
         if (checks[i].msg && strcmp(err, checks[i].msg) != 0)
             diag("got '%s'", err);
-        json_object_put(b);
     }
 
     is_str(model_category_name(model_category("nomic-embed-text:latest")),

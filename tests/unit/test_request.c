@@ -2,6 +2,7 @@
  * sources, stream flag, errors, and the token estimate. */
 #include "autoconfig.h"
 
+#include "common/json_scan.h"
 #include "request.h"
 #include "tap.h"
 
@@ -12,10 +13,22 @@ static int
 parse(const char *text, const char *hdr, int stream_default,
       struct request_info *ri, char *err, size_t errlen)
 {
-    json_object *b = json_tokener_parse(text);
-    int rc = request_parse(b, hdr, stream_default, ri, err, errlen);
-    json_object_put(b);
-    return rc;
+    struct request_body b;
+    int rc = request_body_read(&b, text, strlen(text), err, errlen);
+    return rc ? rc : request_parse(&b, hdr, stream_default, ri, err, errlen);
+}
+
+/* The estimate of a body's text. */
+static struct token_estimate
+estimate(const char *text)
+{
+    struct request_body b;
+    struct token_estimate e;
+    char err[128];
+    memset(&e, 0, sizeof e);
+    if (request_body_read(&b, text, strlen(text), err, sizeof err) == 0)
+        token_estimate_body(&b, &e);
+    return e;
 }
 
 static void
@@ -148,35 +161,116 @@ test_parse(void)
 static void
 test_estimate(void)
 {
-    struct token_estimate e;
-    json_object *b = json_tokener_parse(
+    struct token_estimate e = estimate(
         "{\"messages\":[{\"role\":\"user\",\"content\":\"12345678\"},"
         "{\"role\":\"user\",\"content\":[{\"type\":\"text\",\"text\":"
         "\"abcd\"},{\"type\":\"image_url\",\"image_url\":{\"url\":\"x\"}}]},"
         "{\"role\":\"user\",\"content\":\"\\u00e9\\u00e9\\u00e9\\u00e9\","
         "\"images\":[\"a\",\"b\"]}]}");
-    token_estimate_body(b, &e);
     is_int((int)e.chars, 16 * 3 + 8 + 4 + 4, "chars: text, parts, UTF-8");
     is_int((int)e.images, 3, "an image part and two images");
     is_int((int)e.tokens, 64 / 4 + 450, "tokens = chars/4 + 150/image");
-    json_object_put(b);
 
-    b = json_tokener_parse("{\"prompt\":\"0123456789012345\",\"system\":"
-                           "\"abcd\",\"images\":[\"i\"]}");
-    token_estimate_body(b, &e);
+    e = estimate("{\"prompt\":\"0123456789012345\",\"system\":"
+                 "\"abcd\",\"images\":[\"i\"]}");
     is_int((int)e.tokens, (16 + 16 + 4) / 4 + 150,
            "generate: the prompt is one message");
-    json_object_put(b);
-
-    b = json_tokener_parse("{\"input\":[\"abcdefgh\",\"abcd\",5]}");
-    token_estimate_body(b, &e);
+    e = estimate("{\"input\":[\"abcdefgh\",\"abcd\",5]}");
     is_int((int)e.tokens, 3, "embedding input array");
-    json_object_put(b);
-
-    b = json_tokener_parse("{\"messages\":7}");
-    token_estimate_body(b, &e);
+    e = estimate("{\"messages\":7}");
     is_int((int)e.tokens, 1, "odd types count nothing, minimum 1");
-    json_object_put(b);
+
+    /* strings count decoded characters: an escape is one, a raw é one,
+     * a surrogate pair one, \n one */
+    e = estimate("{\"input\":\"\\u00e9\xc3\xa9\\ud83d\\ude00\\n\\\"\"}");
+    is_int((int)e.chars, 5, "\\u00e9, a raw é, a surrogate pair, \\n, \\\": 5");
+    e = estimate("{\"messages\":[{\"content\":\"ab\",\"content\":\"abcdefgh\","
+                 "\"images\":[1],\"images\":[]}]}");
+    ok(e.chars == 16 + 8 && e.images == 0,
+       "a member given twice: the last one counts (%llu chars, %u images)",
+       (unsigned long long)e.chars, e.images);
+    e = estimate("{\"messages\":[{\"cont\\u0065nt\":\"abcd\"}],"
+                 "\"prompt\":\"x\"}");
+    is_int((int)e.chars, 16 + 4, "an escaped key is its decoded self");
+    struct token_estimate m;
+    const char *msgs = "[{\"content\":\"abcdefgh\"},{\"images\":[\"i\"]}]";
+    token_estimate_messages(msgs, strlen(msgs), &m);
+    ok(m.chars == 32 + 8 && m.images == 1, "a messages array alone");
+}
+
+/* The JSON-c semantics the in-place reading keeps, and what json-c got
+ * wrong that it does not. */
+static void
+test_in_place(void)
+{
+    struct request_info ri;
+    char err[256];
+    int rc = parse("{\"model\":\"a\",\"stream\":true,\"model\":\"b\","
+                   "\"stream\":false}",
+                   NULL, 1, &ri, err, sizeof err);
+    ok(rc == 0 && !strcmp(ri.model, "b:latest") && ri.stream == 0,
+       "a key given twice: the last one counts (%s)", ri.model);
+    rc = parse("{\"mo\\u0064el\":\"\\u0071wen3:0.6b\",\"fallback_models\":"
+               "[\"\\u006cl\\u0061ma3\"],\"meta\\u0064ata\":{\"t\\u0061gs\":"
+               "[\"t\\u00e9\",\"a\\\"b\"]}}",
+               NULL, 1, &ri, err, sizeof err);
+    ok(rc == 0, "escaped keys and strings parse");
+    is_str(ri.model, "qwen3:0.6b", "an escaped key and model name decoded");
+    is_str(ri.model_asked, "qwen3:0.6b", "sent as decoded");
+    ok(ri.fallback_count == 1 && !strcmp(ri.fallbacks[0], "llama3:latest"),
+       "an escaped fallback decoded");
+    ok(ri.tag_count == 2 && !strcmp(ri.tags[0], "t\xc3\xa9") &&
+           !strcmp(ri.tags[1], "a\"b"),
+       "escaped tags decoded");
+    rc = parse("{\"model\":\"m\",\"metadata\":{\"tags\":[1.50,true,null,"
+               "-0,{\"a\":1}]}}",
+               NULL, 1, &ri, err, sizeof err);
+    ok(rc == 0 && ri.tag_count == 4 && !strcmp(ri.tags[0], "1.50") &&
+           !strcmp(ri.tags[1], "true") && !strcmp(ri.tags[2], "-0") &&
+           !strcmp(ri.tags[3], "{\"a\":1}"),
+       "other tags as the client wrote them; null skipped");
+    rc = parse("{\"model\":\"m\",\"metadata\":{\"tags\":\"x\",\"tags\":5}}",
+               NULL, 1, &ri, err, sizeof err);
+    ok(rc == -EINVAL, "metadata.tags given twice: the last one is checked");
+    rc = parse("{\"model\":7,\"name\":\"m\"}", NULL, 1, &ri, err, sizeof err);
+    ok(rc == -EINVAL && !strcmp(err, "model is required"),
+       "a model not a string is not replaced by name");
+
+    char deep[2 * 200 + 64];
+    size_t n = 0;
+    n += (size_t)snprintf(deep, sizeof deep, "{\"model\":\"m\",\"f\":");
+    for (int i = 0; i < JSON_SCAN_MAX_DEPTH; i++)
+        deep[n++] = '[';
+    for (int i = 0; i < JSON_SCAN_MAX_DEPTH; i++)
+        deep[n++] = ']';
+    deep[n++] = '}';
+    deep[n] = '\0';
+    rc = parse(deep, NULL, 1, &ri, err, sizeof err);
+    ok(rc == -EINVAL && !strncmp(err, "invalid JSON", 12),
+       "nesting past %d refused: %s", JSON_SCAN_MAX_DEPTH, err);
+
+    struct {
+        const char *body, *msg;
+    } bad[] = {
+        {"[{\"model\":\"m\"}]", "request body must be a JSON object"},
+        {"\"m\"", "request body must be a JSON object"},
+        {" null ", "expected a JSON object, not null"},
+        {"{\"model\":\"m\",\"x\":NaN}",
+         "invalid JSON: NaN, Infinity, comments, single quotes, trailing "
+         "commas and raw control characters are not JSON"},
+        {"{\"model\":\"m\"} x", "invalid JSON: trailing data after value"},
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        err[0] = '\0';
+        rc = parse(bad[i].body, NULL, 1, &ri, err, sizeof err);
+        ok(rc == -EINVAL && strcmp(err, bad[i].msg) == 0, "refused: %s",
+           bad[i].body);
+        if (strcmp(err, bad[i].msg) != 0)
+            diag("got '%s'", err);
+    }
+    rc = parse("{\"model\":\"m\"", NULL, 1, &ri, err, sizeof err);
+    ok(rc == -EINVAL && !strncmp(err, "invalid JSON: ", 14),
+       "a cut body: json-c says why (%s)", err);
 }
 
 int
@@ -185,5 +279,6 @@ main(void)
     test_normalise();
     test_parse();
     test_estimate();
+    test_in_place();
     return done_testing();
 }
