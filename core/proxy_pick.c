@@ -15,7 +15,6 @@
 #include "common/str_copy.h"
 #include "config.h"
 #include "model_category.h"
-#include "proxy_body.h"
 #include "proxy_slots.h"
 #include "registry.h"
 #include "router.h"
