@@ -23,6 +23,19 @@ is_hex(char c)
            (c >= 'A' && c <= 'F');
 }
 
+/* Bytes of the word that end a plain run: a quote, a backslash or a
+ * control character, each flagged by its top bit (0 when none is). */
+static uint64_t
+word_stops(uint64_t w)
+{
+    const uint64_t ones = 0x0101010101010101ULL, high = 0x8080808080808080ULL;
+    uint64_t quote = w ^ (ones * '"'), slash = w ^ (ones * '\\');
+    /* a byte below 0x20, or zero after the xor: its top bit set by the
+     * subtraction and clear in the byte itself */
+    return ((w - ones * 0x20) & ~w & high) |
+           ((quote - ones) & ~quote & high) | ((slash - ones) & ~slash & high);
+}
+
 /* p at the opening quote; returns past the closing one, or NULL. Sets
  * *escaped when the string has a backslash. */
 static const char *
@@ -30,6 +43,16 @@ scan_string(const char *p, const char *end, int *escaped)
 {
     p++;
     while (p < end) {
+        /* the plain bytes eight at a time: strings are most of a text */
+        uint64_t w;
+        while (end - p >= 8) {
+            memcpy(&w, p, 8);
+            if (word_stops(w))
+                break;
+            p += 8;
+        }
+        if (p >= end)
+            break;
         unsigned char c = (unsigned char)*p;
         if (c == '"')
             return p + 1;

@@ -227,10 +227,54 @@ test_lookup(void)
     }
 }
 
+/* Strings are scanned eight bytes at a time: a quote, a backslash or a
+ * control character at every place in and around a word, and strings
+ * that end (or are cut) at every length, give what the byte-by-byte
+ * grammar says. */
+static void
+test_string_words(void)
+{
+    static const struct {
+        char c;
+        int valid;
+    } stops[] = {{'"', 0}, {'\\', 0}, {'\n', 0}, {'\x1f', 0}, {'\x01', 0},
+                 {'\x7f', 1}, {'\x20', 1}, {'!', 1}, {'[', 1}, {'#', 1}};
+    char text[64];
+    int wrong = 0, checks = 0;
+    for (size_t len = 0; len <= 24; len++) {
+        for (size_t at = 0; at <= len; at++) {
+            for (size_t k = 0; k < sizeof stops / sizeof stops[0]; k++) {
+                /* "aaa<stop>aaa": a lone quote ends the string early and
+                 * leaves text after it; a lone backslash escapes 'a' */
+                text[0] = '"';
+                memset(text + 1, 'a', len);
+                if (at < len)
+                    text[1 + at] = stops[k].c;
+                text[1 + len] = '"';
+                int want = at == len || stops[k].valid;
+                checks++;
+                wrong += json_scan_valid(text, len + 2) != want;
+                /* the same text without its closing quote is not,
+                 * unless the quote put in closes it */
+                checks++;
+                wrong += json_scan_valid(text, len + 1) !=
+                         (stops[k].c == '"' && at + 1 == len);
+            }
+        }
+    }
+    /* bytes above 0x7f are plain (UTF-8 is not checked, as json-c) */
+    memset(text, 0xe9, sizeof text);
+    text[0] = text[40] = '"';
+    checks++;
+    wrong += json_scan_valid(text, 41) != 1;
+    is_int(wrong, 0, "%d strings scanned as the grammar says", checks);
+}
+
 int
 main(void)
 {
     test_valid();
+    test_string_words();
     test_members();
     test_int64();
     test_strings();
