@@ -32,8 +32,22 @@ word_stops(uint64_t w)
     uint64_t quote = w ^ (ones * '"'), slash = w ^ (ones * '\\');
     /* a byte below 0x20, or zero after the xor: its top bit set by the
      * subtraction and clear in the byte itself */
-    return ((w - ones * 0x20) & ~w & high) |
-           ((quote - ones) & ~quote & high) | ((slash - ones) & ~slash & high);
+    return ((w - ones * 0x20) & ~w & high) | ((quote - ones) & ~quote & high) |
+           ((slash - ones) & ~slash & high);
+}
+
+/* How many plain bytes come before the first flagged one. The lowest
+ * flag is exact (a false one can only follow a true one: the borrow runs
+ * toward the high bytes); elsewhere 0, so the byte loop checks it. */
+static size_t
+word_first_stop(uint64_t stops)
+{
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    return (size_t)__builtin_ctzll(stops) / 8;
+#else
+    (void)stops;
+    return 0;
+#endif
 }
 
 /* p at the opening quote; returns past the closing one, or NULL. Sets
@@ -44,11 +58,13 @@ scan_string(const char *p, const char *end, int *escaped)
     p++;
     while (p < end) {
         /* the plain bytes eight at a time: strings are most of a text */
-        uint64_t w;
+        uint64_t w, stops = 0;
         while (end - p >= 8) {
             memcpy(&w, p, 8);
-            if (word_stops(w))
+            if ((stops = word_stops(w)) != 0) {
+                p += word_first_stop(stops);
                 break;
+            }
             p += 8;
         }
         if (p >= end)

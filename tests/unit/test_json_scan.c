@@ -237,8 +237,8 @@ test_string_words(void)
     static const struct {
         char c;
         int valid;
-    } stops[] = {{'"', 0}, {'\\', 0}, {'\n', 0}, {'\x1f', 0}, {'\x01', 0},
-                 {'\x7f', 1}, {'\x20', 1}, {'!', 1}, {'[', 1}, {'#', 1}};
+    } stops[] = {{'"', 0},    {'\\', 0},   {'\n', 0}, {'\x1f', 0}, {'\x01', 0},
+                 {'\x7f', 1}, {'\x20', 1}, {'!', 1},  {'[', 1},    {'#', 1}};
     char text[64];
     int wrong = 0, checks = 0;
     for (size_t len = 0; len <= 24; len++) {
