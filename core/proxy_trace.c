@@ -45,7 +45,16 @@ proxy_trace(struct proxy_req *q, const char *status, const char *error)
     char excluded[PROXY_MAX_EXCLUDED * (HEARTBEAT_MAX_STRING + 4) + 4];
     size_t off = 0;
     json_object *tags = request_tags_json(&q->ri);
-    char *breakdown = route_result_breakdown_text(&q->route, q->route_index);
+    /* the points of the node it ran on; the storage thread writes them
+     * as text */
+    const char *names[SCORER_MAX_SIGNALS];
+    struct traces_scores scores = {.names = names};
+    if (q->route_index < q->route.candidate_count) {
+        const struct route_candidate *c = &q->route.candidates[q->route_index];
+        scores.count = route_result_signal_names(&q->route, names);
+        scores.points = c->points;
+        scores.total = c->total;
+    }
 
     excluded[off++] = '[';
     for (size_t i = 0; i < q->excluded_count; i++) {
@@ -63,7 +72,6 @@ proxy_trace(struct proxy_req *q, const char *status, const char *error)
         .original_model = q->ri.model,
         .node_id = q->node[0] ? q->node : NULL,
         .score = q->score,
-        .scores_breakdown = breakdown,
         .status = status,
         .latency_ms = q->t_dispatch > 0 ? (now - q->t_dispatch) * 1e3 : 0,
         .ttft_ms = q->t_first > 0 ? (q->t_first - q->t_dispatch) * 1e3 : NAN,
@@ -92,10 +100,9 @@ proxy_trace(struct proxy_req *q, const char *status, const char *error)
     if (!q->relay.pending) /* never dispatched: no counts */
         t.prompt_tokens = t.completion_tokens = -1;
     if (p->r->traces)
-        traces_submit(p->r->traces, &t);
+        traces_submit_scored(p->r->traces, &t, &scores);
     log_debug(proxy_comp, "%s %s node=%s retries=%u status=%s%s%s",
               q->request_id, t.model, q->node[0] ? q->node : "-", q->retries,
               status, error ? " error=" : "", error ? error : "");
     json_object_put(tags);
-    free(breakdown);
 }

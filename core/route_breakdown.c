@@ -3,28 +3,50 @@
  * more than ranking the nodes. */
 #include "autoconfig.h"
 
+#include "score_breakdown.h"
+
 #include <stdlib.h>
 
 #include "common/json_text.h"
 #include "scorer.h"
 
 char *
-route_result_breakdown_text(const struct route_result *r, size_t i)
+score_breakdown_text(const char *const *names, const double *points,
+                     size_t count, double total)
 {
-    if (i >= r->candidate_count)
-        return NULL;
-    const struct route_candidate *c = &r->candidates[i];
     struct json_text t;
     json_text_init(&t, 256); /* eight signals fit; more grow it */
     json_text_put(&t, "{", 1);
-    for (size_t k = 0; k < r->signal_count; k++) {
-        json_text_str(&t, r->signals[k]);
+    for (size_t k = 0; k < count; k++) {
+        json_text_str(&t, names[k]);
         json_text_put(&t, ":", 1);
-        json_text_num(&t, c->points[k]);
+        json_text_num(&t, points[k]);
         json_text_put(&t, ",", 1);
     }
     json_text_put(&t, "\"total\":", 8);
-    json_text_num(&t, c->total);
+    json_text_num(&t, total);
     json_text_put(&t, "}", 1);
     return json_text_take(&t, NULL);
+}
+
+size_t
+route_result_signal_names(const struct route_result *r,
+                          const char *names[SCORER_MAX_SIGNALS])
+{
+    size_t n = r->signal_count < SCORER_MAX_SIGNALS ? r->signal_count
+                                                    : SCORER_MAX_SIGNALS;
+    for (size_t k = 0; k < n; k++)
+        names[k] = r->signals[k];
+    return n;
+}
+
+char *
+route_result_breakdown_text(const struct route_result *r, size_t i)
+{
+    const char *names[SCORER_MAX_SIGNALS];
+    if (i >= r->candidate_count)
+        return NULL;
+    size_t n = route_result_signal_names(r, names);
+    return score_breakdown_text(names, r->candidates[i].points, n,
+                                r->candidates[i].total);
 }

@@ -126,6 +126,11 @@ json_object *route_result_breakdown(const struct route_result *r, size_t i);
  * stores. Malloc'd, or NULL when i is out of range or memory runs out. */
 char *route_result_breakdown_text(const struct route_result *r, size_t i);
 
+/* Points the first n (at most SCORER_MAX_SIGNALS) entries of names at the
+ * result's signal names, in composition order; returns n. */
+size_t route_result_signal_names(const struct route_result *r,
+                                 const char *names[SCORER_MAX_SIGNALS]);
+
 /* The whole explanation as /fleet/route answers it: model,
  * estimated_tokens, candidates, eliminated, winner (null when none). */
 json_object *route_result_to_json(const struct route_result *r);

@@ -12,6 +12,7 @@
 #include <fcntl.h>
 #include <math.h>
 #include <pthread.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,6 +24,7 @@
 #include "common/log.h"
 #include "latency.h"
 #include "plugin_loader.h"
+#include "score_breakdown.h"
 
 #define TRACES_BATCH 512
 #define TRACES_QUERIES_MAX 32
@@ -35,10 +37,16 @@
 
 static const char *traces_comp = "traces";
 
-/* One queued trace: the struct and all its strings in one allocation. */
+/* One queued trace: the struct, its scores and all its strings in one
+ * allocation (data: the points, the name pointers, then the text). */
 struct traces_item {
     struct herd_trace t;
-    char text[];
+    size_t score_count;
+    double score_total;
+    const double *score_points;
+    const char **score_names;
+    char *breakdown; /* the storage thread's text of the scores */
+    _Alignas(max_align_t) char data[];
 };
 
 struct traces_job {
@@ -100,22 +108,38 @@ traces_put(char **cursor, const char *s)
 }
 
 static struct traces_item *
-traces_copy(const struct herd_trace *t)
+traces_copy(const struct herd_trace *t, const struct traces_scores *sc)
 {
-    size_t n = traces_slen(t->request_id) + traces_slen(t->model) +
-               traces_slen(t->original_model) + traces_slen(t->node_id) +
-               traces_slen(t->scores_breakdown) + traces_slen(t->status) +
-               traces_slen(t->excluded_nodes) + traces_slen(t->client_ip) +
-               traces_slen(t->original_format) + traces_slen(t->error_message) +
-               traces_slen(t->tags) + traces_slen(t->endpoint) +
-               traces_slen(t->json);
+    size_t ns = sc && !t->scores_breakdown ? sc->count : 0;
+    size_t head = ns * (sizeof(double) + sizeof(char *));
+    size_t n = head;
+    for (size_t k = 0; k < ns; k++)
+        n += traces_slen(sc->names[k]);
+    n += traces_slen(t->request_id) + traces_slen(t->model) +
+         traces_slen(t->original_model) + traces_slen(t->node_id) +
+         traces_slen(t->scores_breakdown) + traces_slen(t->status) +
+         traces_slen(t->excluded_nodes) + traces_slen(t->client_ip) +
+         traces_slen(t->original_format) + traces_slen(t->error_message) +
+         traces_slen(t->tags) + traces_slen(t->endpoint) + traces_slen(t->json);
     struct traces_item *it = malloc(sizeof *it + n);
     if (!it)
         return NULL;
-    char *c = it->text;
+    char *c = it->data + head;
     /* Only the fields this host knows: a shorter caller struct is not
      * expected (the caller is the router itself), so copy whole. */
     it->t = *t;
+    it->score_count = ns;
+    it->score_total = ns ? sc->total : 0;
+    it->breakdown = NULL;
+    /* doubles first: data is aligned for them, and pointers after them */
+    double *points = (double *)(void *)it->data;
+    const char **names = (const char **)(void *)(points + ns);
+    for (size_t k = 0; k < ns; k++) {
+        points[k] = sc->points[k];
+        names[k] = traces_put(&c, sc->names[k]);
+    }
+    it->score_points = points;
+    it->score_names = names;
     it->t.size = sizeof it->t;
     it->t.request_id = traces_put(&c, t->request_id);
     it->t.model = traces_put(&c, t->model);
@@ -155,6 +179,13 @@ traces_log_drops(struct traces *tr)
 int
 traces_submit(struct traces *tr, const struct herd_trace *t)
 {
+    return traces_submit_scored(tr, t, NULL);
+}
+
+int
+traces_submit_scored(struct traces *tr, const struct herd_trace *t,
+                     const struct traces_scores *scores)
+{
     if (!tr)
         return -ENOSPC;
     if (!t || !t->request_id || !t->status)
@@ -173,7 +204,7 @@ traces_submit(struct traces *tr, const struct herd_trace *t)
         return -ENOSPC;
     }
     /* Copy outside the lock: the writer never waits on an allocation. */
-    struct traces_item *it = traces_copy(t);
+    struct traces_item *it = traces_copy(t, scores);
     if (!it)
         return -ENOMEM;
     pthread_mutex_lock(&tr->mu);
@@ -317,7 +348,12 @@ traces_write_batch(struct traces *tr, struct traces_item **items, size_t n)
 
     for (size_t i = 0; i < n; i++) {
         built[i] = NULL;
-        if (!items[i]->t.json) {
+        struct traces_item *it = items[i];
+        if (it->score_count && !it->t.scores_breakdown)
+            it->t.scores_breakdown = it->breakdown =
+                score_breakdown_text(it->score_names, it->score_points,
+                                     it->score_count, it->score_total);
+        if (!it->t.json) {
             built[i] = traces_build_json(&items[i]->t);
             items[i]->t.json = built[i];
         }
@@ -349,6 +385,7 @@ traces_write_batch(struct traces *tr, struct traces_item **items, size_t n)
     }
     for (size_t i = 0; i < n; i++) {
         free(built[i]);
+        free(items[i]->breakdown);
         free(items[i]);
     }
     pthread_mutex_lock(&tr->mu);

@@ -60,6 +60,21 @@ struct traces *traces_new(struct event_base *base, struct plugin_set *plugins,
  * without counting). */
 int traces_submit(struct traces *traces, const struct herd_trace *t);
 
+/* The points behind a trace's score, one per signal in composition order,
+ * and their total. */
+struct traces_scores {
+    const char *const *names;
+    const double *points;
+    size_t count;
+    double total;
+};
+
+/* traces_submit, with t's scores_breakdown given as numbers (scores may
+ * be NULL; a text in t->scores_breakdown wins): the storage thread writes
+ * the text, which the loop would spend more on than copying numbers. */
+int traces_submit_scored(struct traces *traces, const struct herd_trace *t,
+                         const struct traces_scores *scores);
+
 void traces_get_stats(struct traces *traces, struct traces_stats *out);
 
 /* Called on the loop thread with the answer of traces_query(): rc is 0

@@ -91,7 +91,7 @@ test_latency(void)
 struct answer {
     int calls;
     int rc;
-    char text[512];
+    char text[8192];
 };
 
 static void
@@ -268,6 +268,75 @@ test_preload(struct fake_host *h)
     }
 }
 
+/* The breakdown of a row: the request's scores_breakdown as stored, in
+ * the "traces" answer text; "" when absent. */
+static const char *
+scored_row(json_object *rows, const char *id)
+{
+    for (size_t i = 0; i < json_object_array_length(rows); i++) {
+        json_object *r = json_object_array_get_idx(rows, i), *v;
+        if (json_object_object_get_ex(r, "request_id", &v) &&
+            strcmp(json_object_get_string(v), id) == 0 &&
+            json_object_object_get_ex(r, "scores_breakdown", &v))
+            return v ? json_object_to_json_string_ext(v, JSON_C_TO_STRING_PLAIN)
+                     : "null";
+    }
+    return "";
+}
+
+/* A breakdown given as numbers is written as text by the storage thread,
+ * and reaches storage as a text given by the caller would; a text given
+ * wins over numbers. */
+static void
+test_scored(struct fake_host *h)
+{
+    char err[512], db[300];
+    snprintf(db, sizeof db, "%s/scored.db", tmpdir);
+    struct event_base *base = event_base_new();
+    struct plugin_set *set = plugin_set_new(&h->table, NULL, 0);
+    is_int(
+        storage_host_load(set, "sqlite", 1, err, sizeof err, "path", db, NULL),
+        0, "sqlite loads (%s)", err);
+    struct traces *tr = traces_new(base, set, NULL, 100, err, sizeof err);
+    const char *names[] = {"thermal", "queue\"depth"};
+    const double points[] = {12.5, -3};
+    struct traces_scores sc = {names, points, 2, 9.5};
+    struct herd_trace t = storage_host_trace("num", "completed", "n1", "m", 5,
+                                             (double)time(NULL) - 3);
+    t.scores_breakdown = NULL;
+    is_int(traces_submit_scored(tr, &t, &sc), 0, "scored trace queued");
+    t = storage_host_trace("text", "completed", "n1", "m", 5,
+                           (double)time(NULL) - 2);
+    traces_submit_scored(tr, &t, &sc);
+    t = storage_host_trace("none", "completed", "n1", "m", 5,
+                           (double)time(NULL) - 1);
+    t.scores_breakdown = NULL;
+    traces_submit_scored(tr, &t, NULL);
+    struct traces_stats st;
+    double end = mono() + 10;
+    do {
+        traces_get_stats(tr, &st);
+        usleep(10000);
+    } while (st.written < 3 && mono() < end);
+    is_int((int)(st.written - st.failed), 3, "the three are written");
+    struct answer a = {0};
+    traces_query(tr, "traces", "{\"limit\":10}", answer_cb, &a);
+    run_until(base, &a, 1);
+    json_object *o = json_tokener_parse(a.text), *rows = NULL;
+    ok(o && json_object_object_get_ex(o, "traces", &rows),
+       "the traces come back (%.60s)", a.text);
+    is_str(scored_row(rows, "num"),
+           "{\"thermal\":12.5,\"queue\\\"depth\":-3.0,\"total\":9.5}",
+           "numbers written as the breakdown, names escaped");
+    is_str(scored_row(rows, "text"), "{\"thermal\":50,\"total\":42.5}",
+           "a text given wins over numbers");
+    is_str(scored_row(rows, "none"), "null", "neither: no breakdown");
+    json_object_put(o);
+    traces_free(tr);
+    plugin_set_free(set);
+    event_base_free(base);
+}
+
 int
 main(void)
 {
@@ -283,6 +352,7 @@ main(void)
     test_latency();
     test_stall(&h);
     test_preload(&h);
+    test_scored(&h);
     char cmd[300];
     snprintf(cmd, sizeof cmd, getenv("KEEP") ? "true %s" : "rm -rf %s", tmpdir);
     if (system(cmd) != 0)
