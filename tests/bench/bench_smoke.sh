@@ -80,6 +80,19 @@ like "$(sed -n '/^## Added latency on one CPU/,/^## [^A]/p' "$ov/results.md")" \
     "herd - direct: chat p50 [-+][0-9]+ us" \
     "results.md gives herd's added latency on one CPU"
 
+# A/B against a baseline build, smoke-sized: this build against itself.
+out=$(bash "$top_srcdir/tests/bench/overhead/ab.sh" --base "$top_builddir" \
+    --requests 100 --rounds 2 2>&1)
+ok $? "overhead/ab.sh exits 0"
+is "$(grep -Ec '^[12] [0-9]+ [0-9]+ [0-9]+ -?[0-9]+$' <<<"$out")" 2 \
+    "ab.sh prints two rounds: p50 direct, base, this and the difference" ||
+    diag "$out"
+like "$out" "^median this-base: -?[0-9]+ us over 2 rounds of 100" \
+    "and the median difference"
+out=$(bash "$top_srcdir/tests/bench/overhead/ab.sh" --base /nonexistent 2>&1)
+is "$? $out" "2 $top_srcdir/tests/bench/overhead/ab.sh: no herd built in --base '/nonexistent'" \
+    "ab.sh without a built base exits 2 and says why"
+
 # Scheduling quality, smoke-sized: both workloads through the five policies.
 fl=$TEST_TMP/fleet
 bash "$top_srcdir/tests/bench/fleet/run.sh" --smoke --out "$fl" \

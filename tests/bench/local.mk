@@ -28,6 +28,7 @@ tests_bench_policies_least_connections_la_SOURCES = \
 tests_bench_policies_least_connections_la_LDFLAGS = $(TEST_PLUGIN_LINK_FLAGS)
 
 bench_scripts = tests/bench/lib.sh tests/bench/overhead/run.sh \
+	tests/bench/overhead/ab.sh \
 	tests/bench/fleet/run.sh tests/bench/fleet/workload.awk
 EXTRA_DIST += $(bench_scripts)
 dist_doc_DATA += doc/benchmarks.md
@@ -44,7 +45,13 @@ bench-fleet: $(bench_deps)
 	top_builddir='$(abs_top_builddir)' top_srcdir='$(abs_top_srcdir)' \
 		$(SHELL) $(top_srcdir)/tests/bench/fleet/run.sh \
 		--out '$(BENCH_OUT)/fleet'
-.PHONY: bench-overhead bench-fleet
+# This build's added latency against BASE, another build's directory
+# (the tree before a change): make bench-ab BASE=DIR
+bench-ab: $(bench_deps)
+	@test -n '$(BASE)' || { echo 'make bench-ab BASE=DIR' >&2; exit 2; }
+	top_builddir='$(abs_top_builddir)' top_srcdir='$(abs_top_srcdir)' \
+		$(SHELL) $(top_srcdir)/tests/bench/overhead/ab.sh --base '$(BASE)'
+.PHONY: bench-overhead bench-fleet bench-ab
 clean-local: clean-local-bench
 clean-local-bench:
 	-rm -rf tests/bench/results
