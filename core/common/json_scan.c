@@ -214,34 +214,58 @@ json_scan_valid(const char *s, size_t len)
     return p && skip_ws(p, end) == end;
 }
 
+/* A walk over an object's members or an array's elements starts past
+ * its opening bracket. Returns 0, or -1 when s does not start with open. */
+static int
+walk_begin(const char **at, const char **end, int *first, const char *s,
+           size_t len, char open)
+{
+    *end = s + len;
+    *at = skip_ws(s, *end);
+    *first = 1;
+    if (*at >= *end || **at != open)
+        return -1;
+    (*at)++;
+    return 0;
+}
+
+/* The next item of a walk: 1 with *at on its start (past the comma), 0
+ * past the closing bracket (the walk's position moved there), -1 when the
+ * text is invalid. */
+static int
+walk_next(const char **pos, const char *end, int *first, char close,
+          const char **at)
+{
+    const char *p = skip_ws(*pos, end);
+    if (p >= end)
+        return -1;
+    if (*p == close) {
+        *pos = p + 1;
+        return 0;
+    }
+    if (!*first) {
+        if (*p != ',')
+            return -1;
+        p = skip_ws(p + 1, end);
+    }
+    *first = 0;
+    *at = p;
+    return 1;
+}
+
 int
 json_members_begin(struct json_members *it, const char *s, size_t len)
 {
-    it->end = s + len;
-    it->p = skip_ws(s, it->end);
-    it->first = 1;
-    if (it->p >= it->end || *it->p != '{')
-        return -1;
-    it->p++;
-    return 0;
+    return walk_begin(&it->p, &it->end, &it->first, s, len, '{');
 }
 
 int
 json_members_next(struct json_members *it, struct json_member *m)
 {
-    const char *p = skip_ws(it->p, it->end);
-    if (p >= it->end)
-        return -1;
-    if (*p == '}') {
-        it->p = p + 1;
-        return 0;
-    }
-    if (!it->first) {
-        if (*p != ',')
-            return -1;
-        p = skip_ws(p + 1, it->end);
-    }
-    it->first = 0;
+    const char *p;
+    int rc = walk_next(&it->p, it->end, &it->first, '}', &p);
+    if (rc != 1)
+        return rc;
     if (p >= it->end || *p != '"')
         return -1;
     m->key_escaped = 0;
@@ -472,31 +496,16 @@ json_scan_member(const char *s, size_t len, const char *key,
 int
 json_elements_begin(struct json_elements *it, const char *s, size_t len)
 {
-    it->end = s + len;
-    it->p = skip_ws(s, it->end);
-    it->first = 1;
-    if (it->p >= it->end || *it->p != '[')
-        return -1;
-    it->p++;
-    return 0;
+    return walk_begin(&it->p, &it->end, &it->first, s, len, '[');
 }
 
 int
 json_elements_next(struct json_elements *it, const char **val, size_t *len)
 {
-    const char *p = skip_ws(it->p, it->end);
-    if (p >= it->end)
-        return -1;
-    if (*p == ']') {
-        it->p = p + 1;
-        return 0;
-    }
-    if (!it->first) {
-        if (*p != ',')
-            return -1;
-        p = skip_ws(p + 1, it->end);
-    }
-    it->first = 0;
+    const char *p;
+    int rc = walk_next(&it->p, it->end, &it->first, ']', &p);
+    if (rc != 1)
+        return rc;
     const char *v = scan_value(p, it->end, 1);
     if (!v)
         return -1;
