@@ -30,7 +30,7 @@ arguments_to_native(const json_object *args, json_object **out)
         *out = json_object_new_object();
         return *out ? 0 : -ENOMEM;
     }
-    struct json_tokener *tok = json_tokener_new_ex(JSON_SCAN_MAX_DEPTH);
+    struct json_tokener *tok = json_tokener_new_ex(JSON_TOKENER_DEPTH);
     if (!tok)
         return -ENOMEM;
     json_object *o = json_tokener_parse_ex(tok, s, (int)len);

@@ -120,7 +120,7 @@ native_error_message(const char *body, size_t len, char *buf, size_t size)
     buf[0] = '\0';
     if (!body || len == 0)
         return;
-    json_tokener *tok = json_tokener_new_ex(JSON_SCAN_MAX_DEPTH);
+    json_tokener *tok = json_tokener_new_ex(JSON_TOKENER_DEPTH);
     json_object *o = tok && len <= INT32_MAX
                          ? json_tokener_parse_ex(tok, body, (int)len)
                          : NULL;

@@ -113,12 +113,14 @@ body_int(const char *val, size_t len, int64_t *out)
             *out = *val == '-' ? INT64_MIN : INT64_MAX;
         return 1;
     }
-    char buf[64];
-    if (len >= sizeof buf)
+    char small[64], *buf = len < sizeof small ? small : malloc(len + 1);
+    if (!buf)
         return 0;
     memcpy(buf, val, len);
     buf[len] = '\0';
     double d = strtod(buf, NULL);
+    if (buf != small)
+        free(buf);
     if (!isfinite(d) || d >= 9.0e18 || d <= -9.0e18)
         return 0;
     *out = (int64_t)d;

@@ -155,7 +155,7 @@ relay_object(struct relay *r, const char *s, size_t len)
 static json_object *
 relay_tree(struct relay *r, const char *s, size_t len)
 {
-    if (!r->tok && !(r->tok = json_tokener_new_ex(JSON_SCAN_MAX_DEPTH)))
+    if (!r->tok && !(r->tok = json_tokener_new_ex(JSON_TOKENER_DEPTH)))
         return NULL;
     json_tokener_reset(r->tok);
     json_object *o = json_tokener_parse_ex(r->tok, s, (int)len);

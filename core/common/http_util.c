@@ -35,9 +35,11 @@ http_reason(int code)
 }
 
 /* Making a tokener (three zeroed allocations) costs about as much as
- * parsing a small body: one is kept for the next parse (every request
- * body is parsed here). Any thread may parse; the one kept goes
- * to whoever takes it first, the others make their own. */
+ * parsing a small body: one is kept for the next parse. Any thread may
+ * parse; the one kept goes to whoever takes it first, the others make
+ * their own. Only one that finished a parse is kept: json_tokener_reset
+ * leaves the half of a surrogate pair a failed parse stopped in, which
+ * the next text's lone low half would then complete. */
 static json_tokener *_Atomic http_spare_tokener;
 
 static json_tokener *
@@ -48,14 +50,15 @@ http_tokener_take(void)
         json_tokener_reset(tok);
         return tok;
     }
-    return json_tokener_new_ex(JSON_SCAN_MAX_DEPTH);
+    return json_tokener_new_ex(JSON_TOKENER_DEPTH);
 }
 
 static void
-http_tokener_give(json_tokener *tok)
+http_tokener_give(json_tokener *tok, enum json_tokener_error jerr)
 {
     json_tokener *none = NULL;
-    if (!atomic_compare_exchange_strong(&http_spare_tokener, &none, tok))
+    if (jerr != json_tokener_success ||
+        !atomic_compare_exchange_strong(&http_spare_tokener, &none, tok))
         json_tokener_free(tok);
 }
 
@@ -84,7 +87,7 @@ http_json_parse(const char *text, size_t len, char *err, size_t errlen)
         jerr = json_tokener_get_error(tok);
         used = len;
     }
-    http_tokener_give(tok);
+    http_tokener_give(tok, jerr);
     if (jerr != json_tokener_success) {
         json_object_put(o);
         snprintf(err, errlen, "invalid JSON: %s", json_tokener_error_desc(jerr));

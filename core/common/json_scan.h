@@ -15,6 +15,12 @@
  * away JSON schemas that Ollama takes). */
 #define JSON_SCAN_MAX_DEPTH 128
 
+/* The depth to make a json-c tokener with so that it takes what the scan
+ * takes: json-c counts a value inside the deepest container as one more
+ * level, so a tokener of depth 128 refused 128 containers around a
+ * number that the scan had passed (a rebuilt body then failed). */
+#define JSON_TOKENER_DEPTH (JSON_SCAN_MAX_DEPTH + 1)
+
 /* Returns the end of the JSON value at s (leading whitespace skipped), or
  * NULL when the text is not one complete, valid value. */
 const char *json_scan_value(const char *s, const char *end);

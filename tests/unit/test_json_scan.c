@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/http_util.h"
 #include "common/json_scan.h"
 #include "tap.h"
 
@@ -270,11 +271,40 @@ test_string_words(void)
     is_int(wrong, 0, "%d strings scanned as the grammar says", checks);
 }
 
+/* http_json_parse keeps its tokener for the next parse only after one
+ * that ended well: json-c's reset leaves the half of a surrogate pair a
+ * failed parse stopped in. And it takes what the scan takes. */
+static void
+test_http_parse(void)
+{
+    char err[128];
+    json_object *o =
+        http_json_parse("{\"a\":\"\\ud83d\\u", 15, err, sizeof err);
+    ok(!o, "a text cut inside a surrogate pair is refused: %s", err);
+    const char *low = "{\"b\":\"\\udde0\"}";
+    o = http_json_parse(low, strlen(low), err, sizeof err);
+    json_object *b = NULL;
+    ok(o && json_object_object_get_ex(o, "b", &b) &&
+           strcmp(json_object_get_string(b), "\xef\xbf\xbd") == 0,
+       "a lone low half after it is U+FFFD, not the pair's second half");
+    json_object_put(o);
+
+    char deep[300];
+    memset(deep, '[', 128);
+    deep[128] = '1';
+    memset(deep + 129, ']', 128);
+    ok(json_scan_valid(deep, 257), "128 arrays around a number scan");
+    o = http_json_parse(deep, 257, err, sizeof err);
+    ok(o != NULL, "and parse (%s)", o ? "" : err);
+    json_object_put(o);
+}
+
 int
 main(void)
 {
     test_valid();
     test_string_words();
+    test_http_parse();
     test_members();
     test_int64();
     test_strings();

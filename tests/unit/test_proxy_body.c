@@ -147,6 +147,26 @@ test_in_place(void)
            "options given twice: the last one");
     is_int((int)ctx_of("{\"opti\\u006fns\":{\"num\\u005fctx\":4096}}"), 4096,
            "escaped keys decoded");
+    is_int(
+        (int)ctx_of("{\"options\":{\"num_ctx\":4096."
+                    "000000000000000000000000000000000000000000000000000000000"
+                    "000000000000}}"),
+        4096, "a num_ctx of 70 characters read as json-c reads it");
+
+    /* 128 containers around a number: the scan takes it, so must the
+     * tree a rebuilt body (a key given twice) is made from */
+    char deep[600];
+    int k = snprintf(deep, sizeof deep,
+                     "{\"model\":\"m\",\"model\":\"m\",\"format\":");
+    memset(deep + k, '[', 127);
+    k += 127;
+    k += snprintf(deep + k, sizeof deep - (size_t)k, "1");
+    memset(deep + k, ']', 127);
+    k += 127;
+    snprintf(deep + k, sizeof deep - (size_t)k, "}");
+    char *out = spliced(deep, PROXY_API_GENERATE, "m");
+    ok(out && strstr(out, "[[1]]"), "a body 128 deep is rebuilt, not lost");
+    free(out);
 
     ok(unload_of("{\"model\":\"m\",\"keep_alive\":0}", PROXY_API_GENERATE),
        "keep_alive 0 without a prompt unloads");
