@@ -113,11 +113,9 @@ body_int(const char *val, size_t len, int64_t *out)
             *out = *val == '-' ? INT64_MIN : INT64_MAX;
         return 1;
     }
-    char small[64], *buf = len < sizeof small ? small : malloc(len + 1);
+    char small[64], *buf = json_scan_cstr(val, len, small, sizeof small);
     if (!buf)
         return 0;
-    memcpy(buf, val, len);
-    buf[len] = '\0';
     double d = strtod(buf, NULL);
     if (buf != small)
         free(buf);

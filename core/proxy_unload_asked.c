@@ -34,16 +34,9 @@ unload_keep_alive_zero(const struct json_span *v)
     enum json_scan_kind k = json_scan_kind(v->s, v->len);
     if (k != JSON_SCAN_NUMBER && k != JSON_SCAN_STRING)
         return 0;
-    /* decoded, a string is never longer than its text */
-    char *s = v->len < sizeof buf ? buf : malloc(v->len + 1);
+    char *s = json_scan_cstr(v->s, v->len, buf, sizeof buf);
     if (!s)
         return 0;
-    if (k == JSON_SCAN_STRING) {
-        json_scan_string(v->s, v->len, s, v->len + 1);
-    } else {
-        memcpy(s, v->s, v->len);
-        s[v->len] = '\0';
-    }
     int zero =
         k == JSON_SCAN_NUMBER ? strtod(s, NULL) == 0 : unload_text_zero(s);
     if (s != buf)

@@ -93,25 +93,6 @@ request_tags_csv(const char *h, struct request_info *ri)
     }
 }
 
-/* A string value decoded: into buf when it fits, else into a new
- * buffer (free it when it is not buf). NULL when memory runs out. */
-static char *
-request_string(const struct json_span *v, char *buf, size_t buflen)
-{
-    /* decoded, a string is never longer than its text */
-    char *out = v->len <= buflen ? buf : malloc(v->len);
-    if (out)
-        json_scan_string(v->s, v->len, out, out == buf ? buflen : v->len);
-    return out;
-}
-
-static void
-request_string_done(char *s, const char *buf)
-{
-    if (s != buf)
-        free(s);
-}
-
 /* One entry of metadata.tags: falsy ones (false, null) are skipped,
  * strings taken decoded, anything else as the client wrote it. */
 static void
@@ -151,14 +132,14 @@ request_tags_body(const struct request_body *b, struct request_info *ri,
     /* OpenAI's metadata holds strings: there, a comma-separated list */
     if (k == JSON_SCAN_STRING) {
         char buf[512];
-        struct json_span v = {tags.val, tags.val_len};
-        char *csv = request_string(&v, buf, sizeof buf);
+        char *csv = json_scan_cstr(tags.val, tags.val_len, buf, sizeof buf);
         if (!csv) {
             snprintf(err, errlen, "out of memory");
             return -ENOMEM;
         }
         request_tags_csv(csv, ri);
-        request_string_done(csv, buf);
+        if (csv != buf)
+            free(csv);
         return 0;
     }
     if (k != JSON_SCAN_ARRAY) {
@@ -182,17 +163,17 @@ request_model_name(const char *val, size_t len, char *out, size_t outlen,
                    char *asked, size_t asked_len)
 {
     char buf[REQUEST_MODEL_MAX * 2];
-    struct json_span v = {val, len};
     if (json_scan_kind(val, len) != JSON_SCAN_STRING)
         return -EINVAL;
-    char *name = request_string(&v, buf, sizeof buf);
+    char *name = json_scan_cstr(val, len, buf, sizeof buf);
     if (!name)
         return -ENOMEM;
     int rc = request_normalise_model(name, out, outlen);
     /* a name that fits only once shortened is sent shortened */
     if (rc == 0 && asked && str_copy(asked, asked_len, name) >= asked_len)
         asked[0] = '\0';
-    request_string_done(name, buf);
+    if (name != buf)
+        free(name);
     return rc;
 }
 

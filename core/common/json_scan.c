@@ -442,6 +442,20 @@ json_scan_string(const char *val, size_t len, char *buf, size_t buflen)
     return 0;
 }
 
+char *
+json_scan_cstr(const char *val, size_t len, char *buf, size_t cap)
+{
+    /* decoded, a string is never longer than its text */
+    char *out = len < cap ? buf : malloc(len + 1);
+    if (!out)
+        return NULL;
+    if (json_scan_string(val, len, out, len + 1) != 0) {
+        memcpy(out, val, len);
+        out[len] = '\0';
+    }
+    return out;
+}
+
 size_t
 json_scan_string_chars(const char *val, size_t len)
 {

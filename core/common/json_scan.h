@@ -145,6 +145,11 @@ int json_scan_string(const char *val, size_t len, char *buf, size_t buflen);
  * each. 0 when val is not a string. */
 size_t json_scan_string_chars(const char *val, size_t len);
 
+/* The value as a C string: a string decoded, anything else as written.
+ * In buf (cap bytes) when it fits, else in a new allocation: free() the
+ * result when it is not buf. NULL when memory runs out. */
+char *json_scan_cstr(const char *val, size_t len, char *buf, size_t cap);
+
 /* Whether the value is the literal true / null. */
 int json_scan_is_true(const char *val, size_t len);
 int json_scan_is_null(const char *val, size_t len);

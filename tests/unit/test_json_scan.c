@@ -299,12 +299,31 @@ test_http_parse(void)
     json_object_put(o);
 }
 
+/* json_scan_cstr: a string decoded, other values as written; in the
+ * caller's buffer when they fit, else in an allocation. */
+static void
+test_cstr(void)
+{
+    char buf[12], *s;
+    s = json_scan_cstr("\"a\\u00e9\"", 9, buf, sizeof buf);
+    ok(s == buf && strcmp(s, "a\xc3\xa9") == 0, "a short string decoded in buf");
+    s = json_scan_cstr("-12.5", 5, buf, sizeof buf);
+    ok(s == buf && strcmp(s, "-12.5") == 0, "a number as written");
+    const char *lng = "\"0123456789abcdef\"";
+    s = json_scan_cstr(lng, strlen(lng), buf, sizeof buf);
+    ok(s && s != buf && strcmp(s, "0123456789abcdef") == 0,
+       "a longer one in an allocation");
+    if (s != buf)
+        free(s);
+}
+
 int
 main(void)
 {
     test_valid();
     test_string_words();
     test_http_parse();
+    test_cstr();
     test_members();
     test_int64();
     test_strings();
