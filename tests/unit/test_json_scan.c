@@ -306,7 +306,8 @@ test_cstr(void)
 {
     char buf[12], *s;
     s = json_scan_cstr("\"a\\u00e9\"", 9, buf, sizeof buf);
-    ok(s == buf && strcmp(s, "a\xc3\xa9") == 0, "a short string decoded in buf");
+    ok(s == buf && strcmp(s, "a\xc3\xa9") == 0,
+       "a short string decoded in buf");
     s = json_scan_cstr("-12.5", 5, buf, sizeof buf);
     ok(s == buf && strcmp(s, "-12.5") == 0, "a number as written");
     const char *lng = "\"0123456789abcdef\"";
