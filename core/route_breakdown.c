@@ -39,14 +39,3 @@ route_result_signal_names(const struct route_result *r,
         names[k] = r->signals[k];
     return n;
 }
-
-char *
-route_result_breakdown_text(const struct route_result *r, size_t i)
-{
-    const char *names[SCORER_MAX_SIGNALS];
-    if (i >= r->candidate_count)
-        return NULL;
-    size_t n = route_result_signal_names(r, names);
-    return score_breakdown_text(names, r->candidates[i].points, n,
-                                r->candidates[i].total);
-}

@@ -122,10 +122,6 @@ const struct route_candidate *route_result_winner(const struct route_result *r);
  * i is out of range or memory runs out. */
 json_object *route_result_breakdown(const struct route_result *r, size_t i);
 
-/* The same as JSON text, points rounded to a millionth: what a trace
- * stores. Malloc'd, or NULL when i is out of range or memory runs out. */
-char *route_result_breakdown_text(const struct route_result *r, size_t i);
-
 /* Points the first n (at most SCORER_MAX_SIGNALS) entries of names at the
  * result's signal names, in composition order; returns n. */
 size_t route_result_signal_names(const struct route_result *r,
