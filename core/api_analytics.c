@@ -61,9 +61,7 @@ api_analytics_done(void *arg, int rc, const char *text, size_t len,
         return;
     }
     evbuffer_add(buf, text, len);
-    struct evkeyvalq *h = http_req_out_headers(req);
-    evhttp_remove_header(h, "Content-Type");
-    evhttp_add_header(h, "Content-Type", "application/json; charset=utf-8");
+    http_req_set_header(req, "Content-Type", "application/json; charset=utf-8");
     http_reply(req, 200, "OK", buf);
     evbuffer_free(buf);
 }
@@ -142,8 +140,7 @@ api_analytics_run(struct router *r, struct http_req *req,
                                       api_analytics_done, req)
                        : -ENOTSUP;
     if (rc == -EBUSY) {
-        evhttp_add_header(http_req_out_headers(req), "Retry-After",
-                          "1");
+        http_req_add_header(req, "Retry-After", "1");
         http_send_error(req, 503, "too many analytics queries waiting");
     } else if (rc != 0) {
         http_send_error(req, 503, "storage is not available");

@@ -119,27 +119,26 @@ dashboard_etag_matches(const char *list, const char *etag)
 static void
 dashboard_send(struct http_req *req, const struct dashboard_asset *a)
 {
-    struct evkeyvalq *out = http_req_out_headers(req);
     const char *inm = evhttp_find_header(http_req_in_headers(req),
                                          "If-None-Match");
     char len[32];
 
-    evhttp_add_header(out, "ETag", a->etag);
-    evhttp_add_header(out, "Cache-Control", "no-cache");
-    evhttp_add_header(out, "X-Content-Type-Options", "nosniff");
+    http_req_add_header(req, "ETag", a->etag);
+    http_req_add_header(req, "Cache-Control", "no-cache");
+    http_req_add_header(req, "X-Content-Type-Options", "nosniff");
     if (inm && dashboard_etag_matches(inm, a->etag)) {
         http_reply(req, 304, http_reason(304), NULL);
         return;
     }
-    evhttp_add_header(out, "Content-Type", a->type);
+    http_req_add_header(req, "Content-Type", a->type);
     if (strcmp(a->type, "text/html; charset=utf-8") == 0) {
-        evhttp_add_header(out, "Content-Security-Policy", dashboard_csp);
-        evhttp_add_header(out, "Referrer-Policy", "no-referrer");
+        http_req_add_header(req, "Content-Security-Policy", dashboard_csp);
+        http_req_add_header(req, "Referrer-Policy", "no-referrer");
     }
     if (http_req_method(req) == EVHTTP_REQ_HEAD) {
         /* libevent 2.1 would send a body after HEAD: headers only. */
         snprintf(len, sizeof len, "%zu", a->len);
-        evhttp_add_header(out, "Content-Length", len);
+        http_req_add_header(req, "Content-Length", len);
         http_reply(req, 200, http_reason(200), NULL);
         return;
     }
@@ -199,8 +198,7 @@ api_dashboard_get(struct router *r, struct http_req *req)
         return;
     }
     if (method != EVHTTP_REQ_GET && method != EVHTTP_REQ_HEAD) {
-        evhttp_add_header(http_req_out_headers(req), "Allow",
-                          "GET, HEAD");
+        http_req_add_header(req, "Allow", "GET, HEAD");
         http_send_error(req, 405, "method not allowed for %s", path);
         return;
     }

@@ -53,8 +53,7 @@ api_heartbeat_post(struct router *r, struct http_req *req)
     const char *peer = http_req_peer(req);
 
     if (!api_heartbeat_authorized(r, req)) {
-        evhttp_add_header(http_req_out_headers(req),
-                          "WWW-Authenticate", "Bearer");
+        http_req_add_header(req, "WWW-Authenticate", "Bearer");
         log_warn("heartbeat",
                  "refused heartbeat from %s: bad or missing "
                  "node token",

@@ -17,14 +17,13 @@
 void
 api_meta_root(struct router *r, struct http_req *req)
 {
-    struct evkeyvalq *out = http_req_out_headers(req);
     const char *accept =
         evhttp_find_header(http_req_in_headers(req), "Accept");
     (void)r;
     /* Browsers get the dashboard; API clients probing "is Ollama up?" get
      * Ollama's own answer (the reference sent HTML to both). */
     if (accept && strstr(accept, "text/html")) {
-        evhttp_add_header(out, "Location", "/dashboard");
+        http_req_add_header(req, "Location", "/dashboard");
         http_reply(req, 302, http_reason(302), NULL);
         return;
     }

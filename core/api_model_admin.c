@@ -499,8 +499,7 @@ madmin_op_run(struct router *r, struct http_req *req, const char *action,
     if (!n)
         return;
     if (madmin_ops_running >= MADMIN_MAX_OPS) {
-        evhttp_add_header(http_req_out_headers(req), "Retry-After",
-                          "5");
+        http_req_add_header(req, "Retry-After", "5");
         http_send_error(req, 503,
                            "%u pulls and deletes are running already; try "
                            "again later",
@@ -510,7 +509,7 @@ madmin_op_run(struct router *r, struct http_req *req, const char *action,
     if (proxy_side_begin(r->proxy) != 0) {
         char ra[16];
         snprintf(ra, sizeof ra, "%u", proxy_drain_retry_after(r->proxy));
-        evhttp_add_header(http_req_out_headers(req), "Retry-After", ra);
+        http_req_add_header(req, "Retry-After", ra);
         http_send_error(req, 503, "the router is shutting down");
         return;
     }

@@ -111,9 +111,8 @@ models_on_head(void *arg, int status, const char *ctype)
     (void)ctype;
     op->status[t->i] = status;
     if (op->stream && op->req && status < 300 && !op->headers_sent) {
-        struct evkeyvalq *h = http_req_out_headers(op->req);
-        evhttp_add_header(h, "Content-Type", "application/x-ndjson");
-        evhttp_add_header(h, "X-Fleet-Node", op->nodes[t->i]);
+        http_req_add_header(op->req, "Content-Type", "application/x-ndjson");
+        http_req_add_header(op->req, "X-Fleet-Node", op->nodes[t->i]);
         http_reply_start(op->req, 200, "OK");
         op->headers_sent = 1;
     }
@@ -280,7 +279,6 @@ models_finish(struct models_op *op)
     if (op->headers_sent) {
         http_reply_end(op->req);
     } else if (!op->summary) {
-        struct evkeyvalq *h = http_req_out_headers(op->req);
         int st = op->status[0] ? op->status[0] : 502;
         if (op->status[0] == 0 && op->failure[0])
             http_send_error(op->req, 502, "%s", op->failure);
@@ -288,8 +286,8 @@ models_finish(struct models_op *op)
             http_send_error(op->req, 502, "node %s did not answer",
                              op->nodes[0]);
         else {
-            evhttp_add_header(h, "Content-Type", "application/json");
-            evhttp_add_header(h, "X-Fleet-Node", op->nodes[0]);
+            http_req_add_header(op->req, "Content-Type", "application/json");
+            http_req_add_header(op->req, "X-Fleet-Node", op->nodes[0]);
             http_reply(op->req, st, http_reason(st), op->out);
         }
     } else {
@@ -365,7 +363,7 @@ models_op_new(struct router *r, struct http_req *req)
     if (proxy_side_begin(r->proxy) != 0) {
         char ra[16];
         snprintf(ra, sizeof ra, "%u", proxy_drain_retry_after(r->proxy));
-        evhttp_add_header(http_req_out_headers(req), "Retry-After", ra);
+        http_req_add_header(req, "Retry-After", ra);
         http_send_error(req, 503, "the router is shutting down");
         return NULL;
     }
@@ -493,7 +491,7 @@ models_pull_claim(struct router *r, struct http_req *req, const char *model,
                         "pull to end",
                         model);
     else if (rc != 0) {
-        evhttp_add_header(http_req_out_headers(req), "Retry-After", "5");
+        http_req_add_header(req, "Retry-After", "5");
         http_send_error(req, 503,
                         "too many pulls are running; try again "
                         "later");

@@ -57,13 +57,11 @@ guard_classify(const struct evkeyvalq *in, const char *origins,
     return GUARD_REFUSED;
 }
 
-static void
-guard_allow(struct evkeyvalq *out, enum guard_origin kind, const char *origin)
+/* What Access-Control-Allow-Origin says for an origin let in. */
+static const char *
+guard_allowed_origin(enum guard_origin kind, const char *origin)
 {
-    evhttp_add_header(out, "Access-Control-Allow-Origin",
-                      kind == GUARD_ANY ? "*" : origin);
-    if (kind == GUARD_ALLOWED)
-        evhttp_add_header(out, "Vary", "Origin");
+    return kind == GUARD_ANY ? "*" : origin;
 }
 
 /* 403 "<what> <value> is not allowed", in the API's error shape. */
@@ -81,7 +79,7 @@ guard_refuse(struct http_req *req, const char *path, const char *what,
 int
 browser_guard_admit(struct http_req *req, const char *origins, int check_host)
 {
-    struct evkeyvalq *in = http_req_in_headers(req);
+    const struct evkeyvalq *in = http_req_in_headers(req);
     const char *path = http_req_path(req);
     if (!path || !*path)
         path = "/";
@@ -108,17 +106,20 @@ browser_guard_admit(struct http_req *req, const char *origins, int check_host)
         guard_refuse(req, path, "origin", origin);
         return 0;
     }
-    struct evkeyvalq *out = http_req_out_headers(req);
-    guard_allow(out, kind, origin);
+    http_req_add_header(req, "Access-Control-Allow-Origin",
+                        guard_allowed_origin(kind, origin));
+    if (kind == GUARD_ALLOWED)
+        http_req_add_header(req, "Vary", "Origin");
     if (http_req_method(req) != EVHTTP_REQ_OPTIONS) {
-        evhttp_add_header(out, "Access-Control-Expose-Headers",
-                          GUARD_EXPOSE_HEADERS);
+        http_req_add_header(req, "Access-Control-Expose-Headers",
+                            GUARD_EXPOSE_HEADERS);
         return 1;
     }
-    evhttp_add_header(out, "Access-Control-Allow-Methods", CORS_ALLOW_METHODS);
-    evhttp_add_header(out, "Access-Control-Allow-Headers",
-                      CORS_ALLOW_HEADERS ", X-Herd-Tags");
-    evhttp_add_header(out, "Access-Control-Max-Age", CORS_MAX_AGE);
+    http_req_add_header(req, "Access-Control-Allow-Methods",
+                        CORS_ALLOW_METHODS);
+    http_req_add_header(req, "Access-Control-Allow-Headers",
+                        CORS_ALLOW_HEADERS ", X-Herd-Tags");
+    http_req_add_header(req, "Access-Control-Max-Age", CORS_MAX_AGE);
     http_reply(req, 204, "No Content", NULL);
     return 0;
 }
@@ -129,6 +130,10 @@ browser_guard_refusal_headers(const struct evkeyvalq *in, struct evkeyvalq *out,
 {
     const char *origin;
     enum guard_origin kind = guard_classify(in, origins, &origin);
-    if (kind == GUARD_ALLOWED || kind == GUARD_ANY)
-        guard_allow(out, kind, origin);
+    if (kind != GUARD_ALLOWED && kind != GUARD_ANY)
+        return;
+    evhttp_add_header(out, "Access-Control-Allow-Origin",
+                      guard_allowed_origin(kind, origin));
+    if (kind == GUARD_ALLOWED)
+        evhttp_add_header(out, "Vary", "Origin");
 }

@@ -81,7 +81,7 @@ http_set_target(struct http_req *r, const char *t, size_t len)
     while (q < end && *q != '?' && *q != '#')
         q++;
     size_t plen = (size_t)(q - p);
-    r->target = malloc(len + 1 + (plen ? plen : 1) + 1);
+    r->target = http_req_alloc(r, len + 1 + (plen ? plen : 1) + 1);
     if (!r->target)
         return;
     memcpy(r->target, t, len);
@@ -166,7 +166,7 @@ http_parse_headers(struct http_conn *c, struct http_req *r, char *s,
         char *e = v + strlen(v);
         while (e > v && (e[-1] == ' ' || e[-1] == '\t'))
             *--e = '\0';
-        if (evhttp_add_header(&r->in, s, v) != 0) {
+        if (http_headers_add(r, &r->in, s, v) != 0) {
             *why = "malformed header value";
             return 400;
         }

@@ -42,9 +42,7 @@ http_send_body(struct http_req *req, int code, const char *ctype,
         http_reply(req, 503, NULL, NULL);
         return;
     }
-    struct evkeyvalq *h = http_req_out_headers(req);
-    evhttp_remove_header(h, "Content-Type");
-    evhttp_add_header(h, "Content-Type", ctype);
+    http_req_set_header(req, "Content-Type", ctype);
     http_reply(req, code, NULL, buf);
     evbuffer_free(buf);
 }

@@ -38,38 +38,57 @@ static const char *http_comp = "http";
 struct http_req *
 http_req_new(struct http_conn *c)
 {
-    struct http_req *r = calloc(1, sizeof *r);
-    if (!r)
-        return NULL;
-    r->body = evbuffer_new();
-    if (!r->body) {
-        free(r);
-        return NULL;
+    struct http_server *s = c->srv;
+    struct http_req *r = s->spare;
+    struct evbuffer *body;
+    if (r) {
+        s->spare = r->spare_next;
+        s->spare_count--;
+        body = r->body; /* emptied when the request was freed */
+    } else {
+        /* not calloc: the arena needs no zeroing, and calloc misses
+         * glibc's per-thread cache */
+        r = malloc(sizeof *r);
+        body = r ? evbuffer_new() : NULL;
+        if (!body) {
+            free(r);
+            return NULL;
+        }
     }
+    memset(r, 0, offsetof(struct http_req, arena));
+    r->body = body;
     TAILQ_INIT(&r->in);
     TAILQ_INIT(&r->out);
     r->conn = c;
-    r->srv = c->srv;
+    r->srv = s;
     return r;
 }
 
 void
 http_req_free(struct http_req *r)
 {
+    struct http_server *s = r->srv;
     if (r->detached) {
         if (r->dprev)
             r->dprev->dnext = r->dnext;
         else
-            r->srv->detached = r->dnext;
+            s->detached = r->dnext;
         if (r->dnext)
             r->dnext->dprev = r->dprev;
     }
-    evhttp_clear_headers(&r->in);
-    evhttp_clear_headers(&r->out);
-    evbuffer_free(r->body);
+    http_headers_clear(r, &r->in);
+    http_headers_clear(r, &r->out);
     if (r->uri)
         evhttp_uri_free(r->uri);
-    free(r->target);
+    http_req_release(r, r->target);
+    if (s->spare_count < HTTP_REQ_SPARE &&
+        evbuffer_drain(r->body, evbuffer_get_length(r->body)) == 0) {
+        r->spare_next = s->spare;
+        s->spare = r;
+        s->spare_count++;
+        return;
+    }
+    evbuffer_free(r->body);
     free(r);
 }
 
@@ -96,8 +115,8 @@ http_req_uri(struct http_req *req)
     return req->uri;
 }
 
-struct evkeyvalq *
-http_req_in_headers(struct http_req *req)
+const struct evkeyvalq *
+http_req_in_headers(const struct http_req *req)
 {
     return &req->in;
 }
@@ -108,8 +127,8 @@ http_req_body(struct http_req *req)
     return req->body;
 }
 
-struct evkeyvalq *
-http_req_out_headers(struct http_req *req)
+const struct evkeyvalq *
+http_req_out_headers(const struct http_req *req)
 {
     return &req->out;
 }
@@ -618,6 +637,12 @@ http_server_free(struct http_server *s)
         http_conn_free(s->conns);
     while (s->detached)
         http_req_free(s->detached);
+    while (s->spare) {
+        struct http_req *r = s->spare;
+        s->spare = r->spare_next;
+        evbuffer_free(r->body);
+        free(r);
+    }
     if (s->accept_ev)
         event_free(s->accept_ev);
     if (s->accept_rest)

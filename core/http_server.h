@@ -3,8 +3,10 @@
  * Written for the request path rather than taken from evhttp: a reply is
  * written to the socket as soon as it is queued (no pass through the loop
  * first), a request is read with one read() and parsed from one copy of
- * its head, and the reply's head is assembled without printf. Headers are evkeyvalq lists
- * and bodies evbuffers, so evhttp_add_header and friends work on them.
+ * its head, and the reply's head is assembled without printf. Bodies are
+ * evbuffers. Headers are evkeyvalq lists that evhttp_find_header reads;
+ * they are kept in the request's own memory (http_headers.c), so the
+ * reply's are added with http_req_add_header, never evhttp_add_header.
  *
  * Lifetimes follow evhttp's, which the handlers were written against:
  * - The server owns a request. After the reply is complete (its last byte
@@ -26,7 +28,7 @@
 
 #include <event2/buffer.h>
 #include <event2/event.h>
-#include <event2/http.h> /* enum evhttp_cmd_type, evhttp_add_header, ... */
+#include <event2/http.h> /* enum evhttp_cmd_type, evhttp_find_header */
 #include <event2/keyvalq_struct.h>
 #include <stddef.h>
 
@@ -38,7 +40,8 @@ typedef void (*http_handler_fn)(struct http_req *req, void *arg);
 typedef void (*http_conn_fn)(struct http_conn *conn, void *arg);
 typedef void (*http_req_fn)(struct http_req *req, void *arg);
 /* Headers for a reply the server gives itself (413, a malformed body) to
- * a request whose head it read: in are the request's, add to out. */
+ * a request whose head it read: in are the request's, add to out with
+ * evhttp_add_header (a list of its own, cleared by the server). */
 typedef void (*http_refusal_headers_fn)(const struct evkeyvalq *in,
                                         struct evkeyvalq *out, void *arg);
 
@@ -65,9 +68,18 @@ enum evhttp_cmd_type http_req_method(const struct http_req *req);
 const char *http_req_path(const struct http_req *req);   /* before ? */
 /* The target parsed (its query, ...); NULL when it does not parse. */
 const struct evhttp_uri *http_req_uri(struct http_req *req);
-struct evkeyvalq *http_req_in_headers(struct http_req *req);
+const struct evkeyvalq *http_req_in_headers(const struct http_req *req);
 struct evbuffer *http_req_body(struct http_req *req);
-struct evkeyvalq *http_req_out_headers(struct http_req *req);
+/* The reply's headers so far. */
+const struct evkeyvalq *http_req_out_headers(const struct http_req *req);
+/* Adds a reply header (copied). Returns 0, or -1 when memory runs out or
+ * the key holds a CR or LF, or the value one that does not fold a line
+ * (a header a client's text could otherwise forge). */
+int http_req_add_header(struct http_req *req, const char *key,
+                        const char *value);
+/* As http_req_add_header, after removing every header of that name. */
+int http_req_set_header(struct http_req *req, const char *key,
+                        const char *value);
 /* NULL once the client went away. */
 struct http_conn *http_req_conn(const struct http_req *req);
 /* Runs when the reply's last byte reached the socket, before the request

@@ -4,6 +4,8 @@
 
 #include "http_server.h"
 
+#include <stdalign.h>
+#include <stddef.h>
 #include <sys/queue.h>
 #include <sys/time.h>
 #include <time.h>
@@ -14,6 +16,21 @@
 #define HTTP_PIPELINE_MAX (256u << 10)
 /* How long a closing connection waits for the client to close first. */
 #define HTTP_LINGER_S 2
+/* A request's own space for its headers and target: a proxied request's
+ * take about a kilobyte; more is allocated. */
+#define HTTP_REQ_ARENA 2048
+/* Freed requests kept for the next ones (none under AddressSanitizer, so
+ * that a request used after its end is still caught). */
+#if defined(__SANITIZE_ADDRESS__)
+#define HTTP_REQ_SPARE 0
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define HTTP_REQ_SPARE 0
+#endif
+#endif
+#ifndef HTTP_REQ_SPARE
+#define HTTP_REQ_SPARE 16
+#endif
 
 enum http_conn_state {
     HTTP_CONN_READ,     /* waiting for, or reading, a request's head */
@@ -47,6 +64,9 @@ struct http_req {
     int ended;   /* the whole reply is queued */
     http_req_fn on_complete;
     void *on_complete_arg;
+    struct http_req *spare_next; /* in srv->spare while unused */
+    size_t arena_used;           /* http_headers.c: the arena's bytes taken */
+    alignas(max_align_t) char arena[HTTP_REQ_ARENA];
 };
 
 struct http_conn {
@@ -89,10 +109,21 @@ struct http_server {
     /* requests whose client left before their handler answered: freed by
      * that answer, or with the server */
     struct http_req *detached;
+    struct http_req *spare; /* freed requests, for the next ones */
+    size_t spare_count;
 };
 
 struct http_req *http_req_new(struct http_conn *c);
 void http_req_free(struct http_req *r);
+/* n bytes from r's arena while it has them, else from malloc; given back
+ * with http_req_release, or dropped with the request. */
+void *http_req_alloc(struct http_req *r, size_t n);
+void http_req_release(struct http_req *r, void *p);
+/* Appends a header to one of r's lists (copied; refused, -1, with a CR or
+ * LF in the key, or in the value other than to fold a line). */
+int http_headers_add(struct http_req *r, struct evkeyvalq *list,
+                     const char *key, const char *value);
+void http_headers_clear(struct http_req *r, struct evkeyvalq *list);
 /* Parses what c has read; hands each complete request to the handler. */
 void http_conn_parse(struct http_conn *c);
 /* Writes what is queued at once; the rest waits for the write event. */

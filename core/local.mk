@@ -7,7 +7,7 @@ core_libherdcore_la_SOURCES = \
 	core/host.c core/host.h \
 	core/router.c core/router.h \
 	core/http_server.c core/http_server.h core/http_server_impl.h \
-	core/http_parse.c core/http_respond.c \
+	core/http_parse.c core/http_respond.c core/http_headers.c \
 	core/http_reply.c core/http_reply.h \
 	core/browser_guard.c core/browser_guard.h \
 	core/api_heartbeat.c core/api_fleet.c core/api_meta.c

@@ -33,24 +33,23 @@ proxy_reply_utoa(char *buf, size_t cap, unsigned n)
 void
 proxy_fleet_headers(struct proxy_req *q, int with_node)
 {
-    struct evkeyvalq *h = http_req_out_headers(q->req);
     char v[FIXED2_MAX];
-    evhttp_add_header(h, "X-Request-Id", q->request_id);
-    evhttp_add_header(h, "X-Fleet-Retries",
-                      proxy_reply_utoa(v, sizeof v, q->retries));
+    http_req_add_header(q->req, "X-Request-Id", q->request_id);
+    http_req_add_header(q->req, "X-Fleet-Retries",
+                        proxy_reply_utoa(v, sizeof v, q->retries));
     if (!with_node || !q->node[0])
         return;
-    evhttp_add_header(h, "X-Fleet-Node", q->node);
-    evhttp_add_header(h, "X-Fleet-Score", fixed2(v, q->score));
+    http_req_add_header(q->req, "X-Fleet-Node", q->node);
+    http_req_add_header(q->req, "X-Fleet-Score", fixed2(v, q->score));
     if (strcmp(q->model, q->ri.model) != 0)
-        evhttp_add_header(h, "X-Fleet-Fallback", q->model);
+        http_req_add_header(q->req, "X-Fleet-Fallback", q->model);
     if (q->upgraded_from[0]) {
         char up[2 * REQUEST_MODEL_MAX + 32];
         snprintf(up, sizeof up, "upgraded %s to %s", q->upgraded_from,
                  q->model);
-        evhttp_add_header(h, "X-Fleet-Context-Overflow", up);
+        http_req_add_header(q->req, "X-Fleet-Context-Overflow", up);
     } else if (q->context_overflow)
-        evhttp_add_header(h, "X-Fleet-Context-Overflow", "true");
+        http_req_add_header(q->req, "X-Fleet-Context-Overflow", "true");
 }
 
 /* An error answer in the client's API shape, headers included; a 503
@@ -63,7 +62,7 @@ proxy_reply_msg(struct proxy_req *q, int code, unsigned retry_after,
     if (code == 503) {
         char ra[16];
         snprintf(ra, sizeof ra, "%u", retry_after);
-        evhttp_add_header(http_req_out_headers(q->req), "Retry-After", ra);
+        http_req_add_header(q->req, "Retry-After", ra);
     }
     q->http_status = code;
     proxy_track_flush(q);

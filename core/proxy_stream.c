@@ -65,14 +65,13 @@ proxy_on_native_object(void *arg, json_object *o)
 static void
 proxy_stream_send_headers(struct proxy_req *q)
 {
-    struct evkeyvalq *h = http_req_out_headers(q->req);
     const char *ct = q->openai     ? "text/event-stream"
                      : q->ctype[0] ? q->ctype
                                    : "application/x-ndjson";
     proxy_fleet_headers(q, 1);
-    evhttp_add_header(h, "Content-Type", ct);
+    http_req_add_header(q->req, "Content-Type", ct);
     if (q->openai)
-        evhttp_add_header(h, "Cache-Control", "no-cache");
+        http_req_add_header(q->req, "Cache-Control", "no-cache");
     http_reply_start(q->req, 200, "OK");
     q->headers_sent = 1;
     /* from now on a failed write tells that the client left */
@@ -182,7 +181,6 @@ proxy_stream_on_body(void *arg, struct evbuffer *data)
 static void
 proxy_stream_relay_error(struct proxy_req *q)
 {
-    struct evkeyvalq *h = http_req_out_headers(q->req);
     proxy_fleet_headers(q, 1);
     if (q->too_big) { /* cut off, it would not be JSON: say so instead */
         char why[400];
@@ -212,8 +210,8 @@ proxy_stream_relay_error(struct proxy_req *q)
         evbuffer_add_buffer(q->out, q->chunk);
         q->ctype[0] = '\0';
     }
-    evhttp_add_header(h, "Content-Type",
-                      q->ctype[0] ? q->ctype : "application/json");
+    http_req_add_header(q->req, "Content-Type",
+                        q->ctype[0] ? q->ctype : "application/json");
     q->http_status = q->status;
     q->bytes_out = (int64_t)evbuffer_get_length(q->out);
     proxy_track_flush(q);
@@ -363,12 +361,11 @@ proxy_stream_on_end(void *arg, int err)
     }
     if (!q->ri.stream) {
         struct http_req *req = q->req;
-        struct evkeyvalq *h = http_req_out_headers(q->req);
         proxy_fleet_headers(q, 1);
-        evhttp_add_header(h, "Content-Type",
-                          q->openai     ? "application/json"
-                          : q->ctype[0] ? q->ctype
-                                        : "application/json; charset=utf-8");
+        http_req_add_header(q->req, "Content-Type",
+                            q->openai     ? "application/json"
+                            : q->ctype[0] ? q->ctype
+                                          : "application/json; charset=utf-8");
         q->http_status = 200;
         q->bytes_out = (int64_t)evbuffer_get_length(q->out);
         /* q lets go of the connection first (proxy_track_flush): the

@@ -129,20 +129,19 @@ unload_finish(struct unload_op *op)
         http_conn_set_closecb(op->conn, NULL, NULL);
     op->conn = NULL;
     const struct unload_target *t = first ? first : other;
-    struct evkeyvalq *h = http_req_out_headers(req);
     char id[33];
     proxy_request_id(id);
-    evhttp_add_header(h, "X-Request-Id", id);
-    evhttp_add_header(h, "X-Fleet-Retries", "0");
+    http_req_add_header(req, "X-Request-Id", id);
+    http_req_add_header(req, "X-Fleet-Retries", "0");
     proxy_flush_watch(op->r->proxy, req);
     if (!t) {
         http_send_error(req, 502, "unloading %s failed: %s", op->model, why);
     } else {
-        evhttp_add_header(h, "Content-Type",
-                          t->ctype[0] ? t->ctype : "application/json");
-        evhttp_add_header(h, "X-Fleet-Node", t->node);
+        http_req_add_header(req, "Content-Type",
+                            t->ctype[0] ? t->ctype : "application/json");
+        http_req_add_header(req, "X-Fleet-Node", t->node);
         if (first)
-            evhttp_add_header(h, "X-Fleet-Unloaded", done);
+            http_req_add_header(req, "X-Fleet-Unloaded", done);
         http_reply(req, t->status, http_reason(t->status), t->body);
     }
     op->req = NULL;

@@ -113,8 +113,7 @@ router_client_authorized(struct router *r, struct http_req *req,
                             cfg->api_key_count) ||
         (admin_gate_path(path) && admin_gate_has_token(r, req)))
         return 1;
-    evhttp_add_header(http_req_out_headers(req),
-                      "WWW-Authenticate", "Bearer");
+    http_req_add_header(req, "WWW-Authenticate", "Bearer");
     log_info(router_comp, "refused %s from %s: missing or unknown API key",
              path, http_req_peer(req));
     if (openai)
@@ -151,8 +150,7 @@ router_dispatch(struct http_req *req, void *arg)
             continue;
         }
         if (!(rt->methods & method)) {
-            evhttp_add_header(http_req_out_headers(req), "Allow",
-                              rt->allow);
+            http_req_add_header(req, "Allow", rt->allow);
             http_send_error(req, 405, "method not allowed for %s", path);
             return;
         }

@@ -63,6 +63,21 @@ long="https://$(printf 'a%.0s' $(seq 1500)).corp.example"
 req "$long" POST /api/chat "$chat"
 is "$STATUS $(hdr Access-Control-Allow-Origin | wc -c) $(jq -r .done <<<"$BODY")" \
     "200 $((${#long} + 1)) true" "a 1.5 KB Origin is echoed whole, the answer after it"
+# A request's headers live in its own 2 KB while they fit: 40 headers of
+# 80 bytes go past it and the Origin after them still counts. The next
+# request on the same connection (the request's memory reused) has no
+# Origin, and no CORS header comes back.
+pads=()
+for i in $(seq 1 40); do pads+=(-H "X-Pad-$i: $(printf 'p%.0s' $(seq 70))"); done
+STATUS=$(curl -s -m 30 -D "$HDR" -o /dev/null -w '%{http_code}' \
+    "${pads[@]}" -H "Origin: https://app.example.com" --data-binary "$chat" \
+    "$ROUTER/api/chat" --next -s -m 30 -D "$TEST_TMP/next_hdr" -o /dev/null \
+    -w ' %{http_code} %{num_connects}' --data-binary "$chat" "$ROUTER/api/chat")
+is "$STATUS $(hdr Access-Control-Allow-Origin)" \
+    "200 200 0 https://app.example.com" \
+    "an Origin after 3 KB of headers is read; the next request reuses the connection"
+is "$(grep -ci '^Access-Control-Allow-Origin' "$TEST_TMP/next_hdr")" 0 \
+    "and that next request, without an Origin, gets no CORS header"
 
 req http://localhost:5173 POST /v1/chat/completions \
     '{"model":"qwen3:0.6b","stream":true,"messages":[{"role":"user","content":"x"}],"max_tokens":2}'

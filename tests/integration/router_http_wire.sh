@@ -96,6 +96,9 @@ refused "POST /heartbeat HTTP/1.1\r\nHost: 127.0.0.1\r\nTransfer-Encoding: gzip\
 refused "GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nX-A: 1\r\n  folded\r\n\r\n" \
     400 "a folded header line"
 refused "GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nNoColon\r\n\r\n" 400 "a header without a colon"
+# A CR that does not end a line would let a header's text forge another.
+refused "GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nX-A: 1\rX-B: 2\r\n\r\n" 400 "a bare CR in a header value"
+refused "GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nX\rA: 1\r\n\r\n" 400 "a bare CR in a header name"
 refused "GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Big: $(head -c 3000 /dev/zero | tr '\0' a)\r\n\r\n" \
     431 "headers over max_header_bytes"
 # the limit is exact: a head of 2,048 bytes is read, one of 2,049 is not
