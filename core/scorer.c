@@ -471,24 +471,120 @@ scorer_check_budget(struct scorer *s, struct scorer_signal *sig, double us,
              sig->name, us, s->budget_us);
 }
 
-/* signal: the vetoing signal's name, NULL for a core reason. */
-static int
-scorer_add_elimination(struct route_result *out, const char *id,
-                       const char *signal, const char *reason)
+/* A result is one block, so one malloc and one free per request: an array
+ * or a string apiece cost a call each, among the dearest on the request
+ * path (glibc's calloc never takes the tcache). The block is sized before
+ * the ranking for the worst case: every registry node ends up in the
+ * result exactly once, eliminated (by its first core reason, else by the
+ * first filter to veto it, as a veto hides the node from the filters
+ * after) or ranked. Hence registry-count slots for each (all may go either
+ * way) and text for every node's id and URL. The eliminations come first:
+ * the block is r->eliminated. */
+struct scorer_block {
+    size_t candidates; /* offsets in the block */
+    size_t points;
+    size_t signals;
+    size_t model;
+    size_t text; /* node ids and URLs */
+    size_t size;
+};
+
+/* The parts of a result written as the ranking goes. */
+struct scorer_fill {
+    double *points; /* of candidate r: points + r * signal_count */
+    char *text;     /* the next free byte for a node id or URL */
+};
+
+/* Appends n elements of size sz and alignment al to a block being laid
+ * out in *size; returns their offset. */
+static size_t
+scorer_block_add(size_t *size, size_t n, size_t sz, size_t al)
 {
-    struct route_elimination *e = &out->eliminated[out->eliminated_count];
-    if (!(e->node = strdup(id)))
+    size_t at = (*size + al - 1) / al * al;
+    *size = at + n * sz;
+    return at;
+}
+
+/* Room for the id and the URL of every node of reg, each with its NUL. */
+static size_t
+scorer_block_text(const struct registry *reg)
+{
+    size_t count = registry_count(reg), text = 0;
+    for (size_t i = 0; i < count; i++) {
+        const struct registry_node *n = registry_at(reg, i);
+        text += strlen(n->id) + (n->url ? strlen(n->url) : 0) + 2;
+    }
+    return text;
+}
+
+static void
+scorer_block_layout(struct scorer_block *b, const struct registry *reg,
+                    size_t signal_count, size_t model_len)
+{
+    size_t count = registry_count(reg);
+    size_t size = count * sizeof(struct route_elimination);
+    b->candidates =
+        scorer_block_add(&size, count, sizeof(struct route_candidate),
+                         _Alignof(struct route_candidate));
+    b->points = scorer_block_add(&size, count * signal_count, sizeof(double),
+                                 _Alignof(double));
+    b->signals = scorer_block_add(&size, signal_count, SCORER_NAME_MAX, 1);
+    b->model = scorer_block_add(&size, model_len + 1, 1, 1);
+    b->text = scorer_block_add(&size, scorer_block_text(reg), 1, 1);
+    b->size = size;
+}
+
+/* Allocates out's block (malloc: every byte read is written first) and
+ * writes what is known before the ranking: the model and the signals. */
+static int
+scorer_result_alloc(const struct scorer *s, const struct registry *reg,
+                    const char *model, struct route_result *out,
+                    struct scorer_fill *f)
+{
+    size_t ns = s->signal_count, model_len = strlen(model);
+    struct scorer_block b;
+    scorer_block_layout(&b, reg, ns, model_len);
+    char *block = malloc(b.size);
+    if (!block)
         return -ENOMEM;
-    snprintf(e->reason, sizeof e->reason, "%s%s%s", signal ? signal : "",
-             signal ? ": " : "", reason);
-    out->eliminated_count++;
+    out->eliminated = (struct route_elimination *)block;
+    out->candidates = (struct route_candidate *)(block + b.candidates);
+    out->signals = (char(*)[SCORER_NAME_MAX])(block + b.signals);
+    out->model = memcpy(block + b.model, model, model_len + 1);
+    for (size_t k = 0; k < ns; k++)
+        memcpy(out->signals[k], s->signals[k].name, SCORER_NAME_MAX);
+    out->signal_count = ns;
+    f->points = (double *)(block + b.points);
+    f->text = block + b.text;
     return 0;
 }
 
+/* Copies str into the result's text; returns the copy. */
+static char *
+scorer_fill_text(struct scorer_fill *f, const char *str)
+{
+    size_t len = strlen(str) + 1;
+    char *copy = memcpy(f->text, str, len);
+    f->text += len;
+    return copy;
+}
+
+/* signal: the vetoing signal's name, NULL for a core reason. The block
+ * has a slot for every node (scorer_block). */
+static void
+scorer_add_elimination(struct route_result *out, struct scorer_fill *f,
+                       const char *id, const char *signal, const char *reason)
+{
+    struct route_elimination *e = &out->eliminated[out->eliminated_count++];
+    e->node = scorer_fill_text(f, id);
+    snprintf(e->reason, sizeof e->reason, "%s%s%s", signal ? signal : "",
+             signal ? ": " : "", reason);
+}
+
 /* Vetoes of the filters, signal by signal. */
-static int
-scorer_filter(struct scorer *s, struct route_result *out, size_t nviews,
-              const struct herd_fleet_view *fleet)
+static void
+scorer_filter(struct scorer *s, struct route_result *out, struct scorer_fill *f,
+              size_t nviews, const struct herd_fleet_view *fleet)
 {
     struct scorer_scratch *sc = &s->scratch;
     char reason[SCORER_REASON_MAX];
@@ -508,12 +604,10 @@ scorer_filter(struct scorer *s, struct route_result *out, size_t nviews,
                 continue;
             sc->vetoed[i] = 1;
             reason[sizeof reason - 1] = '\0';
-            if (scorer_add_elimination(out, sc->views[i].id, s->signals[k].name,
-                                       reason[0] ? reason : "vetoed"))
-                return -ENOMEM;
+            scorer_add_elimination(out, f, sc->views[i].id, s->signals[k].name,
+                                   reason[0] ? reason : "vetoed");
         }
     }
-    return 0;
 }
 
 /* Points of every signal for every kept view, into a matrix of
@@ -548,9 +642,9 @@ scorer_score(struct scorer *s, size_t nviews,
     }
 }
 
-static int
-scorer_emit(struct scorer *s, struct route_result *out, size_t nviews,
-            const double *matrix)
+static void
+scorer_emit(struct scorer *s, struct route_result *out, struct scorer_fill *f,
+            size_t nviews, const double *matrix)
 {
     struct scorer_scratch *sc = &s->scratch;
     size_t ns = s->signal_count, nc = 0;
@@ -569,40 +663,25 @@ scorer_emit(struct scorer *s, struct route_result *out, size_t nviews,
     qsort(items, nc, sizeof *items, scorer_cmp_total);
     scorer_break_ties(s, items, nc, sc->views);
 
-    /* one block for the points, one for the node ids and URLs */
-    size_t text = 0;
-    for (size_t r = 0; r < nc; r++) {
-        const struct herd_node_view *v = &sc->views[items[r].view];
-        text += strlen(v->id) + strlen(v->url) + 2;
-    }
-    out->candidates = calloc(nc + 1, sizeof *out->candidates);
-    double *points = nc ? calloc(nc * ns + 1, sizeof *points) : NULL;
-    char *arena = nc ? malloc(text) : NULL;
-    if (!out->candidates || (nc && (!points || !arena))) {
-        free(points);
-        free(arena);
-        return -ENOMEM;
-    }
     for (size_t r = 0; r < nc; r++) {
         size_t i = items[r].view;
         struct route_candidate *c = &out->candidates[r];
         const struct herd_node_view *v = &sc->views[i];
-        size_t idl = strlen(v->id) + 1, urll = strlen(v->url) + 1;
-        c->points = points + r * ns;
-        memcpy(c->points, matrix + i * ns, ns * sizeof *points);
+        c->points = f->points + r * ns;
+        memcpy(c->points, matrix + i * ns, ns * sizeof *c->points);
         c->total = items[r].total;
+        c->hot = 0;
+        c->loaded_ctx = 0;
         for (size_t m = 0; m < v->loaded_count; m++)
             if (scorer_same(v->loaded[m].name, out->model)) {
                 c->hot = 1;
                 c->loaded_ctx = (int)v->loaded[m].context_length;
                 break;
             }
-        c->node = memcpy(arena, v->id, idl);
-        c->url = memcpy(arena + idl, v->url, urll);
-        arena += idl + urll;
+        c->node = scorer_fill_text(f, v->id);
+        c->url = scorer_fill_text(f, v->url);
     }
     out->candidate_count = nc;
-    return 0;
 }
 
 /* Counts what the views of the kept nodes need and reserves it. */
@@ -652,17 +731,14 @@ scorer_rank(struct scorer *s, const struct registry *reg,
     struct scorer_scratch *sc = &s->scratch;
     size_t count = registry_count(reg), nviews = 0;
     struct herd_fleet_view fleet;
+    struct scorer_fill fill;
     double *matrix;
     char *keep;
     int rc = -ENOMEM;
 
     memset(out, 0, sizeof *out);
     out->estimated_tokens = req->estimated_tokens;
-    if (!(out->model = strdup(req->model)))
-        return -ENOMEM;
-    out->signals = calloc(s->signal_count + 1, sizeof *out->signals);
-    out->eliminated = calloc(count + 1, sizeof *out->eliminated);
-    if (!out->signals || !out->eliminated ||
+    if (scorer_result_alloc(s, reg, req->model, out, &fill) != 0 ||
         scorer_reserve(&sc->keep, &sc->keep_cap, count + 1, 1) != 0 ||
         scorer_reserve(&sc->items, &sc->items_cap, count + 1,
                        sizeof *sc->items) != 0 ||
@@ -670,9 +746,6 @@ scorer_rank(struct scorer *s, const struct registry *reg,
         scorer_fleet(s, reg, &fleet) != 0)
         goto out;
     keep = sc->keep;
-    out->signal_count = s->signal_count;
-    for (size_t k = 0; k < s->signal_count; k++)
-        memcpy(out->signals[k], s->signals[k].name, SCORER_NAME_MAX);
     out->model_size_gb = model_size_estimate(reg, req->model);
 
     for (size_t i = 0; i < count; i++) {
@@ -683,8 +756,7 @@ scorer_rank(struct scorer *s, const struct registry *reg,
         if (has)
             out->model_known = 1;
         if (why) {
-            if (scorer_add_elimination(out, n->id, NULL, why))
-                goto out;
+            scorer_add_elimination(out, &fill, n->id, NULL, why);
             continue;
         }
         keep[i] = 1;
@@ -716,14 +788,14 @@ scorer_rank(struct scorer *s, const struct registry *reg,
         sc->vetoed[nviews] = 0;
         nviews++;
     }
-    if (scorer_filter(s, out, nviews, &fleet) != 0)
-        goto out;
+    scorer_filter(s, out, &fill, nviews, &fleet);
     if (scorer_reserve(&sc->matrix, &sc->matrix_cap,
                        nviews * s->signal_count + 1, sizeof *sc->matrix))
         goto out;
     matrix = sc->matrix;
     scorer_score(s, nviews, &fleet, matrix, now);
-    rc = scorer_emit(s, out, nviews, matrix);
+    scorer_emit(s, out, &fill, nviews, matrix);
+    rc = 0;
 out:
     out->elapsed_us = (mono_clock_s() - t0) * 1e6;
     if (rc == -ENOMEM)
@@ -736,18 +808,7 @@ route_result_free(struct route_result *r)
 {
     if (!r)
         return;
-    free(r->model);
-    free(r->signals);
-    if (r->candidates && r->candidate_count) {
-        /* one block each for all points and for all names (scorer_emit) */
-        free(r->candidates[0].points);
-        free(r->candidates[0].node);
-    }
-    free(r->candidates);
-    if (r->eliminated)
-        for (size_t i = 0; i < r->eliminated_count; i++)
-            free(r->eliminated[i].node);
-    free(r->eliminated);
+    free(r->eliminated); /* the block; every other pointer is into it */
     memset(r, 0, sizeof *r);
 }
 

@@ -112,6 +112,8 @@ int scorer_rank(struct scorer *s, const struct registry *reg,
 /* The dispatcher chose node_id at now: remembered for the tie-break. */
 void scorer_note_chosen(struct scorer *s, const char *node_id, double now);
 
+/* Frees the result's one block, which every pointer of r points into, and
+ * zeroes *r; a zeroed result may be freed. */
 void route_result_free(struct route_result *r);
 
 /* The winner (first ranked candidate) or NULL. */

@@ -413,6 +413,153 @@ test_model_size(void)
     registry_free(reg);
 }
 
+/* Times node appears in r, eliminated or ranked. */
+static int
+appearances(const struct route_result *r, const char *node)
+{
+    int n = 0;
+    for (size_t i = 0; i < r->eliminated_count; i++)
+        n += strcmp(r->eliminated[i].node, node) == 0;
+    for (size_t i = 0; i < r->candidate_count; i++)
+        n += strcmp(r->candidates[i].node, node) == 0;
+    return n;
+}
+
+static char *
+explanation_text(const struct route_result *r)
+{
+    json_object *j = route_result_to_json(r);
+    char *text = j ? strdup(json_object_to_json_string(j)) : NULL;
+    json_object_put(j);
+    return text;
+}
+
+/* A result is one block sized before the ranking for each node once (a
+ * core reason, a filter's veto or a rank), with its own copies of every
+ * string: a request keeps it until its trace is written, past a reload of
+ * the signals, other rankings and the removal of its nodes. */
+static void
+test_result_block(void)
+{
+    struct registry *reg = new_registry();
+    struct plugin_set *set = load_signals(NULL, 1), *next_set;
+    struct scorer *s = scorer_new(set);
+    struct route_result res, next;
+    struct route_request rq = {0};
+    const char *const excluded[] = {"excluded-critical", NULL};
+    const char *disk = "\"llama3.2:3b\"";
+    const char *paused =
+        "{\"mode\":\"paused\",\"ceiling_gb\":0,\"availability_score\":0.9}";
+    const char *tail = "-so-that-the-ids-and-their-urls-are-of-many-lengths";
+    char id[64];
+
+    beat(reg, 0, "offline", 64, 40, 0, "normal", NULL, 0, 0, disk, NULL);
+    registry_tick(reg, 100);
+    /* every third critical (memory_fit vetoes), every fifth paused
+     * (availability_trend vetoes): n01, n16, n31 and n46 are both */
+    for (int i = 0; i < 48; i++) {
+        snprintf(id, sizeof id, "n%02d%.*s", i, i, tail);
+        beat(reg, 100, id, 64, 40, 0, i % 3 == 1 ? "critical" : "normal",
+             i % 2 ? NULL : "llama3.2:3b", 2.5, 8192, disk,
+             i % 5 == 1 ? paused : NULL);
+    }
+    beat(reg, 100, "excluded-critical", 64, 40, 0, "critical", NULL, 0, 0, disk,
+         NULL);
+    beat(reg, 100, "nomodel", 64, 40, 0, "normal", NULL, 0, 0, "\"x:1b\"",
+         NULL);
+    rq.model = "llama3.2:3b";
+    rq.estimated_tokens = 100;
+    rq.excluded_nodes = excluded;
+    int rc = scorer_rank(s, reg, &rq, NULL, 100, &res);
+    ok(rc == 0 &&
+           res.eliminated_count + res.candidate_count == registry_count(reg),
+       "51 nodes: %zu eliminated + %zu ranked", res.eliminated_count,
+       res.candidate_count);
+    int once = 1;
+    for (size_t i = 0; i < registry_count(reg); i++)
+        once = once && appearances(&res, registry_at(reg, i)->id) == 1;
+    ok(once, "each node once, however many reasons it has");
+    snprintf(id, sizeof id, "n01%.*s", 1, tail);
+    is_str(reason(&res, id), "memory_fit: memory pressure critical",
+           "critical and paused: the first filter's veto only");
+    snprintf(id, sizeof id, "n06%.*s", 6, tail);
+    is_str(reason(&res, id), "availability_trend: capacity paused",
+           "paused only: availability_trend's veto");
+    is_str(reason(&res, "excluded-critical"), "excluded after a failed attempt",
+           "excluded and critical: the core reason only");
+    is_str(reason(&res, "offline"), "offline", "offline");
+    is_str(reason(&res, "nomodel"), "model not on node", "model not on node");
+    int urls = res.candidate_count > 0;
+    for (size_t i = 0; i < res.candidate_count; i++) {
+        char url[128];
+        snprintf(url, sizeof url, "http://%s:11434", res.candidates[i].node);
+        urls = urls && strcmp(res.candidates[i].url, url) == 0;
+    }
+    ok(urls, "each candidate with its URL");
+
+    char *before = explanation_text(&res);
+    next_set = load_signals("thermal", 2);
+    ok(scorer_set_plugins(s, next_set) == 0, "signals reloaded");
+    plugin_set_free(set);
+    set = next_set;
+    rq.excluded_nodes = NULL;
+    ok(scorer_rank(s, reg, &rq, NULL, 101, &next) == 0 &&
+           next.candidate_count > 0,
+       "ranked again");
+    registry_remove(reg, res.candidates[0].node);
+    registry_remove(reg, res.eliminated[0].node);
+    char *after = explanation_text(&res);
+    ok(before && after && strcmp(before, after) == 0,
+       "the first result unchanged by the reload, the second ranking and "
+       "the removal of its nodes");
+    free(before);
+    free(after);
+    route_result_free(&next);
+    route_result_free(&res);
+    ok(!res.model && !res.eliminated && !res.candidates && !res.signals &&
+           res.candidate_count == 0 && res.eliminated_count == 0,
+       "freed: zeroed");
+    route_result_free(&res);
+    ok(1, "a zeroed result is freed again");
+    scorer_free(s);
+    plugin_set_free(set);
+    registry_free(reg);
+}
+
+/* No signal and every node ranked: the text section of the block, the
+ * last, used to its end (ASan's redzone is right after it). */
+static void
+test_result_block_no_signals(void)
+{
+    struct registry *reg = new_registry();
+    struct scorer *s = scorer_new(NULL);
+    struct route_result res;
+    struct route_request rq = {0};
+    char id[64];
+
+    rq.model = "m:1b";
+    ok(scorer_rank(s, reg, &rq, NULL, 1, &res) == 0 &&
+           res.candidate_count == 0 && res.eliminated_count == 0 &&
+           strcmp(res.model, "m:1b") == 0,
+       "an empty registry: the model, nothing else");
+    route_result_free(&res);
+    for (int i = 0; i < 20; i++) {
+        snprintf(id, sizeof id, "node-%d-%.*s", i, i * 2,
+                 "abcdefghijklmnopqrstuvwxyzabcdefghijklmn");
+        beat(reg, 0, id, 64, 40, 0, "normal", "m:1b", 1, 4096, "", NULL);
+    }
+    ok(scorer_rank(s, reg, &rq, NULL, 1, &res) == 0 &&
+           res.candidate_count == 20 && res.signal_count == 0 &&
+           res.candidates[19].total == 0,
+       "no signal: every node ranked, with no points");
+    snprintf(id, sizeof id, "node-19-%.*s", 38,
+             "abcdefghijklmnopqrstuvwxyzabcdefghijklmn");
+    is_str(res.candidates[19].node, id, "the last node's id intact");
+    route_result_free(&res);
+    scorer_free(s);
+    registry_free(reg);
+}
+
 /* A signal over the time budget is logged, once a minute at most. */
 static void
 test_budget(void)
@@ -470,6 +617,8 @@ main(void)
     test_eliminations();
     test_tie_break();
     test_model_size();
+    test_result_block();
+    test_result_block_no_signals();
     test_budget();
     return done_testing();
 }
