@@ -1068,21 +1068,25 @@ upstream_start(struct upstream_pool *pool, const char *base_url, int method,
     long idx = upstream_node_index(pool, base_url, err, errlen);
     if (idx < 0)
         return NULL;
-    struct upstream_call *call = calloc(1, sizeof *call);
-    if (call)
+    /* malloc, not calloc: only malloc is served from glibc's per-thread
+     * cache. Set through a compound literal: GCC turns a malloc followed
+     * by a memset of zeros back into a calloc. */
+    struct upstream_call *call = malloc(sizeof *call);
+    if (call) {
+        *call = (struct upstream_call){.pool = pool,
+                                       .node = (size_t)idx,
+                                       .cbs = *cbs,
+                                       .arg = arg,
+                                       .head = method == EVHTTP_REQ_HEAD};
         call->req = upstream_request(&pool->nodes[idx], method, path, body,
                                      body_len, &call->req_len);
+    }
     if (!call || !call->req) {
         free(call);
         snprintf(err, errlen, "out of memory");
         return NULL;
     }
-    call->pool = pool;
-    call->node = (size_t)idx;
     pool->nodes[idx].users++;
-    call->cbs = *cbs;
-    call->arg = arg;
-    call->head = method == EVHTTP_REQ_HEAD;
     upstream_parse_init(&call->parse, call->head);
     call->next = pool->calls;
     if (pool->calls)
