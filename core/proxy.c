@@ -198,7 +198,7 @@ proxy_free(struct proxy *p)
     autopull_free(p->ap);
     upstream_pool_free(p->pool);
     image_fetcher_free(p->images);
-    free(p->spare);
+    proxy_req_free_spares(p);
     if (p->r->load.arg == p) {
         p->r->load.get = NULL;
         p->r->load.arg = NULL;

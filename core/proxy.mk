@@ -105,6 +105,7 @@ proxy_integration_tests = \
 	tests/integration/proxy_prewarm.sh \
 	tests/integration/proxy_prewarm_embed.sh \
 	tests/integration/proxy_prewarm_embed_unnamed.sh \
+	tests/integration/proxy_reuse.sh \
 	tests/integration/router_compat.sh
 TESTS += $(proxy_integration_tests)
 dist_check_SCRIPTS += $(proxy_integration_tests)

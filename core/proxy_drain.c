@@ -8,7 +8,6 @@
 #include <errno.h>
 #include <event2/event.h>
 #include <math.h>
-#include <stdlib.h>
 #include <sys/time.h>
 
 #include "admission.h"
@@ -18,22 +17,9 @@
 #include "relay.h"
 #include "router.h"
 
-/* One answer being written out. It is done when the server completes it,
- * or when its connection closes first: a client that resets while the
- * last bytes are written leaves the request uncompleted, and a count that
- * waited for completion alone stayed up for good (every later drain then
- * waited out drain_timeout). */
-struct proxy_flush {
-    struct proxy *p;
-    struct http_req *req;
-    struct http_conn *conn;
-};
-
 static void
-proxy_drain_flush_end(struct proxy_flush *f)
+proxy_drain_flush_end(struct proxy *p)
 {
-    struct proxy *p = f->p;
-    free(f);
     if (p->flushing > 0)
         p->flushing--;
     proxy_drain_check(p);
@@ -43,20 +29,18 @@ proxy_drain_flush_end(struct proxy_flush *f)
 static void
 proxy_drain_flushed_cb(struct http_req *req, void *arg)
 {
-    struct proxy_flush *f = arg;
-    (void)req;
-    http_conn_set_closecb(f->conn, NULL, NULL);
-    proxy_drain_flush_end(f);
+    struct http_conn *conn = http_req_conn(req);
+    if (conn)
+        http_conn_set_closecb(conn, NULL, NULL);
+    proxy_drain_flush_end(arg);
 }
 
-/* The connection went first. */
+/* The connection went first: the request's on_complete will not run. */
 static void
 proxy_drain_flush_closed_cb(struct http_conn *conn, void *arg)
 {
-    struct proxy_flush *f = arg;
     (void)conn;
-    http_req_set_on_complete(f->req, NULL, NULL);
-    proxy_drain_flush_end(f);
+    proxy_drain_flush_end(arg);
 }
 
 /* Called right before an answer ends, so that a drain waits until it is
@@ -71,19 +55,20 @@ proxy_track_flush(struct proxy_req *q)
     proxy_flush_watch(q->p, q->req);
 }
 
+/* The answer is done when the server completes it, or when its connection
+ * closes first: a client that resets while the last bytes are written
+ * leaves the request uncompleted, and a count that waited for completion
+ * alone stayed up for good (every later drain then waited out
+ * drain_timeout). Either callback knows the proxy alone: one request's
+ * own memory would be a malloc and a free per answer. */
 void
 proxy_flush_watch(struct proxy *p, struct http_req *req)
 {
     struct http_conn *conn = http_req_conn(req);
-    /* no connection: nothing to write out (no memory: not waited for) */
-    struct proxy_flush *f = conn ? malloc(sizeof *f) : NULL;
-    if (!f)
+    if (!conn) /* nothing to write out */
         return;
-    f->p = p;
-    f->req = req;
-    f->conn = conn;
-    http_req_set_on_complete(req, proxy_drain_flushed_cb, f);
-    http_conn_set_closecb(conn, proxy_drain_flush_closed_cb, f);
+    http_req_set_on_complete(req, proxy_drain_flushed_cb, p);
+    http_conn_set_closecb(conn, proxy_drain_flush_closed_cb, p);
     p->flushing++;
 }
 

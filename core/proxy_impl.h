@@ -34,6 +34,9 @@
 #define PROXY_MAX_MODELS (1 + REQUEST_MAX_FALLBACKS)
 #define PROXY_MAX_EXCLUDED 16
 #define PROXY_MAX_BACKOFF 64
+/* Ended requests kept for reuse: enough for the requests a busy router
+ * ends between two arrivals, 15 KB each. */
+#define PROXY_SPARE_MAX 16
 
 /* the component of every log line of the proxy's files */
 static const char *const proxy_comp = "proxy";
@@ -62,9 +65,10 @@ struct proxy {
     uint64_t reaped;
     struct proxy_req *head; /* every live request */
     unsigned live;
-    /* One ended request kept for the next: callocing its 14 KB made
-     * glibc consolidate the heap on every request. */
+    /* Ended requests kept for later ones, linked by next (see
+     * proxy_req_release); at most PROXY_SPARE_MAX. */
     struct proxy_req *spare;
+    unsigned spare_count;
     struct proxy_backoff backoff[PROXY_MAX_BACKOFF];
     int draining;
     unsigned flushing; /* answers ended but not yet written out */
@@ -246,7 +250,10 @@ int proxy_route(struct proxy_req *q);
 /* ---- proxy_req.c --------------------------------------------------------- */
 /* Gives q's slot back, if it holds one, and kicks the queue. */
 void proxy_release_slot(struct proxy_req *q, enum admission_outcome outcome);
-/* Ends q: cancels what it runs or waits for and frees it. */
+/* Ends q: cancels what it runs or waits for and frees it (or keeps it
+ * as a spare). */
 void proxy_free_req(struct proxy_req *q);
+/* Frees the spare requests (at the proxy's end). */
+void proxy_req_free_spares(struct proxy *p);
 
 #endif

@@ -49,6 +49,67 @@ proxy_release_slot(struct proxy_req *q, enum admission_outcome outcome)
     proxy_kick_soon(q->p);
 }
 
+/* What an ended request keeps, emptied, for the next one: its buffers. */
+static void
+proxy_req_empty(struct proxy_req *q)
+{
+    relay_reset(&q->relay);
+    if (q->out)
+        evbuffer_drain(q->out, evbuffer_get_length(q->out));
+    if (q->chunk)
+        evbuffer_drain(q->chunk, evbuffer_get_length(q->chunk));
+}
+
+static void
+proxy_req_destroy(struct proxy_req *q)
+{
+    relay_clear(&q->relay);
+    if (q->out)
+        evbuffer_free(q->out);
+    if (q->chunk)
+        evbuffer_free(q->chunk);
+    free(q);
+}
+
+/* How many ended requests wait as spares: none under ASan, where a use
+ * after free must stay visible. */
+static unsigned
+proxy_req_spares_max(void)
+{
+#ifdef PROXY_ASAN
+    return 0;
+#else
+    return PROXY_SPARE_MAX;
+#endif
+}
+
+/* An ended request waits as a spare for a later one, unless enough do:
+ * a new one cost a calloc of 14 KB (glibc consolidated its heap for it)
+ * and three evbuffer_new, callocs too. */
+static void
+proxy_req_release(struct proxy *p, struct proxy_req *q)
+{
+    if (p->spare_count >= proxy_req_spares_max()) {
+        proxy_req_destroy(q);
+        return;
+    }
+    proxy_req_empty(q);
+    q->next = p->spare;
+    p->spare = q;
+    p->spare_count++;
+}
+
+void
+proxy_req_free_spares(struct proxy *p)
+{
+    while (p->spare) {
+        struct proxy_req *q = p->spare;
+        p->spare = q->next;
+        proxy_req_destroy(q);
+    }
+    p->spare_count = 0;
+}
+
 void
 proxy_free_req(struct proxy_req *q)
 {
@@ -68,21 +129,10 @@ proxy_free_req(struct proxy_req *q)
     if (q->next)
         q->next->prev = q->prev;
     p->live--;
-    relay_clear(&q->relay);
-    if (q->out)
-        evbuffer_free(q->out);
-    if (q->chunk)
-        evbuffer_free(q->chunk);
     json_object_put(q->body);
     json_object_put(q->native);
     route_result_free(&q->route);
-#ifndef PROXY_ASAN /* there, a use after free must stay visible */
-    if (!p->spare) {
-        p->spare = q;
-        q = NULL;
-    }
-#endif
-    free(q);
+    proxy_req_release(p, q);
     proxy_drain_check(p);
 }
 
@@ -180,17 +230,36 @@ proxy_req_images_done(void *arg, int rc, const char *err)
         proxy_free_req(q);
 }
 
-/* A used request made as good as new: zero up to its big buffers, which
- * are only made empty (each is read up to its count or its NUL). */
+/* A spare made as good as new: zero up to its big buffers, which are
+ * only made empty (each is read up to its count or its NUL), but for the
+ * evbuffers it keeps, empty already. */
 static void
 proxy_req_reset(struct proxy_req *q)
 {
+    struct evbuffer *out = q->out, *chunk = q->chunk;
+    struct evbuffer *relay_spare = q->relay.spare;
     memset(q, 0, offsetof(struct proxy_req, ri));
+    q->out = out;
+    q->chunk = chunk;
+    q->relay.spare = relay_spare;
     q->ri.model[0] = q->ri.model_asked[0] = '\0';
     q->ri.fallback_count = q->ri.tag_count = 0;
     q->ri.stream = 0;
     memset(&q->ri.estimate, 0, sizeof q->ri.estimate);
     q->last_error[0] = '\0';
+}
+
+/* A spare, or a new request; NULL when out of memory. */
+static struct proxy_req *
+proxy_req_take(struct proxy *p)
+{
+    struct proxy_req *q = p->spare;
+    if (!q)
+        return calloc(1, sizeof *q);
+    p->spare = q->next;
+    p->spare_count--;
+    proxy_req_reset(q);
+    return q;
 }
 
 /* splitmix64's finaliser: a bijection, so distinct inputs never collide */
@@ -251,12 +320,7 @@ proxy_handle(struct proxy *p, struct http_req *req, enum proxy_api api)
 {
     char err[256];
     int openai = api >= PROXY_API_OAI_CHAT;
-    struct proxy_req *q = p->spare;
-    p->spare = NULL;
-    if (q)
-        proxy_req_reset(q);
-    else
-        q = calloc(1, sizeof *q);
+    struct proxy_req *q = proxy_req_take(p);
     if (!q) {
         http_send_error(req, 500, "out of memory");
         return;
@@ -269,8 +333,10 @@ proxy_handle(struct proxy *p, struct http_req *req, enum proxy_api api)
     q->t_start = router_now();
     str_copy(q->client_ip, sizeof q->client_ip, http_req_peer(req));
     proxy_request_id(q->request_id);
-    q->out = evbuffer_new();
-    q->chunk = evbuffer_new();
+    if (!q->out)
+        q->out = evbuffer_new();
+    if (!q->chunk)
+        q->chunk = evbuffer_new();
     q->next = p->head;
     if (p->head)
         p->head->prev = q;

@@ -11,32 +11,45 @@
 
 #include "common/json_scan.h"
 
-int
-relay_init(struct relay *r, enum relay_kind kind, size_t max_bytes)
-{
-    memset(r, 0, sizeof *r);
-    r->kind = kind;
-    r->max_bytes = max_bytes;
-    r->prompt_tokens = r->completion_tokens = r->load_ns = -1;
-    r->pending = evbuffer_new();
-    if (!r->pending) {
-        relay_clear(r);
-        return -ENOMEM;
-    }
-    return 0;
-}
-
 void
-relay_clear(struct relay *r)
+relay_reset(struct relay *r)
 {
-    if (r->pending)
-        evbuffer_free(r->pending);
-    r->pending = NULL;
     if (r->tok)
         json_tokener_free(r->tok);
     r->tok = NULL;
     json_object_put(r->body);
     r->body = NULL;
+    if (!r->pending)
+        return;
+    evbuffer_drain(r->pending, evbuffer_get_length(r->pending));
+    if (r->spare)
+        evbuffer_free(r->spare);
+    r->spare = r->pending;
+    r->pending = NULL;
+}
+
+int
+relay_init(struct relay *r, enum relay_kind kind, size_t max_bytes)
+{
+    relay_reset(r);
+    /* an evbuffer_new is a calloc, which glibc never serves from its
+     * per-thread cache: the buffer of an earlier answer is taken again */
+    struct evbuffer *pending = r->spare ? r->spare : evbuffer_new();
+    memset(r, 0, sizeof *r);
+    r->kind = kind;
+    r->max_bytes = max_bytes;
+    r->prompt_tokens = r->completion_tokens = r->load_ns = -1;
+    r->pending = pending;
+    return pending ? 0 : -ENOMEM;
+}
+
+void
+relay_clear(struct relay *r)
+{
+    relay_reset(r);
+    if (r->spare)
+        evbuffer_free(r->spare);
+    r->spare = NULL;
 }
 
 /* A whole number member, or -1 (relay's "unknown"). */

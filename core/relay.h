@@ -22,6 +22,7 @@ enum relay_kind {
 struct relay {
     enum relay_kind kind;
     struct evbuffer *pending; /* an incomplete line, or the JSON body */
+    struct evbuffer *spare;   /* relay_reset's empty buffer, for relay_init */
     json_tokener *tok; /* for trees a caller wants; made on first use */
     unsigned bad_lines;       /* stream lines that were not JSON */
     int mid_line;             /* what went to out so far ends inside a line */
@@ -45,8 +46,15 @@ struct relay {
     void *on_object_arg;
 };
 
-/* Returns 0 or -ENOMEM. max_bytes bounds what is kept for inspection. */
+/* r is zeroed, or was initialised before (cleared or not): an earlier
+ * answer's state is released and its buffer taken again. Returns 0 or
+ * -ENOMEM. max_bytes bounds what is kept for inspection. */
 int relay_init(struct relay *r, enum relay_kind kind, size_t max_bytes);
+/* Releases the answer's state, as relay_clear does, but keeps its buffer
+ * (emptied) for the next relay_init. pending is NULL after either: the
+ * relay is not in use. */
+void relay_reset(struct relay *r);
+/* Releases everything, the kept buffer included. */
 void relay_clear(struct relay *r);
 
 /* Inspects and moves every byte of in to out (out may be NULL: inspect

@@ -44,6 +44,21 @@
  * window is wide enough for a loop busy with other work to notice the
  * close late, and short against a model's load or a generation. */
 #define UPSTREAM_REPLAY_WINDOW_S 1.0
+/* Ended calls kept for later ones, each with the memory of its request
+ * when that is at most UPSTREAM_KEEP_REQ bytes: a call and its request
+ * were a malloc and a free each, the request's a slow one past 1 KB. */
+#define UPSTREAM_SPARE_CALLS 32
+#define UPSTREAM_KEEP_REQ 4096
+
+/* AddressSanitizer builds free every ended call instead, so that a use
+ * after free stays visible (as proxy_req.c does with requests). */
+#if defined(__SANITIZE_ADDRESS__)
+#define UPSTREAM_ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define UPSTREAM_ASAN 1
+#endif
+#endif
 
 struct upstream_conn {
     struct upstream_pool *pool;
@@ -98,6 +113,8 @@ struct upstream_pool {
     double timeout_s, connect_s;
     struct timeval timeout, connect;
     struct upstream_call *calls; /* every live call */
+    struct upstream_call *spare; /* ended calls kept, linked by next */
+    size_t spare_count;
     /* calls that failed inside upstream_start, ended by `later` */
     struct upstream_call *failed, *failed_tail;
     size_t failed_count;
@@ -115,6 +132,7 @@ struct upstream_call {
     struct upstream_parse parse;
     char *req; /* the request, kept for a retry until the answer starts */
     size_t req_len, req_off;
+    size_t req_cap; /* req's memory, kept longer up to UPSTREAM_KEEP_REQ */
     double sent_at; /* when its last byte was written (monotonic s), or 0 */
     int err;   /* of a failure reported by `later` */
     int depth; /* inside its callbacks */
@@ -411,6 +429,70 @@ upstream_failed_unlink(struct upstream_call *call)
     pool->failed_count--;
 }
 
+/* A kept call, or a new one; zeroed but for the request's memory. Set
+ * through a compound literal: GCC turns a malloc followed by a memset of
+ * zeros into a calloc, which glibc never serves from its per-thread
+ * cache. */
+static struct upstream_call *
+upstream_call_take(struct upstream_pool *pool)
+{
+    struct upstream_call *call = pool->spare;
+    char *req = NULL;
+    size_t req_cap = 0;
+    if (call) {
+        pool->spare = call->next;
+        pool->spare_count--;
+        req = call->req;
+        req_cap = call->req_cap;
+    } else if (!(call = malloc(sizeof *call))) {
+        return NULL;
+    }
+    *call =
+        (struct upstream_call){.pool = pool, .req = req, .req_cap = req_cap};
+    return call;
+}
+
+/* The request's text is needed no more (the answer started, or the call
+ * ended): a large one's memory goes now, a small one's stays with the
+ * call for its next use. */
+static void
+upstream_request_done(struct upstream_call *call)
+{
+    if (call->req_cap <= UPSTREAM_KEEP_REQ)
+        return;
+    free(call->req);
+    call->req = NULL;
+    call->req_cap = 0;
+}
+
+/* How many ended calls are kept: none under ASan (see UPSTREAM_ASAN). */
+static size_t
+upstream_spares_max(void)
+{
+#ifdef UPSTREAM_ASAN
+    return 0;
+#else
+    return UPSTREAM_SPARE_CALLS;
+#endif
+}
+
+/* An ended call, unlinked from everything: kept for a later one while
+ * fewer than upstream_spares_max are, else freed. */
+static void
+upstream_call_free(struct upstream_call *call)
+{
+    struct upstream_pool *pool = call->pool;
+    if (pool->spare_count >= upstream_spares_max()) {
+        free(call->req);
+        free(call);
+        return;
+    }
+    upstream_request_done(call);
+    call->next = pool->spare;
+    pool->spare = call;
+    pool->spare_count++;
+}
+
 /* Gone without a callback: its connection is closed, never pooled. */
 static void
 upstream_drop(struct upstream_call *call)
@@ -421,8 +503,7 @@ upstream_drop(struct upstream_call *call)
         upstream_failed_unlink(call);
     upstream_unlink(call);
     call->pool->nodes[call->node].users--;
-    free(call->req);
-    free(call);
+    upstream_call_free(call);
 }
 
 /* A connection whose answer completed goes back to its node's pool. */
@@ -462,8 +543,7 @@ upstream_finish(struct upstream_call *call, int err)
     call->pool->nodes[call->node].users--;
     call->depth++; /* an upstream_cancel now changes nothing */
     call->cbs.on_end(call->arg, err);
-    free(call->req);
-    free(call);
+    upstream_call_free(call);
 }
 
 static void
@@ -537,10 +617,8 @@ upstream_send(struct upstream_call *call)
     }
     if (call->sent_at == 0)
         call->sent_at = mono_clock_s();
-    if (call->answered) {
-        free(call->req);
-        call->req = NULL;
-    }
+    if (call->answered)
+        upstream_request_done(call);
     return 0;
 }
 
@@ -670,10 +748,8 @@ upstream_read_cb(evutil_socket_t fd, short what, void *arg)
     }
     if (!call->answered) {
         call->answered = 1; /* from now a failure is the caller's to see */
-        if (call->req_off == call->req_len) {
-            free(call->req);
-            call->req = NULL;
-        }
+        if (call->req_off == call->req_len)
+            upstream_request_done(call);
     }
     upstream_dispatch(call);
 }
@@ -817,6 +893,12 @@ upstream_pool_free(struct upstream_pool *pool)
         return;
     while (pool->calls) /* none, when the callers cancelled theirs */
         upstream_drop(pool->calls);
+    while (pool->spare) {
+        struct upstream_call *call = pool->spare;
+        pool->spare = call->next;
+        free(call->req);
+        free(call);
+    }
     for (size_t i = 0; i < pool->node_count; i++) {
         struct upstream_node *n = &pool->nodes[i];
         while (n->idle) {
@@ -974,11 +1056,31 @@ upstream_put(char **at, const char *s, size_t n)
     *at += n;
 }
 
-/* The request's bytes: the head, then the body. Assembled by copying, as
- * the request path runs it for every call. */
-static char *
-upstream_request(const struct upstream_node *n, int method, const char *path,
-                 const char *body, size_t body_len, size_t *len)
+/* Room for n bytes of request in call->req. Kept memory is rounded up
+ * to a power of two from 512, so that it fits the next request too. */
+static int
+upstream_request_room(struct upstream_call *call, size_t n)
+{
+    if (n <= call->req_cap)
+        return 0;
+    size_t cap = 512;
+    while (cap < n && cap <= UPSTREAM_KEEP_REQ / 2)
+        cap *= 2;
+    if (cap < n)
+        cap = n;
+    free(call->req);
+    call->req = malloc(cap);
+    call->req_cap = call->req ? cap : 0;
+    return call->req ? 0 : -ENOMEM;
+}
+
+/* The request's bytes into call->req: the head, then the body. Assembled
+ * by copying, as the request path runs it for every call. Returns 0, or
+ * -ENOMEM. */
+static int
+upstream_request(struct upstream_call *call, const struct upstream_node *n,
+                 int method, const char *path, const char *body,
+                 size_t body_len)
 {
     static const char ctype[] = "Content-Type: application/json\r\n";
     static const char clen[] = "Content-Length: ";
@@ -995,16 +1097,15 @@ upstream_request(const struct upstream_node *n, int method, const char *path,
     }
     const char *m = upstream_method_name(method);
     if (!m)
-        return NULL;
+        return -EINVAL;
     size_t mlen = strlen(m), plen = strlen(path), hlen = strlen(n->hostport);
     size_t head = mlen + 1 + plen + sizeof " HTTP/1.1\r\nHost: " - 1 + hlen +
                   2 + sizeof UPSTREAM_REQUEST_FIXED - 1 +
                   (body ? sizeof ctype - 1 : 0) +
                   (with_length ? sizeof clen - 1 + dn + 2 : 0) + 2;
-    char *req = malloc(head + (body ? body_len : 0));
-    if (!req)
-        return NULL;
-    char *at = req;
+    if (upstream_request_room(call, head + (body ? body_len : 0)) != 0)
+        return -ENOMEM;
+    char *at = call->req;
     upstream_put(&at, m, mlen);
     upstream_put(&at, " ", 1);
     upstream_put(&at, path, plen);
@@ -1022,8 +1123,8 @@ upstream_request(const struct upstream_node *n, int method, const char *path,
     upstream_put(&at, "\r\n", 2);
     if (body)
         upstream_put(&at, body, body_len);
-    *len = (size_t)(at - req);
-    return req;
+    call->req_len = (size_t)(at - call->req);
+    return 0;
 }
 
 /* An idle connection takes the request at once; one that fails to is
@@ -1068,21 +1169,19 @@ upstream_start(struct upstream_pool *pool, const char *base_url, int method,
     long idx = upstream_node_index(pool, base_url, err, errlen);
     if (idx < 0)
         return NULL;
-    struct upstream_call *call = calloc(1, sizeof *call);
-    if (call)
-        call->req = upstream_request(&pool->nodes[idx], method, path, body,
-                                     body_len, &call->req_len);
-    if (!call || !call->req) {
-        free(call);
+    struct upstream_call *call = upstream_call_take(pool);
+    if (!call || upstream_request(call, &pool->nodes[idx], method, path, body,
+                                  body_len) != 0) {
+        if (call)
+            upstream_call_free(call);
         snprintf(err, errlen, "out of memory");
         return NULL;
     }
-    call->pool = pool;
     call->node = (size_t)idx;
-    pool->nodes[idx].users++;
     call->cbs = *cbs;
     call->arg = arg;
     call->head = method == EVHTTP_REQ_HEAD;
+    pool->nodes[idx].users++;
     upstream_parse_init(&call->parse, call->head);
     call->next = pool->calls;
     if (pool->calls)

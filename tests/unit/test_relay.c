@@ -41,7 +41,7 @@ count_object(void *arg, json_object *o)
 int
 main(void)
 {
-    struct relay r;
+    struct relay r = {0};
     char out[1024];
     const char *nd = "{\"response\":\"a\",\"done\":false}\n"
                      "{\"response\":\"\",\"done\":true,\"done_reason\":"
@@ -138,6 +138,36 @@ main(void)
     relay_clear(&r);
     ok(r.body == NULL, "and released by relay_clear");
 
+    /* a relay used for another answer: relay_reset keeps its buffer, and
+     * the next relay_init takes it, with nothing of the answer before
+     * (the start of a line included) */
+    relay_init(&r, RELAY_JSON, 4096);
+    r.keep_body = 1;
+    feed(&r, "{\"done\":true,\"eval_count\":7}", 4, out, sizeof out);
+    struct evbuffer *kept = r.pending;
+    relay_reset(&r);
+    ok(!r.pending && r.spare == kept && !r.body && !r.tok,
+       "relay_reset: the answer released, its buffer kept, the relay idle");
+    relay_init(&r, RELAY_NDJSON, 4096);
+    ok(r.pending == kept && !r.spare, "relay_init takes the kept buffer");
+    ok(!r.done && r.completion_tokens == -1 && !r.keep_body,
+       "and starts from nothing");
+    struct evbuffer *piece = evbuffer_new();
+    evbuffer_add_printf(piece, "{\"response\":");
+    relay_feed(&r, piece, NULL);
+    relay_reset(&r);
+    relay_init(&r, RELAY_NDJSON, 4096);
+    evbuffer_add_printf(piece, "{\"done\":true,\"eval_count\":2}\n");
+    relay_feed(&r, piece, NULL);
+    ok(r.done && r.completion_tokens == 2 && r.bad_lines == 0,
+       "a line cut short before relay_reset is not glued to the next");
+    evbuffer_free(piece);
+    relay_clear(&r);
+    ok(!r.pending && !r.spare, "relay_clear frees the buffer");
+    relay_reset(&r);
+    relay_clear(&r);
+    ok(!r.pending && !r.spare, "either again on an idle relay: nothing");
+
     relay_init(&r, RELAY_NDJSON, 16);
     struct evbuffer *in = evbuffer_new(), *o = evbuffer_new();
     evbuffer_add_printf(in, "{\"response\":\"%s", "0123456789abcdef");
@@ -174,7 +204,7 @@ main(void)
     evbuffer_drain(t, n);
 
     /* a stream cut inside a line: the error starts a line of its own */
-    struct relay m;
+    struct relay m = {0};
     relay_init(&m, RELAY_NDJSON, 1024);
     struct evbuffer *half = evbuffer_new(), *client = evbuffer_new();
     evbuffer_add_printf(half, "{\"response\":\"a\"}\n{\"resp");

@@ -3,8 +3,8 @@
  * reuse, a pooled connection the node closed, the retry of a reused
  * connection (once, and only when lost as the request went out), every
  * error code, cancel from inside callbacks, a
- * call started from on_end, pause/resume, and freeing a pool with work
- * in flight. */
+ * call started from on_end, pause/resume, calls kept for reuse, and
+ * freeing a pool with work in flight. */
 #include "autoconfig.h"
 
 #include "tap.h"
@@ -809,6 +809,82 @@ test_pause(void)
     is_str(r.body, "piece1piece2piece3", "resumed: nothing lost");
 }
 
+/* The exact bytes of a POST of body to path on the test server. */
+static void
+post_bytes(char *want, size_t len, const char *path, const char *body)
+{
+    snprintf(want, len,
+             "POST %s HTTP/1.1\r\n"
+             "Host: 127.0.0.1:%d\r\n"
+             "User-Agent: herd/" PACKAGE_VERSION "\r\n"
+             "Accept: application/json, application/x-ndjson, "
+             "text/event-stream\r\n"
+             "Content-Type: application/json\r\n"
+             "Content-Length: %zu\r\n"
+             "\r\n"
+             "%s",
+             path, srv.port, strlen(body), body);
+}
+
+/* Ended calls are kept for later ones, with their request's memory when
+ * small: a later request's bytes are its own, whatever came before (a
+ * longer one, one too long to keep, one sent twice), and more calls at
+ * once than are kept all run. */
+static void
+test_reuse(void)
+{
+    char want[1024], *body = malloc(10001);
+    if (!body)
+        abort();
+    new_pool(5);
+    server_reset(ANSWER_OK);
+    const size_t sizes[] = {3000, 10000, 0};
+    for (size_t i = 0; i < sizeof sizes / sizeof sizes[0]; i++) {
+        struct result big = {0}, small = {0};
+        memset(body, 'b', sizes[i]);
+        body[sizes[i]] = '\0';
+        start(&big, EVHTTP_REQ_POST, "/api/a/much/longer/path/than/the/next",
+              body);
+        run_until(&big.ended, 5);
+        start(&small, EVHTTP_REQ_POST, "/x", "{}");
+        run_until(&small.ended, 5);
+        post_bytes(want, sizeof want, "/x", "{}");
+        ok(big.err == 0 && small.err == 0 && !strcmp(srv.last, want) &&
+               srv.last_len == strlen(want),
+           "after a %zu-byte body, a short request's exact bytes", sizes[i]);
+    }
+    free(body);
+
+    /* a kept call whose pooled connection is lost as it writes: the
+     * request sent again is its own */
+    struct result r = {0};
+    pool_one_connection();
+    srv.drop_reused = 1;
+    start(&r, EVHTTP_REQ_POST, "/api/embed", "{\"input\":\"again\"}");
+    run_until(&r.ended, 5);
+    post_bytes(want, sizeof want, "/api/embed", "{\"input\":\"again\"}");
+    ok(r.err == 0 && srv.requests == 3 && !strcmp(srv.last, want),
+       "a kept call retried on a new connection: its own bytes again");
+
+    /* more at once than are kept, one cancelled: every other one answered,
+     * and the pool frees them all (ASan, valgrind) */
+    enum { MANY = 40 };
+    struct result many[MANY] = {{0}};
+    server_reset(ANSWER_OK);
+    for (int i = 0; i < MANY; i++)
+        start(&many[i], EVHTTP_REQ_POST, "/api/chat", "{}");
+    upstream_cancel(many[7].call);
+    int ended = 0;
+    for (double until = now_s() + 10; ended < MANY - 1 && now_s() < until;) {
+        run_until(NULL, 0.01);
+        ended = 0;
+        for (int i = 0; i < MANY; i++)
+            ended += many[i].ended == 1 && many[i].err == 0;
+    }
+    is_int(ended, MANY - 1, "40 calls at once, one cancelled: 39 answered");
+    ok(many[7].ended == 0, "... and no callback for the cancelled one");
+}
+
 static void
 test_free_with_work(void)
 {
@@ -857,6 +933,7 @@ main(void)
     test_errors();
     test_cancel();
     test_pause();
+    test_reuse();
     test_free_with_work();
     upstream_pool_free(pool);
     server_close_all();
