@@ -4,6 +4,8 @@
 
 #include "http_server.h"
 
+#include "common/spares.h"
+
 #include <stdalign.h>
 #include <stddef.h>
 #include <sys/queue.h>
@@ -19,18 +21,8 @@
 /* A request's own space for its headers and target: a proxied request's
  * take about a kilobyte; more is allocated. */
 #define HTTP_REQ_ARENA 2048
-/* Freed requests kept for the next ones (none under AddressSanitizer, so
- * that a request used after its end is still caught). */
-#if defined(__SANITIZE_ADDRESS__)
-#define HTTP_REQ_SPARE 0
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
-#define HTTP_REQ_SPARE 0
-#endif
-#endif
-#ifndef HTTP_REQ_SPARE
-#define HTTP_REQ_SPARE 16
-#endif
+/* Freed requests kept for the next ones. */
+#define HTTP_REQ_SPARE HERD_SPARES(16)
 
 enum http_conn_state {
     HTTP_CONN_READ,     /* waiting for, or reading, a request's head */

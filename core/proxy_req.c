@@ -18,6 +18,7 @@
 #include "admission.h"
 #include "common/http_util.h"
 #include "common/log.h"
+#include "common/spares.h"
 #include "common/str_copy.h"
 #include "http_reply.h"
 #include "image_fetch.h"
@@ -29,15 +30,6 @@
 #include "router.h"
 #include "upstream.h"
 
-/* AddressSanitizer builds free every ended request (gcc and clang say so
- * differently). */
-#if defined(__SANITIZE_ADDRESS__)
-#define PROXY_ASAN 1
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
-#define PROXY_ASAN 1
-#endif
-#endif
 
 void
 proxy_release_slot(struct proxy_req *q, enum admission_outcome outcome)
@@ -71,25 +63,13 @@ proxy_req_destroy(struct proxy_req *q)
     free(q);
 }
 
-/* How many ended requests wait as spares: none under ASan, where a use
- * after free must stay visible. */
-static unsigned
-proxy_req_spares_max(void)
-{
-#ifdef PROXY_ASAN
-    return 0;
-#else
-    return PROXY_SPARE_MAX;
-#endif
-}
-
 /* An ended request waits as a spare for a later one, unless enough do:
  * a new one cost a calloc of 14 KB (glibc consolidated its heap for it)
  * and three evbuffer_new, callocs too. */
 static void
 proxy_req_release(struct proxy *p, struct proxy_req *q)
 {
-    if (p->spare_count >= proxy_req_spares_max()) {
+    if (p->spare_count >= HERD_SPARES(PROXY_SPARE_MAX)) {
         proxy_req_destroy(q);
         return;
     }

@@ -16,6 +16,7 @@
 
 #include "upstream.h"
 #include "common/mono_clock.h"
+#include "common/spares.h"
 #include "upstream_parse.h"
 
 #include <errno.h>
@@ -49,16 +50,6 @@
  * were a malloc and a free each, the request's a slow one past 1 KB. */
 #define UPSTREAM_SPARE_CALLS 32
 #define UPSTREAM_KEEP_REQ 4096
-
-/* AddressSanitizer builds free every ended call instead, so that a use
- * after free stays visible (as proxy_req.c does with requests). */
-#if defined(__SANITIZE_ADDRESS__)
-#define UPSTREAM_ASAN 1
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
-#define UPSTREAM_ASAN 1
-#endif
-#endif
 
 struct upstream_conn {
     struct upstream_pool *pool;
@@ -465,24 +456,13 @@ upstream_request_done(struct upstream_call *call)
     call->req_cap = 0;
 }
 
-/* How many ended calls are kept: none under ASan (see UPSTREAM_ASAN). */
-static size_t
-upstream_spares_max(void)
-{
-#ifdef UPSTREAM_ASAN
-    return 0;
-#else
-    return UPSTREAM_SPARE_CALLS;
-#endif
-}
-
 /* An ended call, unlinked from everything: kept for a later one while
  * fewer than upstream_spares_max are, else freed. */
 static void
 upstream_call_free(struct upstream_call *call)
 {
     struct upstream_pool *pool = call->pool;
-    if (pool->spare_count >= upstream_spares_max()) {
+    if (pool->spare_count >= HERD_SPARES(UPSTREAM_SPARE_CALLS)) {
         free(call->req);
         free(call);
         return;

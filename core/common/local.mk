@@ -11,6 +11,7 @@ core_common_libherdcommon_la_SOURCES = \
 	core/common/json_text.c core/common/json_text.h \
 	core/common/fixed2.h \
 	core/common/mono_clock.h \
+	core/common/spares.h \
 	core/common/str_copy.h
 core_common_libherdcommon_la_CFLAGS = $(AM_CFLAGS) $(JSONC_CFLAGS) $(LIBEVENT_CFLAGS)
 core_common_libherdcommon_la_LIBADD = $(JSONC_LIBS) $(LIBEVENT_LIBS) $(LIBS)
