@@ -30,7 +30,6 @@
 #include "router.h"
 #include "upstream.h"
 
-
 void
 proxy_release_slot(struct proxy_req *q, enum admission_outcome outcome)
 {
