@@ -31,7 +31,17 @@ ok $([ $((t1 - t0)) -lt 2000 ]; echo $?) "promptly ($((t1 - t0)) ms)"
 timeout 60 cat <&3 >"$TEST_TMP/slow.out"
 is "$?" 0 "the lagging client then reads to the end"
 exec 3<&-
-is "$(grep -c '"done":true' "$TEST_TMP/slow.out")" 1 \
+# the body without its chunked framing: the router passes bytes on as
+# they come, so a chunk may end inside a line, the final one included
+dechunk() {
+    perl -0777 -ne 's/\A.*?\r\n\r\n//s; my $o = "";
+        while (s/\A([0-9a-fA-F]+)[^\r\n]*\r\n//) {
+            my $n = hex $1; last unless $n;
+            $o .= substr($_, 0, $n, ""); s/\A\r\n//;
+        }
+        print $o' "$1"
+}
+is "$(dechunk "$TEST_TMP/slow.out" | grep -c '"done":true')" 1 \
     "and gets the complete stream, final line included"
 is "$(tail -c 5 "$TEST_TMP/slow.out" | od -An -c | tr -d ' ')" '0\r\n\r\n' \
     "ended as a chunked stream should"
