@@ -42,6 +42,7 @@ http_req_new(struct http_conn *c)
     struct http_req *r = s->spare;
     struct evbuffer *body;
     if (r) {
+        HERD_SPARE_SHOW(r, sizeof *r);
         s->spare = r->spare_next;
         s->spare_count--;
         body = r->body; /* emptied when the request was freed */
@@ -86,6 +87,7 @@ http_req_free(struct http_req *r)
         r->spare_next = s->spare;
         s->spare = r;
         s->spare_count++;
+        HERD_SPARE_HIDE(r, sizeof *r);
         return;
     }
     evbuffer_free(r->body);
@@ -639,6 +641,7 @@ http_server_free(struct http_server *s)
         http_req_free(s->detached);
     while (s->spare) {
         struct http_req *r = s->spare;
+        HERD_SPARE_SHOW(r, sizeof *r);
         s->spare = r->spare_next;
         evbuffer_free(r->body);
         free(r);

@@ -76,6 +76,7 @@ proxy_req_release(struct proxy *p, struct proxy_req *q)
     q->next = p->spare;
     p->spare = q;
     p->spare_count++;
+    HERD_SPARE_HIDE(q, sizeof *q);
 }
 
 void
@@ -83,6 +84,7 @@ proxy_req_free_spares(struct proxy *p)
 {
     while (p->spare) {
         struct proxy_req *q = p->spare;
+        HERD_SPARE_SHOW(q, sizeof *q);
         p->spare = q->next;
         proxy_req_destroy(q);
     }
@@ -235,6 +237,7 @@ proxy_req_take(struct proxy *p)
     struct proxy_req *q = p->spare;
     if (!q)
         return calloc(1, sizeof *q);
+    HERD_SPARE_SHOW(q, sizeof *q);
     p->spare = q->next;
     p->spare_count--;
     proxy_req_reset(q);

@@ -431,6 +431,8 @@ upstream_call_take(struct upstream_pool *pool)
     char *req = NULL;
     size_t req_cap = 0;
     if (call) {
+        HERD_SPARE_SHOW(call, sizeof *call);
+        HERD_SPARE_SHOW(call->req, call->req_cap);
         pool->spare = call->next;
         pool->spare_count--;
         req = call->req;
@@ -471,6 +473,8 @@ upstream_call_free(struct upstream_call *call)
     call->next = pool->spare;
     pool->spare = call;
     pool->spare_count++;
+    HERD_SPARE_HIDE(call->req, call->req_cap);
+    HERD_SPARE_HIDE(call, sizeof *call);
 }
 
 /* Gone without a callback: its connection is closed, never pooled. */
@@ -875,6 +879,7 @@ upstream_pool_free(struct upstream_pool *pool)
         upstream_drop(pool->calls);
     while (pool->spare) {
         struct upstream_call *call = pool->spare;
+        HERD_SPARE_SHOW(call, sizeof *call);
         pool->spare = call->next;
         free(call->req);
         free(call);

@@ -18,4 +18,17 @@
 #define HERD_SPARES(n) (n)
 #endif
 
+/* Under valgrind a kept object is unreadable until it is taken again,
+ * so that a use after its end is still reported there: HIDE when it is
+ * kept, SHOW before it is read again. Without valgrind's header (an
+ * optional build dependency) they do nothing. */
+#ifdef HAVE_VALGRIND_MEMCHECK_H
+#include <valgrind/memcheck.h>
+#define HERD_SPARE_HIDE(p, n) ((void)VALGRIND_MAKE_MEM_NOACCESS((p), (n)))
+#define HERD_SPARE_SHOW(p, n) ((void)VALGRIND_MAKE_MEM_DEFINED((p), (n)))
+#else
+#define HERD_SPARE_HIDE(p, n) ((void)(p), (void)(n))
+#define HERD_SPARE_SHOW(p, n) ((void)(p), (void)(n))
+#endif
+
 #endif
