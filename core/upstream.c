@@ -1080,9 +1080,7 @@ upstream_request(struct upstream_call *call, const struct upstream_node *n,
             dn++;
         } while (v /= 10);
     }
-    const char *m = upstream_method_name(method);
-    if (!m)
-        return -EINVAL;
+    const char *m = upstream_method_name(method); /* upstream_start checked */
     size_t mlen = strlen(m), plen = strlen(path), hlen = strlen(n->hostport);
     size_t head = mlen + 1 + plen + sizeof " HTTP/1.1\r\nHost: " - 1 + hlen +
                   2 + sizeof UPSTREAM_REQUEST_FIXED - 1 +
